@@ -1,0 +1,381 @@
+/**
+ * A running board: RAM, bus, devices, harts and the board's DTB, with a deterministic scheduler
+ * that runs the harts round-robin in slices and keeps virtual time.
+ *
+ * Virtual time is counted in instructions: each hart retires `cpus.frequency` instructions per
+ * virtual second, harts run in parallel (a round of slices lasts as long as the longest slice),
+ * and mtime advances at the board's timebase frequency. A hart that executes `wfi` sleeps until
+ * one of its interrupt wires changes and an interrupt is pending (`mip & mie`, enabled globally
+ * or not, as the ISA says); when every hart sleeps, time jumps to the next timer deadline. The
+ * same inputs always give the same run.
+ *
+ * ```ts
+ * import { loadBoard, Machine } from "./mod.ts";
+ * const machine = new Machine(loadBoard("qemu-virt"));
+ * machine.onConsoleOutput((bytes) => console.log(new TextDecoder().decode(bytes)));
+ * machine.load(0x8000_0000, firmware);
+ * machine.boot(0x8000_0000);          // every hart at the entry, M-mode, a0 = hartid, a1 = DTB
+ * const stop = machine.run(50_000_000);
+ * ```
+ *
+ * @module
+ */
+
+import { Bus } from "../bus.ts";
+import type { IrqLine, MmioDevice } from "../device.ts";
+import { NO_IRQ } from "../device.ts";
+import { SparseMemory } from "../memory.ts";
+import { Hart, StopReason } from "../riscv/hart.ts";
+import { Aclint } from "../devices/aclint.ts";
+import { Ns16550a } from "../devices/ns16550a.ts";
+import { Plic } from "../devices/plic.ts";
+import { type FinisherEvent, SifiveTest } from "../devices/sifive_test.ts";
+import { boardDtb } from "./device_tree.ts";
+import type { BoardSpec } from "./spec.ts";
+
+/** mip bits driven by the board's interrupt controllers. */
+const MIP_MSIP = 3, MIP_MTIP = 7, MIP_SEIP = 9, MIP_MEIP = 11;
+const CSR_MIE = 0x304, CSR_MIP = 0x344;
+const MIB = 1024 * 1024;
+const THREE_GIB = 3 * 1024 * MIB;
+
+/** Why {@linkcode Machine.run} returned. */
+export type MachineStopReason =
+  | "finished" // the test finisher was written (see `finisher`)
+  | "budget" // the instruction budget ran out
+  | "idle" // every hart sleeps and nothing is scheduled to wake one (e.g. waiting for input)
+  | "breakpoint" // a hart stopped on a breakpoint
+  | "halted" // a hart halted
+  | "bus-error" // a hart reported an unanswered access as a stop
+  | "ecall"; // a hart reported an ecall as a stop
+
+/** The result of {@linkcode Machine.run}. */
+export interface MachineStop {
+  /** Why the run ended. */
+  reason: MachineStopReason;
+  /** Instructions retired during this call, summed over all harts. */
+  instructions: number;
+  /** The finisher request (reason `finished`). */
+  finisher?: FinisherEvent;
+  /** Board index of the hart that caused the stop (breakpoint, halted, bus-error, ecall). */
+  hart?: number;
+}
+
+/** Options for {@linkcode Machine}. */
+export interface MachineOptions {
+  /** Instructions a hart runs before the next hart's turn. Default 4096. */
+  slice?: number;
+}
+
+/** Where a board places its DTB: as QEMU does, near the top of the first RAM range, below 3 GiB. */
+export function dtbAddressFor(spec: BoardSpec, dtbSize: number): number {
+  const ram = spec.memory[0];
+  const end = ram.base + ram.size;
+  const top = ram.base < THREE_GIB ? Math.min(end, THREE_GIB) : end;
+  const address = Math.floor((top - dtbSize) / (2 * MIB)) * 2 * MIB;
+  if (address >= ram.base) return address;
+  return Math.floor((end - dtbSize) / 8) * 8;
+}
+
+/** An instantiated board. */
+export class Machine {
+  /** The board this machine was built from. */
+  readonly spec: BoardSpec;
+  /** The physical address space. */
+  readonly bus: Bus = new Bus();
+  /** RAM of each `[[memory]]` range, in the order of `spec.memory`. */
+  readonly memories: SparseMemory[];
+  /** RAM of the first range. */
+  readonly memory: SparseMemory;
+  /** The harts, in board order (index = CLINT hart index; `hartId` = mhartid). */
+  readonly harts: Hart[];
+  /** Devices by name. */
+  readonly devices: ReadonlyMap<string, MmioDevice>;
+  /** The console UART (the board's `chosen.stdout`), if any. */
+  readonly console: Ns16550a | undefined;
+  /** The PLIC, if any. */
+  readonly plic: Plic | undefined;
+  /** The CLINT/ACLINT, if any. */
+  readonly aclint: Aclint | undefined;
+  /** The test finisher, if any. */
+  readonly finisher: SifiveTest | undefined;
+  /** The board's device tree blob. */
+  readonly dtb: Uint8Array;
+  /** Physical address the DTB is placed at (passed to harts in a1). */
+  readonly dtbAddress: number;
+  /** Instructions per slice. */
+  readonly slice: number;
+
+  #cycles = 0; // elapsed virtual time, in instructions of one hart
+  #running = -1; // index of the hart in its slice, or -1
+  #sliceStart = 0; // its instret when the slice began
+  #sleeping: boolean[];
+  #woken: boolean[];
+  #finished: FinisherEvent | undefined;
+  #output: number[] = [];
+  #listeners: ((bytes: Uint8Array) => void)[] = [];
+
+  /** Builds RAM, bus, devices, harts and the DTB (and writes the DTB into RAM). */
+  constructor(spec: BoardSpec, options: MachineOptions = {}) {
+    this.spec = spec;
+    this.slice = options.slice ?? 4096;
+    if (!Number.isInteger(this.slice) || this.slice < 1) {
+      throw new RangeError(`machine: slice must be a positive integer, got ${options.slice}`);
+    }
+    this.memories = spec.memory.map((m, i) => {
+      const memory = new SparseMemory(m.size);
+      this.bus.mapRam(m.base, m.size, memory, 0, spec.memory.length === 1 ? "ram" : `ram${i}`);
+      return memory;
+    });
+    this.memory = this.memories[0];
+
+    const n = spec.cpus.hartIds.length;
+    this.#sleeping = new Array(n).fill(false);
+    this.#woken = new Array(n).fill(false);
+    const readTime = () => this.time();
+    this.harts = spec.cpus.hartIds.map((hartId) =>
+      new Hart({ bus: this.bus, hartId, readTime, exitOnWfi: true })
+    );
+    const wire = (h: number, bit: number): IrqLine => ({
+      set: (level: boolean) => {
+        this.harts[h].setIrqLine(bit, level);
+        this.#woken[h] = true;
+      },
+    });
+
+    const devices = new Map<string, MmioDevice>();
+    const plicSpec = spec.devices.find((d) => d.type === "plic");
+    let plic: Plic | undefined;
+    if (plicSpec) {
+      const contexts: IrqLine[] = [];
+      for (let h = 0; h < n; h++) contexts.push(wire(h, MIP_MEIP), wire(h, MIP_SEIP));
+      plic = new Plic({ sources: plicSpec.sources!, contexts, size: plicSpec.size });
+    }
+    let consoleUart: Ns16550a | undefined;
+    let aclint: Aclint | undefined;
+    let finisher: SifiveTest | undefined;
+    for (const d of spec.devices) {
+      let device: MmioDevice;
+      switch (d.type) {
+        case "plic":
+          device = plic!;
+          break;
+        case "aclint":
+          aclint = new Aclint({
+            harts: spec.cpus.hartIds.map((_, h) => ({ msip: wire(h, MIP_MSIP), mtip: wire(h, MIP_MTIP) })),
+            clock: () => this.#ticks(),
+            size: d.size,
+          });
+          device = aclint;
+          break;
+        case "sifive-test":
+          finisher = new SifiveTest({ size: d.size, onFinish: (e) => this.#finished ??= e });
+          device = finisher;
+          break;
+        case "ns16550a": {
+          const isConsole = d.name === spec.chosen.stdout;
+          const uart = new Ns16550a({
+            size: d.size,
+            irq: d.irq !== undefined && plic ? plic.irq(d.irq) : NO_IRQ,
+            onOutput: isConsole ? (byte) => this.#emit(byte) : undefined,
+          });
+          if (isConsole) consoleUart = uart;
+          device = uart;
+          break;
+        }
+      }
+      devices.set(d.name, device);
+      this.bus.mapDevice(d.base, device, d.name);
+    }
+    this.devices = devices;
+    this.plic = plic;
+    this.aclint = aclint;
+    this.finisher = finisher;
+    this.console = consoleUart;
+
+    this.dtb = boardDtb(spec);
+    this.dtbAddress = dtbAddressFor(spec, this.dtb.length);
+    this.#placeDtb();
+  }
+
+  /** Virtual time elapsed since boot, in timebase ticks (the clock behind mtime). */
+  #ticks(): number {
+    let cycles = this.#cycles;
+    if (this.#running >= 0) cycles += this.harts[this.#running].instret - this.#sliceStart;
+    return Math.floor(cycles * this.spec.timebaseFrequency / this.spec.cpus.frequency);
+  }
+
+  /** The current value of mtime (and of the harts' `time` CSR), in timebase ticks. */
+  time(): number {
+    return this.aclint ? this.aclint.mtime() : this.#ticks();
+  }
+
+  /** Virtual time elapsed since boot, in nanoseconds. */
+  elapsedNs(): number {
+    return Math.floor(this.#cycles * 1e9 / this.spec.cpus.frequency);
+  }
+
+  /** Board index of the hart whose mhartid is `hartId`, or -1. */
+  hartIndex(hartId: number): number {
+    return this.spec.cpus.hartIds.indexOf(hartId);
+  }
+
+  /** Whether hart `index` sleeps in `wfi`. */
+  isSleeping(index: number): boolean {
+    return this.#sleeping[index];
+  }
+
+  /** Subscribes to the console's output; returns a function that unsubscribes. */
+  onConsoleOutput(listener: (bytes: Uint8Array) => void): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const i = this.#listeners.indexOf(listener);
+      if (i >= 0) this.#listeners.splice(i, 1);
+    };
+  }
+
+  /** Queues host input for the console; returns how many bytes were accepted (0 without one). */
+  sendConsoleInput(bytes: Uint8Array | string): number {
+    return this.console ? this.console.sendInput(bytes) : 0;
+  }
+
+  /**
+   * Copies `data` into RAM at physical address `address`.
+   *
+   * @throws {RangeError} when the range is not entirely RAM
+   */
+  load(address: number, data: Uint8Array): void {
+    for (let at = 0; at < data.length;) {
+      const region = this.bus.find(address + at);
+      if (!region || region.kind !== "ram") {
+        throw new RangeError(
+          `cannot load ${data.length} bytes at 0x${address.toString(16)}: 0x${(address + at).toString(16)} is not RAM on board ${this.spec.name}`,
+        );
+      }
+      const n = Math.min(data.length - at, region.base + region.size - (address + at));
+      region.memory!.writeBytes(region.memoryOffset! + address + at - region.base, data.subarray(at, at + n));
+      at += n;
+    }
+  }
+
+  /**
+   * Starts (or restarts) the machine: resets devices and time, rewrites the DTB, and puts every
+   * hart at `entry` in M-mode with a0 = its hart id and a1 = the DTB address, as firmware expects.
+   * RAM contents are kept.
+   */
+  boot(entry: number): void {
+    for (const device of this.devices.values()) device.reset();
+    this.#cycles = 0;
+    this.#running = -1;
+    this.#finished = undefined;
+    this.#output = [];
+    this.aclint?.updateTimers();
+    this.#placeDtb();
+    this.harts.forEach((hart, h) => {
+      hart.reset(entry, 3);
+      hart.setX(10, BigInt(this.spec.cpus.hartIds[h]));
+      hart.setX(11, BigInt(this.dtbAddress));
+      this.#sleeping[h] = false;
+      this.#woken[h] = false;
+    });
+  }
+
+  /**
+   * Runs the harts round-robin until `maxInsns` instructions (summed over harts) have retired,
+   * the test finisher is written, every hart sleeps with nothing to wake it, or a hart stops.
+   */
+  run(maxInsns: number): MachineStop {
+    let executed = 0;
+    const n = this.harts.length;
+    const stop = (reason: MachineStopReason, hart?: number): MachineStop => {
+      this.#running = -1;
+      this.#flush();
+      const result: MachineStop = { reason, instructions: executed };
+      if (hart !== undefined) result.hart = hart;
+      if (reason === "finished") result.finisher = this.#finished;
+      return result;
+    };
+    if (this.#finished) return stop("finished");
+    while (executed < maxInsns) {
+      let longest = 0;
+      let anyAwake = false;
+      for (let h = 0; h < n && executed < maxInsns; h++) {
+        if (this.#sleeping[h]) {
+          if (!this.#woken[h]) continue;
+          this.#woken[h] = false;
+          if (!this.#interruptPending(h)) continue;
+          this.#sleeping[h] = false;
+        }
+        anyAwake = true;
+        const hart = this.harts[h];
+        const start = hart.instret;
+        this.#running = h;
+        this.#sliceStart = start;
+        const budget = Math.min(this.slice, maxInsns - executed);
+        const reason = hart.run(budget);
+        this.#running = -1;
+        // Count at least one instruction per slice so that a hart stuck in traps still advances.
+        const ran = Math.max(hart.instret - start, 1);
+        executed += ran;
+        if (ran > longest) longest = ran;
+        if (this.#output.length >= 4096) this.#flush();
+        if (this.#finished) {
+          this.#cycles += longest;
+          return stop("finished");
+        }
+        switch (reason) {
+          case StopReason.Wfi:
+            this.#woken[h] = false;
+            if (!this.#interruptPending(h)) this.#sleeping[h] = true;
+            break;
+          case StopReason.Breakpoint:
+            this.#cycles += longest;
+            return stop("breakpoint", h);
+          case StopReason.Halted:
+            this.#cycles += longest;
+            return stop("halted", h);
+          case StopReason.BusError:
+            this.#cycles += longest;
+            return stop("bus-error", h);
+          case StopReason.Ecall:
+            this.#cycles += longest;
+            return stop("ecall", h);
+          default:
+            break;
+        }
+      }
+      if (anyAwake) {
+        this.#cycles += longest;
+        this.aclint?.updateTimers();
+        continue;
+      }
+      // Every hart sleeps: jump to the next timer deadline, or report idleness.
+      const deadline = this.aclint?.nextDeadline();
+      if (deadline === undefined) return stop("idle");
+      const target = Math.ceil(deadline * this.spec.cpus.frequency / this.spec.timebaseFrequency);
+      this.#cycles = Math.max(this.#cycles + 1, target);
+      this.aclint!.updateTimers();
+    }
+    return stop("budget");
+  }
+
+  #interruptPending(h: number): boolean {
+    const hart = this.harts[h];
+    return (hart.readCsr(CSR_MIP) & hart.readCsr(CSR_MIE)) !== 0n;
+  }
+
+  #emit(byte: number): void {
+    this.#output.push(byte);
+  }
+
+  #flush(): void {
+    if (this.#output.length === 0) return;
+    const bytes = Uint8Array.from(this.#output);
+    this.#output = [];
+    for (const listener of this.#listeners.slice()) listener(bytes);
+  }
+
+  #placeDtb(): void {
+    this.load(this.dtbAddress, this.dtb);
+  }
+}

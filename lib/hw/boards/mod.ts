@@ -1,0 +1,12 @@
+/**
+ * Boards: TOML board descriptions ({@linkcode parseBoard}, {@linkcode loadBoard}), the built-in
+ * boards (`qemu-virt`, `server-64`, `compact-2`), each board's device tree, and the
+ * {@linkcode Machine} that instantiates a board and runs firmware on it.
+ *
+ * @module
+ */
+export * from "./spec.ts";
+export * from "./builtin.ts";
+export * from "./load.ts";
+export * from "./device_tree.ts";
+export * from "./machine.ts";

@@ -1,0 +1,510 @@
+/**
+ * Board descriptions: the {@linkcode BoardSpec} type and its TOML form.
+ *
+ * ```toml
+ * name = "qemu-virt"
+ * description = "QEMU riscv virt memory map, 4 harts, 8 GiB"
+ * model = "riscv-virtio,qemu"            # optional
+ * compatible = ["riscv-virtio"]          # optional
+ * timebase_frequency = 10_000_000        # Hz of mtime / the time CSR
+ *
+ * [cpus]
+ * hart_ids = [0, 1, 2, 3]                # physical hart ids (mhartid), in board order
+ * isa = "rv64imac_zicsr_zifencei"        # optional
+ * mmu_type = "riscv,sv39"                # optional
+ * frequency = 100_000_000                # optional: instructions per second of virtual time
+ *
+ * [[memory]]                             # one table per RAM range
+ * base = 0x8000_0000
+ * size = 0x2_0000_0000
+ *
+ * [[devices]]                            # one table per device
+ * name = "uart0"
+ * type = "ns16550a"                      # ns16550a | plic | aclint | sifive-test
+ * base = 0x1000_0000
+ * size = 0x100                           # optional: the type's default window
+ * irq = 10                               # ns16550a: PLIC source
+ * clock_frequency = 3_686_400            # ns16550a: optional
+ * # sources = 96                         # plic: riscv,ndev
+ *
+ * [chosen]
+ * stdout = "uart0"                       # optional: console device name
+ * bootargs = ""                          # optional
+ * ```
+ *
+ * Errors are {@linkcode BoardError}s naming the file, the line and the key.
+ *
+ * @module
+ */
+
+import { parse, TomlError } from "smol-toml";
+
+/** Device models a board can hold. */
+export type BoardDeviceType = "ns16550a" | "plic" | "aclint" | "sifive-test";
+
+/** The device types, in the order documented. */
+export const BOARD_DEVICE_TYPES: readonly BoardDeviceType[] = [
+  "ns16550a",
+  "plic",
+  "aclint",
+  "sifive-test",
+];
+
+/** One device of a board. */
+export interface BoardDeviceSpec {
+  /** Unique name on the board, e.g. `uart0`. */
+  name: string;
+  /** Device model. */
+  type: BoardDeviceType;
+  /** Physical base address of the register window. */
+  base: number;
+  /** Size of the register window in bytes. */
+  size: number;
+  /** PLIC source (ns16550a only). */
+  irq?: number;
+  /** Input clock in Hz (ns16550a only). */
+  clockFrequency?: number;
+  /** Number of interrupt sources, `riscv,ndev` (plic only). */
+  sources?: number;
+}
+
+/** One range of RAM. */
+export interface BoardMemorySpec {
+  /** Physical base address (multiple of 4096). */
+  base: number;
+  /** Size in bytes (multiple of 4096). */
+  size: number;
+}
+
+/** A parsed, validated board. */
+export interface BoardSpec {
+  /** Board name, e.g. `qemu-virt`. */
+  name: string;
+  /** One line saying what the board is. */
+  description: string;
+  /** Device-tree `model`. */
+  model: string;
+  /** Device-tree root `compatible`. */
+  compatible: string[];
+  /** Where the board came from: a file name, or `builtin:NAME`. */
+  source: string;
+  /** Frequency of mtime and the `time` CSR, in Hz. */
+  timebaseFrequency: number;
+  /** The harts. */
+  cpus: {
+    /** Physical hart ids (mhartid) in board order; CLINT and PLIC contexts follow this order. */
+    hartIds: number[];
+    /** ISA string for the device tree (`riscv,isa`). */
+    isa: string;
+    /** Device-tree `mmu-type`. */
+    mmuType: string;
+    /** Instructions each hart retires per second of virtual time. */
+    frequency: number;
+  };
+  /** RAM ranges, ordered by base address. */
+  memory: BoardMemorySpec[];
+  /** Devices, in file order. */
+  devices: BoardDeviceSpec[];
+  /** Boot-time choices. */
+  chosen: {
+    /** Name of the console device (an ns16550a). */
+    stdout?: string;
+    /** Kernel command line. */
+    bootargs?: string;
+  };
+}
+
+/** Raised for a board file that cannot be used; names the file, line and key. */
+export class BoardError extends Error {
+  /** Machine-readable error code. */
+  readonly code = "BOARD_INVALID";
+  /** File name (or `builtin:NAME`). */
+  readonly file: string;
+  /** 1-based line of the offending key (0 when unknown). */
+  readonly line: number;
+  /** Dotted key path, e.g. `devices[2].irq` (empty when the file as a whole is wrong). */
+  readonly key: string;
+  /** Creates the error; the message reads `file:line: key: problem`. */
+  constructor(file: string, line: number, key: string, problem: string) {
+    super(`${file}${line > 0 ? `:${line}` : ""}: ${key ? `${key}: ` : ""}${problem}`);
+    this.name = "BoardError";
+    this.file = file;
+    this.line = line;
+    this.key = key;
+  }
+}
+
+/** Default window sizes per device type. */
+export const DEFAULT_DEVICE_SIZE: Record<BoardDeviceType, number> = {
+  "ns16550a": 0x100,
+  "plic": 0x600000,
+  "aclint": 0x10000,
+  "sifive-test": 0x1000,
+};
+
+const DEFAULT_ISA = "rv64imac_zicsr_zifencei";
+const DEFAULT_MMU = "riscv,sv39";
+const DEFAULT_FREQUENCY = 100_000_000;
+const DEFAULT_UART_CLOCK = 3_686_400;
+const DEFAULT_PLIC_SOURCES = 96;
+const MAX_HARTS = 1024;
+
+type PathPart = string | number;
+const formatKey = (path: PathPart[]): string =>
+  path.map((p, i) => typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`).join("");
+
+/**
+ * Finds the line of `path` (e.g. `["devices", 2, "irq"]`) in TOML `text`: the line of the key
+ * inside the right table or array-of-tables entry, else the line of that table's header, else 0.
+ */
+export function locateKey(text: string, path: PathPart[]): number {
+  const lines = text.split(/\r?\n/);
+  // Split path into the table part (names and indices) and the final key.
+  let tablePath: PathPart[] = [];
+  let key: string | undefined;
+  if (path.length > 0 && typeof path[path.length - 1] === "string") {
+    key = path[path.length - 1] as string;
+    tablePath = path.slice(0, -1);
+  } else {
+    tablePath = path.slice();
+  }
+  // Array indices inside a key's value (hart_ids[2]) point at the key itself.
+  while (
+    tablePath.length > 0 && typeof tablePath[tablePath.length - 1] === "number" && key === undefined
+  ) {
+    tablePath.pop();
+  }
+  const tableName = tablePath.filter((p) => typeof p === "string").join(".");
+  const tableIndex = tablePath.find((p) => typeof p === "number") as number | undefined;
+  // A key that is itself a table ([cpus], [[memory]]) with no more specific key.
+  const counts = new Map<string, number>();
+  let current = "";
+  let currentIndex = -1;
+  let headerLine = 0;
+  const keyRe = key === undefined
+    ? undefined
+    : new RegExp(`^\\s*["']?${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?\\s*=`);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const header = /^\s*(\[\[?)\s*([A-Za-z0-9_.\-"' ]+?)\s*\]\]?/.exec(line);
+    if (header) {
+      current = header[2].replace(/["'\s]/g, "");
+      if (header[1] === "[[") {
+        const n = counts.get(current) ?? 0;
+        counts.set(current, n + 1);
+        currentIndex = n;
+      } else {
+        currentIndex = -1;
+      }
+      if (current === tableName && (tableIndex === undefined || tableIndex === currentIndex)) {
+        headerLine = i + 1;
+      }
+      // A table named like the key itself: [chosen] for path ["chosen"].
+      if (key !== undefined && tableName === "" && current === key && headerLine === 0) {
+        return i + 1;
+      }
+      if (key !== undefined && tableName !== "" && current === `${tableName}.${key}`) return i + 1;
+      continue;
+    }
+    const inTable = current === tableName &&
+      (tableIndex === undefined || tableIndex === currentIndex);
+    if (inTable && keyRe && keyRe.test(line)) return i + 1;
+  }
+  return headerLine;
+}
+
+/** What the validator knows about where it is. */
+class Ctx {
+  constructor(readonly file: string, readonly text: string) {}
+  fail(path: PathPart[], problem: string): never {
+    throw new BoardError(this.file, locateKey(this.text, path), formatKey(path), problem);
+  }
+  table(value: unknown, path: PathPart[], allowed: string[]): Record<string, unknown> {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.fail(path, "must be a table");
+    }
+    const t = value as Record<string, unknown>;
+    for (const k of Object.keys(t)) {
+      if (!allowed.includes(k)) {
+        this.fail([...path, k], `unknown key (expected one of: ${allowed.join(", ")})`);
+      }
+    }
+    return t;
+  }
+  string(
+    t: Record<string, unknown>,
+    path: PathPart[],
+    key: string,
+    required: boolean,
+  ): string | undefined {
+    const v = t[key];
+    if (v === undefined) {
+      if (required) this.fail(path.length ? path : [key], `missing required key "${key}"`);
+      return undefined;
+    }
+    if (typeof v !== "string") this.fail([...path, key], `must be a string, got ${describe(v)}`);
+    return v;
+  }
+  integer(
+    t: Record<string, unknown>,
+    path: PathPart[],
+    key: string,
+    required: boolean,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number | undefined {
+    const v = t[key];
+    if (v === undefined) {
+      if (required) this.fail(path.length ? path : [key], `missing required key "${key}"`);
+      return undefined;
+    }
+    return this.checkInteger(v, [...path, key], min, max);
+  }
+  checkInteger(v: unknown, path: PathPart[], min: number, max: number): number {
+    if (typeof v === "bigint") this.fail(path, `${v} is too large (limit ${hex(max)})`);
+    if (typeof v !== "number" || !Number.isInteger(v)) {
+      this.fail(path, `must be an integer, got ${describe(v)}`);
+    }
+    if (v < min || v > max) this.fail(path, `${fmt(v)} is out of range ${fmt(min)}..${fmt(max)}`);
+    return v;
+  }
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+const fmt = (n: number): string => (n >= 0x10000 ? hex(n) : String(n));
+const describe = (v: unknown): string =>
+  Array.isArray(v)
+    ? "an array"
+    : typeof v === "object" && v !== null
+    ? "a table"
+    : `${typeof v} ${JSON.stringify(v)}`;
+
+/**
+ * Parses and validates a board TOML text. `fileName` is used in error messages and becomes the
+ * spec's `source`.
+ *
+ * @throws {BoardError} naming the file, line and key of the first problem found
+ */
+export function parseBoard(text: string, fileName: string): BoardSpec {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text, { integersAsBigInt: "asNeeded" }) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const first = e.message.split("\n")[0];
+      throw new BoardError(
+        `${fileName}`,
+        e.line,
+        "",
+        `TOML syntax error at column ${e.column}: ${first}`,
+      );
+    }
+    throw e;
+  }
+  const c: Ctx = new Ctx(fileName, text);
+  const top = c.table(doc, [], [
+    "name",
+    "description",
+    "model",
+    "compatible",
+    "timebase_frequency",
+    "cpus",
+    "memory",
+    "devices",
+    "chosen",
+  ]);
+  const name = c.string(top, [], "name", true)!;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
+    c.fail(["name"], `"${name}" is not a valid board name (letters, digits, _ . -)`);
+  }
+  const description = c.string(top, [], "description", false) ?? "";
+  const model = c.string(top, [], "model", false) ?? name;
+  let compatible: string[] = [name];
+  if (top.compatible !== undefined) {
+    if (typeof top.compatible === "string") compatible = [top.compatible];
+    else if (
+      Array.isArray(top.compatible) && top.compatible.length > 0 &&
+      top.compatible.every((s) => typeof s === "string")
+    ) {
+      compatible = top.compatible as string[];
+    } else c.fail(["compatible"], "must be a string or a non-empty array of strings");
+  }
+  const timebaseFrequency = c.integer(top, [], "timebase_frequency", true, 1, 0xffff_ffff)!;
+
+  // [cpus]
+  if (top.cpus === undefined) c.fail(["cpus"], `missing required table [cpus]`);
+  const cpus = c.table(top.cpus, ["cpus"], ["hart_ids", "isa", "mmu_type", "frequency"]);
+  const ids = cpus.hart_ids;
+  if (ids === undefined) c.fail(["cpus"], `missing required key "hart_ids"`);
+  if (!Array.isArray(ids) || ids.length === 0) {
+    c.fail(["cpus", "hart_ids"], "must be a non-empty array of hart ids");
+  }
+  if (ids.length > MAX_HARTS) {
+    c.fail(["cpus", "hart_ids"], `${ids.length} harts; at most ${MAX_HARTS} are supported`);
+  }
+  const hartIds = ids.map((v, i) => c.checkInteger(v, ["cpus", "hart_ids", i], 0, 0xffff_ffff));
+  const seen = new Set<number>();
+  for (const id of hartIds) {
+    if (seen.has(id)) c.fail(["cpus", "hart_ids"], `hart id ${id} appears twice`);
+    seen.add(id);
+  }
+  const isa = c.string(cpus, ["cpus"], "isa", false) ?? DEFAULT_ISA;
+  if (!/^rv(32|64)[a-z]+(_[a-z][a-z0-9]*)*$/.test(isa)) {
+    c.fail(["cpus", "isa"], `"${isa}" is not an ISA string like ${DEFAULT_ISA}`);
+  }
+  const mmuType = c.string(cpus, ["cpus"], "mmu_type", false) ?? DEFAULT_MMU;
+  if (!/^riscv,(sv32|sv39|sv48|sv57|none)$/.test(mmuType)) {
+    c.fail(["cpus", "mmu_type"], `"${mmuType}" is not riscv,sv39 / sv48 / sv57 / sv32 / none`);
+  }
+  const frequency = c.integer(cpus, ["cpus"], "frequency", false, 1, 1e12) ?? DEFAULT_FREQUENCY;
+
+  // [[memory]]
+  if (top.memory === undefined) c.fail(["memory"], "missing required [[memory]] table");
+  if (!Array.isArray(top.memory) || top.memory.length === 0) {
+    c.fail(["memory"], "must be one or more [[memory]] tables");
+  }
+  const memory: BoardMemorySpec[] = top.memory.map((m, i) => {
+    const t = c.table(m, ["memory", i], ["base", "size"]);
+    const base = c.integer(t, ["memory", i], "base", true, 0)!;
+    const size = c.integer(t, ["memory", i], "size", true, 4096)!;
+    if (base % 4096) c.fail(["memory", i, "base"], `${hex(base)} is not a multiple of 4096`);
+    if (size % 4096) c.fail(["memory", i, "size"], `${hex(size)} is not a multiple of 4096`);
+    if (base + size > Number.MAX_SAFE_INTEGER) {
+      c.fail(["memory", i, "size"], "range ends beyond 2^53");
+    }
+    return { base, size };
+  });
+
+  // [[devices]]
+  const devices: BoardDeviceSpec[] = [];
+  if (top.devices !== undefined && !Array.isArray(top.devices)) {
+    c.fail(["devices"], "must be [[devices]] tables");
+  }
+  const rawDevices = (top.devices ?? []) as unknown[];
+  const names = new Set<string>();
+  rawDevices.forEach((d, i) => {
+    const p: PathPart[] = ["devices", i];
+    const t = c.table(d, p, ["name", "type", "base", "size", "irq", "clock_frequency", "sources"]);
+    const devName = c.string(t, p, "name", true)!;
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(devName)) {
+      c.fail([...p, "name"], `"${devName}" is not a valid device name`);
+    }
+    if (names.has(devName)) c.fail([...p, "name"], `device name "${devName}" is used twice`);
+    names.add(devName);
+    const type = c.string(t, p, "type", true)! as BoardDeviceType;
+    if (!BOARD_DEVICE_TYPES.includes(type)) {
+      c.fail(
+        [...p, "type"],
+        `unknown device type "${type}" (known: ${BOARD_DEVICE_TYPES.join(", ")})`,
+      );
+    }
+    const base = c.integer(t, p, "base", true, 0)!;
+    const size = c.integer(t, p, "size", false, 1) ?? DEFAULT_DEVICE_SIZE[type];
+    const spec: BoardDeviceSpec = { name: devName, type, base, size };
+    const only = (key: string, types: BoardDeviceType[]) => {
+      if (t[key] !== undefined && !types.includes(type)) {
+        c.fail([...p, key], `not a setting of a ${type} device`);
+      }
+    };
+    only("irq", ["ns16550a"]);
+    only("clock_frequency", ["ns16550a"]);
+    only("sources", ["plic"]);
+    if (type === "ns16550a") {
+      spec.irq = c.integer(t, p, "irq", false, 1, 1023);
+      spec.clockFrequency = c.integer(t, p, "clock_frequency", false, 1, 0xffff_ffff) ??
+        DEFAULT_UART_CLOCK;
+      if (size < 8) c.fail([...p, "size"], "an ns16550a needs at least 8 bytes");
+    }
+    if (type === "plic") {
+      spec.sources = c.integer(t, p, "sources", false, 1, 1023) ?? DEFAULT_PLIC_SOURCES;
+      const needed = 0x200000 + 0x1000 * 2 * hartIds.length;
+      if (size < needed) {
+        c.fail(
+          [...p, "size"],
+          `${hex(size)} is too small for ${hartIds.length * 2} contexts (needs ${hex(needed)})`,
+        );
+      }
+    }
+    if (type === "aclint") {
+      if (size < 0xc000) c.fail([...p, "size"], `${hex(size)} is too small: mtime lives at 0xbff8`);
+      if (hartIds.length > 4095) {
+        c.fail(["cpus", "hart_ids"], "an aclint serves at most 4095 harts");
+      }
+    }
+    devices.push(spec);
+  });
+  for (const type of ["plic", "aclint", "sifive-test"] as const) {
+    const all = devices.map((d, i) => [d, i] as const).filter(([d]) => d.type === type);
+    if (all.length > 1) c.fail(["devices", all[1][1], "type"], `a board has at most one ${type}`);
+  }
+  const plic = devices.find((d) => d.type === "plic");
+  devices.forEach((d, i) => {
+    if (d.irq !== undefined) {
+      if (!plic) c.fail(["devices", i, "irq"], "an interrupt needs a plic device on the board");
+      if (d.irq > plic.sources!) {
+        c.fail(["devices", i, "irq"], `source ${d.irq} exceeds the plic's ${plic.sources} sources`);
+      }
+    }
+  });
+  for (
+    const [a, b] of devices.flatMap((d, i) => devices.slice(i + 1).map((e) => [d, e] as const))
+  ) {
+    if (!(a.name === b.name) && overlaps(a, b)) {
+      const i = devices.indexOf(b);
+      c.fail(
+        ["devices", i, "base"],
+        `"${b.name}" [${hex(b.base)}, ${hex(b.base + b.size)}) overlaps "${a.name}" [${
+          hex(a.base)
+        }, ${hex(a.base + a.size)})`,
+      );
+    }
+  }
+  memory.forEach((m, i) => {
+    memory.forEach((n, j) => {
+      if (j > i && overlaps(m, n)) {
+        c.fail(["memory", j, "base"], `RAM range ${j} overlaps RAM range ${i}`);
+      }
+    });
+    devices.forEach((d, j) => {
+      if (overlaps(m, d)) {
+        c.fail(
+          ["devices", j, "base"],
+          `"${d.name}" overlaps RAM range ${i} [${hex(m.base)}, ${hex(m.base + m.size)})`,
+        );
+      }
+    });
+  });
+
+  // [chosen]
+  const chosen: BoardSpec["chosen"] = {};
+  if (top.chosen !== undefined) {
+    const t = c.table(top.chosen, ["chosen"], ["stdout", "bootargs"]);
+    chosen.stdout = c.string(t, ["chosen"], "stdout", false);
+    chosen.bootargs = c.string(t, ["chosen"], "bootargs", false);
+    if (chosen.stdout !== undefined) {
+      const dev = devices.find((d) => d.name === chosen.stdout);
+      if (!dev) c.fail(["chosen", "stdout"], `no device named "${chosen.stdout}"`);
+      if (dev.type !== "ns16550a") {
+        c.fail(["chosen", "stdout"], `"${chosen.stdout}" is a ${dev.type}, not a UART`);
+      }
+    }
+  }
+  if (chosen.stdout === undefined) chosen.stdout = devices.find((d) => d.type === "ns16550a")?.name;
+
+  return {
+    name,
+    description,
+    model,
+    compatible,
+    source: fileName,
+    timebaseFrequency,
+    cpus: { hartIds, isa, mmuType, frequency },
+    memory: memory.slice().sort((a, b) => a.base - b.base),
+    devices,
+    chosen,
+  };
+}
+
+function overlaps(a: { base: number; size: number }, b: { base: number; size: number }): boolean {
+  return a.base < b.base + b.size && b.base < a.base + a.size;
+}

@@ -1,0 +1,1568 @@
+/**
+ * RV64 assembler for GNU as syntax, producing a flat image at an origin plus symbols.
+ *
+ * It assembles every instruction of {@linkcode INSTRUCTIONS} (RV64I, M, A, C, Zicsr, Zifencei
+ * and the privileged instructions), the usual pseudo-instructions with the same expansions as
+ * GNU as (`li` builds any 64-bit constant with GNU's exact sequence), labels and numeric local
+ * labels, expressions with `%hi`/`%lo`/`%pcrel_hi`/`%pcrel_lo`, and the data, section and
+ * alignment directives. See `docs/assembler.md` for the full reference.
+ *
+ * Layout: sections are placed one after another in one flat image starting at `origin`: the
+ * `.text*` sections first, then the other sections that hold data (`.rodata`, `.data`, ...), in
+ * order of first appearance, then the `.bss`/`.sbss` sections (emitted as zeros). Each section
+ * after the first starts at a multiple of 8 (or of its largest `.align`, if larger).
+ *
+ * Compressed instructions are emitted only when asked: with explicit `c.*` mnemonics, or after
+ * `.option rvc`, which compresses each base instruction that has a compressed equivalent as GNU
+ * as does (branches and jumps written with base mnemonics stay 32-bit).
+ *
+ * @module
+ */
+
+import { type AssemblerDiagnostic, AssemblerError } from "./assembler_error.ts";
+import {
+  type EvalContext,
+  evaluate,
+  type Expr,
+  ExprError,
+  parseExpression,
+  UnresolvedError,
+  type Value,
+  wrap64,
+} from "./assembler_expr.ts";
+import { lex, type Token } from "./assembler_lexer.ts";
+import {
+  csrNumber,
+  encodeImmediate,
+  encodeRegister,
+  FIELDS,
+  type ImmediateField,
+  immediateRangeError,
+  instructionByMnemonic,
+  type InstructionSpec,
+  parseFenceSet,
+  registerNumber,
+} from "./isa_table.ts";
+
+export { AssemblerError } from "./assembler_error.ts";
+export type { AssemblerDiagnostic } from "./assembler_error.ts";
+
+/** Options of {@linkcode assemble}. */
+export interface AssembleOptions {
+  /** Address of the first byte of the image. Default `0x8000_0000`. */
+  origin?: number;
+  /** Name used in error messages. Default `<input>`. */
+  fileName?: string;
+}
+
+/** Where a section ended up in the image. */
+export interface AssembledSection {
+  /** Section name (`.text`, `.data`, `.bss`, ...). */
+  name: string;
+  /** Address of its first byte. */
+  address: number;
+  /** Size in bytes. */
+  size: number;
+  /** `nobits` for `.bss`-like sections (zeros in the image), `progbits` otherwise. */
+  kind: "progbits" | "nobits";
+}
+
+/** The result of {@linkcode assemble}. */
+export interface AssemblyResult {
+  /** The flat image: every section, `.bss` included as zeros. */
+  image: Uint8Array;
+  /** Address of `image[0]`. */
+  origin: number;
+  /** Every label and `.equ`/`.set` symbol with its final value (numeric local labels left out). */
+  symbols: Map<string, number>;
+  /** Symbols declared with `.globl`/`.global`. */
+  globals: Set<string>;
+  /** Sections in image order. */
+  sections: AssembledSection[];
+  /** The `_start` symbol if defined, else the origin. */
+  entry: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Internal model
+
+interface Section {
+  name: string;
+  nobits: boolean;
+  code: boolean;
+  size: number;
+  align: number;
+  items: Item[];
+  base: number;
+  firstLine: number;
+}
+
+interface Loc {
+  line: number;
+  column: number;
+}
+
+interface Item {
+  offset: number;
+  size: number;
+  loc: Loc;
+  /** Writes the item's bytes; `pc` is its absolute address. */
+  emit(out: Uint8Array, at: number, pc: number): void;
+}
+
+type SymbolEntry =
+  | { kind: "label"; section: Section; offset: number; line: number }
+  | {
+    kind: "equ";
+    expr: Expr;
+    dotSection: Section;
+    dotOffset: number;
+    line: number;
+    evaluating: boolean;
+  };
+
+/** An instruction operand after parsing: a register number or an expression. */
+type Arg = { reg: number; column: number } | { expr: Expr; column: number };
+
+/** One machine instruction to encode: a table entry and its operands by field name. */
+interface MachineInsn {
+  spec: InstructionSpec;
+  args: Record<string, Arg>;
+  loc: Loc;
+}
+
+/** An operand as written: its tokens and its column. */
+interface Operand {
+  tokens: Token[];
+  column: number;
+}
+
+const LOCAL_MARK = "\u0002";
+
+class Fail extends Error {
+  constructor(message: string, readonly column: number) {
+    super(message);
+  }
+}
+
+const NOP = 0x00000013;
+const C_NOP = 0x0001;
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Assembles GNU as source into a flat image. Throws {@linkcode AssemblerError} naming file,
+ * line and column of every problem found.
+ */
+export function assemble(source: string, options: AssembleOptions = {}): AssemblyResult {
+  return new Assembler(options.fileName ?? "<input>", options.origin ?? 0x8000_0000).run(source);
+}
+
+class Assembler {
+  private readonly sections = new Map<string, Section>();
+  private current: Section;
+  private readonly symbols = new Map<string, SymbolEntry>();
+  private readonly globals = new Set<string>();
+  private readonly localCounts = new Map<string, number>();
+  private readonly diagnostics: AssemblerDiagnostic[] = [];
+  private readonly auipcs: { section: Section; offset: number; target: Expr; loc: Loc }[] = [];
+  private pcrelHiByAddress = new Map<bigint, bigint>();
+  private rvc = false;
+  private readonly optionStack: boolean[] = [];
+  private final = false;
+  private stmtSection!: Section;
+  private stmtOffset = 0;
+  private stmtLine = 0;
+
+  constructor(readonly fileName: string, readonly origin: number) {
+    if (!Number.isSafeInteger(origin) || origin < 0) {
+      throw new AssemblerError(fileName, 1, 1, `origin ${origin} is not a valid address`);
+    }
+    this.current = this.section(".text", 0);
+  }
+
+  run(source: string): AssemblyResult {
+    const statements = lex(source, this.fileName);
+    for (const stmt of statements) {
+      this.stmtLine = stmt.line;
+      try {
+        this.statement(stmt.tokens);
+      } catch (e) {
+        this.report(e, stmt.line, stmt.tokens[0].column);
+      }
+      if (this.diagnostics.length >= 50) break;
+    }
+    this.throwIfErrors();
+    this.layout();
+    this.throwIfErrors();
+    const end = this.imageEnd();
+    const image = new Uint8Array(end - this.origin);
+    this.final = true;
+    // %pcrel_lo(label) needs the %pcrel_hi target of the auipc at label.
+    for (const a of this.auipcs) {
+      const pc = a.section.base + a.offset;
+      try {
+        const v = this.evalAt(a.target, a.section, a.offset, pc);
+        this.pcrelHiByAddress.set(BigInt(pc), v);
+      } catch (e) {
+        this.report(e, a.loc.line, a.loc.column);
+      }
+    }
+    for (const section of this.orderedSections()) {
+      for (const item of section.items) {
+        const pc = section.base + item.offset;
+        this.stmtSection = section;
+        this.stmtOffset = item.offset;
+        try {
+          item.emit(image, pc - this.origin, pc);
+        } catch (e) {
+          this.report(e, item.loc.line, item.loc.column);
+        }
+        if (this.diagnostics.length >= 50) break;
+      }
+    }
+    this.throwIfErrors();
+    const symbols = new Map<string, number>();
+    for (const [name, entry] of this.symbols) {
+      if (name.includes(LOCAL_MARK)) continue;
+      try {
+        const v = this.symbolValue(name, entry, undefined);
+        symbols.set(name, Number(v.v));
+      } catch (e) {
+        this.report(e, entry.line, 1);
+      }
+    }
+    this.throwIfErrors();
+    const sections = this.orderedSections().map((s) => ({
+      name: s.name,
+      address: s.base,
+      size: s.size,
+      kind: s.nobits ? "nobits" as const : "progbits" as const,
+    }));
+    return {
+      image,
+      origin: this.origin,
+      symbols,
+      globals: new Set(this.globals),
+      sections,
+      entry: symbols.get("_start") ?? this.origin,
+    };
+  }
+
+  // ----- diagnostics -----
+
+  private report(e: unknown, line: number, column: number): void {
+    if (e instanceof AssemblerError) {
+      this.diagnostics.push(...e.diagnostics);
+      return;
+    }
+    if (e instanceof Fail || e instanceof ExprError) {
+      let detail = e.message;
+      if (e instanceof UnresolvedError && e.symbol.includes(LOCAL_MARK)) {
+        detail = `undefined local label '${e.symbol.split(LOCAL_MARK)[0].slice(2)}'`;
+      }
+      this.diagnostics.push({
+        fileName: this.fileName,
+        line,
+        column: (e instanceof Fail ? e.column : e.column) ?? column,
+        detail,
+      });
+      return;
+    }
+    throw e;
+  }
+
+  private throwIfErrors(): void {
+    if (this.diagnostics.length === 0) return;
+    const [first, ...more] = this.diagnostics;
+    throw new AssemblerError(first.fileName, first.line, first.column, first.detail, more);
+  }
+
+  // ----- sections and layout -----
+
+  private section(name: string, line: number): Section {
+    let s = this.sections.get(name);
+    if (!s) {
+      const nobits = /^\.s?bss(\.|$)/.test(name) || name.startsWith(".tbss");
+      s = {
+        name,
+        nobits,
+        code: name.startsWith(".text") || name.startsWith(".init"),
+        size: 0,
+        align: 1,
+        items: [],
+        base: 0,
+        firstLine: line,
+      };
+      this.sections.set(name, s);
+    }
+    return s;
+  }
+
+  private orderedSections(): Section[] {
+    const all = [...this.sections.values()].filter((s) => s.size > 0 || s.name === ".text");
+    const rank = (s: Section) => (s.code ? 0 : s.nobits ? 2 : 1);
+    return all.map((s, i) => [s, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+      .map(([s]) => s);
+  }
+
+  private layout(): void {
+    let addr = this.origin;
+    let first = true;
+    for (const s of this.orderedSections()) {
+      if (first) {
+        if (addr % s.align !== 0) {
+          this.diagnostics.push({
+            fileName: this.fileName,
+            line: s.firstLine || 1,
+            column: 1,
+            detail: `origin 0x${
+              addr.toString(16)
+            } is not aligned to the ${s.align}-byte alignment that ${s.name} asks for`,
+          });
+        }
+        first = false;
+      } else {
+        const align = Math.max(8, s.align);
+        addr = Math.ceil(addr / align) * align;
+      }
+      s.base = addr;
+      addr += s.size;
+    }
+    if (addr > Number.MAX_SAFE_INTEGER) {
+      this.diagnostics.push({
+        fileName: this.fileName,
+        line: 1,
+        column: 1,
+        detail: "image extends beyond 2^53",
+      });
+    }
+  }
+
+  private imageEnd(): number {
+    let end = this.origin;
+    for (const s of this.orderedSections()) end = Math.max(end, s.base + s.size);
+    return end;
+  }
+
+  private addItem(size: number, loc: Loc, emit: Item["emit"]): Item {
+    const s = this.current;
+    if (s.nobits && size > 0 && emit !== zeroEmit) {
+      throw new Fail(
+        `${s.name} holds no data: only .zero/.space/.skip and labels belong there`,
+        loc.column,
+      );
+    }
+    const item: Item = { offset: s.size, size, loc, emit };
+    s.items.push(item);
+    s.size += size;
+    return item;
+  }
+
+  // ----- symbols -----
+
+  private defineLabel(name: string, tok: Token): void {
+    const existing = this.symbols.get(name);
+    if (existing) {
+      throw new Fail(`symbol '${name}' is already defined at line ${existing.line}`, tok.column);
+    }
+    this.symbols.set(name, {
+      kind: "label",
+      section: this.current,
+      offset: this.current.size,
+      line: tok.line,
+    });
+  }
+
+  private defineEqu(name: string, expr: Expr, tok: Token, redefinable: boolean): void {
+    const existing = this.symbols.get(name);
+    if (existing && (existing.kind === "label" || !redefinable)) {
+      throw new Fail(`symbol '${name}' is already defined at line ${existing.line}`, tok.column);
+    }
+    this.symbols.set(name, {
+      kind: "equ",
+      expr,
+      dotSection: this.current,
+      dotOffset: this.current.size,
+      line: tok.line,
+      evaluating: false,
+    });
+  }
+
+  private localDefinition(digits: string): string {
+    const n = (this.localCounts.get(digits) ?? 0) + 1;
+    this.localCounts.set(digits, n);
+    return `.L${digits}${LOCAL_MARK}${n}`;
+  }
+
+  private readonly hooks = {
+    bindSymbol: (name: string): unknown => this.symbols.get(name),
+    localLabel: (tok: Token): string => {
+      const digits = String(Number(tok.text.slice(0, -1)));
+      const dir = tok.text.slice(-1).toLowerCase();
+      const n = this.localCounts.get(digits) ?? 0;
+      if (dir === "b") {
+        if (n === 0) {
+          throw new Fail(`local label '${digits}' has no earlier definition`, tok.column);
+        }
+        return `.L${digits}${LOCAL_MARK}${n}`;
+      }
+      return `.L${digits}${LOCAL_MARK}${n + 1}`;
+    },
+  };
+
+  private symbolValue(name: string, bound: unknown, tok: Token | undefined): Value {
+    const entry = (bound as SymbolEntry | undefined) ?? this.symbols.get(name);
+    if (!entry) throw new UnresolvedError(name, tok?.column);
+    if (entry.kind === "label") {
+      if (this.final) return { v: BigInt(entry.section.base + entry.offset), section: null };
+      return { v: BigInt(entry.offset), section: entry.section.name };
+    }
+    if (entry.evaluating) {
+      throw new ExprError(`symbol '${name}' is defined in terms of itself`, tok?.column);
+    }
+    entry.evaluating = true;
+    try {
+      const pc = this.final ? entry.dotSection.base + entry.dotOffset : undefined;
+      return this.evalValue(entry.expr, entry.dotSection, entry.dotOffset, pc);
+    } finally {
+      entry.evaluating = false;
+    }
+  }
+
+  private context(section: Section, offset: number, pc: number | undefined): EvalContext {
+    return {
+      symbol: (name, entry, tok) => this.symbolValue(name, entry, tok),
+      dot: () =>
+        this.final
+          ? { v: BigInt(section.base + offset), section: null }
+          : { v: BigInt(offset), section: section.name },
+      pc: () => pc,
+      pcrelHiTarget: (address, tok) => {
+        const v = this.pcrelHiByAddress.get(address);
+        if (v === undefined) {
+          throw new ExprError(
+            `%pcrel_lo: no auipc with %pcrel_hi at address 0x${address.toString(16)}`,
+            tok.column,
+          );
+        }
+        return v;
+      },
+    };
+  }
+
+  private evalValue(e: Expr, section: Section, offset: number, pc: number | undefined): Value {
+    return evaluate(e, this.context(section, offset, pc));
+  }
+
+  /** Evaluates to an absolute value in the final pass. */
+  private evalAt(e: Expr, section: Section, offset: number, pc: number): bigint {
+    const v = this.evalValue(e, section, offset, pc);
+    if (v.section !== null) throw new ExprError("expression is not absolute");
+    return v.v;
+  }
+
+  /** Evaluates now (pass 1) if possible: an absolute constant, or `undefined`. */
+  private tryConstant(e: Expr): bigint | undefined {
+    if (this.final) return this.evalAt(e, this.stmtSection, this.stmtOffset, this.stmtPc());
+    try {
+      const v = this.evalValue(e, this.current, this.current.size, undefined);
+      return v.section === null ? v.v : undefined;
+    } catch (err) {
+      if (err instanceof UnresolvedError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Evaluates a pass-1 constant that must be known now (alignment, sizes). */
+  private constant(e: Expr, what: string, column: number): bigint {
+    let v: Value;
+    try {
+      v = this.evalValue(e, this.current, this.current.size, undefined);
+    } catch (err) {
+      if (err instanceof UnresolvedError) {
+        throw new Fail(
+          `${what} must be a constant known here (${err.message})`,
+          err.column ?? column,
+        );
+      }
+      throw err;
+    }
+    if (v.section !== null) throw new Fail(`${what} must be a constant, not an address`, column);
+    return v.v;
+  }
+
+  private stmtPc(): number {
+    return this.stmtSection.base + this.stmtOffset;
+  }
+
+  // ----- statements -----
+
+  private statement(tokens: Token[]): void {
+    let i = 0;
+    // Labels: `name:` or `N:`, possibly several.
+    while (i + 1 < tokens.length && tokens[i + 1].kind === "punct" && tokens[i + 1].text === ":") {
+      const t = tokens[i];
+      if (t.kind === "ident" && t.text !== ".") this.defineLabel(t.text, t);
+      else if (t.kind === "number" && /^[0-9]+$/.test(t.text)) {
+        const name = this.localDefinition(String(Number(t.text)));
+        this.symbols.set(name, {
+          kind: "label",
+          section: this.current,
+          offset: this.current.size,
+          line: t.line,
+        });
+      } else throw new Fail(`'${t.text}' cannot be a label`, t.column);
+      i += 2;
+    }
+    if (i >= tokens.length) return;
+    const head = tokens[i];
+    // `sym = expr`
+    if (tokens[i + 1]?.kind === "punct" && tokens[i + 1].text === "=" && head.kind === "ident") {
+      this.defineEqu(head.text, this.expr(tokens.slice(i + 2), tokens[i + 1]), head, true);
+      return;
+    }
+    if (head.kind !== "ident") {
+      throw new Fail(`expected an instruction or directive, found '${head.text}'`, head.column);
+    }
+    const operands = splitOperands(tokens.slice(i + 1), head);
+    this.stmtSection = this.current;
+    this.stmtOffset = this.current.size;
+    if (head.text.startsWith(".")) this.directive(head, operands);
+    else this.instruction(head, operands);
+  }
+
+  private expr(tokens: Token[], near: Token): Expr {
+    try {
+      return parseExpression(tokens, this.hooks);
+    } catch (e) {
+      if (e instanceof ExprError && e.column === undefined) {
+        throw new Fail(e.message, near.column + near.text.length);
+      }
+      throw e;
+    }
+  }
+
+  private operandExpr(op: Operand): Expr {
+    if (op.tokens.length === 0) throw new Fail("missing operand", op.column);
+    try {
+      return parseExpression(op.tokens, this.hooks);
+    } catch (e) {
+      if (e instanceof ExprError && e.column === undefined) throw new Fail(e.message, op.column);
+      throw e;
+    }
+  }
+
+  // ----- directives -----
+
+  private directive(head: Token, ops: Operand[]): void {
+    const name = head.text.toLowerCase();
+    const loc = { line: head.line, column: head.column };
+    const count = (n: number, m = n) => {
+      if (ops.length < n || ops.length > m) {
+        const want = n === m ? `${n}` : `${n} to ${m}`;
+        throw new Fail(
+          `${name} takes ${want} operand${m === 1 ? "" : "s"}, got ${ops.length}`,
+          head.column,
+        );
+      }
+    };
+    switch (name) {
+      case ".text":
+      case ".data":
+      case ".bss":
+        count(0);
+        this.current = this.section(name, head.line);
+        return;
+      case ".rodata":
+        count(0);
+        this.current = this.section(".rodata", head.line);
+        return;
+      case ".section": {
+        if (ops.length < 1) throw new Fail(".section needs a section name", head.column);
+        const t = ops[0].tokens;
+        const secName = t.map((x) => x.text).join("");
+        if (!/^[.A-Za-z_$][\w.$]*$/.test(secName)) {
+          throw new Fail(`bad section name '${secName}'`, ops[0].column);
+        }
+        this.current = this.section(secName, head.line);
+        return;
+      }
+      case ".globl":
+      case ".global":
+      case ".weak":
+        for (const op of ops) this.globals.add(this.identifier(op, name));
+        return;
+      case ".local":
+      case ".hidden":
+      case ".protected":
+      case ".internal":
+        for (const op of ops) this.identifier(op, name);
+        return;
+      case ".equ":
+      case ".set":
+      case ".equiv": {
+        count(2);
+        const id = this.identifier(ops[0], name);
+        this.defineEqu(id, this.operandExpr(ops[1]), ops[0].tokens[0], name !== ".equiv");
+        return;
+      }
+      case ".byte":
+      case ".2byte":
+      case ".half":
+      case ".short":
+      case ".4byte":
+      case ".word":
+      case ".long":
+      case ".int":
+      case ".8byte":
+      case ".dword":
+      case ".quad": {
+        const size = DATA_SIZES[name];
+        for (const op of ops) this.dataValue(op, size);
+        return;
+      }
+      case ".ascii":
+      case ".asciz":
+      case ".string": {
+        if (ops.length === 0) throw new Fail(`${name} needs a string`, head.column);
+        for (const op of ops) {
+          const t = op.tokens;
+          if (t.length !== 1 || t[0].kind !== "string") {
+            throw new Fail(`${name} expects a "string"`, op.column);
+          }
+          const bytes = [...t[0].bytes!, ...(name === ".ascii" ? [] : [0])];
+          this.addItem(bytes.length, { line: t[0].line, column: t[0].column }, (out, at) => {
+            out.set(bytes, at);
+          });
+        }
+        return;
+      }
+      case ".align":
+      case ".p2align":
+      case ".balign": {
+        count(1, 3);
+        const n = this.constant(this.operandExpr(ops[0]), `${name} argument`, ops[0].column);
+        let bytes: number;
+        if (name === ".balign") {
+          if (n < 1n || n > 1n << 30n || (n & (n - 1n)) !== 0n) {
+            throw new Fail(`.balign ${n}: alignment must be a power of two`, ops[0].column);
+          }
+          bytes = Number(n);
+        } else {
+          if (n < 0n || n > 30n) {
+            throw new Fail(`${name} ${n}: exponent must be 0..30`, ops[0].column);
+          }
+          bytes = 2 ** Number(n);
+        }
+        let fill: number | undefined;
+        if (ops.length >= 2 && ops[1].tokens.length > 0) {
+          fill = Number(
+            this.constant(this.operandExpr(ops[1]), "fill value", ops[1].column) & 0xffn,
+          );
+        }
+        let max = Infinity;
+        if (ops.length === 3) {
+          max = Number(this.constant(this.operandExpr(ops[2]), "maximum padding", ops[2].column));
+        }
+        this.align(bytes, fill, max, loc);
+        return;
+      }
+      case ".zero":
+      case ".space":
+      case ".skip": {
+        count(1, 2);
+        const n = this.constant(this.operandExpr(ops[0]), `${name} size`, ops[0].column);
+        if (n < 0n || n > 1n << 32n) {
+          throw new Fail(`${name} size ${n} out of range`, ops[0].column);
+        }
+        const fill = ops.length === 2
+          ? Number(this.constant(this.operandExpr(ops[1]), "fill value", ops[1].column) & 0xffn)
+          : 0;
+        this.addItem(
+          Number(n),
+          loc,
+          fill === 0 ? zeroEmit : (out, at) => {
+            out.fill(fill, at, at + Number(n));
+          },
+        );
+        return;
+      }
+      case ".fill": {
+        count(1, 3);
+        const repeat = this.constant(this.operandExpr(ops[0]), ".fill repeat", ops[0].column);
+        const size = ops.length >= 2
+          ? this.constant(this.operandExpr(ops[1]), ".fill size", ops[1].column)
+          : 1n;
+        const value = ops.length === 3
+          ? this.constant(this.operandExpr(ops[2]), ".fill value", ops[2].column)
+          : 0n;
+        if (repeat < 0n || repeat > 1n << 32n) {
+          throw new Fail(`.fill repeat ${repeat} out of range`, ops[0].column);
+        }
+        if (size < 0n || size > 8n) {
+          throw new Fail(`.fill size ${size} must be 0..8`, ops[1].column);
+        }
+        const r = Number(repeat), sz = Number(size);
+        this.addItem(
+          r * sz,
+          loc,
+          value === 0n ? zeroEmit : (out, at) => {
+            for (let k = 0; k < r; k++) writeLE(out, at + k * sz, sz, value);
+          },
+        );
+        return;
+      }
+      case ".option": {
+        count(1);
+        const opt = ops[0].tokens.map((t) => t.text).join("");
+        switch (opt) {
+          case "rvc":
+            this.rvc = true;
+            return;
+          case "norvc":
+            this.rvc = false;
+            return;
+          case "push":
+            this.optionStack.push(this.rvc);
+            return;
+          case "pop":
+            if (this.optionStack.length === 0) {
+              throw new Fail(".option pop without a matching .option push", ops[0].column);
+            }
+            this.rvc = this.optionStack.pop()!;
+            return;
+          case "relax":
+          case "norelax":
+          case "pic":
+          case "nopic":
+          case "csr-check":
+          case "no-csr-check":
+            return;
+          default:
+            if (opt.startsWith("arch")) return;
+            throw new Fail(`unknown .option '${opt}'`, ops[0].column);
+        }
+      }
+      case ".type":
+      case ".size":
+      case ".file":
+      case ".ident":
+      case ".attribute":
+      case ".loc":
+      case ".end":
+        return;
+    }
+    if (name.startsWith(".cfi_")) return;
+    throw new Fail(`unknown directive '${head.text}'`, head.column);
+  }
+
+  private identifier(op: Operand, directive: string): string {
+    if (op.tokens.length !== 1 || op.tokens[0].kind !== "ident" || op.tokens[0].text === ".") {
+      throw new Fail(`${directive} expects a symbol name`, op.column);
+    }
+    return op.tokens[0].text;
+  }
+
+  private dataValue(op: Operand, size: number): void {
+    const e = this.operandExpr(op);
+    const section = this.current;
+    const offset = section.size;
+    const loc = { line: op.tokens[0].line, column: op.column };
+    this.addItem(size, loc, (out, at, pc) => {
+      const v = this.evalAt(e, section, offset, pc);
+      if (size < 8) {
+        const min = -(1n << BigInt(size * 8 - 1));
+        const max = (1n << BigInt(size * 8)) - 1n;
+        if (v < min || v > max) {
+          throw new Fail(
+            `value ${v} does not fit in ${size} byte${size > 1 ? "s" : ""}`,
+            op.column,
+          );
+        }
+      }
+      writeLE(out, at, size, v);
+    });
+  }
+
+  private align(bytes: number, fill: number | undefined, max: number, loc: Loc): void {
+    const s = this.current;
+    s.align = Math.max(s.align, bytes);
+    const pad = (bytes - (s.size % bytes)) % bytes;
+    if (pad === 0 || pad > max) return;
+    if (s.nobits || fill === 0) {
+      this.addItem(pad, loc, zeroEmit);
+      return;
+    }
+    if (fill !== undefined || !s.code) {
+      const f = fill ?? 0;
+      this.addItem(pad, loc, f === 0 ? zeroEmit : (out, at) => out.fill(f, at, at + pad));
+      return;
+    }
+    // Code: zero bytes up to a 2-byte boundary, a c.nop up to 4, then nops.
+    this.addItem(pad, loc, (out, at) => {
+      let k = 0;
+      const start = at;
+      while ((start + k) % 2 !== 0 && k < pad) out[start + k++] = 0;
+      if ((pad - k) % 4 === 2) {
+        writeLE(out, start + k, 2, BigInt(C_NOP));
+        k += 2;
+      }
+      for (; k + 4 <= pad; k += 4) writeLE(out, start + k, 4, BigInt(NOP));
+    });
+  }
+
+  // ----- instructions -----
+
+  private instruction(head: Token, ops: Operand[]): void {
+    const mnemonic = head.text.toLowerCase();
+    const loc = { line: head.line, column: head.column };
+    const insns = this.expand(mnemonic, ops, head);
+    for (const insn of insns) {
+      const emitted = this.rvc && insn.spec.length === 4 ? this.compress(insn) ?? insn : insn;
+      this.emitInsn(emitted, loc);
+    }
+  }
+
+  private emitInsn(insn: MachineInsn, loc: Loc): void {
+    const section = this.current;
+    const offset = section.size;
+    const auipcHi = insn.spec.mnemonic === "auipc"
+      ? relocTarget(insn.args.uimm20, "pcrel_hi")
+      : undefined;
+    if (auipcHi) this.auipcs.push({ section, offset, target: auipcHi, loc: insn.loc });
+    if (section.align < 2) section.align = 2;
+    this.addItem(insn.spec.length, loc, (out, at, pc) => {
+      const word = this.encode(insn, section, offset, pc);
+      writeLE(out, at, insn.spec.length, BigInt(word));
+    });
+  }
+
+  private encode(insn: MachineInsn, section: Section, offset: number, pc: number): number {
+    const { spec } = insn;
+    let word = spec.match;
+    for (const name of fieldNames(spec)) {
+      const f = FIELDS[name];
+      const arg = insn.args[name];
+      if (!arg) throw new Fail(`internal: ${spec.mnemonic} lacks operand ${name}`, insn.loc.column);
+      if (f.type === "reg") {
+        if (!("reg" in arg)) throw new Fail(`${spec.mnemonic}: expected a register`, arg.column);
+        const w = encodeRegister(word, f, arg.reg);
+        if (w === undefined) {
+          const need = f.fixed !== undefined
+            ? "sp"
+            : f.width === 3
+            ? "one of x8..x15 (s0, s1, a0..a5)"
+            : "a register";
+          throw new Fail(
+            `${spec.mnemonic}: register ${regName(arg.reg)} not allowed here, need ${need}`,
+            arg.column,
+          );
+        }
+        word = w;
+        continue;
+      }
+      if (!("expr" in arg)) {
+        throw new Fail(`${spec.mnemonic}: expected an expression, not a register`, arg.column);
+      }
+      let v: bigint;
+      try {
+        v = this.evalAt(arg.expr, section, offset, pc);
+      } catch (e) {
+        if (e instanceof ExprError && e.column === undefined) throw new Fail(e.message, arg.column);
+        throw e;
+      }
+      if (f.pcRelative) v = v - BigInt(pc);
+      if (f.print === "clui" && v >= 0xfffe0n && v <= 0xfffffn) v -= 0x100000n;
+      const err = immediateRangeError(f, Number(BigInt.asIntN(64, v)));
+      if (
+        err !== undefined || v > BigInt(Number.MAX_SAFE_INTEGER) ||
+        v < -BigInt(Number.MAX_SAFE_INTEGER)
+      ) {
+        const what = f.pcRelative
+          ? `${err ?? "offset out of range"} (target is ${v >= 0n ? "+" : ""}${v} bytes away)`
+          : err ?? `value ${v} out of range`;
+        throw new Fail(`${spec.mnemonic}: ${what}`, arg.column);
+      }
+      word = encodeImmediate(word, f, Number(v));
+    }
+    return word >>> 0;
+  }
+
+  /** Turns a mnemonic and its operands into machine instructions (pseudo-instructions expand). */
+  private expand(mnemonic: string, ops: Operand[], head: Token): MachineInsn[] {
+    const loc = { line: head.line, column: head.column };
+    const pseudo = PSEUDO[mnemonic];
+    const spec = instructionByMnemonic(mnemonic);
+    if (
+      pseudo && (!spec || ops.length !== spec.operands.length || this.tryPseudoFirst(mnemonic, ops))
+    ) {
+      return pseudo(this.pseudoApi(loc, head), ops);
+    }
+    if (spec) return [this.parseReal(spec, ops, head)];
+    throw new Fail(`unknown instruction '${head.text}'`, head.column);
+  }
+
+  /** Real mnemonics whose pseudo form has the same operand count (`lw rd, symbol` etc.). */
+  private tryPseudoFirst(mnemonic: string, ops: Operand[]): boolean {
+    if (LOADS.has(mnemonic) && ops.length === 2) return !isMemOperand(ops[1]);
+    if (STORES.has(mnemonic) && ops.length === 3) return true;
+    if (CSR_REG_FORMS.has(mnemonic) && ops.length === 3) {
+      return this.reg(ops[2], false) === undefined;
+    }
+    if (mnemonic === "jalr" && ops.length === 2) return !isMemOperand(ops[1]);
+    return false;
+  }
+
+  private parseReal(spec: InstructionSpec, ops: Operand[], head: Token): MachineInsn {
+    if (ops.length !== spec.operands.length) {
+      throw new Fail(
+        `'${spec.mnemonic}' takes ${spec.operands.length} operand${
+          spec.operands.length === 1 ? "" : "s"
+        }` +
+          (spec.syntax ? ` (${spec.syntax.replaceAll(/\bc_|q\b/g, "")})` : "") +
+          `, got ${ops.length}`,
+        ops[spec.operands.length]?.column ?? head.column,
+      );
+    }
+    const args: Record<string, Arg> = {};
+    spec.operands.forEach((t, i) => {
+      const op = ops[i];
+      if (t.kind === "field") {
+        args[t.field] = this.fieldArg(t.field, op, spec.mnemonic);
+        return;
+      }
+      const { offset, base } = splitMem(op);
+      args[t.base] = { reg: this.requireReg(base), column: base.column };
+      if (t.offset !== null) {
+        args[t.offset] = offset.tokens.length === 0
+          ? { expr: { k: "num", v: 0n }, column: op.column }
+          : { expr: this.operandExpr(offset), column: offset.column };
+      } else if (offset.tokens.length > 0) {
+        const v = this.tryConstant(this.operandExpr(offset));
+        if (v !== 0n) {
+          throw new Fail(`${spec.mnemonic} takes no offset: write (reg) or 0(reg)`, offset.column);
+        }
+      }
+    });
+    return { spec, args, loc: { line: head.line, column: head.column } };
+  }
+
+  private fieldArg(name: string, op: Operand, mnemonic: string): Arg {
+    const f = FIELDS[name];
+    if (f.type === "reg") return { reg: this.requireReg(op), column: op.column };
+    if (f.print === "csr") return { expr: this.csrExpr(op), column: op.column };
+    if (f.print === "fence") {
+      const text = op.tokens.map((t) => t.text).join("");
+      const v = parseFenceSet(text);
+      if (v === undefined || op.tokens.length !== 1) {
+        throw new Fail(
+          `${mnemonic}: bad fence set '${text}' (use letters of iorw in that order)`,
+          op.column,
+        );
+      }
+      return { expr: { k: "num", v: BigInt(v) }, column: op.column };
+    }
+    if (
+      op.tokens.length === 1 && op.tokens[0].kind === "ident" &&
+      registerNumber(op.tokens[0].text) !== undefined
+    ) {
+      throw new Fail(
+        `${mnemonic}: expected an immediate, found register '${op.tokens[0].text}'`,
+        op.column,
+      );
+    }
+    return { expr: this.operandExpr(op), column: op.column };
+  }
+
+  private csrExpr(op: Operand): Expr {
+    if (op.tokens.length === 1 && op.tokens[0].kind === "ident") {
+      const num = csrNumber(op.tokens[0].text);
+      if (num !== undefined) return { k: "num", v: BigInt(num) };
+      if (!this.symbols.has(op.tokens[0].text)) {
+        throw new Fail(`unknown CSR '${op.tokens[0].text}'`, op.column);
+      }
+    }
+    return this.operandExpr(op);
+  }
+
+  /** Register number of an operand, or `undefined` if it is not a register (when not `strict`). */
+  private reg(op: Operand, strict: boolean): number | undefined {
+    if (op.tokens.length === 1 && op.tokens[0].kind === "ident") {
+      const n = registerNumber(op.tokens[0].text);
+      if (n !== undefined) return n;
+    }
+    if (strict) {
+      const text = op.tokens.map((t) => t.text).join(" ");
+      throw new Fail(
+        op.tokens.length ? `expected a register, found '${text}'` : "missing register operand",
+        op.column,
+      );
+    }
+    return undefined;
+  }
+
+  private requireReg(op: Operand): number {
+    return this.reg(op, true)!;
+  }
+
+  private pseudoApi(loc: Loc, head: Token): PseudoApi {
+    return {
+      head,
+      reg: (op) => this.requireReg(op),
+      isReg: (op) => this.reg(op, false) !== undefined,
+      expr: (op) => this.operandExpr(op),
+      csr: (op) => this.csrExpr(op),
+      constant: (e) => this.tryConstant(e),
+      mem: (op) => {
+        const { offset, base } = splitMem(op);
+        return {
+          base: this.requireReg(base),
+          offset: offset.tokens.length === 0 ? { k: "num", v: 0n } : this.operandExpr(offset),
+        };
+      },
+      isMem: (op) => isMemOperand(op),
+      insn: (mnemonic, args) => {
+        const spec = instructionByMnemonic(mnemonic)!;
+        const out: Record<string, Arg> = {};
+        for (const [k, v] of Object.entries(args)) {
+          out[k] = typeof v === "number"
+            ? { reg: v, column: loc.column }
+            : { expr: v, column: loc.column };
+        }
+        return { spec, args: out, loc };
+      },
+    };
+  }
+
+  // ----- RVC compression -----
+
+  private compress(insn: MachineInsn): MachineInsn | undefined {
+    const r = (name: string) => {
+      const a = insn.args[name];
+      return a && "reg" in a ? a.reg : undefined;
+    };
+    const c = (name: string) => {
+      const a = insn.args[name];
+      if (!a || !("expr" in a)) return undefined;
+      const v = this.tryConstant(a.expr);
+      return v === undefined ? undefined : Number(v);
+    };
+    const mk = (
+      mnemonic: string,
+      args: Record<string, number>,
+      immField?: string,
+      imm?: number,
+    ) => {
+      const spec = instructionByMnemonic(mnemonic)!;
+      const out: Record<string, Arg> = {};
+      for (const [k, v] of Object.entries(args)) out[k] = { reg: v, column: insn.loc.column };
+      if (immField !== undefined) {
+        out[immField] = { expr: { k: "num", v: BigInt(imm!) }, column: insn.loc.column };
+      }
+      // Reject if a field cannot hold its value.
+      for (const name of fieldNames(spec)) {
+        const f = FIELDS[name];
+        const a = out[name];
+        if (!a) return undefined;
+        if (f.type === "reg") {
+          if (!("reg" in a) || encodeRegister(0, f, a.reg) === undefined) return undefined;
+        } else if (immediateRangeError(f as ImmediateField, imm!) !== undefined) return undefined;
+      }
+      if (spec.valid) {
+        const probe = this.encode(
+          { spec, args: out, loc: insn.loc },
+          this.current,
+          this.current.size,
+          0,
+        );
+        if (!spec.valid(probe)) return undefined;
+      }
+      return { spec, args: out, loc: insn.loc };
+    };
+    const isQ = (n: number | undefined) => n !== undefined && n >= 8 && n <= 15;
+    const rd = r("rd"), rs1 = r("rs1"), rs2 = r("rs2");
+    switch (insn.spec.mnemonic) {
+      case "addi": {
+        const imm = c("imm12");
+        if (imm === undefined || rd === undefined || rs1 === undefined) return undefined;
+        if (rd === 0 && rs1 === 0 && imm === 0) return mk("c.nop", {});
+        if (rd === rs1 && rd !== 0 && imm !== 0) {
+          if (rd === 2) {
+            return mk("c.addi", { crd: rd }, "c_imm6", imm) ??
+              mk("c.addi16sp", { sp: 2 }, "c_addi16sp", imm);
+          }
+          return mk("c.addi", { crd: rd }, "c_imm6", imm);
+        }
+        if (rs1 === 2 && isQ(rd)) return mk("c.addi4spn", { crdq: rd!, sp: 2 }, "c_addi4spn", imm);
+        if (rs1 === 0 && rd !== 0) return mk("c.li", { crd: rd }, "c_imm6", imm);
+        if (imm === 0 && rd !== 0 && rs1 !== 0) return mk("c.mv", { crd: rd, crs2: rs1 });
+        return undefined;
+      }
+      case "addiw": {
+        const imm = c("imm12");
+        if (imm === undefined || rd !== rs1 || rd === 0) return undefined;
+        return mk("c.addiw", { crd: rd! }, "c_imm6", imm);
+      }
+      case "lui": {
+        const imm = c("uimm20");
+        if (imm === undefined || rd === 0 || rd === 2) return undefined;
+        const v = imm >= 0xfffe0 ? imm - 0x100000 : imm;
+        if (v === 0 || v < -32 || v > 31) return undefined;
+        return mk("c.lui", { crd: rd! }, "c_lui", v);
+      }
+      case "slli": {
+        const imm = c("shamt6");
+        if (imm === undefined || rd !== rs1 || rd === 0 || imm === 0) return undefined;
+        return mk("c.slli", { crd: rd! }, "c_shamt", imm);
+      }
+      case "srli":
+      case "srai": {
+        const imm = c("shamt6");
+        if (imm === undefined || rd !== rs1 || !isQ(rd) || imm === 0) return undefined;
+        return mk(`c.${insn.spec.mnemonic}`, { crs1q: rd! }, "c_shamt", imm);
+      }
+      case "andi": {
+        const imm = c("imm12");
+        if (imm === undefined || rd !== rs1 || !isQ(rd)) return undefined;
+        return mk("c.andi", { crs1q: rd! }, "c_imm6", imm);
+      }
+      case "add":
+        if (rd === 0 || rd === undefined) return undefined;
+        if (rs1 === 0 && rs2 !== 0) return mk("c.mv", { crd: rd, crs2: rs2! });
+        if (rs2 === 0 && rs1 !== 0) return mk("c.mv", { crd: rd, crs2: rs1! });
+        if (rd === rs1 && rs2 !== 0) return mk("c.add", { crd: rd, crs2: rs2! });
+        if (rd === rs2 && rs1 !== 0) return mk("c.add", { crd: rd, crs2: rs1! });
+        return undefined;
+      case "sub":
+      case "subw":
+        if (rd === rs1 && isQ(rd) && isQ(rs2)) {
+          return mk(`c.${insn.spec.mnemonic}`, { crs1q: rd!, crs2q: rs2! });
+        }
+        return undefined;
+      case "xor":
+      case "or":
+      case "and":
+      case "addw":
+        if (rd === rs1 && isQ(rd) && isQ(rs2)) {
+          return mk(`c.${insn.spec.mnemonic}`, { crs1q: rd!, crs2q: rs2! });
+        }
+        if (rd === rs2 && isQ(rd) && isQ(rs1)) {
+          return mk(`c.${insn.spec.mnemonic}`, { crs1q: rd!, crs2q: rs1! });
+        }
+        return undefined;
+      case "lw":
+      case "ld": {
+        const imm = c("imm12");
+        if (imm === undefined || rd === undefined) return undefined;
+        const w = insn.spec.mnemonic === "lw" ? "w" : "d";
+        if (rs1 === 2 && rd !== 0) return mk(`c.l${w}sp`, { crd: rd, sp: 2 }, `c_l${w}sp`, imm);
+        if (isQ(rd) && isQ(rs1)) return mk(`c.l${w}`, { crdq: rd, crs1q: rs1! }, `c_l${w}`, imm);
+        return undefined;
+      }
+      case "sw":
+      case "sd": {
+        const imm = c("simm12");
+        if (imm === undefined || rs2 === undefined) return undefined;
+        const w = insn.spec.mnemonic === "sw" ? "w" : "d";
+        if (rs1 === 2) return mk(`c.s${w}sp`, { crs2: rs2, sp: 2 }, `c_s${w}sp`, imm);
+        if (isQ(rs2) && isQ(rs1)) return mk(`c.s${w}`, { crs2q: rs2, crs1q: rs1! }, `c_l${w}`, imm);
+        return undefined;
+      }
+      case "jalr": {
+        const imm = c("imm12");
+        if (imm !== 0 || rs1 === 0 || rs1 === undefined) return undefined;
+        if (rd === 0) return mk("c.jr", { crd: rs1 });
+        if (rd === 1) return mk("c.jalr", { crd: rs1 });
+        return undefined;
+      }
+      case "ebreak":
+        return mk("c.ebreak", {});
+    }
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const DATA_SIZES: Record<string, number> = {
+  ".byte": 1,
+  ".2byte": 2,
+  ".half": 2,
+  ".short": 2,
+  ".4byte": 4,
+  ".word": 4,
+  ".long": 4,
+  ".int": 4,
+  ".8byte": 8,
+  ".dword": 8,
+  ".quad": 8,
+};
+
+const LOADS = new Set(["lb", "lh", "lw", "ld", "lbu", "lhu", "lwu"]);
+const STORES = new Set(["sb", "sh", "sw", "sd"]);
+const CSR_REG_FORMS = new Set(["csrrw", "csrrs", "csrrc"]);
+
+const zeroEmit: Item["emit"] = () => {};
+
+function writeLE(out: Uint8Array, at: number, size: number, value: bigint): void {
+  let v = BigInt.asUintN(64, value);
+  for (let k = 0; k < size; k++) {
+    out[at + k] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
+function regName(n: number): string {
+  return `x${n}`;
+}
+
+function fieldNames(spec: InstructionSpec): string[] {
+  const names: string[] = [];
+  for (const t of spec.operands) {
+    if (t.kind === "field") names.push(t.field);
+    else {
+      if (t.offset !== null) names.push(t.offset);
+      names.push(t.base);
+    }
+  }
+  return names;
+}
+
+function relocTarget(arg: Arg | undefined, op: string): Expr | undefined {
+  if (!arg || !("expr" in arg)) return undefined;
+  const e = arg.expr;
+  return e.k === "reloc" && e.op === op ? e.a : undefined;
+}
+
+function splitOperands(tokens: Token[], head: Token): Operand[] {
+  if (tokens.length === 0) return [];
+  const ops: Operand[] = [];
+  let depth = 0;
+  let cur: Token[] = [];
+  let col = tokens[0].column;
+  for (const t of tokens) {
+    if (t.kind === "punct" && t.text === "(") depth++;
+    if (t.kind === "punct" && t.text === ")") depth--;
+    if (t.kind === "punct" && t.text === "," && depth === 0) {
+      ops.push({ tokens: cur, column: cur[0]?.column ?? t.column });
+      cur = [];
+      col = t.column + 1;
+      continue;
+    }
+    cur.push(t);
+  }
+  ops.push({ tokens: cur, column: cur[0]?.column ?? col });
+  void head;
+  return ops;
+}
+
+/** Whether an operand has the `offset(reg)` shape. */
+function isMemOperand(op: Operand): boolean {
+  const t = op.tokens;
+  const n = t.length;
+  return n >= 3 && t[n - 1].text === ")" && t[n - 3].text === "(" && t[n - 2].kind === "ident" &&
+    registerNumber(t[n - 2].text) !== undefined;
+}
+
+function splitMem(op: Operand): { offset: Operand; base: Operand } {
+  if (!isMemOperand(op)) {
+    const text = op.tokens.map((t) => t.text).join("");
+    throw new Fail(
+      op.tokens.length
+        ? `expected a memory operand offset(reg), found '${text}'`
+        : "missing memory operand",
+      op.column,
+    );
+  }
+  const n = op.tokens.length;
+  const offsetTokens = op.tokens.slice(0, n - 3);
+  return {
+    offset: { tokens: offsetTokens, column: op.column },
+    base: { tokens: [op.tokens[n - 2]], column: op.tokens[n - 2].column },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pseudo-instructions
+
+interface PseudoApi {
+  head: Token;
+  reg(op: Operand): number;
+  isReg(op: Operand): boolean;
+  expr(op: Operand): Expr;
+  csr(op: Operand): Expr;
+  constant(e: Expr): bigint | undefined;
+  mem(op: Operand): { base: number; offset: Expr };
+  isMem(op: Operand): boolean;
+  insn(mnemonic: string, args: Record<string, number | Expr>): MachineInsn;
+}
+
+type Pseudo = (api: PseudoApi, ops: Operand[]) => MachineInsn[];
+
+function arity(api: PseudoApi, ops: Operand[], ...allowed: number[]): void {
+  if (!allowed.includes(ops.length)) {
+    const want = allowed.join(" or ");
+    throw new Fail(
+      `'${api.head.text}' takes ${want} operand${
+        allowed.length === 1 && allowed[0] === 1 ? "" : "s"
+      }, got ${ops.length}`,
+      ops[Math.max(...allowed)]?.column ?? api.head.column,
+    );
+  }
+}
+
+const num = (v: bigint | number): Expr => ({ k: "num", v: BigInt(v) });
+const reloc = (op: "hi" | "lo" | "pcrel_hi", a: Expr, tok: Token): Expr => ({
+  k: "reloc",
+  op,
+  a,
+  tok,
+});
+
+/** GNU as's `li` sequence for a constant (binutils `load_const`). */
+function loadConst(api: PseudoApi, rd: number, value: bigint, top: boolean): MachineInsn[] {
+  const v = wrap64(value);
+  if (top && v >= -2048n && v <= 2047n) return [api.insn("addi", { rd, rs1: 0, imm12: num(v) })];
+  const lower = BigInt.asIntN(12, v);
+  let upper = wrap64(v - lower);
+  if (v !== BigInt.asIntN(32, v)) {
+    let shift = 12n;
+    while (((upper >> shift) & 1n) === 0n) shift++;
+    upper = upper >> shift;
+    const out = loadConst(api, rd, upper, false);
+    out.push(api.insn("slli", { rd, rs1: rd, shamt6: num(shift) }));
+    if (lower !== 0n) out.push(api.insn("addi", { rd, rs1: rd, imm12: num(lower) }));
+    return out;
+  }
+  const out: MachineInsn[] = [];
+  let hiReg = 0;
+  if (upper !== 0n) {
+    out.push(api.insn("lui", { rd, uimm20: num(BigInt.asUintN(32, upper) >> 12n) }));
+    hiReg = rd;
+  }
+  if (lower !== 0n || hiReg === 0) {
+    out.push(api.insn("addiw", { rd, rs1: hiReg, imm12: num(lower) }));
+  }
+  return out;
+}
+
+function pcrelPair(
+  api: PseudoApi,
+  temp: number,
+  target: Expr,
+  second: (lo: Expr) => MachineInsn,
+): MachineInsn[] {
+  const lo: Expr = { k: "pcrelLoBack", target, back: 4 };
+  return [api.insn("auipc", { rd: temp, uimm20: reloc("pcrel_hi", target, api.head) }), second(lo)];
+}
+
+const branchZero = (mnemonic: string, swap: boolean): Pseudo => (api, ops) => {
+  arity(api, ops, 2);
+  const rs = api.reg(ops[0]);
+  const target = api.expr(ops[1]);
+  return [
+    api.insn(
+      mnemonic,
+      swap ? { rs1: 0, rs2: rs, boff: target } : { rs1: rs, rs2: 0, boff: target },
+    ),
+  ];
+};
+
+const branchSwap = (mnemonic: string): Pseudo => (api, ops) => {
+  arity(api, ops, 3);
+  return [
+    api.insn(mnemonic, { rs1: api.reg(ops[1]), rs2: api.reg(ops[0]), boff: api.expr(ops[2]) }),
+  ];
+};
+
+const twoReg =
+  (mnemonic: string, make: (rd: number, rs: number) => Record<string, number | Expr>): Pseudo =>
+  (api, ops) => {
+    arity(api, ops, 2);
+    return [api.insn(mnemonic, make(api.reg(ops[0]), api.reg(ops[1])))];
+  };
+
+const counter = (csr: number): Pseudo => (api, ops) => {
+  arity(api, ops, 1);
+  return [api.insn("csrrs", { rd: api.reg(ops[0]), csr: num(csr), rs1: 0 })];
+};
+
+/** `csrw csr, rs` / `csrw csr, imm` and friends (rd = zero). */
+const csrWrite = (reg: string, imm: string): Pseudo => (api, ops) => {
+  arity(api, ops, 2);
+  const csr = api.csr(ops[0]);
+  if (api.isReg(ops[1])) return [api.insn(reg, { rd: 0, csr, rs1: api.reg(ops[1]) })];
+  return [api.insn(imm, { rd: 0, csr, zimm5: api.expr(ops[1]) })];
+};
+
+const csrImm = (mnemonic: string): Pseudo => (api, ops) => {
+  arity(api, ops, 2);
+  return [api.insn(mnemonic, { rd: 0, csr: api.csr(ops[0]), zimm5: api.expr(ops[1]) })];
+};
+
+/** `csrrw rd, csr, imm` written with the register mnemonic: GNU as picks the `i` form. */
+const csrRegWithImm = (imm: string): Pseudo => (api, ops) => {
+  arity(api, ops, 3);
+  return [api.insn(imm, { rd: api.reg(ops[0]), csr: api.csr(ops[1]), zimm5: api.expr(ops[2]) })];
+};
+
+const loadSymbol = (mnemonic: string): Pseudo => (api, ops) => {
+  arity(api, ops, 2);
+  const rd = api.reg(ops[0]);
+  return pcrelPair(
+    api,
+    rd,
+    api.expr(ops[1]),
+    (lo) => api.insn(mnemonic, { rd, rs1: rd, imm12: lo }),
+  );
+};
+
+const storeSymbol = (mnemonic: string): Pseudo => (api, ops) => {
+  arity(api, ops, 3);
+  const rs2 = api.reg(ops[0]);
+  const temp = api.reg(ops[2]);
+  return pcrelPair(
+    api,
+    temp,
+    api.expr(ops[1]),
+    (lo) => api.insn(mnemonic, { rs2, rs1: temp, simm12: lo }),
+  );
+};
+
+const PSEUDO: Record<string, Pseudo> = {
+  nop: (api, ops) => (arity(api, ops, 0), [api.insn("addi", { rd: 0, rs1: 0, imm12: num(0) })]),
+  li: (api, ops) => {
+    arity(api, ops, 2);
+    const rd = api.reg(ops[0]);
+    const e = api.expr(ops[1]);
+    const v = api.constant(e);
+    if (v !== undefined) return loadConst(api, rd, v, true);
+    return [
+      api.insn("lui", { rd, uimm20: reloc("hi", e, api.head) }),
+      api.insn("addi", { rd, rs1: rd, imm12: reloc("lo", e, api.head) }),
+    ];
+  },
+  la: (api, ops) => {
+    arity(api, ops, 2);
+    const rd = api.reg(ops[0]);
+    return pcrelPair(
+      api,
+      rd,
+      api.expr(ops[1]),
+      (lo) => api.insn("addi", { rd, rs1: rd, imm12: lo }),
+    );
+  },
+  lla: (api, ops) => PSEUDO.la(api, ops),
+  mv: twoReg("addi", (rd, rs) => ({ rd, rs1: rs, imm12: num(0) })),
+  not: twoReg("xori", (rd, rs) => ({ rd, rs1: rs, imm12: num(-1) })),
+  neg: twoReg("sub", (rd, rs) => ({ rd, rs1: 0, rs2: rs })),
+  negw: twoReg("subw", (rd, rs) => ({ rd, rs1: 0, rs2: rs })),
+  "sext.w": twoReg("addiw", (rd, rs) => ({ rd, rs1: rs, imm12: num(0) })),
+  "zext.b": twoReg("andi", (rd, rs) => ({ rd, rs1: rs, imm12: num(255) })),
+  seqz: twoReg("sltiu", (rd, rs) => ({ rd, rs1: rs, imm12: num(1) })),
+  snez: twoReg("sltu", (rd, rs) => ({ rd, rs1: 0, rs2: rs })),
+  sltz: twoReg("slt", (rd, rs) => ({ rd, rs1: rs, rs2: 0 })),
+  sgtz: twoReg("slt", (rd, rs) => ({ rd, rs1: 0, rs2: rs })),
+  beqz: branchZero("beq", false),
+  bnez: branchZero("bne", false),
+  bltz: branchZero("blt", false),
+  bgez: branchZero("bge", false),
+  blez: branchZero("bge", true),
+  bgtz: branchZero("blt", true),
+  bgt: branchSwap("blt"),
+  ble: branchSwap("bge"),
+  bgtu: branchSwap("bltu"),
+  bleu: branchSwap("bgeu"),
+  j: (api, ops) => (arity(api, ops, 1), [api.insn("jal", { rd: 0, joff: api.expr(ops[0]) })]),
+  jal: (api, ops) => (arity(api, ops, 1), [api.insn("jal", { rd: 1, joff: api.expr(ops[0]) })]),
+  jr: (api, ops) => {
+    arity(api, ops, 1, 2);
+    if (ops.length === 2) {
+      return [api.insn("jalr", { rd: 0, rs1: api.reg(ops[0]), imm12: api.expr(ops[1]) })];
+    }
+    if (api.isMem(ops[0])) {
+      const m = api.mem(ops[0]);
+      return [api.insn("jalr", { rd: 0, rs1: m.base, imm12: m.offset })];
+    }
+    return [api.insn("jalr", { rd: 0, rs1: api.reg(ops[0]), imm12: num(0) })];
+  },
+  jalr: (api, ops) => {
+    arity(api, ops, 1, 2, 3);
+    if (ops.length === 3) {
+      return [
+        api.insn("jalr", { rd: api.reg(ops[0]), rs1: api.reg(ops[1]), imm12: api.expr(ops[2]) }),
+      ];
+    }
+    if (ops.length === 1) {
+      if (api.isMem(ops[0])) {
+        const m = api.mem(ops[0]);
+        return [api.insn("jalr", { rd: 1, rs1: m.base, imm12: m.offset })];
+      }
+      return [api.insn("jalr", { rd: 1, rs1: api.reg(ops[0]), imm12: num(0) })];
+    }
+    return [api.insn("jalr", { rd: api.reg(ops[0]), rs1: api.reg(ops[1]), imm12: num(0) })];
+  },
+  ret: (api, ops) => (arity(api, ops, 0), [api.insn("jalr", { rd: 0, rs1: 1, imm12: num(0) })]),
+  call: (api, ops) => {
+    arity(api, ops, 1, 2);
+    const rd = ops.length === 2 ? api.reg(ops[0]) : 1;
+    return pcrelPair(
+      api,
+      rd,
+      api.expr(ops[ops.length - 1]),
+      (lo) => api.insn("jalr", { rd, rs1: rd, imm12: lo }),
+    );
+  },
+  tail: (api, ops) => {
+    arity(api, ops, 1);
+    return pcrelPair(
+      api,
+      6,
+      api.expr(ops[0]),
+      (lo) => api.insn("jalr", { rd: 0, rs1: 6, imm12: lo }),
+    );
+  },
+  jump: (api, ops) => {
+    arity(api, ops, 2);
+    const temp = api.reg(ops[1]);
+    return pcrelPair(
+      api,
+      temp,
+      api.expr(ops[0]),
+      (lo) => api.insn("jalr", { rd: 0, rs1: temp, imm12: lo }),
+    );
+  },
+  csrr: (api, ops) => {
+    arity(api, ops, 2);
+    return [api.insn("csrrs", { rd: api.reg(ops[0]), csr: api.csr(ops[1]), rs1: 0 })];
+  },
+  csrw: csrWrite("csrrw", "csrrwi"),
+  csrs: csrWrite("csrrs", "csrrsi"),
+  csrc: csrWrite("csrrc", "csrrci"),
+  csrwi: csrImm("csrrwi"),
+  csrsi: csrImm("csrrsi"),
+  csrci: csrImm("csrrci"),
+  csrrw: csrRegWithImm("csrrwi"),
+  csrrs: csrRegWithImm("csrrsi"),
+  csrrc: csrRegWithImm("csrrci"),
+  rdcycle: counter(0xc00),
+  rdtime: counter(0xc01),
+  rdinstret: counter(0xc02),
+  fence: (api, ops) => {
+    arity(api, ops, 0);
+    return [api.insn("fence", { pred: num(15), succ: num(15) })];
+  },
+  "sfence.vma": (api, ops) => {
+    arity(api, ops, 0, 1);
+    const rs1 = ops.length === 1 ? api.reg(ops[0]) : 0;
+    return [api.insn("sfence.vma", { rs1, rs2: 0 })];
+  },
+  unimp: (api, ops) => {
+    arity(api, ops, 0);
+    return [api.insn("csrrw", { rd: 0, csr: num(0xc00), rs1: 0 })];
+  },
+  ...Object.fromEntries([...LOADS].map((m) => [m, loadSymbol(m)])),
+  ...Object.fromEntries([...STORES].map((m) => [m, storeSymbol(m)])),
+};

@@ -1,0 +1,108 @@
+/**
+ * Batch mode: `-c 'cmd; cmd'` and `--batch FILE`.
+ *
+ * Commands run in order through a human-mode session without banner or prompt, so the output is
+ * exactly what each command prints (plus `[VM n] ` guest lines as they happen). The run stops at
+ * the first failure unless `keepGoing`; it succeeds only if every command succeeded. With the
+ * warp clock and no background driver, virtual time passes only while a command waits, so the
+ * same script gives the same output every time.
+ *
+ * @module
+ */
+
+import type { Session } from "./session.ts";
+
+/**
+ * Splits a script into commands: on newlines and on `;` outside quotes (a backslash escapes
+ * the next character outside single quotes). Blank commands and lines starting with `#` are
+ * skipped. Quotes are kept, for the shell's tokenizer to interpret.
+ */
+export function splitCommands(script: string): string[] {
+  const out: string[] = [];
+  let current = "";
+  let quote: "'" | '"' | undefined;
+  const finish = () => {
+    const t = current.trim();
+    if (t !== "" && !t.startsWith("#")) out.push(t);
+    current = "";
+  };
+  for (let i = 0; i < script.length; i++) {
+    const ch = script[i];
+    if (quote) {
+      current += ch;
+      if (ch === "\\" && quote === '"' && i + 1 < script.length) current += script[++i];
+      else if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === "\\" && i + 1 < script.length) {
+      current += ch + script[++i];
+      continue;
+    }
+    if (ch === "'" || ch === '"') {
+      quote = ch;
+      current += ch;
+      continue;
+    }
+    if (ch === ";" || ch === "\n") {
+      finish();
+      continue;
+    }
+    if (ch === "\r" && script[i + 1] === "\n") continue;
+    current += ch;
+  }
+  finish();
+  return out;
+}
+
+/** The outcome of a batch run. */
+export interface BatchResult {
+  /** True when every command that ran succeeded and none was skipped. */
+  ok: boolean;
+  /** Number of commands in the script. */
+  total: number;
+  /** Commands that ran. */
+  ran: number;
+  /** Commands that failed. */
+  failed: number;
+  /** The commands that failed, with their 1-based positions. */
+  failures: { index: number; command: string }[];
+  /** True when the script stopped early (a failure, `exit`, or `shutdown`). */
+  stoppedEarly: boolean;
+}
+
+/** Runs `commands` in `session`; stops at the first failure unless `keepGoing`. */
+export async function runBatch(
+  session: Session,
+  commands: readonly string[],
+  options: { keepGoing?: boolean; onFailure?: (index: number, command: string) => void } = {},
+): Promise<BatchResult> {
+  const result: BatchResult = {
+    ok: true,
+    total: commands.length,
+    ran: 0,
+    failed: 0,
+    failures: [],
+    stoppedEarly: false,
+  };
+  for (let i = 0; i < commands.length; i++) {
+    if (session.closed) {
+      result.stoppedEarly = true;
+      break;
+    }
+    const ok = await session.receiveLine(commands[i]);
+    result.ran++;
+    if (ok === false) {
+      result.ok = false;
+      result.failed++;
+      result.failures.push({ index: i + 1, command: commands[i] });
+      options.onFailure?.(i + 1, commands[i]);
+      if (!options.keepGoing) {
+        result.stoppedEarly = i + 1 < commands.length;
+        break;
+      }
+    }
+    if (session.attachedVm !== undefined) session.detach("batch mode cannot stay attached");
+  }
+  if (result.ran < result.total && !result.stoppedEarly) result.stoppedEarly = true;
+  return result;
+}

@@ -1,0 +1,266 @@
+/**
+ * The console server: owns the sessions, serialises their commands and fans out events.
+ *
+ * Transports (TCP, stdio, the interactive terminal, batch) open sessions with
+ * {@linkcode ConsoleServer.openSession} and pump bytes in and out; the server subscribes once to
+ * the hypervisor's events, renders each event once (JSON line, `[VM n] ` lines, raw bytes) and
+ * hands it to every session, whose bounded output queue decides what to keep.
+ *
+ * @module
+ */
+
+import type { ProtocolBackend } from "./backend.ts";
+import { CommandQueue } from "./command_queue.ts";
+import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
+import {
+  ConsoleAssembler,
+  eventHuman,
+  eventJson,
+  type ProtocolEvent,
+  type RenderedEvent,
+} from "./events.ts";
+import type { OutputQueueLimits } from "./output_queue.ts";
+import { Session, type SessionKind, type SessionMode } from "./session.ts";
+
+/** Severity of a server log line. */
+export type LogLevel = "error" | "warn" | "info" | "debug";
+
+const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+/** Default maximum number of concurrent sessions. */
+export const DEFAULT_MAX_SESSIONS = 256;
+
+/** Options of a {@linkcode ConsoleServer}. */
+export interface ConsoleServerOptions {
+  /** The hypervisor and shell. */
+  backend: ProtocolBackend;
+  /** Program version shown in banners. */
+  version?: string;
+  /** Token that TCP sessions must send with `auth` (none: no authentication). */
+  token?: string;
+  /** Make every network session read-only. */
+  readOnly?: boolean;
+  /** Maximum concurrent sessions (default 256). */
+  maxSessions?: number;
+  /** Wrong tokens a session may send before it is closed (default 3). */
+  maxAuthAttempts?: number;
+  /** Output limits of every session. */
+  limits?: OutputQueueLimits;
+  /** Where log lines go (default: nowhere). */
+  log?: (level: LogLevel, message: string) => void;
+  /** Lowest level that is logged (default `info`). */
+  logLevel?: LogLevel;
+}
+
+/** Options of {@linkcode ConsoleServer.openSession}. */
+export interface OpenSessionOptions {
+  /** Transport kind; TCP sessions get the token and read-only rules. */
+  kind: SessionKind;
+  /** Peer description for logs. */
+  peer: string;
+  /** Send the banner (default true). */
+  banner?: boolean;
+  /** Send prompts (default true). */
+  prompt?: boolean;
+  /** Initial mode (default human). */
+  mode?: SessionMode;
+  /** Override the server's read-only rule for this session. */
+  readOnly?: boolean;
+  /** Override the server's token rule (false: no auth even on TCP). */
+  requireAuth?: boolean;
+}
+
+/** The hub of all console sessions. */
+export class ConsoleServer {
+  /** The hypervisor and shell. */
+  readonly backend: ProtocolBackend;
+  /** Serialises commands of every session. */
+  readonly queue: CommandQueue = new CommandQueue();
+  /** Program version. */
+  readonly version: string;
+  /** Maximum concurrent sessions. */
+  readonly maxSessions: number;
+  #options: ConsoleServerOptions;
+  #sessions = new Map<number, Session>();
+  #nextId = 1;
+  #assemblers = new Map<number, ConsoleAssembler>();
+  #unsubscribe: () => void;
+  #shutdownReason: string | undefined;
+  #resolveShutdown!: (reason: string) => void;
+  #eventCount = 0;
+  /** Resolves with the reason once shutdown was requested. */
+  readonly shutdownRequested: Promise<string>;
+
+  /** Creates the server and subscribes to the backend's events. */
+  constructor(options: ConsoleServerOptions) {
+    this.#options = options;
+    this.backend = options.backend;
+    this.version = options.version ?? "0.1.0";
+    this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.shutdownRequested = new Promise((resolve) => (this.#resolveShutdown = resolve));
+    this.#unsubscribe = this.backend.subscribe((event) => this.#onEvent(event));
+  }
+
+  /** Open sessions, by id. */
+  sessions(): Session[] {
+    return [...this.#sessions.values()];
+  }
+
+  /** Events received from the hypervisor so far. */
+  get eventCount(): number {
+    return this.#eventCount;
+  }
+
+  /** True once shutdown was requested. */
+  get shuttingDown(): boolean {
+    return this.#shutdownReason !== undefined;
+  }
+
+  /**
+   * Opens a session (and sends its banner). Throws {@linkcode ProtocolError} when the server is
+   * full or shutting down.
+   */
+  openSession(options: OpenSessionOptions): Session {
+    if (this.#shutdownReason !== undefined) {
+      throw new ProtocolError(ProtocolErrorCode.ShuttingDown, "the server is shutting down");
+    }
+    if (this.#sessions.size >= this.maxSessions) {
+      this.log(
+        "warn",
+        `refused ${options.peer}: too many sessions (${this.#sessions.size} of ${this.maxSessions})`,
+      );
+      throw new ProtocolError(
+        ProtocolErrorCode.TooManySessions,
+        `too many sessions (limit ${this.maxSessions}); try again later`,
+      );
+    }
+    const network = options.kind === "tcp";
+    const id = this.#nextId++;
+    const requireAuth = options.requireAuth ?? network;
+    const session = new Session(this, {
+      id,
+      peer: options.peer,
+      kind: options.kind,
+      banner: options.banner,
+      prompt: options.prompt,
+      mode: options.mode,
+      readOnly: options.readOnly ?? (this.#options.readOnly ?? false),
+      token: requireAuth ? this.#options.token : undefined,
+      maxAuthAttempts: this.#options.maxAuthAttempts,
+      limits: this.#options.limits,
+    });
+    this.#sessions.set(id, session);
+    this.log("debug", `session ${id} opened (${options.peer})`);
+    session.start();
+    return session;
+  }
+
+  /** Called by a session when it closes. */
+  sessionClosed(session: Session): void {
+    if (this.#sessions.delete(session.id)) {
+      this.log("debug", `session ${session.id} closed (${session.peer}): ${session.closeReason}`);
+    }
+  }
+
+  /** Writes a log line when `level` is enabled. */
+  log(level: LogLevel, message: string): void {
+    const threshold = LEVELS[this.#options.logLevel ?? "info"];
+    if (LEVELS[level] <= threshold) this.#options.log?.(level, message);
+  }
+
+  /** Requests shutdown (idempotent): every session gets a notice and is closed gracefully. */
+  shutdown(reason: string): void {
+    if (this.#shutdownReason !== undefined) return;
+    this.#shutdownReason = reason;
+    this.log("info", `shutting down: ${reason}`);
+    this.#flushConsoles();
+    for (const s of this.sessions()) {
+      if (s.mode === "json") {
+        s.output.push(
+          JSON.stringify({ event: "shutdown", time_ns: this.backend.now(), reason }) + "\n",
+        );
+      } else if (s.kind !== "batch") {
+        s.output.push(`\n[axvisor: shutting down: ${reason}]\n`);
+      }
+      s.close("server shutdown");
+    }
+    this.#resolveShutdown(reason);
+  }
+
+  /** Unsubscribes from the hypervisor (after shutdown). */
+  dispose(): void {
+    this.#unsubscribe();
+  }
+
+  /** Sends every VM's unfinished console line to human sessions (end of a batch, shutdown). */
+  flushConsoles(): void {
+    this.#flushConsoles();
+  }
+
+  #flushConsoles(): void {
+    for (const [vm, assembler] of this.#assemblers) {
+      const rest = assembler.flush();
+      if (rest === "") continue;
+      this.#broadcast({
+        event: { event: "console", vm, data: new Uint8Array(0) },
+        json: "",
+        human: rest,
+        droppable: true,
+      }, true);
+    }
+  }
+
+  #onEvent(event: ProtocolEvent): void {
+    this.#eventCount++;
+    if (event.event === "log") {
+      const where = event.vm === undefined ? "" : `VM ${event.vm}: `;
+      this.log(event.level, `${where}${event.message}`);
+      if (event.level === "debug") return;
+    }
+    const now = this.backend.now();
+    if (event.event === "console") {
+      let assembler = this.#assemblers.get(event.vm);
+      if (!assembler) {
+        assembler = new ConsoleAssembler(event.vm);
+        this.#assemblers.set(event.vm, assembler);
+      }
+      const { text, lines } = assembler.push(event.data);
+      if (this.#sessions.size === 0) return;
+      this.#broadcast({
+        event,
+        json: eventJson(event, now, text),
+        human: lines,
+        raw: event.data,
+        droppable: true,
+      });
+      return;
+    }
+    if (event.event === "status" && (event.to === "stopped" || event.to === "deleted")) {
+      const assembler = this.#assemblers.get(event.vm);
+      const rest = assembler?.flush() ?? "";
+      if (rest !== "") {
+        this.#broadcast({
+          event: { event: "console", vm: event.vm, data: new Uint8Array(0) },
+          json: "",
+          human: rest,
+          droppable: true,
+        }, true);
+      }
+      if (event.to === "deleted") this.#assemblers.delete(event.vm);
+    }
+    if (this.#sessions.size === 0) return;
+    this.#broadcast({ event, json: eventJson(event, now), human: eventHuman(event), droppable: false });
+    if (event.event === "status" && event.to === "deleted") {
+      for (const s of this.#sessions.values()) {
+        if (s.attachedVm === event.vm) s.detach("the VM was deleted");
+      }
+    }
+  }
+
+  #broadcast(rendered: RenderedEvent, humanOnly = false): void {
+    for (const s of this.#sessions.values()) {
+      if (humanOnly && (s.mode !== "human" || s.attachedVm !== undefined)) continue;
+      s.deliver(rendered);
+    }
+  }
+}

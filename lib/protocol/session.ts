@@ -1,0 +1,684 @@
+/**
+ * One console session: a person at a terminal, an `nc` user, a test harness or a script.
+ *
+ * A session owns its line framer, its mode (`human` or `json`), its event switch, its console
+ * attach state, its authentication state and a bounded output queue. It is transport-agnostic:
+ * a transport feeds it bytes ({@linkcode Session.receive}) or ready-made lines
+ * ({@linkcode Session.receiveLine}) and drains {@linkcode Session.output}.
+ *
+ * Session commands handled here, before the shell sees the line:
+ * - `mode human|json`: switch the mode (a first line starting with `{` switches to JSON by itself);
+ * - `events on|off`: asynchronous output (JSON events, or `[VM n] ` console lines in human mode);
+ * - `auth TOKEN`: authenticate when the server requires a token.
+ *
+ * @module
+ */
+
+import type { CommandInput, CommandOutcome, ProtocolBackend } from "./backend.ts";
+import type { CommandQueue } from "./command_queue.ts";
+import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
+import type { RenderedEvent } from "./events.ts";
+import { encodeJsonLine, parseJsonRequest, type RequestId } from "./json_request.ts";
+import { LineFramer, validateLine } from "./line_framer.ts";
+import { OutputQueue, type OutputQueueLimits } from "./output_queue.ts";
+import { readOnlyRefusal } from "./read_only.ts";
+import { SessionAuth } from "./auth.ts";
+import { tokenize } from "../shell/tokenizer.ts";
+
+/** The prompt of human sessions (the seed's REPL prompt). */
+export const PROMPT = "axvisor> ";
+
+/** The escape byte that ends a console attach (Ctrl-]). */
+export const ATTACH_ESCAPE_BYTE = 0x1d;
+
+/** How a session talks: human text or JSON lines. */
+export type SessionMode = "human" | "json";
+
+/** Where a session comes from. */
+export type SessionKind = "tcp" | "stdio" | "tty" | "batch";
+
+/** What a session needs from the server that owns it. */
+export interface SessionHost {
+  /** The hypervisor and shell. */
+  readonly backend: ProtocolBackend;
+  /** The queue that serialises commands of all sessions. */
+  readonly queue: CommandQueue;
+  /** Program version for the banner and the JSON greeting. */
+  readonly version: string;
+  /** Writes a line to the server log. */
+  log(level: "error" | "warn" | "info" | "debug", message: string): void;
+  /** Asks the server to shut down. */
+  shutdown(reason: string): void;
+  /** Called once when a session closes. */
+  sessionClosed(session: Session): void;
+}
+
+/** Options of a {@linkcode Session}. */
+export interface SessionOptions {
+  /** Session number (unique in the server). */
+  id: number;
+  /** Who is on the other end, for logs (e.g. `tcp 127.0.0.1:50312`). */
+  peer: string;
+  /** Transport kind. */
+  kind: SessionKind;
+  /** Send the banner when the session starts (default true). */
+  banner?: boolean;
+  /** Send a prompt after each human-mode reply (default true). */
+  prompt?: boolean;
+  /** Observer session: may list, show, log and wait, but change nothing. */
+  readOnly?: boolean;
+  /** When set, the session must `auth` with this token first. */
+  token?: string;
+  /** Wrong tokens allowed before the session is closed (default 3). */
+  maxAuthAttempts?: number;
+  /** Output buffer limits. */
+  limits?: OutputQueueLimits;
+  /** Initial mode (default `human`). */
+  mode?: SessionMode;
+}
+
+const encoder = new TextEncoder();
+
+/** A console session, independent of its transport. */
+export class Session {
+  /** Session number. */
+  readonly id: number;
+  /** Peer description, for logs. */
+  readonly peer: string;
+  /** Transport kind. */
+  readonly kind: SessionKind;
+  /** True for observer sessions. */
+  readonly readOnly: boolean;
+  /** Bytes waiting to be written to the client. */
+  readonly output: OutputQueue;
+  /** The shell's state for this session. */
+  readonly shellSession: unknown;
+  #host: SessionHost;
+  #mode: SessionMode;
+  #events = true;
+  #banner: boolean;
+  #prompt: boolean;
+  #auth: SessionAuth;
+  #framer = new LineFramer();
+  #linesSeen = 0;
+  /** The client's screen is not at a line start (for async output in human mode). */
+  #lineOpen = false;
+  /** The byte stream sent so far does not end with LF (for the switch to JSON lines). */
+  #streamOpen = false;
+  #attached: number | undefined;
+  #attachHeld: number[] = [];
+  #attachLineStart = true;
+  #attachWatchOnly = false;
+  #readOnlyNoticeShown = false;
+  #closed = false;
+  #closeReason = "";
+  #chain: Promise<unknown> = Promise.resolve();
+  #resolveClosed!: () => void;
+  /** Resolves when the session has closed. */
+  readonly closedPromise: Promise<void>;
+
+  /** Creates a session; call {@linkcode Session.start} to send the banner. */
+  constructor(host: SessionHost, options: SessionOptions) {
+    this.#host = host;
+    this.id = options.id;
+    this.peer = options.peer;
+    this.kind = options.kind;
+    this.readOnly = options.readOnly ?? false;
+    this.#mode = options.mode ?? "human";
+    this.#banner = options.banner ?? true;
+    this.#prompt = options.prompt ?? true;
+    this.#auth = new SessionAuth(options.token, options.maxAuthAttempts);
+    this.output = new OutputQueue(options.limits, (n) => this.#droppedNotice(n));
+    this.shellSession = host.backend.createShellSession({ readOnly: this.readOnly });
+    this.closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  /** `human` or `json`. */
+  get mode(): SessionMode {
+    return this.#mode;
+  }
+
+  /** True when asynchronous output (events, console lines) is sent to this session. */
+  get eventsEnabled(): boolean {
+    return this.#events;
+  }
+
+  /** The VM whose console is attached, if any. */
+  get attachedVm(): number | undefined {
+    return this.#attached;
+  }
+
+  /** True once the session may run commands. */
+  get authenticated(): boolean {
+    return this.#auth.authenticated;
+  }
+
+  /** True once the session has closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Why the session closed (empty while open). */
+  get closeReason(): string {
+    return this.#closeReason;
+  }
+
+  /** True when a human-mode session shows a prompt. */
+  get prompts(): boolean {
+    return this.#prompt;
+  }
+
+  /** Sends the banner (human mode) or the greeting (JSON mode), then the first prompt. */
+  start(): void {
+    if (this.#mode === "json") {
+      this.#push(this.#greeting());
+      return;
+    }
+    if (this.#banner) {
+      const lines = [
+        `axvisor.ts ${this.#host.version}: ${this.#host.backend.describe()}`,
+        "Type `help` for commands, `vm list` to see the VMs, `vm console <ID>` to attach " +
+        "(Ctrl-] or a line `~.` detaches).",
+        "Send a JSON request such as {\"id\":1,\"cmd\":\"vm list\"} (or `mode json`) for JSON " +
+        "lines; `exit` leaves.",
+      ];
+      if (this.#auth.required) lines.push("Authentication required: send `auth <token>` first.");
+      if (this.readOnly) lines.push("This is a read-only session: you may look but not change.");
+      this.#push(lines.join("\n") + "\n");
+    }
+    this.#showPrompt();
+  }
+
+  /** Feeds bytes from the client; resolves once every complete line in them was handled. */
+  receive(chunk: Uint8Array): Promise<void> {
+    return this.#enqueue(() => this.#process(chunk));
+  }
+
+  /**
+   * Feeds one line (without its line ending) from a line-oriented front end such as readline
+   * or a batch script. Resolves with the command's success, or `undefined` when the line ran no
+   * command (blank, console input, a framing error).
+   */
+  receiveLine(text: string): Promise<boolean | undefined> {
+    return this.#enqueue(async () => {
+      if (this.#closed) return undefined;
+      if (this.#attached !== undefined) {
+        this.#attachInput(encoder.encode(text + "\n"));
+        return undefined;
+      }
+      const framed = validateLine(encoder.encode(text), this.#linesSeen + 1);
+      if (framed.kind === "line" && encoder.encode(text).length > this.#framer.maxLineBytes) {
+        return await this.#handleError(
+          new ProtocolError(
+            ProtocolErrorCode.LineTooLong,
+            `line ${this.#linesSeen + 1} is longer than ${this.#framer.maxLineBytes} bytes; ` +
+              `the line was discarded`,
+          ),
+        );
+      }
+      if (framed.kind === "error") return await this.#handleError(framed.error);
+      return await this.#handleLine(framed.text);
+    });
+  }
+
+  /** The client finished sending: handles a last unterminated line, then closes gracefully. */
+  end(): Promise<void> {
+    return this.#enqueue(async () => {
+      if (this.#closed) return;
+      for (const item of this.#framer.end()) {
+        if (this.#closed) break;
+        if (item.kind === "line") await this.#handleLine(item.text);
+        else await this.#handleError(item.error);
+      }
+      this.close("end of input");
+    });
+  }
+
+  /**
+   * Closes the session. Graceful (default): what is queued is still sent. Otherwise queued
+   * output is discarded (the client is gone or stuck).
+   */
+  close(reason: string, options: { graceful?: boolean } = {}): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeReason = reason;
+    this.#attached = undefined;
+    if (options.graceful ?? true) this.output.end();
+    else this.output.close();
+    this.#host.sessionClosed(this);
+    this.#resolveClosed();
+  }
+
+  /** Delivers an asynchronous event, as this session's mode, attach state and switches say. */
+  deliver(rendered: RenderedEvent): void {
+    if (this.#closed || !this.#auth.authenticated) return;
+    if (this.#attached !== undefined) {
+      const e = rendered.event;
+      if (e.event === "console" && e.vm === this.#attached && rendered.raw) {
+        this.#pushDroppable(rendered.raw);
+      } else if (e.event === "fault" && e.vm === this.#attached) {
+        this.#push(`\r\n${rendered.human}`);
+      }
+      return;
+    }
+    if (!this.#events) return;
+    if (this.#mode === "json") {
+      if (rendered.droppable) this.#pushDroppable(rendered.json);
+      else this.#push(rendered.json);
+      return;
+    }
+    if (rendered.human === "") return;
+    if (this.#lineOpen) this.#push("\n");
+    if (rendered.droppable) this.#pushDroppable(rendered.human);
+    else this.#push(rendered.human);
+  }
+
+  /** Ends a console attach (Ctrl-], `~.`, or the VM went away) and shows the prompt again. */
+  detach(reason = ""): void {
+    if (this.#attached === undefined) return;
+    const vm = this.#attached;
+    this.#attached = undefined;
+    this.#attachHeld = [];
+    this.#push(`\r\n[detached from VM ${vm}${reason ? `: ${reason}` : ""}]\n`);
+    this.#showPrompt();
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#chain.then(task);
+    this.#chain = result.catch(() => {});
+    return result;
+  }
+
+  async #process(chunk: Uint8Array): Promise<void> {
+    let rest = chunk;
+    while (rest.length > 0 && !this.#closed) {
+      if (this.#attached !== undefined) {
+        rest = this.#attachInput(rest);
+        continue;
+      }
+      const lf = rest.indexOf(0x0a);
+      const piece = lf < 0 ? rest : rest.subarray(0, lf + 1);
+      rest = lf < 0 ? new Uint8Array(0) : rest.subarray(lf + 1);
+      for (const item of this.#framer.push(piece)) {
+        if (this.#closed) return;
+        if (item.kind === "line") await this.#handleLine(item.text);
+        else await this.#handleError(item.error);
+      }
+    }
+  }
+
+  /** Forwards attach input to the guest; returns the bytes after an escape (to run as lines). */
+  #attachInput(bytes: Uint8Array): Uint8Array {
+    const vm = this.#attached!;
+    const out: number[] = [];
+    const flush = () => {
+      if (out.length === 0) return;
+      if (this.#attachWatchOnly) {
+        if (!this.#readOnlyNoticeShown) {
+          this.#readOnlyNoticeShown = true;
+          this.#push("\r\n[watching only: input to the guest is ignored]\r\n");
+        }
+      } else if (!this.#host.backend.consoleInput(vm, Uint8Array.from(out))) {
+        this.detach("the VM no longer exists");
+      }
+      out.length = 0;
+    };
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i];
+      if (b === ATTACH_ESCAPE_BYTE) {
+        flush();
+        this.detach();
+        return bytes.subarray(i + 1);
+      }
+      const held = this.#attachHeld;
+      if (held.length > 0) {
+        const expected = held.length === 1
+          ? b === 0x2e // '.'
+          : held.length === 2
+          ? b === 0x0a || b === 0x0d
+          : b === 0x0a;
+        if (expected) {
+          held.push(b);
+          if (b === 0x0a) {
+            flush();
+            this.detach();
+            return bytes.subarray(i + 1);
+          }
+          continue;
+        }
+        out.push(...held);
+        this.#attachHeld = [];
+        this.#attachLineStart = false;
+        i--; // look at this byte again
+        continue;
+      }
+      if (this.#attachLineStart && b === 0x7e) { // '~'
+        held.push(b);
+        continue;
+      }
+      out.push(b);
+      this.#attachLineStart = b === 0x0a || b === 0x0d;
+    }
+    flush();
+    return new Uint8Array(0);
+  }
+
+  async #handleError(error: ProtocolError): Promise<undefined> {
+    this.#linesSeen++;
+    if (this.#mode === "json") this.#replyError(null, error.code, error.message);
+    else {
+      this.#push(`Error: ${error.message}\n`);
+      this.#showPrompt();
+    }
+    await Promise.resolve();
+    return undefined;
+  }
+
+  async #handleLine(text: string): Promise<boolean | undefined> {
+    const first = this.#linesSeen === 0;
+    this.#linesSeen++;
+    if (this.#mode === "human" && first && text.trimStart().startsWith("{")) {
+      this.#switchMode("json");
+    }
+    // The client's terminal is on a new line now (it echoed the line it sent).
+    if (this.#mode === "human") this.#lineOpen = false;
+    if (this.#mode === "json") {
+      if (text.trim() === "") return undefined;
+      const parsed = parseJsonRequest(text);
+      if (!parsed.ok) {
+        this.#replyError(parsed.id, parsed.error.code, parsed.error.message);
+        return false;
+      }
+      const req = parsed.request;
+      const input: CommandInput = req.argv ? { argv: req.argv } : { line: req.cmd! };
+      return await this.#run(input, req.id);
+    }
+    if (text.trim() === "") {
+      this.#showPrompt();
+      return undefined;
+    }
+    const ok = await this.#run({ line: text }, null);
+    if (!this.#closed && this.#attached === undefined) this.#showPrompt();
+    return ok;
+  }
+
+  async #run(input: CommandInput, id: RequestId): Promise<boolean> {
+    let argv: string[] | undefined;
+    if ("argv" in input) argv = input.argv;
+    else {
+      try {
+        argv = tokenize(input.line);
+      } catch {
+        argv = undefined; // the shell reports the tokenizer's error
+      }
+    }
+    const word = argv?.[0];
+    if (!this.#auth.authenticated) {
+      if (word === "auth") return this.#authCommand(argv!, id);
+      if (word === "exit" || word === "quit") {
+        this.#reply(id, { ok: true, text: "Bye.", data: null });
+        this.close("exit");
+        return true;
+      }
+      this.#replyError(
+        id,
+        ProtocolErrorCode.AuthRequired,
+        "authentication required: send `auth <token>` first",
+      );
+      return false;
+    }
+    if (word === "auth") return this.#authCommand(argv!, id);
+    if (word === "mode") return this.#modeCommand(argv!, id);
+    if (word === "events") return this.#eventsCommand(argv!, id);
+    if (this.readOnly && argv) {
+      const refusal = readOnlyRefusal(argv);
+      if (refusal) {
+        this.#host.log("info", `session ${this.id} (${this.peer}): refused read-only: ${refusal}`);
+        this.#replyError(id, ProtocolErrorCode.ReadOnly, refusal);
+        return false;
+      }
+    }
+    let outcome: CommandOutcome;
+    try {
+      outcome = await this.#host.queue.run(() => {
+        if (this.#closed) {
+          return { ok: false, text: "", error: { code: "CANCELLED", message: "session closed" } };
+        }
+        return this.#host.backend.execute(input, this.shellSession);
+      });
+    } catch (e) {
+      const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      this.#host.log("error", `session ${this.id}: command failed with an exception: ${message}`);
+      outcome = {
+        ok: false,
+        text: `Error: internal error: ${message}`,
+        error: { code: ProtocolErrorCode.Internal, message: `internal error: ${message}` },
+      };
+    }
+    if (this.#closed) return outcome.ok;
+    return this.#finish(outcome, id, argv);
+  }
+
+  #finish(outcome: CommandOutcome, id: RequestId, argv: string[] | undefined): boolean {
+    const action = outcome.action;
+    if (action?.type === "attach" && this.#mode === "json") {
+      this.#replyError(
+        id,
+        ProtocolErrorCode.Unsupported,
+        "console attach needs a human-mode session; in JSON mode use `vm send` and the " +
+          "console events",
+      );
+      return false;
+    }
+    if (this.#mode === "human" && outcome.ok && argv?.length === 1 && argv[0] === "help") {
+      outcome = {
+        ...outcome,
+        text: outcome.text + "\n\nSession commands:\n" +
+          "  mode human|json    switch between human text and JSON lines\n" +
+          "  events on|off      show or mute asynchronous output (console lines, events)\n" +
+          "  auth TOKEN         authenticate (when the server asks for a token)",
+      };
+    }
+    if (action?.type === "clear" && this.#mode === "human" && this.kind !== "batch") {
+      this.#push("\x1b[2J\x1b[H");
+    }
+    this.#reply(id, outcome);
+    if (!outcome.ok || !action) return outcome.ok;
+    switch (action.type) {
+      case "attach":
+        this.#attach(action.vmId, action.readOnly ?? false);
+        break;
+      case "exit":
+        this.close("exit");
+        break;
+      case "shutdown":
+        this.#host.shutdown(`shutdown command from session ${this.id} (${this.peer})`);
+        break;
+      case "clear":
+        break;
+    }
+    return true;
+  }
+
+  #attach(vmId: number, watchOnly: boolean): void {
+    const label = this.#host.backend.vmLabel(vmId) ?? `VM ${vmId}`;
+    this.#attached = vmId;
+    this.#attachWatchOnly = watchOnly || this.readOnly;
+    this.#attachHeld = [];
+    this.#attachLineStart = true;
+    this.#readOnlyNoticeShown = false;
+    this.#push(`[attached to ${label} console; escape with Ctrl-] or a line ~.]\n`);
+  }
+
+  #authCommand(argv: string[], id: RequestId): boolean {
+    if (!this.#auth.required) {
+      this.#reply(id, { ok: true, text: "No authentication needed.", data: null });
+      return true;
+    }
+    if (this.#auth.authenticated) {
+      this.#reply(id, { ok: true, text: "Already authenticated.", data: null });
+      return true;
+    }
+    if (argv.length !== 2) {
+      this.#replyError(id, ProtocolErrorCode.InvalidArgument, "usage: auth <token>");
+      return false;
+    }
+    const result = this.#auth.attempt(argv[1]);
+    if (result.ok) {
+      this.#host.log("info", `session ${this.id} (${this.peer}): authenticated`);
+      this.#reply(id, { ok: true, text: "Authenticated.", data: null });
+      return true;
+    }
+    this.#host.log(
+      "warn",
+      `session ${this.id} (${this.peer}): wrong token (${result.attemptsLeft} attempts left)`,
+    );
+    this.#replyError(id, ProtocolErrorCode.AuthFailed, result.message);
+    if (result.attemptsLeft <= 0) this.close("too many wrong tokens");
+    return false;
+  }
+
+  #modeCommand(argv: string[], id: RequestId): boolean {
+    const want = argv[1];
+    if (argv.length === 1) {
+      this.#reply(id, { ok: true, text: `mode ${this.#mode}`, data: { mode: this.#mode } });
+      return true;
+    }
+    if (argv.length !== 2 || (want !== "human" && want !== "json")) {
+      this.#replyError(id, ProtocolErrorCode.InvalidArgument, "usage: mode human|json");
+      return false;
+    }
+    if (want === this.#mode) {
+      this.#reply(id, { ok: true, text: `Already in ${want} mode.`, data: { mode: want } });
+      return true;
+    }
+    if (want === "json") {
+      this.#switchMode("json");
+      this.#reply(id, { ok: true, text: "", data: { mode: "json" } });
+    } else {
+      this.#reply(id, { ok: true, text: "", data: { mode: "human" } });
+      this.#mode = "human";
+      this.#push("Human mode. Type `help` for commands.\n");
+    }
+    return true;
+  }
+
+  #eventsCommand(argv: string[], id: RequestId): boolean {
+    const want = argv[1];
+    if (argv.length === 1) {
+      const state = this.#events ? "on" : "off";
+      this.#reply(id, { ok: true, text: `events ${state}`, data: { events: this.#events } });
+      return true;
+    }
+    if (argv.length !== 2 || (want !== "on" && want !== "off")) {
+      this.#replyError(id, ProtocolErrorCode.InvalidArgument, "usage: events on|off");
+      return false;
+    }
+    this.#events = want === "on";
+    this.#reply(id, {
+      ok: true,
+      text: `Events ${want}.`,
+      data: { events: this.#events },
+    });
+    return true;
+  }
+
+  #switchMode(mode: SessionMode): void {
+    if (mode === "json" && this.#mode === "human") {
+      if (this.#streamOpen) this.#push("\n");
+      this.#mode = "json";
+      this.#push(this.#greeting());
+    }
+  }
+
+  #greeting(): string {
+    return encodeJsonLine({
+      event: "hello",
+      time_ns: this.#host.backend.now(),
+      version: this.#host.version,
+      session: this.id,
+      mode: "json",
+      auth_required: !this.#auth.authenticated,
+      read_only: this.readOnly,
+    });
+  }
+
+  #reply(id: RequestId, outcome: CommandOutcome): void {
+    if (this.#mode === "json") {
+      if (outcome.ok) {
+        this.#push(encodeJsonLine({
+          id,
+          ok: true,
+          data: outcome.data ?? null,
+          time_ns: this.#host.backend.now(),
+        }));
+      } else {
+        const error = outcome.error ??
+          { code: "COMMAND_FAILED", message: outcome.text.replace(/^Error:\s*/, "") };
+        this.#replyError(id, error.code, error.message);
+      }
+      return;
+    }
+    let text = outcome.text;
+    if (!outcome.ok && text === "" && outcome.error) text = `Error: ${outcome.error.message}`;
+    if (text === "") return;
+    this.#push(outcome.noNewline || text.endsWith("\n") ? text : text + "\n");
+  }
+
+  #replyError(id: RequestId, code: string, message: string): void {
+    if (this.#mode === "json") {
+      this.#push(encodeJsonLine({
+        id,
+        ok: false,
+        error: { code, message },
+        time_ns: this.#host.backend.now(),
+      }));
+    } else {
+      this.#push(`Error: ${message}\n`);
+    }
+  }
+
+  #showPrompt(): void {
+    if (this.#closed || !this.#prompt || this.#mode !== "human" || this.#attached !== undefined) {
+      return;
+    }
+    this.#push(PROMPT);
+  }
+
+  #droppedNotice(bytes: number): string {
+    if (this.#mode === "json") {
+      return encodeJsonLine({
+        event: "dropped",
+        time_ns: this.#host.backend.now(),
+        bytes,
+        reason: "client too slow",
+      });
+    }
+    return `\n[axvisor: ${bytes} bytes of console output dropped: the client is too slow]\n`;
+  }
+
+  #push(data: string | Uint8Array): void {
+    if (data.length > 0) {
+      this.#lineOpen = this.#streamOpen = typeof data === "string"
+        ? !data.endsWith("\n")
+        : data[data.length - 1] !== 0x0a;
+    }
+    if (this.output.push(data)) return;
+    if (this.output.overflowed && !this.#closed) {
+      this.#host.log(
+        "warn",
+        `session ${this.id} (${this.peer}): closed, it stopped reading ` +
+          `(${this.output.queuedBytes} bytes waiting)`,
+      );
+      this.close("client stopped reading", { graceful: false });
+    }
+  }
+
+  #pushDroppable(data: string | Uint8Array): void {
+    if (this.output.pushDroppable(data) && data.length > 0) {
+      this.#lineOpen = this.#streamOpen = typeof data === "string"
+        ? !data.endsWith("\n")
+        : data[data.length - 1] !== 0x0a;
+    }
+  }
+}

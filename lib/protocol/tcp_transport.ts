@@ -1,0 +1,166 @@
+/**
+ * Console sessions over TCP: one session per connection, `nc`-friendly.
+ *
+ * {@linkcode serveTcp} binds (port 0 picks a free port; the bound address is in
+ * {@linkcode TcpConsoleService.addr}), accepts connections, opens a session for each and pumps
+ * bytes. A connection that the server cannot take (too many sessions, shutting down) gets one
+ * error line and is closed.
+ *
+ * @module
+ */
+
+import type { ConsoleServer } from "./server.ts";
+import { SessionPump } from "./stream_transport.ts";
+
+/** Hosts that count as loopback: binding them needs no token. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) ||
+    h === "0:0:0:0:0:0:0:1";
+}
+
+/** Parses `HOST:PORT`, `:PORT`, `PORT` or `[v6]:PORT` (host defaults to 127.0.0.1). */
+export function parseListenAddress(text: string): { hostname: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!m) {
+    throw new Error(
+      `invalid --listen address '${text}': expected HOST:PORT (e.g. 127.0.0.1:4321, ` +
+        `[::1]:4321, :0)`,
+    );
+  }
+  const hostname = m[1] || m[2] || "127.0.0.1";
+  const port = Number(m[3]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`invalid --listen port in '${text}': must be 0-65535`);
+  }
+  return { hostname, port };
+}
+
+/** A running TCP console service. */
+export class TcpConsoleService {
+  /** The bound address (with the real port when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /** Resolves when the accept loop has stopped and every connection is closed. */
+  readonly done: Promise<void>;
+  #listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
+  #server: ConsoleServer;
+  #conns = new Set<Deno.TcpConn>();
+  #pumps = new Set<Promise<void>>();
+  #closing = false;
+  /** Connections accepted so far. */
+  accepted = 0;
+
+  /** Starts accepting on `listener`. */
+  constructor(server: ConsoleServer, listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>) {
+    this.#server = server;
+    this.#listener = listener;
+    this.addr = listener.addr;
+    this.done = this.#acceptLoop();
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  /** Stops accepting; open sessions keep running until they close (see `closeAll`). */
+  stopAccepting(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /**
+   * Stops accepting and waits (at most `graceMs`, default 2000) for every connection to finish
+   * writing (sessions should be closed first, e.g. by `ConsoleServer.shutdown`); connections
+   * still open after that, such as clients that stopped reading, are cut.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    this.stopAccepting();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all([...this.#pumps]), grace]);
+    clearTimeout(timer);
+    for (const c of this.#conns) closeQuietly(c);
+    await this.done;
+  }
+
+  async #acceptLoop(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        this.accepted++;
+        this.#handle(conn);
+      }
+    } catch (e) {
+      if (!this.#closing) this.#server.log("error", `TCP accept failed: ${(e as Error).message}`);
+    }
+    await Promise.all([...this.#pumps]);
+  }
+
+  #handle(conn: Deno.TcpConn): void {
+    const remote = conn.remoteAddr;
+    const peer = `tcp ${remote.hostname}:${remote.port}`;
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // not fatal
+    }
+    let session;
+    try {
+      session = this.#server.openSession({ kind: "tcp", peer });
+    } catch (e) {
+      const msg = new TextEncoder().encode(`Error: ${(e as Error).message}\n`);
+      this.#conns.add(conn);
+      const p = conn.write(msg).catch(() => 0).finally(() => {
+        this.#conns.delete(conn);
+        closeQuietly(conn);
+      }).then(() => {});
+      this.#track(p);
+      return;
+    }
+    this.#conns.add(conn);
+    this.#server.log("info", `session ${session.id} connected from ${remote.hostname}:${remote.port}`);
+    const pump = new SessionPump(session, conn, conn, {
+      // Once everything is written, send FIN; the reader then drains what the client still
+      // sends until it closes too, so that the last replies are not lost to a reset.
+      onWriterDone: () => conn.closeWrite().catch(() => {}),
+      drainAfterClose: 64 * 1024,
+      onDone: () => {
+        this.#conns.delete(conn);
+        closeQuietly(conn);
+      },
+    });
+    // A session aborted (stuck client, failed write) is cut at once: its writer may be blocked
+    // on a full socket buffer forever.
+    session.closedPromise.then(() => {
+      if (session.output.closed || session.output.overflowed) closeQuietly(conn);
+    });
+    this.#track(pump.done);
+  }
+
+  #track(p: Promise<void>): void {
+    this.#pumps.add(p);
+    p.finally(() => this.#pumps.delete(p));
+  }
+}
+
+/** Binds `hostname:port` and serves console sessions on it. */
+export function serveTcp(
+  server: ConsoleServer,
+  options: { hostname: string; port: number },
+): TcpConsoleService {
+  const listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
+  return new TcpConsoleService(server, listener);
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * The seed's read-only VM views: `vm list [--format table|json] [--state S]`,
+ * `vm show [--full|--config|--stats] <VM>` and `vm stats <VM>` (VM-exit counts per reason and
+ * per vCPU, instructions retired, virtual time).
+ *
+ * @module
+ */
+
+import type { Vm } from "../../vmm/mod.ts";
+import { EXIT_KINDS } from "../../vmm/exit_reason.ts";
+import {
+  VCpuState,
+  vcpuStateName,
+  VM_STATUSES,
+  type VmStatus,
+  vmStatusName,
+  vmStatusWithIcon,
+} from "../../vmm/status.ts";
+import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
+import { formatDuration, formatMemorySize, hex, padRight } from "../format.ts";
+import { type CommandOutcome, failure, success } from "../outcome.ts";
+import { notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
+
+/** Parses a VM status name in any case (`running`, `Running`); undefined if unknown. */
+export function parseVmStatus(text: string): VmStatus | undefined {
+  const lower = text.toLowerCase();
+  return (VM_STATUSES as readonly string[]).includes(lower) ? lower as VmStatus : undefined;
+}
+
+/** The seed's JSON record of one VM in `vm list --format json`. */
+function listRecord(vm: Vm) {
+  return {
+    id: vm.id,
+    name: vm.name,
+    state: vmStatusName(vm.status),
+    vcpu: vm.vcpus.length,
+    memory: formatMemorySize(vm.memorySize),
+  };
+}
+
+/** Rust's `{:<w}` row, with trailing padding removed. */
+function row(cells: (string | number)[], widths: number[]): string {
+  return cells.map((c, i) => padRight(c, widths[i])).join(" ").trimEnd();
+}
+
+const LIST_WIDTHS = [6, 15, 12, 15, 10, 20];
+
+/** Builds `vm list`. */
+export function vmListCommand(): CommandNode<ShellContext> {
+  return new CommandNode<ShellContext>("List all virtual machines")
+    .withUsage("vm list [OPTIONS]")
+    .addOption(
+      new OptionDef("format", "Output format").withShort("f").withValueType("FORMAT")
+        .withDefault("table").withChoices(["table", "json"]),
+    )
+    .addOption(
+      new OptionDef("state", "Only VMs in this state").withShort("s").withValueType("STATE")
+        .withChoices([...VM_STATUSES]),
+    )
+    .readOnly()
+    .withHandler((cmd, ctx) => {
+      const stateArg = cmd.getOption("state");
+      let vms = ctx.hypervisor.vms();
+      if (stateArg !== undefined) {
+        const state = parseVmStatus(stateArg)!;
+        vms = vms.filter((vm) => vm.status === state);
+      }
+      const records = vms.map(listRecord);
+      const data = {
+        vms: vms.map((vm) => ({
+          ...listRecord(vm),
+          status: vm.status,
+          memoryBytes: vm.memorySize,
+          vcpuIds: vm.vcpus.map((v) => v.id),
+          vcpuStates: vm.vcpuSummary(),
+        })),
+      };
+      if (cmd.getOption("format") === "json") {
+        return success(JSON.stringify({ vms: records }, null, 2), data);
+      }
+      if (vms.length === 0) return success("No virtual machines found.", data);
+      const lines = [
+        row(["VM ID", "NAME", "STATUS", "VCPU", "MEMORY", "VCPU STATE"], LIST_WIDTHS),
+        LIST_WIDTHS.map((w) => "-".repeat(w)).join(" "),
+      ];
+      for (const vm of vms) {
+        lines.push(row([
+          vm.id,
+          vm.name,
+          vmStatusName(vm.status),
+          vm.vcpus.map((v) => v.id).join(","),
+          formatMemorySize(vm.memorySize),
+          vm.vcpuSummary(),
+        ], LIST_WIDTHS));
+      }
+      return success(lines.join("\n"), data);
+    });
+}
+
+const INTERRUPT_MODE_NAMES: Record<string, string> = {
+  no_irq: "NoIrq",
+  emulated: "Emulated",
+  passthrough: "Passthrough",
+};
+
+/** vCPU state counts in state order (`Running: 2`, `Blocked: 1`). */
+function vcpuCounts(vm: Vm): [string, number][] {
+  const counts = new Map<VCpuState, number>();
+  for (const v of vm.vcpus) counts.set(v.state, (counts.get(v.state) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => a[0] - b[0]).map((
+    [s, n],
+  ) => [vcpuStateName(s), n]);
+}
+
+function dtbAddress(vm: Vm): number | undefined {
+  return vm.config.kernel.dtbLoadAddr ?? vm.dtbGpa;
+}
+
+function configLines(vm: Vm): string[] {
+  const k = vm.config.kernel;
+  const lines = [
+    "Configuration:",
+    `  BSP Entry:      ${hex(k.entryPoint)}`,
+    `  AP Entry:       ${hex(k.entryPoint)}`,
+    `  Interrupt Mode: ${INTERRUPT_MODE_NAMES[vm.config.devices.interruptMode]}`,
+  ];
+  const dtb = dtbAddress(vm);
+  if (dtb !== undefined) lines.push(`  DTB Address:    ${hex(dtb)}`);
+  return lines;
+}
+
+function hintLines(vm: Vm): string[] {
+  switch (vm.status) {
+    case "suspended":
+      return ["", `  ℹ VM is paused. Use 'vm resume ${vm.id}' to continue.`];
+    case "stopped":
+      return ["", `  ℹ VM is stopped. Use 'vm delete ${vm.id}' to clean up.`];
+    case "loaded":
+      return ["", `  ℹ VM is ready. Use 'vm start ${vm.id}' to boot.`];
+    default:
+      return [];
+  }
+}
+
+/** Everything `vm show` knows about a VM, for JSON mode. */
+function showData(vm: Vm) {
+  return {
+    id: vm.id,
+    name: vm.name,
+    status: vm.status,
+    vcpus: vm.vcpus.map((v) => ({
+      id: v.id,
+      state: v.stateName,
+      affinity: v.physCpuSet,
+      pcpu: v.pcpu,
+      hartId: v.hartId,
+    })),
+    memoryBytes: vm.memorySize,
+    memory: formatMemorySize(vm.memorySize),
+    eptRoot: vm.eptRoot,
+    regions: vm.regions.map((r) => ({
+      gpa: r.gpa,
+      hpa: r.hpa,
+      size: r.size,
+      flags: r.flags,
+      type: r.needsDealloc ? "Allocated" : "Reserved",
+      identical: r.gpa === r.hpa,
+    })),
+    config: {
+      bspEntry: vm.config.kernel.entryPoint,
+      apEntry: vm.config.kernel.entryPoint,
+      interruptMode: vm.config.devices.interruptMode,
+      dtbAddress: dtbAddress(vm),
+      kernelGpa: vm.config.kernel.kernelLoadAddr,
+      file: vm.config.file,
+    },
+    devices: vm.devices.map((d) => ({
+      name: d.name,
+      kind: d.kind,
+      model: d.model,
+      gpa: d.gpa,
+      hpa: d.hpa,
+      size: d.size,
+      irq: d.irq,
+    })),
+    lastError: vm.lastError,
+  };
+}
+
+function basicDetails(vm: Vm, showConfig: boolean, showStats: boolean): string {
+  const lines = [
+    `VM Details: ${vm.id}`,
+    "",
+    `  VM ID:     ${vm.id}`,
+    `  Name:      ${vm.name}`,
+    `  Status:    ${vmStatusWithIcon(vm.status)}`,
+    `  VCPUs:     ${vm.vcpus.length}`,
+    `  Memory:    ${formatMemorySize(vm.memorySize)}`,
+    ...hintLines(vm),
+    "",
+    "VCPU Summary:",
+    ...vcpuCounts(vm).map(([s, n]) => `  ${s}: ${n}`),
+    "",
+    "Memory Summary:",
+    `  Total Regions: ${vm.regions.length}`,
+    `  Total Size:    ${formatMemorySize(vm.memorySize)}`,
+  ];
+  if (vm.lastError) lines.splice(7, 0, `  Last Error: ${vm.lastError}`);
+  if (showConfig) lines.push("", ...configLines(vm));
+  if (showStats) {
+    lines.push(
+      "",
+      "Device Summary:",
+      `  MMIO Devices:   ${vm.devices.filter((d) => d.kind === "emulated").length}`,
+      `  SysReg Devices: 0`,
+    );
+  }
+  lines.push("", `Use 'vm show ${vm.id} --full' for detailed information`);
+  return lines.join("\n");
+}
+
+function fullDetails(vm: Vm): string {
+  const lines = [
+    `=== VM Details: ${vm.id} ===`,
+    "",
+    "Basic Information:",
+    `  VM ID:     ${vm.id}`,
+    `  Name:      ${vm.name}`,
+    `  Status:    ${vmStatusWithIcon(vm.status)}`,
+    `  VCPUs:     ${vm.vcpus.length}`,
+    `  Memory:    ${formatMemorySize(vm.memorySize)}`,
+    `  EPT Root:  ${hex(vm.eptRoot)}`,
+  ];
+  if (vm.lastError) lines.push(`  Last Error: ${vm.lastError}`);
+  lines.push("", "VCPU Details:");
+  for (const v of vm.vcpus) {
+    lines.push(
+      v.physCpuSet !== undefined
+        ? `  VCPU ${v.id}: ${v.stateName} (Affinity: ${hex(v.physCpuSet)})`
+        : `  VCPU ${v.id}: ${v.stateName} (No affinity)`,
+    );
+  }
+  lines.push(
+    "",
+    `Memory Regions: (${vm.regions.length} region(s), ${formatMemorySize(vm.memorySize)} total)`,
+  );
+  vm.regions.forEach((r, i) => {
+    const type = r.needsDealloc ? "Allocated" : "Reserved";
+    const identical = r.gpa === r.hpa ? " [identical]" : "";
+    lines.push(
+      `  Region ${i}: GPA=${hex(r.gpa)} HVA=${hex(r.hpa)} Size=${
+        formatMemorySize(r.size)
+      } Type=${type}${identical}`,
+    );
+  });
+  lines.push("", ...configLines(vm), `  Kernel GPA:     ${hex(vm.config.kernel.kernelLoadAddr)}`);
+  const pt = vm.config.devices.passthroughDevices;
+  if (pt.length > 0) {
+    lines.push("", `  Passthrough Devices: (${pt.length} device(s))`);
+    for (const d of pt) {
+      lines.push(
+        `    - ${d.name}: GPA[${hex(d.baseGpa)}~${hex(d.baseGpa + d.length)}] -> HPA[${
+          hex(d.baseHpa)
+        }~${hex(d.baseHpa + d.length)}] (${formatMemorySize(d.length)})`,
+      );
+    }
+  }
+  const emu = vm.devices.filter((d) => d.kind === "emulated");
+  if (emu.length > 0) {
+    lines.push("", `  Emulated Devices: (${emu.length} device(s))`);
+    for (const d of emu) {
+      const irq = d.irq > 0 ? `, IRQ ${d.irq}` : "";
+      lines.push(
+        `    - ${d.name}: GPA[${hex(d.gpa)}~${hex(d.gpa + d.size)}] ${d.model} (${
+          formatMemorySize(d.size)
+        }${irq})`,
+      );
+    }
+  }
+  lines.push("", "  VCpu Affinity Details:");
+  for (const a of vm.vcpuAffinities()) {
+    lines.push(
+      a.mask !== undefined
+        ? `    VCpu ${a.vcpuId}: Physical CPU mask ${hex(a.mask)}, PCpu ID ${a.hartId}`
+        : `    VCpu ${a.vcpuId}: No specific affinity, PCpu ID ${a.hartId}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function lookup(ctx: ShellContext, arg: string): Vm | CommandOutcome {
+  const target = resolveVm(ctx.hypervisor, arg);
+  if (target.vm) return target.vm;
+  return failure("NOT_FOUND", `${target.label} not found`, notFoundLine(target));
+}
+
+/** Builds `vm show`. */
+export function vmShowCommand(): CommandNode<ShellContext> {
+  return new CommandNode<ShellContext>("Show virtual machine details")
+    .withUsage("vm show [OPTIONS] <VM_ID>")
+    .addFlag(new FlagDef("full", "Show full detailed information").withShort("f"))
+    .addFlag(new FlagDef("config", "Show configuration details").withShort("c"))
+    .addFlag(new FlagDef("stats", "Show statistics").withShort("s"))
+    .addArg(new ArgDef("VM_ID", "VM to show (id or name)").required("No VM specified").completes("vm"))
+    .readOnly()
+    .withHandler((cmd, ctx) => {
+      const vm = lookup(ctx, cmd.getArg(0)!);
+      if (!("vcpus" in vm)) return vm;
+      const text = cmd.hasFlag("full")
+        ? fullDetails(vm)
+        : basicDetails(vm, cmd.hasFlag("config"), cmd.hasFlag("stats"));
+      return success(text, showData(vm));
+    });
+}
+
+/** Builds `vm stats`. */
+export function vmStatsCommand(): CommandNode<ShellContext> {
+  return new CommandNode<ShellContext>("Show VM-exit counts, instructions and virtual time")
+    .withUsage("vm stats <VM_ID>")
+    .addArg(new ArgDef("VM_ID", "VM (id or name)").required("No VM specified").completes("vm"))
+    .readOnly()
+    .withHandler((cmd, ctx) => {
+      const vm = lookup(ctx, cmd.getArg(0)!);
+      if (!("vcpus" in vm)) return vm;
+      const stats = vm.stats();
+      const now = ctx.hypervisor.clock.now();
+      const uptime = vm.status === "running" || vm.status === "suspended"
+        ? vm.startedAtNs !== undefined ? now - vm.startedAtNs : undefined
+        : undefined;
+      const lines = [
+        `VM[${vm.id}] ${vm.name}: ${vmStatusName(vm.status)}`,
+        `  Virtual time:         ${formatDuration(now)}${
+          uptime !== undefined ? ` (up ${formatDuration(uptime)})` : ""
+        }`,
+        `  Boots:                ${stats.boots}`,
+        `  Instructions retired: ${stats.instret}`,
+        `  Console output:       ${stats.consoleBytes} byte(s)`,
+        `  VM exits:             ${stats.totalExits}`,
+      ];
+      const kinds = EXIT_KINDS.filter((k) =>
+        (stats.exits[k] ?? 0) > 0 || stats.vcpus.some((v) => (v.exits[k] ?? 0) > 0)
+      );
+      if (kinds.length > 0) {
+        const widths = [18, 10, ...stats.vcpus.map(() => 10)];
+        lines.push(
+          "",
+          "  " + row(["EXIT REASON", "TOTAL", ...stats.vcpus.map((v) => `VCPU ${v.id}`)], widths),
+        );
+        for (const k of kinds) {
+          lines.push(
+            "  " + row([k, stats.exits[k] ?? 0, ...stats.vcpus.map((v) => v.exits[k] ?? 0)], widths),
+          );
+        }
+      } else {
+        lines.push("", "  (no VM exits yet)");
+      }
+      lines.push("", "  " + row(["VCPU", "INSTRET", "EXITS", "PREEMPT", "RUN TIME"], [6, 14, 10, 10, 12]));
+      for (const v of stats.vcpus) {
+        lines.push(
+          "  " + row(
+            [v.id, v.instret, v.totalExits, v.preemptions, formatDuration(v.runNs)],
+            [6, 14, 10, 10, 12],
+          ),
+        );
+      }
+      return success(lines.join("\n"), {
+        vmId: vm.id,
+        status: vm.status,
+        virtualTimeNs: now,
+        uptimeNs: uptime,
+        ...stats,
+      });
+    });
+}

@@ -1,0 +1,60 @@
+/**
+ * What a command returns: a structured result for JSON mode plus a human rendering. Handlers
+ * never print; the protocol layer decides how to show an outcome.
+ *
+ * @module
+ */
+
+/** What the session should do after the command, beyond showing its output. */
+export type CommandAction =
+  /** Attach the session to a VM's console (`readOnly`: watch only, typing is refused). */
+  | { type: "attach"; vmId: number; readOnly?: boolean }
+  /** End the session (`exit`, `quit`), with an optional status code. */
+  | { type: "exit"; code?: number }
+  /** Clear the terminal. */
+  | { type: "clear" }
+  /** Stop the whole hypervisor. */
+  | { type: "shutdown" };
+
+/** A command's result (see docs/architecture.md). */
+export interface CommandOutcome {
+  /** False when the command failed (fully or for some of its targets). */
+  ok: boolean;
+  /** Structured result for JSON mode. */
+  data?: unknown;
+  /** Human rendering, without a trailing newline. */
+  text: string;
+  /** The failure, when `ok` is false. */
+  error?: { code: string; message: string };
+  /** What the session should do next. */
+  action?: CommandAction;
+  /** The text is not a finished line (`echo -n`): show or write it without a newline. */
+  noNewline?: boolean;
+}
+
+/** A successful outcome. */
+export function success(text: string, data?: unknown, action?: CommandAction): CommandOutcome {
+  const outcome: CommandOutcome = { ok: true, text };
+  if (data !== undefined) outcome.data = data;
+  if (action !== undefined) outcome.action = action;
+  return outcome;
+}
+
+/**
+ * A failed outcome. `text` is the human rendering (defaults to `Error: <message>`); `data`
+ * may still carry partial results.
+ */
+export function failure(
+  code: string,
+  message: string,
+  text?: string,
+  data?: unknown,
+): CommandOutcome {
+  const outcome: CommandOutcome = {
+    ok: false,
+    text: text ?? `Error: ${message}`,
+    error: { code, message },
+  };
+  if (data !== undefined) outcome.data = data;
+  return outcome;
+}

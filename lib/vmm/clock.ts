@@ -1,0 +1,91 @@
+/**
+ * The hypervisor's single virtual clock and its timer queue.
+ *
+ * Virtual time is counted in nanoseconds and advanced only by the scheduler: by executed guest
+ * instructions, or by jumping over idle time. In `warp` mode idle time is skipped at once; in
+ * `realtime` mode the driver ({@linkcode ../driver.ts}) never lets virtual time run ahead of the
+ * wall clock. The clock itself never reads the wall clock, so the core stays deterministic.
+ *
+ * @module
+ */
+
+/** How virtual time relates to the wall clock. */
+export type ClockMode = "warp" | "realtime";
+
+/** A scheduled callback; pass it to {@linkcode VirtualClock.cancel}. */
+export interface TimerHandle {
+  /** Virtual time (ns) at which the callback fires. */
+  readonly at: number;
+  /** A label of who scheduled it (e.g. `VM[1] boot delay`), for diagnostics and leak checks. */
+  readonly owner: string;
+}
+
+interface Timer extends TimerHandle {
+  seq: number;
+  callback: () => void;
+  cancelled: boolean;
+}
+
+/** One clock for the whole hypervisor, with a deterministic timer queue. */
+export class VirtualClock {
+  /** `warp` (as fast as possible) or `realtime` (never ahead of the wall clock). */
+  mode: ClockMode;
+  #now = 0;
+  #seq = 0;
+  #timers: Timer[] = [];
+
+  /** Creates a clock at virtual time 0. */
+  constructor(mode: ClockMode = "warp") {
+    this.mode = mode;
+  }
+
+  /** Current virtual time in nanoseconds. */
+  now(): number {
+    return this.#now;
+  }
+
+  /** Moves time forward to `t` (never backwards). Used by the scheduler only. */
+  advanceTo(t: number): void {
+    if (t > this.#now) this.#now = t;
+  }
+
+  /** Calls `callback` once virtual time reaches `atNs` (timers at equal times fire in order). */
+  schedule(atNs: number, callback: () => void, owner = "anonymous"): TimerHandle {
+    const timer: Timer = { at: atNs, owner, seq: this.#seq++, callback, cancelled: false };
+    let i = this.#timers.length;
+    while (i > 0 && this.#timers[i - 1].at > atNs) i--;
+    this.#timers.splice(i, 0, timer);
+    return timer;
+  }
+
+  /** Cancels a timer; cancelling twice or after it fired does nothing. */
+  cancel(handle: TimerHandle): void {
+    const t = handle as Timer;
+    if (t.cancelled) return;
+    t.cancelled = true;
+    const i = this.#timers.indexOf(t);
+    if (i >= 0) this.#timers.splice(i, 1);
+  }
+
+  /** Virtual time of the earliest pending timer, if any. */
+  nextDeadline(): number | undefined {
+    return this.#timers[0]?.at;
+  }
+
+  /** Fires every timer due at or before now, in time order. Returns how many fired. */
+  runDue(): number {
+    let n = 0;
+    while (this.#timers.length > 0 && this.#timers[0].at <= this.#now) {
+      const t = this.#timers.shift()!;
+      t.cancelled = true;
+      t.callback();
+      n++;
+    }
+    return n;
+  }
+
+  /** Pending timers (time and owner), earliest first. */
+  pending(): TimerHandle[] {
+    return this.#timers.map((t) => ({ at: t.at, owner: t.owner }));
+  }
+}

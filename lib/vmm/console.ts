@@ -1,0 +1,142 @@
+/**
+ * A VM's console: a ring buffer of output (64 KiB by default), live subscribers, and an input
+ * queue read by the guest (UART receive, SBI console_getchar, DBCN console_read).
+ *
+ * @module
+ */
+
+/** Default size of the output ring buffer in bytes. */
+export const DEFAULT_CONSOLE_CAPACITY = 64 * 1024;
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Receives console output as it is written. */
+export type ConsoleListener = (data: Uint8Array) => void;
+
+/** Output ring buffer, subscribers and input queue of one VM console. */
+export class Console {
+  /** Capacity of the output ring buffer in bytes. */
+  readonly capacity: number;
+  #ring: Uint8Array;
+  #start = 0;
+  #length = 0;
+  #total = 0;
+  #listeners = new Set<ConsoleListener>();
+  #input: number[] = [];
+  #inputHead = 0;
+  /** Called whenever input arrives (the VM uses it to feed its UART and raise interrupts). */
+  onInput?: () => void;
+
+  /** Creates a console whose ring buffer keeps the last `capacity` bytes. */
+  constructor(capacity = DEFAULT_CONSOLE_CAPACITY) {
+    if (!Number.isInteger(capacity) || capacity <= 0) {
+      throw new RangeError(`console capacity must be a positive integer, got ${capacity}`);
+    }
+    this.capacity = capacity;
+    this.#ring = new Uint8Array(capacity);
+  }
+
+  /** Appends guest output and notifies subscribers. */
+  write(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.#total += data.length;
+    const cap = this.capacity;
+    let src = data;
+    if (src.length >= cap) {
+      src = src.subarray(src.length - cap);
+      this.#ring.set(src, 0);
+      this.#start = 0;
+      this.#length = cap;
+    } else {
+      let end = (this.#start + this.#length) % cap;
+      const first = Math.min(src.length, cap - end);
+      this.#ring.set(src.subarray(0, first), end);
+      this.#ring.set(src.subarray(first), 0);
+      end = (end + src.length) % cap;
+      const newLength = this.#length + src.length;
+      if (newLength > cap) {
+        this.#start = (this.#start + newLength - cap) % cap;
+        this.#length = cap;
+      } else {
+        this.#length = newLength;
+      }
+    }
+    for (const l of [...this.#listeners]) l(data);
+  }
+
+  /** Appends one output byte. */
+  writeByte(byte: number): void {
+    this.write(Uint8Array.of(byte & 0xff));
+  }
+
+  /** The buffered output (at most `capacity` bytes, oldest first). */
+  output(): Uint8Array {
+    const out = new Uint8Array(this.#length);
+    const first = Math.min(this.#length, this.capacity - this.#start);
+    out.set(this.#ring.subarray(this.#start, this.#start + first), 0);
+    out.set(this.#ring.subarray(0, this.#length - first), first);
+    return out;
+  }
+
+  /** The buffered output decoded as UTF-8. */
+  text(): string {
+    return decoder.decode(this.output());
+  }
+
+  /** Total bytes ever written (including those that fell out of the ring). */
+  get totalWritten(): number {
+    return this.#total;
+  }
+
+  /** Forgets buffered output (not the input). */
+  clearOutput(): void {
+    this.#start = 0;
+    this.#length = 0;
+  }
+
+  /** Subscribes to output; returns the unsubscribe function. */
+  subscribe(listener: ConsoleListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Number of live subscribers. */
+  get subscriberCount(): number {
+    return this.#listeners.size;
+  }
+
+  /** Drops every subscriber (when the VM is deleted). */
+  unsubscribeAll(): void {
+    this.#listeners.clear();
+  }
+
+  /** Queues input for the guest (a string is UTF-8 encoded). */
+  writeInput(data: Uint8Array | string): void {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    for (const b of bytes) this.#input.push(b);
+    if (bytes.length > 0) this.onInput?.();
+  }
+
+  /** Bytes of input waiting to be read by the guest. */
+  get inputPending(): number {
+    return this.#input.length - this.#inputHead;
+  }
+
+  /** Takes one input byte, or -1 when none is queued. */
+  readInput(): number {
+    if (this.#inputHead >= this.#input.length) return -1;
+    const b = this.#input[this.#inputHead++];
+    if (this.#inputHead > 4096 && this.#inputHead * 2 > this.#input.length) {
+      this.#input = this.#input.slice(this.#inputHead);
+      this.#inputHead = 0;
+    }
+    return b;
+  }
+
+  /** Drops queued input (on restart). */
+  clearInput(): void {
+    this.#input = [];
+    this.#inputHead = 0;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The device tree a guest sees when its config gives no `dtb_path` (guest-abi.md): CPUs with
+ * their interrupt controllers, timebase, memory, `/chosen`, and every emulated or passthrough
+ * device with `compatible`, `reg` and `interrupts`.
+ *
+ * @module
+ */
+
+import { cells64, FdtNode, writeFdt } from "../hw/fdt/mod.ts";
+
+/** A device as the guest device tree describes it. */
+export interface GuestDtbDevice {
+  /** Node name prefix, e.g. `serial`, `plic`, `ivc`. */
+  node: string;
+  /** `compatible` strings. */
+  compatible: string[];
+  /** Guest-physical base. */
+  base: number;
+  /** Window size. */
+  size: number;
+  /** Interrupt (PLIC source), 0 when none. */
+  irq: number;
+  /** Extra properties. */
+  props?: Record<string, number | string | number[] | true>;
+  /** Whether this is the interrupt controller of the VM (a PLIC). */
+  interruptController?: boolean;
+  /** Whether this is the console (stdout-path). */
+  console?: boolean;
+}
+
+/** Everything the generator needs. */
+export interface GuestDtbInput {
+  /** VM name (used in `model`). */
+  name: string;
+  /** Hart id of each vCPU. */
+  hartIds: number[];
+  /** Timebase frequency in Hz. */
+  timebaseHz: number;
+  /** RAM regions (GPA, size). */
+  memory: { gpa: number; size: number }[];
+  /** Reserved regions (GPA, size), listed under /reserved-memory. */
+  reserved: { gpa: number; size: number }[];
+  /** Devices. */
+  devices: GuestDtbDevice[];
+  /** Kernel command line. */
+  bootargs?: string;
+  /** Ramdisk range. */
+  initrd?: { start: number; end: number };
+}
+
+const hexName = (n: number) => n.toString(16);
+
+/** Builds the guest's device tree blob. */
+export function buildGuestDtb(input: GuestDtbInput): Uint8Array {
+  const root = new FdtNode();
+  root.set("#address-cells", 2).set("#size-cells", 2);
+  root.set("compatible", ["axvisor,riscv-virt", "riscv-virtio"]);
+  root.set("model", `axvisor.ts guest ${input.name}`);
+
+  const chosen = root.add("chosen");
+  if (input.bootargs !== undefined) chosen.set("bootargs", input.bootargs);
+  if (input.initrd) {
+    chosen.set("linux,initrd-start", BigInt(input.initrd.start));
+    chosen.set("linux,initrd-end", BigInt(input.initrd.end));
+  }
+
+  const cpus = root.add("cpus");
+  cpus.set("#address-cells", 1).set("#size-cells", 0);
+  cpus.set("timebase-frequency", input.timebaseHz);
+  let phandle = 1;
+  const intcPhandles: number[] = [];
+  for (const hartId of input.hartIds) {
+    const cpu = cpus.add(`cpu@${hexName(hartId)}`);
+    cpu.set("device_type", "cpu").set("reg", hartId).set("status", "okay");
+    cpu.set("compatible", "riscv").set("riscv,isa", "rv64imac_zicsr_zifencei_zicntr");
+    cpu.set("riscv,isa-base", "rv64i");
+    cpu.set("riscv,isa-extensions", ["i", "m", "a", "c", "zicsr", "zifencei", "zicntr"]);
+    cpu.set("mmu-type", "riscv,sv39");
+    const intc = cpu.add("interrupt-controller");
+    intc.set("#interrupt-cells", 1).set("interrupt-controller", true);
+    intc.set("compatible", "riscv,cpu-intc").set("phandle", phandle);
+    intcPhandles.push(phandle++);
+  }
+
+  for (const m of input.memory) {
+    const mem = root.add(`memory@${hexName(m.gpa)}`);
+    mem.set("device_type", "memory").set("reg", [...cells64(m.gpa), ...cells64(m.size)]);
+  }
+  if (input.reserved.length > 0) {
+    const rm = root.add("reserved-memory");
+    rm.set("#address-cells", 2).set("#size-cells", 2).set("ranges", true);
+    for (const r of input.reserved) {
+      rm.add(`reserved@${hexName(r.gpa)}`).set("reg", [...cells64(r.gpa), ...cells64(r.size)])
+        .set("no-map", true);
+    }
+  }
+
+  const soc = root.add("soc");
+  soc.set("#address-cells", 2).set("#size-cells", 2);
+  soc.set("compatible", "simple-bus").set("ranges", true);
+  const plic = input.devices.find((d) => d.interruptController);
+  const plicPhandle = plic ? phandle++ : 0;
+  for (const d of [...input.devices].sort((a, b) => a.base - b.base)) {
+    const node = soc.add(`${d.node}@${hexName(d.base)}`);
+    node.set("compatible", d.compatible);
+    node.set("reg", [...cells64(d.base), ...cells64(d.size)]);
+    if (d.interruptController) {
+      node.set("#interrupt-cells", 1).set("#address-cells", 0).set("interrupt-controller", true);
+      node.set("interrupts-extended", intcPhandles.flatMap((p) => [p, 9]));
+      node.set("phandle", plicPhandle);
+    } else if (d.irq > 0 && plic) {
+      node.set("interrupts", d.irq).set("interrupt-parent", plicPhandle);
+    }
+    for (const [k, v] of Object.entries(d.props ?? {})) node.set(k, v);
+    if (d.console) chosen.set("stdout-path", `/soc/${node.name}`);
+  }
+  return writeFdt(root);
+}

@@ -1,0 +1,2083 @@
+/**
+ * The hypervisor: VM list, VM creation from AxVisor configs, lifecycle (start, stop, suspend,
+ * resume, restart, delete), vCPU tasks on the board's pCPUs, virtual time, and VM-exit handling
+ * (SBI, hypercalls, IVC, MMIO, faults).
+ *
+ * The core is synchronous and deterministic: {@linkcode Hypervisor.runFor} advances one virtual
+ * clock by executing guest instructions on every pCPU in turn, a round of `quantum` virtual
+ * nanoseconds at a time. Idle pCPUs cost nothing; when no vCPU is runnable, time jumps to the
+ * next event. {@linkcode ../driver.ts} runs this core in the background for interactive use.
+ *
+ * @module
+ */
+
+import { Bus } from "../hw/bus.ts";
+import type { AccessWidth, MmioDevice } from "../hw/device.ts";
+import { NO_IRQ } from "../hw/device.ts";
+import { SparseMemory } from "../hw/memory.ts";
+import { Ns16550a } from "../hw/devices/ns16550a.ts";
+import { Plic } from "../hw/devices/plic.ts";
+import type { BoardSpec } from "../hw/boards/spec.ts";
+import { Hart, StopReason } from "../hw/riscv/hart.ts";
+import { type ClockMode, type TimerHandle, VirtualClock } from "./clock.ts";
+import {
+  EmuDeviceType,
+  emuDeviceTypeName,
+  MapType,
+  parseVmConfig,
+  type VmConfig,
+} from "./config.ts";
+import { Console } from "./console.ts";
+import { EventHub, type HypervisorListener } from "./events.ts";
+import { AccessFlags, type ExitKind } from "./exit_reason.ts";
+import type { FileSystem } from "./filesystem.ts";
+import { buildGuestDtb, type GuestDtbDevice } from "./guest_dtb.ts";
+import { HostMemory } from "./host_memory.ts";
+import { type GuestImage, ImageError, imageRanges, readGuestImage } from "./image_loader.ts";
+import { IvcError, IvcRegistry } from "./ivc.ts";
+import type {
+  DeleteResult,
+  LifecycleErrorCode,
+  LifecycleResult,
+  RestartResult,
+  SuspendResult,
+} from "./lifecycle.ts";
+import {
+  HsmStatus,
+  HyperCallCode,
+  hyperCallName,
+  SBI_IMPL_ID,
+  SBI_IMPL_VERSION,
+  SBI_SPEC_VERSION,
+  SbiError,
+  SbiExtension,
+  sbiExtensionAvailable,
+  SrstType,
+} from "./sbi.ts";
+import {
+  canDeleteVm,
+  canResumeVm,
+  canStartVm,
+  canStopVm,
+  canSuspendVm,
+  VCpuState,
+  type VmStatus,
+  vmStatusName,
+} from "./status.ts";
+import { Csr, type GuestHart, VCpu, type VCpuWait } from "./vcpu.ts";
+import { type GuestDevice, type GuestRegion, Vm } from "./vm.ts";
+import { VmList } from "./vm_list.ts";
+
+/** Raised when a VM cannot be created; names the config file and what is wrong. */
+export class VmCreateError extends Error {
+  /** Error code for structured output. */
+  readonly code = "ECREATE";
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "VmCreateError";
+  }
+}
+
+/** Options of {@linkcode Hypervisor}. */
+export interface HypervisorOptions {
+  /** The board (its pCPUs, RAM and devices). */
+  board: BoardSpec;
+  /** The hypervisor's `/`: configs and images are read from it. */
+  fs: FileSystem;
+  /** Clock mode: `warp` (default) or `realtime` (the driver keeps virtual time behind wall time). */
+  clock?: ClockMode;
+  /** The seed's per-VM boot delay: vCPUs of VM `id` wait `(id-1) * N` seconds. Default 0. */
+  bootDelaySeconds?: number;
+  /** Time slice of a vCPU on its pCPU, in instructions. Default 10,000. */
+  sliceInstructions?: number;
+  /** Console ring-buffer capacity per VM in bytes. Default 64 KiB. */
+  consoleCapacity?: number;
+  /** Virtual-time budget of `restartVm`'s wait for Stopped, in ns. Default 5 s (the seed's). */
+  restartTimeoutNs?: number;
+}
+
+/** A pCPU of the board: its run queue of vCPU tasks. */
+export interface PCpu {
+  /** Index in the board's hart list. */
+  readonly index: number;
+  /** Physical hart id. */
+  readonly hartId: number;
+  /** Tasks placed on this pCPU. */
+  readonly tasks: VCpu[];
+  /** Round-robin position. */
+  rr: number;
+  /** Instructions left in the current slice. */
+  sliceLeft: number;
+  /** Virtual ns this pCPU spent running guests. */
+  busyNs: number;
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+const U64 = (1n << 64n) - 1n;
+const toI64 = (v: number) => BigInt.asUintN(64, BigInt(v));
+
+/** The hypervisor. */
+export class Hypervisor {
+  /** The board. */
+  readonly board: BoardSpec;
+  /** The hypervisor's filesystem. */
+  readonly fs: FileSystem;
+  /** The one virtual clock. */
+  readonly clock: VirtualClock;
+  /** The board's own console (passthrough UART output). */
+  readonly boardConsole: Console = new Console();
+  /** Per-VM boot delay in seconds (the seed's `(id-1)*N`). */
+  bootDelaySeconds: number;
+  /** Virtual ns per executed instruction (from the board's CPU frequency). */
+  readonly nsPerInstruction: number;
+  /** Virtual ns per tick of the guest `time` CSR (from the board's timebase). */
+  readonly nsPerTick: number;
+  /** Time slice in instructions. */
+  readonly sliceInstructions: number;
+  /** Length of one scheduling round in virtual ns. */
+  readonly quantumNs: number;
+  /** Budget of restart's wait for Stopped, in virtual ns. */
+  readonly restartTimeoutNs: number;
+  /** Number of running VMs (the seed's running VM count). */
+  runningVmCount = 0;
+
+  readonly #vms = new VmList<Vm>();
+  readonly #pcpus: PCpu[];
+  readonly #events = new EventHub();
+  readonly #ivc = new IvcRegistry();
+  readonly #host: HostMemory;
+  readonly #boardRam = new Map<number, SparseMemory>();
+  readonly #boardDevices = new Map<string, MmioDevice>();
+  readonly #active = new Set<Vm>();
+  readonly #bootTimers = new Map<Vm, TimerHandle[]>();
+  readonly #consoleCapacity?: number;
+
+  /** Creates a hypervisor on `board` with no VM. */
+  constructor(options: HypervisorOptions) {
+    this.board = options.board;
+    this.fs = options.fs;
+    this.clock = new VirtualClock(options.clock ?? "warp");
+    this.bootDelaySeconds = options.bootDelaySeconds ?? 0;
+    this.nsPerInstruction = 1e9 / options.board.cpus.frequency;
+    this.nsPerTick = 1e9 / options.board.timebaseFrequency;
+    this.sliceInstructions = options.sliceInstructions ?? 10_000;
+    this.quantumNs = this.sliceInstructions * this.nsPerInstruction;
+    this.restartTimeoutNs = options.restartTimeoutNs ?? 5e9;
+    this.#consoleCapacity = options.consoleCapacity;
+    this.#pcpus = options.board.cpus.hartIds.map((hartId, index) => ({
+      index,
+      hartId,
+      tasks: [],
+      rr: 0,
+      sliceLeft: this.sliceInstructions,
+      busyNs: 0,
+    }));
+    this.#host = new HostMemory(options.board.memory);
+  }
+
+  // ─────────────────────────── queries ───────────────────────────
+
+  /** The VM with this id (number) or name (string), if any. */
+  vm(idOrName: number | string): Vm | undefined {
+    if (typeof idOrName === "number") return this.#vms.get(idOrName);
+    const asId = /^\d+$/.test(idOrName) ? this.#vms.get(Number(idOrName)) : undefined;
+    return asId ?? this.#vms.list().find((v) => v.name === idOrName);
+  }
+
+  /** Every VM, ordered by id. */
+  vms(): Vm[] {
+    return this.#vms.list();
+  }
+
+  /** VMs with ids in `[from, to]`, ordered by id (the seed's BTreeMap range). */
+  vmRange(from: number, to: number): Vm[] {
+    return this.#vms.range(from, to);
+  }
+
+  /** The board's pCPUs and their run queues. */
+  pcpus(): readonly PCpu[] {
+    return this.#pcpus;
+  }
+
+  /** Board RAM given to VMs (allocated and identical regions, EPT roots). */
+  hostAllocations(): ReturnType<HostMemory["allocations"]> {
+    return this.#host.allocations();
+  }
+
+  /** IVC channels. */
+  ivcChannels(): ReturnType<IvcRegistry["channels"]> {
+    return this.#ivc.channels();
+  }
+
+  /** Subscribes to events; returns the unsubscribe function. */
+  on(listener: HypervisorListener): () => void {
+    return this.#events.on(listener);
+  }
+
+  /**
+   * Every place in the hypervisor that still refers to VM `id` (VM list, run queues, active set,
+   * timers, IVC channels, host memory, boot timers). Empty once a VM is fully deleted.
+   */
+  references(id: number): string[] {
+    const out: string[] = [];
+    const owner = `VM[${id}]`;
+    if (this.#vms.has(id)) out.push("VM list");
+    for (const p of this.#pcpus) {
+      for (const t of p.tasks) {
+        if (t.vmId === id) out.push(`pCPU ${p.index} run queue: ${t.taskName}`);
+      }
+    }
+    for (const vm of this.#active) if (vm.id === id) out.push("active VM set");
+    for (const [vm] of this.#bootTimers) if (vm.id === id) out.push("boot timers");
+    for (const t of this.clock.pending()) {
+      if (t.owner.startsWith(owner)) out.push(`timer: ${t.owner}`);
+    }
+    for (const c of this.#ivc.channels()) {
+      if (c.publisherId === id) out.push(`IVC channel ${c.publisherId}:${hex(Number(c.key))}`);
+      if (c.subscribers.includes(id)) out.push(`IVC subscription ${c.publisherId}:${c.key}`);
+    }
+    for (const a of this.#host.allocations()) {
+      if (a.owner === owner) out.push(`host memory ${hex(a.hpa)} (${a.purpose})`);
+    }
+    return out;
+  }
+
+  // ─────────────────────────── creation ───────────────────────────
+
+  /**
+   * Creates a VM from a config file on the hypervisor's filesystem, or from TOML text (`origin`
+   * names it in errors). The VM ends up Loaded. Throws {@linkcode ConfigError},
+   * {@linkcode VmCreateError} or {@linkcode ImageError}, having released whatever it took.
+   */
+  createVm(source: { path: string } | { text: string; origin: string }): Vm {
+    let text: string, file: string;
+    if ("path" in source) {
+      file = source.path;
+      try {
+        text = this.fs.readTextFile(source.path);
+      } catch (e) {
+        throw new VmCreateError(`cannot read config ${source.path}: ${(e as Error).message}`);
+      }
+    } else {
+      text = source.text;
+      file = source.origin;
+    }
+    const config = parseVmConfig(text, file);
+    return this.createVmFromConfig(config);
+  }
+
+  /** Creates a VM from an already parsed config (see {@linkcode Hypervisor.createVm}). */
+  createVmFromConfig(config: VmConfig): Vm {
+    const file = config.file;
+    const id = config.base.id;
+    if (this.#vms.has(id)) {
+      throw new VmCreateError(`${file}: base.id: VM with id ${id} already exists`);
+    }
+    const bus = new Bus();
+    const vm = new Vm(config, bus, this.#consoleCapacity);
+    try {
+      this.#validateCpus(config);
+      this.#buildMemory(vm);
+      this.#buildDevices(vm);
+      vm.eptAllocation = this.#host.allocate(0x1000, vm.owner, "EPT root");
+      vm.eptRoot = vm.eptAllocation.hpa;
+      this.#buildVcpus(vm);
+      // Read the images once now so that a missing or broken image fails at create.
+      this.#readImages(vm);
+    } catch (e) {
+      this.#host.freeOwner(vm.owner);
+      if (e instanceof ImageError || e instanceof VmCreateError) throw e;
+      throw new VmCreateError(`${file}: ${(e as Error).message}`);
+    }
+    this.#vms.push(id, vm);
+    this.#setStatus(vm, "loaded", "created");
+    return vm;
+  }
+
+  #validateCpus(config: VmConfig): void {
+    const { file } = config;
+    const n = this.#pcpus.length;
+    config.base.physCpuSets?.forEach((mask, i) => {
+      if (mask >= 2 ** n) {
+        throw new VmCreateError(
+          `${file}: base.phys_cpu_sets[${i}]: mask ${
+            hex(mask)
+          } names pCPUs the board ${this.board.name} does not have (it has ${n}: mask ${
+            hex(2 ** n - 1)
+          })`,
+        );
+      }
+    });
+    config.base.physCpuIds?.forEach((hartId, i) => {
+      if (!this.board.cpus.hartIds.includes(hartId)) {
+        throw new VmCreateError(
+          `${file}: base.phys_cpu_ids[${i}]: CPU id ${hartId} does not exist on board ${this.board.name} (hart ids ${
+            this.board.cpus.hartIds.join(", ")
+          })`,
+        );
+      }
+    });
+  }
+
+  #boardRamAt(hpa: number, size: number): { memory: SparseMemory; offset: number } | undefined {
+    const range = this.board.memory.find((r) => hpa >= r.base && hpa + size <= r.base + r.size);
+    if (!range) return undefined;
+    let mem = this.#boardRam.get(range.base);
+    if (!mem) {
+      mem = new SparseMemory(range.size);
+      this.#boardRam.set(range.base, mem);
+    }
+    return { memory: mem, offset: hpa - range.base };
+  }
+
+  #buildMemory(vm: Vm): void {
+    const { file } = vm.config;
+    vm.config.kernel.memoryRegions.forEach((r, index) => {
+      const where = `${file}: kernel.memory_regions[${index}]`;
+      if (r.gpa % 0x1000 || r.size % 0x1000) {
+        throw new VmCreateError(
+          `${where}: GPA ${hex(r.gpa)} and size ${hex(r.size)} must be multiples of 4 KiB`,
+        );
+      }
+      let region: GuestRegion;
+      if (r.mapType === MapType.Alloc) {
+        const allocation = this.#host.allocate(r.size, vm.owner, `memory_regions[${index}]`);
+        region = {
+          index,
+          gpa: r.gpa,
+          hpa: allocation.hpa,
+          size: r.size,
+          flags: r.flags,
+          mapType: r.mapType,
+          needsDealloc: true,
+          memory: new SparseMemory(r.size),
+          memoryOffset: 0,
+          allocation,
+        };
+      } else if (r.mapType === MapType.Identical) {
+        let allocation;
+        try {
+          allocation = this.#host.claim(r.gpa, r.size, vm.owner, `memory_regions[${index}]`);
+        } catch (e) {
+          throw new VmCreateError(`${where}: ${(e as Error).message}`);
+        }
+        const backing = this.#boardRamAt(r.gpa, r.size)!;
+        region = {
+          index,
+          gpa: r.gpa,
+          hpa: r.gpa,
+          size: r.size,
+          flags: r.flags,
+          mapType: r.mapType,
+          needsDealloc: true,
+          memory: backing.memory,
+          memoryOffset: backing.offset,
+          allocation,
+        };
+      } else {
+        const backing = this.#boardRamAt(r.gpa, r.size);
+        const dev = this.board.devices.find((d) =>
+          r.gpa >= d.base && r.gpa + r.size <= d.base + d.size
+        );
+        if (!backing && !dev) {
+          throw new VmCreateError(
+            `${where}: reserved region [${hex(r.gpa)}, ${
+              hex(r.gpa + r.size)
+            }) is neither board RAM nor a board device on ${this.board.name}`,
+          );
+        }
+        region = {
+          index,
+          gpa: r.gpa,
+          hpa: r.gpa,
+          size: r.size,
+          flags: r.flags,
+          mapType: r.mapType,
+          needsDealloc: false,
+          memory: backing?.memory,
+          memoryOffset: backing?.offset ?? 0,
+        };
+        if (!backing && dev) {
+          vm.bus.mapDevice(
+            r.gpa,
+            this.#window(vm, this.#boardDevice(dev.name), r.gpa - dev.base, r.size),
+            `reserved ${dev.name}`,
+          );
+        }
+      }
+      if (region.memory) {
+        vm.bus.mapRam(
+          region.gpa,
+          region.size,
+          region.memory,
+          region.memoryOffset,
+          `memory_regions[${index}]`,
+        );
+      }
+      vm.regions.push(region);
+    });
+  }
+
+  /** A board device instance (created on first use; shared by every VM that passes it through). */
+  #boardDevice(name: string): MmioDevice {
+    let dev = this.#boardDevices.get(name);
+    if (dev) return dev;
+    const spec = this.board.devices.find((d) => d.name === name)!;
+    switch (spec.type) {
+      case "ns16550a":
+        dev = new Ns16550a({
+          size: spec.size,
+          onOutput: (b) => this.boardConsole.writeByte(b),
+        });
+        break;
+      case "plic":
+        dev = new Plic({ sources: spec.sources ?? 96, contexts: [NO_IRQ], size: spec.size });
+        break;
+      default:
+        throw new VmCreateError(
+          `board device ${name} (${spec.type}) cannot be passed through to a guest: it controls the physical harts`,
+        );
+    }
+    this.#boardDevices.set(name, dev);
+    return dev;
+  }
+
+  /** Wraps a device: counts MMIO exits and shifts offsets into a window of the device. */
+  #window(vm: Vm, device: MmioDevice, delta: number, size: number): MmioDevice {
+    const count = (kind: ExitKind) => {
+      const v = this.#current;
+      if (v && v.vmId === vm.id) v.exits.count(kind);
+    };
+    return {
+      kind: device.kind,
+      size,
+      read(offset: number, width: AccessWidth): number {
+        count("MmioRead");
+        const o = offset + delta;
+        return o + width <= device.size ? device.read(o, width) : 0;
+      },
+      write(offset: number, width: AccessWidth, value: number): void {
+        count("MmioWrite");
+        const o = offset + delta;
+        if (o + width <= device.size) device.write(o, width, value);
+      },
+      reset: () => device.reset(),
+      snapshot: () => device.snapshot(),
+      restore: (s) => device.restore(s),
+    };
+  }
+
+  #buildDevices(vm: Vm): void {
+    const { file } = vm.config;
+    const cfg = vm.config.devices;
+    const add = (d: GuestDevice) => {
+      vm.devices.push(d);
+      vm.devices.sort((a, b) => a.gpa - b.gpa);
+    };
+    // The PLIC first, so the UART can be wired to it.
+    const plicCfg = cfg.emuDevices.filter((d) => d.emuType === EmuDeviceType.InterruptController);
+    if (plicCfg.length > 1) {
+      throw new VmCreateError(`${file}: devices.emu_devices: more than one interrupt controller`);
+    }
+    cfg.emuDevices.forEach((d, i) => {
+      const where = `${file}: devices.emu_devices[${i}] (${d.name})`;
+      const map = (device: MmioDevice, model: string) => {
+        try {
+          vm.bus.mapDevice(d.baseGpa, this.#window(vm, device, 0, d.length || device.size), d.name);
+        } catch (e) {
+          throw new VmCreateError(`${where}: ${(e as Error).message}`);
+        }
+        add({
+          name: d.name,
+          kind: "emulated",
+          model,
+          emuType: d.emuType,
+          gpa: d.baseGpa,
+          size: d.length || device.size,
+          irq: d.irq,
+          device,
+        });
+      };
+      switch (d.emuType) {
+        case EmuDeviceType.InterruptController: {
+          const contexts = vm.config.base.cpuNum;
+          const needed = 0x200000 + 0x1000 * contexts;
+          const size = d.length || needed;
+          if (size < needed) {
+            throw new VmCreateError(
+              `${where}: a PLIC for ${contexts} vCPU(s) needs a window of at least ${
+                hex(needed)
+              } bytes, the config gives ${hex(size)}`,
+            );
+          }
+          const lines = Array.from({ length: contexts }, (_, j) => ({
+            set: (level: boolean) => this.#externalLine(vm, j, level),
+          }));
+          vm.plic = new Plic({ sources: d.cfg[0] ?? 96, contexts: lines, size });
+          map(vm.plic, "plic");
+          break;
+        }
+        case EmuDeviceType.Console: {
+          if (vm.uart) throw new VmCreateError(`${where}: more than one emulated console`);
+          const uart = new Ns16550a({
+            size: Math.min(d.length || 0x100, 0x1000),
+            onOutput: (b) => this.#consoleOut(vm, Uint8Array.of(b)),
+          });
+          vm.uart = uart;
+          map(uart, "ns16550a");
+          break;
+        }
+        case EmuDeviceType.IVCChannel:
+          if (d.length < 0x1000 || d.baseGpa % 0x1000 || d.length % 0x1000) {
+            throw new VmCreateError(
+              `${where}: the IVC range must be 4 KiB aligned and at least 4 KiB`,
+            );
+          }
+          if (vm.ivcRange) throw new VmCreateError(`${where}: more than one IVC range`);
+          for (const m of vm.bus.regions()) {
+            if (d.baseGpa < m.base + m.size && m.base < d.baseGpa + d.length) {
+              throw new VmCreateError(`${where}: IVC range overlaps ${m.name}`);
+            }
+          }
+          vm.ivcRange = { gpa: d.baseGpa, size: d.length };
+          add({
+            name: d.name,
+            kind: "emulated",
+            model: "ivc",
+            emuType: d.emuType,
+            gpa: d.baseGpa,
+            size: d.length,
+            irq: d.irq,
+          });
+          break;
+        case EmuDeviceType.Dummy:
+          map(new DummyDevice(d.length || 0x1000), "dummy");
+          break;
+        default:
+          throw new VmCreateError(
+            `${where}: emulated device type ${hex(d.emuType)} (${
+              emuDeviceTypeName(d.emuType)
+            }) is not available on RISC-V board ${this.board.name}`,
+          );
+      }
+    });
+    if (vm.uart && vm.plic) {
+      const irq = cfg.emuDevices.find((d) => d.emuType === EmuDeviceType.Console)!.irq;
+      if (irq > 0) {
+        if (irq > vm.plic.sources) {
+          throw new VmCreateError(
+            `${file}: devices.emu_devices: console IRQ ${irq} exceeds the PLIC's ${vm.plic.sources} sources`,
+          );
+        }
+        vm.uart.setIrq(vm.plic.irq(irq));
+      }
+    }
+    vm.console.onInput = () => this.#pumpInput(vm);
+
+    cfg.passthroughDevices.forEach((d, i) => {
+      const where = `${file}: devices.passthrough_devices[${i}] (${d.name})`;
+      if (d.length === 0) {
+        throw new VmCreateError(
+          `${where}: name-only (device-tree path) passthrough entries need the board's device tree resolution, which RISC-V board ${this.board.name} does not offer; give [name, base_gpa, base_hpa, length, irq]`,
+        );
+      }
+      const dev = this.board.devices.find((b) =>
+        d.baseHpa >= b.base && d.baseHpa < b.base + b.size
+      );
+      if (!dev) {
+        throw new VmCreateError(
+          `${where}: no board device at HPA ${hex(d.baseHpa)} on ${this.board.name} (devices: ${
+            this.board.devices.map((b) => `${b.name}@${hex(b.base)}`).join(", ")
+          })`,
+        );
+      }
+      if (d.baseHpa + d.length > dev.base + Math.max(dev.size, 0x1000)) {
+        throw new VmCreateError(
+          `${where}: [${hex(d.baseHpa)}, ${
+            hex(d.baseHpa + d.length)
+          }) runs past board device ${dev.name} [${hex(dev.base)}, ${hex(dev.base + dev.size)})`,
+        );
+      }
+      let device: MmioDevice;
+      try {
+        device = this.#boardDevice(dev.name);
+        vm.bus.mapDevice(
+          d.baseGpa,
+          this.#window(vm, device, d.baseHpa - dev.base, d.length),
+          d.name,
+        );
+      } catch (e) {
+        throw new VmCreateError(`${where}: ${(e as Error).message}`);
+      }
+      add({
+        name: d.name,
+        kind: "passthrough",
+        model: dev.type,
+        gpa: d.baseGpa,
+        hpa: d.baseHpa,
+        size: d.length,
+        irq: d.irq,
+        device,
+      });
+    });
+    cfg.passthroughAddresses.forEach((a, i) => {
+      const where = `${file}: devices.passthrough_addresses[${i}]`;
+      const dev = this.board.devices.find((b) =>
+        a.gpa >= b.base && a.gpa + a.length <= b.base + Math.max(b.size, 0x1000)
+      );
+      if (!dev) {
+        throw new VmCreateError(
+          `${where}: no board device covers [${hex(a.gpa)}, ${hex(a.gpa + a.length)})`,
+        );
+      }
+      try {
+        const device = this.#boardDevice(dev.name);
+        vm.bus.mapDevice(
+          a.gpa,
+          this.#window(vm, device, a.gpa - dev.base, a.length),
+          `${dev.name} (address)`,
+        );
+        add({
+          name: dev.name,
+          kind: "passthrough",
+          model: dev.type,
+          gpa: a.gpa,
+          hpa: a.gpa,
+          size: a.length,
+          irq: 0,
+          device,
+        });
+      } catch (e) {
+        throw new VmCreateError(`${where}: ${(e as Error).message}`);
+      }
+    });
+  }
+
+  #buildVcpus(vm: Vm): void {
+    const { base } = vm.config;
+    for (let j = 0; j < base.cpuNum; j++) {
+      const hartId = base.physCpuIds?.[j] ?? j;
+      let vcpu: VCpu | undefined = undefined;
+      const hart = new Hart({
+        bus: vm.bus,
+        hartId,
+        readTime: () => Math.floor(this.#vcpuNowNs(vcpu!) / this.nsPerTick),
+        exitOnSupervisorEcall: true,
+        exitOnWfi: true,
+        exitOnBusError: true,
+      }) as unknown as GuestHart;
+      vcpu = new VCpu({ vmId: vm.id, id: j, hartId, physCpuSet: base.physCpuSets?.[j], hart });
+      vm.vcpus.push(vcpu);
+    }
+  }
+
+  #readImages(
+    vm: Vm,
+  ): { kernel: GuestImage; bios?: GuestImage; ramdisk?: GuestImage; dtb?: Uint8Array } {
+    const k = vm.config.kernel;
+    const kernel = readGuestImage(this.fs, k.kernelPath, k.kernelLoadAddr);
+    const bios = k.biosPath ? readGuestImage(this.fs, k.biosPath, k.biosLoadAddr ?? 0) : undefined;
+    let ramdisk: GuestImage | undefined;
+    if (k.ramdiskPath) {
+      if (k.ramdiskLoadAddr === undefined) {
+        throw new ImageError(
+          k.ramdiskPath,
+          "kernel.ramdisk_load_addr is required with ramdisk_path",
+        );
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = this.fs.readFile(k.ramdiskPath);
+      } catch (e) {
+        throw new ImageError(k.ramdiskPath, `cannot read ramdisk: ${(e as Error).message}`);
+      }
+      ramdisk = {
+        path: k.ramdiskPath,
+        format: "raw",
+        chunks: [{ gpa: k.ramdiskLoadAddr, data: bytes, memSize: bytes.length }],
+        symbols: new Map(),
+      };
+    }
+    let dtb: Uint8Array | undefined;
+    if (k.dtbPath) {
+      try {
+        dtb = this.fs.readFile(k.dtbPath);
+      } catch (e) {
+        throw new ImageError(k.dtbPath, `cannot read device tree: ${(e as Error).message}`);
+      }
+    }
+    for (const img of [kernel, bios, ramdisk]) {
+      if (!img) continue;
+      for (const r of imageRanges(img)) {
+        if (r.size > 0 && !this.#inRam(vm, r.gpa, r.size)) {
+          throw new ImageError(
+            img.path,
+            `image range [${hex(r.gpa)}, ${
+              hex(r.gpa + r.size)
+            }) is not inside the VM's memory regions`,
+          );
+        }
+      }
+    }
+    return { kernel, bios, ramdisk, dtb };
+  }
+
+  #inRam(vm: Vm, gpa: number, size: number): boolean {
+    return vm.regions.some((r) => r.memory && gpa >= r.gpa && gpa + size <= r.gpa + r.size);
+  }
+
+  /** Loads images and the device tree into a freshly cleared VM (every boot). */
+  #loadForBoot(vm: Vm): void {
+    const images = this.#readImages(vm);
+    for (const r of vm.regions) {
+      if (!r.memory) continue;
+      if (r.mapType === MapType.Alloc) r.memory.clear();
+      else if (r.mapType === MapType.Identical) r.memory.fill(r.memoryOffset, r.size, 0);
+    }
+    vm.loadedImages = [];
+    for (
+      const [what, img] of [["kernel", images.kernel], ["bios", images.bios], [
+        "ramdisk",
+        images.ramdisk,
+      ]] as const
+    ) {
+      if (!img) continue;
+      for (const c of img.chunks) {
+        if (c.data.length > 0 && !vm.bus.writeBytes(c.gpa, c.data)) {
+          throw new ImageError(
+            img.path,
+            `cannot write ${hex(c.data.length)} bytes at ${hex(c.gpa)}`,
+          );
+        }
+        vm.loadedImages.push({ what, gpa: c.gpa, size: Math.max(c.memSize, c.data.length) });
+      }
+    }
+    const dtb = images.dtb ?? this.#guestDtb(vm, images.ramdisk);
+    const gpa = vm.config.kernel.dtbLoadAddr ?? this.#placeDtb(vm, dtb.length);
+    if (!this.#inRam(vm, gpa, dtb.length) || !vm.bus.writeBytes(gpa, dtb)) {
+      throw new ImageError(
+        vm.config.kernel.dtbPath ?? "<generated dtb>",
+        `device tree (${dtb.length} bytes) at ${hex(gpa)} is not inside the VM's memory regions`,
+      );
+    }
+    vm.dtbGpa = gpa;
+    vm.dtbSize = dtb.length;
+  }
+
+  #placeDtb(vm: Vm, size: number): number {
+    const first = vm.regions.find((r) => r.memory && r.mapType !== MapType.Reserved) ??
+      vm.regions[0];
+    const overlaps = (a: number) =>
+      vm.loadedImages.some((i) => a < i.gpa + i.size && i.gpa < a + size);
+    const top = Math.floor((first.gpa + first.size - size) / 8) * 8;
+    if (top >= first.gpa && !overlaps(top)) return top;
+    for (const i of vm.loadedImages) {
+      const a = Math.ceil((i.gpa + i.size) / 8) * 8;
+      if (a + size <= first.gpa + first.size && !overlaps(a)) return a;
+    }
+    if (!overlaps(first.gpa)) return first.gpa;
+    throw new ImageError(
+      "<generated dtb>",
+      `no room for the device tree in memory_regions[${first.index}]`,
+    );
+  }
+
+  #guestDtb(vm: Vm, ramdisk?: GuestImage): Uint8Array {
+    const devices: GuestDtbDevice[] = vm.devices.map((d): GuestDtbDevice => {
+      if (d.model === "plic") {
+        return {
+          node: "plic",
+          compatible: ["sifive,plic-1.0.0", "riscv,plic0"],
+          base: d.gpa,
+          size: d.size,
+          irq: 0,
+          interruptController: true,
+          props: { "riscv,ndev": vm.plic!.sources },
+        };
+      }
+      if (d.model === "ns16550a") {
+        return {
+          node: "serial",
+          compatible: ["ns16550a"],
+          base: d.gpa,
+          size: d.size,
+          irq: d.irq,
+          console: d.kind === "emulated" || !vm.uart,
+          props: { "clock-frequency": 3686400 },
+        };
+      }
+      if (d.model === "ivc") {
+        return { node: "ivc", compatible: ["axvisor,ivc"], base: d.gpa, size: d.size, irq: d.irq };
+      }
+      return {
+        node: d.model.replace(/[^a-z0-9-]/gi, "-"),
+        compatible: [d.model],
+        base: d.gpa,
+        size: d.size,
+        irq: d.irq,
+      };
+    });
+    const rd = ramdisk?.chunks[0];
+    return buildGuestDtb({
+      name: vm.name,
+      hartIds: vm.vcpus.map((v) => v.hartId),
+      timebaseHz: this.board.timebaseFrequency,
+      memory: vm.regions.filter((r) => r.memory && r.mapType !== MapType.Reserved).map((r) => ({
+        gpa: r.gpa,
+        size: r.size,
+      })),
+      reserved: vm.regions.filter((r) => r.mapType === MapType.Reserved).map((r) => ({
+        gpa: r.gpa,
+        size: r.size,
+      })),
+      devices,
+      bootargs: vm.config.kernel.cmdline,
+      initrd: rd ? { start: rd.gpa, end: rd.gpa + rd.data.length } : undefined,
+    });
+  }
+
+  // ─────────────────────────── lifecycle ───────────────────────────
+
+  #result<T extends LifecycleResult>(base: T): T {
+    return base;
+  }
+
+  #notFound(action: LifecycleResult["action"], id: number): LifecycleResult {
+    return {
+      ok: false,
+      action,
+      vmId: id,
+      error: { code: "NOT_FOUND", message: `VM[${id}] not found` },
+      notes: [],
+    };
+  }
+
+  #refuse(
+    action: LifecycleResult["action"],
+    vm: Vm,
+    code: LifecycleErrorCode,
+    message: string,
+  ): LifecycleResult {
+    return {
+      ok: false,
+      action,
+      vmId: vm.id,
+      previousStatus: vm.status,
+      status: vm.status,
+      error: { code, message },
+      notes: [],
+    };
+  }
+
+  /** Starts a Loaded or Stopped VM: loads its images afresh and sets up its primary vCPU. */
+  startVm(id: number): LifecycleResult {
+    const vm = this.#vms.get(id);
+    if (!vm) return this.#notFound("start", id);
+    const previousStatus = vm.status;
+    const refusal = canStartVm(vm.status);
+    if (refusal) return this.#refuse("start", vm, "INVALID_STATE", refusal);
+    try {
+      this.#loadForBoot(vm);
+      if (vm.uart) vm.uart.reset();
+      vm.plic?.reset();
+      if (vm.uart) {
+        // reset() may drop the irq wiring? It keeps the line; nothing to do.
+      }
+    } catch (e) {
+      return this.#refuse("start", vm, "FAILED", (e as Error).message);
+    }
+    for (const v of vm.vcpus) {
+      vm.pastExits.add(v.exits);
+      v.exits.reset();
+      this.#resetVcpu(vm, v);
+    }
+    vm.lastError = undefined;
+    vm.runningHaltingCount = 0;
+    vm.boots++;
+    vm.startedAtNs = this.clock.now();
+    this.#active.add(vm);
+    this.runningVmCount++;
+    this.#setStatus(vm, "running", "start");
+    // The seed's setup_vm_primary_vcpu + notify_primary_vcpu.
+    const primary = vm.vcpus[0];
+    primary.hart.reset(vm.config.kernel.entryPoint, 1);
+    this.#initSupervisor(primary);
+    primary.hart.setX(10, BigInt(primary.hartId));
+    primary.hart.setX(11, BigInt(vm.dtbGpa ?? 0));
+    primary.hsm = HsmStatus.Started;
+    this.#spawnTask(vm, primary);
+    this.#pumpInput(vm);
+    return { ok: true, action: "start", vmId: id, previousStatus, status: vm.status, notes: [] };
+  }
+
+  #resetVcpu(vm: Vm, v: VCpu): void {
+    this.#removeTask(v);
+    v.hart.reset(vm.config.kernel.entryPoint, 1);
+    this.#initSupervisor(v);
+    v.state = VCpuState.Free;
+    v.wait = "not-started";
+    v.hsm = HsmStatus.Stopped;
+    v.counted = false;
+    v.timerDeadlineNs = Infinity;
+    v.resume = undefined;
+    v.hart.setIrqLine(1 << 5, false);
+    v.hart.setIrqLine(1 << 9, false);
+  }
+
+  /** Delegates supervisor interrupts and exceptions so that the guest's S-mode handles them. */
+  #initSupervisor(v: VCpu): void {
+    v.hart.writeCsr(Csr.mideleg, 0x222n);
+    // Every exception except ecalls from S/M: those are the VMM's.
+    v.hart.writeCsr(Csr.medeleg, 0xb1ffn & ~(1n << 9n) & ~(1n << 11n));
+    v.hart.writeCsr(Csr.mie, 0n);
+    v.hart.writeCsr(Csr.satp, 0n);
+    v.hart.writeCsr(Csr.mip, 0n);
+    v.hart.writeCsr(0x306, 0xffffffffn); // mcounteren: cycle, time, instret readable from S/U
+  }
+
+  /** Places a vCPU task on a pCPU honouring its mask (fewest tasks first) and makes it wait for its boot delay. */
+  #spawnTask(vm: Vm, v: VCpu): void {
+    const allowed = this.#pcpus.filter((p) =>
+      v.physCpuSet === undefined || (v.physCpuSet & (2 ** p.index)) !== 0
+    );
+    let best = allowed[0];
+    for (const p of allowed) if (p.tasks.length < best.tasks.length) best = p;
+    v.pcpu = best.index;
+    best.tasks.push(v);
+    const delayNs = Math.max(0, (vm.id - 1) * this.bootDelaySeconds * 1e9);
+    if (delayNs > 0 && !v.counted && v.id === 0) {
+      v.state = VCpuState.Blocked;
+      v.wait = "boot-delay";
+      const t = this.clock.schedule(this.clock.now() + delayNs, () => {
+        const list = this.#bootTimers.get(vm);
+        list?.splice(list.indexOf(t), 1);
+        if (list?.length === 0) this.#bootTimers.delete(vm);
+        this.#vcpuBegin(vm, v);
+      }, `${vm.owner} boot delay`);
+      const list = this.#bootTimers.get(vm) ?? [];
+      list.push(t);
+      this.#bootTimers.set(vm, list);
+      return;
+    }
+    this.#vcpuBegin(vm, v);
+  }
+
+  /** The seed's "wait_for(vm.running()); mark_vcpu_running": the task starts its loop. */
+  #vcpuBegin(vm: Vm, v: VCpu): void {
+    if (vm.status === "stopping" || vm.status === "stopped") {
+      this.#vcpuExit(vm, v);
+      return;
+    }
+    v.counted = true;
+    vm.runningHaltingCount++;
+    v.state = vm.status === "suspended" ? VCpuState.Blocked : VCpuState.Ready;
+    v.wait = vm.status === "suspended" ? "vm-suspended" : undefined;
+    this.#events.emit({
+      type: "vcpu",
+      vmId: vm.id,
+      vcpuId: v.id,
+      change: "up",
+      pcpu: v.pcpu,
+      timeNs: this.clock.now(),
+    });
+  }
+
+  /** Stops a VM: gracefully (vCPUs leave at their next scheduling point) or, with force, at once. */
+  stopVm(id: number, options: { force?: boolean } = {}): LifecycleResult {
+    const vm = this.#vms.get(id);
+    if (!vm) return this.#notFound("stop", id);
+    const force = options.force ?? false;
+    const previousStatus = vm.status;
+    const refusal = canStopVm(vm.status, force);
+    if (refusal) return this.#refuse("stop", vm, "INVALID_STATE", refusal);
+    const notes: string[] = [];
+    if (previousStatus === "loading" || previousStatus === "loaded") {
+      notes.push(`VM[${id}] is in ${vmStatusName(previousStatus)} state, stopping anyway...`);
+      this.#setStatus(vm, "stopped", "stop");
+      return { ok: true, action: "stop", vmId: id, previousStatus, status: vm.status, notes };
+    }
+    this.#shutdown(vm, force ? "force stop" : "stop");
+    if (force) this.#settleStopping(vm);
+    return { ok: true, action: "stop", vmId: id, previousStatus, status: vm.status, notes };
+  }
+
+  /** The seed's `vm.shutdown()`: Stopping, and every waiting vCPU is woken to observe it. */
+  #shutdown(vm: Vm, reason: string): void {
+    if (vm.status !== "stopping") this.#setStatus(vm, "stopping", reason);
+    for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t);
+    this.#bootTimers.delete(vm);
+    let any = false;
+    for (const v of vm.vcpus) {
+      if (v.pcpu >= 0 && this.#pcpus[v.pcpu].tasks.includes(v)) {
+        any = true;
+        if (v.state === VCpuState.Blocked) {
+          v.state = VCpuState.Ready;
+          v.wait = undefined;
+        }
+      }
+    }
+    if (!any) this.#finishStop(vm);
+  }
+
+  /** Runs every vCPU of a stopping VM out of its loop now (no guest code runs). */
+  #settleStopping(vm: Vm): void {
+    for (const v of [...vm.vcpus]) {
+      if (v.pcpu >= 0 && this.#pcpus[v.pcpu].tasks.includes(v)) this.#vcpuExit(vm, v);
+    }
+    if (vm.status === "stopping") this.#finishStop(vm);
+  }
+
+  /** A vCPU leaves its loop; the last one sets Stopped (the seed's mark_vcpu_exiting). */
+  #vcpuExit(vm: Vm, v: VCpu): void {
+    const wasCounted = v.counted;
+    this.#removeTask(v);
+    v.state = VCpuState.Free;
+    v.wait = "exited";
+    v.hsm = HsmStatus.Stopped;
+    if (wasCounted) {
+      v.counted = false;
+      vm.runningHaltingCount--;
+      this.#events.emit({
+        type: "vcpu",
+        vmId: vm.id,
+        vcpuId: v.id,
+        change: "down",
+        pcpu: v.pcpu,
+        timeNs: this.clock.now(),
+      });
+    }
+    const anyTask = vm.vcpus.some((x) => x.pcpu >= 0 && this.#pcpus[x.pcpu].tasks.includes(x));
+    if (!anyTask && vm.status === "stopping") this.#finishStop(vm);
+  }
+
+  #finishStop(vm: Vm): void {
+    for (const v of vm.vcpus) {
+      this.#removeTask(v);
+      v.state = VCpuState.Free;
+      v.wait = "exited";
+      v.hsm = HsmStatus.Stopped;
+      v.counted = false;
+    }
+    vm.runningHaltingCount = 0;
+    this.#ivc.releaseVm(vm.id);
+    this.#active.delete(vm);
+    if (this.runningVmCount > 0) this.runningVmCount--;
+    this.#setStatus(vm, "stopped", "last vCPU exited");
+  }
+
+  #removeTask(v: VCpu): void {
+    if (v.pcpu < 0) return;
+    const p = this.#pcpus[v.pcpu];
+    const i = p.tasks.indexOf(v);
+    if (i >= 0) {
+      p.tasks.splice(i, 1);
+      if (p.rr > i) p.rr--;
+    }
+  }
+
+  /** Suspends a Running VM: every vCPU blocks (at once: no vCPU is mid-instruction between calls). */
+  suspendVm(id: number): SuspendResult {
+    const vm = this.#vms.get(id);
+    if (!vm) {
+      return {
+        ...this.#notFound("suspend", id),
+        action: "suspend",
+        vcpuCount: 0,
+        allSuspended: false,
+      };
+    }
+    const previousStatus = vm.status;
+    const refusal = canSuspendVm(vm.status);
+    if (refusal) {
+      return {
+        ...this.#refuse("suspend", vm, "INVALID_STATE", refusal),
+        action: "suspend",
+        vcpuCount: vm.vcpus.length,
+        allSuspended: false,
+      };
+    }
+    this.#setStatus(vm, "suspended", "suspend");
+    // Each vCPU reaches its exit check and waits on the VM's wait queue.
+    for (const v of vm.vcpus) {
+      if (v.state === VCpuState.Running || v.state === VCpuState.Ready) {
+        v.state = VCpuState.Blocked;
+        v.wait = "vm-suspended";
+      } else if (v.state === VCpuState.Free) {
+        v.state = VCpuState.Blocked;
+        v.wait = "vm-suspended";
+      }
+    }
+    const allSuspended = vm.vcpus.every((v) => v.state === VCpuState.Blocked);
+    return {
+      ok: true,
+      action: "suspend",
+      vmId: id,
+      previousStatus,
+      status: vm.status,
+      notes: [],
+      vcpuCount: vm.vcpus.length,
+      allSuspended,
+    };
+  }
+
+  /** Resumes a Suspended VM: the seed's notify_all_vcpus. */
+  resumeVm(id: number): LifecycleResult {
+    const vm = this.#vms.get(id);
+    if (!vm) return this.#notFound("resume", id);
+    const previousStatus = vm.status;
+    const refusal = canResumeVm(vm.status);
+    if (refusal) return this.#refuse("resume", vm, "INVALID_STATE", refusal);
+    this.#setStatus(vm, "running", "resume");
+    for (const v of vm.vcpus) {
+      if (v.wait !== "vm-suspended") continue;
+      const task = v.pcpu >= 0 && this.#pcpus[v.pcpu].tasks.includes(v);
+      if (!task) {
+        v.state = VCpuState.Free;
+        v.wait = "not-started";
+      } else if (v.hsm === HsmStatus.Stopped && v.counted) {
+        v.state = VCpuState.Blocked;
+        v.wait = "cpu-down";
+      } else {
+        v.state = VCpuState.Ready;
+        v.wait = undefined;
+        // A vCPU that was in wfi re-executes nothing: it simply resumes after the wfi.
+      }
+    }
+    return { ok: true, action: "resume", vmId: id, previousStatus, status: vm.status, notes: [] };
+  }
+
+  /**
+   * Restarts a VM: a Stopped or Loaded VM is simply started; a Running or Suspended one is
+   * stopped, waited for (in virtual time, the seed's 5 s budget) and started afresh.
+   */
+  restartVm(id: number, options: { force?: boolean } = {}): RestartResult {
+    const vm = this.#vms.get(id);
+    const base = { action: "restart" as const, waitedNs: 0 };
+    if (!vm) return { ...this.#notFound("restart", id), ...base };
+    const previousStatus = vm.status;
+    const force = options.force ?? false;
+    if (vm.status === "stopped" || vm.status === "loaded") {
+      const r = this.startVm(id);
+      return { ...r, ...base, previousStatus, path: "start" };
+    }
+    if (vm.status === "loading") {
+      return {
+        ...this.#refuse("restart", vm, "INVALID_STATE", "VM is still loading, cannot restart"),
+        ...base,
+      };
+    }
+    if (vm.status === "stopping" && !force) {
+      return {
+        ...this.#refuse("restart", vm, "INVALID_STATE", "VM is currently stopping"),
+        ...base,
+      };
+    }
+    const notes: string[] = [];
+    if (vm.status !== "stopping") {
+      const stop = this.stopVm(id, { force });
+      if (!stop.ok) return { ...stop, ...base, action: "restart" };
+    } else {
+      notes.push(`VM[${id}] is currently stopping, waiting...`);
+    }
+    // Wait for Stopped: every vCPU leaves its loop at its next scheduling point, which costs
+    // no guest time, so the wait ends at once and can never hang.
+    const t0 = this.clock.now();
+    this.#settleStopping(vm);
+    const waitedNs = this.clock.now() - t0;
+    if ((vm.status as VmStatus) !== "stopped") {
+      return {
+        ok: false,
+        action: "restart",
+        vmId: id,
+        previousStatus,
+        status: vm.status,
+        error: { code: "TIMEOUT", message: `VM[${id}] stop timeout` },
+        notes,
+        waitedNs,
+      };
+    }
+    const r = this.startVm(id);
+    return {
+      ...r,
+      action: "restart",
+      previousStatus,
+      notes: [...notes, ...r.notes],
+      path: "stop-start",
+      waitedNs,
+    };
+  }
+
+  /**
+   * Deletes a VM: refuses a non-Stopped VM without `force`; stops it, removes it from the list,
+   * drops its vCPU tasks, releases memory, IVC channels, timers and console subscribers. Without
+   * `keepData`, removes the files the seed names under `/guest/vms/<name>/`.
+   */
+  deleteVm(id: number, options: { force?: boolean; keepData?: boolean } = {}): DeleteResult {
+    const vm = this.#vms.get(id);
+    const keepData = options.keepData ?? false;
+    const base = {
+      action: "delete" as const,
+      keepData,
+      removedFiles: [] as string[],
+      leakedReferences: [] as string[],
+    };
+    if (!vm) return { ...this.#notFound("delete", id), ...base };
+    const previousStatus = vm.status;
+    const refusal = canDeleteVm(vm.status, options.force ?? false);
+    if (refusal) return { ...this.#refuse("delete", vm, "INVALID_STATE", refusal), ...base };
+    const notes: string[] = [];
+    if (vm.status === "running" || vm.status === "suspended" || vm.status === "stopping") {
+      notes.push(`VM[${id}] is ${vmStatusName(vm.status)}, sending shutdown signal...`);
+      this.#shutdown(vm, "delete");
+      this.#settleStopping(vm);
+    } else if (vm.status === "loaded" || vm.status === "loading") {
+      this.#setStatus(vm, "stopped", "delete");
+    }
+    this.#vms.remove(id);
+    for (const v of vm.vcpus) this.#removeTask(v);
+    for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t);
+    this.#bootTimers.delete(vm);
+    this.#ivc.releaseVm(id);
+    this.#active.delete(vm);
+    this.#host.freeOwner(vm.owner);
+    vm.console.unsubscribeAll();
+    vm.console.onInput = undefined;
+    for (const r of vm.regions) if (r.mapType === MapType.Alloc) r.memory?.clear();
+    const removedFiles: string[] = [];
+    if (!keepData) {
+      for (const f of ["disk.img", "config.toml", "vm.log"]) {
+        const p = `/guest/vms/${vm.name}/${f}`;
+        try {
+          if (this.fs.stat(p)) {
+            this.fs.remove(p);
+            removedFiles.push(p);
+          }
+        } catch (_) {
+          // A file we could not remove stays; deletion of the VM itself goes on.
+        }
+      }
+    }
+    const leakedReferences = this.references(id);
+    this.#events.emit({
+      type: "status",
+      vmId: id,
+      from: "stopped",
+      to: "stopped",
+      timeNs: this.clock.now(),
+      reason: "deleted",
+    });
+    return {
+      ok: true,
+      action: "delete",
+      vmId: id,
+      previousStatus,
+      notes,
+      keepData,
+      removedFiles,
+      leakedReferences,
+    };
+  }
+
+  #setStatus(vm: Vm, to: VmStatus, reason?: string): void {
+    const from = vm.status;
+    vm.status = to;
+    if (from !== to || reason === "created") {
+      this.#events.emit({
+        type: "status",
+        vmId: vm.id,
+        from,
+        to,
+        timeNs: this.clock.now(),
+        reason,
+      });
+    }
+  }
+
+  // ─────────────────────────── console ───────────────────────────
+
+  #consoleOut(vm: Vm, data: Uint8Array): void {
+    vm.console.write(data);
+    this.#events.emit({ type: "console", vmId: vm.id, data, timeNs: this.clock.now() });
+  }
+
+  /** Moves console input into the VM's UART while it has room. */
+  #pumpInput(vm: Vm): void {
+    if (!vm.uart || vm.status !== "running" && vm.status !== "suspended") return;
+    while (vm.console.inputPending > 0 && vm.uart.pendingInput() < vm.uart.inputCapacity) {
+      const b = vm.console.readInput();
+      vm.uart.sendInput(Uint8Array.of(b));
+    }
+  }
+
+  // ─────────────────────────── time and scheduling ───────────────────────────
+
+  #current: VCpu | undefined;
+
+  /** Virtual time as the given vCPU sees it (inside its slice). */
+  #vcpuNowNs(v: VCpu): number {
+    if (this.#current === v) {
+      return v.sliceStartNs + (v.instret - v.sliceStartInstret) * this.nsPerInstruction;
+    }
+    return this.clock.now();
+  }
+
+  /** Runs the hypervisor for `virtualNs` nanoseconds of virtual time (synchronous). */
+  runFor(virtualNs: number): void {
+    const target = this.clock.now() + Math.max(0, virtualNs);
+    while (this.clock.now() < target) this.#step(target);
+    this.#fireDue();
+  }
+
+  /**
+   * Runs until `predicate` holds or `timeoutNs` of virtual time passed (synchronous). Returns
+   * whether the predicate held.
+   */
+  runUntil(predicate: () => boolean, timeoutNs: number): boolean {
+    const target = this.clock.now() + Math.max(0, timeoutNs);
+    if (predicate()) return true;
+    while (this.clock.now() < target) {
+      this.#step(target);
+      if (predicate()) return true;
+    }
+    this.#fireDue();
+    return predicate();
+  }
+
+  /**
+   * Waits until `predicate` holds or `timeoutNs` of virtual time passed. In warp mode it runs the
+   * core synchronously; in realtime mode, when a driver runs the core, it waits for the driver.
+   */
+  waitFor(predicate: () => boolean, timeoutNs: number): Promise<boolean> {
+    if (this.#waitHook) return this.#waitHook(predicate, timeoutNs);
+    return Promise.resolve(this.runUntil(predicate, timeoutNs));
+  }
+
+  #waitHook?: (predicate: () => boolean, timeoutNs: number) => Promise<boolean>;
+
+  /** Lets the driver take over {@linkcode Hypervisor.waitFor} (undefined gives it back). */
+  setWaitHook(hook?: (predicate: () => boolean, timeoutNs: number) => Promise<boolean>): void {
+    this.#waitHook = hook;
+  }
+
+  /** Whether any vCPU is runnable (the driver sleeps when not). */
+  hasRunnable(): boolean {
+    return this.#pcpus.some((p) => p.tasks.some((t) => t.runnable));
+  }
+
+  /** Virtual time of the next event when nothing is runnable (undefined: none). */
+  nextEventNs(): number | undefined {
+    let next = this.clock.nextDeadline() ?? Infinity;
+    const now = this.clock.now();
+    for (const vm of this.#active) {
+      for (const v of vm.vcpus) {
+        if (v.timerDeadlineNs > now && v.timerDeadlineNs < next && v.counted) {
+          next = v.timerDeadlineNs;
+        }
+      }
+    }
+    return next === Infinity ? undefined : next;
+  }
+
+  #fireDue(): void {
+    this.clock.runDue();
+    const now = this.clock.now();
+    for (const vm of this.#active) {
+      for (const v of vm.vcpus) {
+        if (v.timerDeadlineNs <= now && v.counted) {
+          v.timerDeadlineNs = Infinity;
+          v.hart.setIrqLine(1 << 5, true);
+          this.#maybeWake(vm, v);
+        }
+      }
+    }
+  }
+
+  #step(target: number): void {
+    this.#fireDue();
+    const now = this.clock.now();
+    const next = this.nextEventNs() ?? Infinity;
+    if (!this.hasRunnable()) {
+      this.clock.advanceTo(Math.min(next, target));
+      this.#fireDue();
+      return;
+    }
+    let end = Math.min(now + this.quantumNs, target, next);
+    if (end <= now) end = now + this.nsPerInstruction;
+    for (const p of this.#pcpus) this.#runPcpu(p, now, end);
+    this.clock.advanceTo(end);
+    this.#fireDue();
+  }
+
+  #pick(p: PCpu): VCpu | undefined {
+    const n = p.tasks.length;
+    for (let k = 0; k < n; k++) {
+      const i = (p.rr + k) % n;
+      const v = p.tasks[i];
+      if (v.runnable) {
+        if (k !== 0) {
+          p.rr = i;
+          p.sliceLeft = this.sliceInstructions;
+        }
+        return v;
+      }
+    }
+    return undefined;
+  }
+
+  #runPcpu(p: PCpu, start: number, end: number): void {
+    let t = start;
+    while (t < end) {
+      const v = this.#pick(p);
+      if (!v) break;
+      for (const o of p.tasks) {
+        if (o !== v && o.state === VCpuState.Running) o.state = VCpuState.Ready;
+      }
+      const vm = this.#vms.get(v.vmId)!;
+      if (vm.status === "stopping") {
+        this.#vcpuExit(vm, v);
+        continue;
+      }
+      if (vm.status !== "running") {
+        v.state = VCpuState.Blocked;
+        v.wait = "vm-suspended";
+        continue;
+      }
+      let budget = Math.min(p.sliceLeft, Math.ceil((end - t) / this.nsPerInstruction));
+      budget = Math.max(1, budget);
+      v.state = VCpuState.Running;
+      const executed = Math.max(1, this.#runVcpu(vm, v, t, budget));
+      const ns = executed * this.nsPerInstruction;
+      t += ns;
+      p.busyNs += ns;
+      p.sliceLeft -= executed;
+      if (p.sliceLeft <= 0) {
+        p.sliceLeft = this.sliceInstructions;
+        if (p.tasks.length > 1) {
+          p.rr = (p.rr + 1) % p.tasks.length;
+          if (v.runnable && p.tasks.some((o) => o !== v && o.runnable)) {
+            v.preemptions++;
+            v.state = VCpuState.Ready;
+          }
+        }
+      }
+    }
+  }
+
+  /** Runs one vCPU for at most `budget` instructions starting at virtual time `t`. */
+  #runVcpu(vm: Vm, v: VCpu, t: number, budget: number): number {
+    const hart = v.hart;
+    v.sliceStartNs = t;
+    v.sliceStartInstret = v.instret;
+    this.#current = v;
+    try {
+      while (true) {
+        const done = v.instret - v.sliceStartInstret;
+        let remaining = budget - done;
+        if (remaining <= 0) break;
+        const nowNs = v.sliceStartNs + done * this.nsPerInstruction;
+        if (v.timerDeadlineNs <= nowNs) {
+          v.timerDeadlineNs = Infinity;
+          hart.setIrqLine(1 << 5, true);
+        } else if (v.timerDeadlineNs !== Infinity) {
+          remaining = Math.min(
+            remaining,
+            Math.max(1, Math.ceil((v.timerDeadlineNs - nowNs) / this.nsPerInstruction)),
+          );
+        }
+        const reason = hart.run(remaining);
+        if (reason === StopReason.Budget) {
+          if (v.instret - v.sliceStartInstret >= budget) break;
+          continue;
+        }
+        this.#handleStop(vm, v, reason);
+        if (!v.runnable || vm.status !== "running" || this.#vms.get(vm.id) !== vm) break;
+      }
+    } finally {
+      this.#current = undefined;
+    }
+    const executed = v.instret - v.sliceStartInstret;
+    v.runNs += executed * this.nsPerInstruction;
+    return executed;
+  }
+
+  #handleStop(vm: Vm, v: VCpu, reason: number): void {
+    const hart = v.hart;
+    switch (reason) {
+      case StopReason.Ecall:
+        v.extraInstret++;
+        this.#handleEcall(vm, v);
+        return;
+      case StopReason.Wfi:
+        v.exits.count("Halt");
+        this.#halt(vm, v, "wfi");
+        return;
+      case StopReason.BusError: {
+        const e = hart.lastBusError;
+        v.exits.count("NestedPageFault");
+        if (e.fetch) {
+          const stvec = Number(hart.readCsr(Csr.stvec));
+          const scause = hart.readCsr(Csr.scause);
+          const sepc = Number(hart.readCsr(Csr.sepc));
+          if (e.addr === stvec && hart.priv === 1 && scause !== 0n) {
+            this.#fault(
+              vm,
+              v,
+              "UnhandledTrap",
+              e.addr,
+              e.pc,
+              `guest trap (scause ${causeName(scause)}) at sepc ${
+                hex(sepc)
+              } with no handler: stvec ${hex(stvec)} is not mapped`,
+            );
+            return;
+          }
+        }
+        const access = e.fetch
+          ? "instruction fetch"
+          : e.write
+          ? `${e.width}-byte write`
+          : `${e.width}-byte read`;
+        this.#fault(
+          vm,
+          v,
+          "NestedPageFault",
+          e.addr,
+          e.pc,
+          `nested page fault: ${access} at unmapped guest-physical address ${hex(e.addr)} (flags ${
+            e.fetch ? AccessFlags.EXECUTE : e.write ? AccessFlags.WRITE : AccessFlags.READ
+          })`,
+        );
+        return;
+      }
+      case StopReason.Breakpoint:
+        v.exits.count("FailEntry");
+        this.#fault(vm, v, "GuestError", undefined, hart.pc, "ebreak with no debugger attached");
+        return;
+      default:
+        v.exits.count("FailEntry");
+        this.#fault(
+          vm,
+          v,
+          "FailEntry",
+          undefined,
+          hart.pc,
+          `the vCPU cannot continue (hart stop reason ${reason})`,
+        );
+    }
+  }
+
+  /** Stops `vm` because of a guest error; other VMs are not affected. */
+  #fault(vm: Vm, v: VCpu, kind: string, addr: number | undefined, pc: number, what: string): void {
+    const message = `VM[${vm.id}] VCpu[${v.id}] ${what} at pc ${hex(pc)}`;
+    vm.lastError = message;
+    this.#events.emit({
+      type: "fault",
+      vmId: vm.id,
+      vcpuId: v.id,
+      kind,
+      addr,
+      pc,
+      message,
+      timeNs: this.#vcpuNowNs(v),
+    });
+    this.#shutdown(vm, "fault");
+    this.#settleStopping(vm);
+  }
+
+  /** Halt: block until an interrupt is pending (or the VM stops). */
+  #halt(vm: Vm, v: VCpu, wait: VCpuWait): void {
+    if (v.interruptPending()) return;
+    v.state = VCpuState.Blocked;
+    v.wait = wait;
+    void vm;
+  }
+
+  /** Wakes a vCPU halted in wfi/HSM suspend when an interrupt became pending. */
+  #maybeWake(vm: Vm, v: VCpu): void {
+    if (v.state !== VCpuState.Blocked) return;
+    if (v.wait !== "wfi" && v.wait !== "hsm-suspend") return;
+    if (vm.status !== "running") return;
+    if (!v.interruptPending()) return;
+    if (v.wait === "hsm-suspend") {
+      v.hsm = HsmStatus.Started;
+      if (v.resume) {
+        v.hart.pc = v.resume.addr;
+        v.hart.setX(10, BigInt(v.hartId));
+        v.hart.setX(11, v.resume.opaque);
+        v.hart.writeCsr(Csr.satp, 0n);
+        v.hart.writeCsr(Csr.sstatus, v.hart.readCsr(Csr.sstatus) & ~2n);
+        v.resume = undefined;
+      }
+    }
+    v.state = VCpuState.Ready;
+    v.wait = undefined;
+  }
+
+  /** A PLIC context line of `vm` changed: drive the vCPU's SEIP. */
+  #externalLine(vm: Vm, vcpuId: number, level: boolean): void {
+    const v = vm.vcpus[vcpuId];
+    if (!v) return;
+    v.hart.setIrqLine(1 << 9, level);
+    if (level) {
+      v.exits.count("ExternalInterrupt");
+      this.#maybeWake(vm, v);
+    }
+  }
+
+  #sendIpi(vm: Vm, target: VCpu): void {
+    const mip = target.hart.readCsr(Csr.mip);
+    target.hart.writeCsr(Csr.mip, mip | 2n);
+    this.#maybeWake(vm, target);
+  }
+
+  // ─────────────────────────── SBI ───────────────────────────
+
+  #handleEcall(vm: Vm, v: VCpu): void {
+    const h = v.hart;
+    const ext = Number(h.getX(17) & 0xffffffffn);
+    const fid = Number(h.getX(16) & 0xffffffffn);
+    const a = (i: number) => h.getX(10 + i);
+    let advance = true;
+    const ret = (error: number, value: bigint | number = 0n) => {
+      h.setX(10, toI64(error));
+      h.setX(11, typeof value === "bigint" ? BigInt.asUintN(64, value) : toI64(value));
+    };
+    const count = (k: ExitKind) => v.exits.count(k);
+    if (ext <= 8) {
+      // Legacy extensions: a0 only.
+      switch (ext) {
+        case SbiExtension.LegacySetTimer:
+          count("Nothing");
+          this.#setTimer(v, a(0));
+          h.setX(10, 0n);
+          break;
+        case SbiExtension.LegacyPutchar:
+          count("Nothing");
+          this.#consoleOut(vm, Uint8Array.of(Number(a(0) & 0xffn)));
+          h.setX(10, 0n);
+          break;
+        case SbiExtension.LegacyGetchar:
+          count("Nothing");
+          h.setX(10, toI64(vm.console.readInput()));
+          break;
+        case SbiExtension.LegacyClearIpi:
+          count("Nothing");
+          h.writeCsr(Csr.mip, h.readCsr(Csr.mip) & ~2n);
+          h.setX(10, 0n);
+          break;
+        case SbiExtension.LegacySendIpi: {
+          const mask = vm.bus.read64(Number(a(0) & 0xffff_ffff_ffffn));
+          if (mask === undefined) {
+            count("Nothing");
+            h.setX(10, toI64(SbiError.InvalidAddress));
+            break;
+          }
+          h.setX(10, toI64(this.#ipi(vm, v, mask, 0n)));
+          break;
+        }
+        case SbiExtension.LegacyShutdown:
+          count("SystemDown");
+          this.#systemDown(vm, v);
+          advance = false;
+          break;
+        default:
+          count("Nothing");
+          h.setX(10, 0n);
+      }
+      if (advance) h.pc = h.pc + 4;
+      return;
+    }
+    switch (ext) {
+      case SbiExtension.Base:
+        count("Nothing");
+        switch (fid) {
+          case 0:
+            ret(0, SBI_SPEC_VERSION);
+            break;
+          case 1:
+            ret(0, SBI_IMPL_ID);
+            break;
+          case 2:
+            ret(0, SBI_IMPL_VERSION);
+            break;
+          case 3:
+            ret(0, sbiExtensionAvailable(Number(BigInt.asIntN(64, a(0)))) ? 1 : 0);
+            break;
+          case 4:
+          case 5:
+          case 6:
+            ret(0, 0);
+            break;
+          default:
+            ret(SbiError.NotSupported);
+        }
+        break;
+      case SbiExtension.Time:
+        count("Nothing");
+        if (fid === 0) {
+          this.#setTimer(v, a(0));
+          ret(0);
+        } else ret(SbiError.NotSupported);
+        break;
+      case SbiExtension.Ipi:
+        if (fid === 0) ret(this.#ipi(vm, v, a(0), a(1)));
+        else {
+          count("Nothing");
+          ret(SbiError.NotSupported);
+        }
+        break;
+      case SbiExtension.Rfence:
+        count("Nothing");
+        if (fid <= 6) ret(this.#checkHartMask(vm, a(0), a(1)) ? 0 : SbiError.InvalidParam);
+        else ret(SbiError.NotSupported);
+        break;
+      case SbiExtension.Hsm:
+        advance = this.#hsm(vm, v, fid, ret);
+        break;
+      case SbiExtension.Srst: {
+        if (fid !== 0) {
+          count("Nothing");
+          ret(SbiError.NotSupported);
+          break;
+        }
+        const type = Number(a(0) & 0xffffffffn);
+        if (type === SrstType.Shutdown) {
+          count("SystemDown");
+          this.#systemDown(vm, v);
+          advance = false;
+        } else if (type === SrstType.ColdReboot || type === SrstType.WarmReboot) {
+          count("SystemDown");
+          this.#reboot(vm);
+          advance = false;
+        } else {
+          count("Nothing");
+          ret(SbiError.InvalidParam);
+        }
+        break;
+      }
+      case SbiExtension.Dbcn:
+        count("Nothing");
+        this.#dbcn(vm, fid, a, ret);
+        break;
+      case SbiExtension.Hvc:
+        count("Hypercall");
+        h.setX(10, toI64(this.#hypercall(vm, v, fid, [a(0), a(1), a(2), a(3), a(4), a(5)])));
+        break;
+      default:
+        count("Nothing");
+        ret(SbiError.NotSupported);
+    }
+    if (advance && this.#vms.get(vm.id) === vm && vm.status === "running") h.pc = h.pc + 4;
+    else if (advance) h.pc = h.pc + 4;
+  }
+
+  #setTimer(v: VCpu, ticks: bigint): void {
+    v.hart.setIrqLine(1 << 5, false);
+    const t = Number(ticks) * this.nsPerTick;
+    v.timerDeadlineNs = ticks >= U64 >> 1n || !Number.isFinite(t) || t > Number.MAX_SAFE_INTEGER
+      ? Infinity
+      : t;
+    if (v.timerDeadlineNs <= this.#vcpuNowNs(v)) {
+      v.timerDeadlineNs = Infinity;
+      v.hart.setIrqLine(1 << 5, true);
+    }
+  }
+
+  #checkHartMask(vm: Vm, mask: bigint, base: bigint): boolean {
+    if (base === U64) return true;
+    for (let i = 0n; i < 64n; i++) {
+      if ((mask >> i) & 1n && !vm.vcpuByHartId(Number(base + i))) return false;
+    }
+    return true;
+  }
+
+  /** SBI send_ipi: the SendIPI exit (self, other, broadcast). Returns the SBI error. */
+  #ipi(vm: Vm, v: VCpu, mask: bigint, base: bigint): number {
+    v.exits.count("SendIPI");
+    let targets: VCpu[];
+    if (base === U64) targets = [...vm.vcpus];
+    else {
+      targets = [];
+      for (let i = 0n; i < 64n; i++) {
+        if (!((mask >> i) & 1n)) continue;
+        const t = vm.vcpuByHartId(Number(base + i));
+        if (!t) return SbiError.InvalidParam;
+        targets.push(t);
+      }
+    }
+    for (const t of targets) this.#sendIpi(vm, t);
+    return SbiError.Success;
+  }
+
+  /** HSM; returns whether pc advances past the ecall. */
+  #hsm(vm: Vm, v: VCpu, fid: number, ret: (e: number, val?: bigint | number) => void): boolean {
+    const h = v.hart;
+    switch (fid) {
+      case 0: { // hart_start -> CpuUp
+        const hartId = Number(h.getX(10));
+        const entry = Number(h.getX(11) & 0xffff_ffff_ffff_ffffn);
+        const opaque = h.getX(12);
+        v.exits.count("CpuUp");
+        const target = vm.vcpuByHartId(hartId);
+        if (!target) {
+          ret(SbiError.InvalidParam);
+          return true;
+        }
+        if (target.hsm !== HsmStatus.Stopped) {
+          ret(SbiError.AlreadyAvailable);
+          return true;
+        }
+        if (target.state !== VCpuState.Free && target.wait !== "cpu-down") {
+          ret(SbiError.Failed);
+          return true;
+        }
+        // The seed's vcpu_on: entry, a0 = hart id, a1 = arg, then a task.
+        target.hart.reset(entry, 1);
+        this.#initSupervisor(target);
+        target.hart.setX(10, BigInt(target.hartId));
+        target.hart.setX(11, opaque);
+        target.timerDeadlineNs = Infinity;
+        target.hsm = HsmStatus.Started;
+        if (target.wait === "cpu-down") {
+          target.state = VCpuState.Ready;
+          target.wait = undefined;
+          this.#events.emit({
+            type: "vcpu",
+            vmId: vm.id,
+            vcpuId: target.id,
+            change: "up",
+            pcpu: target.pcpu,
+            timeNs: this.#vcpuNowNs(v),
+          });
+        } else {
+          target.state = VCpuState.Free;
+          this.#spawnTask(vm, target);
+        }
+        ret(0);
+        return true;
+      }
+      case 1: // hart_stop -> CpuDown
+        v.exits.count("CpuDown");
+        v.hsm = HsmStatus.Stopped;
+        v.state = VCpuState.Blocked;
+        v.wait = "cpu-down";
+        v.hart.setIrqLine(1 << 5, false);
+        v.timerDeadlineNs = Infinity;
+        this.#events.emit({
+          type: "vcpu",
+          vmId: vm.id,
+          vcpuId: v.id,
+          change: "down",
+          pcpu: v.pcpu,
+          timeNs: this.#vcpuNowNs(v),
+        });
+        return false;
+      case 2: { // hart_get_status
+        v.exits.count("Nothing");
+        const target = vm.vcpuByHartId(Number(h.getX(10)));
+        if (!target) ret(SbiError.InvalidParam);
+        else ret(0, target.hsm);
+        return true;
+      }
+      case 3: { // hart_suspend -> Halt
+        const type = Number(h.getX(10) & 0xffffffffn);
+        v.exits.count("Halt");
+        if (type === 0) {
+          ret(0);
+          v.resume = undefined;
+        } else if (type === 0x80000000) {
+          v.resume = { addr: Number(h.getX(11)), opaque: h.getX(12) };
+          ret(0);
+        } else {
+          ret(SbiError.InvalidParam);
+          return true;
+        }
+        v.hsm = HsmStatus.Suspended;
+        h.pc = h.pc + 4;
+        if (v.interruptPending()) {
+          this.#maybeWakeNow(vm, v);
+        } else {
+          v.state = VCpuState.Blocked;
+          v.wait = "hsm-suspend";
+        }
+        return false;
+      }
+      default:
+        v.exits.count("Nothing");
+        ret(SbiError.NotSupported);
+        return true;
+    }
+  }
+
+  #maybeWakeNow(vm: Vm, v: VCpu): void {
+    v.state = VCpuState.Blocked;
+    v.wait = "hsm-suspend";
+    this.#maybeWake(vm, v);
+  }
+
+  #dbcn(
+    vm: Vm,
+    fid: number,
+    a: (i: number) => bigint,
+    ret: (e: number, v?: bigint | number) => void,
+  ): void {
+    switch (fid) {
+      case 0: { // console_write(num, base_lo, base_hi)
+        const n = Number(a(0) & 0xffff_ffffn);
+        const addr = Number(a(1) + (a(2) << 32n));
+        const data = n > 0 ? vm.bus.readBytes(addr, Math.min(n, 1 << 20)) : new Uint8Array(0);
+        if (!data) return ret(SbiError.InvalidParam);
+        this.#consoleOut(vm, data);
+        return ret(0, data.length);
+      }
+      case 1: { // console_read
+        const n = Number(a(0) & 0xffff_ffffn);
+        const addr = Number(a(1) + (a(2) << 32n));
+        const bytes: number[] = [];
+        while (bytes.length < n && vm.console.inputPending > 0) bytes.push(vm.console.readInput());
+        if (bytes.length > 0 && !vm.bus.writeBytes(addr, Uint8Array.from(bytes))) {
+          return ret(SbiError.InvalidParam);
+        }
+        return ret(0, bytes.length);
+      }
+      case 2:
+        this.#consoleOut(vm, Uint8Array.of(Number(a(0) & 0xffn)));
+        return ret(0);
+      default:
+        return ret(SbiError.NotSupported);
+    }
+  }
+
+  #systemDown(vm: Vm, v: VCpu): void {
+    this.#events.emit({
+      type: "vcpu",
+      vmId: vm.id,
+      vcpuId: v.id,
+      change: "down",
+      pcpu: v.pcpu,
+      timeNs: this.#vcpuNowNs(v),
+    });
+    this.#shutdown(vm, "guest shutdown");
+    this.#settleStopping(vm);
+  }
+
+  #reboot(vm: Vm): void {
+    this.#shutdown(vm, "guest reboot");
+    this.#settleStopping(vm);
+    const r = this.startVm(vm.id);
+    if (!r.ok) vm.lastError = `reboot failed: ${r.error?.message}`;
+  }
+
+  // ─────────────────────────── hypercalls ───────────────────────────
+
+  /** Executes a hypercall; returns a0 (-1 on any error, as AxVisor). */
+  #hypercall(vm: Vm, v: VCpu, code: number, args: bigint[]): number {
+    try {
+      switch (code) {
+        case HyperCallCode.HypervisorDisable:
+        case HyperCallCode.HyperVisorPrepareDisable:
+          throw new IvcError(
+            `${hyperCallName(code)} is only for the host VM (vm_type 0)${
+              vm.config.base.vmType === 0 ? " and the emulated hypervisor cannot be disabled" : ""
+            }`,
+          );
+        case HyperCallCode.HyperVisorDebug:
+          this.#events.emit({
+            type: "log",
+            level: "info",
+            vmId: vm.id,
+            message: `VM[${vm.id}] VCpu[${v.id}] debug hypercall args ${
+              args.map((x) => `0x${x.toString(16)}`).join(" ")
+            }`,
+            timeNs: this.#vcpuNowNs(v),
+          });
+          return 0;
+        case HyperCallCode.HIVCPublishChannel: {
+          const [key, basePtr, sizePtr] = args;
+          const size = this.#readGuestU64(vm, sizePtr);
+          const r = this.#ivc.publish(vm, key, Number(size));
+          this.#writeGuestU64(vm, basePtr, BigInt(r.gpa));
+          this.#writeGuestU64(vm, sizePtr, BigInt(r.size));
+          return 0;
+        }
+        case HyperCallCode.HIVCSubscribChannel: {
+          const [pub, key, basePtr, sizePtr] = args;
+          const r = this.#ivc.subscribe(vm, Number(pub), key);
+          this.#writeGuestU64(vm, basePtr, BigInt(r.gpa));
+          this.#writeGuestU64(vm, sizePtr, BigInt(r.size));
+          return 0;
+        }
+        case HyperCallCode.HIVCUnPublishChannel:
+          this.#ivc.unpublish(vm, args[0]);
+          return 0;
+        case HyperCallCode.HIVCUnSubscribChannel:
+          this.#ivc.unsubscribe(vm, Number(args[0]), args[1]);
+          return 0;
+        default:
+          throw new IvcError(`unknown hypercall code ${code}`);
+      }
+    } catch (e) {
+      vm.lastError = `hypercall ${hyperCallName(code)} failed: ${(e as Error).message}`;
+      this.#events.emit({
+        type: "log",
+        level: "warn",
+        vmId: vm.id,
+        message: `VM[${vm.id}] VCpu[${v.id}] Hypercall [${hex(code)}] failed: ${
+          (e as Error).message
+        }`,
+        timeNs: this.#vcpuNowNs(v),
+      });
+      return -1;
+    }
+  }
+
+  #readGuestU64(vm: Vm, gpa: bigint): bigint {
+    const v = vm.bus.read64(Number(gpa));
+    if (v === undefined) throw new IvcError(`guest address ${hex(Number(gpa))} is not mapped`);
+    return v;
+  }
+
+  #writeGuestU64(vm: Vm, gpa: bigint, value: bigint): void {
+    if (!vm.bus.write64(Number(gpa), value)) {
+      throw new IvcError(`guest address ${hex(Number(gpa))} is not mapped`);
+    }
+  }
+}
+
+/** A device that reads as zero and ignores writes (emu_type 0). */
+class DummyDevice implements MmioDevice {
+  readonly kind = "dummy";
+  constructor(readonly size: number) {}
+  read(): number {
+    return 0;
+  }
+  write(): void {}
+  reset(): void {}
+  snapshot(): Record<string, unknown> {
+    return {};
+  }
+  restore(): void {}
+}
+
+const CAUSES: Record<number, string> = {
+  0: "instruction address misaligned",
+  1: "instruction access fault",
+  2: "illegal instruction",
+  3: "breakpoint",
+  4: "load address misaligned",
+  5: "load access fault",
+  6: "store address misaligned",
+  7: "store access fault",
+  8: "ecall from U-mode",
+  12: "instruction page fault",
+  13: "load page fault",
+  15: "store page fault",
+};
+
+function causeName(scause: bigint): string {
+  const interrupt = (scause >> 63n) & 1n;
+  const code = Number(scause & 0xffffn);
+  if (interrupt) return `interrupt ${code}`;
+  return `${code}: ${CAUSES[code] ?? "exception"}`;
+}

@@ -1,0 +1,101 @@
+/**
+ * Guest images (guest-abi.md): a raw binary, an ELF64 file (loaded by its program headers), or
+ * an assembly source (`.S` / `.s`) assembled by the built-in assembler at the load address.
+ *
+ * @module
+ */
+
+import { assemble } from "../hw/riscv/assembler.ts";
+import { isElf, parseElf } from "../hw/riscv/elf.ts";
+import type { FileSystem } from "./filesystem.ts";
+
+/** Raised when an image cannot be read, assembled, parsed or placed; names the file. */
+export class ImageError extends Error {
+  /** Error code for structured output. */
+  readonly code = "EIMAGE";
+  /** The image path. */
+  readonly path: string;
+  /** Creates the error. */
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.name = "ImageError";
+    this.path = path;
+  }
+}
+
+/** An image ready to be copied into guest memory. */
+export interface GuestImage {
+  /** Path it came from. */
+  path: string;
+  /** `raw`, `elf` or `asm`. */
+  format: "raw" | "elf" | "asm";
+  /** Chunks to copy, at guest-physical addresses. */
+  chunks: { gpa: number; data: Uint8Array; memSize: number }[];
+  /** ELF entry point (physical), when the image is an ELF. */
+  entry?: number;
+  /** Symbols (assembly or ELF), name to address. */
+  symbols: Map<string, number>;
+}
+
+/** Reads and prepares an image for loading at `loadAddr` (ignored for ELF, which places itself). */
+export function readGuestImage(fs: FileSystem, path: string, loadAddr: number): GuestImage {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFile(path);
+  } catch (e) {
+    throw new ImageError(path, `cannot read image: ${(e as Error).message}`);
+  }
+  return prepareGuestImage(bytes, path, loadAddr);
+}
+
+/** Prepares image bytes (see {@linkcode readGuestImage}). */
+export function prepareGuestImage(bytes: Uint8Array, path: string, loadAddr: number): GuestImage {
+  if (/\.[sS]$/.test(path)) {
+    const source = new TextDecoder().decode(bytes);
+    try {
+      const out = assemble(source, { origin: loadAddr, fileName: path });
+      const symbols = new Map<string, number>();
+      const syms = out.symbols as unknown;
+      if (syms instanceof Map) {
+        for (const [k, v] of syms) symbols.set(String(k), Number(v));
+      } else if (syms && typeof syms === "object") {
+        for (const [k, v] of Object.entries(syms)) symbols.set(k, Number(v));
+      }
+      return {
+        path,
+        format: "asm",
+        chunks: [{ gpa: out.origin, data: out.image, memSize: out.image.length }],
+        symbols,
+      };
+    } catch (e) {
+      throw new ImageError(path, `assembly failed: ${(e as Error).message}`);
+    }
+  }
+  if (isElf(bytes)) {
+    try {
+      const elf = parseElf(bytes, path);
+      const symbols = new Map<string, number>();
+      for (const s of elf.symbols) if (s.name) symbols.set(s.name, Number(s.value));
+      return {
+        path,
+        format: "elf",
+        chunks: elf.segments.map((s) => ({ gpa: s.paddr, data: s.data, memSize: s.memSize })),
+        entry: elf.entry,
+        symbols,
+      };
+    } catch (e) {
+      throw new ImageError(path, `bad ELF: ${(e as Error).message}`);
+    }
+  }
+  return {
+    path,
+    format: "raw",
+    chunks: [{ gpa: loadAddr, data: bytes, memSize: bytes.length }],
+    symbols: new Map(),
+  };
+}
+
+/** Ranges an image occupies. */
+export function imageRanges(image: GuestImage): { gpa: number; size: number }[] {
+  return image.chunks.map((c) => ({ gpa: c.gpa, size: Math.max(c.memSize, c.data.length) }));
+}

@@ -1,0 +1,167 @@
+/**
+ * A virtual CPU: a hart running the guest in S-mode, its AxVisor state, HSM state, timer and
+ * exit counters. The scheduler (in {@linkcode ./hypervisor.ts}) runs it on a pCPU.
+ *
+ * @module
+ */
+
+import { ExitCounters } from "./exit_reason.ts";
+import { VCpuState, vcpuStateName } from "./status.ts";
+import { HsmStatus } from "./sbi.ts";
+
+/** What the VMM needs from a hart (the contract of lib/hw/riscv/hart.ts). */
+export interface GuestHart {
+  /** Program counter. */
+  pc: number;
+  /** Privilege level: 0 U, 1 S, 3 M. */
+  priv: number;
+  /** Instructions retired. */
+  readonly instret: number;
+  /** Runs at most `budget` instructions; returns a StopReason. */
+  run(budget: number): number;
+  /** The last unanswered access (after a BusError stop). */
+  readonly lastBusError: {
+    addr: number;
+    width: number;
+    write: boolean;
+    fetch: boolean;
+    pc: number;
+  };
+  /** Reads register x`i`. */
+  getX(i: number): bigint;
+  /** Writes register x`i`. */
+  setX(i: number, value: bigint): void;
+  /** Drives an interrupt wire into mip. */
+  setIrqLine(mipBit: number, level: boolean): void;
+  /** Reads a CSR without privilege checks. */
+  readCsr(num: number): bigint;
+  /** Writes a CSR without privilege checks. */
+  writeCsr(num: number, value: bigint): void;
+  /** Resets the hart to `pc` at privilege `priv`. */
+  reset(pc: number, priv: 0 | 1 | 3): void;
+}
+
+/** CSR numbers the VMM uses. */
+export const Csr = {
+  sstatus: 0x100,
+  sie: 0x104,
+  stvec: 0x105,
+  sepc: 0x141,
+  scause: 0x142,
+  stval: 0x143,
+  sip: 0x144,
+  satp: 0x180,
+  medeleg: 0x302,
+  mideleg: 0x303,
+  mie: 0x304,
+  mip: 0x344,
+} as const;
+
+/** mip bit numbers of the supervisor interrupts. */
+export const MipBit = { SSIP: 1, STIP: 5, SEIP: 9 } as const;
+
+/** Why a Blocked or Free vCPU is waiting. */
+export type VCpuWait =
+  | "not-started"
+  | "boot-delay"
+  | "vm-not-running"
+  | "wfi"
+  | "hsm-suspend"
+  | "cpu-down"
+  | "vm-suspended"
+  | "exited";
+
+/** Options of {@linkcode VCpu}. */
+export interface VCpuOptions {
+  /** VM id. */
+  vmId: number;
+  /** vCPU id (index in the VM). */
+  id: number;
+  /** Hart id the guest sees (`phys_cpu_ids[id]`, else the vCPU id). */
+  hartId: number;
+  /** Affinity mask over the board's pCPUs, when configured. */
+  physCpuSet?: number;
+  /** The hart. */
+  hart: GuestHart;
+}
+
+/** One virtual CPU. */
+export class VCpu {
+  /** VM id. */
+  readonly vmId: number;
+  /** vCPU id. */
+  readonly id: number;
+  /** Hart id the guest sees (DTB `reg`, HSM and IPI target). */
+  readonly hartId: number;
+  /** Affinity mask over pCPUs (`phys_cpu_sets`), or undefined (any pCPU). */
+  readonly physCpuSet?: number;
+  /** The task name, `VM[i]-VCpu[j]`. */
+  readonly taskName: string;
+  /** The hart executing the guest. */
+  readonly hart: GuestHart;
+  /** Exits of this vCPU per reason. */
+  readonly exits: ExitCounters = new ExitCounters();
+  /** AxVisor state. */
+  state: VCpuState = VCpuState.Created;
+  /** Why it waits (when Blocked or Free). */
+  wait: VCpuWait | undefined = "not-started";
+  /** pCPU (board hart index) its task is placed on; -1 before placement. */
+  pcpu = -1;
+  /** SBI HSM state. */
+  hsm: number = HsmStatus.Stopped;
+  /** Whether its task exists and has counted itself running (the seed's running/halting count). */
+  counted = false;
+  /** Timer deadline in virtual ns (Infinity: none). */
+  timerDeadlineNs: number = Infinity;
+  /** Resume address and opaque of a non-retentive HSM suspend. */
+  resume?: { addr: number; opaque: bigint };
+  /** Virtual time at which the current slice started. */
+  sliceStartNs = 0;
+  /** Hart instret at the start of the current slice. */
+  sliceStartInstret = 0;
+  /** Instructions accounted without the hart retiring them (ecalls handled by the VMM). */
+  extraInstret = 0;
+  /** Preemptions at the end of a time slice. */
+  preemptions = 0;
+  /** Virtual ns spent running guest code. */
+  runNs = 0;
+
+  /** Creates a vCPU in state Created. */
+  constructor(options: VCpuOptions) {
+    this.vmId = options.vmId;
+    this.id = options.id;
+    this.hartId = options.hartId;
+    this.physCpuSet = options.physCpuSet;
+    this.hart = options.hart;
+    this.taskName = `VM[${options.vmId}]-VCpu[${options.id}]`;
+  }
+
+  /** Instructions retired by the guest on this vCPU (including VMM-handled ecalls). */
+  get instret(): number {
+    return this.hart.instret + this.extraInstret;
+  }
+
+  /** State name (`Running`, `Blocked`...). */
+  get stateName(): string {
+    return vcpuStateName(this.state);
+  }
+
+  /** Whether the scheduler may pick it. */
+  get runnable(): boolean {
+    return this.state === VCpuState.Ready || this.state === VCpuState.Running;
+  }
+
+  /** Whether an interrupt is pending and locally enabled (what wakes a `wfi`). */
+  interruptPending(): boolean {
+    const mip = this.hart.readCsr(Csr.mip);
+    const mie = this.hart.readCsr(Csr.mie);
+    return (mip & mie & 0x222n) !== 0n;
+  }
+
+  /** Registers (x0..x31) and pc, for `vm show` and debugging. */
+  registers(): { pc: number; x: bigint[] } {
+    const x: bigint[] = [];
+    for (let i = 0; i < 32; i++) x.push(this.hart.getX(i));
+    return { pc: this.hart.pc, x };
+  }
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { constantTimeEqual, SessionAuth } from "../../lib/protocol/auth.ts";
+import { readOnlyRefusal } from "../../lib/protocol/read_only.ts";
+import { CommandQueue } from "../../lib/protocol/command_queue.ts";
+
+Deno.test("constantTimeEqual compares exactly", () => {
+  assert.equal(constantTimeEqual("secret", "secret"), true);
+  assert.equal(constantTimeEqual("secret", "secreT"), false);
+  assert.equal(constantTimeEqual("secret", "secret2"), false);
+  assert.equal(constantTimeEqual("", ""), true);
+  assert.equal(constantTimeEqual("", "x"), false);
+  assert.equal(constantTimeEqual("é", "e"), false);
+});
+
+Deno.test("SessionAuth: no token means authenticated; attempts are limited", () => {
+  assert.equal(new SessionAuth(undefined).authenticated, true);
+  const a = new SessionAuth("tok", 2);
+  assert.equal(a.authenticated, false);
+  const first = a.attempt("nope");
+  assert.equal(first.ok, false);
+  assert.match(!first.ok ? first.message : "", /1 attempt left/);
+  const second = a.attempt("nope");
+  assert.equal(!second.ok && second.attemptsLeft, 0);
+  assert.equal(a.attempt("tok").ok, false, "the right token after the last attempt is refused");
+  const b = new SessionAuth("tok");
+  assert.equal(b.attempt("tok").ok, true);
+  assert.equal(b.authenticated, true);
+});
+
+Deno.test("read-only allow-list: look, never change", () => {
+  const allowed = [
+    ["vm", "list"],
+    ["vm", "show", "1"],
+    ["vm", "log", "1", "--tail", "5"],
+    ["vm", "wait", "1", "--state", "running"],
+    ["vm", "stats", "1"],
+    ["vm", "console", "1"],
+    ["vcpu", "list"],
+    ["vcpu", "dump", "1", "0"],
+    ["config", "check", "/a.toml"],
+    ["help"],
+    ["ls", "-l"],
+    ["cat", "/x"],
+    ["vm"],
+    ["vm", "start", "--help"],
+    ["echo", "hi"],
+  ];
+  for (const argv of allowed) assert.equal(readOnlyRefusal(argv), undefined, argv.join(" "));
+  const refused = [
+    ["vm", "start", "1"],
+    ["vm", "stop", "1"],
+    ["vm", "delete", "1"],
+    ["vm", "create", "/x.toml"],
+    ["vm", "send", "1", "hi"],
+    ["vcpu", "pin", "1", "0", "1"],
+    ["rm", "-r", "/"],
+    ["mkdir", "x"],
+    ["touch", "x"],
+    ["mv", "a", "b"],
+    ["cp", "a", "b"],
+    ["shutdown"],
+    ["echo", "hi", ">", "/f"],
+    ["echo", "hi", ">>/f"],
+    ["frobnicate"],
+  ];
+  for (const argv of refused) {
+    assert.match(readOnlyRefusal(argv) ?? "", /not allowed in a read-only session/, argv.join(" "));
+  }
+});
+
+Deno.test("CommandQueue runs tasks one at a time in order, even when one throws", async () => {
+  const q = new CommandQueue();
+  const log: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const a = q.run(async () => {
+    log.push("a start");
+    await gate;
+    log.push("a end");
+    return 1;
+  });
+  const b = q.run(() => {
+    log.push("b");
+    throw new Error("b fails");
+  });
+  const c = q.run(() => {
+    log.push("c");
+    return 3;
+  });
+  await Promise.resolve();
+  assert.equal(q.waiting, 2);
+  release();
+  assert.equal(await a, 1);
+  await assert.rejects(b, /b fails/);
+  assert.equal(await c, 3);
+  assert.deepEqual(log, ["a start", "a end", "b", "c"]);
+});

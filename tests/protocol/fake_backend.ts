@@ -1,0 +1,104 @@
+/**
+ * A small in-memory backend for protocol tests: a few commands, a clock the test moves, and
+ * events the test emits. It records console input typed by attached sessions.
+ *
+ * @module
+ */
+
+import type { CommandInput, CommandOutcome, ProtocolBackend } from "../../lib/protocol/backend.ts";
+import type { ProtocolEvent } from "../../lib/protocol/events.ts";
+import { tokenize } from "../../lib/shell/tokenizer.ts";
+
+/** A scripted backend. */
+export class FakeBackend implements ProtocolBackend {
+  time = 1000;
+  executed: string[][] = [];
+  consoleInputs: { vm: number; text: string }[] = [];
+  vmsAlive = new Set([1, 2]);
+  listeners = new Set<(e: ProtocolEvent) => void>();
+  /** Resolvers of `block` commands waiting to be released. */
+  blocked: (() => void)[] = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  execute(command: CommandInput, _session: unknown): Promise<CommandOutcome> {
+    const argv = "argv" in command ? command.argv : tokenize(command.line);
+    this.executed.push(argv);
+    const [cmd, sub, arg] = argv;
+    if (cmd === "help") return ok("Commands: vm, help, exit", { commands: ["vm"] });
+    if (cmd === "exit" || cmd === "quit") return ok("Bye.", null, { type: "exit" });
+    if (cmd === "shutdown") return ok("Shutting down.", null, { type: "shutdown" });
+    if (cmd === "clear") return ok("", null, { type: "clear" });
+    if (cmd === "echo") return ok(argv.slice(1).join(" "), { text: argv.slice(1).join(" ") });
+    if (cmd === "boom") throw new Error("kaboom");
+    if (cmd === "block") {
+      return new Promise((resolve) => this.blocked.push(() => resolve({ ok: true, text: "released" })));
+    }
+    if (cmd === "vm" && sub === "list") return ok("ID NAME\n1  hello", [{ id: 1, name: "hello" }]);
+    if (cmd === "vm" && sub === "start") {
+      this.emit({ event: "status", vm: Number(arg), from: "loaded", to: "running" });
+      return ok(`VM[${arg}] started`, { started: [Number(arg)] });
+    }
+    if (cmd === "vm" && sub === "console") {
+      const id = Number(arg);
+      if (!this.vmsAlive.has(id)) return fail("VM_NOT_FOUND", `VM ${arg} not found`);
+      return ok("", null, { type: "attach", vmId: id });
+    }
+    return fail("UNKNOWN_COMMAND", `Unknown command '${argv.join(" ")}'`);
+  }
+
+  complete(line: string): string[] {
+    return ["vm list", "vm start"].filter((c) => c.startsWith(line));
+  }
+
+  createShellSession(options: { readOnly: boolean }): unknown {
+    return { readOnly: options.readOnly };
+  }
+
+  subscribe(listener: (event: ProtocolEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: ProtocolEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  console(vm: number, text: string): void {
+    this.emit({ event: "console", vm, data: new TextEncoder().encode(text) });
+  }
+
+  consoleInput(vmId: number, data: Uint8Array): boolean {
+    if (!this.vmsAlive.has(vmId)) return false;
+    this.consoleInputs.push({ vm: vmId, text: new TextDecoder().decode(data) });
+    return true;
+  }
+
+  vmLabel(vmId: number): string | undefined {
+    return this.vmsAlive.has(vmId) ? `VM ${vmId} (vm${vmId})` : undefined;
+  }
+
+  describe(): string {
+    return "fake board, 2 VMs, warp clock";
+  }
+}
+
+function ok(text: string, data?: unknown, action?: CommandOutcome["action"]): Promise<CommandOutcome> {
+  const o: CommandOutcome = { ok: true, text, data };
+  if (action) o.action = action;
+  return Promise.resolve(o);
+}
+
+function fail(code: string, message: string): Promise<CommandOutcome> {
+  return Promise.resolve({ ok: false, text: `Error: ${message}`, error: { code, message } });
+}
+
+/** Drains and decodes everything a session has queued. */
+export function drain(output: { take(): Uint8Array | undefined }): string {
+  let s = "";
+  const d = new TextDecoder();
+  for (let c = output.take(); c; c = output.take()) s += d.decode(c);
+  return s;
+}
