@@ -17,8 +17,18 @@ import { Bus } from "./bus.ts";
 import { SparseMemory } from "./memory.ts";
 import { Hart, StopReason } from "./riscv/hart.ts";
 import { disassemble } from "./riscv/disassembler.ts";
-import { isElf, type LoadedRange, loadElf, loadRaw, type LoadTarget, parseElf } from "./riscv/elf.ts";
+import {
+  isElf,
+  type LoadedRange,
+  loadElf,
+  loadRaw,
+  type LoadTarget,
+  parseElf,
+} from "./riscv/elf.ts";
+import { assemble } from "./riscv/assembler.ts";
 import { Htif } from "./htif.ts";
+import { Machine, type MachineStop } from "./boards/machine.ts";
+import type { BoardSpec } from "./boards/spec.ts";
 
 /** Exit code: the guest stored 1 to `tohost` (pass), or called `exit(0)`. */
 export const EXIT_PASS = 0;
@@ -40,7 +50,7 @@ export const DEFAULT_MAX_INSNS = 10_000_000_000;
 /** Default number of traced instructions. */
 export const DEFAULT_TRACE_LIMIT = 100_000;
 /** Instructions run between two polls of `tohost`. */
-export const POLL_INTERVAL = 50_000;
+export const POLL_INTERVAL = 100_000;
 
 /** An image given to the runner: a name for messages and its bytes. */
 export interface ImageFile {
@@ -52,8 +62,11 @@ export interface ImageFile {
 
 /** An image placed in memory. */
 export interface LoadedImage {
-  /** `elf` (loaded by its program headers) or `raw` (copied at an address). */
-  kind: "elf" | "raw";
+  /**
+   * `elf` (loaded by its program headers), `assembly` (a `.S`/`.s` source assembled at the raw
+   * address) or `raw` (copied at an address).
+   */
+  kind: "elf" | "assembly" | "raw";
   /** File name. */
   name: string;
   /** Where execution of this image starts. */
@@ -65,17 +78,21 @@ export interface LoadedImage {
 }
 
 /**
- * Loads an ELF64 image by its program headers, or any other file as a raw binary at
- * `rawAddress` (default {@linkcode BARE_RAM_BASE}).
+ * Loads an ELF64 image by its program headers, an assembly source (a name ending in `.S` or
+ * `.s`) assembled at `rawAddress` (entry `_start`, else the first byte), or any other file (or
+ * any file at all, with `asRaw`) as a raw binary at `rawAddress` (default
+ * {@linkcode BARE_RAM_BASE}).
  *
  * @throws {ElfError} for a malformed or foreign ELF, or an image outside memory
+ * @throws {AssemblerError} for a source that does not assemble (naming line and column)
  */
 export function loadImage(
   target: LoadTarget,
   file: ImageFile,
   rawAddress: number = BARE_RAM_BASE,
+  asRaw = false,
 ): LoadedImage {
-  if (isElf(file.bytes)) {
+  if (!asRaw && isElf(file.bytes)) {
     const elf = parseElf(file.bytes, file.name);
     const ranges = loadElf(elf, target, file.name);
     return {
@@ -86,8 +103,169 @@ export function loadImage(
       symbol: (name) => elf.symbolAddress(name),
     };
   }
+  if (!asRaw && /\.[sS]$/.test(file.name)) {
+    const program = assemble(new TextDecoder().decode(file.bytes), {
+      origin: rawAddress,
+      fileName: file.name,
+    });
+    const range = loadRaw(program.image, program.origin, target, file.name);
+    return {
+      kind: "assembly",
+      name: file.name,
+      entry: program.symbols.get("_start") ?? program.origin,
+      ranges: [range],
+      symbol: (name) => program.symbols.get(name),
+    };
+  }
   const range = loadRaw(file.bytes, rawAddress, target, file.name);
-  return { kind: "raw", name: file.name, entry: rawAddress, ranges: [range], symbol: () => undefined };
+  return {
+    kind: "raw",
+    name: file.name,
+    entry: rawAddress,
+    ranges: [range],
+    symbol: () => undefined,
+  };
+}
+
+/** Anything the runner can drive: a {@linkcode BareMachine} or a board's `Machine`. */
+export interface RunTarget {
+  /** The physical address space (instruction fetch for traces, HTIF). */
+  readonly bus: Bus;
+  /** The harts, in board order. */
+  readonly harts: Hart[];
+  /** Runs until `maxInsns` instructions were executed or the machine stopped. */
+  run(maxInsns: number): MachineStop;
+  /** Subscribes to console (UART) output; absent on a machine without a console. */
+  onConsoleOutput?(listener: (bytes: Uint8Array) => void): () => void;
+  /** Feeds console (UART) input; returns how many bytes were accepted. */
+  sendConsoleInput?(bytes: Uint8Array): number;
+}
+
+/** A one-hart machine like spike's default: RAM at {@linkcode BARE_RAM_BASE}, nothing else. */
+export class BareMachine implements RunTarget {
+  /** The RAM. */
+  readonly memory: SparseMemory;
+  /** The bus with the RAM mapped. */
+  readonly bus: Bus;
+  /** Hart 0. */
+  readonly hart: Hart;
+  /** The harts (just hart 0). */
+  readonly harts: Hart[];
+
+  /** Creates the machine; `ramSize` defaults to {@linkcode BARE_RAM_SIZE}. */
+  constructor(options: { ramBase?: number; ramSize?: number } = {}) {
+    const base = options.ramBase ?? BARE_RAM_BASE;
+    this.memory = new SparseMemory(options.ramSize ?? BARE_RAM_SIZE);
+    this.bus = new Bus();
+    this.bus.mapRam(base, this.memory.size, this.memory, 0, "ram");
+    this.hart = new Hart({ bus: this.bus, hartId: 0 });
+    this.harts = [this.hart];
+  }
+
+  /**
+   * Runs hart 0 for up to `maxInsns` instructions. A `wfi` with no interrupt pending ends the
+   * run as `idle`: nothing on this machine can raise one.
+   */
+  run(maxInsns: number): MachineStop {
+    const reason = this.hart.run(maxInsns);
+    const instructions = this.hart.lastRunInstructions;
+    switch (reason) {
+      case StopReason.Budget:
+        return { reason: "budget", instructions };
+      case StopReason.Wfi:
+        return { reason: "idle", instructions };
+      case StopReason.Breakpoint:
+        return { reason: "breakpoint", instructions, hart: 0 };
+      case StopReason.BusError:
+        return { reason: "bus-error", instructions, hart: 0 };
+      case StopReason.Ecall:
+        return { reason: "ecall", instructions, hart: 0 };
+      default:
+        return { reason: "halted", instructions, hart: 0 };
+    }
+  }
+}
+
+/** What to run: the image, optionally a board and extra images. */
+export interface RunConfig {
+  /** The main image: ELF64 (loaded by its program headers) or raw (at 0x8000_0000). */
+  image: ImageFile;
+  /** Run on this board (every hart starts at the entry, a0 = hart id, a1 = DTB address). */
+  board?: BoardSpec;
+  /** Extra images: raw at `address`, or an ELF by its program headers when no address. */
+  loads?: { file: ImageFile; address?: number }[];
+  /** Address of `tohost` when the image has no such symbol (e.g. a raw binary). */
+  tohost?: number;
+  /** Prepare for tracing (a board then schedules its harts one instruction at a time). */
+  trace?: boolean;
+}
+
+/** A machine with its images loaded and its harts at the entry point. */
+export interface PreparedRun {
+  /** The machine. */
+  target: RunTarget;
+  /** The main image. */
+  image: LoadedImage;
+  /** The extra images, in order. */
+  extra: LoadedImage[];
+  /** The HTIF watcher, when the image has `tohost` (or `tohost` was given). */
+  htif?: Htif;
+}
+
+/** Raised by {@linkcode prepareRun} for an extra image that cannot be placed. */
+export class LoadError extends Error {
+  /** Creates the error with a message naming the file and the range. */
+  constructor(message: string) {
+    super(message);
+    this.name = "LoadError";
+  }
+}
+
+/**
+ * Builds the machine (a {@linkcode BareMachine}, or the board's `Machine`), loads the images and
+ * starts hart(s) at the entry in M-mode.
+ *
+ * @throws {ElfError} for a malformed, foreign or misplaced ELF image
+ * @throws {LoadError} for a raw image outside RAM
+ */
+export function prepareRun(config: RunConfig): PreparedRun {
+  let target: RunTarget;
+  let writer: LoadTarget;
+  if (config.board) {
+    const machine = new Machine(config.board, config.trace ? { slice: 1 } : {});
+    target = machine;
+    writer = {
+      writeBytes(addr, data) {
+        try {
+          machine.load(addr, data);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    };
+  } else {
+    target = new BareMachine();
+    writer = target.bus;
+  }
+  const image = loadImage(writer, config.image);
+  const extra = (config.loads ?? []).map(({ file, address }) => {
+    if (address === undefined && !isElf(file.bytes)) {
+      throw new LoadError(`${file.name}: not an ELF file, so it needs an address (FILE@ADDR)`);
+    }
+    return address === undefined ? loadImage(writer, file) : loadImage(writer, file, address, true);
+  });
+  if (target instanceof Machine) {
+    target.boot(image.entry);
+  } else {
+    target.harts[0].reset(image.entry, 3);
+  }
+  const tohost = config.tohost ?? image.symbol("tohost");
+  const htif = tohost === undefined ? undefined : new Htif(target.bus, {
+    tohost,
+    fromhost: config.tohost === undefined ? image.symbol("fromhost") : undefined,
+  });
+  return { target, image, extra, htif };
 }
 
 /** Why a run ended. */
@@ -95,9 +273,10 @@ export type RunOutcome =
   | "pass"
   | "fail"
   | "budget"
-  | "halted"
+  | "stopped"
   | "stuck"
-  | "htif-error";
+  | "htif-error"
+  | "until";
 
 /** The result of {@linkcode runMachine}. */
 export interface RunResult {
@@ -113,7 +292,7 @@ export interface RunResult {
   instret: number;
   /** Host seconds the run took (from the injected clock). */
   seconds: number;
-  /** Millions of instructions per host second. */
+  /** Millions of instructions retired per host second. */
   mips: number;
 }
 
@@ -121,7 +300,7 @@ export interface RunResult {
 export interface RunOptions {
   /** Instruction budget (instructions retired); default {@linkcode DEFAULT_MAX_INSNS}. */
   maxInsns?: number;
-  /** Print each executed instruction (pc, bits, disassembly) through `log`. */
+  /** Print each executed instruction (hart, pc, bits, disassembly) through `log`. */
   trace?: boolean;
   /** How many instructions to trace before tracing stops; default {@linkcode DEFAULT_TRACE_LIMIT}. */
   traceLimit?: number;
@@ -131,95 +310,80 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Host clock in milliseconds, for the MIPS figure (default `performance.now`). */
   now?: () => number;
+  /** Console input given to the guest (the UART on a board, HTIF console reads on bare). */
+  input?: Uint8Array;
+  /** Hold `input` back until the console output contains this text (e.g. a prompt). */
+  inputAfter?: string;
+  /** End the run with exit 0 once the console output contains this text. */
+  until?: string;
 }
 
-/** What {@linkcode runMachine} drives: harts sharing one bus, and an HTIF mailbox if any. */
-export interface RunTarget {
-  /** The harts, run round-robin. */
-  harts: Hart[];
-  /** The physical bus (instruction fetch for traces, HTIF). */
-  bus: Bus;
-  /** HTIF watcher when the image has `tohost`. */
-  htif?: Htif;
-  /** Called after every slice with the instructions it retired (devices that count time). */
-  advance?: (instructions: number) => void;
-}
-
-/** A one-hart machine like spike's default: RAM at {@linkcode BARE_RAM_BASE}, nothing else. */
-export class BareMachine implements RunTarget {
-  /** The RAM. */
-  readonly memory: SparseMemory;
-  /** The bus with the RAM mapped. */
-  readonly bus: Bus;
-  /** Hart 0. */
-  readonly hart: Hart;
-  /** The harts (just hart 0). */
-  readonly harts: Hart[];
-  /** HTIF watcher, set by {@linkcode BareMachine.load} when the image has `tohost`. */
-  htif?: Htif;
-
-  /** Creates the machine; `ramSize` defaults to {@linkcode BARE_RAM_SIZE}. */
-  constructor(options: { ramBase?: number; ramSize?: number } = {}) {
-    const base = options.ramBase ?? BARE_RAM_BASE;
-    this.memory = new SparseMemory(options.ramSize ?? BARE_RAM_SIZE);
-    this.bus = new Bus();
-    this.bus.mapRam(base, this.memory.size, this.memory, 0, "ram");
-    this.hart = new Hart({ bus: this.bus, hartId: 0 });
-    this.harts = [this.hart];
-  }
-
-  /**
-   * Loads an image (ELF or raw at `rawAddress`), points hart 0 at its entry in M-mode and arms
-   * HTIF when the image has a `tohost` symbol (or `tohost` is given).
-   */
-  load(file: ImageFile, options: { rawAddress?: number; tohost?: number } = {}): LoadedImage {
-    const image = loadImage(this.bus, file, options.rawAddress);
-    this.hart.reset(image.entry, 3);
-    const tohost = options.tohost ?? image.symbol("tohost");
-    if (tohost !== undefined) {
-      const fromhost = options.tohost === undefined ? image.symbol("fromhost") : undefined;
-      this.htif = new Htif(this.bus, { tohost, fromhost });
-    }
-    return image;
-  }
-}
-
-const hex = (n: number): string => `0x${n.toString(16)}`;
-const REASON_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(StopReason).map(([name, value]) => [value, name]),
-);
+const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
 /** Formats one trace line like spike: `core   0: 0x0000000080000000 (0x00000297) auipc t0,0x0`. */
 export function traceLine(hartId: number, pc: number, word: number | undefined): string {
-  const core = `core ${String(hartId).padStart(3)}: 0x${pc.toString(16).padStart(16, "0")}`;
+  const core = `core ${String(hartId).padStart(3)}: 0x${
+    BigInt.asUintN(64, BigInt(pc)).toString(16).padStart(16, "0")
+  }`;
   if (word === undefined) return `${core} (no memory at this address)`;
   const d = disassemble(word, pc);
-  const bits = d.length === 2 ? (word & 0xffff).toString(16).padStart(4, "0")
+  const bits = d.length === 2
+    ? (word & 0xffff).toString(16).padStart(4, "0")
     : (word >>> 0).toString(16).padStart(8, "0");
   return `${core} (0x${bits}) ${d.text}`;
 }
 
-function fetchForTrace(bus: Bus, pc: number): number | undefined {
-  const lo = bus.read(pc, 2);
+/**
+ * Reads the instruction at `pc` for a trace: through the bus when the hart fetches physical
+ * addresses (M-mode, or satp off); `undefined` when nothing answers there or the address is
+ * virtual (the trace then shows no bits).
+ */
+function fetchForTrace(hart: Hart, pc: number): number | undefined {
+  if (hart.priv !== 3 && hart.readCsr(0x180) >> 60n !== 0n) return undefined;
+  if (pc < 0) return undefined;
+  const lo = hart.bus.read(pc, 2);
   if (lo === undefined) return undefined;
   if ((lo & 3) !== 3) return lo;
-  const hi = bus.read(pc + 2, 2);
+  const hi = hart.bus.read(pc + 2, 2);
   return hi === undefined ? undefined : (lo | (hi << 16)) >>> 0;
 }
 
 /**
- * Runs a machine until an HTIF exit, the instruction budget, or a stop; never throws for guest
- * behaviour. Console output goes to `options.output`, messages and traces to `options.log`.
+ * Runs a prepared machine until an HTIF exit or the board's finisher, the instruction budget, or
+ * a stop; never throws for guest behaviour. Console output goes to `options.output`, messages
+ * and traces to `options.log`.
  */
-export function runMachine(target: RunTarget, options: RunOptions = {}): RunResult {
+export function runMachine(prepared: PreparedRun, options: RunOptions = {}): RunResult {
+  const { target, htif } = prepared;
   const maxInsns = options.maxInsns ?? DEFAULT_MAX_INSNS;
   const log = options.log ?? (() => {});
   const output = options.output ?? (() => {});
   const now = options.now ?? (() => performance.now());
-  let traceLeft = options.trace ? (options.traceLimit ?? DEFAULT_TRACE_LIMIT) : 0;
-  const { harts, bus, htif } = target;
+  const traceLimit = options.traceLimit ?? DEFAULT_TRACE_LIMIT;
+  let traceLeft = options.trace ? traceLimit : 0;
+  const harts = target.harts;
+  const until = options.until === undefined ? undefined : new OutputWatch(options.until);
+  const trigger = options.inputAfter === undefined
+    ? undefined
+    : new OutputWatch(options.inputAfter);
+  const emit = (bytes: Uint8Array) => {
+    output(bytes);
+    until?.feed(bytes);
+    trigger?.feed(bytes);
+  };
+  let pendingInput = options.input ?? new Uint8Array(0);
+  const feedInput = () => {
+    if (pendingInput.length === 0 || (trigger && !trigger.matched)) return;
+    if (target.sendConsoleInput) {
+      pendingInput = pendingInput.subarray(target.sendConsoleInput(pendingInput));
+    } else if (htif) {
+      htif.pushInput(pendingInput);
+      pendingInput = new Uint8Array(0);
+    }
+  };
   const startInstret = harts.map((h) => h.instret);
   const retired = () => harts.reduce((sum, h, i) => sum + (h.instret - startInstret[i]), 0);
+  const unsubscribe = target.onConsoleOutput?.(emit);
   const started = now();
 
   const finish = (
@@ -228,19 +392,24 @@ export function runMachine(target: RunTarget, options: RunOptions = {}): RunResu
     message: string,
     testNumber?: number,
   ): RunResult => {
+    unsubscribe?.();
     const seconds = Math.max(0, (now() - started) / 1000);
     const instret = retired();
     if (message) log(message);
-    return {
+    const result: RunResult = {
       exitCode,
       outcome,
-      testNumber,
       message,
       instret,
       seconds,
       mips: seconds > 0 ? instret / seconds / 1e6 : 0,
     };
+    if (testNumber !== undefined) result.testNumber = testNumber;
+    return result;
   };
+  const where = () =>
+    harts.map((h) => `hart ${h.hartId} pc ${hex(BigInt.asUintN(64, BigInt(h.pc)))}`)
+      .filter((_, i) => harts.length === 1 || !harts[i].waiting || i === 0).join(", ");
 
   const pollHtif = (): RunResult | undefined => {
     if (!htif) return undefined;
@@ -248,7 +417,7 @@ export function runMachine(target: RunTarget, options: RunOptions = {}): RunResu
       const event = htif.poll();
       if (!event) return undefined;
       if (event.kind === "output") {
-        output(event.bytes);
+        emit(event.bytes);
         continue;
       }
       if (event.kind === "error") return finish(EXIT_STOPPED, "htif-error", event.message);
@@ -256,69 +425,123 @@ export function runMachine(target: RunTarget, options: RunOptions = {}): RunResu
       return finish(
         EXIT_FAIL,
         "fail",
-        `*** FAILED *** test ${event.code} (tohost = ${event.value})`,
+        `*** FAILED *** test ${event.code} (tohost = ${hex(event.value)})`,
         event.code,
       );
     }
     return undefined;
   };
 
-  let stuckSlices = 0;
+  const onStop = (stop: MachineStop): RunResult | undefined => {
+    const end = pollHtif();
+    if (end) return end;
+    if (until?.matched) return finish(EXIT_PASS, "until", "");
+    feedInput();
+    if (stop.reason === "budget") return undefined;
+    const hart = stop.hart === undefined ? undefined : harts[stop.hart];
+    const at = hart ? `hart ${hart.hartId} at pc ${hex(BigInt.asUintN(64, BigInt(hart.pc)))}` : "";
+    switch (stop.reason) {
+      case "finished": {
+        const event = stop.finisher!;
+        if (event.kind === "pass") return finish(EXIT_PASS, "pass", "");
+        if (event.kind === "fail") {
+          return finish(
+            EXIT_FAIL,
+            "fail",
+            `*** FAILED *** test finisher: fail with code ${event.code}`,
+            event.code,
+          );
+        }
+        return finish(
+          EXIT_STOPPED,
+          "stopped",
+          "stopped: the guest asked the test finisher for a reset",
+        );
+      }
+      case "idle":
+        return finish(
+          EXIT_STOPPED,
+          "stopped",
+          `stopped: every hart waits in wfi and nothing can wake one (${where()})`,
+        );
+      default:
+        return finish(EXIT_STOPPED, "stopped", `stopped: ${stop.reason} on ${at || where()}`);
+    }
+  };
+
+  let idleChunks = 0;
+  feedInput();
   while (true) {
-    const done = retired();
-    const remaining = maxInsns - done;
+    const remaining = maxInsns - retired();
     if (remaining <= 0) {
       const end = pollHtif();
       if (end) return end;
-      const where = harts.map((h, i) => `hart ${i} pc ${hex(h.pc)}`).join(", ");
       return finish(
         EXIT_BUDGET,
         "budget",
-        `stopped: instruction budget spent (--max-insns ${maxInsns}) without an exit request (${where})`,
+        `stopped: instruction budget spent (--max-insns ${maxInsns}) without an exit (${where()})`,
       );
     }
-    let progressed = false;
-    for (let i = 0; i < harts.length; i++) {
-      const hart = harts[i];
-      const before = hart.instret;
-      let reason: number;
-      if (traceLeft > 0) {
-        log(traceLine(i, hart.pc, fetchForTrace(bus, hart.pc)));
+    const before = retired();
+    let stop: MachineStop;
+    if (traceLeft > 0) {
+      const awake = harts.filter((h) => !h.waiting);
+      const pre = awake.map((h) => ({
+        h,
+        pc: h.pc,
+        instret: h.instret,
+        word: fetchForTrace(h, h.pc),
+      }));
+      stop = target.run(Math.max(1, Math.min(awake.length, remaining)));
+      for (const p of pre) {
+        if (p.h.pc === p.pc && p.h.instret === p.instret) continue;
+        if (traceLeft <= 0) break;
+        log(traceLine(p.h.hartId, p.pc, p.word));
         traceLeft--;
-        if (traceLeft === 0) {
-          log(`trace limit reached (${options.traceLimit ?? DEFAULT_TRACE_LIMIT}); running on without tracing`);
-        }
-        reason = hart.run(1);
-      } else {
-        const share = Math.max(1, Math.floor(remaining / harts.length));
-        reason = hart.run(Math.min(POLL_INTERVAL, share));
       }
-      const ran = hart.instret - before;
-      if (ran > 0) progressed = true;
-      target.advance?.(ran);
-      if (reason !== StopReason.Budget) {
-        const end = pollHtif();
-        if (end) return end;
-        return finish(
-          EXIT_STOPPED,
-          "halted",
-          `stopped: hart ${i} stopped (${REASON_NAMES[reason] ?? reason}) at pc ${hex(hart.pc)}`,
-        );
-      }
+      if (traceLeft <= 0) log(`trace limit reached (${traceLimit}); running on without tracing`);
+    } else {
+      stop = target.run(Math.min(POLL_INTERVAL, remaining));
     }
-    const end = pollHtif();
+    const end = onStop(stop);
     if (end) return end;
-    stuckSlices = progressed ? 0 : stuckSlices + 1;
-    if (stuckSlices >= 4) {
-      const hart = harts[0];
-      const cause = hart.readCsr(0x342), tval = hart.readCsr(0x343), epc = hart.readCsr(0x341);
+    idleChunks = retired() > before ? 0 : idleChunks + 1;
+    if (idleChunks >= 3 && traceLeft <= 0 || idleChunks >= 64) {
+      const hart = harts.find((h) => !h.waiting) ?? harts[0];
+      const cause = hart.readCsr(0x342), epc = hart.readCsr(0x341), tval = hart.readCsr(0x343);
       return finish(
         EXIT_STOPPED,
         "stuck",
-        `stopped: no instruction retires (trap loop): hart 0 pc ${hex(hart.pc)}, mcause ${cause}, ` +
-          `mepc 0x${epc.toString(16)}, mtval 0x${tval.toString(16)}`,
+        `stopped: no instruction retires (a trap loop): hart ${hart.hartId} pc ${
+          hex(BigInt.asUintN(64, BigInt(hart.pc)))
+        }, mcause ${cause}, mepc ${hex(epc)}, mtval ${hex(tval)}`,
       );
     }
+  }
+}
+
+/** Watches a byte stream for a text, across chunk boundaries. */
+class OutputWatch {
+  matched = false;
+  #needle: Uint8Array;
+  #tail = new Uint8Array(0);
+
+  constructor(text: string) {
+    this.#needle = new TextEncoder().encode(text);
+  }
+
+  feed(bytes: Uint8Array): void {
+    if (this.matched) return;
+    const joined = new Uint8Array(this.#tail.length + bytes.length);
+    joined.set(this.#tail);
+    joined.set(bytes, this.#tail.length);
+    const n = this.#needle;
+    outer: for (let i = 0; i + n.length <= joined.length; i++) {
+      for (let k = 0; k < n.length; k++) if (joined[i + k] !== n[k]) continue outer;
+      this.matched = true;
+      return;
+    }
+    this.#tail = joined.slice(Math.max(0, joined.length - n.length + 1));
   }
 }
 

@@ -105,6 +105,8 @@ export interface AxvisorBackendOptions {
   shell: ShellLike;
   /** The banner's description of the machine (board, harts, clock). */
   description: string;
+  /** Called after every command and console input (wake the background driver). */
+  onActivity?: () => void;
 }
 
 /** The hypervisor and the shell behind the protocol. */
@@ -112,12 +114,14 @@ export class AxvisorBackend implements ProtocolBackend {
   #hv: HypervisorLike;
   #shell: ShellLike;
   #description: string;
+  #onActivity: () => void;
 
   /** Wraps a hypervisor and a shell. */
   constructor(options: AxvisorBackendOptions) {
     this.#hv = options.hypervisor;
     this.#shell = options.shell;
     this.#description = options.description;
+    this.#onActivity = options.onActivity ?? (() => {});
   }
 
   /** Virtual time in nanoseconds. */
@@ -126,11 +130,15 @@ export class AxvisorBackend implements ProtocolBackend {
   }
 
   /** Runs a command through the shell. */
-  execute(command: CommandInput, shellSession: unknown): Promise<CommandOutcome> {
+  async execute(command: CommandInput, shellSession: unknown): Promise<CommandOutcome> {
     const session = shellSession as ShellSession;
-    return "argv" in command
-      ? this.#shell.executeArgv(command.argv, session)
-      : this.#shell.execute(command.line, session);
+    try {
+      return "argv" in command
+        ? await this.#shell.executeArgv(command.argv, session)
+        : await this.#shell.execute(command.line, session);
+    } finally {
+      this.#onActivity();
+    }
   }
 
   /** Full-line completions of `line` (the shell completes the last word). */
@@ -144,9 +152,7 @@ export class AxvisorBackend implements ProtocolBackend {
       return [];
     }
     const prefix = line.slice(0, start);
-    return words.map((w) =>
-      prefix + w + (words.length === 1 && !w.endsWith("/") ? " " : "")
-    );
+    return words.map((w) => prefix + w + (words.length === 1 && !w.endsWith("/") ? " " : ""));
   }
 
   /** A fresh shell session. */
@@ -167,6 +173,7 @@ export class AxvisorBackend implements ProtocolBackend {
     const vm = this.#hv.vm(vmId);
     if (!vm) return false;
     vm.console.writeInput(data);
+    this.#onActivity();
     return true;
   }
 

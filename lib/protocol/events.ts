@@ -12,7 +12,7 @@
 import { encodeJsonLine } from "./json_request.ts";
 
 /** A VM changed status (`loaded`, `running`, `suspended`, `stopping`, `stopped`...). */
-export interface StatusEvent {
+export interface ProtocolStatusEvent {
   /** Event kind. */
   event: "status";
   /** VM id. */
@@ -28,7 +28,7 @@ export interface StatusEvent {
 }
 
 /** A VM wrote to its console. */
-export interface ConsoleEvent {
+export interface ProtocolConsoleEvent {
   /** Event kind. */
   event: "console";
   /** VM id. */
@@ -38,7 +38,7 @@ export interface ConsoleEvent {
 }
 
 /** A vCPU came up or went down (SBI HSM, VM start and stop). */
-export interface VcpuEvent {
+export interface ProtocolVcpuEvent {
   /** Event kind. */
   event: "vcpu";
   /** VM id. */
@@ -52,7 +52,7 @@ export interface VcpuEvent {
 }
 
 /** A guest fault that stopped its VM. */
-export interface FaultEvent {
+export interface ProtocolFaultEvent {
   /** Event kind. */
   event: "fault";
   /** VM id. */
@@ -70,7 +70,7 @@ export interface FaultEvent {
 }
 
 /** A diagnostic from the hypervisor (a failed hypercall, a guest's debug hypercall...). */
-export interface LogEvent {
+export interface ProtocolLogEvent {
   /** Event kind. */
   event: "log";
   /** Severity. */
@@ -82,10 +82,18 @@ export interface LogEvent {
 }
 
 /** Any event the protocol forwards to sessions, with the virtual time it happened at. */
-export type ProtocolEvent = (StatusEvent | ConsoleEvent | VcpuEvent | FaultEvent | LogEvent) & {
-  /** Virtual time (ns) of the event; the time of delivery when absent. */
-  timeNs?: number;
-};
+export type ProtocolEvent =
+  & (
+    | ProtocolStatusEvent
+    | ProtocolConsoleEvent
+    | ProtocolVcpuEvent
+    | ProtocolFaultEvent
+    | ProtocolLogEvent
+  )
+  & {
+    /** Virtual time (ns) of the event; the time of delivery when absent. */
+    timeNs?: number;
+  };
 
 /** One event rendered for every kind of session. */
 export interface RenderedEvent {

@@ -23,9 +23,12 @@ import type { OutputQueueLimits } from "./output_queue.ts";
 import { Session, type SessionKind, type SessionMode } from "./session.ts";
 
 /** Severity of a server log line. */
-export type LogLevel = "error" | "warn" | "info" | "debug";
+export type ServerLogLevel = "error" | "warn" | "info" | "debug";
 
-const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+const LEVELS: Record<ServerLogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+/** The program's version, shown in banners and the JSON greeting. */
+export const VERSION = "0.1.0";
 
 /** Default maximum number of concurrent sessions. */
 export const DEFAULT_MAX_SESSIONS = 256;
@@ -47,9 +50,9 @@ export interface ConsoleServerOptions {
   /** Output limits of every session. */
   limits?: OutputQueueLimits;
   /** Where log lines go (default: nowhere). */
-  log?: (level: LogLevel, message: string) => void;
+  log?: (level: ServerLogLevel, message: string) => void;
   /** Lowest level that is logged (default `info`). */
-  logLevel?: LogLevel;
+  logLevel?: ServerLogLevel;
 }
 
 /** Options of {@linkcode ConsoleServer.openSession}. */
@@ -95,7 +98,7 @@ export class ConsoleServer {
   constructor(options: ConsoleServerOptions) {
     this.#options = options;
     this.backend = options.backend;
-    this.version = options.version ?? "0.1.0";
+    this.version = options.version ?? VERSION;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.shutdownRequested = new Promise((resolve) => (this.#resolveShutdown = resolve));
     this.#unsubscribe = this.backend.subscribe((event) => this.#onEvent(event));
@@ -163,7 +166,7 @@ export class ConsoleServer {
   }
 
   /** Writes a log line when `level` is enabled. */
-  log(level: LogLevel, message: string): void {
+  log(level: ServerLogLevel, message: string): void {
     const threshold = LEVELS[this.#options.logLevel ?? "info"];
     if (LEVELS[level] <= threshold) this.#options.log?.(level, message);
   }
@@ -249,7 +252,12 @@ export class ConsoleServer {
       if (event.to === "deleted") this.#assemblers.delete(event.vm);
     }
     if (this.#sessions.size === 0) return;
-    this.#broadcast({ event, json: eventJson(event, now), human: eventHuman(event), droppable: false });
+    this.#broadcast({
+      event,
+      json: eventJson(event, now),
+      human: eventHuman(event),
+      droppable: false,
+    });
     if (event.event === "status" && event.to === "deleted") {
       for (const s of this.#sessions.values()) {
         if (s.attachedVm === event.vm) s.detach("the VM was deleted");

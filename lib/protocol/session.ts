@@ -179,7 +179,7 @@ export class Session {
         `axvisor.ts ${this.#host.version}: ${this.#host.backend.describe()}`,
         "Type `help` for commands, `vm list` to see the VMs, `vm console <ID>` to attach " +
         "(Ctrl-] or a line `~.` detaches).",
-        "Send a JSON request such as {\"id\":1,\"cmd\":\"vm list\"} (or `mode json`) for JSON " +
+        'Send a JSON request such as {"id":1,"cmd":"vm list"} (or `mode json`) for JSON ' +
         "lines; `exit` leaves.",
       ];
       if (this.#auth.required) lines.push("Authentication required: send `auth <token>` first.");

@@ -28,6 +28,8 @@ export function serveStdioStream(
     writer?: ByteWriter;
     banner?: boolean;
     prompt?: boolean;
+    /** Do not read at all (batch mode feeds the session itself). */
+    noInput?: boolean;
   } = {},
 ): StdioService {
   const session = server.openSession({
@@ -38,7 +40,7 @@ export function serveStdioStream(
   });
   const pump = new SessionPump(
     session,
-    options.reader ?? Deno.stdin,
+    options.noInput ? undefined : options.reader ?? Deno.stdin,
     options.writer ?? Deno.stdout,
   );
   // Stdin may stay open after the session ends (`exit`): do not wait for the reader then.

@@ -123,7 +123,10 @@ export class TcpConsoleService {
       return;
     }
     this.#conns.add(conn);
-    this.#server.log("info", `session ${session.id} connected from ${remote.hostname}:${remote.port}`);
+    this.#server.log(
+      "info",
+      `session ${session.id} connected from ${remote.hostname}:${remote.port}`,
+    );
     const pump = new SessionPump(session, conn, conn, {
       // Once everything is written, send FIN; the reader then drains what the client still
       // sends until it closes too, so that the last replies are not lost to a reset.
@@ -153,7 +156,11 @@ export function serveTcp(
   server: ConsoleServer,
   options: { hostname: string; port: number },
 ): TcpConsoleService {
-  const listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
+  const listener = Deno.listen({
+    hostname: options.hostname,
+    port: options.port,
+    transport: "tcp",
+  });
   return new TcpConsoleService(server, listener);
 }
 

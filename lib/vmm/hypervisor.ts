@@ -114,6 +114,8 @@ export interface PCpu {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+/** Longest single hart run: bounds how stale the guest `time` CSR can be inside a run (instructions). */
+const RUN_CHUNK = 1024;
 const U64 = (1n << 64n) - 1n;
 const toI64 = (v: number) => BigInt.asUintN(64, BigInt(v));
 
@@ -666,7 +668,8 @@ export class Hypervisor {
         exitOnSupervisorEcall: true,
         exitOnWfi: true,
         exitOnBusError: true,
-      }) as unknown as GuestHart;
+        guestDelegation: true,
+      });
       vcpu = new VCpu({ vmId: vm.id, id: j, hartId, physCpuSet: base.physCpuSets?.[j], hart });
       vm.vcpus.push(vcpu);
     }
@@ -925,15 +928,13 @@ export class Hypervisor {
     v.hart.setIrqLine(1 << 9, false);
   }
 
-  /** Delegates supervisor interrupts and exceptions so that the guest's S-mode handles them. */
+  /** Clears what a guest must find at boot: interrupts disabled and pending lines low. */
   #initSupervisor(v: VCpu): void {
-    v.hart.writeCsr(Csr.mideleg, 0x222n);
-    // Every exception except ecalls from S/M: those are the VMM's.
-    v.hart.writeCsr(Csr.medeleg, 0xb1ffn & ~(1n << 9n) & ~(1n << 11n));
     v.hart.writeCsr(Csr.mie, 0n);
     v.hart.writeCsr(Csr.satp, 0n);
-    v.hart.writeCsr(Csr.mip, 0n);
-    v.hart.writeCsr(0x306, 0xffffffffn); // mcounteren: cycle, time, instret readable from S/U
+    v.hart.setIrqLine(1 << 1, false);
+    v.hart.setIrqLine(1 << 5, false);
+    v.hart.setIrqLine(1 << 9, false);
   }
 
   /** Places a vCPU task on a pCPU honouring its mask (fewest tasks first) and makes it wait for its boot delay. */
@@ -979,7 +980,7 @@ export class Hypervisor {
       vcpuId: v.id,
       change: "up",
       pcpu: v.pcpu,
-      timeNs: this.clock.now(),
+      timeNs: this.#eventTime(),
     });
   }
 
@@ -1031,6 +1032,7 @@ export class Hypervisor {
   /** A vCPU leaves its loop; the last one sets Stopped (the seed's mark_vcpu_exiting). */
   #vcpuExit(vm: Vm, v: VCpu): void {
     const wasCounted = v.counted;
+    const wasDown = v.wait === "cpu-down";
     this.#removeTask(v);
     v.state = VCpuState.Free;
     v.wait = "exited";
@@ -1038,13 +1040,15 @@ export class Hypervisor {
     if (wasCounted) {
       v.counted = false;
       vm.runningHaltingCount--;
+    }
+    if (wasCounted && !wasDown) {
       this.#events.emit({
         type: "vcpu",
         vmId: vm.id,
         vcpuId: v.id,
         change: "down",
         pcpu: v.pcpu,
-        timeNs: this.clock.now(),
+        timeNs: this.#eventTime(),
       });
     }
     const anyTask = vm.vcpus.some((x) => x.pcpu >= 0 && this.#pcpus[x.pcpu].tasks.includes(x));
@@ -1264,7 +1268,7 @@ export class Hypervisor {
       vmId: id,
       from: "stopped",
       to: "stopped",
-      timeNs: this.clock.now(),
+      timeNs: this.#eventTime(),
       reason: "deleted",
     });
     return {
@@ -1279,6 +1283,11 @@ export class Hypervisor {
     };
   }
 
+  /** Virtual time of an event: the running vCPU's own time inside a slice. */
+  #eventTime(): number {
+    return this.#current ? this.#vcpuNowNs(this.#current) : this.clock.now();
+  }
+
   #setStatus(vm: Vm, to: VmStatus, reason?: string): void {
     const from = vm.status;
     vm.status = to;
@@ -1288,7 +1297,7 @@ export class Hypervisor {
         vmId: vm.id,
         from,
         to,
-        timeNs: this.clock.now(),
+        timeNs: this.#eventTime(),
         reason,
       });
     }
@@ -1298,7 +1307,7 @@ export class Hypervisor {
 
   #consoleOut(vm: Vm, data: Uint8Array): void {
     vm.console.write(data);
-    this.#events.emit({ type: "console", vmId: vm.id, data, timeNs: this.clock.now() });
+    this.#events.emit({ type: "console", vmId: vm.id, data, timeNs: this.#eventTime() });
   }
 
   /** Moves console input into the VM's UART while it has room. */
@@ -1485,7 +1494,8 @@ export class Hypervisor {
             Math.max(1, Math.ceil((v.timerDeadlineNs - nowNs) / this.nsPerInstruction)),
           );
         }
-        const reason = hart.run(remaining);
+        // The hart publishes instret when a run ends: short runs keep the guest's `time` fine-grained.
+        const reason = hart.run(Math.min(remaining, RUN_CHUNK));
         if (reason === StopReason.Budget) {
           if (v.instret - v.sliceStartInstret >= budget) break;
           continue;
@@ -1525,10 +1535,10 @@ export class Hypervisor {
               v,
               "UnhandledTrap",
               e.addr,
-              e.pc,
-              `guest trap (scause ${causeName(scause)}) at sepc ${
-                hex(sepc)
-              } with no handler: stvec ${hex(stvec)} is not mapped`,
+              sepc,
+              `guest trap (scause ${causeName(scause)}) with no handler (stvec ${
+                hex(stvec)
+              } is not mapped)`,
             );
             return;
           }
@@ -1626,8 +1636,7 @@ export class Hypervisor {
   }
 
   #sendIpi(vm: Vm, target: VCpu): void {
-    const mip = target.hart.readCsr(Csr.mip);
-    target.hart.writeCsr(Csr.mip, mip | 2n);
+    target.hart.setIrqLine(1 << 1, true);
     this.#maybeWake(vm, target);
   }
 
@@ -1663,7 +1672,7 @@ export class Hypervisor {
           break;
         case SbiExtension.LegacyClearIpi:
           count("Nothing");
-          h.writeCsr(Csr.mip, h.readCsr(Csr.mip) & ~2n);
+          h.setIrqLine(1 << 1, false);
           h.setX(10, 0n);
           break;
         case SbiExtension.LegacySendIpi: {
@@ -1949,15 +1958,7 @@ export class Hypervisor {
     }
   }
 
-  #systemDown(vm: Vm, v: VCpu): void {
-    this.#events.emit({
-      type: "vcpu",
-      vmId: vm.id,
-      vcpuId: v.id,
-      change: "down",
-      pcpu: v.pcpu,
-      timeNs: this.#vcpuNowNs(v),
-    });
+  #systemDown(vm: Vm, _v: VCpu): void {
     this.#shutdown(vm, "guest shutdown");
     this.#settleStopping(vm);
   }

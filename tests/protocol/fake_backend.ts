@@ -18,6 +18,13 @@ export class FakeBackend implements ProtocolBackend {
   listeners = new Set<(e: ProtocolEvent) => void>();
   /** Resolvers of `block` commands waiting to be released. */
   blocked: (() => void)[] = [];
+  #blockWaiters: (() => void)[] = [];
+
+  /** Resolves once a `block` command is waiting. */
+  whenBlocked(): Promise<void> {
+    if (this.blocked.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.#blockWaiters.push(resolve));
+  }
 
   now(): number {
     return this.time;
@@ -34,7 +41,9 @@ export class FakeBackend implements ProtocolBackend {
     if (cmd === "echo") return ok(argv.slice(1).join(" "), { text: argv.slice(1).join(" ") });
     if (cmd === "boom") throw new Error("kaboom");
     if (cmd === "block") {
-      return new Promise((resolve) => this.blocked.push(() => resolve({ ok: true, text: "released" })));
+      return new Promise((resolve) =>
+        this.blocked.push(() => resolve({ ok: true, text: "released" }))
+      );
     }
     if (cmd === "vm" && sub === "list") return ok("ID NAME\n1  hello", [{ id: 1, name: "hello" }]);
     if (cmd === "vm" && sub === "start") {
@@ -85,7 +94,11 @@ export class FakeBackend implements ProtocolBackend {
   }
 }
 
-function ok(text: string, data?: unknown, action?: CommandOutcome["action"]): Promise<CommandOutcome> {
+function ok(
+  text: string,
+  data?: unknown,
+  action?: CommandOutcome["action"],
+): Promise<CommandOutcome> {
   const o: CommandOutcome = { ok: true, text, data };
   if (action) o.action = action;
   return Promise.resolve(o);

@@ -46,7 +46,7 @@ Deno.test("human session: bad lines are errors and the session continues", async
   assert.match(out, /Error: line 1 is not valid UTF-8/);
   assert.match(out, /Error: line 2 contains the control character NUL/);
   assert.match(out, /Error: line 3 is longer than 4096 bytes/);
-  assert.match(out, /1  hello/);
+  assert.match(out, /1 {2}hello/);
   assert.equal(s.closed, false);
 });
 
@@ -148,7 +148,7 @@ Deno.test("mode command switches both ways; bad arguments are errors", async () 
   const back = drain(s.output);
   assert.match(back, /"mode":"human"/);
   assert.match(back, /Human mode\./);
-  assert.match(back, /1  hello\n/);
+  assert.match(back, /1 {2}hello\n/);
 });
 
 Deno.test("token: commands before auth are refused; wrong tokens limited and logged", async () => {
@@ -161,7 +161,7 @@ Deno.test("token: commands before auth are refused; wrong tokens limited and log
   assert.doesNotMatch(out, /hidden/, "no guest output before auth");
   assert.match(out, /Error: authentication required/);
   assert.match(out, /Error: wrong token \(2 attempts left\)/);
-  assert.match(out, /Authenticated\.\n.*\n?1  hello/);
+  assert.match(out, /Authenticated\.\n.*\n?1 {2}hello/);
   assert.ok(logs.some((l) => l.startsWith("warn:") && l.includes("10.0.0.9:1234")));
   assert.deepEqual(backend.executed, [["vm", "list"]], "only the authenticated command ran");
 
@@ -206,13 +206,13 @@ Deno.test("console attach: input to the guest, output raw, escape with ~. or Ctr
   assert.equal(s.attachedVm, undefined);
   const out = drain(s.output);
   assert.match(out, /detached from VM 1/);
-  assert.match(out, /1  hello/);
+  assert.match(out, /1 {2}hello/);
   assert.equal(backend.consoleInputs.map((i) => i.text).join(""), "hello guest\n~x\n");
   // Ctrl-] in the middle of a chunk.
   await s.receive(enc("vm console 2\nab\x1dvm list\n"));
   assert.equal(s.attachedVm, undefined);
   assert.equal(backend.consoleInputs.at(-1)?.text, "ab");
-  assert.match(drain(s.output), /detached from VM 2[^]*1  hello/);
+  assert.match(drain(s.output), /detached from VM 2[^]*1 {2}hello/);
 });
 
 Deno.test("console attach in JSON mode is refused with guidance", async () => {
@@ -253,7 +253,7 @@ Deno.test("a slow client loses console output (with a notice), never replies", a
   const out = drain(s.output);
   assert.match(out, /\[VM 1\] line 0\n/);
   assert.doesNotMatch(out, /line 19/);
-  assert.match(out, /1  hello/);
+  assert.match(out, /1 {2}hello/);
   assert.match(out, /\[axvisor: \d+ bytes of console output dropped: the client is too slow\]/);
 });
 
@@ -263,12 +263,12 @@ Deno.test("a session closed while its command runs leaves the queue consistent",
   const b = server.openSession({ kind: "tcp", peer: "b", banner: false });
   const pa = a.receive(enc("block\n"));
   const pb = b.receive(enc("vm list\n"));
-  for (let i = 0; i < 20 && backend.blocked.length === 0; i++) await Promise.resolve();
+  await backend.whenBlocked();
   a.close("client went away", { graceful: false });
   backend.blocked.shift()!();
   await pa;
   await pb;
-  assert.match(drain(b.output), /1  hello/);
+  assert.match(drain(b.output), /1 {2}hello/);
   assert.equal(a.output.take(), undefined);
   assert.deepEqual(backend.executed.map((x) => x[0]), ["block", "vm"]);
 });

@@ -246,6 +246,15 @@ Deno.test("ls, cat, pwd, cd", async () => {
   assert.equal((await run("cd /readme.txt")).text, "cd: /readme.txt: Not a directory");
   assert.equal((await run("cd /nope")).text, "cd: /nope: No such file or directory");
   assert.equal((await run("ls ../../..")).text, "guest\nreadme.txt");
+  // `..` stops at the hypervisor's root: these name files inside it, never the host's.
+  await run("cd /guest/vm_default");
+  assert.equal((await run("cat ../../../../readme.txt")).text, "hello\nworld");
+  assert.equal(
+    (await run("cat ../../../../etc/passwd")).text,
+    "cat: ../../../../etc/passwd: No such file or directory",
+  );
+  assert.equal((await run("cd /../../..")).ok, true);
+  assert.equal(session.cwd, "/");
 });
 
 Deno.test("mkdir, touch, rm, cp, mv", async () => {

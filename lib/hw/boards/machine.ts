@@ -4,18 +4,21 @@
  *
  * Virtual time is counted in instructions: each hart retires `cpus.frequency` instructions per
  * virtual second, harts run in parallel (a round of slices lasts as long as the longest slice),
- * and mtime advances at the board's timebase frequency. A hart that executes `wfi` sleeps until
- * one of its interrupt wires changes and an interrupt is pending (`mip & mie`, enabled globally
- * or not, as the ISA says); when every hart sleeps, time jumps to the next timer deadline. The
- * same inputs always give the same run.
+ * and mtime advances at the board's timebase frequency between rounds. A hart that executes
+ * `wfi` sleeps until an interrupt is pending for it (`mip & mie`, enabled globally or not, as the
+ * ISA says); when every hart sleeps, time jumps to the next timer deadline, and with no deadline
+ * the run returns `idle` (waiting for console input). The same inputs always give the same run.
+ *
+ * The console is the board's `chosen.stdout` UART; other UARTs are reachable through
+ * {@linkcode Machine.devices} (`Ns16550a.setOutput`, `Ns16550a.sendInput`).
  *
  * ```ts
  * import { loadBoard, Machine } from "./mod.ts";
  * const machine = new Machine(loadBoard("qemu-virt"));
  * machine.onConsoleOutput((bytes) => console.log(new TextDecoder().decode(bytes)));
- * machine.load(0x8000_0000, firmware);
- * machine.boot(0x8000_0000);          // every hart at the entry, M-mode, a0 = hartid, a1 = DTB
- * const stop = machine.run(50_000_000);
+ * machine.load(0x8000_0000, Deno.readFileSync("fw_jump.bin"));
+ * machine.boot(0x8000_0000); // every hart at the entry, M-mode, a0 = hartid, a1 = DTB
+ * const stop = machine.run(50_000_000); // { reason: "budget" | "finished" | "idle" | ..., ... }
  * ```
  *
  * @module
@@ -33,9 +36,8 @@ import { type FinisherEvent, SifiveTest } from "../devices/sifive_test.ts";
 import { boardDtb } from "./device_tree.ts";
 import type { BoardSpec } from "./spec.ts";
 
-/** mip bits driven by the board's interrupt controllers. */
-const MIP_MSIP = 3, MIP_MTIP = 7, MIP_SEIP = 9, MIP_MEIP = 11;
-const CSR_MIE = 0x304, CSR_MIP = 0x344;
+/** mip bits (as masks) driven by the board's interrupt controllers. */
+const MIP_MSIP = 1 << 3, MIP_MTIP = 1 << 7, MIP_SEIP = 1 << 9, MIP_MEIP = 1 << 11;
 const MIB = 1024 * 1024;
 const THREE_GIB = 3 * 1024 * MIB;
 
@@ -107,10 +109,6 @@ export class Machine {
   readonly slice: number;
 
   #cycles = 0; // elapsed virtual time, in instructions of one hart
-  #running = -1; // index of the hart in its slice, or -1
-  #sliceStart = 0; // its instret when the slice began
-  #sleeping: boolean[];
-  #woken: boolean[];
   #finished: FinisherEvent | undefined;
   #output: number[] = [];
   #listeners: ((bytes: Uint8Array) => void)[] = [];
@@ -130,17 +128,12 @@ export class Machine {
     this.memory = this.memories[0];
 
     const n = spec.cpus.hartIds.length;
-    this.#sleeping = new Array(n).fill(false);
-    this.#woken = new Array(n).fill(false);
     const readTime = () => this.time();
-    this.harts = spec.cpus.hartIds.map((hartId) =>
-      new Hart({ bus: this.bus, hartId, readTime, exitOnWfi: true })
-    );
-    const wire = (h: number, bit: number): IrqLine => ({
-      set: (level: boolean) => {
-        this.harts[h].setIrqLine(bit, level);
-        this.#woken[h] = true;
-      },
+    // Harts wait in wfi by themselves (Hart.waiting) and wake when a wire makes an interrupt
+    // pending; the scheduler skips waiting harts.
+    this.harts = spec.cpus.hartIds.map((hartId) => new Hart({ bus: this.bus, hartId, readTime }));
+    const wire = (h: number, mask: number): IrqLine => ({
+      set: (level: boolean) => this.harts[h].setIrqLine(mask, level),
     });
 
     const devices = new Map<string, MmioDevice>();
@@ -162,7 +155,10 @@ export class Machine {
           break;
         case "aclint":
           aclint = new Aclint({
-            harts: spec.cpus.hartIds.map((_, h) => ({ msip: wire(h, MIP_MSIP), mtip: wire(h, MIP_MTIP) })),
+            harts: spec.cpus.hartIds.map((_, h) => ({
+              msip: wire(h, MIP_MSIP),
+              mtip: wire(h, MIP_MTIP),
+            })),
             clock: () => this.#ticks(),
             size: d.size,
           });
@@ -198,11 +194,12 @@ export class Machine {
     this.#placeDtb();
   }
 
-  /** Virtual time elapsed since boot, in timebase ticks (the clock behind mtime). */
+  /**
+   * Virtual time elapsed since boot, in timebase ticks (the clock behind mtime). It advances
+   * between rounds of slices, so a hart sees time move at most `slice` instructions apart.
+   */
   #ticks(): number {
-    let cycles = this.#cycles;
-    if (this.#running >= 0) cycles += this.harts[this.#running].instret - this.#sliceStart;
-    return Math.floor(cycles * this.spec.timebaseFrequency / this.spec.cpus.frequency);
+    return Math.floor(this.#cycles * this.spec.timebaseFrequency / this.spec.cpus.frequency);
   }
 
   /** The current value of mtime (and of the harts' `time` CSR), in timebase ticks. */
@@ -222,7 +219,7 @@ export class Machine {
 
   /** Whether hart `index` sleeps in `wfi`. */
   isSleeping(index: number): boolean {
-    return this.#sleeping[index];
+    return this.harts[index].waiting;
   }
 
   /** Subscribes to the console's output; returns a function that unsubscribes. */
@@ -249,11 +246,16 @@ export class Machine {
       const region = this.bus.find(address + at);
       if (!region || region.kind !== "ram") {
         throw new RangeError(
-          `cannot load ${data.length} bytes at 0x${address.toString(16)}: 0x${(address + at).toString(16)} is not RAM on board ${this.spec.name}`,
+          `cannot load ${data.length} bytes at 0x${address.toString(16)}: 0x${
+            (address + at).toString(16)
+          } is not RAM on board ${this.spec.name}`,
         );
       }
       const n = Math.min(data.length - at, region.base + region.size - (address + at));
-      region.memory!.writeBytes(region.memoryOffset! + address + at - region.base, data.subarray(at, at + n));
+      region.memory!.writeBytes(
+        region.memoryOffset! + address + at - region.base,
+        data.subarray(at, at + n),
+      );
       at += n;
     }
   }
@@ -266,7 +268,6 @@ export class Machine {
   boot(entry: number): void {
     for (const device of this.devices.values()) device.reset();
     this.#cycles = 0;
-    this.#running = -1;
     this.#finished = undefined;
     this.#output = [];
     this.aclint?.updateTimers();
@@ -275,8 +276,6 @@ export class Machine {
       hart.reset(entry, 3);
       hart.setX(10, BigInt(this.spec.cpus.hartIds[h]));
       hart.setX(11, BigInt(this.dtbAddress));
-      this.#sleeping[h] = false;
-      this.#woken[h] = false;
     });
   }
 
@@ -288,7 +287,6 @@ export class Machine {
     let executed = 0;
     const n = this.harts.length;
     const stop = (reason: MachineStopReason, hart?: number): MachineStop => {
-      this.#running = -1;
       this.#flush();
       const result: MachineStop = { reason, instructions: executed };
       if (hart !== undefined) result.hart = hart;
@@ -300,22 +298,12 @@ export class Machine {
       let longest = 0;
       let anyAwake = false;
       for (let h = 0; h < n && executed < maxInsns; h++) {
-        if (this.#sleeping[h]) {
-          if (!this.#woken[h]) continue;
-          this.#woken[h] = false;
-          if (!this.#interruptPending(h)) continue;
-          this.#sleeping[h] = false;
-        }
-        anyAwake = true;
         const hart = this.harts[h];
-        const start = hart.instret;
-        this.#running = h;
-        this.#sliceStart = start;
-        const budget = Math.min(this.slice, maxInsns - executed);
-        const reason = hart.run(budget);
-        this.#running = -1;
-        // Count at least one instruction per slice so that a hart stuck in traps still advances.
-        const ran = Math.max(hart.instret - start, 1);
+        if (hart.waiting) continue;
+        anyAwake = true;
+        const reason = hart.run(Math.min(this.slice, maxInsns - executed));
+        // Count at least one instruction per slice so that every slice advances time.
+        const ran = Math.max(hart.lastRunInstructions, 1);
         executed += ran;
         if (ran > longest) longest = ran;
         if (this.#output.length >= 4096) this.#flush();
@@ -324,10 +312,6 @@ export class Machine {
           return stop("finished");
         }
         switch (reason) {
-          case StopReason.Wfi:
-            this.#woken[h] = false;
-            if (!this.#interruptPending(h)) this.#sleeping[h] = true;
-            break;
           case StopReason.Breakpoint:
             this.#cycles += longest;
             return stop("breakpoint", h);
@@ -340,7 +324,7 @@ export class Machine {
           case StopReason.Ecall:
             this.#cycles += longest;
             return stop("ecall", h);
-          default:
+          default: // Budget, or Wfi (the hart now waits)
             break;
         }
       }
@@ -357,11 +341,6 @@ export class Machine {
       this.aclint!.updateTimers();
     }
     return stop("budget");
-  }
-
-  #interruptPending(h: number): boolean {
-    const hart = this.harts[h];
-    return (hart.readCsr(CSR_MIP) & hart.readCsr(CSR_MIE)) !== 0n;
   }
 
   #emit(byte: number): void {

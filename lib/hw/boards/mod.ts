@@ -10,3 +10,10 @@ export * from "./builtin.ts";
 export * from "./load.ts";
 export * from "./device_tree.ts";
 export * from "./machine.ts";
+// Types the board API refers to, re-exported (types only) so that this module documents on its own.
+export type * from "../bus.ts";
+export type * from "../memory.ts";
+export type * from "../device.ts";
+export type * from "../riscv/mod.ts";
+export type * from "../fdt/mod.ts";
+export type * from "../devices/mod.ts";

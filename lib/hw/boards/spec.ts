@@ -149,77 +149,78 @@ const DEFAULT_UART_CLOCK = 3_686_400;
 const DEFAULT_PLIC_SOURCES = 96;
 const MAX_HARTS = 1024;
 
-type PathPart = string | number;
-const formatKey = (path: PathPart[]): string =>
+/** One step of a key path: a key name or an array index. */
+export type KeyPathPart = string | number;
+const formatKey = (path: KeyPathPart[]): string =>
   path.map((p, i) => typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`).join("");
 
 /**
  * Finds the line of `path` (e.g. `["devices", 2, "irq"]`) in TOML `text`: the line of the key
  * inside the right table or array-of-tables entry, else the line of that table's header, else 0.
  */
-export function locateKey(text: string, path: PathPart[]): number {
+export function locateKey(text: string, path: KeyPathPart[]): number {
   const lines = text.split(/\r?\n/);
-  // Split path into the table part (names and indices) and the final key.
-  let tablePath: PathPart[] = [];
-  let key: string | undefined;
-  if (path.length > 0 && typeof path[path.length - 1] === "string") {
-    key = path[path.length - 1] as string;
-    tablePath = path.slice(0, -1);
-  } else {
-    tablePath = path.slice();
-  }
-  // Array indices inside a key's value (hart_ids[2]) point at the key itself.
-  while (
-    tablePath.length > 0 && typeof tablePath[tablePath.length - 1] === "number" && key === undefined
-  ) {
-    tablePath.pop();
-  }
-  const tableName = tablePath.filter((p) => typeof p === "string").join(".");
-  const tableIndex = tablePath.find((p) => typeof p === "number") as number | undefined;
-  // A key that is itself a table ([cpus], [[memory]]) with no more specific key.
+  // Every header: its dotted name, its entry index for [[arrays]] (-1 for [tables]) and its line.
+  const headers: { name: string; index: number; line: number }[] = [];
   const counts = new Map<string, number>();
-  let current = "";
-  let currentIndex = -1;
-  let headerLine = 0;
-  const keyRe = key === undefined
-    ? undefined
-    : new RegExp(`^\\s*["']?${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?\\s*=`);
+  lines.forEach((line, i) => {
+    const m = /^\s*(\[\[?)\s*([A-Za-z0-9_.\-"' ]+?)\s*\]\]?/.exec(line);
+    if (!m) return;
+    const name = m[2].replace(/["'\s]/g, "");
+    let index = -1;
+    if (m[1] === "[[") {
+      index = counts.get(name) ?? 0;
+      counts.set(name, index + 1);
+    }
+    headers.push({ name, index, line: i + 1 });
+  });
+  const headerOf = (name: string, index: number | undefined) =>
+    headers.find((h) => h.name === name && (index === undefined || h.index === index));
+  let parts = path.slice();
+  // A path ending in an index names an array-of-tables entry, or an element of an array value.
+  if (parts.length > 1 && typeof parts[parts.length - 1] === "number") {
+    const name = parts.filter((p) => typeof p === "string").join(".");
+    const entry = headerOf(name, parts[parts.length - 1] as number);
+    if (entry && counts.has(name)) return entry.line;
+    while (parts.length > 0 && typeof parts[parts.length - 1] === "number") {
+      parts = parts.slice(0, -1);
+    }
+  }
+  if (parts.length === 0) return 0;
+  const key = String(parts[parts.length - 1]);
+  const table = parts.slice(0, -1);
+  const tableName = table.filter((p) => typeof p === "string").join(".");
+  const tableIndex = table.find((p) => typeof p === "number") as number | undefined;
+  // The key's own line inside its table (or before the first header for top-level keys).
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const keyRe = new RegExp(`^\\s*["']?${escaped}["']?\\s*=`);
+  let current = "", currentIndex = -1;
+  const seen = new Map<string, number>();
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const header = /^\s*(\[\[?)\s*([A-Za-z0-9_.\-"' ]+?)\s*\]\]?/.exec(line);
-    if (header) {
-      current = header[2].replace(/["'\s]/g, "");
-      if (header[1] === "[[") {
-        const n = counts.get(current) ?? 0;
-        counts.set(current, n + 1);
-        currentIndex = n;
-      } else {
-        currentIndex = -1;
-      }
-      if (current === tableName && (tableIndex === undefined || tableIndex === currentIndex)) {
-        headerLine = i + 1;
-      }
-      // A table named like the key itself: [chosen] for path ["chosen"].
-      if (key !== undefined && tableName === "" && current === key && headerLine === 0) {
-        return i + 1;
-      }
-      if (key !== undefined && tableName !== "" && current === `${tableName}.${key}`) return i + 1;
+    const h = headers.find((x) => x.line === i + 1);
+    if (h) {
+      current = h.name;
+      currentIndex = h.index;
+      if (h.index >= 0) seen.set(h.name, h.index);
       continue;
     }
     const inTable = current === tableName &&
       (tableIndex === undefined || tableIndex === currentIndex);
-    if (inTable && keyRe && keyRe.test(line)) return i + 1;
+    if (inTable && keyRe.test(lines[i])) return i + 1;
   }
-  return headerLine;
+  // A key that is a table itself ([chosen]), else the enclosing table's header.
+  const own = headerOf(tableName ? `${tableName}.${key}` : key, undefined);
+  if (own) return own.line;
+  return tableName ? (headerOf(tableName, tableIndex)?.line ?? 0) : 0;
 }
 
 /** What the validator knows about where it is. */
 class Ctx {
   constructor(readonly file: string, readonly text: string) {}
-  fail(path: PathPart[], problem: string): never {
+  fail(path: KeyPathPart[], problem: string): never {
     throw new BoardError(this.file, locateKey(this.text, path), formatKey(path), problem);
   }
-  table(value: unknown, path: PathPart[], allowed: string[]): Record<string, unknown> {
+  table(value: unknown, path: KeyPathPart[], allowed: string[]): Record<string, unknown> {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       this.fail(path, "must be a table");
     }
@@ -233,7 +234,7 @@ class Ctx {
   }
   string(
     t: Record<string, unknown>,
-    path: PathPart[],
+    path: KeyPathPart[],
     key: string,
     required: boolean,
   ): string | undefined {
@@ -247,7 +248,7 @@ class Ctx {
   }
   integer(
     t: Record<string, unknown>,
-    path: PathPart[],
+    path: KeyPathPart[],
     key: string,
     required: boolean,
     min: number,
@@ -260,7 +261,7 @@ class Ctx {
     }
     return this.checkInteger(v, [...path, key], min, max);
   }
-  checkInteger(v: unknown, path: PathPart[], min: number, max: number): number {
+  checkInteger(v: unknown, path: KeyPathPart[], min: number, max: number): number {
     if (typeof v === "bigint") this.fail(path, `${v} is too large (limit ${hex(max)})`);
     if (typeof v !== "number" || !Number.isInteger(v)) {
       this.fail(path, `must be an integer, got ${describe(v)}`);
@@ -383,7 +384,7 @@ export function parseBoard(text: string, fileName: string): BoardSpec {
   const rawDevices = (top.devices ?? []) as unknown[];
   const names = new Set<string>();
   rawDevices.forEach((d, i) => {
-    const p: PathPart[] = ["devices", i];
+    const p: KeyPathPart[] = ["devices", i];
     const t = c.table(d, p, ["name", "type", "base", "size", "irq", "clock_frequency", "sources"]);
     const devName = c.string(t, p, "name", true)!;
     if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(devName)) {

@@ -61,7 +61,7 @@ export function mulhsu(al: number, ah: number, bl: number, bh: number): void {
 /** High 64 bits of the unsigned x unsigned 128-bit product. */
 export function mulhu(al: number, ah: number, bl: number, bh: number): void {
   if (ah === 0 && bh === 0) {
-    aluOut[0] = mulhu32(al, bl);
+    aluOut[0] = 0; // both operands below 2^32: the product fits in 64 bits
     aluOut[1] = 0;
     return;
   }

@@ -1,20 +1,67 @@
 /**
  * RV64 assembler for GNU as syntax, producing a flat image at an origin plus symbols.
  *
- * It assembles every instruction of {@linkcode INSTRUCTIONS} (RV64I, M, A, C, Zicsr, Zifencei
- * and the privileged instructions), the usual pseudo-instructions with the same expansions as
- * GNU as (`li` builds any 64-bit constant with GNU's exact sequence), labels and numeric local
- * labels, expressions with `%hi`/`%lo`/`%pcrel_hi`/`%pcrel_lo`, and the data, section and
- * alignment directives. See `docs/assembler.md` for the full reference.
+ * ```ts
+ * const { image, origin, symbols, entry } = assemble(source, { origin: 0x8000_0000 });
+ * ```
  *
- * Layout: sections are placed one after another in one flat image starting at `origin`: the
- * `.text*` sections first, then the other sections that hold data (`.rodata`, `.data`, ...), in
- * order of first appearance, then the `.bss`/`.sbss` sections (emitted as zeros). Each section
- * after the first starts at a multiple of 8 (or of its largest `.align`, if larger).
+ * **Instructions**: every entry of the ISA table (`isa_table.ts`): RV64I, M, A (`lr`/`sc`/`amo*`
+ * in `.w`/`.d` with `.aq`/`.rl`/`.aqrl`), C (every RV64 integer compressed form, as `c.*`),
+ * Zicsr, Zifencei, `ecall`, `ebreak`, `mret`, `sret`, `dret`, `wfi`, `sfence.vma`, `unimp`.
+ * The encodings equal GNU as 2.40 (checked by a differential test against
+ * `riscv64-unknown-elf-as`).
  *
- * Compressed instructions are emitted only when asked: with explicit `c.*` mnemonics, or after
- * `.option rvc`, which compresses each base instruction that has a compressed equivalent as GNU
- * as does (branches and jumps written with base mnemonics stay 32-bit).
+ * **Pseudo-instructions** (GNU expansions): `nop`, `li` (any 64-bit constant, GNU's exact
+ * sequence; a value not known yet becomes `lui`+`addi` with `%hi`/`%lo`), `la`/`lla` (always
+ * pc-relative `auipc`+`addi`: there is no GOT), `mv`, `not`, `neg`, `negw`, `sext.w`, `zext.b`,
+ * `seqz`, `snez`, `sltz`, `sgtz`, `beqz`, `bnez`, `blez`, `bgez`, `bltz`, `bgtz`, `bgt`, `ble`,
+ * `bgtu`, `bleu`, `j`, `jal target`, `jr rs`/`jr off(rs)`, `jalr rs`, `jalr rd, rs[, off]`,
+ * `ret`, `call [rd,] sym`, `tail sym`, `jump sym, temp`, `csrr`, `csrw`, `csrs`, `csrc` (with a
+ * register or an immediate), `csrwi`, `csrsi`, `csrci`, `csrrw/csrrs/csrrc` with an immediate,
+ * `rdtime`, `rdcycle`, `rdinstret`, `fence` (= `fence iorw,iorw`), `sfence.vma [rs1]`, and
+ * loads/stores of a symbol (`lw rd, sym`; `sw rs, sym, temp`).
+ *
+ * **Operands**: registers `x0`..`x31`, ABI names and `fp`; CSRs by name (privileged spec 1.12,
+ * plus the legacy `sbadaddr`, `mbadaddr`, `sptbr`, `mucounteren`, `dscratch`) or number; fence
+ * sets as letters of `iorw`. A branch or jump target is an address (`label`, `.+8`, `0x80000000`),
+ * as in GNU as; ranges are checked and errors give the distance.
+ *
+ * **Expressions**: numbers (`42`, `0x2a`, `0b101`, `052`), character literals (`'a'`, `'\n'`),
+ * symbols, numeric local labels (`1:` … `1b`/`1f`), `.`, `+ - * / % << >> & | ^ ~ !`,
+ * comparisons, `&& ||`, parentheses (GNU precedence), `%hi(x)`, `%lo(x)`, `%pcrel_hi(x)`,
+ * `%pcrel_lo(label-of-the-auipc)`. In a multi-instruction expansion `.` is the statement's
+ * address.
+ *
+ * **Directives**: `.text`, `.data`, `.bss`, `.rodata`, `.section name[, flags…]`, `.globl`,
+ * `.global`, `.weak`, `.local`, `.hidden`, `.equ`/`.set`/`sym = expr` (redefinable), `.equiv`,
+ * `.byte`, `.half`/`.short`/`.2byte`, `.word`/`.long`/`.int`/`.4byte`, `.dword`/`.quad`/
+ * `.8byte`, `.ascii`, `.asciz`/`.string`, `.align`/`.p2align` (power of two) and `.balign`
+ * (bytes) with optional fill and maximum, `.zero`, `.space`/`.skip` (with fill), `.fill`,
+ * `.option rvc|norvc|push|pop` (and `relax`, `norelax`, `pic`, `nopic`, `arch`, accepted and
+ * ignored), and `.type`, `.size`, `.file`, `.ident`, `.attribute`, `.loc`, `.cfi_*`, `.end`
+ * (ignored). Alignment in code pads with `nop` (a `c.nop` for a 2-byte remainder); in data with
+ * zeros. Data values that do not fit their size are errors (GNU only warns).
+ *
+ * **Comments and statements**: `#` and `//` to end of line, `/* … *\/` across lines, `;`
+ * between statements, several `label:` before a statement.
+ *
+ * **Layout**: sections are placed one after another in one flat image starting at `origin`:
+ * the `.text*` sections first, then the other sections that hold data (`.rodata`, `.data`,
+ * ...), in order of first appearance, then the `.bss`/`.sbss` sections (zeros in the image).
+ * Each section after the first starts at a multiple of 8 (or of its largest alignment). The
+ * distance between labels of different sections is therefore known and may be used in data.
+ *
+ * **Compressed instructions** are emitted only when asked: with explicit `c.*` mnemonics, or
+ * after `.option rvc`, which compresses each base instruction that has a compressed equivalent
+ * as GNU as does with the C extension (branches and jumps written with base mnemonics stay
+ * 32-bit: we do not relax).
+ *
+ * **Errors**: every problem is collected; {@linkcode AssemblerError} reports them all, in
+ * source order, as `file:line:column: message`.
+ *
+ * Not supported: macros (`.macro`, `.rept`, `.irp`), `.include`/`.incbin` (the assembler has no
+ * file system), conditional assembly, relocatable output, floating-point and vector
+ * instructions.
  *
  * @module
  */
@@ -32,16 +79,17 @@ import {
 } from "./assembler_expr.ts";
 import { lex, type Token } from "./assembler_lexer.ts";
 import {
-  csrNumber,
   encodeImmediate,
   encodeRegister,
   FIELDS,
+  immediateBits,
   type ImmediateField,
   immediateRangeError,
   instructionByMnemonic,
   type InstructionSpec,
   parseFenceSet,
   registerNumber,
+  standardCsrNumber,
 } from "./isa_table.ts";
 
 export { AssemblerError } from "./assembler_error.ts";
@@ -146,6 +194,8 @@ class Fail extends Error {
 }
 
 const NOP = 0x00000013;
+/** Largest image the assembler builds (1 GiB): beyond it, a typo in `.space` is likelier. */
+const MAX_IMAGE_BYTES = 1 << 30;
 const C_NOP = 0x0001;
 
 // ---------------------------------------------------------------------------------------------
@@ -167,6 +217,7 @@ class Assembler {
   private readonly diagnostics: AssemblerDiagnostic[] = [];
   private readonly auipcs: { section: Section; offset: number; target: Expr; loc: Loc }[] = [];
   private pcrelHiByAddress = new Map<bigint, bigint>();
+  private readonly exprColumns = new WeakMap<Expr, number>();
   private rvc = false;
   private readonly optionStack: boolean[] = [];
   private final = false;
@@ -192,10 +243,18 @@ class Assembler {
       }
       if (this.diagnostics.length >= 50) break;
     }
-    this.throwIfErrors();
+    // Go on with what assembled so that pass-2 problems are reported too.
     this.layout();
-    this.throwIfErrors();
     const end = this.imageEnd();
+    if (end - this.origin > MAX_IMAGE_BYTES) {
+      this.diagnostics.push({
+        fileName: this.fileName,
+        line: 1,
+        column: 1,
+        detail: `image of ${end - this.origin} bytes exceeds the ${MAX_IMAGE_BYTES}-byte limit`,
+      });
+      this.throwIfErrors();
+    }
     const image = new Uint8Array(end - this.origin);
     this.final = true;
     // %pcrel_lo(label) needs the %pcrel_hi target of the auipc at label.
@@ -263,8 +322,8 @@ class Assembler {
       }
       this.diagnostics.push({
         fileName: this.fileName,
-        line,
-        column: (e instanceof Fail ? e.column : e.column) ?? column,
+        line: (e instanceof ExprError ? e.line : undefined) ?? line,
+        column: e.column ?? column,
         detail,
       });
       return;
@@ -274,7 +333,17 @@ class Assembler {
 
   private throwIfErrors(): void {
     if (this.diagnostics.length === 0) return;
-    const [first, ...more] = this.diagnostics;
+    const sorted = this.diagnostics.map((d, i) => [d, i] as const).sort((a, b) =>
+      a[0].line - b[0].line || a[0].column - b[0].column || a[1] - b[1]
+    ).map(([d]) => d);
+    const seen = new Set<string>();
+    const unique = sorted.filter((d) => {
+      const key = `${d.line}:${d.column}:${d.detail}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const [first, ...more] = unique;
     throw new AssemblerError(first.fileName, first.line, first.column, first.detail, more);
   }
 
@@ -415,11 +484,13 @@ class Assembler {
     const entry = (bound as SymbolEntry | undefined) ?? this.symbols.get(name);
     if (!entry) throw new UnresolvedError(name, tok?.column);
     if (entry.kind === "label") {
-      if (this.final) return { v: BigInt(entry.section.base + entry.offset), section: null };
+      if (this.final) {
+        return { v: BigInt(entry.section.base + entry.offset), section: null, address: true };
+      }
       return { v: BigInt(entry.offset), section: entry.section.name };
     }
     if (entry.evaluating) {
-      throw new ExprError(`symbol '${name}' is defined in terms of itself`, tok?.column);
+      throw new ExprError(`symbol '${name}' is defined in terms of itself`, tok?.column, tok?.line);
     }
     entry.evaluating = true;
     try {
@@ -435,7 +506,7 @@ class Assembler {
       symbol: (name, entry, tok) => this.symbolValue(name, entry, tok),
       dot: () =>
         this.final
-          ? { v: BigInt(section.base + offset), section: null }
+          ? { v: BigInt(section.base + offset), section: null, address: true }
           : { v: BigInt(offset), section: section.name },
       pc: () => pc,
       pcrelHiTarget: (address, tok) => {
@@ -546,7 +617,9 @@ class Assembler {
   private operandExpr(op: Operand): Expr {
     if (op.tokens.length === 0) throw new Fail("missing operand", op.column);
     try {
-      return parseExpression(op.tokens, this.hooks);
+      const e = parseExpression(op.tokens, this.hooks);
+      this.exprColumns.set(e, op.column);
+      return e;
     } catch (e) {
       if (e instanceof ExprError && e.column === undefined) throw new Fail(e.message, op.column);
       throw e;
@@ -714,8 +787,9 @@ class Assembler {
         return;
       }
       case ".option": {
-        count(1);
+        if (ops.length === 0) throw new Fail(".option needs an option name", head.column);
         const opt = ops[0].tokens.map((t) => t.text).join("");
+        if (opt !== "arch") count(1);
         switch (opt) {
           case "rvc":
             this.rvc = true;
@@ -739,10 +813,9 @@ class Assembler {
           case "csr-check":
           case "no-csr-check":
             return;
-          default:
-            if (opt.startsWith("arch")) return;
-            throw new Fail(`unknown .option '${opt}'`, ops[0].column);
         }
+        if (opt === "arch") return;
+        throw new Fail(`unknown .option '${opt}'`, ops[0].column);
       }
       case ".type":
       case ".size":
@@ -818,13 +891,17 @@ class Assembler {
     const mnemonic = head.text.toLowerCase();
     const loc = { line: head.line, column: head.column };
     const insns = this.expand(mnemonic, ops, head);
+    // `.` in every instruction of an expansion is the address of the statement.
+    const dot = this.current.size;
     for (const insn of insns) {
-      const emitted = this.rvc && insn.spec.length === 4 ? this.compress(insn) ?? insn : insn;
-      this.emitInsn(emitted, loc);
+      const emitted = this.rvc && insn.spec.length === 4
+        ? this.compress(insn, mnemonic) ?? insn
+        : insn;
+      this.emitInsn(emitted, loc, dot);
     }
   }
 
-  private emitInsn(insn: MachineInsn, loc: Loc): void {
+  private emitInsn(insn: MachineInsn, loc: Loc, dot: number): void {
     const section = this.current;
     const offset = section.size;
     const auipcHi = insn.spec.mnemonic === "auipc"
@@ -833,12 +910,18 @@ class Assembler {
     if (auipcHi) this.auipcs.push({ section, offset, target: auipcHi, loc: insn.loc });
     if (section.align < 2) section.align = 2;
     this.addItem(insn.spec.length, loc, (out, at, pc) => {
-      const word = this.encode(insn, section, offset, pc);
-      writeLE(out, at, insn.spec.length, BigInt(word));
+      const word = this.encode(insn, section, dot, pc);
+      out[at] = word & 0xff;
+      out[at + 1] = (word >>> 8) & 0xff;
+      if (insn.spec.length === 4) {
+        out[at + 2] = (word >>> 16) & 0xff;
+        out[at + 3] = word >>> 24;
+      }
     });
   }
 
-  private encode(insn: MachineInsn, section: Section, offset: number, pc: number): number {
+  /** Encodes `insn` at address `pc`; `dot` is the section offset that `.` stands for. */
+  private encode(insn: MachineInsn, section: Section, dot: number, pc: number): number {
     const { spec } = insn;
     let word = spec.match;
     for (const name of fieldNames(spec)) {
@@ -867,7 +950,7 @@ class Assembler {
       }
       let v: bigint;
       try {
-        v = this.evalAt(arg.expr, section, offset, pc);
+        v = this.evalAt(arg.expr, section, dot, pc);
       } catch (e) {
         if (e instanceof ExprError && e.column === undefined) throw new Fail(e.message, arg.column);
         throw e;
@@ -879,10 +962,15 @@ class Assembler {
         err !== undefined || v > BigInt(Number.MAX_SAFE_INTEGER) ||
         v < -BigInt(Number.MAX_SAFE_INTEGER)
       ) {
-        const what = f.pcRelative
-          ? `${err ?? "offset out of range"} (target is ${v >= 0n ? "+" : ""}${v} bytes away)`
-          : err ?? `value ${v} out of range`;
-        throw new Fail(`${spec.mnemonic}: ${what}`, arg.column);
+        if (f.pcRelative) {
+          const reach = 2 ** (immediateBits(f) - 1);
+          const why = v % 2n !== 0n ? "is not 2-byte aligned" : "is out of range";
+          throw new Fail(
+            `${spec.mnemonic}: target ${why}: ${v} bytes away (reach ${-reach}..${reach - 2})`,
+            arg.column,
+          );
+        }
+        throw new Fail(`${spec.mnemonic}: ${err ?? `value ${v} out of range`}`, arg.column);
       }
       word = encodeImmediate(word, f, Number(v));
     }
@@ -977,7 +1065,7 @@ class Assembler {
 
   private csrExpr(op: Operand): Expr {
     if (op.tokens.length === 1 && op.tokens[0].kind === "ident") {
-      const num = csrNumber(op.tokens[0].text);
+      const num = standardCsrNumber(op.tokens[0].text);
       if (num !== undefined) return { k: "num", v: BigInt(num) };
       if (!this.symbols.has(op.tokens[0].text)) {
         throw new Fail(`unknown CSR '${op.tokens[0].text}'`, op.column);
@@ -1028,7 +1116,7 @@ class Assembler {
         for (const [k, v] of Object.entries(args)) {
           out[k] = typeof v === "number"
             ? { reg: v, column: loc.column }
-            : { expr: v, column: loc.column };
+            : { expr: v, column: this.exprColumns.get(v) ?? loc.column };
         }
         return { spec, args: out, loc };
       },
@@ -1037,7 +1125,7 @@ class Assembler {
 
   // ----- RVC compression -----
 
-  private compress(insn: MachineInsn): MachineInsn | undefined {
+  private compress(insn: MachineInsn, source: string): MachineInsn | undefined {
     const r = (name: string) => {
       const a = insn.args[name];
       return a && "reg" in a ? a.reg : undefined;
@@ -1087,17 +1175,17 @@ class Assembler {
         const imm = c("imm12");
         if (imm === undefined || rd === undefined || rs1 === undefined) return undefined;
         if (rd === 0 && rs1 === 0 && imm === 0) return mk("c.nop", {});
+        let out: MachineInsn | undefined;
         if (rd === rs1 && rd !== 0 && imm !== 0) {
-          if (rd === 2) {
-            return mk("c.addi", { crd: rd }, "c_imm6", imm) ??
-              mk("c.addi16sp", { sp: 2 }, "c_addi16sp", imm);
-          }
-          return mk("c.addi", { crd: rd }, "c_imm6", imm);
+          out = mk("c.addi", { crd: rd }, "c_imm6", imm);
+          if (rd === 2) out ??= mk("c.addi16sp", { sp: 2 }, "c_addi16sp", imm);
         }
-        if (rs1 === 2 && isQ(rd)) return mk("c.addi4spn", { crdq: rd!, sp: 2 }, "c_addi4spn", imm);
-        if (rs1 === 0 && rd !== 0) return mk("c.li", { crd: rd }, "c_imm6", imm);
-        if (imm === 0 && rd !== 0 && rs1 !== 0) return mk("c.mv", { crd: rd, crs2: rs1 });
-        return undefined;
+        if (rs1 === 2 && isQ(rd)) out ??= mk("c.addi4spn", { crdq: rd, sp: 2 }, "c_addi4spn", imm);
+        if (rs1 === 0 && rd !== 0 && source !== "mv") {
+          out ??= mk("c.li", { crd: rd }, "c_imm6", imm);
+        }
+        if (imm === 0 && rd !== 0 && rs1 !== 0) out ??= mk("c.mv", { crd: rd, crs2: rs1 });
+        return out;
       }
       case "addiw": {
         const imm = c("imm12");
@@ -1218,8 +1306,14 @@ function regName(n: number): string {
   return `x${n}`;
 }
 
+const FIELD_NAMES = new Map<InstructionSpec, string[]>();
+
+/** The operand field names of an instruction, in syntax order (cached). */
 function fieldNames(spec: InstructionSpec): string[] {
+  const cached = FIELD_NAMES.get(spec);
+  if (cached) return cached;
   const names: string[] = [];
+  FIELD_NAMES.set(spec, names);
   for (const t of spec.operands) {
     if (t.kind === "field") names.push(t.field);
     else {
@@ -1507,12 +1601,14 @@ const PSEUDO: Record<string, Pseudo> = {
   ret: (api, ops) => (arity(api, ops, 0), [api.insn("jalr", { rd: 0, rs1: 1, imm12: num(0) })]),
   call: (api, ops) => {
     arity(api, ops, 1, 2);
+    // `call sym` goes through ra; `call rd, sym` through t1, as in GNU as.
     const rd = ops.length === 2 ? api.reg(ops[0]) : 1;
+    const temp = ops.length === 2 ? 6 : 1;
     return pcrelPair(
       api,
-      rd,
+      temp,
       api.expr(ops[ops.length - 1]),
-      (lo) => api.insn("jalr", { rd, rs1: rd, imm12: lo }),
+      (lo) => api.insn("jalr", { rd, rs1: temp, imm12: lo }),
     );
   },
   tail: (api, ops) => {
@@ -1558,10 +1654,6 @@ const PSEUDO: Record<string, Pseudo> = {
     arity(api, ops, 0, 1);
     const rs1 = ops.length === 1 ? api.reg(ops[0]) : 0;
     return [api.insn("sfence.vma", { rs1, rs2: 0 })];
-  },
-  unimp: (api, ops) => {
-    arity(api, ops, 0);
-    return [api.insn("csrrw", { rd: 0, csr: num(0xc00), rs1: 0 })];
   },
   ...Object.fromEntries([...LOADS].map((m) => [m, loadSymbol(m)])),
   ...Object.fromEntries([...STORES].map((m) => [m, storeSymbol(m)])),

@@ -41,17 +41,22 @@ export interface Value {
   v: bigint;
   /** Section the value is relative to, or `null` when absolute. */
   section: string | null;
+  /** The value is a label's address (plus or minus a number), placed in the final pass. */
+  address?: boolean;
 }
 
 /** An error inside an expression, at the column of the token that caused it. */
 export class ExprError extends Error {
   /** Column of the offending token, when known. */
   readonly column?: number;
-  /** Creates an error; `column` points at the offending token. */
-  constructor(message: string, column?: number) {
+  /** Line of the offending token when it is not on the statement's line. */
+  readonly line?: number;
+  /** Creates an error; `column` (and `line`) point at the offending token. */
+  constructor(message: string, column?: number, line?: number) {
     super(message);
     this.name = "ExprError";
     this.column = column;
+    this.line = line;
   }
 }
 
@@ -60,8 +65,8 @@ export class UnresolvedError extends ExprError {
   /** The symbol's name. */
   readonly symbol: string;
   /** Creates the error for symbol `symbol` referenced at `column`. */
-  constructor(symbol: string, column?: number) {
-    super(`undefined symbol '${symbol}'`, column);
+  constructor(symbol: string, column?: number, message = `undefined symbol '${symbol}'`) {
+    super(message, column);
     this.name = "UnresolvedError";
     this.symbol = symbol;
   }
@@ -233,6 +238,21 @@ export function evaluate(e: Expr, ctx: EvalContext): Value {
         return abs(hi20(a.v - BigInt(pc)));
       }
       if (a.section !== null) throw new UnresolvedError(`%${e.op}`, e.tok.column);
+      if (e.op === "hi") {
+        const fits = a.address
+          ? a.v === BigInt.asIntN(32, a.v)
+          : a.v >= -(1n << 31n) && a.v < 1n << 32n;
+        if (!fits) {
+          throw new ExprError(
+            `%hi: ${a.address ? "address" : "value"} 0x${
+              BigInt.asUintN(64, a.v).toString(16)
+            } is out of reach of lui (needs a sign-extended 32-bit value${
+              a.address ? "; use la/lla, which are pc-relative" : ""
+            })`,
+            e.tok.column,
+          );
+        }
+      }
       return abs(e.op === "hi" ? hi20(a.v) : lo12(a.v));
     }
     case "pcrelLoBack": {
@@ -251,16 +271,29 @@ function binaryOp(op: string, a: Value, b: Value, tok: Token): Value {
     if (a.section !== null && b.section !== null) {
       throw new ExprError("cannot add two addresses", tok.column);
     }
-    return { v: wrap64(a.v + b.v), section: a.section ?? b.section };
+    return {
+      v: wrap64(a.v + b.v),
+      section: a.section ?? b.section,
+      address: (a.address || b.address) && !(a.address && b.address),
+    };
   }
   if (op === "-") {
-    if (b.section === null) return { v: wrap64(a.v - b.v), section: a.section };
+    if (b.section === null && !b.address) {
+      return { v: wrap64(a.v - b.v), section: a.section, address: a.address };
+    }
+    if (b.section === null) {
+      if (!a.address) throw new ExprError("cannot subtract an address from a number", tok.column);
+      return abs(a.v - b.v);
+    }
     if (a.section === b.section) return abs(a.v - b.v);
-    throw new ExprError(
-      a.section === null
-        ? "cannot subtract an address from a number"
-        : `cannot subtract addresses in different sections (${a.section}, ${b.section})`,
+    if (a.section === null) {
+      throw new ExprError("cannot subtract an address from a number", tok.column);
+    }
+    // Sections are placed after pass 1: the distance is known only then.
+    throw new UnresolvedError(
+      "-",
       tok.column,
+      `the distance between ${a.section} and ${b.section} is known only after layout`,
     );
   }
   if (a.section !== null && b.section !== null && a.section === b.section) {

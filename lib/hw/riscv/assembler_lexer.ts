@@ -47,7 +47,7 @@ const RELOCS = new Set(["hi", "lo", "pcrel_hi", "pcrel_lo"]);
 const IDENT_START = /[A-Za-z_.$]/;
 const IDENT_PART = /[A-Za-z0-9_.$]/;
 const PUNCT2 = new Set(["<<", ">>", "&&", "||", "==", "!=", "<=", ">=", "<>"]);
-const PUNCT1 = new Set([..."()[],:+-*/%&|^~!<>="]);
+const PUNCT1 = new Set([..."()[],:+-*/%&|^~!<>=@"]);
 
 /** Removes block comments, keeping newlines so that line numbers stay right. */
 function stripBlockComments(source: string, fileName: string): string {

@@ -19,7 +19,6 @@
 
 import {
   ABI_REGISTER_NAMES,
-  csrName,
   decodeImmediate,
   decodeInstruction,
   decodeRegister,
@@ -28,6 +27,7 @@ import {
   type ImmediateField,
   type InstructionSpec,
   type OperandField,
+  standardCsrName,
 } from "./isa_table.ts";
 
 /** One disassembled instruction. */
@@ -78,7 +78,7 @@ function formatImmediate(word: number, f: ImmediateField, pc: number): string {
     case "target":
       return formatTarget(pc, value);
     case "csr":
-      return csrName(value) ?? `0x${hex(value)}`;
+      return standardCsrName(value) ?? `0x${hex(value)}`;
     case "fence":
       return fenceSetName(value);
   }
@@ -184,7 +184,7 @@ function aliasText(spec: InstructionSpec, w: number, pc: number): string | undef
     case "csrrsi":
     case "csrrci": {
       const csr = formatImmediate(w, FIELDS.csr as ImmediateField, pc);
-      if (rd === 0) return `${spec.mnemonic.slice(0, 4)}i ${csr},${rs1}`;
+      if (rd === 0) return `csr${spec.mnemonic[4]}i ${csr},${rs1}`;
       return undefined;
     }
     case "fence":

@@ -260,12 +260,12 @@ const CSR_BY_NAME: ReadonlyMap<string, number> = new Map([
 const CSR_BY_NUMBER: ReadonlyMap<number, string> = new Map(CSR_TABLE);
 
 /** The CSR number for a CSR name (standard or legacy alias), or `undefined`. */
-export function csrNumber(name: string): number | undefined {
+export function standardCsrNumber(name: string): number | undefined {
   return CSR_BY_NAME.get(name);
 }
 
 /** The standard name of a CSR number, or `undefined` for a CSR without a name. */
-export function csrName(num: number): string | undefined {
+export function standardCsrName(num: number): string | undefined {
   return CSR_BY_NUMBER.get(num);
 }
 
@@ -619,6 +619,7 @@ const ROWS: Row[] = [
   ["dret", "", 0x7b200073, 0xffffffff, "Priv"],
   ["sfence.vma", "rs1,rs2", 0x12000073, 0xfe007fff, "Priv"],
   // Zicsr
+  ["unimp", "", 0xc0001073, 0xffffffff, "Zicsr"], // csrrw zero,cycle,zero: always illegal
   ["csrrw", "rd,csr,rs1", 0x1073, I, "Zicsr"],
   ["csrrs", "rd,csr,rs1", 0x2073, I, "Zicsr"],
   ["csrrc", "rd,csr,rs1", 0x3073, I, "Zicsr"],
@@ -650,11 +651,11 @@ const ROWS: Row[] = [
   ["c.sw", "crs2q,c_lw(crs1q)", 0xc000, 0xe003, "C"],
   ["c.sd", "crs2q,c_ld(crs1q)", 0xe000, 0xe003, "C"],
   // C, quadrant 1
-  ["c.nop", "", 0x0001, 0xffff, "C"],
   ["c.addi", "crd,c_imm6", 0x0001, 0xe003, "C"],
+  ["c.nop", "", 0x0001, 0xffff, "C"], // objdump -M no-aliases prints c.addi zero,0
   ["c.addiw", "crd,c_imm6", 0x2001, 0xe003, "C", (w) => rd(w) !== 0],
   ["c.li", "crd,c_imm6", 0x4001, 0xe003, "C"],
-  ["c.addi16sp", "sp,c_addi16sp", 0x6101, 0xef83, "C", (w) => cimm6(w) !== 0],
+  ["c.addi16sp", "sp,c_addi16sp", 0x6101, 0xef83, "C"],
   ["c.lui", "crd,c_lui", 0x6001, 0xe003, "C", (w) => rd(w) !== 2 && cimm6(w) !== 0],
   ["c.srli64", "crs1q", 0x8001, 0xfc7f, "C"],
   ["c.srai64", "crs1q", 0x8401, 0xfc7f, "C"],

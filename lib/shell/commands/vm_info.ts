@@ -301,7 +301,9 @@ export function vmShowCommand(): CommandNode<ShellContext> {
     .addFlag(new FlagDef("full", "Show full detailed information").withShort("f"))
     .addFlag(new FlagDef("config", "Show configuration details").withShort("c"))
     .addFlag(new FlagDef("stats", "Show statistics").withShort("s"))
-    .addArg(new ArgDef("VM_ID", "VM to show (id or name)").required("No VM specified").completes("vm"))
+    .addArg(
+      new ArgDef("VM_ID", "VM to show (id or name)").required("No VM specified").completes("vm"),
+    )
     .readOnly()
     .withHandler((cmd, ctx) => {
       const vm = lookup(ctx, cmd.getArg(0)!);
@@ -348,13 +350,17 @@ export function vmStatsCommand(): CommandNode<ShellContext> {
         );
         for (const k of kinds) {
           lines.push(
-            "  " + row([k, stats.exits[k] ?? 0, ...stats.vcpus.map((v) => v.exits[k] ?? 0)], widths),
+            "  " +
+              row([k, stats.exits[k] ?? 0, ...stats.vcpus.map((v) => v.exits[k] ?? 0)], widths),
           );
         }
       } else {
         lines.push("", "  (no VM exits yet)");
       }
-      lines.push("", "  " + row(["VCPU", "INSTRET", "EXITS", "PREEMPT", "RUN TIME"], [6, 14, 10, 10, 12]));
+      lines.push(
+        "",
+        "  " + row(["VCPU", "INSTRET", "EXITS", "PREEMPT", "RUN TIME"], [6, 14, 10, 10, 12]),
+      );
       for (const v of stats.vcpus) {
         lines.push(
           "  " + row(

@@ -353,7 +353,7 @@ async function restartOne(
   report.line(`Waiting for VM[${id}] to stop completely...`);
   const stopped = await ctx.hypervisor.waitFor(
     () => ctx.hypervisor.vm(id)?.status !== "stopping",
-    RESTART_STOP_TIMEOUT_NS,
+    ctx.hypervisor.restartTimeoutNs,
   );
   const now = ctx.hypervisor.vm(id);
   if (!now) {
@@ -375,15 +375,14 @@ async function restartOne(
   startOne(ctx, now, report);
 }
 
-/** The seed's restart timeout: 50 polls of 100 ms, here 5 s of virtual time. */
-export const RESTART_STOP_TIMEOUT_NS = 5_000_000_000;
-
 /** Builds `vm delete`. */
 export function vmDeleteCommand(): CommandNode<ShellContext> {
   return vmNode("Delete a virtual machine", "vm delete [OPTIONS] <VM_ID>")
     .addFlag(new FlagDef("force", "Delete even if running (like pulling the plug)").withShort("f"))
     .addFlag(new FlagDef("keep-data", "Keep the VM's data folder (config copy, logs, disk)"))
-    .addArg(new ArgDef("VM_ID", "VM to delete (id or name)").required("No VM specified").completes("vm"))
+    .addArg(
+      new ArgDef("VM_ID", "VM to delete (id or name)").required("No VM specified").completes("vm"),
+    )
     .withHandler((cmd, ctx) => {
       const report = new VmReport();
       const target = resolveVm(ctx.hypervisor, cmd.getArg(0)!);
@@ -407,7 +406,10 @@ export function vmDeleteCommand(): CommandNode<ShellContext> {
         } else report.line(`⚠ Force deleting running VM[${id}]...`);
       } else if (status === "stopping") {
         if (refusal) {
-          report.line(`⚠ VM[${id}] is currently stopping`, "  Wait for it to stop, or use '--force'");
+          report.line(
+            `⚠ VM[${id}] is currently stopping`,
+            "  Wait for it to stop, or use '--force'",
+          );
         } else report.line(`⚠ Force deleting stopping VM[${id}]...`);
       } else if (status === "stopped") {
         report.line(`Deleting stopped VM[${id}]...`);
@@ -448,9 +450,12 @@ export function vmDeleteCommand(): CommandNode<ShellContext> {
         report.line("  ✓ VM will be freed immediately");
       } else {
         report.line(
-          `  ⚠ Warning: VM still referenced by ${result.leakedReferences.join(", ")}, possible leak!`,
+          `  ⚠ Warning: VM still referenced by ${
+            result.leakedReferences.join(", ")
+          }, possible leak!`,
         );
       }
+      if (!keepData) ctx.data.removeIfEmpty(vm.name);
       report.line(`✓ VM[${id}] deletion completed`);
       return report.outcome();
     });

@@ -7,12 +7,15 @@
 
 import type { Hypervisor, Vm } from "../../vmm/mod.ts";
 import type { BaseContext } from "../context.ts";
+import type { VmDataFolders } from "../vm_data.ts";
 import { parseUnsigned } from "../format.ts";
 
 /** The context of every command: the base context plus the hypervisor. */
 export interface ShellContext extends BaseContext {
   /** The hypervisor the commands drive. */
   hypervisor: Hypervisor;
+  /** The VMs' data folders (`/guest/vms/<name>/`). */
+  data: VmDataFolders;
 }
 
 /** A VM argument resolved, or not. */

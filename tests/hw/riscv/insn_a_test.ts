@@ -6,6 +6,10 @@
  */
 
 import assert from "node:assert/strict";
+import { Bus } from "../../../lib/hw/bus.ts";
+import { SparseMemory } from "../../../lib/hw/memory.ts";
+import { assemble } from "../../../lib/hw/riscv/assembler.ts";
+import { Hart } from "../../../lib/hw/riscv/hart.ts";
 import {
   ARM_TRAP,
   assertSuitePasses,
@@ -196,4 +200,55 @@ Deno.test({
   fn() {
     assert.equal(runOnQemu(suites), undefined);
   },
+});
+
+/** Two harts on one bus: hart 0 runs `code0`, hart 1 `code1`; a0 = the shared word. */
+function twoHarts(code0: string, code1: string) {
+  const memory = new SparseMemory(0x10000);
+  const bus = new Bus();
+  bus.mapRam(0x8000_0000, memory.size, memory);
+  const program = assemble(
+    `.text\nh0:\n${code0}\n1: j 1b\n.balign 64\nh1:\n${code1}\n2: j 2b\n` +
+      `.data\n.balign 8\nword: .dword 5`,
+  );
+  bus.writeBytes(program.origin, program.image);
+  const at = (name: string) => program.symbols.get(name)!;
+  const harts = [0, 1].map((hartId) => new Hart({ bus, hartId }));
+  harts.forEach((h, i) => {
+    h.reset(at(i === 0 ? "h0" : "h1"), 3);
+    h.setX(10, BigInt(at("word")));
+  });
+  return { harts, word: () => bus.read64(at("word")) };
+}
+
+Deno.test("a: sc.w fails when another hart stored to the reserved word between lr.w and sc.w", () => {
+  const { harts: [h0, h1], word } = twoHarts(
+    "lr.w t0, (a0)\nli t2, 77\nsc.w t1, t2, (a0)",
+    "li t3, 99\nsw t3, 0(a0)",
+  );
+  h0.run(2); // lr.w, li
+  h1.run(2); // the other hart's store
+  h0.run(1); // sc.w
+  assert.equal(h0.getX(5), 5n, "lr.w read the old value");
+  assert.notEqual(h0.getX(6), 0n, "sc.w reports failure");
+  assert.equal(word(), 99n, "the other hart's value stays");
+});
+
+Deno.test("a: sc.d succeeds when nothing intervenes between lr.d and sc.d", () => {
+  const { harts: [h0], word } = twoHarts("lr.d t0, (a0)\nli t2, 77\nsc.d t1, t2, (a0)", "nop");
+  h0.run(3);
+  assert.equal(h0.getX(6), 0n);
+  assert.equal(word(), 77n);
+});
+
+Deno.test("a: an AMO from another hart between lr.d and sc.d makes sc.d fail", () => {
+  const { harts: [h0, h1], word } = twoHarts(
+    "lr.d t0, (a0)\nli t2, 1\nsc.d t1, t2, (a0)",
+    "li t3, 10\namoadd.d x0, t3, (a0)",
+  );
+  h0.run(2);
+  h1.run(2);
+  h0.run(1);
+  assert.notEqual(h0.getX(6), 0n);
+  assert.equal(word(), 15n);
 });

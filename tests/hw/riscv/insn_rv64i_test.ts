@@ -329,6 +329,58 @@ for (const [op, load, width, values] of STORES) {
   });
 }
 
+suite("misaligned loads and stores", (s) => {
+  // The hart performs misaligned RAM accesses (the ISA allows that or a trap); QEMU does too.
+  s.addData(".balign 4096\nmis_page: .zero 4096\nmis_next: .zero 4096");
+  const pattern = Array.from({ length: 16 }, (_, i) => BigInt((i * 0x11 + 0x80) & 0xff));
+  const le = (bytes: bigint[]) => bytes.reduceRight((acc, b) => (acc << 8n) | b, 0n);
+  // 16 bytes around the page boundary: mis_next - 8 .. mis_next + 8.
+  const fill = `la x2, mis_next\nli x1, ${lit(le(pattern.slice(0, 8)))}\nsd x1, -8(x2)\n` +
+    `li x1, ${lit(le(pattern.slice(8)))}\nsd x1, 0(x2)\n`;
+  const loads: [string, number, boolean][] = [
+    ["lh", 2, true],
+    ["lhu", 2, false],
+    ["lw", 4, true],
+    ["lwu", 4, false],
+    ["ld", 8, true],
+  ];
+  for (const [op, width, signed] of loads) {
+    for (const offset of [-7, -5, -3, -1]) {
+      const raw = le(pattern.slice(8 + offset, 8 + offset + width));
+      const expected = signed ? BigInt.asIntN(width * 8, raw) : raw;
+      s.test(
+        `${op} at mis_next${offset} (crosses a page: ${offset + width > 0})`,
+        `${fill}${op} x14, ${offset}(x2)\n${check("x14", expected)}`,
+      );
+    }
+    s.test(
+      `${op} at an odd address inside a page`,
+      `${fill}${op} x14, -7(x2)\n${
+        check(
+          "x14",
+          (signed ? (v: bigint) => BigInt.asIntN(width * 8, v) : (v: bigint) => v)(
+            le(pattern.slice(1, 1 + width)),
+          ),
+        )
+      }`,
+    );
+  }
+  const stores: [string, number][] = [["sh", 2], ["sw", 4], ["sd", 8]];
+  for (const [op, width] of stores) {
+    for (const offset of [-3, -1]) {
+      const value = 0x0102030405060708n;
+      const bytes = [...pattern];
+      for (let i = 0; i < width; i++) bytes[8 + offset + i] = (value >> BigInt(8 * i)) & 0xffn;
+      s.test(
+        `${op} at mis_next${offset}: both pages get their bytes`,
+        `${fill}li x1, ${lit(value)}\n${op} x1, ${offset}(x2)\nld x14, -8(x2)\n${
+          check("x14", s64(le(bytes.slice(0, 8))))
+        }\nld x14, 0(x2)\n${check("x14", s64(le(bytes.slice(8))))}`,
+      );
+    }
+  }
+});
+
 suite("fence", (s) => {
   s.addData("fence_area: .dword 0");
   s.test(

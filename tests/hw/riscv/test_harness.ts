@@ -17,7 +17,7 @@
  */
 
 import { assemble } from "../../../lib/hw/riscv/assembler.ts";
-import { BareMachine, runMachine } from "../../../lib/hw/bare_runner.ts";
+import { prepareRun, runMachine } from "../../../lib/hw/bare_runner.ts";
 
 /** One case of a suite. */
 export interface TestCase {
@@ -337,26 +337,25 @@ const ORIGIN = 0x8000_0000;
 export function runSuite(suite: Suite, maxInsns = 2_000_000): SuiteResult {
   const { source, names } = programSource([suite]);
   const program = assemble(source, { origin: ORIGIN, fileName: `${suite.name}.S` });
-  const machine = new BareMachine({ ramSize: 16 * 1024 * 1024 });
-  machine.bus.writeBytes(program.origin, program.image);
   const symbol = (name: string): number => {
-    const value = symbolValue(program.symbols, name);
+    const value = program.symbols.get(name);
     if (value === undefined) throw new Error(`test program ${suite.name} lacks symbol ${name}`);
     return value;
   };
-  machine.load({ name: `${suite.name}.bin`, bytes: program.image }, {
-    rawAddress: program.origin,
+  const prepared = prepareRun({
+    image: { name: `${suite.name}.bin`, bytes: program.image },
     tohost: symbol("tohost"),
   });
-  machine.hart.reset(symbol("_start"), 3);
-  const result = runMachine(machine, { maxInsns });
+  prepared.target.harts[0].reset(symbol("_start"), 3);
+  const result = runMachine(prepared, { maxInsns });
   if (result.outcome === "pass") {
     return { passed: true, instret: result.instret, message: result.message };
   }
   if (result.outcome !== "fail" || result.testNumber === undefined) {
     return { passed: false, instret: result.instret, message: result.message };
   }
-  const read = (name: string, index = 0) => machine.bus.read64(symbol(name) + 8 * index) ?? 0n;
+  const read = (name: string, index = 0) =>
+    prepared.target.bus.read64(symbol(name) + 8 * index) ?? 0n;
   const trapped = read("unexpected_trap") === 1n;
   return {
     passed: false,
@@ -374,15 +373,6 @@ export function runSuite(suite: Suite, maxInsns = 2_000_000): SuiteResult {
         : undefined,
     },
   };
-}
-
-function symbolValue(symbols: unknown, name: string): number | undefined {
-  if (symbols instanceof Map) {
-    const v = symbols.get(name);
-    return typeof v === "bigint" ? Number(v) : typeof v === "number" ? v : undefined;
-  }
-  const v = (symbols as Record<string, unknown>)[name];
-  return typeof v === "bigint" ? Number(v) : typeof v === "number" ? v : undefined;
 }
 
 /** Throws an error naming the failing case (number and name) and the values it saw. */
@@ -436,7 +426,9 @@ export function runOnQemu(suites: Suite[]): string | undefined {
   try {
     const exitOf = (list: Suite[], tag: string) => {
       const { source } = programSource(list, true);
-      const march = list.some((s) => s.compressed) ? "rv64imac_zicsr_zifencei" : "rv64ima_zicsr_zifencei";
+      const march = list.some((s) => s.compressed)
+        ? "rv64imac_zicsr_zifencei"
+        : "rv64ima_zicsr_zifencei";
       Deno.writeTextFileSync(`${dir}/${tag}.S`, source);
       Deno.writeTextFileSync(`${dir}/link.ld`, LINKER_SCRIPT);
       run(GNU_AS, [`-march=${march}`, "-o", `${dir}/${tag}.o`, `${dir}/${tag}.S`]);

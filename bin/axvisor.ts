@@ -1,0 +1,391 @@
+/**
+ * axvisor: the emulated AxVisor hypervisor, driven through its serial-console protocol.
+ *
+ * Boots a hypervisor on a board, creates the VMs of `<fs-root>/guest/vm_default/` (and `--vm`
+ * files), and serves the console on stdio and, with `--listen`, on TCP. `--help` says it all.
+ *
+ * @module
+ */
+
+import { Command, InvalidArgumentError, Option } from "commander";
+import { loadBoard } from "../lib/hw/boards/mod.ts";
+import { type BoardSpec } from "../lib/hw/boards/spec.ts";
+import { Hypervisor, HypervisorDriver } from "../lib/vmm/mod.ts";
+import { Shell } from "../lib/shell/mod.ts";
+import {
+  AxvisorBackend,
+  ConsoleServer,
+  HostFileSystem,
+  isLoopbackHost,
+  parseListenAddress,
+  runBatch,
+  runInteractive,
+  type ServerLogLevel,
+  serveStdioStream,
+  serveTcp,
+  splitCommands,
+  type TcpConsoleService,
+  VERSION,
+} from "../lib/protocol/mod.ts";
+
+const encoder = new TextEncoder();
+const DEFAULT_FS_ROOT = new URL("../examples/", import.meta.url).pathname;
+
+/** Exit codes. */
+const EXIT_OK = 0;
+const EXIT_COMMAND_FAILED = 1;
+const EXIT_USAGE = 2;
+
+function writeErr(text: string): void {
+  Deno.stderr.writeSync(encoder.encode(text));
+}
+
+function writeOut(text: string): void {
+  let data = encoder.encode(text);
+  while (data.length > 0) data = data.subarray(Deno.stdout.writeSync(data));
+}
+
+/** Parsed command-line options. */
+interface Options {
+  board: string;
+  vm: string[];
+  autostart: boolean;
+  listen?: string;
+  clock?: "realtime" | "warp";
+  fsRoot: string;
+  logLevel: ServerLogLevel;
+  token?: string;
+  readOnly: boolean;
+  command?: string[];
+  batch?: string;
+  keepGoing: boolean;
+  maxSessions: number;
+  bootDelay: number;
+}
+
+function buildProgram(): Command {
+  const program = new Command("axvisor");
+  program
+    .description(
+      "Emulated AxVisor hypervisor: RISC-V guests on an emulated board, managed through a\n" +
+        "line-based serial-console protocol (human text or JSON lines) on stdio and TCP.",
+    )
+    .version(VERSION, "-V, --version", "print the version and exit")
+    .helpOption("-h, --help", "show this help and exit")
+    .addOption(
+      new Option("--board <name|file>", "board to emulate: a built-in name or a board TOML file")
+        .default("qemu-virt"),
+    )
+    .addOption(
+      new Option(
+        "--vm <file>",
+        "also create the VM described by this AxVisor TOML file (host path, else a path in " +
+          "the fs root); repeatable",
+      ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]).default([]),
+    )
+    .option("--autostart", "start every VM once created", false)
+    .option(
+      "--listen <host:port>",
+      "also serve the console on TCP (port 0 picks a free port; the bound address is printed " +
+        "on stderr). Loopback only unless --token is given",
+    )
+    .addOption(
+      new Option(
+        "--clock <mode>",
+        "virtual clock: realtime (follows the wall clock) or warp (as fast as possible, " +
+          "deterministic). Default: realtime, or warp with -c/--batch",
+      ).choices(["realtime", "warp"]),
+    )
+    .addOption(
+      new Option("--fs-root <dir>", "host directory that is the hypervisor's /")
+        .default(DEFAULT_FS_ROOT, "examples/ of this repository"),
+    )
+    .addOption(
+      new Option("--log-level <level>", "server log on stderr").choices([
+        "error",
+        "warn",
+        "info",
+        "debug",
+      ]).default("warn"),
+    )
+    .option(
+      "--token <token>",
+      "require `auth <token>` from every TCP session (default: $AXVISOR_TOKEN); required to " +
+        "listen on a non-loopback address",
+    )
+    .option("--read-only", "every session may list, show, log and wait, but change nothing", false)
+    .addOption(
+      new Option(
+        "-c, --command <commands>",
+        "batch: run these commands (separated by ';' or newlines) and exit; repeatable",
+      ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+    )
+    .option("--batch <file>", "batch: run the commands in this file ('-' for stdin) and exit")
+    .option("--keep-going", "batch: run every command even after a failure", false)
+    .addOption(
+      new Option("--max-sessions <n>", "most concurrent console sessions").argParser(
+        positiveInt,
+      ).default(256),
+    )
+    .addOption(
+      new Option("--boot-delay <seconds>", "the seed's per-VM boot delay: VM n waits (n-1)*s")
+        .argParser(nonNegativeNumber).default(0),
+    )
+    .addHelpText(
+      "after",
+      `
+Console protocol (stdio and TCP, UTF-8 lines ending in LF or CRLF, at most 4 KiB each):
+  Human mode   a banner, the prompt 'axvisor> ', shell commands ('help' lists them).
+               Guest output appears as '[VM n] ' lines; 'events off' mutes it.
+  JSON mode    send a JSON object as the first line (or 'mode json'):
+                 {"id": 1, "cmd": "vm list"}   or   {"id": 2, "argv": ["vm", "show", "1"]}
+               replies  {"id", "ok": true, "data", "time_ns"} or
+                        {"id", "ok": false, "error": {"code", "message"}, "time_ns"}
+               events   {"event": "status"|"console"|"vcpu"|"fault"|"log", "time_ns", ...}
+  Session      mode human|json, events on|off, auth <token>, exit
+  Attach       'vm console <ID>' connects to a guest console; Ctrl-] or a line '~.' detaches.
+  See docs/protocol.md.
+
+Batch mode (-c / --batch): commands run in order on the warp clock, and virtual time passes
+only while a command waits, so runs are deterministic. Each command's output is printed;
+the run stops at the first failure unless --keep-going.
+
+Exit status: 0 success; 1 a batch command failed; 2 bad usage or a start-up error.
+
+Examples:
+  deno task start                                   interactive console, example VMs
+  deno task start --listen 127.0.0.1:4321           ... and on TCP: nc 127.0.0.1 4321
+  deno task start -c 'vm start 1; vm wait 1 --console Hello --timeout 5s; vm log 1'
+  AXVISOR_TOKEN=s3cret deno task start --listen 0.0.0.0:4321 --read-only
+`,
+    )
+    .configureOutput({
+      writeOut,
+      writeErr,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .exitOverride()
+    .allowExcessArguments(false);
+  return program;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+function nonNegativeNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number >= 0");
+  return n;
+}
+
+function envToken(): string | undefined {
+  try {
+    const state = Deno.permissions.querySync({ name: "env", variable: "AXVISOR_TOKEN" }).state;
+    if (state !== "granted") return undefined;
+    return Deno.env.get("AXVISOR_TOKEN") || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeBoard(board: BoardSpec, clock: string): string {
+  const ram = board.memory.reduce((sum, m) => sum + m.size, 0);
+  const gib = ram / 2 ** 30;
+  const size = gib >= 1 ? `${Number(gib.toFixed(1))} GiB` : `${ram / 2 ** 20} MiB`;
+  const harts = board.cpus.hartIds.length;
+  return `board ${board.name} (${harts} hart${harts === 1 ? "" : "s"}, ${size}), ${clock} clock`;
+}
+
+class StartupError extends Error {
+  override name = "StartupError";
+}
+
+async function main(args: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    program.parse(args, { from: "user" });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "";
+    if (code === "commander.helpDisplayed" || code === "commander.version") return EXIT_OK;
+    return EXIT_USAGE; // commander already printed the error
+  }
+  const opts = program.opts() as Options;
+  const batchMode = opts.command !== undefined || opts.batch !== undefined;
+  const clock = opts.clock ?? (batchMode ? "warp" : "realtime");
+  const token = opts.token ?? envToken();
+
+  // Security: loopback by default; anything else needs a token.
+  let listen: { hostname: string; port: number } | undefined;
+  if (opts.listen !== undefined) {
+    listen = parseListenAddress(opts.listen);
+    if (!isLoopbackHost(listen.hostname) && token === undefined) {
+      throw new StartupError(
+        `refusing to listen on ${opts.listen} without a token: that address is reachable from ` +
+          `other machines. Pass --token (or set AXVISOR_TOKEN), or listen on 127.0.0.1`,
+      );
+    }
+  }
+
+  // The batch script is read before anything boots, so that a bad file fails fast.
+  let commands: string[] | undefined;
+  if (batchMode) {
+    commands = [];
+    for (const c of opts.command ?? []) commands.push(...splitCommands(c));
+    if (opts.batch !== undefined) {
+      let text: string;
+      try {
+        text = opts.batch === "-"
+          ? await new Response(Deno.stdin.readable).text()
+          : Deno.readTextFileSync(opts.batch);
+      } catch (e) {
+        throw new StartupError(`cannot read batch file ${opts.batch}: ${(e as Error).message}`);
+      }
+      commands.push(...splitCommands(text));
+    }
+  }
+
+  const fs = new HostFileSystem(opts.fsRoot);
+  let board: BoardSpec;
+  try {
+    board = loadBoard(opts.board, (p) => Deno.readTextFileSync(p));
+  } catch (e) {
+    throw new StartupError((e as Error).message);
+  }
+  const hypervisor = new Hypervisor({ board, fs, clock, bootDelaySeconds: opts.bootDelay });
+  const shell = new Shell({ hypervisor, fs });
+  const driver = batchMode ? undefined : new HypervisorDriver(hypervisor);
+  const log = (level: ServerLogLevel, message: string) =>
+    writeErr(`axvisor: ${level}: ${message}\n`);
+
+  // VMs: the default set, then --vm files.
+  const problems: string[] = [];
+  let defaults: string[] = [];
+  try {
+    defaults = fs.readDir("/guest/vm_default")
+      .filter((e) => e.kind === "file" && e.name.endsWith(".toml"))
+      .map((e) => `/guest/vm_default/${e.name}`);
+  } catch {
+    // no default VMs
+  }
+  for (const path of defaults) {
+    try {
+      hypervisor.createVm({ path });
+    } catch (e) {
+      problems.push(`cannot create a VM from ${path}: ${(e as Error).message}`);
+    }
+  }
+  for (const file of opts.vm) {
+    try {
+      let hostText: string | undefined;
+      try {
+        hostText = Deno.readTextFileSync(file);
+      } catch {
+        hostText = undefined;
+      }
+      if (hostText !== undefined) hypervisor.createVm({ text: hostText, origin: file });
+      else hypervisor.createVm({ path: file });
+    } catch (e) {
+      throw new StartupError(`cannot create a VM from --vm ${file}: ${(e as Error).message}`);
+    }
+  }
+  for (const p of problems) log("warn", p);
+  if (opts.autostart) {
+    for (const vm of hypervisor.vms()) {
+      const r = hypervisor.startVm(vm.id) as { ok?: boolean; message?: string };
+      if (r && r.ok === false) log("warn", `cannot start VM ${vm.id}: ${r.message ?? "failed"}`);
+    }
+  }
+
+  const backend = new AxvisorBackend({
+    hypervisor,
+    shell,
+    description: describeBoard(board, clock),
+    onActivity: () => driver?.poke(),
+  });
+  const server = new ConsoleServer({
+    backend,
+    version: VERSION,
+    token,
+    readOnly: opts.readOnly,
+    maxSessions: opts.maxSessions,
+    log,
+    logLevel: opts.logLevel,
+  });
+
+  // Batch mode: one session, no banner, no prompt, no background driver.
+  if (commands !== undefined) {
+    const { session, done } = serveStdioStream(server, {
+      reader: undefined,
+      banner: false,
+      prompt: false,
+      noInput: true,
+    });
+    const result = await runBatch(session, commands, {
+      keepGoing: opts.keepGoing,
+      onFailure: (i, c) => {
+        if (!opts.keepGoing && i < commands!.length) {
+          log("error", `command ${i} of ${commands!.length} failed: ${c} (stopping)`);
+        }
+      },
+    });
+    server.flushConsoles();
+    session.close("end of batch");
+    await done;
+    server.dispose();
+    if (!result.ok && opts.keepGoing) {
+      log("error", `${result.failed} of ${result.total} commands failed`);
+    }
+    return result.ok ? EXIT_OK : EXIT_COMMAND_FAILED;
+  }
+
+  let tcp: TcpConsoleService | undefined;
+  if (listen) {
+    try {
+      tcp = serveTcp(server, listen);
+    } catch (e) {
+      throw new StartupError(`cannot listen on ${opts.listen}: ${(e as Error).message}`);
+    }
+    const a = tcp.addr;
+    const host = a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname;
+    writeErr(`axvisor: listening on ${host}:${a.port}\n`);
+  }
+
+  const onSignal = (name: string) => () => server.shutdown(`${name} received`);
+  const sigint = onSignal("SIGINT");
+  const sigterm = onSignal("SIGTERM");
+  Deno.addSignalListener("SIGINT", sigint);
+  Deno.addSignalListener("SIGTERM", sigterm);
+
+  driver?.start();
+
+  const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+  const stdio = interactive ? runInteractive(server) : serveStdioStream(server);
+  stdio.done.then(() => {
+    if (!tcp) server.shutdown("end of the console session");
+  });
+
+  await server.shutdownRequested;
+  await Promise.race([stdio.done, Promise.resolve()]);
+  if (tcp) await tcp.close();
+  await driver?.stop();
+  server.dispose();
+  Deno.removeSignalListener("SIGINT", sigint);
+  Deno.removeSignalListener("SIGTERM", sigterm);
+  return EXIT_OK;
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    writeErr(`axvisor: ${msg}\n`);
+    code = EXIT_USAGE;
+  }
+  Deno.exit(code);
+}

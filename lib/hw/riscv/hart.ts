@@ -1,0 +1,2115 @@
+/**
+ * The RV64IMAC hart: an interpreter for RV64I, M, A, C, Zicsr, Zifencei and Zicntr with the
+ * M, S and U privilege modes and Sv39 virtual memory.
+ *
+ * Design:
+ *
+ * - Registers are int32 halves (`xl` low, `xh` high); no BigInt on the hot path.
+ * - Instructions are decoded once per physical code page ({@linkcode DecodedPage}) and executed
+ *   from the decoded form; a store to a decoded page or `fence.i` drops the decoded form.
+ * - Three software TLBs (fetch, load, store; 256 entries each, direct mapped) cache the
+ *   translation of a virtual page to a RAM page view. Device pages are never cached and go
+ *   through the bus on every access.
+ * - The `pc` is a number holding the signed 64-bit value: exact for every canonical Sv39
+ *   address and every physical address below 2^53.
+ *
+ * Architectural choices (all allowed by the specifications):
+ *
+ * - Misaligned loads and stores to RAM are performed (also across pages); misaligned accesses to
+ *   devices raise an access fault; misaligned LR/SC/AMOs raise address-misaligned exceptions.
+ * - With C, instruction addresses are always even, so no instruction-misaligned exception exists;
+ *   `misa` is read-only.
+ * - Sv39 A/D bits are set by the page walker (no A/D page faults).
+ * - F/D are absent (illegal; mstatus.FS reads 0). Sstc is not implemented (stimecmp is illegal).
+ * - PMP CSRs hold WARL values but are not enforced. No debug triggers (tselect reads 0,
+ *   tdata1 reads type 0, tinfo reads 1).
+ * - `cycle` counts retired instructions, like `instret`.
+ * - The LR reservation is dropped at every trap and at the start of every `run` call, so that
+ *   harts interleaved by a scheduler never see a stale reservation succeed.
+ *
+ * @module
+ */
+
+import type { Bus, BusRegion } from "../bus.ts";
+import type { SparseMemory } from "../memory.ts";
+import * as alu from "./alu.ts";
+import { Cause, Csr, Mstatus } from "./csr.ts";
+import { decode, Op } from "./decoder.ts";
+import { Access, walkSv39, type WalkOutput, WalkResult } from "./mmu.ts";
+
+/** Why {@linkcode Hart.run} returned. */
+export const StopReason = {
+  /** The instruction budget was spent. */
+  Budget: 0,
+  /** `wfi` executed (exitOnWfi), or the hart waits for an interrupt. `pc` is after the wfi. */
+  Wfi: 1,
+  /** S-mode `ecall` with exitOnSupervisorEcall. `pc` is at the ecall. */
+  Ecall: 2,
+  /** An access nobody answered, with exitOnBusError. See {@linkcode Hart.lastBusError}. */
+  BusError: 3,
+  /** `ebreak` with exitOnEbreak. `pc` is at the ebreak. */
+  Breakpoint: 4,
+  /** The hart is halted ({@linkcode Hart.halted}). */
+  Halted: 5,
+} as const;
+
+/** One of the {@linkcode StopReason} values. */
+export type StopReasonCode = typeof StopReason[keyof typeof StopReason];
+
+/** Names of the stop reasons, by code. */
+export const STOP_REASON_NAMES: readonly string[] = [
+  "budget",
+  "wfi",
+  "ecall",
+  "bus-error",
+  "breakpoint",
+  "halted",
+];
+
+/** Options of a {@linkcode Hart}. */
+export interface HartOptions {
+  /** The physical address space. */
+  bus: Bus;
+  /** Value of mhartid. */
+  hartId: number;
+  /** Value of the `time` CSR in timebase ticks. Defaults to a clock that reads 0. */
+  readTime?: () => number;
+  /** VMM: an S-mode ecall stops the run with StopReason.Ecall instead of trapping. */
+  exitOnSupervisorEcall?: boolean;
+  /** VMM: wfi stops the run with StopReason.Wfi instead of waiting for an interrupt. */
+  exitOnWfi?: boolean;
+  /** VMM: an unanswered access stops the run (StopReason.BusError) instead of an access fault. */
+  exitOnBusError?: boolean;
+  /** Debuggers: ebreak stops the run with StopReason.Breakpoint instead of trapping. */
+  exitOnEbreak?: boolean;
+  /**
+   * Configure M-mode CSRs as SBI firmware does for an S-mode guest, at construction and on
+   * every reset: all delegable exceptions in medeleg, the S-level interrupts in mideleg, and
+   * cycle/time/instret readable from S and U (mcounteren = 7).
+   */
+  guestDelegation?: boolean;
+}
+
+/** Details of the last unanswered access (see {@linkcode HartOptions.exitOnBusError}). */
+export interface BusErrorInfo {
+  /** Physical address of the access (virtual address when it could not be translated). */
+  addr: number;
+  /** Access width in bytes. */
+  width: number;
+  /** Whether it was a store. */
+  write: boolean;
+  /** Whether it was an instruction fetch. */
+  fetch: boolean;
+  /** pc of the instruction. */
+  pc: number;
+}
+
+/** A hart's architectural state, as plain JSON-serialisable data. */
+export interface HartState {
+  /** Format version. */
+  version: 1;
+  /** Program counter (signed 64-bit value as a number). */
+  pc: number;
+  /** Privilege level. */
+  priv: 0 | 1 | 3;
+  /** Low halves of x0..x31 (signed int32). */
+  xl: number[];
+  /** High halves of x0..x31 (signed int32). */
+  xh: number[];
+  /** Instructions retired. */
+  instret: number;
+  /** mstatus low 32 bits. */
+  mstatus: number;
+  /** Software-writable mip bits. */
+  mipSw: number;
+  /** mip bits driven by external lines. */
+  mipExt: number;
+  /** mie. */
+  mie: number;
+  /** mideleg. */
+  mideleg: number;
+  /** medeleg. */
+  medeleg: number;
+  /** Counter offsets and frozen values: [cycleOffset, instretOffset, cycleFrozen, instretFrozen]. */
+  counters: number[];
+  /** Other CSRs with a non-zero value: [number, lo, hi] triples. */
+  csrs: number[][];
+  /** Whether the hart waits in wfi. */
+  waiting: boolean;
+  /** Whether the hart is halted. */
+  halted: boolean;
+}
+
+/** Decoded instructions of one physical code page (2048 halfword slots). */
+export class DecodedPage {
+  /** Packed decoded words by halfword slot (0 = not decoded yet). */
+  readonly ops: Int32Array = new Int32Array(2048);
+  /** Immediates by halfword slot. */
+  readonly imms: Int32Array = new Int32Array(2048);
+  /** Creates the decoded form of the RAM page viewed by `view`. */
+  constructor(readonly view: DataView) {}
+}
+
+const TLB_SIZE = 256;
+const TWO32 = 4294967296;
+/** Interrupt priority order of the privileged spec: MEI, MSI, MTI, SEI, SSI, STI. */
+const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];
+const MSTATUS_WMASK = Mstatus.SIE | Mstatus.MIE | Mstatus.SPIE | Mstatus.MPIE | Mstatus.SPP |
+  Mstatus.MPP | Mstatus.MPRV | Mstatus.SUM | Mstatus.MXR | Mstatus.TVM | Mstatus.TW | Mstatus.TSR;
+const SSTATUS_MASK = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.SUM | Mstatus.MXR;
+/** mstatus high word: UXL = SXL = 2 (64-bit). */
+const MSTATUS_HI = 0xa;
+const SSTATUS_HI = 0x2;
+const S_INTS = 0x222;
+const MIE_MASK = 0xaaa;
+const MEDELEG_MASK = 0xb3ff;
+/** misa: RV64 (MXL=2), A C I M S U. */
+const MISA_LO = 0x00141105;
+const MISA_HI = 0x80000000 | 0;
+/** Generic 64-bit CSR storage index of the CSR number. */
+const CSR_STORE = 4096;
+
+const dummyView = new DataView(new ArrayBuffer(8));
+
+/**
+ * Invalidates the decoded instructions that a store of `width` bytes at page offset `po`
+ * overlaps (they decode again when next executed) and returns the page view to store into.
+ */
+function codeStore(page: DecodedPage, po: number, width: number): DataView {
+  const ops = page.ops;
+  const last = (po + width - 1) >> 1;
+  for (let i = po > 1 ? (po - 2) >> 1 : 0; i <= last; i++) ops[i] = 0;
+  return page.view;
+}
+const dummyPage = new DecodedPage(dummyView);
+
+/** An RV64IMAC hart with M/S/U privilege modes and Sv39. */
+export class Hart {
+  /** Low 32 bits of x0..x31 (index 32 is the write sink for x0). */
+  readonly xl: Int32Array = new Int32Array(34);
+  /** High 32 bits of x0..x31. */
+  readonly xh: Int32Array = new Int32Array(34);
+  /** Program counter: the signed 64-bit value (exact below 2^53 in magnitude). */
+  pc = 0;
+  /** Instructions retired. */
+  instret = 0;
+  /** Instructions executed by the last {@linkcode Hart.run} call (retired or trapped). */
+  lastRunInstructions = 0;
+  /** When set, {@linkcode Hart.run} returns StopReason.Halted without executing. */
+  halted = false;
+  /** Whether the hart waits in wfi for an interrupt (only without exitOnWfi). */
+  waiting = false;
+  /** The last unanswered access (valid after StopReason.BusError). */
+  readonly lastBusError: BusErrorInfo = { addr: 0, width: 0, write: false, fetch: false, pc: 0 };
+  /** mhartid. */
+  readonly hartId: number;
+  /** The bus this hart accesses. */
+  readonly bus: Bus;
+
+  #readTime: () => number;
+  #exitOnEcall: boolean;
+  #exitOnWfi: boolean;
+  #exitOnBusError: boolean;
+  #exitOnEbreak: boolean;
+  #guestDelegation: boolean;
+
+  // Privileged state.
+  #priv: 0 | 1 | 3 = 3;
+  #ms = 0;
+  #mie = 0;
+  #mipSw = 0;
+  #mipExt = 0;
+  #mideleg = 0;
+  #medeleg = 0;
+  #satpMode = 0;
+  #satpPpn = 0;
+  #csr = new Int32Array(CSR_STORE * 2);
+  #cycleOffset = 0;
+  #instretOffset = 0;
+  #cycleFrozen = 0;
+  #instretFrozen = 0;
+
+  // Run state.
+  #stop = -1;
+  #irqCheck = true;
+  #runCount = 0;
+  #exc = 0;
+  #resValid = false;
+  #resAddr = 0;
+  #resWidth = 0;
+  #crossWord = 0;
+  #crossImm = 0;
+  #csrLo = 0;
+  #csrHi = 0;
+  #eaLo = 0;
+  #eaHi = 0;
+  #walk: WalkOutput = { pa: 0, pte: 0, level: 0, pteAddr: 0 };
+
+  // Caches.
+  #rTag = new Float64Array(TLB_SIZE).fill(-1);
+  #rPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
+  #wTag = new Float64Array(TLB_SIZE).fill(-1);
+  #wPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
+  #wcTag = new Float64Array(TLB_SIZE).fill(-1);
+  #wcPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE).fill(dummyPage);
+  #fTag = new Float64Array(TLB_SIZE).fill(-1);
+  #fPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE).fill(dummyPage);
+  #code = new Map<DataView, DecodedPage>();
+  #busGen = -1;
+  #memGen = -1;
+  #memories: SparseMemory[] = [];
+
+  /** Creates a hart in M-mode at pc 0 with every register zero. */
+  constructor(options: HartOptions) {
+    this.bus = options.bus;
+    this.hartId = options.hartId;
+    this.#readTime = options.readTime ?? (() => 0);
+    this.#exitOnEcall = options.exitOnSupervisorEcall ?? false;
+    this.#exitOnWfi = options.exitOnWfi ?? false;
+    this.#exitOnBusError = options.exitOnBusError ?? false;
+    this.#exitOnEbreak = options.exitOnEbreak ?? false;
+    this.#guestDelegation = options.guestDelegation ?? false;
+    this.reset(0, 3);
+  }
+
+  // ---------------------------------------------------------------- public slow-path API
+
+  /** Current privilege level: 0 U, 1 S, 3 M. Setting it drops cached translations. */
+  get priv(): 0 | 1 | 3 {
+    return this.#priv;
+  }
+
+  set priv(p: 0 | 1 | 3) {
+    if (p !== 0 && p !== 1 && p !== 3) throw new RangeError(`privilege level ${p} is not 0, 1 or 3`);
+    this.#priv = p;
+    this.#flushTlb();
+    this.#irqCheck = true;
+  }
+
+  /** Resets the architectural state (registers, CSRs, caches) and starts at `pc` in `priv`. */
+  reset(pc: number, priv: 0 | 1 | 3): void {
+    this.xl.fill(0);
+    this.xh.fill(0);
+    this.#csr.fill(0);
+    this.pc = pc;
+    this.priv = priv;
+    this.instret = 0;
+    this.#ms = 0;
+    this.#mie = 0;
+    this.#mipSw = 0;
+    this.#mideleg = 0;
+    this.#medeleg = 0;
+    this.#satpMode = 0;
+    this.#satpPpn = 0;
+    this.#cycleOffset = this.#instretOffset = this.#cycleFrozen = this.#instretFrozen = 0;
+    this.#resValid = false;
+    this.waiting = false;
+    this.halted = false;
+    if (this.#guestDelegation) {
+      this.#medeleg = MEDELEG_MASK;
+      this.#mideleg = S_INTS;
+      this.#csr[Csr.mcounteren * 2] = 7;
+    }
+    this.#irqCheck = true;
+    this.flushCaches();
+  }
+
+  /** Drops every cached translation and decoded instruction (e.g. after memory was reloaded). */
+  flushCaches(): void {
+    this.#flushTlb();
+    this.#code.clear();
+  }
+
+  /** Drops the decoded instructions (fence.i): the next fetches decode again. */
+  #flushCode(): void {
+    this.#code.clear();
+    this.#fTag.fill(-1);
+    this.#wcTag.fill(-1);
+  }
+
+  /** Executes one instruction (or takes one pending interrupt); returns a StopReason. */
+  step(): number {
+    return this.run(1);
+  }
+
+  /** Value of register `i` as an unsigned 64-bit BigInt. */
+  getX(i: number): bigint {
+    return alu.bigU(this.xl[i], this.xh[i]);
+  }
+
+  /** Sets register `i` (writes to x0 are ignored). */
+  setX(i: number, value: bigint): void {
+    if (i === 0) return;
+    const v = BigInt.asUintN(64, value);
+    this.xl[i] = Number(v & 0xffffffffn) | 0;
+    this.xh[i] = Number(v >> 32n) | 0;
+  }
+
+  /** Low 32 bits of register `i`, signed. */
+  getXLow(i: number): number {
+    return this.xl[i];
+  }
+
+  /** The pc as an unsigned 64-bit BigInt. */
+  getPc(): bigint {
+    return BigInt.asUintN(64, BigInt(this.pc));
+  }
+
+  /**
+   * Drives an external interrupt wire into mip. `mipBit` is the mip mask (e.g. `Mip.MTIP`,
+   * `1 << 7`). MSIP, MTIP, MEIP and the external SEIP line are read-only to software; SSIP and
+   * STIP driven here set or clear the mip bit itself (the VMM's virtual lines).
+   */
+  setIrqLine(mipBit: number, level: boolean): void {
+    if (mipBit === (1 << 1) || mipBit === (1 << 5)) {
+      this.#mipSw = level ? this.#mipSw | mipBit : this.#mipSw & ~mipBit;
+    } else if ((mipBit & 0xa88) === mipBit && mipBit !== 0) {
+      this.#mipExt = level ? this.#mipExt | mipBit : this.#mipExt & ~mipBit;
+    } else {
+      throw new RangeError(`setIrqLine: mip bit mask 0x${mipBit.toString(16)} is not a wire`);
+    }
+    this.#irqCheck = true;
+    if (this.waiting && (this.#mip() & this.#mie) !== 0) this.waiting = false;
+  }
+
+  /** Reads a CSR without privilege checks (debuggers, the VMM). Throws for unknown CSRs. */
+  readCsr(num: number): bigint {
+    this.#runCount = 0;
+    if (!this.#csrRead(num, true)) {
+      throw new RangeError(`CSR 0x${num.toString(16)} does not exist on this hart`);
+    }
+    return alu.bigU(this.#csrLo, this.#csrHi);
+  }
+
+  /** Writes a CSR without privilege checks (WARL rules apply). Throws for unknown CSRs. */
+  writeCsr(num: number, value: bigint): void {
+    const v = BigInt.asUintN(64, value);
+    this.#runCount = -1;
+    if (!this.#csrRead(num, true) || !this.#csrWrite(num, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0)) {
+      throw new RangeError(`CSR 0x${num.toString(16)} does not exist or is read-only`);
+    }
+    this.#irqCheck = true;
+  }
+
+  /** Captures the architectural state. */
+  snapshot(): HartState {
+    const csrs: number[][] = [];
+    for (let i = 0; i < CSR_STORE; i++) {
+      const lo = this.#csr[i * 2];
+      const hi = this.#csr[i * 2 + 1];
+      if (lo !== 0 || hi !== 0) csrs.push([i, lo, hi]);
+    }
+    return {
+      version: 1,
+      pc: this.pc,
+      priv: this.priv,
+      xl: Array.from(this.xl.subarray(0, 32)),
+      xh: Array.from(this.xh.subarray(0, 32)),
+      instret: this.instret,
+      mstatus: this.#ms,
+      mipSw: this.#mipSw,
+      mipExt: this.#mipExt,
+      mie: this.#mie,
+      mideleg: this.#mideleg,
+      medeleg: this.#medeleg,
+      counters: [this.#cycleOffset, this.#instretOffset, this.#cycleFrozen, this.#instretFrozen],
+      csrs,
+      waiting: this.waiting,
+      halted: this.halted,
+    };
+  }
+
+  /** Restores a state captured by {@linkcode Hart.snapshot}. */
+  restore(state: HartState): void {
+    if (state.version !== 1 || state.xl.length !== 32 || state.xh.length !== 32) {
+      throw new TypeError("Hart.restore: not a version-1 hart snapshot with 32 registers");
+    }
+    this.xl.fill(0);
+    this.xh.fill(0);
+    this.xl.set(state.xl);
+    this.xh.set(state.xh);
+    this.xl[0] = this.xh[0] = 0;
+    this.pc = state.pc;
+    this.priv = state.priv;
+    this.instret = state.instret;
+    this.#ms = state.mstatus;
+    this.#mipSw = state.mipSw;
+    this.#mipExt = state.mipExt;
+    this.#mie = state.mie;
+    this.#mideleg = state.mideleg;
+    this.#medeleg = state.medeleg;
+    [this.#cycleOffset, this.#instretOffset, this.#cycleFrozen, this.#instretFrozen] =
+      state.counters;
+    this.#csr.fill(0);
+    for (const [i, lo, hi] of state.csrs) {
+      this.#csr[i * 2] = lo;
+      this.#csr[i * 2 + 1] = hi;
+    }
+    const satpHi = this.#csr[Csr.satp * 2 + 1];
+    this.#satpMode = satpHi >>> 28;
+    this.#satpPpn = (satpHi & 0xfff) * TWO32 + (this.#csr[Csr.satp * 2] >>> 0);
+    this.waiting = state.waiting;
+    this.halted = state.halted;
+    this.#resValid = false;
+    this.#irqCheck = true;
+    this.flushCaches();
+  }
+
+  // ---------------------------------------------------------------- the interpreter
+
+  /**
+   * Executes at most `budget` instructions and returns why it stopped (a {@linkcode StopReason}).
+   * Taking an interrupt costs no budget; an instruction that traps does.
+   */
+  run(budget: number): number {
+    this.lastRunInstructions = 0;
+    if (this.halted) return StopReason.Halted;
+    this.#syncCaches();
+    this.#resValid = false;
+    if (this.waiting) {
+      if ((this.#mip() & this.#mie) === 0) return StopReason.Wfi;
+      this.waiting = false;
+    }
+    this.#stop = -1;
+    this.#irqCheck = true;
+    this.#exc = 0;
+    const xl = this.xl;
+    const xh = this.xh;
+    const rTag = this.#rTag;
+    const rPage = this.#rPage;
+    const wTag = this.#wTag;
+    const wPage = this.#wPage;
+    const wcTag = this.#wcTag;
+    const wcPage = this.#wcPage;
+    const fTag = this.#fTag;
+    const fPage = this.#fPage;
+    let pc = this.pc;
+    let n = 0;
+    outer: while (n < budget) {
+      if (this.#irqCheck) {
+        this.#irqCheck = false;
+        this.pc = pc;
+        this.#runCount = n;
+        if (this.#checkInterrupts()) pc = this.pc;
+      }
+      const fi = (pc >>> 12) & 255;
+      let off = pc & 4095;
+      const base = pc - off;
+      let page = fPage[fi];
+      if (fTag[fi] !== base) {
+        this.pc = pc;
+        this.#runCount = n;
+        const p = this.#fetchPage(pc);
+        if (p === null) {
+          pc = this.pc;
+          n++;
+          if (this.#stop >= 0) break;
+          continue;
+        }
+        page = p;
+      }
+      const ops = page.ops;
+      const imms = page.imms;
+      for (;;) {
+        const slot = off >> 1;
+        let w = ops[slot];
+        if (w === 0) w = this.#decodeSlot(page, off);
+        let imm = imms[slot];
+        n++;
+        dispatch: for (;;) {
+          switch (w & 255) {
+            case Op.ADDI: {
+              const r1 = (w >> 14) & 63;
+              const rd = (w >> 8) & 63;
+              const a = xl[r1];
+              xh[rd] = (xh[r1] + (imm >> 31) + ((a >>> 0) + (imm >>> 0) > 4294967295 ? 1 : 0)) | 0;
+              xl[rd] = (a + imm) | 0;
+              off += w >>> 26;
+              break;
+            }
+            case Op.ADD: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const rd = (w >> 8) & 63;
+              const u = (xl[r1] >>> 0) + (xl[r2] >>> 0);
+              xh[rd] = (xh[r1] + xh[r2] + (u > 4294967295 ? 1 : 0)) | 0;
+              xl[rd] = u | 0;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SUB: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const rd = (w >> 8) & 63;
+              const u = (xl[r1] >>> 0) - (xl[r2] >>> 0);
+              xh[rd] = (xh[r1] - xh[r2] - (u < 0 ? 1 : 0)) | 0;
+              xl[rd] = u | 0;
+              off += w >>> 26;
+              break;
+            }
+            case Op.LUI: {
+              const rd = (w >> 8) & 63;
+              xl[rd] = imm;
+              xh[rd] = imm >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.AUIPC: {
+              const rd = (w >> 8) & 63;
+              const v = base + off + imm;
+              xl[rd] = v | 0;
+              xh[rd] = Math.floor(v / TWO32) | 0;
+              off += w >>> 26;
+              break;
+            }
+            case Op.JAL: {
+              const rd = (w >> 8) & 63;
+              const ret = base + off + (w >>> 26);
+              xl[rd] = ret | 0;
+              xh[rd] = Math.floor(ret / TWO32) | 0;
+              const t = off + imm;
+              if (t >= 0 && t < 4096) off = t;
+              else {
+                pc = base + t;
+                continue outer;
+              }
+              break;
+            }
+            case Op.JALR: {
+              const r1 = (w >> 14) & 63;
+              const rd = (w >> 8) & 63;
+              let t = xh[r1] * TWO32 + (xl[r1] >>> 0) + imm;
+              t -= t & 1;
+              const ret = base + off + (w >>> 26);
+              xl[rd] = ret | 0;
+              xh[rd] = Math.floor(ret / TWO32) | 0;
+              const d = t - base;
+              if (d >= 0 && d < 4096) off = d;
+              else {
+                pc = t;
+                continue outer;
+              }
+              break;
+            }
+            case Op.BEQ: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              if (xl[r1] === xl[r2] && xh[r1] === xh[r2]) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
+              break;
+            }
+            case Op.BNE: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              if (xl[r1] !== xl[r2] || xh[r1] !== xh[r2]) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
+              break;
+            }
+            case Op.BLT: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const ah = xh[r1];
+              const bh = xh[r2];
+              if (ah < bh || (ah === bh && (xl[r1] >>> 0) < (xl[r2] >>> 0))) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
+              break;
+            }
+            case Op.BGE: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const ah = xh[r1];
+              const bh = xh[r2];
+              if (!(ah < bh || (ah === bh && (xl[r1] >>> 0) < (xl[r2] >>> 0)))) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
+              break;
+            }
+            case Op.BLTU: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const ah = xh[r1] >>> 0;
+              const bh = xh[r2] >>> 0;
+              if (ah < bh || (ah === bh && (xl[r1] >>> 0) < (xl[r2] >>> 0))) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
+              break;
+            }
+            case Op.BGEU: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const ah = xh[r1] >>> 0;
+              const bh = xh[r2] >>> 0;
+              if (!(ah < bh || (ah === bh && (xl[r1] >>> 0) < (xl[r2] >>> 0)))) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
+              break;
+            }
+            case Op.LD: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * TWO32 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4088) {
+                const v = rPage[ti];
+                const rd = (w >> 8) & 63;
+                xl[rd] = v.getInt32(po, true);
+                xh[rd] = v.getInt32(po + 4, true);
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case Op.LW: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * TWO32 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4092) {
+                const v = rPage[ti].getInt32(po, true);
+                const rd = (w >> 8) & 63;
+                xl[rd] = v;
+                xh[rd] = v >> 31;
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case Op.LWU: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * TWO32 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4092) {
+                const rd = (w >> 8) & 63;
+                xl[rd] = rPage[ti].getInt32(po, true);
+                xh[rd] = 0;
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case Op.LH:
+            case Op.LHU:
+            case Op.LB:
+            case Op.LBU: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * TWO32 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4094) {
+                const op = w & 255;
+                const p = rPage[ti];
+                const v = op === Op.LBU
+                  ? p.getUint8(po)
+                  : op === Op.LB
+                  ? p.getInt8(po)
+                  : op === Op.LH
+                  ? p.getInt16(po, true)
+                  : p.getUint16(po, true);
+                const rd = (w >> 8) & 63;
+                xl[rd] = v;
+                xh[rd] = v >> 31;
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case Op.SD: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * TWO32 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (po <= 4088) {
+                let p: DataView | undefined;
+                if (wTag[ti] === a - po) p = wPage[ti];
+                else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 8);
+                if (p !== undefined) {
+                  const r2 = (w >> 20) & 63;
+                  p.setInt32(po, xl[r2], true);
+                  p.setInt32(po + 4, xh[r2], true);
+                  off += w >>> 26;
+                  break;
+                }
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#store(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case Op.SW: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * TWO32 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (po <= 4092) {
+                let p: DataView | undefined;
+                if (wTag[ti] === a - po) p = wPage[ti];
+                else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 4);
+                if (p !== undefined) {
+                  p.setInt32(po, xl[(w >> 20) & 63], true);
+                  off += w >>> 26;
+                  break;
+                }
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#store(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case Op.SH:
+            case Op.SB: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * TWO32 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (po <= 4094) {
+                let p: DataView | undefined;
+                if (wTag[ti] === a - po) p = wPage[ti];
+                else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 2);
+                if (p !== undefined) {
+                  if ((w & 255) === Op.SB) p.setInt8(po, xl[(w >> 20) & 63]);
+                  else p.setInt16(po, xl[(w >> 20) & 63], true);
+                  off += w >>> 26;
+                  break;
+                }
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#store(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case Op.SLTI: {
+              const r1 = (w >> 14) & 63;
+              const rd = (w >> 8) & 63;
+              const ah = xh[r1];
+              const bh = imm >> 31;
+              xl[rd] = ah < bh || (ah === bh && (xl[r1] >>> 0) < (imm >>> 0)) ? 1 : 0;
+              xh[rd] = 0;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SLTIU: {
+              const r1 = (w >> 14) & 63;
+              const rd = (w >> 8) & 63;
+              const ah = xh[r1] >>> 0;
+              const bh = (imm >> 31) >>> 0;
+              xl[rd] = ah < bh || (ah === bh && (xl[r1] >>> 0) < (imm >>> 0)) ? 1 : 0;
+              xh[rd] = 0;
+              off += w >>> 26;
+              break;
+            }
+            case Op.XORI: {
+              const r1 = (w >> 14) & 63;
+              const rd = (w >> 8) & 63;
+              xh[rd] = xh[r1] ^ (imm >> 31);
+              xl[rd] = xl[r1] ^ imm;
+              off += w >>> 26;
+              break;
+            }
+            case Op.ORI: {
+              const r1 = (w >> 14) & 63;
+              const rd = (w >> 8) & 63;
+              xh[rd] = xh[r1] | (imm >> 31);
+              xl[rd] = xl[r1] | imm;
+              off += w >>> 26;
+              break;
+            }
+            case Op.ANDI: {
+              const r1 = (w >> 14) & 63;
+              const rd = (w >> 8) & 63;
+              xh[rd] = xh[r1] & (imm >> 31);
+              xl[rd] = xl[r1] & imm;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SLLI:
+            case Op.SRLI:
+            case Op.SRAI:
+            case Op.SLL:
+            case Op.SRL:
+            case Op.SRA: {
+              const op = w & 255;
+              const r1 = (w >> 14) & 63;
+              const rd = (w >> 8) & 63;
+              const s = op <= Op.SRAI ? imm : xl[(w >> 20) & 63] & 63;
+              const al = xl[r1];
+              const ah = xh[r1];
+              let l: number;
+              let h: number;
+              if (s === 0) {
+                l = al;
+                h = ah;
+              } else if (op === Op.SLLI || op === Op.SLL) {
+                if (s < 32) {
+                  h = (ah << s) | (al >>> (32 - s));
+                  l = al << s;
+                } else {
+                  h = al << (s - 32);
+                  l = 0;
+                }
+              } else if (op === Op.SRLI || op === Op.SRL) {
+                if (s < 32) {
+                  l = (al >>> s) | (ah << (32 - s));
+                  h = (ah >>> s) | 0;
+                } else {
+                  l = (ah >>> (s - 32)) | 0;
+                  h = 0;
+                }
+              } else if (s < 32) {
+                l = (al >>> s) | (ah << (32 - s));
+                h = ah >> s;
+              } else {
+                l = ah >> (s - 32);
+                h = ah >> 31;
+              }
+              xl[rd] = l;
+              xh[rd] = h;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SLT: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const rd = (w >> 8) & 63;
+              const ah = xh[r1];
+              const bh = xh[r2];
+              xl[rd] = ah < bh || (ah === bh && (xl[r1] >>> 0) < (xl[r2] >>> 0)) ? 1 : 0;
+              xh[rd] = 0;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SLTU: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const rd = (w >> 8) & 63;
+              const ah = xh[r1] >>> 0;
+              const bh = xh[r2] >>> 0;
+              xl[rd] = ah < bh || (ah === bh && (xl[r1] >>> 0) < (xl[r2] >>> 0)) ? 1 : 0;
+              xh[rd] = 0;
+              off += w >>> 26;
+              break;
+            }
+            case Op.XOR: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const rd = (w >> 8) & 63;
+              xl[rd] = xl[r1] ^ xl[r2];
+              xh[rd] = xh[r1] ^ xh[r2];
+              off += w >>> 26;
+              break;
+            }
+            case Op.OR: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const rd = (w >> 8) & 63;
+              xl[rd] = xl[r1] | xl[r2];
+              xh[rd] = xh[r1] | xh[r2];
+              off += w >>> 26;
+              break;
+            }
+            case Op.AND: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const rd = (w >> 8) & 63;
+              xl[rd] = xl[r1] & xl[r2];
+              xh[rd] = xh[r1] & xh[r2];
+              off += w >>> 26;
+              break;
+            }
+            case Op.ADDIW: {
+              const rd = (w >> 8) & 63;
+              const v = (xl[(w >> 14) & 63] + imm) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SLLIW: {
+              const rd = (w >> 8) & 63;
+              const v = xl[(w >> 14) & 63] << imm;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SRLIW: {
+              const rd = (w >> 8) & 63;
+              const v = (xl[(w >> 14) & 63] >>> imm) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SRAIW: {
+              const rd = (w >> 8) & 63;
+              const v = xl[(w >> 14) & 63] >> imm;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.ADDW: {
+              const rd = (w >> 8) & 63;
+              const v = (xl[(w >> 14) & 63] + xl[(w >> 20) & 63]) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SUBW: {
+              const rd = (w >> 8) & 63;
+              const v = (xl[(w >> 14) & 63] - xl[(w >> 20) & 63]) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SLLW: {
+              const rd = (w >> 8) & 63;
+              const v = xl[(w >> 14) & 63] << (xl[(w >> 20) & 63] & 31);
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SRLW: {
+              const rd = (w >> 8) & 63;
+              const v = (xl[(w >> 14) & 63] >>> (xl[(w >> 20) & 63] & 31)) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.SRAW: {
+              const rd = (w >> 8) & 63;
+              const v = xl[(w >> 14) & 63] >> (xl[(w >> 20) & 63] & 31);
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.MULW: {
+              const rd = (w >> 8) & 63;
+              const v = Math.imul(xl[(w >> 14) & 63], xl[(w >> 20) & 63]);
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.DIVW:
+            case Op.DIVUW:
+            case Op.REMW:
+            case Op.REMUW: {
+              const op = w & 255;
+              const rd = (w >> 8) & 63;
+              const a = xl[(w >> 14) & 63];
+              const b = xl[(w >> 20) & 63];
+              let v: number;
+              if (op === Op.DIVW) v = b === 0 ? -1 : (a / b) | 0;
+              else if (op === Op.DIVUW) v = b === 0 ? -1 : ((a >>> 0) / (b >>> 0)) | 0;
+              else if (op === Op.REMW) v = b === 0 ? a : (a % b) | 0;
+              else v = b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case Op.MUL:
+            case Op.MULH:
+            case Op.MULHSU:
+            case Op.MULHU:
+            case Op.DIV:
+            case Op.DIVU:
+            case Op.REM:
+            case Op.REMU: {
+              const op = w & 255;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const al = xl[r1];
+              const ah = xh[r1];
+              const bl = xl[r2];
+              const bh = xh[r2];
+              if (op === Op.MUL) alu.mul(al, ah, bl, bh);
+              else if (op === Op.DIV) alu.div(al, ah, bl, bh);
+              else if (op === Op.DIVU) alu.divu(al, ah, bl, bh);
+              else if (op === Op.REM) alu.rem(al, ah, bl, bh);
+              else if (op === Op.REMU) alu.remu(al, ah, bl, bh);
+              else if (op === Op.MULH) alu.mulh(al, ah, bl, bh);
+              else if (op === Op.MULHU) alu.mulhu(al, ah, bl, bh);
+              else alu.mulhsu(al, ah, bl, bh);
+              const rd = (w >> 8) & 63;
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case Op.FENCE:
+              off += w >>> 26;
+              break;
+            case Op.CROSS: {
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (!this.#fetchCross(base + off)) {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+                continue outer;
+              }
+              w = this.#crossWord;
+              imm = this.#crossImm;
+              continue dispatch;
+            }
+            default: {
+              // Everything else: system, CSR, atomics, illegal. Always leaves the block.
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              this.#system(w, imm);
+              pc = this.pc;
+              if (this.#stop >= 0) break outer;
+              continue outer;
+            }
+          }
+          break;
+        }
+        if (off >= 4096 || n >= budget) break;
+      }
+      pc = base + off;
+    }
+    this.pc = pc;
+    if (this.#stop === StopReason.BusError || this.#stop === StopReason.Breakpoint) n--;
+    this.lastRunInstructions = n;
+    this.instret += n - this.#exc;
+    this.#exc = 0;
+    return this.#stop >= 0 ? this.#stop : StopReason.Budget;
+  }
+
+  // ---------------------------------------------------------------- caches
+
+  #flushTlb(): void {
+    this.#rTag.fill(-1);
+    this.#wTag.fill(-1);
+    this.#wcTag.fill(-1);
+    this.#fTag.fill(-1);
+  }
+
+  #syncCaches(): void {
+    const bus = this.bus;
+    if (bus.generation !== this.#busGen) {
+      this.#busGen = bus.generation;
+      const mems = new Set<SparseMemory>();
+      for (const r of bus.regions()) if (r.memory !== undefined) mems.add(r.memory);
+      this.#memories = [...mems];
+      this.#memGen = -1;
+    }
+    let g = 0;
+    for (const m of this.#memories) g += m.generation;
+    if (g !== this.#memGen) {
+      this.#memGen = g;
+      this.flushCaches();
+    }
+  }
+
+  /** The RAM page view for physical address `pa` in region `r` (allocating it if `alloc`). */
+  #ramView(r: BusRegion, pa: number, alloc: boolean): DataView | undefined {
+    const idx = Math.floor((r.memoryOffset! + pa - r.base) / 4096);
+    return alloc ? r.memory!.pageForWrite(idx) : r.memory!.page(idx);
+  }
+
+  #decodeSlot(page: DecodedPage, off: number): number {
+    const v = page.view;
+    const low = v.getUint16(off, true);
+    let d;
+    if ((low & 3) !== 3) d = decode(low);
+    else if (off <= 4092) d = decode(v.getInt32(off, true));
+    else {
+      page.ops[off >> 1] = Op.CROSS | (32 << 8) | (4 << 26);
+      return page.ops[off >> 1];
+    }
+    page.ops[off >> 1] = d.word;
+    page.imms[off >> 1] = d.imm;
+    return d.word;
+  }
+
+  /** Translates the fetch address `pc` to a physical address, or traps (returns -1). */
+  #fetchPa(va: number, instrPc: number): number {
+    if (this.#satpMode === 8 && this.priv < 3) {
+      const r = walkSv39(this.bus, this.#satpPpn, va, Access.Fetch, this.priv, false, false, this.#walk);
+      if (r !== WalkResult.Ok) {
+        this.pc = instrPc;
+        this.#trapNum(r === WalkResult.PageFault ? Cause.InstructionPageFault : Cause.InstructionAccessFault, va);
+        return -1;
+      }
+      return this.#walk.pa;
+    }
+    return va;
+  }
+
+  #fetchPage(pc: number): DecodedPage | null {
+    const pa = this.#fetchPa(pc, pc);
+    if (pa < 0) return null;
+    const r = pa >= 0 && pa < 2 ** 53 ? this.bus.find(pa) : undefined;
+    if (r === undefined || r.kind !== "ram") {
+      this.#busError(pa, 2, false, true, Cause.InstructionAccessFault, pc, 0);
+      return null;
+    }
+    const view = this.#ramView(r, pa, true)!;
+    let page = this.#code.get(view);
+    if (page === undefined) {
+      page = new DecodedPage(view);
+      this.#code.set(view, page);
+      // Stores to this page must now invalidate decoded slots: move its write-TLB entries.
+      for (let i = 0; i < TLB_SIZE; i++) {
+        if (this.#wPage[i] === view && this.#wTag[i] !== -1) {
+          this.#wcTag[i] = this.#wTag[i];
+          this.#wcPage[i] = page;
+          this.#wTag[i] = -1;
+        }
+      }
+    }
+    const base = pc - (pc & 4095);
+    const fi = (pc >>> 12) & 255;
+    this.#fTag[fi] = base;
+    this.#fPage[fi] = page;
+    return page;
+  }
+
+  /** Fetches and decodes a 32-bit instruction that straddles a page boundary. */
+  #fetchCross(pc: number): boolean {
+    const lowPa = this.#fetchPa(pc, pc);
+    if (lowPa < 0) return false;
+    const hiVa = pc + 2;
+    const hiPa = this.#fetchPa(hiVa, pc);
+    if (hiPa < 0) return false;
+    const lo = this.bus.find(lowPa);
+    const hi = this.bus.find(hiPa);
+    if (lo === undefined || lo.kind !== "ram") {
+      this.#busError(lowPa, 2, false, true, Cause.InstructionAccessFault, pc, 0);
+      return false;
+    }
+    if (hi === undefined || hi.kind !== "ram") {
+      this.#busError(hiPa, 2, false, true, Cause.InstructionAccessFault, hiVa, 0);
+      return false;
+    }
+    const bits = (this.bus.read(lowPa, 2)! | (this.bus.read(hiPa, 2)! << 16)) | 0;
+    const d = decode(bits);
+    this.#crossWord = d.word;
+    this.#crossImm = d.imm;
+    return true;
+  }
+
+  // ---------------------------------------------------------------- data accesses
+
+  /** Computes rs1 + imm exactly into #eaLo/#eaHi and returns it as a number. */
+  #ea(w: number, imm: number): number {
+    const r1 = (w >> 14) & 63;
+    const al = this.xl[r1];
+    this.#eaLo = (al + imm) | 0;
+    this.#eaHi = (this.xh[r1] + (imm >> 31) + ((al >>> 0) + (imm >>> 0) > 4294967295 ? 1 : 0)) | 0;
+    return this.#eaHi * TWO32 + (this.#eaLo >>> 0);
+  }
+
+  /** Effective privilege of loads and stores (MPRV). */
+  #dataPriv(): number {
+    return this.priv === 3 && (this.#ms & Mstatus.MPRV) !== 0 ? (this.#ms >> 11) & 3 : this.priv;
+  }
+
+  /**
+   * Translates a data address. Returns the physical address, or -1 after raising a fault, or -2
+   * when the address cannot exist physically (reported as unanswered by the caller).
+   */
+  #dataPa(va: number, store: boolean): number {
+    const eff = this.#dataPriv();
+    const wild = this.#eaHi < -0x200000 || this.#eaHi >= 0x200000;
+    if (this.#satpMode === 8 && eff < 3) {
+      const r = wild ? WalkResult.PageFault : walkSv39(
+        this.bus,
+        this.#satpPpn,
+        va,
+        store ? Access.Store : Access.Load,
+        eff,
+        (this.#ms & Mstatus.SUM) !== 0,
+        (this.#ms & Mstatus.MXR) !== 0,
+        this.#walk,
+      );
+      if (r === WalkResult.Ok) return this.#walk.pa;
+      const cause = r === WalkResult.PageFault
+        ? (store ? Cause.StorePageFault : Cause.LoadPageFault)
+        : (store ? Cause.StoreAccessFault : Cause.LoadAccessFault);
+      this.#trap(cause, false, this.#eaLo, this.#eaHi);
+      return -1;
+    }
+    if (wild || va < 0) return -2;
+    return va;
+  }
+
+  #busError(addr: number, width: number, write: boolean, fetch: boolean, cause: number, tLo: number, tHi: number): void {
+    if (this.#exitOnBusError) {
+      const e = this.lastBusError;
+      e.addr = addr;
+      e.width = width;
+      e.write = write;
+      e.fetch = fetch;
+      e.pc = this.pc;
+      this.#stop = StopReason.BusError;
+      return;
+    }
+    if (fetch) this.#trapNum(cause, tLo);
+    else this.#trap(cause, false, tLo, tHi);
+  }
+
+  /** Reads `width` bytes at virtual address `va` (#eaLo/#eaHi hold it) into #csrLo/#csrHi. */
+  #readData(va: number, width: number, signed: boolean): boolean {
+    const po = va & 4095;
+    if (po + width > 4096) {
+      // Misaligned across a page: every byte translated, RAM only.
+      const pas = this.#crossPas(va, width, false);
+      if (pas === null) return false;
+      let lo = 0;
+      let hi = 0;
+      for (let i = 0; i < width; i++) {
+        const b = this.bus.read(pas[i], 1)!;
+        if (i < 4) lo |= b << (8 * i);
+        else hi |= b << (8 * (i - 4));
+      }
+      this.#setLoaded(lo, hi, width, signed);
+      return true;
+    }
+    const pa = this.#dataPa(va, false);
+    if (pa === -1) return false;
+    const r = pa === -2 ? undefined : this.bus.find(pa);
+    if (r === undefined || pa + width > r.base + r.size) {
+      this.#busError(pa === -2 ? va : pa, width, false, false, Cause.LoadAccessFault, this.#eaLo, this.#eaHi);
+      return false;
+    }
+    if (r.kind === "ram") {
+      const view = this.#ramView(r, pa, false);
+      if (view === undefined) {
+        this.#setLoaded(0, 0, width, signed);
+        return true;
+      }
+      const ti = (va >>> 12) & 255;
+      this.#rTag[ti] = va - po;
+      this.#rPage[ti] = view;
+      const lo = width === 8 || width === 4
+        ? view.getInt32(po, true)
+        : width === 2
+        ? view.getUint16(po, true)
+        : view.getUint8(po);
+      this.#setLoaded(lo, width === 8 ? view.getInt32(po + 4, true) : 0, width, signed);
+      return true;
+    }
+    if (pa % width !== 0) {
+      this.#trap(Cause.LoadAccessFault, false, this.#eaLo, this.#eaHi);
+      return false;
+    }
+    if (width === 8) {
+      this.bus.readPair(pa);
+      this.#setLoaded(this.bus.pairLo, this.bus.pairHi, 8, signed);
+    } else {
+      this.#setLoaded(this.bus.read(pa, width as 1 | 2 | 4)!, 0, width, signed);
+    }
+    return true;
+  }
+
+  #setLoaded(lo: number, hi: number, width: number, signed: boolean): void {
+    if (width === 8) {
+      this.#csrLo = lo | 0;
+      this.#csrHi = hi | 0;
+      return;
+    }
+    const shift = 32 - 8 * width;
+    const v = signed ? (lo << shift) >> shift : shift === 0 ? lo | 0 : lo & ((1 << (8 * width)) - 1);
+    this.#csrLo = v;
+    this.#csrHi = signed ? v >> 31 : 0;
+  }
+
+  /** Writes the low `width` bytes of lo/hi at virtual address `va` (#eaLo/#eaHi hold it). */
+  #writeData(va: number, width: number, lo: number, hi: number): boolean {
+    const po = va & 4095;
+    if (po + width > 4096) {
+      // Translate every byte first so that a fault leaves memory untouched.
+      const pas = this.#crossPas(va, width, true);
+      if (pas === null) return false;
+      for (let i = 0; i < width; i++) {
+        const b = i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4));
+        this.#invalidateCodeAt(pas[i]);
+        this.bus.write(pas[i], 1, b & 0xff);
+      }
+      return true;
+    }
+    const pa = this.#dataPa(va, true);
+    if (pa === -1) return false;
+    const r = pa === -2 ? undefined : this.bus.find(pa);
+    if (r === undefined || pa + width > r.base + r.size) {
+      this.#busError(pa === -2 ? va : pa, width, true, false, Cause.StoreAccessFault, this.#eaLo, this.#eaHi);
+      return false;
+    }
+    if (r.kind === "ram") {
+      const view = this.#ramView(r, pa, true)!;
+      const code = this.#code.get(view);
+      const ti = (va >>> 12) & 255;
+      if (code !== undefined) {
+        codeStore(code, po, width);
+        this.#wcTag[ti] = va - po;
+        this.#wcPage[ti] = code;
+      } else {
+        this.#wTag[ti] = va - po;
+        this.#wPage[ti] = view;
+      }
+      this.#rTag[ti] = va - po;
+      this.#rPage[ti] = view;
+      if (width === 8) {
+        view.setInt32(po, lo, true);
+        view.setInt32(po + 4, hi, true);
+      } else if (width === 4) view.setInt32(po, lo, true);
+      else if (width === 2) view.setInt16(po, lo, true);
+      else view.setInt8(po, lo);
+      return true;
+    }
+    if (pa % width !== 0) {
+      this.#trap(Cause.StoreAccessFault, false, this.#eaLo, this.#eaHi);
+      return false;
+    }
+    if (width === 8) this.bus.writePair(pa, lo, hi);
+    else this.bus.write(pa, width as 1 | 2 | 4, lo);
+    this.#irqCheck = true;
+    return true;
+  }
+
+  /**
+   * Physical addresses of the `width` bytes of a page-crossing access at `va`, or null after a
+   * fault or a bus error. Misaligned accesses to devices raise access faults.
+   */
+  #crossPas(va: number, width: number, store: boolean): number[] | null {
+    const eaLo = this.#eaLo;
+    const eaHi = this.#eaHi;
+    const pas: number[] = [];
+    for (let i = 0; i < width; i++) {
+      const pa = this.#dataPa(va + i, store);
+      this.#eaLo = eaLo;
+      this.#eaHi = eaHi;
+      if (pa === -1) return null;
+      const r = pa === -2 ? undefined : this.bus.find(pa);
+      const cause = store ? Cause.StoreAccessFault : Cause.LoadAccessFault;
+      if (r === undefined) {
+        this.#busError(pa === -2 ? va : pa, width, store, false, cause, eaLo, eaHi);
+        return null;
+      }
+      if (r.kind !== "ram") {
+        this.#trap(cause, false, eaLo, eaHi);
+        return null;
+      }
+      pas.push(pa);
+    }
+    return pas;
+  }
+
+  #invalidateCodeAt(pa: number): void {
+    const r = this.bus.find(pa);
+    if (r === undefined || r.kind !== "ram") return;
+    const view = this.#ramView(r, pa, false);
+    const code = view === undefined ? undefined : this.#code.get(view);
+    if (code !== undefined) codeStore(code, pa & 4095, 1);
+  }
+
+  #load(w: number, imm: number): boolean {
+    const op = w & 255;
+    const va = this.#ea(w, imm);
+    const width = op === Op.LD ? 8 : op === Op.LW || op === Op.LWU ? 4 : op === Op.LH || op === Op.LHU ? 2 : 1;
+    const signed = op === Op.LB || op === Op.LH || op === Op.LW;
+    if (!this.#readData(va, width, signed)) return false;
+    const rd = (w >> 8) & 63;
+    this.xl[rd] = this.#csrLo;
+    this.xh[rd] = this.#csrHi;
+    return true;
+  }
+
+  #store(w: number, imm: number): boolean {
+    const op = w & 255;
+    const va = this.#ea(w, imm);
+    const width = op === Op.SD ? 8 : op === Op.SW ? 4 : op === Op.SH ? 2 : 1;
+    const r2 = (w >> 20) & 63;
+    return this.#writeData(va, width, this.xl[r2], this.xh[r2]);
+  }
+
+  // ---------------------------------------------------------------- atomics
+
+  #amo(w: number): void {
+    const op = w & 255;
+    const d = op >= Op.LR_D;
+    const width = d ? 8 : 4;
+    const va = this.#ea(w, 0);
+    const rd = (w >> 8) & 63;
+    const r2 = (w >> 20) & 63;
+    const isLr = op === Op.LR_W || op === Op.LR_D;
+    if ((this.#eaLo & (width - 1)) !== 0) {
+      this.#trap(isLr ? Cause.LoadMisaligned : Cause.StoreMisaligned, false, this.#eaLo, this.#eaHi);
+      return;
+    }
+    if (isLr) {
+      const pa = this.#dataPa(va, false);
+      if (pa === -1) return;
+      if (!this.#readData(va, width, true)) return;
+      this.xl[rd] = this.#csrLo;
+      this.xh[rd] = this.#csrHi;
+      this.#resValid = true;
+      this.#resAddr = pa;
+      this.#resWidth = width;
+      this.#advance(4);
+      return;
+    }
+    const pa = this.#dataPa(va, true);
+    if (pa === -1) return;
+    if (op === Op.SC_W || op === Op.SC_D) {
+      const ok = this.#resValid && this.#resAddr === pa && this.#resWidth === width;
+      this.#resValid = false;
+      if (ok) {
+        if (!this.#writeData(va, width, this.xl[r2], this.xh[r2])) return;
+      }
+      this.xl[rd] = ok ? 0 : 1;
+      this.xh[rd] = 0;
+      this.#advance(4);
+      return;
+    }
+    // Read-modify-write. The store translation above set A/D; now read then write.
+    if (!this.#readData(va, width, true)) return;
+    const ol = this.#csrLo;
+    const oh = this.#csrHi;
+    const bl = this.xl[r2];
+    const bh = d ? this.xh[r2] : bl >> 31;
+    let nl = bl;
+    let nh = bh;
+    const k = op - (d ? Op.AMOSWAP_D : Op.AMOSWAP_W);
+    switch (k) {
+      case 1: { // add
+        const u = (ol >>> 0) + (bl >>> 0);
+        nl = u | 0;
+        nh = (oh + bh + (u > 4294967295 ? 1 : 0)) | 0;
+        break;
+      }
+      case 2:
+        nl = ol ^ bl;
+        nh = oh ^ bh;
+        break;
+      case 3:
+        nl = ol & bl;
+        nh = oh & bh;
+        break;
+      case 4:
+        nl = ol | bl;
+        nh = oh | bh;
+        break;
+      case 5:
+      case 6:
+      case 7:
+      case 8: {
+        const unsigned = k >= 7;
+        const ah = unsigned ? oh >>> 0 : oh;
+        const bhx = unsigned ? bh >>> 0 : bh;
+        const less = ah < bhx || (ah === bhx && (ol >>> 0) < (bl >>> 0));
+        const takeOld = (k === 5 || k === 7) ? less : !less;
+        if (takeOld) {
+          nl = ol;
+          nh = oh;
+        }
+        break;
+      }
+    }
+    if (!this.#writeData(va, width, nl, nh)) return;
+    this.xl[rd] = ol;
+    this.xh[rd] = oh;
+    this.#advance(4);
+  }
+
+  #advance(len: number): void {
+    this.pc += len;
+  }
+
+  // ---------------------------------------------------------------- system instructions
+
+  #illegal(bits: number): void {
+    this.#trap(Cause.IllegalInstruction, false, bits | 0, 0);
+  }
+
+  #system(w: number, imm: number): void {
+    const op = w & 255;
+    switch (op) {
+      case Op.ILLEGAL:
+        this.#trap(Cause.IllegalInstruction, false, imm, 0);
+        return;
+      case Op.ECALL:
+        if (this.#exitOnEcall && this.priv === 1) {
+          this.#stop = StopReason.Ecall;
+          return;
+        }
+        this.#trap(this.priv === 0 ? Cause.EcallFromU : this.priv === 1 ? Cause.EcallFromS : Cause.EcallFromM, false, 0, 0);
+        return;
+      case Op.EBREAK:
+        if (this.#exitOnEbreak) {
+          this.#stop = StopReason.Breakpoint;
+          return;
+        }
+        this.#trapNum(Cause.Breakpoint, this.pc);
+        return;
+      case Op.MRET: {
+        if (this.priv < 3) return this.#illegal(0x30200073);
+        const mpp = (this.#ms >> 11) & 3;
+        let ms = this.#ms;
+        ms = (ms & Mstatus.MPIE) !== 0 ? ms | Mstatus.MIE : ms & ~Mstatus.MIE;
+        ms = (ms | Mstatus.MPIE) & ~Mstatus.MPP;
+        if (mpp !== 3) ms &= ~Mstatus.MPRV;
+        this.#ms = ms;
+        this.#setPriv(mpp as 0 | 1 | 3);
+        this.pc = this.#csrNum(Csr.mepc);
+        this.#irqCheck = true;
+        return;
+      }
+      case Op.SRET: {
+        if (this.priv === 0 || (this.priv === 1 && (this.#ms & Mstatus.TSR) !== 0)) {
+          return this.#illegal(0x10200073);
+        }
+        const spp = (this.#ms >> 8) & 1;
+        let ms = this.#ms;
+        ms = (ms & Mstatus.SPIE) !== 0 ? ms | Mstatus.SIE : ms & ~Mstatus.SIE;
+        ms = (ms | Mstatus.SPIE) & ~Mstatus.SPP & ~Mstatus.MPRV;
+        this.#ms = ms;
+        this.#setPriv(spp as 0 | 1);
+        this.pc = this.#csrNum(Csr.sepc);
+        this.#irqCheck = true;
+        return;
+      }
+      case Op.WFI:
+        if (this.priv === 0 || (this.priv === 1 && (this.#ms & Mstatus.TW) !== 0)) {
+          return this.#illegal(0x10500073);
+        }
+        this.pc += 4;
+        if (this.#exitOnWfi) {
+          this.#stop = StopReason.Wfi;
+          return;
+        }
+        if ((this.#mip() & this.#mie) === 0) {
+          this.waiting = true;
+          this.#stop = StopReason.Wfi;
+        }
+        return;
+      case Op.SFENCE_VMA:
+        if (this.priv === 0 || (this.priv === 1 && (this.#ms & Mstatus.TVM) !== 0)) {
+          return this.#illegal(0x12000073 | (((w >> 14) & 31) << 15) | (((w >> 20) & 31) << 20));
+        }
+        this.#flushTlb();
+        this.pc += 4;
+        return;
+      case Op.FENCE_I:
+        this.#flushCode();
+        this.pc += 4;
+        return;
+      case Op.CSRRW:
+      case Op.CSRRS:
+      case Op.CSRRC:
+      case Op.CSRRWI:
+      case Op.CSRRSI:
+      case Op.CSRRCI:
+        return this.#csrInstr(w, imm);
+      default:
+        return this.#amo(w);
+    }
+  }
+
+  #csrInstr(w: number, imm: number): void {
+    const op = w & 255;
+    const num = imm & 0xfff;
+    const rdField = (w >> 8) & 63;
+    const rd = rdField === 32 ? 0 : rdField;
+    const src = (w >> 14) & 63;
+    const f3 = op - Op.CSRRW + (op >= Op.CSRRWI ? 2 : 1);
+    const bits = (num << 20) | (src << 15) | (f3 << 12) | (rd << 7) | 0x73;
+    const writes = op === Op.CSRRW || op === Op.CSRRWI || src !== 0;
+    if (((num >> 8) & 3) > this.priv || (writes && (num >> 10) === 3)) return this.#illegal(bits);
+    if (!this.#csrRead(num, false)) return this.#illegal(bits);
+    const ol = this.#csrLo;
+    const oh = this.#csrHi;
+    if (writes) {
+      let sl: number;
+      let sh: number;
+      if (op >= Op.CSRRWI) {
+        sl = src;
+        sh = 0;
+      } else {
+        sl = this.xl[src];
+        sh = this.xh[src];
+      }
+      let nl = sl;
+      let nh = sh;
+      if (op === Op.CSRRS || op === Op.CSRRSI) {
+        nl = ol | sl;
+        nh = oh | sh;
+      } else if (op === Op.CSRRC || op === Op.CSRRCI) {
+        nl = ol & ~sl;
+        nh = oh & ~sh;
+      }
+      if (!this.#csrWrite(num, nl, nh)) return this.#illegal(bits);
+    }
+    this.xl[rdField] = ol;
+    this.xh[rdField] = oh;
+    this.pc += 4;
+    this.#irqCheck = true;
+  }
+
+  // ---------------------------------------------------------------- CSRs
+
+  #mip(): number {
+    return this.#mipSw | this.#mipExt;
+  }
+
+  #csrNum(num: number): number {
+    return this.#csr[num * 2 + 1] * TWO32 + (this.#csr[num * 2] >>> 0);
+  }
+
+  #counterNow(): number {
+    return this.instret + this.#runCount - this.#exc;
+  }
+
+  /** Whether counter bit `bit` is accessible at the current privilege. */
+  #counterAllowed(bit: number): boolean {
+    if (this.priv === 3) return true;
+    if (((this.#csr[Csr.mcounteren * 2] >>> bit) & 1) === 0) return false;
+    if (this.priv === 0 && ((this.#csr[Csr.scounteren * 2] >>> bit) & 1) === 0) return false;
+    return true;
+  }
+
+  #setCsrNum(v: number): void {
+    this.#csrLo = v | 0;
+    this.#csrHi = Math.floor(v / TWO32) | 0;
+  }
+
+  /** Reads CSR `num` into #csrLo/#csrHi; false when it does not exist or is not accessible. */
+  #csrRead(num: number, debug: boolean): boolean {
+    this.#csrHi = 0;
+    const c = this.#csr;
+    switch (num) {
+      case Csr.mstatus:
+        this.#csrLo = this.#ms;
+        this.#csrHi = MSTATUS_HI;
+        return true;
+      case Csr.sstatus:
+        this.#csrLo = this.#ms & SSTATUS_MASK;
+        this.#csrHi = SSTATUS_HI;
+        return true;
+      case Csr.misa:
+        this.#csrLo = MISA_LO;
+        this.#csrHi = MISA_HI;
+        return true;
+      case Csr.medeleg:
+        this.#csrLo = this.#medeleg;
+        return true;
+      case Csr.mideleg:
+        this.#csrLo = this.#mideleg;
+        return true;
+      case Csr.mie:
+        this.#csrLo = this.#mie;
+        return true;
+      case Csr.sie:
+        this.#csrLo = this.#mie & this.#mideleg;
+        return true;
+      case Csr.mip:
+        this.#csrLo = this.#mip();
+        return true;
+      case Csr.sip:
+        this.#csrLo = this.#mip() & this.#mideleg;
+        return true;
+      case Csr.satp:
+        if (!debug && this.priv === 1 && (this.#ms & Mstatus.TVM) !== 0) return false;
+        break;
+      case Csr.mvendorid:
+      case Csr.marchid:
+      case Csr.mimpid:
+      case Csr.mconfigptr:
+      case Csr.mseccfg:
+      case Csr.tselect:
+      case Csr.tdata1:
+      case Csr.tdata2:
+      case Csr.tdata3:
+        this.#csrLo = 0;
+        return true;
+      case Csr.tinfo:
+        this.#csrLo = 1;
+        return true;
+      case Csr.mhartid:
+        this.#csrLo = this.hartId;
+        return true;
+      case Csr.cycle:
+      case Csr.instret:
+      case Csr.mcycle:
+      case Csr.minstret: {
+        const isCycle = (num & 2) === 0;
+        if (num < 0xc00 + 3 && !debug && !this.#counterAllowed(isCycle ? 0 : 2)) return false;
+        const inhibit = this.#csr[Csr.mcountinhibit * 2];
+        const now = this.#counterNow();
+        const v = isCycle
+          ? ((inhibit & 1) !== 0 ? this.#cycleFrozen : now + this.#cycleOffset)
+          : ((inhibit & 4) !== 0 ? this.#instretFrozen : now + this.#instretOffset);
+        this.#setCsrNum(v);
+        return true;
+      }
+      case Csr.time:
+        if (!debug && !this.#counterAllowed(1)) return false;
+        this.#setCsrNum(this.#readTime());
+        return true;
+      case Csr.sscratch:
+      case Csr.sepc:
+      case Csr.scause:
+      case Csr.stval:
+      case Csr.stvec:
+      case Csr.scounteren:
+      case Csr.senvcfg:
+      case Csr.mscratch:
+      case Csr.mepc:
+      case Csr.mcause:
+      case Csr.mtval:
+      case Csr.mtvec:
+      case Csr.mcounteren:
+      case Csr.menvcfg:
+      case Csr.mcountinhibit:
+        break;
+      default:
+        if (num >= Csr.hpmcounter3 && num <= Csr.hpmcounter31) {
+          if (!debug && !this.#counterAllowed(num - 0xc00)) return false;
+          this.#csrLo = 0;
+          return true;
+        }
+        if (
+          (num >= Csr.mhpmcounter3 && num <= Csr.mhpmcounter31) ||
+          (num >= Csr.mhpmevent3 && num <= Csr.mhpmevent31)
+        ) {
+          this.#csrLo = 0;
+          return true;
+        }
+        if (num >= Csr.pmpcfg0 && num <= Csr.pmpcfg15) {
+          if ((num & 1) !== 0) return false; // RV64: odd pmpcfg registers do not exist
+          break;
+        }
+        if (num >= Csr.pmpaddr0 && num <= Csr.pmpaddr63) break;
+        return false;
+    }
+    this.#csrLo = c[num * 2];
+    this.#csrHi = c[num * 2 + 1];
+    return true;
+  }
+
+  /** Writes CSR `num` (WARL rules); false when it cannot be written. Call after #csrRead. */
+  #csrWrite(num: number, lo: number, hi: number): boolean {
+    const c = this.#csr;
+    switch (num) {
+      case Csr.mstatus:
+      case Csr.sstatus: {
+        const mask = num === Csr.mstatus ? MSTATUS_WMASK : SSTATUS_MASK;
+        let ms = (this.#ms & ~mask) | (lo & mask);
+        if (((ms >> 11) & 3) === 2) ms &= ~Mstatus.MPP; // reserved MPP value -> U
+        const changed = ms ^ this.#ms;
+        this.#ms = ms;
+        if ((changed & (Mstatus.MPRV | Mstatus.MPP | Mstatus.SUM | Mstatus.MXR)) !== 0) {
+          this.#flushTlb();
+        }
+        return true;
+      }
+      case Csr.misa:
+        return true; // read-only WARL
+      case Csr.medeleg:
+        this.#medeleg = lo & MEDELEG_MASK;
+        return true;
+      case Csr.mideleg:
+        this.#mideleg = lo & S_INTS;
+        return true;
+      case Csr.mie:
+        this.#mie = lo & MIE_MASK;
+        return true;
+      case Csr.sie:
+        this.#mie = (this.#mie & ~this.#mideleg) | (lo & this.#mideleg & S_INTS);
+        return true;
+      case Csr.mip:
+        this.#mipSw = (this.#mipSw & ~S_INTS) | (lo & S_INTS);
+        return true;
+      case Csr.sip: {
+        const m = this.#mideleg & 2;
+        this.#mipSw = (this.#mipSw & ~m) | (lo & m);
+        return true;
+      }
+      case Csr.mtvec:
+      case Csr.stvec: {
+        const mode = lo & 3;
+        c[num * 2] = (lo & ~3) | (mode > 1 ? 0 : mode);
+        c[num * 2 + 1] = hi;
+        return true;
+      }
+      case Csr.mepc:
+      case Csr.sepc:
+        c[num * 2] = lo & ~1;
+        c[num * 2 + 1] = hi;
+        return true;
+      case Csr.satp: {
+        const mode = hi >>> 28;
+        if (mode !== 0 && mode !== 8) return true; // unsupported mode: the write is ignored
+        c[num * 2] = lo;
+        c[num * 2 + 1] = hi;
+        this.#satpMode = mode;
+        this.#satpPpn = (hi & 0xfff) * TWO32 + (lo >>> 0);
+        this.#flushTlb();
+        return true;
+      }
+      case Csr.mcounteren:
+      case Csr.scounteren:
+        c[num * 2] = lo;
+        return true;
+      case Csr.menvcfg:
+      case Csr.senvcfg:
+        c[num * 2] = lo & 1;
+        return true;
+      case Csr.mcountinhibit: {
+        const old = c[num * 2];
+        const nv = lo & 5;
+        const now = this.#counterNow() + 1;
+        if ((old & 1) === 0 && (nv & 1) !== 0) this.#cycleFrozen = now + this.#cycleOffset;
+        if ((old & 1) !== 0 && (nv & 1) === 0) this.#cycleOffset = this.#cycleFrozen - now;
+        if ((old & 4) === 0 && (nv & 4) !== 0) this.#instretFrozen = now + this.#instretOffset;
+        if ((old & 4) !== 0 && (nv & 4) === 0) this.#instretOffset = this.#instretFrozen - now;
+        c[num * 2] = nv;
+        return true;
+      }
+      case Csr.mcycle:
+      case Csr.minstret: {
+        const v = hi * TWO32 + (lo >>> 0);
+        const now = this.#counterNow() + 1;
+        const inhibit = c[Csr.mcountinhibit * 2];
+        if (num === Csr.mcycle) {
+          if ((inhibit & 1) !== 0) this.#cycleFrozen = v;
+          else this.#cycleOffset = v - now;
+        } else if ((inhibit & 4) !== 0) this.#instretFrozen = v;
+        else this.#instretOffset = v - now;
+        return true;
+      }
+      case Csr.sscratch:
+      case Csr.scause:
+      case Csr.stval:
+      case Csr.mscratch:
+      case Csr.mcause:
+      case Csr.mtval:
+        c[num * 2] = lo;
+        c[num * 2 + 1] = hi;
+        return true;
+      case Csr.mseccfg:
+      case Csr.tselect:
+      case Csr.tdata1:
+      case Csr.tdata2:
+      case Csr.tdata3:
+      case Csr.tinfo:
+        return true; // no triggers, no Smepmp: WARL zero
+      default:
+        if (
+          (num >= Csr.mhpmcounter3 && num <= Csr.mhpmcounter31) ||
+          (num >= Csr.mhpmevent3 && num <= Csr.mhpmevent31)
+        ) return true;
+        if (num >= Csr.pmpcfg0 && num <= Csr.pmpcfg15) {
+          this.#writePmpcfg(num, lo, hi);
+          return true;
+        }
+        if (num >= Csr.pmpaddr0 && num <= Csr.pmpaddr63) {
+          if (!this.#pmpLocked(num - Csr.pmpaddr0)) {
+            c[num * 2] = lo;
+            c[num * 2 + 1] = hi & 0x3fffff;
+          }
+          return true;
+        }
+        return false;
+    }
+  }
+
+  #pmpCfgByte(i: number): number {
+    const reg = Csr.pmpcfg0 + (i >> 3) * 2;
+    const k = i & 7;
+    const word = this.#csr[reg * 2 + (k >> 2)];
+    return (word >>> ((k & 3) * 8)) & 0xff;
+  }
+
+  #pmpLocked(i: number): boolean {
+    if ((this.#pmpCfgByte(i) & 0x80) !== 0) return true;
+    // A locked TOR entry also locks the previous pmpaddr.
+    if (i < 63) {
+      const next = this.#pmpCfgByte(i + 1);
+      if ((next & 0x80) !== 0 && ((next >> 3) & 3) === 1) return true;
+    }
+    return false;
+  }
+
+  #writePmpcfg(num: number, lo: number, hi: number): void {
+    const first = (num - Csr.pmpcfg0) * 4;
+    const halves = [lo, hi];
+    for (let k = 0; k < 8; k++) {
+      const i = first + k;
+      if ((this.#pmpCfgByte(i) & 0x80) !== 0) continue; // locked
+      let b = (halves[k >> 2] >>> ((k & 3) * 8)) & 0xff & 0x9f;
+      if ((b & 3) === 2) b &= ~2; // W without R is reserved
+      const idx = num * 2 + (k >> 2);
+      const shift = (k & 3) * 8;
+      this.#csr[idx] = (this.#csr[idx] & ~(0xff << shift)) | (b << shift);
+    }
+  }
+
+  // ---------------------------------------------------------------- traps and interrupts
+
+  #setPriv(p: 0 | 1 | 3): void {
+    if (p !== this.#priv) {
+      this.#priv = p;
+      if (this.#satpMode === 8) this.#flushTlb();
+    }
+  }
+
+  /** Raises an exception whose tval is a number (a pc or address). */
+  #trapNum(cause: number, tval: number): void {
+    this.#trap(cause, false, tval | 0, Math.floor(tval / TWO32) | 0);
+  }
+
+  /**
+   * Takes a trap at this.pc: an exception (`interrupt` false) or an interrupt; tval given as
+   * int32 halves.
+   */
+  #trap(cause: number, interrupt: boolean, tLo: number, tHi: number): void {
+    this.#resValid = false;
+    const p = this.priv;
+    const deleg = p <= 1 && (((interrupt ? this.#mideleg : this.#medeleg) >>> cause) & 1) !== 0;
+    const c = this.#csr;
+    const pc = this.pc;
+    const epcLo = pc | 0;
+    const epcHi = Math.floor(pc / TWO32) | 0;
+    const causeHi = interrupt ? 0x80000000 | 0 : 0;
+    if (!interrupt) this.#exc++;
+    let ms = this.#ms;
+    let vec: number;
+    if (deleg) {
+      c[Csr.scause * 2] = cause;
+      c[Csr.scause * 2 + 1] = causeHi;
+      c[Csr.sepc * 2] = epcLo;
+      c[Csr.sepc * 2 + 1] = epcHi;
+      c[Csr.stval * 2] = tLo;
+      c[Csr.stval * 2 + 1] = tHi;
+      ms = (ms & Mstatus.SIE) !== 0 ? ms | Mstatus.SPIE : ms & ~Mstatus.SPIE;
+      ms &= ~Mstatus.SIE;
+      ms = p === 1 ? ms | Mstatus.SPP : ms & ~Mstatus.SPP;
+      this.#ms = ms;
+      this.#setPriv(1);
+      vec = Csr.stvec;
+    } else {
+      c[Csr.mcause * 2] = cause;
+      c[Csr.mcause * 2 + 1] = causeHi;
+      c[Csr.mepc * 2] = epcLo;
+      c[Csr.mepc * 2 + 1] = epcHi;
+      c[Csr.mtval * 2] = tLo;
+      c[Csr.mtval * 2 + 1] = tHi;
+      ms = (ms & Mstatus.MIE) !== 0 ? ms | Mstatus.MPIE : ms & ~Mstatus.MPIE;
+      ms &= ~Mstatus.MIE;
+      ms = (ms & ~Mstatus.MPP) | (p << 11);
+      this.#ms = ms;
+      this.#setPriv(3);
+      vec = Csr.mtvec;
+    }
+    const tvLo = c[vec * 2];
+    const tvec = c[vec * 2 + 1] * TWO32 + ((tvLo & ~3) >>> 0);
+    this.pc = interrupt && (tvLo & 3) === 1 ? tvec + 4 * cause : tvec;
+    this.#irqCheck = true;
+  }
+
+  /** Takes the highest-priority pending and enabled interrupt, if any. */
+  #checkInterrupts(): boolean {
+    const pending = this.#mip() & this.#mie;
+    if (pending === 0) return false;
+    const m = pending & ~this.#mideleg;
+    let take = 0;
+    if (m !== 0 && (this.priv < 3 || (this.#ms & Mstatus.MIE) !== 0)) take = m;
+    else {
+      const s = pending & this.#mideleg;
+      if (s !== 0 && (this.priv === 0 || (this.priv === 1 && (this.#ms & Mstatus.SIE) !== 0))) {
+        take = s;
+      }
+    }
+    if (take === 0) return false;
+    for (const irq of IRQ_PRIORITY) {
+      if ((take >>> irq) & 1) {
+        this.waiting = false;
+        this.#trap(irq, true, 0, 0);
+        return true;
+      }
+    }
+    return false;
+  }
+}

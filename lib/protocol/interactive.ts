@@ -1,0 +1,117 @@
+/**
+ * The interactive console on a terminal: node:readline line editing (arrows, Ctrl-A/Ctrl-E,
+ * history of 100 entries without consecutive duplicates, Tab completion from the shell), Ctrl-C
+ * cancels the line being typed, Ctrl-D (end of input) ends the session.
+ *
+ * Asynchronous output (guest `[VM n] ` lines, faults) is written above the line being edited,
+ * which is then redrawn. While attached to a guest console, each line typed goes to the guest,
+ * Ctrl-C is passed to the guest, and Ctrl-] or a line `~.` detaches.
+ *
+ * @module
+ */
+
+import * as readline from "node:readline";
+import process from "node:process";
+import type { ConsoleServer } from "./server.ts";
+import { PROMPT, type Session } from "./session.ts";
+
+/** Options of {@linkcode runInteractive}. */
+export interface InteractiveOptions {
+  /** History entries kept (default 100). */
+  historySize?: number;
+}
+
+/** Runs the terminal session; resolves when it ends (Ctrl-D, `exit`, shutdown). */
+export function runInteractive(
+  server: ConsoleServer,
+  options: InteractiveOptions = {},
+): { session: Session; done: Promise<void> } {
+  const session = server.openSession({ kind: "tty", peer: "terminal", prompt: false });
+  const out = process.stdout;
+  const decoder = new TextDecoder();
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: out,
+    prompt: PROMPT,
+    terminal: true,
+    historySize: options.historySize ?? 100,
+    removeHistoryDuplicates: true,
+    completer: (line: string): [string[], string] => {
+      if (session.attachedVm !== undefined) return [[], line];
+      try {
+        return [server.backend.complete(line, session.shellSession), line];
+      } catch {
+        return [[], line];
+      }
+    },
+  });
+  let busy = false;
+
+  /** Writes what the session queued; when idle at the prompt, redraws the prompt after it. */
+  const flush = (redraw: boolean) => {
+    let text = "";
+    for (let c = session.output.take(); c; c = session.output.take()) {
+      text += decoder.decode(c, { stream: true });
+    }
+    if (text === "") return;
+    if (redraw && !busy && session.attachedVm === undefined) {
+      readline.clearLine(out, 0);
+      readline.cursorTo(out, 0);
+      out.write(text);
+      rl.prompt(true);
+    } else {
+      out.write(text);
+    }
+  };
+
+  const pumpDone = (async () => {
+    while (true) {
+      await session.output.waitForData();
+      flush(true);
+      if (session.output.finished) return;
+    }
+  })();
+
+  const keypress = (s: string | undefined) => {
+    if (s === "\x1d" && session.attachedVm !== undefined) {
+      session.detach();
+      flush(false);
+      rl.prompt();
+    }
+  };
+  process.stdin.on("keypress", keypress);
+
+  rl.on("line", async (line: string) => {
+    busy = true;
+    await session.receiveLine(line);
+    busy = false;
+    flush(false);
+    if (!session.closed && session.attachedVm === undefined) rl.prompt();
+  });
+  rl.on("SIGINT", () => {
+    if (session.attachedVm !== undefined) {
+      server.backend.consoleInput(session.attachedVm, Uint8Array.of(0x03));
+      return;
+    }
+    out.write("^C\n");
+    rl.write(null, { ctrl: true, name: "e" });
+    rl.write(null, { ctrl: true, name: "u" });
+    rl.prompt();
+  });
+  rl.on("close", () => {
+    if (!session.closed) {
+      out.write("\n");
+      session.end();
+    }
+  });
+
+  flush(false);
+  rl.prompt();
+  const done = session.closedPromise.then(async () => {
+    await pumpDone;
+    flush(false);
+    process.stdin.off("keypress", keypress);
+    rl.close();
+  });
+  return { session, done };
+}

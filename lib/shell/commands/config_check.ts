@@ -1,0 +1,185 @@
+/**
+ * `config check <FILE...>`: validates VM configs without creating anything. Problems that
+ * would make `vm create` fail (unreadable file, TOML or schema errors, CPUs the board does not
+ * have) are errors; problems that may be fixed before creating (a missing kernel image, an id
+ * already in use, an entry point outside memory) are warnings. The command fails on any error.
+ *
+ * @module
+ */
+
+import { ConfigError, MapType, parseVmConfig, type VmConfig } from "../../vmm/config.ts";
+import type { Hypervisor } from "../../vmm/mod.ts";
+import type { FileSystem } from "../../vmm/filesystem.ts";
+import { ArgDef, CommandNode } from "../command_tree.ts";
+import { fsErrorText } from "../fs_errors.ts";
+import { formatMemorySize, hex } from "../format.ts";
+import { failure, success } from "../outcome.ts";
+import { resolvePath } from "../paths.ts";
+import type { ShellContext } from "./vm_target.ts";
+
+/** What `config check` found in one file. */
+export interface ConfigReport {
+  /** The file as resolved. */
+  path: string;
+  /** Errors: `vm create` would fail. */
+  errors: string[];
+  /** Warnings: worth fixing, not fatal here. */
+  warnings: string[];
+  /** The parsed config's summary, when it parsed. */
+  vm?: { id: number; name: string; vcpus: number; memoryBytes: number; entryPoint: number };
+}
+
+function inRegions(config: VmConfig, addr: number): boolean {
+  return config.kernel.memoryRegions.some((r) => addr >= r.gpa && addr < r.gpa + r.size);
+}
+
+/** Checks one config file against the filesystem, the board and the existing VMs. */
+export function checkConfig(fs: FileSystem, hypervisor: Hypervisor, path: string): ConfigReport {
+  const report: ConfigReport = { path, errors: [], warnings: [] };
+  let text: string;
+  try {
+    text = fs.readTextFile(path);
+  } catch (error) {
+    report.errors.push(`${path}: cannot read: ${fsErrorText(error)}`);
+    return report;
+  }
+  let config: VmConfig;
+  try {
+    config = parseVmConfig(text, path);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      report.errors.push(error.message);
+      return report;
+    }
+    throw error;
+  }
+  report.warnings.push(...config.warnings);
+  const board = hypervisor.board;
+  const pcpus = board.cpus.hartIds.length;
+  config.base.physCpuSets?.forEach((mask, i) => {
+    if (mask >= 2 ** pcpus) {
+      report.errors.push(
+        `${path}: base.phys_cpu_sets[${i}]: mask ${
+          hex(mask)
+        } names pCPUs the board ${board.name} does not have (it has ${pcpus}: mask ${
+          hex(2 ** pcpus - 1)
+        })`,
+      );
+    }
+  });
+  config.base.physCpuIds?.forEach((hartId, i) => {
+    if (!board.cpus.hartIds.includes(hartId)) {
+      report.errors.push(
+        `${path}: base.phys_cpu_ids[${i}]: CPU id ${hartId} does not exist on board ${board.name} (hart ids ${
+          board.cpus.hartIds.join(", ")
+        })`,
+      );
+    }
+  });
+  config.kernel.memoryRegions.forEach((r, i) => {
+    if (r.mapType !== MapType.Identical) return;
+    const inRam = board.memory.some((m) => r.gpa >= m.base && r.gpa + r.size <= m.base + m.size);
+    if (!inRam) {
+      report.errors.push(
+        `${path}: kernel.memory_regions[${i}]: identical region ${hex(r.gpa)}+${
+          hex(r.size)
+        } is not inside the RAM of board ${board.name}`,
+      );
+    }
+  });
+  const existing = hypervisor.vm(config.base.id);
+  if (existing) {
+    report.warnings.push(
+      `${path}: base.id: VM id ${config.base.id} is already used by VM[${existing.id}] '${existing.name}' (vm create would fail)`,
+    );
+  }
+  const k = config.kernel;
+  const images: [string, string | undefined][] = [
+    ["kernel_path", k.imageLocation === "fs" ? k.kernelPath : undefined],
+    ["bios_path", k.biosPath],
+    ["dtb_path", k.dtbPath],
+    ["ramdisk_path", k.ramdiskPath],
+    ["disk_path", k.diskPath],
+  ];
+  for (const [key, file] of images) {
+    if (file === undefined) continue;
+    const info = fs.stat(file);
+    if (!info) report.warnings.push(`${path}: kernel.${key}: ${file} not found`);
+    else if (info.kind !== "file") {
+      report.warnings.push(`${path}: kernel.${key}: ${file} is a directory`);
+    }
+  }
+  if (!inRegions(config, k.entryPoint)) {
+    report.warnings.push(
+      `${path}: kernel.entry_point: ${hex(k.entryPoint)} is outside every memory region`,
+    );
+  }
+  if (!inRegions(config, k.kernelLoadAddr)) {
+    report.warnings.push(
+      `${path}: kernel.kernel_load_addr: ${hex(k.kernelLoadAddr)} is outside every memory region`,
+    );
+  }
+  report.vm = {
+    id: config.base.id,
+    name: config.base.name,
+    vcpus: config.base.cpuNum,
+    memoryBytes: config.kernel.memoryRegions.reduce((s, r) => s + r.size, 0),
+    entryPoint: k.entryPoint,
+  };
+  return report;
+}
+
+/** Builds `config check` (the `config` group's only command for now). */
+export function configCommand(): CommandNode<ShellContext> {
+  return new CommandNode<ShellContext>("VM configuration tools")
+    .addSubcommand(
+      "check",
+      new CommandNode<ShellContext>("Validate VM config files without creating VMs")
+        .withUsage("config check <CONFIG_FILE...>")
+        .addArg(
+          new ArgDef("CONFIG_FILE", "AxVisor VM config files (TOML)")
+            .required("No VM configuration file specified").variadic().completes("path"),
+        )
+        .readOnly()
+        .withHandler((cmd, ctx) => {
+          const reports: ConfigReport[] = [];
+          const lines: string[] = [];
+          const ids = new Map<number, string>();
+          for (const arg of cmd.positionalArgs) {
+            const path = resolvePath(ctx.session.cwd, arg);
+            const report = checkConfig(ctx.fs, ctx.hypervisor, path);
+            if (report.vm) {
+              const other = ids.get(report.vm.id);
+              if (other !== undefined) {
+                report.warnings.push(
+                  `${path}: base.id: VM id ${report.vm.id} is also used by ${other}`,
+                );
+              } else ids.set(report.vm.id, path);
+            }
+            reports.push(report);
+            lines.push(`Checking ${arg}`);
+            for (const e of report.errors) lines.push(`  ✗ error: ${e}`);
+            for (const w of report.warnings) lines.push(`  ⚠ warning: ${w}`);
+            if (report.errors.length === 0 && report.vm) {
+              const vm = report.vm;
+              lines.push(
+                `  ✓ VM[${vm.id}] '${vm.name}': ${vm.vcpus} vCPU(s), ${
+                  formatMemorySize(vm.memoryBytes)
+                }, entry ${hex(vm.entryPoint)}`,
+              );
+            }
+          }
+          const invalid = reports.filter((r) => r.errors.length > 0).length;
+          const warnings = reports.reduce((s, r) => s + r.warnings.length, 0);
+          lines.push(
+            `Checked ${reports.length} config file(s): ${
+              reports.length - invalid
+            } valid, ${invalid} invalid, ${warnings} warning(s)`,
+          );
+          const data = { files: reports, valid: reports.length - invalid, invalid, warnings };
+          if (invalid === 0) return success(lines.join("\n"), data);
+          const first = reports.find((r) => r.errors.length > 0)!;
+          return failure("ECONFIG", first.errors[0], lines.join("\n"), data);
+        }),
+    );
+}

@@ -1,0 +1,178 @@
+/**
+ * The asynchronous driver: runs a {@linkcode Hypervisor}'s synchronous core in the background
+ * for interactive use. It is the only place in lib/ where timers (`setTimeout`) are used.
+ *
+ * - `realtime` clock: virtual time follows the wall clock and never runs ahead of it; when no
+ *   vCPU is runnable the driver sleeps until the next event (or a {@linkcode HypervisorDriver.poke}).
+ * - `warp` clock: the core runs as fast as it can in chunks, yielding to the event loop between
+ *   chunks so that I/O (consoles, sessions) keeps flowing; idle time jumps to the next event.
+ *
+ * @module
+ */
+
+import type { Hypervisor } from "./hypervisor.ts";
+
+/** Options of {@linkcode HypervisorDriver}. */
+export interface DriverOptions {
+  /** Host milliseconds of guest execution per chunk before yielding. Default 8. */
+  chunkMs?: number;
+  /** Virtual nanoseconds per step inside a chunk. Default 1 ms. */
+  stepNs?: number;
+  /** Longest idle sleep in host milliseconds. Default 50. */
+  maxSleepMs?: number;
+  /** Wall clock in milliseconds (tests may inject one). Default `performance.now`. */
+  now?: () => number;
+}
+
+interface Waiter {
+  predicate: () => boolean;
+  deadlineNs: number;
+  resolve: (ok: boolean) => void;
+}
+
+/** Runs a hypervisor in the background. */
+export class HypervisorDriver {
+  /** The hypervisor driven. */
+  readonly hypervisor: Hypervisor;
+  readonly #chunkMs: number;
+  readonly #stepNs: number;
+  readonly #maxSleepMs: number;
+  readonly #now: () => number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #running = false;
+  #wallBase = 0;
+  #virtualBase = 0;
+  #waiters: Waiter[] = [];
+  #stopped: Promise<void> | undefined;
+  #error: unknown;
+
+  /** Creates a driver (call {@linkcode HypervisorDriver.start}). */
+  constructor(hypervisor: Hypervisor, options: DriverOptions = {}) {
+    this.hypervisor = hypervisor;
+    this.#chunkMs = options.chunkMs ?? 8;
+    this.#stepNs = options.stepNs ?? 1_000_000;
+    this.#maxSleepMs = options.maxSleepMs ?? 50;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** Whether the background loop is running. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** The error that stopped the loop, if the core threw. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /** Starts the loop and takes over the hypervisor's `waitFor`. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#wallBase = this.#now();
+    this.#virtualBase = this.hypervisor.clock.now();
+    this.hypervisor.setWaitHook((p, t) => this.waitFor(p, t));
+    this.#schedule(0);
+  }
+
+  /** Stops the loop; pending waits resolve with their predicate's current value. */
+  stop(): Promise<void> {
+    if (!this.#running) return this.#stopped ?? Promise.resolve();
+    this.#running = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.hypervisor.setWaitHook(undefined);
+    for (const w of this.#waiters.splice(0)) w.resolve(w.predicate());
+    this.#stopped = Promise.resolve();
+    return this.#stopped;
+  }
+
+  /** Wakes the loop now (after a command changed something, or console input arrived). */
+  poke(): void {
+    if (!this.#running) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#schedule(0);
+  }
+
+  /** Resolves when `predicate` holds (true) or `timeoutNs` of virtual time passed (false). */
+  waitFor(predicate: () => boolean, timeoutNs: number): Promise<boolean> {
+    if (predicate()) return Promise.resolve(true);
+    if (!this.#running) {
+      return Promise.resolve(this.hypervisor.runUntil(predicate, timeoutNs));
+    }
+    return new Promise((resolve) => {
+      this.#waiters.push({
+        predicate,
+        deadlineNs: this.hypervisor.clock.now() + timeoutNs,
+        resolve,
+      });
+      this.poke();
+    });
+  }
+
+  #schedule(ms: number): void {
+    this.#timer = setTimeout(() => this.#tick(), ms);
+  }
+
+  #checkWaiters(): void {
+    const now = this.hypervisor.clock.now();
+    this.#waiters = this.#waiters.filter((w) => {
+      if (w.predicate()) {
+        w.resolve(true);
+        return false;
+      }
+      if (now >= w.deadlineNs) {
+        w.resolve(false);
+        return false;
+      }
+      return true;
+    });
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    if (!this.#running) return;
+    const hv = this.hypervisor;
+    const realtime = hv.clock.mode === "realtime";
+    const start = this.#now();
+    try {
+      while (this.#now() - start < this.#chunkMs) {
+        let span = this.#stepNs;
+        if (realtime) {
+          const wallNs = (this.#now() - this.#wallBase) * 1e6;
+          span = Math.min(span, this.#virtualBase + wallNs - hv.clock.now());
+          if (span <= 0) break;
+        } else if (!hv.hasRunnable()) {
+          const next = hv.nextEventNs();
+          const nearest = Math.min(next ?? Infinity, ...this.#waiters.map((w) => w.deadlineNs));
+          if (nearest === Infinity) break;
+          span = Math.max(0, nearest - hv.clock.now());
+        }
+        hv.runFor(span);
+        this.#checkWaiters();
+      }
+    } catch (e) {
+      this.#error = e;
+      void this.stop();
+      return;
+    }
+    this.#checkWaiters();
+    if (!this.#running) return;
+    let sleepMs = 0;
+    if (realtime) {
+      const wallNs = (this.#now() - this.#wallBase) * 1e6;
+      const ahead = hv.clock.now() - (this.#virtualBase + wallNs);
+      if (!hv.hasRunnable()) {
+        const next = hv.nextEventNs();
+        const deadlines = this.#waiters.map((w) => w.deadlineNs);
+        const nearest = Math.min(next ?? Infinity, ...deadlines);
+        sleepMs = Math.min(this.#maxSleepMs, Math.max(1, (nearest - hv.clock.now()) / 1e6));
+      } else if (ahead >= 0) {
+        sleepMs = Math.min(this.#maxSleepMs, Math.max(0, ahead / 1e6));
+      }
+    } else if (!hv.hasRunnable() && hv.nextEventNs() === undefined && this.#waiters.length === 0) {
+      sleepMs = this.#maxSleepMs;
+    }
+    this.#schedule(sleepMs);
+  }
+}
