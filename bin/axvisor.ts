@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { loadBoard } from "../lib/hw/boards/mod.ts";
 import { type BoardSpec } from "../lib/hw/boards/spec.ts";
 import { Hypervisor, HypervisorDriver } from "../lib/vmm/mod.ts";
-import { Shell } from "../lib/shell/mod.ts";
+import { Shell, ShellSession } from "../lib/shell/mod.ts";
 import {
   AxvisorBackend,
   ConsoleServer,
@@ -48,7 +48,7 @@ function writeOut(text: string): void {
 /** Parsed command-line options. */
 interface Options {
   board: string;
-  vm: string[];
+  vm?: string[];
   autostart: boolean;
   listen?: string;
   clock?: "realtime" | "warp";
@@ -67,7 +67,7 @@ function buildProgram(): Command {
   const program = new Command("axvisor");
   program
     .description(
-      "Emulated AxVisor hypervisor: RISC-V guests on an emulated board, managed through a\n" +
+      "Emulated AxVisor hypervisor: RISC-V guests on an emulated board, managed through a " +
         "line-based serial-console protocol (human text or JSON lines) on stdio and TCP.",
     )
     .version(VERSION, "-V, --version", "print the version and exit")
@@ -81,7 +81,7 @@ function buildProgram(): Command {
         "--vm <file>",
         "also create the VM described by this AxVisor TOML file (host path, else a path in " +
           "the fs root); repeatable",
-      ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]).default([]),
+      ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
     )
     .option("--autostart", "start every VM once created", false)
     .option(
@@ -135,7 +135,7 @@ function buildProgram(): Command {
       "after",
       `
 Console protocol (stdio and TCP, UTF-8 lines ending in LF or CRLF, at most 4 KiB each):
-  Human mode   a banner, the prompt 'axvisor> ', shell commands ('help' lists them).
+  Human mode   a banner, the prompt 'axvisor:/$ ', shell commands ('help' lists them).
                Guest output appears as '[VM n] ' lines; 'events off' mutes it.
   JSON mode    send a JSON object as the first line (or 'mode json'):
                  {"id": 1, "cmd": "vm list"}   or   {"id": 2, "argv": ["vm", "show", "1"]}
@@ -159,6 +159,7 @@ Examples:
   AXVISOR_TOKEN=s3cret deno task start --listen 0.0.0.0:4321 --read-only
 `,
     )
+    .configureHelp({ helpWidth: 100 })
     .configureOutput({
       writeOut,
       writeErr,
@@ -214,6 +215,7 @@ async function main(args: string[]): Promise<number> {
     return EXIT_USAGE; // commander already printed the error
   }
   const opts = program.opts() as Options;
+  opts.vm ??= [];
   const batchMode = opts.command !== undefined || opts.batch !== undefined;
   const clock = opts.clock ?? (batchMode ? "warp" : "realtime");
   const token = opts.token ?? envToken();
@@ -261,43 +263,34 @@ async function main(args: string[]): Promise<number> {
   const log = (level: ServerLogLevel, message: string) =>
     writeErr(`axvisor: ${level}: ${message}\n`);
 
-  // VMs: the default set, then --vm files.
-  const problems: string[] = [];
-  let defaults: string[] = [];
-  try {
-    defaults = fs.readDir("/guest/vm_default")
-      .filter((e) => e.kind === "file" && e.name.endsWith(".toml"))
-      .map((e) => `/guest/vm_default/${e.name}`);
-  } catch {
-    // no default VMs
-  }
-  for (const path of defaults) {
-    try {
-      hypervisor.createVm({ path });
-    } catch (e) {
-      problems.push(`cannot create a VM from ${path}: ${(e as Error).message}`);
-    }
-  }
+  // VMs: the default set (/guest/vm_default, as AxVisor does), then --vm files.
+  const boot = await shell.bootDefaultVms();
+  if (!boot.ok) log("warn", `default VMs: ${boot.error?.message ?? boot.text}`);
   for (const file of opts.vm) {
+    let hostText: string | undefined;
     try {
-      let hostText: string | undefined;
+      hostText = Deno.readTextFileSync(file);
+    } catch {
+      hostText = undefined;
+    }
+    if (hostText !== undefined) {
       try {
-        hostText = Deno.readTextFileSync(file);
-      } catch {
-        hostText = undefined;
+        hypervisor.createVm({ text: hostText, origin: file });
+      } catch (e) {
+        throw new StartupError(`cannot create a VM from --vm ${file}: ${(e as Error).message}`);
       }
-      if (hostText !== undefined) hypervisor.createVm({ text: hostText, origin: file });
-      else hypervisor.createVm({ path: file });
-    } catch (e) {
-      throw new StartupError(`cannot create a VM from --vm ${file}: ${(e as Error).message}`);
+      continue;
+    }
+    const created = await shell.executeArgv(["vm", "create", file], new ShellSession());
+    if (!created.ok) {
+      throw new StartupError(
+        `cannot create a VM from --vm ${file}: ${created.error?.message ?? created.text}`,
+      );
     }
   }
-  for (const p of problems) log("warn", p);
-  if (opts.autostart) {
-    for (const vm of hypervisor.vms()) {
-      const r = hypervisor.startVm(vm.id) as { ok?: boolean; message?: string };
-      if (r && r.ok === false) log("warn", `cannot start VM ${vm.id}: ${r.message ?? "failed"}`);
-    }
+  if (opts.autostart && hypervisor.vms().length > 0) {
+    const started = await shell.executeArgv(["vm", "start"], new ShellSession());
+    if (!started.ok) log("warn", `--autostart: ${started.error?.message ?? started.text}`);
   }
 
   const backend = new AxvisorBackend({
@@ -335,6 +328,7 @@ async function main(args: string[]): Promise<number> {
     server.flushConsoles();
     session.close("end of batch");
     await done;
+    shell.dispose();
     server.dispose();
     if (!result.ok && opts.keepGoing) {
       log("error", `${result.failed} of ${result.total} commands failed`);
@@ -372,6 +366,7 @@ async function main(args: string[]): Promise<number> {
   await Promise.race([stdio.done, Promise.resolve()]);
   if (tcp) await tcp.close();
   await driver?.stop();
+  shell.dispose();
   server.dispose();
   Deno.removeSignalListener("SIGINT", sigint);
   Deno.removeSignalListener("SIGTERM", sigterm);

@@ -9,7 +9,7 @@
 #   5. muldiv: 20000 rounds of mul, mulh, div, rem, divu, remw
 #   6. the whole thing ROUNDS times; the final checksum must equal EXPECTED (check 3)
 #
-# The same file assembles with GNU as (rv64im) and runs on qemu-system-riscv64 -M spike.
+# Harts other than hart 0 park in wfi. The same file assembles with GNU as (rv64im) and runs on qemu-system-riscv64 -M spike.
 
 .equ N, 1024
 .equ QUARTER, 256
@@ -20,6 +20,8 @@
 .text
 .globl _start
 _start:
+  csrr t0, mhartid              # on a multi-hart board, only hart 0 works
+  bnez t0, park
   li s11, 0                     # running checksum
   li s10, ROUNDS
   li s9, 0x9e3779b97f4a7c15     # LCG state, also mixed into the checksum
@@ -154,6 +156,9 @@ write_tohost:
   sw zero, 4(t0)
 1:
   j 1b
+park:
+  wfi
+  j park
 
 .data
 .balign 64

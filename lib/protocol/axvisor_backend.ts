@@ -8,6 +8,7 @@
 import type { HypervisorEvent } from "../vmm/events.ts";
 import type { CommandOutcome } from "../shell/outcome.ts";
 import { ShellSession } from "../shell/session.ts";
+import { promptFor } from "../shell/shell.ts";
 import { scan } from "../shell/tokenizer.ts";
 import type { CommandInput, ProtocolBackend } from "./backend.ts";
 import type { ProtocolEvent } from "./events.ts";
@@ -181,6 +182,11 @@ export class AxvisorBackend implements ProtocolBackend {
   vmLabel(vmId: number): string | undefined {
     const vm = this.#hv.vm(vmId);
     return vm ? `VM ${vm.id} (${vm.name})` : undefined;
+  }
+
+  /** The shell's prompt, `axvisor:/$ ` (with the session's working directory). */
+  prompt(shellSession: unknown): string {
+    return promptFor(shellSession as ShellSession);
   }
 
   /** The banner line. */

@@ -34,4 +34,6 @@ export interface ProtocolBackend {
   vmLabel(vmId: number): string | undefined;
   /** One line about the machine for the banner (board, harts, VMs, clock). */
   describe(): string;
+  /** The prompt for a session (it may show the working directory); default `axvisor> `. */
+  prompt?(shellSession: unknown): string;
 }

@@ -81,11 +81,15 @@ export function runInteractive(
   };
   process.stdin.on("keypress", keypress);
 
+  const updatePrompt = () =>
+    rl.setPrompt(server.backend.prompt?.(session.shellSession) ?? PROMPT);
+  updatePrompt();
   rl.on("line", async (line: string) => {
     busy = true;
     await session.receiveLine(line);
     busy = false;
     flush(false);
+    updatePrompt();
     if (!session.closed && session.attachedVm === undefined) rl.prompt();
   });
   rl.on("SIGINT", () => {

@@ -91,6 +91,8 @@ export class ConsoleServer {
   #shutdownReason: string | undefined;
   #resolveShutdown!: (reason: string) => void;
   #eventCount = 0;
+  #pendingConsole = new Map<number, { chunks: Uint8Array[]; bytes: number; timeNs?: number }>();
+  #flushScheduled = false;
   /** Resolves with the reason once shutdown was requested. */
   readonly shutdownRequested: Promise<string>;
 
@@ -201,6 +203,7 @@ export class ConsoleServer {
   }
 
   #flushConsoles(): void {
+    this.flushEvents();
     for (const [vm, assembler] of this.#assemblers) {
       const rest = assembler.flush();
       if (rest === "") continue;
@@ -213,31 +216,51 @@ export class ConsoleServer {
     }
   }
 
+  /**
+   * Delivers console output held back for coalescing (guests often write one byte at a time).
+   * Sessions call it before each reply so that output a command caused comes before its reply.
+   */
+  flushEvents(): void {
+    if (this.#pendingConsole.size === 0) return;
+    const pending = [...this.#pendingConsole];
+    this.#pendingConsole.clear();
+    for (const [vm, p] of pending) {
+      const data = p.chunks.length === 1 ? p.chunks[0] : concatBytes(p.chunks, p.bytes);
+      const event: ProtocolEvent = { event: "console", vm, data };
+      if (p.timeNs !== undefined) event.timeNs = p.timeNs;
+      this.#deliverConsole(event);
+    }
+  }
+
   #onEvent(event: ProtocolEvent): void {
     this.#eventCount++;
+    if (event.event === "console") {
+      // Coalesce consecutive console writes; flushed before any other event, before every
+      // reply, at 4 KiB, and at the end of the current task.
+      let p = this.#pendingConsole.get(event.vm);
+      if (!p) {
+        p = { chunks: [], bytes: 0, timeNs: event.timeNs };
+        this.#pendingConsole.set(event.vm, p);
+      }
+      p.chunks.push(event.data);
+      p.bytes += event.data.length;
+      if (p.bytes >= 4096) this.flushEvents();
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(() => {
+          this.#flushScheduled = false;
+          this.flushEvents();
+        });
+      }
+      return;
+    }
+    this.flushEvents();
     if (event.event === "log") {
       const where = event.vm === undefined ? "" : `VM ${event.vm}: `;
       this.log(event.level, `${where}${event.message}`);
       if (event.level === "debug") return;
     }
     const now = this.backend.now();
-    if (event.event === "console") {
-      let assembler = this.#assemblers.get(event.vm);
-      if (!assembler) {
-        assembler = new ConsoleAssembler(event.vm);
-        this.#assemblers.set(event.vm, assembler);
-      }
-      const { text, lines } = assembler.push(event.data);
-      if (this.#sessions.size === 0) return;
-      this.#broadcast({
-        event,
-        json: eventJson(event, now, text),
-        human: lines,
-        raw: event.data,
-        droppable: true,
-      });
-      return;
-    }
     if (event.event === "status" && (event.to === "stopped" || event.to === "deleted")) {
       const assembler = this.#assemblers.get(event.vm);
       const rest = assembler?.flush() ?? "";
@@ -265,10 +288,37 @@ export class ConsoleServer {
     }
   }
 
+  #deliverConsole(event: ProtocolEvent & { event: "console" }): void {
+    let assembler = this.#assemblers.get(event.vm);
+    if (!assembler) {
+      assembler = new ConsoleAssembler(event.vm);
+      this.#assemblers.set(event.vm, assembler);
+    }
+    const { text, lines } = assembler.push(event.data);
+    if (this.#sessions.size === 0) return;
+    this.#broadcast({
+      event,
+      json: eventJson(event, this.backend.now(), text),
+      human: lines,
+      raw: event.data,
+      droppable: true,
+    });
+  }
+
   #broadcast(rendered: RenderedEvent, humanOnly = false): void {
     for (const s of this.#sessions.values()) {
       if (humanOnly && (s.mode !== "human" || s.attachedVm !== undefined)) continue;
       s.deliver(rendered);
     }
   }
+}
+
+function concatBytes(chunks: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -25,7 +25,7 @@ import { readOnlyRefusal } from "./read_only.ts";
 import { SessionAuth } from "./auth.ts";
 import { tokenize } from "../shell/tokenizer.ts";
 
-/** The prompt of human sessions (the seed's REPL prompt). */
+/** The default prompt of human sessions (the seed's REPL prompt), when the backend has none. */
 export const PROMPT = "axvisor> ";
 
 /** The escape byte that ends a console attach (Ctrl-]). */
@@ -51,6 +51,8 @@ export interface SessionHost {
   shutdown(reason: string): void;
   /** Called once when a session closes. */
   sessionClosed(session: Session): void;
+  /** Delivers events held back for coalescing (called before each reply). */
+  flushEvents(): void;
 }
 
 /** Options of a {@linkcode Session}. */
@@ -486,7 +488,7 @@ export class Session {
     if (!outcome.ok || !action) return outcome.ok;
     switch (action.type) {
       case "attach":
-        this.#attach(action.vmId, action.readOnly ?? false);
+        this.#attach(action.vmId, action.readOnly ?? false, outcome.text === "");
         break;
       case "exit":
         this.close("exit");
@@ -500,14 +502,14 @@ export class Session {
     return true;
   }
 
-  #attach(vmId: number, watchOnly: boolean): void {
+  #attach(vmId: number, watchOnly: boolean, announce: boolean): void {
     const label = this.#host.backend.vmLabel(vmId) ?? `VM ${vmId}`;
     this.#attached = vmId;
     this.#attachWatchOnly = watchOnly || this.readOnly;
     this.#attachHeld = [];
     this.#attachLineStart = true;
     this.#readOnlyNoticeShown = false;
-    this.#push(`[attached to ${label} console; escape with Ctrl-] or a line ~.]\n`);
+    if (announce) this.#push(`[attached to ${label} console; escape with Ctrl-] or a line ~.]\n`);
   }
 
   #authCommand(argv: string[], id: RequestId): boolean {
@@ -604,6 +606,7 @@ export class Session {
   }
 
   #reply(id: RequestId, outcome: CommandOutcome): void {
+    this.#host.flushEvents();
     if (this.#mode === "json") {
       if (outcome.ok) {
         this.#push(encodeJsonLine({
@@ -626,6 +629,7 @@ export class Session {
   }
 
   #replyError(id: RequestId, code: string, message: string): void {
+    this.#host.flushEvents();
     if (this.#mode === "json") {
       this.#push(encodeJsonLine({
         id,
@@ -642,7 +646,7 @@ export class Session {
     if (this.#closed || !this.#prompt || this.#mode !== "human" || this.#attached !== undefined) {
       return;
     }
-    this.#push(PROMPT);
+    this.#push(this.#host.backend.prompt?.(this.shellSession) ?? PROMPT);
   }
 
   #droppedNotice(bytes: number): string {

@@ -241,6 +241,80 @@ Deno.test("bare: argument helpers", () => {
   assert.equal(unescape("a\\nb\\x41\\\\"), "a\nbA\\");
 });
 
+Deno.test("bare: on a board the finisher ends the run; UART output goes to stdout", () => {
+  // Hart 0 prints "ok\n" on uart0 and writes the finisher; other harts park.
+  const program = (finish: string) =>
+    `.text\n_start:\n  bnez a0, park\n  li t0, 0x10000000\n  li t1, 'o'\n  sb t1, 0(t0)\n` +
+    `  li t1, 'k'\n  sb t1, 0(t0)\n  li t1, 10\n  sb t1, 0(t0)\n  li t0, 0x100000\n` +
+    `  li t1, ${finish}\n  sw t1, 0(t0)\n1: j 1b\npark: wfi\n  j park\n`;
+  let r = bare(["--board", "qemu-virt", "pass.S"], { "pass.S": program("0x5555") });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "ok\n");
+  r = bare(["--board", "qemu-virt", "fail.S"], { "fail.S": program("(7 << 16) | 0x3333") });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /FAILED \*\*\* test finisher: fail with code 7/);
+  r = bare(["--board", "qemu-virt", "reset.S"], { "reset.S": program("0x7777") });
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /asked the test finisher for a reset/);
+});
+
+Deno.test("bare: on a board every hart starts at the entry with a0 = hart id, a1 = DTB", () => {
+  // Each hart adds (a0 + 1) to a counter with an AMO; hart 0 checks that a1 points at a DTB
+  // (magic 0xd00dfeed, big-endian) and waits for the sum 1 + 2 = 3 of both harts.
+  const source = `.text
+_start:
+  la t0, counter
+  addi t1, a0, 1
+  amoadd.w zero, t1, (t0)
+  bnez a0, park
+  lwu t2, 0(a1)
+  li t3, 0xedfe0dd0
+  bne t2, t3, bad
+1: lw t1, 0(t0)
+  li t2, 3
+  bne t1, t2, 1b
+  li a0, 1
+  j done
+bad:
+  li a0, 5
+done:
+  la t0, tohost
+  sd a0, 0(t0)
+2: j 2b
+park: wfi
+  j park
+${HTIF}
+counter: .word 0
+`;
+  const r = bare(["--board", "compact-2", "boot.S"], { "boot.S": source });
+  assert.equal(r.code, 0, r.stderr);
+});
+
+Deno.test("bare: --trace on a board interleaves the harts, one instruction each", () => {
+  const source = `.text\n_start:\n  addi t0, a0, 1\n  addi t0, t0, 1\n1: wfi\n  j 1b\n${HTIF}`;
+  const r = bare([
+    "--board",
+    "compact-2",
+    "--trace",
+    "--trace-limit",
+    "4",
+    "--max-insns",
+    "20",
+    "t.S",
+  ], {
+    "t.S": source,
+  });
+  const lines = r.stderr.split("\n").slice(0, 4);
+  assert.deepEqual(lines, [
+    "core   0: 0x0000000080000000 (0x00150293) addi t0,a0,1",
+    "core   1: 0x0000000080000000 (0x00150293) addi t0,a0,1",
+    "core   0: 0x0000000080000004 (0x00128293) addi t0,t0,1",
+    "core   1: 0x0000000080000004 (0x00128293) addi t0,t0,1",
+  ]);
+  assert.equal(r.code, 3, "both harts end in wfi with no timer armed");
+  assert.match(r.stderr, /every hart waits in wfi/);
+});
+
 const OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
 const UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin";
 const exists = (path: string) => {

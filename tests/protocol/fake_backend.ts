@@ -41,9 +41,10 @@ export class FakeBackend implements ProtocolBackend {
     if (cmd === "echo") return ok(argv.slice(1).join(" "), { text: argv.slice(1).join(" ") });
     if (cmd === "boom") throw new Error("kaboom");
     if (cmd === "block") {
-      return new Promise((resolve) =>
-        this.blocked.push(() => resolve({ ok: true, text: "released" }))
-      );
+      return new Promise((resolve) => {
+        this.blocked.push(() => resolve({ ok: true, text: "released" }));
+        for (const w of this.#blockWaiters.splice(0)) w();
+      });
     }
     if (cmd === "vm" && sub === "list") return ok("ID NAME\n1  hello", [{ id: 1, name: "hello" }]);
     if (cmd === "vm" && sub === "start") {

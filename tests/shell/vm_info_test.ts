@@ -254,6 +254,27 @@ Deno.test("vm console, send and log", async () => {
   assert.equal(await f.text("vm log 2 --tail 5"), "> hello world\nno newline");
   assert.equal(await f.text("vm log 2 --tail 0"), "");
   assert.equal((await f.run("vm log 2 --tail x")).error?.code, "INVALID_VALUE");
+  const vm = f.hv.vm(2)!;
+  const queued: number[] = [];
+  const take = () => {
+    queued.length = 0;
+    for (let b = vm.console.readInput(); b >= 0; b = vm.console.readInput()) queued.push(b);
+    return queued;
+  };
+  take();
+  assert.equal(
+    await f.text(String.raw`vm send -e -n 2 'a\tb\x03\xff\\é'`),
+    "✓ Sent 8 byte(s) to VM[2] console",
+  );
+  assert.deepEqual(take(), [0x61, 0x09, 0x62, 0x03, 0xff, 0x5c, 0xc3, 0xa9]);
+  assert.equal(await f.text(String.raw`vm send 2 'a\tb'`), "✓ Sent 5 byte(s) to VM[2] console");
+  assert.deepEqual(take(), [0x61, 0x5c, 0x74, 0x62, 0x0a], "without -e backslashes are literal");
+  const badEscape = await f.run(String.raw`vm send -e 2 'x\q'`);
+  assert.equal(
+    badEscape.text,
+    String.raw`Error: Invalid escape '\q' at position 2: use \n \r \t \0 \\ or \xHH`,
+  );
+  assert.equal((await f.run(String.raw`vm send -e 2 '\x4'`)).error?.code, "INVALID_VALUE");
   const attach = await f.run("vm console echo");
   assert.equal(attach.text, "Connected to VM[2] (echo) console. Escape character is '^]'.");
   assert.deepEqual(attach.action, { type: "attach", vmId: 2 });

@@ -209,7 +209,9 @@ Deno.test("vm delete in every state, with and without --force", async () => {
 });
 
 Deno.test("vm create: batch, errors isolated, summary", async () => {
-  const f = fixture({ "/guest/configs/broken.toml": "[base]\nid = 9\n" });
+  const f = fixture({
+    "/guest/configs/broken.toml": "[base]\nid = 9\ncpu_num = 0\n[kernel]\nentry_point = 1\n",
+  });
   const out = await f.run(
     "vm create /guest/configs/spin.toml /guest/configs/broken.toml missing.toml /guest/configs/echo.toml",
   );
@@ -223,7 +225,14 @@ Deno.test("vm create: batch, errors isolated, summary", async () => {
   ]);
   assert.match(
     lines[3],
-    /^✗ Failed to create VM from \/guest\/configs\/broken\.toml: \/guest\/configs\/broken\.toml.*kernel/,
+    /^✗ Failed to create VM from \/guest\/configs\/broken\.toml: line 3: base\.cpu_num: /,
+  );
+  const failed = (out.data as { results: { path: string; error?: { message: string } }[] })
+    .results.find((r) => r.path === "/guest/configs/broken.toml");
+  assert.match(
+    failed!.error!.message,
+    /^\/guest\/configs\/broken\.toml:3: base\.cpu_num: /,
+    "data keeps the full message",
   );
   assert.deepEqual(lines.slice(4), [
     "Creating VM from config: missing.toml",

@@ -69,6 +69,24 @@ export function mulhu(al: number, ah: number, bl: number, bh: number): void {
 }
 
 const isInt32 = (lo: number, hi: number): boolean => hi === lo >> 31;
+/** Whether the signed value hi:lo lies in (-2^52, 2^52), where number arithmetic is exact. */
+const isSmall = (hi: number): boolean => hi >= -0x100000 && hi < 0x100000;
+const num = (lo: number, hi: number): number => hi * TWO32 + (lo >>> 0);
+
+/** Truncating division of numbers below 2^52 in magnitude: quotient and remainder, exactly. */
+function divSmall(a: number, b: number, wantRem: boolean): void {
+  let q = Math.trunc(a / b);
+  let r = a - q * b;
+  const s = (a < 0) !== (b < 0) ? -1 : 1;
+  if (r !== 0 && (r < 0) !== (a < 0)) {
+    q -= s;
+    r += s * b;
+  } else if (Math.abs(r) >= Math.abs(b)) {
+    q += s;
+    r -= s * b;
+  }
+  setNum(wantRem ? r : q);
+}
 
 /** Signed division as RISC-V defines it (x/0 = -1, overflow gives the dividend). */
 export function div(al: number, ah: number, bl: number, bh: number): void {
@@ -77,6 +95,8 @@ export function div(al: number, ah: number, bl: number, bh: number): void {
     aluOut[1] = -1;
   } else if (isInt32(al, ah) && isInt32(bl, bh)) {
     setNum(Math.trunc(al / bl));
+  } else if (isSmall(ah) && isSmall(bh)) {
+    divSmall(num(al, ah), num(bl, bh), false);
   } else {
     const a = bigS(al, ah);
     const b = bigS(bl, bh);
@@ -92,6 +112,8 @@ export function divu(al: number, ah: number, bl: number, bh: number): void {
     aluOut[1] = -1;
   } else if (ah === 0 && bh === 0) {
     setNum(Math.floor((al >>> 0) / (bl >>> 0)));
+  } else if ((ah >>> 0) < 0x100000 && (bh >>> 0) < 0x100000) {
+    divSmall(num(al, ah), num(bl, bh), false);
   } else {
     setBig(bigU(al, ah) / bigU(bl, bh));
   }
@@ -106,6 +128,8 @@ export function rem(al: number, ah: number, bl: number, bh: number): void {
     const r = (al % bl) | 0;
     aluOut[0] = r;
     aluOut[1] = r >> 31;
+  } else if (isSmall(ah) && isSmall(bh)) {
+    divSmall(num(al, ah), num(bl, bh), true);
   } else {
     const a = bigS(al, ah);
     const b = bigS(bl, bh);
@@ -121,6 +145,8 @@ export function remu(al: number, ah: number, bl: number, bh: number): void {
   } else if (ah === 0 && bh === 0) {
     aluOut[0] = ((al >>> 0) % (bl >>> 0)) | 0;
     aluOut[1] = 0;
+  } else if ((ah >>> 0) < 0x100000 && (bh >>> 0) < 0x100000) {
+    divSmall(num(al, ah), num(bl, bh), true);
   } else {
     setBig(bigU(al, ah) % bigU(bl, bh));
   }

@@ -40,7 +40,14 @@
  * `.option rvc|norvc|push|pop` (and `relax`, `norelax`, `pic`, `nopic`, `arch`, accepted and
  * ignored), and `.type`, `.size`, `.file`, `.ident`, `.attribute`, `.loc`, `.cfi_*`, `.end`
  * (ignored). Alignment in code pads with `nop` (a `c.nop` for a 2-byte remainder); in data with
- * zeros. Data values that do not fit their size are errors (GNU only warns).
+ * zeros; code sections end padded to their alignment, as in GNU as. Data values that do not fit
+ * their size are errors (GNU only warns).
+ *
+ * **Macros**: `.macro name p1, p2=default, p3:req, rest:vararg` … `.endm`, invoked as
+ * `name a, b` or with keywords (`name p2=5`); in the body `\p1` is replaced by the argument,
+ * `\@` by a per-expansion counter, `\()` by nothing (character literals are left alone, as in
+ * GNU as). `.rept count` … `.endr`, `.irp p, v1, v2…` … `.endr` and `.irpc p, chars` … `.endr`
+ * repeat statements. Errors inside an expansion name the macro and the line that used it.
  *
  * **Comments and statements**: `#` and `//` to end of line, `/* … *\/` across lines, `;`
  * between statements, several `label:` before a statement.
@@ -59,9 +66,8 @@
  * **Errors**: every problem is collected; {@linkcode AssemblerError} reports them all, in
  * source order, as `file:line:column: message`.
  *
- * Not supported: macros (`.macro`, `.rept`, `.irp`), `.include`/`.incbin` (the assembler has no
- * file system), conditional assembly, relocatable output, floating-point and vector
- * instructions.
+ * Not supported: `.include`/`.incbin` (the assembler has no file system), conditional assembly
+ * (`.if`…), relocatable output, floating-point and vector instructions.
  *
  * @module
  */
@@ -77,8 +83,14 @@ import {
   type Value,
   wrap64,
 } from "./assembler_expr.ts";
-import { lex, type Token } from "./assembler_lexer.ts";
 import {
+  type RawStatement,
+  splitStatements,
+  type Token,
+  tokenizeStatement,
+} from "./assembler_lexer.ts";
+import {
+  ABI_REGISTER_NAMES,
   encodeImmediate,
   encodeRegister,
   FIELDS,
@@ -143,11 +155,31 @@ interface Section {
   items: Item[];
   base: number;
   firstLine: number;
+  /** Rank of first use (selection or content); `Infinity` while unused. */
+  order: number;
 }
 
 interface Loc {
   line: number;
   column: number;
+  /** Where a macro expansion came from, for error messages. */
+  note?: string;
+}
+
+/** A raw statement waiting to be assembled, with its macro-expansion context. */
+interface QueuedStatement extends RawStatement {
+  /** Macro expansion depth (0 for source statements). */
+  depth: number;
+  /** `in macro 'm' used at line N`, for statements produced by an expansion. */
+  note?: string;
+}
+
+/** A `.macro` definition. */
+interface Macro {
+  name: string;
+  params: { name: string; default?: string; required: boolean; vararg: boolean }[];
+  body: QueuedStatement[];
+  line: number;
 }
 
 interface Item {
@@ -197,6 +229,10 @@ const NOP = 0x00000013;
 /** Largest image the assembler builds (1 GiB): beyond it, a typo in `.space` is likelier. */
 const MAX_IMAGE_BYTES = 1 << 30;
 const C_NOP = 0x0001;
+/** How deep macros may invoke macros. */
+const MAX_MACRO_DEPTH = 64;
+/** Most statements one `.rept` may produce. */
+const MAX_REPEATED_STATEMENTS = 1_000_000;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -216,32 +252,44 @@ class Assembler {
   private readonly localCounts = new Map<string, number>();
   private readonly diagnostics: AssemblerDiagnostic[] = [];
   private readonly auipcs: { section: Section; offset: number; target: Expr; loc: Loc }[] = [];
-  private pcrelHiByAddress = new Map<bigint, bigint>();
+  private readonly pcrelHiByAddress = new Map<bigint, bigint>();
+  private readonly pcrelHiFailed = new Set<bigint>();
   private readonly exprColumns = new WeakMap<Expr, number>();
+  private readonly macros = new Map<string, Macro>();
+  private macroUses = 0;
+  private note: string | undefined;
+  private sectionsUsed = 0;
   private rvc = false;
   private readonly optionStack: boolean[] = [];
   private final = false;
-  private stmtSection!: Section;
-  private stmtOffset = 0;
-  private stmtLine = 0;
 
   constructor(readonly fileName: string, readonly origin: number) {
     if (!Number.isSafeInteger(origin) || origin < 0) {
       throw new AssemblerError(fileName, 1, 1, `origin ${origin} is not a valid address`);
     }
-    this.current = this.section(".text", 0);
+    this.current = this.section(".text", 0, false);
   }
 
   run(source: string): AssemblyResult {
-    const statements = lex(source, this.fileName);
-    for (const stmt of statements) {
-      this.stmtLine = stmt.line;
+    // A stack of statements still to assemble (macro expansions are pushed onto it).
+    const queue: QueuedStatement[] = splitStatements(source, this.fileName)
+      .map((raw) => ({ ...raw, depth: 0 })).reverse();
+    while (queue.length > 0) {
+      const raw = queue.pop()!;
+      this.note = raw.note;
       try {
-        this.statement(stmt.tokens);
+        this.statement(tokenizeStatement(raw, this.fileName), raw, queue);
       } catch (e) {
-        this.report(e, stmt.line, stmt.tokens[0].column);
+        this.report(e, raw.line, raw.column, raw.note);
       }
       if (this.diagnostics.length >= 50) break;
+    }
+    this.note = undefined;
+    // As GNU as does, code sections end padded (with nops) to their alignment.
+    for (const section of this.sections.values()) {
+      if (!section.code || section.order === Infinity) continue;
+      this.current = section;
+      this.align(section.align, undefined, Infinity, { line: 1, column: 1 });
     }
     // Go on with what assembled so that pass-2 problems are reported too.
     this.layout();
@@ -264,18 +312,17 @@ class Assembler {
         const v = this.evalAt(a.target, a.section, a.offset, pc);
         this.pcrelHiByAddress.set(BigInt(pc), v);
       } catch (e) {
-        this.report(e, a.loc.line, a.loc.column);
+        this.pcrelHiFailed.add(BigInt(pc));
+        this.report(e, a.loc.line, a.loc.column, a.loc.note);
       }
     }
     for (const section of this.orderedSections()) {
       for (const item of section.items) {
         const pc = section.base + item.offset;
-        this.stmtSection = section;
-        this.stmtOffset = item.offset;
         try {
           item.emit(image, pc - this.origin, pc);
         } catch (e) {
-          this.report(e, item.loc.line, item.loc.column);
+          this.report(e, item.loc.line, item.loc.column, item.loc.note);
         }
         if (this.diagnostics.length >= 50) break;
       }
@@ -310,9 +357,11 @@ class Assembler {
 
   // ----- diagnostics -----
 
-  private report(e: unknown, line: number, column: number): void {
+  private report(e: unknown, line: number, column: number, note?: string): void {
     if (e instanceof AssemblerError) {
-      this.diagnostics.push(...e.diagnostics);
+      this.diagnostics.push(
+        ...e.diagnostics.map((d) => note ? { ...d, detail: `${d.detail} (${note})` } : d),
+      );
       return;
     }
     if (e instanceof Fail || e instanceof ExprError) {
@@ -324,7 +373,7 @@ class Assembler {
         fileName: this.fileName,
         line: (e instanceof ExprError ? e.line : undefined) ?? line,
         column: e.column ?? column,
-        detail,
+        detail: note ? `${detail} (${note})` : detail,
       });
       return;
     }
@@ -349,7 +398,13 @@ class Assembler {
 
   // ----- sections and layout -----
 
-  private section(name: string, line: number): Section {
+  /** Marks a section as used, fixing its place among the sections of its kind. */
+  private use(s: Section): void {
+    if (s.order === Infinity) s.order = this.sectionsUsed++;
+  }
+
+  /** The section `name` (created on first mention); `select` marks it used. */
+  private section(name: string, line: number, select = true): Section {
     let s = this.sections.get(name);
     if (!s) {
       const nobits = /^\.s?bss(\.|$)/.test(name) || name.startsWith(".tbss");
@@ -362,17 +417,18 @@ class Assembler {
         items: [],
         base: 0,
         firstLine: line,
+        order: Infinity,
       };
       this.sections.set(name, s);
     }
+    if (select) this.use(s);
     return s;
   }
 
   private orderedSections(): Section[] {
-    const all = [...this.sections.values()].filter((s) => s.size > 0 || s.name === ".text");
+    const used = [...this.sections.values()].filter((s) => s.order !== Infinity);
     const rank = (s: Section) => (s.code ? 0 : s.nobits ? 2 : 1);
-    return all.map((s, i) => [s, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
-      .map(([s]) => s);
+    return used.sort((a, b) => rank(a) - rank(b) || a.order - b.order);
   }
 
   private layout(): void {
@@ -422,7 +478,13 @@ class Assembler {
         loc.column,
       );
     }
-    const item: Item = { offset: s.size, size, loc, emit };
+    this.use(s);
+    const item: Item = {
+      offset: s.size,
+      size,
+      loc: this.note ? { ...loc, note: this.note } : loc,
+      emit,
+    };
     s.items.push(item);
     s.size += size;
     return item;
@@ -435,6 +497,7 @@ class Assembler {
     if (existing) {
       throw new Fail(`symbol '${name}' is already defined at line ${existing.line}`, tok.column);
     }
+    this.use(this.current);
     this.symbols.set(name, {
       kind: "label",
       section: this.current,
@@ -511,6 +574,12 @@ class Assembler {
       pc: () => pc,
       pcrelHiTarget: (address, tok) => {
         const v = this.pcrelHiByAddress.get(address);
+        if (this.pcrelHiFailed.has(address)) {
+          throw new ExprError(
+            `%pcrel_lo: the %pcrel_hi at 0x${address.toString(16)} has an error`,
+            tok.column,
+          );
+        }
         if (v === undefined) {
           throw new ExprError(
             `%pcrel_lo: no auipc with %pcrel_hi at address 0x${address.toString(16)}`,
@@ -535,7 +604,6 @@ class Assembler {
 
   /** Evaluates now (pass 1) if possible: an absolute constant, or `undefined`. */
   private tryConstant(e: Expr): bigint | undefined {
-    if (this.final) return this.evalAt(e, this.stmtSection, this.stmtOffset, this.stmtPc());
     try {
       const v = this.evalValue(e, this.current, this.current.size, undefined);
       return v.section === null ? v.v : undefined;
@@ -563,13 +631,9 @@ class Assembler {
     return v.v;
   }
 
-  private stmtPc(): number {
-    return this.stmtSection.base + this.stmtOffset;
-  }
-
   // ----- statements -----
 
-  private statement(tokens: Token[]): void {
+  private statement(tokens: Token[], raw: QueuedStatement, queue: QueuedStatement[]): void {
     let i = 0;
     // Labels: `name:` or `N:`, possibly several.
     while (i + 1 < tokens.length && tokens[i + 1].kind === "punct" && tokens[i + 1].text === ":") {
@@ -577,6 +641,7 @@ class Assembler {
       if (t.kind === "ident" && t.text !== ".") this.defineLabel(t.text, t);
       else if (t.kind === "number" && /^[0-9]+$/.test(t.text)) {
         const name = this.localDefinition(String(Number(t.text)));
+        this.use(this.current);
         this.symbols.set(name, {
           kind: "label",
           section: this.current,
@@ -596,11 +661,159 @@ class Assembler {
     if (head.kind !== "ident") {
       throw new Fail(`expected an instruction or directive, found '${head.text}'`, head.column);
     }
-    const operands = splitOperands(tokens.slice(i + 1), head);
-    this.stmtSection = this.current;
-    this.stmtOffset = this.current.size;
+    // Text after the mnemonic, raw (macro arguments keep their spelling).
+    const rest = raw.text.slice(head.column - raw.column + head.text.length);
+    const lower = head.text.toLowerCase();
+    const macro = this.macros.get(head.text);
+    if (macro) return this.expandMacro(macro, rest, head, raw, queue);
+    switch (lower) {
+      case ".macro":
+        return this.defineMacro(rest, head, raw, queue);
+      case ".rept":
+      case ".irp":
+      case ".irpc":
+        return this.repeat(lower, rest, tokens.slice(i + 1), head, raw, queue);
+      case ".endm":
+      case ".endr":
+        throw new Fail(
+          `${lower} without a matching ${lower === ".endm" ? ".macro" : ".rept/.irp"}`,
+          head.column,
+        );
+    }
+    const operands = splitOperands(tokens.slice(i + 1));
     if (head.text.startsWith(".")) this.directive(head, operands);
     else this.instruction(head, operands);
+  }
+
+  // ----- macros and repetition -----
+
+  /** Takes the statements up to the `close` directive that ends a block opened at `head`. */
+  private collectBlock(
+    queue: QueuedStatement[],
+    opens: readonly string[],
+    close: string,
+    head: Token,
+  ): QueuedStatement[] {
+    const body: QueuedStatement[] = [];
+    let depth = 1;
+    while (queue.length > 0) {
+      const next = queue.pop()!;
+      const word = /^\S+/.exec(next.text)![0].toLowerCase();
+      if (opens.includes(word)) depth++;
+      if (word === close && --depth === 0) return body;
+      body.push(next);
+    }
+    throw new Fail(`${head.text} without a matching ${close}`, head.column);
+  }
+
+  private defineMacro(rest: string, head: Token, raw: QueuedStatement, queue: QueuedStatement[]) {
+    const m = /^\s*([A-Za-z_.$][\w.$]*)\s*,?\s*(.*)$/.exec(rest);
+    if (!m) throw new Fail(".macro needs a name", head.column + head.text.length);
+    const [, name, paramText] = m;
+    const params: Macro["params"] = [];
+    for (const part of paramText.split(/\s*,\s*|\s+(?=[A-Za-z_])/).filter((p) => p !== "")) {
+      const p = /^([A-Za-z_][\w]*)(?::(req|vararg))?(?:\s*=\s*(.*))?$/.exec(part.trim());
+      if (!p) throw new Fail(`bad .macro parameter '${part}'`, head.column);
+      params.push({
+        name: p[1],
+        required: p[2] === "req",
+        vararg: p[2] === "vararg",
+        default: p[3],
+      });
+    }
+    if (this.macros.has(name) || instructionByMnemonic(name.toLowerCase())) {
+      throw new Fail(`macro '${name}' is already defined`, head.column);
+    }
+    const body = this.collectBlock(queue, [".macro"], ".endm", head);
+    this.macros.set(name, { name, params, body, line: raw.line });
+  }
+
+  private expandMacro(
+    macro: Macro,
+    rest: string,
+    head: Token,
+    raw: QueuedStatement,
+    queue: QueuedStatement[],
+  ): void {
+    if (raw.depth >= MAX_MACRO_DEPTH) {
+      throw new Fail(
+        `macro '${macro.name}' nested more than ${MAX_MACRO_DEPTH} deep (recursive?)`,
+        head.column,
+      );
+    }
+    const args = splitArguments(rest);
+    const values = new Map<string, string>();
+    let positional = 0;
+    for (let k = 0; k < args.length; k++) {
+      const keyword = /^([A-Za-z_]\w*)\s*=\s*(.*)$/.exec(args[k]);
+      if (keyword && macro.params.some((p) => p.name === keyword[1])) {
+        values.set(keyword[1], keyword[2]);
+        continue;
+      }
+      const param = macro.params[positional++];
+      if (!param) {
+        throw new Fail(
+          `macro '${macro.name}' takes ${macro.params.length} arguments, got ${args.length}`,
+          head.column,
+        );
+      }
+      values.set(param.name, param.vararg ? args.slice(k).join(", ") : args[k]);
+      if (param.vararg) break;
+    }
+    for (const p of macro.params) {
+      if (values.has(p.name) && values.get(p.name) !== "") continue;
+      if (p.required) {
+        throw new Fail(`macro '${macro.name}' needs argument '${p.name}'`, head.column);
+      }
+      values.set(p.name, p.default ?? "");
+    }
+    const unique = String(this.macroUses++);
+    const note = `in macro '${macro.name}' used at line ${raw.line}`;
+    const expanded = macro.body.map((b) => ({
+      text: substitute(b.text, values, unique),
+      line: b.line,
+      column: b.column,
+      depth: raw.depth + 1,
+      note,
+    }));
+    queue.push(...expanded.reverse());
+  }
+
+  private repeat(
+    kind: string,
+    rest: string,
+    tokens: Token[],
+    head: Token,
+    raw: QueuedStatement,
+    queue: QueuedStatement[],
+  ): void {
+    const body = this.collectBlock(queue, [".rept", ".irp", ".irpc"], ".endr", head);
+    const copies: QueuedStatement[][] = [];
+    if (kind === ".rept") {
+      if (tokens.length === 0) {
+        throw new Fail(".rept needs a count", head.column + head.text.length);
+      }
+      const count = this.constant(this.expr(tokens, head), ".rept count", tokens[0].column);
+      if (
+        count < 0n || count * BigInt(Math.max(1, body.length)) > BigInt(MAX_REPEATED_STATEMENTS)
+      ) {
+        throw new Fail(`.rept count ${count} out of range`, tokens[0].column);
+      }
+      for (let k = 0n; k < count; k++) copies.push(body.map((b) => ({ ...b, depth: raw.depth })));
+    } else {
+      const [param, ...values] = splitArguments(rest);
+      if (!param || !/^[A-Za-z_]\w*$/.test(param)) {
+        throw new Fail(`${kind} needs a parameter name`, head.column + head.text.length);
+      }
+      const items = kind === ".irp" ? values : [...values.join("")];
+      for (const value of items) {
+        const map = new Map([[param, value]]);
+        copies.push(
+          body.map((b) => ({ ...b, text: substitute(b.text, map, ""), depth: raw.depth })),
+        );
+      }
+    }
+    queue.push(...copies.flat().reverse());
   }
 
   private expr(tokens: Token[], near: Token): Expr {
@@ -654,7 +867,9 @@ class Assembler {
       case ".section": {
         if (ops.length < 1) throw new Fail(".section needs a section name", head.column);
         const t = ops[0].tokens;
-        const secName = t.map((x) => x.text).join("");
+        const secName = t.length === 1 && t[0].kind === "string"
+          ? String.fromCharCode(...t[0].bytes!)
+          : t.map((x) => x.text).join("");
         if (!/^[.A-Za-z_$][\w.$]*$/.test(secName)) {
           throw new Fail(`bad section name '${secName}'`, ops[0].column);
         }
@@ -907,7 +1122,9 @@ class Assembler {
     const auipcHi = insn.spec.mnemonic === "auipc"
       ? relocTarget(insn.args.uimm20, "pcrel_hi")
       : undefined;
-    if (auipcHi) this.auipcs.push({ section, offset, target: auipcHi, loc: insn.loc });
+    if (auipcHi) {
+      this.auipcs.push({ section, offset, target: auipcHi, loc: { ...insn.loc, note: this.note } });
+    }
     if (section.align < 2) section.align = 2;
     this.addItem(insn.spec.length, loc, (out, at, pc) => {
       const word = this.encode(insn, section, dot, pc);
@@ -938,7 +1155,9 @@ class Assembler {
             ? "one of x8..x15 (s0, s1, a0..a5)"
             : "a register";
           throw new Fail(
-            `${spec.mnemonic}: register ${regName(arg.reg)} not allowed here, need ${need}`,
+            `${spec.mnemonic}: register ${
+              ABI_REGISTER_NAMES[arg.reg]
+            } not allowed here, need ${need}`,
             arg.column,
           );
         }
@@ -1218,7 +1437,6 @@ class Assembler {
       case "add":
         if (rd === 0 || rd === undefined) return undefined;
         if (rs1 === 0 && rs2 !== 0) return mk("c.mv", { crd: rd, crs2: rs2! });
-        if (rs2 === 0 && rs1 !== 0) return mk("c.mv", { crd: rd, crs2: rs1! });
         if (rd === rs1 && rs2 !== 0) return mk("c.add", { crd: rd, crs2: rs2! });
         if (rd === rs2 && rs1 !== 0) return mk("c.add", { crd: rd, crs2: rs1! });
         return undefined;
@@ -1302,10 +1520,6 @@ function writeLE(out: Uint8Array, at: number, size: number, value: bigint): void
   }
 }
 
-function regName(n: number): string {
-  return `x${n}`;
-}
-
 const FIELD_NAMES = new Map<InstructionSpec, string[]>();
 
 /** The operand field names of an instruction, in syntax order (cached). */
@@ -1330,7 +1544,7 @@ function relocTarget(arg: Arg | undefined, op: string): Expr | undefined {
   return e.k === "reloc" && e.op === op ? e.a : undefined;
 }
 
-function splitOperands(tokens: Token[], head: Token): Operand[] {
+function splitOperands(tokens: Token[]): Operand[] {
   if (tokens.length === 0) return [];
   const ops: Operand[] = [];
   let depth = 0;
@@ -1348,8 +1562,64 @@ function splitOperands(tokens: Token[], head: Token): Operand[] {
     cur.push(t);
   }
   ops.push({ tokens: cur, column: cur[0]?.column ?? col });
-  void head;
   return ops;
+}
+
+/** Splits macro arguments at top-level commas (outside parentheses and strings), trimmed. */
+function splitArguments(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let current = "";
+  let quote = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      current += c;
+      if (c === "\\" && i + 1 < text.length) current += text[++i];
+      else if (c === '"') quote = false;
+      continue;
+    }
+    if (c === '"') quote = true;
+    if (c === "(") depth++;
+    if (c === ")") depth--;
+    if (c === "," && depth === 0) {
+      out.push(current.trim());
+      current = "";
+      continue;
+    }
+    current += c;
+  }
+  if (current.trim() !== "" || out.length > 0) out.push(current.trim());
+  return out;
+}
+
+/**
+ * Replaces `\param` by its value, `\@` by the expansion counter, and drops `\()`. As in GNU
+ * as, character literals (`'\n'`) are left alone; strings are substituted.
+ */
+function substitute(text: string, values: ReadonlyMap<string, string>, unique: string): string {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === "'") {
+      const len = text[i + 1] === "\\" ? 3 : 2;
+      const end = i + len + (text[i + len] === "'" ? 1 : 0);
+      out += text.slice(i, end);
+      i = end;
+      continue;
+    }
+    const m = c === "\\" ? /^\\(\(\)|@|[A-Za-z_]\w*)/.exec(text.slice(i)) : null;
+    if (!m) {
+      out += c;
+      i++;
+      continue;
+    }
+    const name = m[1];
+    out += name === "()" ? "" : name === "@" ? unique : values.get(name) ?? m[0];
+    i += m[0].length;
+  }
+  return out;
 }
 
 /** Whether an operand has the `offset(reg)` shape. */
@@ -1527,6 +1797,11 @@ const storeSymbol = (mnemonic: string): Pseudo => (api, ops) => {
 
 const PSEUDO: Record<string, Pseudo> = {
   nop: (api, ops) => (arity(api, ops, 0), [api.insn("addi", { rd: 0, rs1: 0, imm12: num(0) })]),
+  "c.nop": (api, ops) => {
+    arity(api, ops, 0, 1);
+    const imm = ops.length === 1 ? api.expr(ops[0]) : num(0);
+    return [api.insn("c.addi", { crd: 0, c_imm6: imm })];
+  },
   li: (api, ops) => {
     arity(api, ops, 2);
     const rd = api.reg(ops[0]);

@@ -235,7 +235,14 @@ export function evaluate(e: Expr, ctx: EvalContext): Value {
         if (pc === undefined || a.section !== null) {
           throw new UnresolvedError("%pcrel_hi", e.tok.column);
         }
-        return abs(hi20(a.v - BigInt(pc)));
+        const delta = a.v - BigInt(pc);
+        if (delta < -(1n << 31n) - 0x800n || delta >= (1n << 31n) - 0x800n) {
+          throw new ExprError(
+            `%pcrel_hi: target is ${delta} bytes away, beyond the ±2 GiB reach of auipc`,
+            e.tok.column,
+          );
+        }
+        return abs(hi20(delta));
       }
       if (a.section !== null) throw new UnresolvedError(`%${e.op}`, e.tok.column);
       if (e.op === "hi") {
@@ -268,13 +275,13 @@ export function evaluate(e: Expr, ctx: EvalContext): Value {
 
 function binaryOp(op: string, a: Value, b: Value, tok: Token): Value {
   if (op === "+") {
-    if (a.section !== null && b.section !== null) {
+    if ((a.section !== null || a.address) && (b.section !== null || b.address)) {
       throw new ExprError("cannot add two addresses", tok.column);
     }
     return {
       v: wrap64(a.v + b.v),
       section: a.section ?? b.section,
-      address: (a.address || b.address) && !(a.address && b.address),
+      address: a.address || b.address,
     };
   }
   if (op === "-") {

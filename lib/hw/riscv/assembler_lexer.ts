@@ -261,23 +261,34 @@ function tokenizeSegment(
   return tokens;
 }
 
+/** A statement's source text before tokenizing (macro bodies stay raw until expanded). */
+export interface RawStatement {
+  /** The text, without comments and separators. */
+  text: string;
+  /** 1-based line. */
+  line: number;
+  /** 1-based column of the first character of `text`. */
+  column: number;
+}
+
 /**
- * Splits source text into statements of tokens. Throws {@linkcode AssemblerError} for
- * malformed literals, naming file, line and column.
+ * Splits source text into raw statements: comments removed, lines cut at `;` (outside strings
+ * and character literals), blank statements dropped. Throws {@linkcode AssemblerError} for an
+ * unterminated block comment.
  */
-export function lex(source: string, fileName: string): Statement[] {
+export function splitStatements(source: string, fileName: string): RawStatement[] {
   const text = stripBlockComments(source, fileName);
-  const statements: Statement[] = [];
+  const statements: RawStatement[] = [];
   const lines = text.split("\n");
   for (let n = 0; n < lines.length; n++) {
     const lineText = lines[n];
-    const lineNo = n + 1;
-    // Cut the line at comments and `;`, respecting strings and character literals.
     let start = 0;
     let i = 0;
     const flush = (end: number) => {
-      const tokens = tokenizeSegment(lineText.slice(start, end), lineNo, start + 1, fileName);
-      if (tokens.length > 0) statements.push({ tokens, line: lineNo });
+      const piece = lineText.slice(start, end);
+      const lead = piece.length - piece.trimStart().length;
+      const trimmed = piece.trim();
+      if (trimmed !== "") statements.push({ text: trimmed, line: n + 1, column: start + lead + 1 });
     };
     while (i < lineText.length) {
       const c = lineText[i];
@@ -302,4 +313,20 @@ export function lex(source: string, fileName: string): Statement[] {
     flush(Math.min(i, lineText.length));
   }
   return statements;
+}
+
+/** Tokenizes one raw statement; throws {@linkcode AssemblerError} at a malformed token. */
+export function tokenizeStatement(raw: RawStatement, fileName: string): Token[] {
+  return tokenizeSegment(raw.text, raw.line, raw.column, fileName);
+}
+
+/**
+ * Splits source text into statements of tokens. Throws {@linkcode AssemblerError} for
+ * malformed literals, naming file, line and column.
+ */
+export function lex(source: string, fileName: string): Statement[] {
+  return splitStatements(source, fileName).map((raw) => ({
+    tokens: tokenizeStatement(raw, fileName),
+    line: raw.line,
+  }));
 }

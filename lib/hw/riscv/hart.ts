@@ -35,7 +35,8 @@ import type { SparseMemory } from "../memory.ts";
 import * as alu from "./alu.ts";
 import { Cause, Csr, Mstatus } from "./csr.ts";
 import { decode, Op } from "./decoder.ts";
-import { Access, walkSv39, type WalkOutput, WalkResult } from "./mmu.ts";
+import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
+import { Access, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
 
 /** Why {@linkcode Hart.run} returned. */
 export const StopReason = {
@@ -82,6 +83,16 @@ export interface HartOptions {
   exitOnBusError?: boolean;
   /** Debuggers: ebreak stops the run with StopReason.Breakpoint instead of trapping. */
   exitOnEbreak?: boolean;
+  /**
+   * Translate hot code into JavaScript functions (the second tier). Default `true`; `false`
+   * keeps every instruction in the interpreter (differential testing, debugging).
+   */
+  jit?: boolean;
+  /**
+   * How many times an instruction is interpreted before a block is compiled from it (1..255,
+   * default 24). Tests use 1 to push nearly everything through the second tier.
+   */
+  jitThreshold?: number;
   /**
    * Configure M-mode CSRs as SBI firmware does for an S-mode guest, at construction and on
    * every reset: all delegable exceptions in medeleg, the S-level interrupts in mideleg, and
@@ -146,11 +157,23 @@ export class DecodedPage {
   readonly ops: Int32Array = new Int32Array(2048);
   /** Immediates by halfword slot. */
   readonly imms: Int32Array = new Int32Array(2048);
+  /** Compiled blocks by the slot they start at (second tier). */
+  readonly blocks: (BlockFn | null)[] = new Array<BlockFn | null>(2048).fill(null);
+  /** Instruction count of each compiled block. */
+  readonly blockLengths: Uint8Array = new Uint8Array(2048);
+  /** Execution counts of interpreted instructions, to find hot ones. */
+  readonly heat: Uint8Array = new Uint8Array(2048);
+  /** 1 for every slot that some compiled block covers. */
+  readonly covered: Uint8Array = new Uint8Array(2048);
+  /** Number of compiled blocks on the page. */
+  blockCount = 0;
   /** Creates the decoded form of the RAM page viewed by `view`. */
   constructor(readonly view: DataView) {}
 }
 
 const TLB_SIZE = 256;
+/** Executions of an interpreted instruction before a block is compiled from it. */
+const JIT_THRESHOLD = 24;
 const TWO32 = 4294967296;
 /** Interrupt priority order of the privileged spec: MEI, MSI, MTI, SEI, SSI, STI. */
 const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];
@@ -173,12 +196,24 @@ const dummyView = new DataView(new ArrayBuffer(8));
 
 /**
  * Invalidates the decoded instructions that a store of `width` bytes at page offset `po`
- * overlaps (they decode again when next executed) and returns the page view to store into.
+ * overlaps (they decode again when next executed), drops the page's compiled blocks when the
+ * store hits one of them, and returns the page view to store into.
  */
 function codeStore(page: DecodedPage, po: number, width: number): DataView {
   const ops = page.ops;
+  const covered = page.covered;
   const last = (po + width - 1) >> 1;
-  for (let i = po > 1 ? (po - 2) >> 1 : 0; i <= last; i++) ops[i] = 0;
+  let hit = 0;
+  for (let i = po > 1 ? (po - 2) >> 1 : 0; i <= last; i++) {
+    ops[i] = 0;
+    hit |= covered[i];
+  }
+  if (hit !== 0) {
+    page.blocks.fill(null);
+    page.heat.fill(0);
+    covered.fill(0);
+    page.blockCount = 0;
+  }
   return page.view;
 }
 const dummyPage = new DecodedPage(dummyView);
@@ -212,6 +247,9 @@ export class Hart {
   #exitOnBusError: boolean;
   #exitOnEbreak: boolean;
   #guestDelegation: boolean;
+  #jit: boolean;
+  #jitThreshold: number;
+  #jitStatus = new Int32Array(1);
 
   // Privileged state.
   #priv: 0 | 1 | 3 = 3;
@@ -269,6 +307,12 @@ export class Hart {
     this.#exitOnBusError = options.exitOnBusError ?? false;
     this.#exitOnEbreak = options.exitOnEbreak ?? false;
     this.#guestDelegation = options.guestDelegation ?? false;
+    this.#jit = options.jit ?? true;
+    const threshold = options.jitThreshold ?? JIT_THRESHOLD;
+    if (!Number.isInteger(threshold) || threshold < 1 || threshold > 255) {
+      throw new RangeError(`jitThreshold ${threshold} is not an integer in 1..255`);
+    }
+    this.#jitThreshold = threshold;
     this.reset(0, 3);
   }
 
@@ -280,7 +324,9 @@ export class Hart {
   }
 
   set priv(p: 0 | 1 | 3) {
-    if (p !== 0 && p !== 1 && p !== 3) throw new RangeError(`privilege level ${p} is not 0, 1 or 3`);
+    if (p !== 0 && p !== 1 && p !== 3) {
+      throw new RangeError(`privilege level ${p} is not 0, 1 or 3`);
+    }
     this.#priv = p;
     this.#flushTlb();
     this.#irqCheck = true;
@@ -301,7 +347,11 @@ export class Hart {
     this.#medeleg = 0;
     this.#satpMode = 0;
     this.#satpPpn = 0;
-    this.#cycleOffset = this.#instretOffset = this.#cycleFrozen = this.#instretFrozen = 0;
+    this.#cycleOffset =
+      this.#instretOffset =
+      this.#cycleFrozen =
+      this.#instretFrozen =
+        0;
     this.#resValid = false;
     this.waiting = false;
     this.halted = false;
@@ -385,7 +435,10 @@ export class Hart {
   writeCsr(num: number, value: bigint): void {
     const v = BigInt.asUintN(64, value);
     this.#runCount = -1;
-    if (!this.#csrRead(num, true) || !this.#csrWrite(num, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0)) {
+    if (
+      !this.#csrRead(num, true) ||
+      !this.#csrWrite(num, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0)
+    ) {
       throw new RangeError(`CSR 0x${num.toString(16)} does not exist or is read-only`);
     }
     this.#irqCheck = true;
@@ -483,6 +536,9 @@ export class Hart {
     const wcPage = this.#wcPage;
     const fTag = this.#fTag;
     const fPage = this.#fPage;
+    const jst = this.#jitStatus;
+    const jit = this.#jit;
+    const jitThreshold = this.#jitThreshold;
     let pc = this.pc;
     let n = 0;
     outer: while (n < budget) {
@@ -491,6 +547,15 @@ export class Hart {
         this.pc = pc;
         this.#runCount = n;
         if (this.#checkInterrupts()) pc = this.pc;
+      }
+      if ((pc & 1) !== 0) {
+        // Only reachable when a caller sets an odd pc: xRET and jumps keep pc even.
+        this.pc = pc;
+        this.#runCount = n;
+        this.#trapNum(Cause.InstructionMisaligned, pc);
+        pc = this.pc;
+        n++;
+        continue;
       }
       const fi = (pc >>> 12) & 255;
       let off = pc & 4095;
@@ -510,10 +575,21 @@ export class Hart {
       }
       const ops = page.ops;
       const imms = page.imms;
+      const blocks = page.blocks;
+      const blockLengths = page.blockLengths;
+      const heat = page.heat;
       for (;;) {
         const slot = off >> 1;
+        const block = blocks[slot];
+        if (block !== null && n + blockLengths[slot] <= budget) {
+          off = block(base, budget - n);
+          n += jst[0];
+          if (off < 0 || off >= 4096 || n >= budget) break;
+          continue;
+        }
         let w = ops[slot];
         if (w === 0) w = this.#decodeSlot(page, off);
+        else if (jit && ++heat[slot] === jitThreshold) this.#compile(page, off);
         let imm = imms[slot];
         n++;
         dispatch: for (;;) {
@@ -1202,13 +1278,50 @@ export class Hart {
     return d.word;
   }
 
+  /** Compiles the block starting at page offset `off` (second tier). */
+  #compile(page: DecodedPage, off: number): void {
+    const src = blockSource(
+      off,
+      (o: number) => page.ops[o >> 1] !== 0 ? page.ops[o >> 1] : this.#decodeSlot(page, o),
+      (o: number) => page.imms[o >> 1],
+    );
+    if (src === null) return;
+    page.blocks[off >> 1] = compileBlock(src, {
+      xl: this.xl,
+      xh: this.xh,
+      rTag: this.#rTag,
+      rPage: this.#rPage,
+      wTag: this.#wTag,
+      wPage: this.#wPage,
+      wcTag: this.#wcTag,
+      wcPage: this.#wcPage,
+      codeStore,
+      st: this.#jitStatus,
+    });
+    page.blockLengths[off >> 1] = src.length;
+    page.covered.fill(1, off >> 1, Math.min(2048, (src.end + 1) >> 1));
+    page.blockCount++;
+  }
+
   /** Translates the fetch address `pc` to a physical address, or traps (returns -1). */
   #fetchPa(va: number, instrPc: number): number {
     if (this.#satpMode === 8 && this.priv < 3) {
-      const r = walkSv39(this.bus, this.#satpPpn, va, Access.Fetch, this.priv, false, false, this.#walk);
+      const r = walkSv39(
+        this.bus,
+        this.#satpPpn,
+        va,
+        Access.Fetch,
+        this.priv,
+        false,
+        false,
+        this.#walk,
+      );
       if (r !== WalkResult.Ok) {
         this.pc = instrPc;
-        this.#trapNum(r === WalkResult.PageFault ? Cause.InstructionPageFault : Cause.InstructionAccessFault, va);
+        this.#trapNum(
+          r === WalkResult.PageFault ? Cause.InstructionPageFault : Cause.InstructionAccessFault,
+          va,
+        );
         return -1;
       }
       return this.#walk.pa;
@@ -1314,7 +1427,15 @@ export class Hart {
     return va;
   }
 
-  #busError(addr: number, width: number, write: boolean, fetch: boolean, cause: number, tLo: number, tHi: number): void {
+  #busError(
+    addr: number,
+    width: number,
+    write: boolean,
+    fetch: boolean,
+    cause: number,
+    tLo: number,
+    tHi: number,
+  ): void {
     if (this.#exitOnBusError) {
       const e = this.lastBusError;
       e.addr = addr;
@@ -1350,7 +1471,15 @@ export class Hart {
     if (pa === -1) return false;
     const r = pa === -2 ? undefined : this.bus.find(pa);
     if (r === undefined || pa + width > r.base + r.size) {
-      this.#busError(pa === -2 ? va : pa, width, false, false, Cause.LoadAccessFault, this.#eaLo, this.#eaHi);
+      this.#busError(
+        pa === -2 ? va : pa,
+        width,
+        false,
+        false,
+        Cause.LoadAccessFault,
+        this.#eaLo,
+        this.#eaHi,
+      );
       return false;
     }
     if (r.kind === "ram") {
@@ -1390,7 +1519,11 @@ export class Hart {
       return;
     }
     const shift = 32 - 8 * width;
-    const v = signed ? (lo << shift) >> shift : shift === 0 ? lo | 0 : lo & ((1 << (8 * width)) - 1);
+    const v = signed
+      ? (lo << shift) >> shift
+      : shift === 0
+      ? lo | 0
+      : lo & ((1 << (8 * width)) - 1);
     this.#csrLo = v;
     this.#csrHi = signed ? v >> 31 : 0;
   }
@@ -1413,7 +1546,15 @@ export class Hart {
     if (pa === -1) return false;
     const r = pa === -2 ? undefined : this.bus.find(pa);
     if (r === undefined || pa + width > r.base + r.size) {
-      this.#busError(pa === -2 ? va : pa, width, true, false, Cause.StoreAccessFault, this.#eaLo, this.#eaHi);
+      this.#busError(
+        pa === -2 ? va : pa,
+        width,
+        true,
+        false,
+        Cause.StoreAccessFault,
+        this.#eaLo,
+        this.#eaHi,
+      );
       return false;
     }
     if (r.kind === "ram") {
@@ -1487,7 +1628,13 @@ export class Hart {
   #load(w: number, imm: number): boolean {
     const op = w & 255;
     const va = this.#ea(w, imm);
-    const width = op === Op.LD ? 8 : op === Op.LW || op === Op.LWU ? 4 : op === Op.LH || op === Op.LHU ? 2 : 1;
+    const width = op === Op.LD
+      ? 8
+      : op === Op.LW || op === Op.LWU
+      ? 4
+      : op === Op.LH || op === Op.LHU
+      ? 2
+      : 1;
     const signed = op === Op.LB || op === Op.LH || op === Op.LW;
     if (!this.#readData(va, width, signed)) return false;
     const rd = (w >> 8) & 63;
@@ -1515,7 +1662,12 @@ export class Hart {
     const r2 = (w >> 20) & 63;
     const isLr = op === Op.LR_W || op === Op.LR_D;
     if ((this.#eaLo & (width - 1)) !== 0) {
-      this.#trap(isLr ? Cause.LoadMisaligned : Cause.StoreMisaligned, false, this.#eaLo, this.#eaHi);
+      this.#trap(
+        isLr ? Cause.LoadMisaligned : Cause.StoreMisaligned,
+        false,
+        this.#eaLo,
+        this.#eaHi,
+      );
       return;
     }
     if (isLr) {
@@ -1614,7 +1766,16 @@ export class Hart {
           this.#stop = StopReason.Ecall;
           return;
         }
-        this.#trap(this.priv === 0 ? Cause.EcallFromU : this.priv === 1 ? Cause.EcallFromS : Cause.EcallFromM, false, 0, 0);
+        this.#trap(
+          this.priv === 0
+            ? Cause.EcallFromU
+            : this.priv === 1
+            ? Cause.EcallFromS
+            : Cause.EcallFromM,
+          false,
+          0,
+          0,
+        );
         return;
       case Op.EBREAK:
         if (this.#exitOnEbreak) {

@@ -593,10 +593,7 @@ const ROWS: Row[] = [
     [3, "sltu"],
     [4, "xor"],
     [5, "srl"],
-    [
-      6,
-      "or",
-    ],
+    [6, "or"],
     [7, "and"],
   ]),
   ...rTypes("I", 0x33, 0x20, [[0, "sub"], [5, "sra"]]),
@@ -633,10 +630,7 @@ const ROWS: Row[] = [
     [2, "mulhsu"],
     [3, "mulhu"],
     [4, "div"],
-    [
-      5,
-      "divu",
-    ],
+    [5, "divu"],
     [6, "rem"],
     [7, "remu"],
   ]),

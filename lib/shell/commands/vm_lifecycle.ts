@@ -123,6 +123,14 @@ const vmArgs = (what: string) =>
   new ArgDef("VM_ID", `${what} (ids or names)`).required("No VM specified").variadic()
     .completes("vm");
 
+/** `/g/x.toml:3: kernel: ...` about `/g/x.toml` reads better as `line 3: kernel: ...`. */
+function withoutFile(message: string, path: string): string {
+  if (!message.startsWith(`${path}:`)) return message;
+  const rest = message.slice(path.length + 1);
+  const line = /^(\d+): /.exec(rest);
+  return line ? `line ${line[1]}: ${rest.slice(line[0].length)}` : rest.trimStart();
+}
+
 /** Builds `vm create`. */
 export function vmCreateCommand(): CommandNode<ShellContext> {
   return vmNode("Create virtual machines from config files", "vm create <CONFIG_FILE...>")
@@ -153,7 +161,7 @@ export function vmCreateCommand(): CommandNode<ShellContext> {
           const code = error instanceof FsError
             ? error.code
             : (error as { code?: string }).code ?? "ECONFIG";
-          report.line(`✗ Failed to create VM from ${arg}: ${message}`);
+          report.line(`✗ Failed to create VM from ${arg}: ${withoutFile(message, path)}`);
           report.results.push({ path, ok: false, error: { code, message } });
           report.fail(code, `Failed to create VM from ${arg}: ${message}`);
         }

@@ -92,6 +92,7 @@ Deno.test("compressed instructions encode as GNU as does (golden parcels)", () =
     ["c.sw a0, 4(a1)", "c1c8"],
     ["c.sd a0, 8(a1)", "e588"],
     ["c.nop", "0001"],
+    ["c.nop 5", "0015"],
     ["c.addi a0, -32", "1501"],
     ["c.addiw a0, 31", "257d"],
     ["c.li a0, -1", "557d"],
@@ -426,6 +427,7 @@ Deno.test("data directives", () => {
     0x34,
     0x12,
   ]);
+  assert.deepEqual(bytes(".int 0x01020304\n.rodata\n.byte 5"), [4, 3, 2, 1, 0, 0, 0, 0, 5]);
   // Distances across sections are known once the flat image is laid out.
   assert.deepEqual(bytes("t: nop\n.data\nd: .word d - t\n", 0).slice(8), [8, 0, 0, 0]);
   // Addresses in data.
@@ -465,6 +467,10 @@ Deno.test("alignment directives pad data with zeros and code with nops", () => {
     "addi zero,zero,0",
     "addi zero,zero,0",
     "ebreak",
+    // As in GNU as, a code section ends padded to its alignment.
+    "addi zero,zero,0",
+    "addi zero,zero,0",
+    "addi zero,zero,0",
   ]);
 });
 
@@ -479,7 +485,7 @@ val: .word 7
 ro: .byte 9
     .text
 _start: nop
-    .section .text.init, "ax", @progbits
+    .section ".text.init", "ax", @progbits
 init: nop
     .type _start, @function
     .size _start, 4
@@ -501,6 +507,36 @@ init: nop
   assert.ok(r.image.subarray(0x20).every((b) => b === 0));
 });
 
+Deno.test("the first code section used comes first; empty sections keep their labels", () => {
+  const r = assemble(
+    `
+    .section .text.entry
+_start: j main
+    .text
+main: wfi
+    .bss
+    .align 12
+stack: .zero 4096
+stack_top:
+    .section .sbss
+end:
+  `,
+    { origin: 0x8000_0000 },
+  );
+  assert.deepEqual(r.sections.map((s) => [s.name, s.address, s.size]), [
+    [".text.entry", 0x8000_0000, 4],
+    [".text", 0x8000_0008, 4],
+    [".bss", 0x8000_1000, 4096],
+    [".sbss", 0x8000_2000, 0],
+  ]);
+  assert.equal(r.symbols.get("stack_top"), 0x8000_2000);
+  assert.equal(r.symbols.get("end"), 0x8000_2000);
+  assert.equal(r.entry, 0x8000_0000);
+  assert.equal(r.image.length, 0x2000);
+  // Nothing at all: an empty image.
+  assert.deepEqual(assemble("# nothing", { origin: 0x1000 }).sections, []);
+});
+
 Deno.test(".option rvc compresses, norvc and push/pop restore", () => {
   assert.deepEqual(
     listing(`
@@ -509,6 +545,7 @@ Deno.test(".option rvc compresses, norvc and push/pop restore", () => {
     .option rvc
     addi a0, a0, 1
     mv a0, a1
+    add a0, a0, zero
     lw a0, 4(a1)
     ret
     .option pop
@@ -516,7 +553,15 @@ Deno.test(".option rvc compresses, norvc and push/pop restore", () => {
     .option arch, +c
     .option norelax
   `),
-    ["addi a0,a0,1", "c.addi a0,1", "c.mv a0,a1", "c.lw a0,4(a1)", "c.jr ra", "jalr zero,0(ra)"],
+    [
+      "addi a0,a0,1",
+      "c.addi a0,1",
+      "c.mv a0,a1",
+      "add a0,a0,zero",
+      "c.lw a0,4(a1)",
+      "c.jr ra",
+      "jalr zero,0(ra)",
+    ],
   );
 });
 
@@ -540,10 +585,10 @@ Deno.test("errors name file, line and column", () => {
   fails("j .+0x100000", 1, 3, /jal: target is out of range: 1048576 bytes away/);
   fails("c.j .+2048", 1, 5, /c\.j: target is out of range/);
   fails("c.beqz a0, .-258", 1, 12, /c\.beqz: target is out of range/);
-  fails("c.lw a6, 0(a0)", 1, 6, /register x16 not allowed here, need one of x8\.\.x15/);
+  fails("c.lw a6, 0(a0)", 1, 6, /register a6 not allowed here, need one of x8\.\.x15/);
   fails("c.lw a0, 2(a1)", 1, 10, /c\.lw offset 2 is not a multiple of 4/);
   fails("c.addi16sp sp, 0", 1, 16, /must not be 0/);
-  fails("c.addi4spn a0, a1, 16", 1, 16, /register x11 not allowed here, need sp/);
+  fails("c.addi4spn a0, a1, 16", 1, 16, /register a1 not allowed here, need sp/);
   fails("csrr a0, mfrob", 1, 10, /unknown CSR 'mfrob'/);
   fails("fence rw, x", 1, 11, /bad fence set 'x'/);
   fails("lr.w a0, 4(a1)", 1, 10, /takes no offset/);
@@ -574,8 +619,11 @@ Deno.test("errors name file, line and column", () => {
     /distance between \.data and \.text is known only after layout/,
   );
   fails("addi a0, a0, 1 - a\na:", 1, 16, /cannot subtract an address from a number/);
+  fails("a: .dword a + a", 1, 13, /cannot add two addresses/);
   fails("lui a0, %hi(x)\nx:", 1, 9, /address 0x80000004 is out of reach of lui/, 0x8000_0000);
   fails("addi a0, a0, %pcrel_lo(x)\nx: nop", 1, 14, /no auipc with %pcrel_hi/);
+  fails("la a0, 0x100000000", 1, 1, /target is 4294967296 bytes away, beyond the ±2 GiB reach/);
+  fails("auipc a0, %pcrel_hi(-0x80000000)", 1, 11, /beyond the ±2 GiB reach of auipc/, 0x1000);
   fails("addi a0, a0, %frob(x)", 1, 14, /unknown relocation operator '%frob'/);
   fails("ret a0", 1, 5, /'ret' takes 0 operands, got 1/);
 });
@@ -678,4 +726,60 @@ Deno.test(".option rvc leaves branches, jumps and out-of-range immediates 32-bit
       "addiw a0,a0,1656",
     ],
   );
+});
+
+Deno.test("macros: parameters, defaults, keywords, \\@, nesting and errors", () => {
+  assert.deepEqual(
+    listing(`
+    .macro SAVE reg, off=0
+    sd \\reg, \\off(sp)
+    .endm
+    .macro PAIR a, b
+    SAVE \\a, 8
+    SAVE reg=\\b
+    .endm
+    .macro LOOP n
+loop\\@: addi \\n, \\n, -1
+    bnez \\n, loop\\@
+    .endm
+    SAVE ra
+    PAIR s0, s1
+    LOOP a0
+    LOOP a1
+  `),
+    [
+      "sd ra,0(sp)",
+      "sd s0,8(sp)",
+      "sd s1,0(sp)",
+      "addi a0,a0,-1",
+      "bne a0,zero,c",
+      "addi a1,a1,-1",
+      "bne a1,zero,14",
+    ],
+  );
+  fails(".macro M\nnop", 1, 1, /\.macro without a matching \.endm/);
+  fails(".endm", 1, 1, /\.endm without a matching \.macro/);
+  fails(".macro M x:req\nnop\n.endm\nM", 4, 1, /macro 'M' needs argument 'x'/);
+  fails(".macro M x\nnop\n.endm\nM 1, 2", 4, 1, /macro 'M' takes 1 arguments, got 2/);
+  fails(".macro R\nR\n.endm\nR", 2, 1, /nested more than 64 deep/);
+  fails(".macro add\n.endm", 1, 1, /macro 'add' is already defined/);
+  // Errors inside an expansion point at the body line and name the use.
+  const e = fails(".macro M x\naddi a0, a0, \\x\n.endm\nM 5000", 2, 14, /out of range/);
+  assert.match(e.detail, /\(in macro 'M' used at line 4\)$/);
+});
+
+Deno.test(".rept, .irp and .irpc repeat statements", () => {
+  assert.deepEqual(bytes(".data\n.rept 3\n.byte 7\n.endr"), [7, 7, 7]);
+  assert.deepEqual(bytes(".data\n.irp v, 1, 2, 3\n.byte \\v * 2\n.endr"), [2, 4, 6]);
+  assert.deepEqual(bytes(".data\n.irpc c, 123\n.byte \\c\n.endr"), [1, 2, 3]);
+  // As in GNU as, character literals are not substituted ('\n' stays a newline); strings are.
+  assert.deepEqual(bytes(".data\n.irp n, 7\n.byte \\n, '\\n'\n.ascii \"\\n\"\n.endr"), [7, 10, 55]);
+  assert.deepEqual(
+    listing(".irp r, 1, 2\nsd x\\r, (\\r * 8)(sp)\n.endr\n.rept 2\n.rept 2\nnop\n.endr\n.endr"),
+    ["sd ra,8(sp)", "sd sp,16(sp)", ...new Array(4).fill("addi zero,zero,0")],
+  );
+  assert.deepEqual(bytes(".data\n.rept 0\n.byte 1\n.endr"), []);
+  fails(".rept 2\nnop", 1, 1, /\.rept without a matching \.endr/);
+  fails(".rept -1\n.endr", 1, 7, /\.rept count -1 out of range/);
+  fails(".endr", 1, 1, /\.endr without a matching \.rept/);
 });

@@ -7,6 +7,12 @@
  * and dumped with objcopy) in a temporary directory; the images must be equal byte for byte.
  * Our disassembler must then print exactly what `riscv64-unknown-elf-objdump -d -M no-aliases`
  * prints for the same words, including all 49152 16-bit parcels.
+ *
+ * Tool flags: `as -march=rv64ima_zicsr_zifencei` for base forms (no automatic compression),
+ * `rv64imac` for `c.*` and for the `.option rvc` comparison, `-mno-relax` (no linker
+ * relaxation), `-mpriv-spec=1.12` (objdump then names every 1.12 CSR). objdump's annotations
+ * (`<symbol>`, `# comment`) are stripped, and its `unknown` for an empty fence set (binutils
+ * 2.40) is read as our `0`, which GNU as does not accept but our assembler does.
  */
 
 import assert from "node:assert/strict";
@@ -287,7 +293,7 @@ function pseudoLines(r: () => number): string[] {
   const rr = () => regName(Math.floor(r() * 32), r);
   const lines: string[] = [];
   for (const v of LI_VALUES) lines.push(`li ${rr()}, ${v}`);
-  for (let i = 0; i < 120; i++) {
+  for (let i = 0; i < 300; i++) {
     const hi = Math.floor(r() * 2 ** 32);
     const lo = Math.floor(r() * 2 ** 32);
     const bits = pick([64, 48, 40, 33, 32, 20, 12], r);
@@ -512,6 +518,35 @@ Deno.test("assembler matches GNU as on explicit compressed forms and .option rvc
       `lw ${a}, 128(${b})`,
     );
   }
+  // Edge cases of compression (zero immediates, x0, sp) and the RV64 hints.
+  lines.push(
+    "addi sp, sp, 16",
+    "addi sp, sp, -32",
+    "addi sp, sp, 8",
+    "addi a0, a0, 0",
+    "add a0, a0, zero",
+    "add a0, zero, a0",
+    "mv a0, a0",
+    "addi zero, zero, 0",
+    "addi a0, zero, 0",
+    "li a0, 0",
+    "andi a0, a0, 0",
+    "slli a0, a0, 0",
+    "addiw a0, a0, 0",
+    "or a0, a1, a0",
+    "sub a0, a1, a0",
+    "lui a0, 0xfffff",
+    "addi x0, x0, 1",
+    "c.addi a0, 0",
+    "c.li zero, 5",
+    "c.slli zero, 3",
+    "c.mv zero, a1",
+    "c.add zero, a1",
+    "c.slli64 a0",
+    "c.srli64 a0",
+    "c.srai64 a0",
+    "c.nop 5",
+  );
   const gnuSource = buildSource(lines, false);
   const ourSource = buildSource(lines, false, ".option rvc");
   const dir = await Deno.makeTempDir({ prefix: "axv-gnu-c-" });
@@ -569,6 +604,59 @@ Deno.test("disassembler matches objdump on all 16-bit parcels and random 32-bit 
     }
     assert.equal(mismatches, 0, report.join("\n"));
     assert.ok(compressedCount === 49152);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("assembler matches GNU as on macros, .rept/.irp, labels and expressions", async () => {
+  await toolsPresent();
+  const source = `
+    .equ UART, 0x10000000
+    .equ COUNT, (1 << 4) - 1
+    .macro PUSH reg, slot
+    sd \\reg, (\\slot * 8)(sp)
+    .endm
+    .macro SPIN reg, n=3
+    li \\reg, \\n
+loop\\@:
+    addi \\reg, \\reg, -1
+    bnez \\reg, loop\\@
+    .endm
+    .text
+    .globl _start
+_start:
+    la sp, stack_top
+    .irp r, 1, 8, 9, 18, 27
+    PUSH x\\r, \\r
+    .endr
+    SPIN t0
+    SPIN t1, 100
+    li a0, UART
+    li a1, COUNT * 3
+1:  lbu a2, 0(a1)
+    beqz a2, 2f
+    sb a2, 0(a0)
+    addi a1, a1, 1
+    j 1b
+2:  .rept 3
+    nop
+    .endr
+    .irpc c, 0123
+    addi a\\c, zero, '\\c'
+    .endr
+    call _start
+    tail 1b
+    .balign 16
+stack: .zero 64
+stack_top:
+    .word stack_top - stack, (stack_top - _start) >> 2, _start
+  `;
+  const dir = await Deno.makeTempDir({ prefix: "axv-gnu-m-" });
+  try {
+    const ours = assemble(source, { origin: ORIGIN, fileName: "macros.s" });
+    const gnu = await gnuAssemble(dir, "macros", source, "rv64ima_zicsr_zifencei");
+    assert.deepEqual([...ours.image], [...gnu.image]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

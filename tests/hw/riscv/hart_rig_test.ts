@@ -29,9 +29,38 @@ export interface Rig {
 }
 
 const ABI = [
-  "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4",
-  "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4",
-  "t5", "t6",
+  "zero",
+  "ra",
+  "sp",
+  "gp",
+  "tp",
+  "t0",
+  "t1",
+  "t2",
+  "s0",
+  "s1",
+  "a0",
+  "a1",
+  "a2",
+  "a3",
+  "a4",
+  "a5",
+  "a6",
+  "a7",
+  "s2",
+  "s3",
+  "s4",
+  "s5",
+  "s6",
+  "s7",
+  "s8",
+  "s9",
+  "s10",
+  "s11",
+  "t3",
+  "t4",
+  "t5",
+  "t6",
 ];
 
 /** Builds a rig for `source` (must define `_start` and `done: j done`). */
@@ -60,7 +89,9 @@ export function rig(source: string, options: Partial<HartOptions> = {}): Rig {
       while (hart.pc !== done) {
         if (left <= 0) {
           throw new Error(
-            `program did not reach done within ${max} instructions: pc 0x${hart.pc.toString(16)}, ` +
+            `program did not reach done within ${max} instructions: pc 0x${
+              hart.pc.toString(16)
+            }, ` +
               `mcause ${hart.readCsr(0x342)}, mepc 0x${hart.readCsr(0x341).toString(16)}`,
           );
         }

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { Bus } from "../../../lib/hw/bus.ts";
 import { SparseMemory } from "../../../lib/hw/memory.ts";
-import { Access, walkSv39, type WalkOutput, WalkResult } from "../../../lib/hw/riscv/mmu.ts";
-import { rig, type Rig } from "./hart_rig_test.ts";
+import { Access, type WalkOutput, WalkResult, walkSv39 } from "../../../lib/hw/riscv/mmu.ts";
+import { type Rig, rig } from "./hart_rig_test.ts";
 
 const V = 1n, R = 2n, W = 4n, X = 8n, U = 16n, A = 64n, D = 128n;
 const pte = (pa: number, flags: bigint): bigint => (BigInt(pa >>> 12) << 10n) | flags;
@@ -101,7 +101,10 @@ smode:
 
 function log(r: Rig): Array<[bigint, bigint]> {
   const n = Number(r.mem64("mcount"));
-  return Array.from({ length: n }, (_, i) => [r.mem64("mlog", i * 16), r.mem64("mlog", i * 16 + 8)]);
+  return Array.from(
+    { length: n },
+    (_, i) => [r.mem64("mlog", i * 16), r.mem64("mlog", i * 16 + 8)],
+  );
 }
 
 const resumeAt = (label: string) => `
@@ -294,10 +297,22 @@ Deno.test("sv39 walker: results, leaf level and physical address", () => {
   assert.equal(out.pa, 0x8020_1234);
   assert.equal(out.level, 1);
   assert.equal(out.pte & 0xff, Number(V | R | W | X | U | A), "A set by the walk");
-  assert.equal(walkSv39(bus, root >>> 12, va, Access.Load, 1, false, false, out), WalkResult.PageFault);
+  assert.equal(
+    walkSv39(bus, root >>> 12, va, Access.Load, 1, false, false, out),
+    WalkResult.PageFault,
+  );
   assert.equal(walkSv39(bus, root >>> 12, va, Access.Store, 1, true, false, out), WalkResult.Ok);
   assert.equal(Number(bus.read64(l1 + 24)! & 0xffn), Number(V | R | W | X | U | A | D));
-  assert.equal(walkSv39(bus, root >>> 12, va, Access.Fetch, 1, true, false, out), WalkResult.PageFault);
-  assert.equal(walkSv39(bus, root >>> 12, 0x1000, Access.Load, 1, false, false, out), WalkResult.PageFault);
-  assert.equal(walkSv39(bus, 0x1, 0x1000, Access.Load, 1, false, false, out), WalkResult.AccessFault);
+  assert.equal(
+    walkSv39(bus, root >>> 12, va, Access.Fetch, 1, true, false, out),
+    WalkResult.PageFault,
+  );
+  assert.equal(
+    walkSv39(bus, root >>> 12, 0x1000, Access.Load, 1, false, false, out),
+    WalkResult.PageFault,
+  );
+  assert.equal(
+    walkSv39(bus, 0x1, 0x1000, Access.Load, 1, false, false, out),
+    WalkResult.AccessFault,
+  );
 });

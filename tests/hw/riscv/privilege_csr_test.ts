@@ -7,7 +7,8 @@ import { Csr } from "../../../lib/hw/riscv/csr.ts";
 import { rig } from "./hart_rig_test.ts";
 
 Deno.test("csr: machine information, misa, mstatus WARL fields", () => {
-  const r = rig(`
+  const r = rig(
+    `
 _start:
   csrr a0, misa
   csrr a1, mhartid
@@ -26,7 +27,9 @@ _start:
   csrr a7, sstatus
 done:
   j done
-`, { hartId: 3 });
+`,
+    { hartId: 3 },
+  );
   r.runToDone();
   assert.equal(r.x("a0"), 0x8000000000141105n, "RV64 IMACSU");
   assert.equal(r.x("a1"), 3n);
@@ -39,7 +42,8 @@ done:
 });
 
 Deno.test("csr: counters count retired instructions; minstret/mcycle writes; mcountinhibit", () => {
-  const r = rig(`
+  const r = rig(
+    `
 _start:
   csrr a0, instret
   csrr a1, instret
@@ -60,7 +64,9 @@ _start:
   csrr a7, time
 done:
   j done
-`, { readTime: () => 123456789 });
+`,
+    { readTime: () => 123456789 },
+  );
   r.runToDone();
   assert.equal(r.x("a0"), 0n);
   assert.equal(r.x("a1"), 1n);

@@ -270,7 +270,8 @@ done:
 });
 
 Deno.test("VMM exits: S-mode ecall and wfi stop the run; guestDelegation", () => {
-  const r = rig(`
+  const r = rig(
+    `
 _start:
 s_ecall:
   ecall
@@ -280,7 +281,9 @@ s_wfi:
   li a1, 6
 done:
   j done
-`, { exitOnSupervisorEcall: true, exitOnWfi: true, guestDelegation: true });
+`,
+    { exitOnSupervisorEcall: true, exitOnWfi: true, guestDelegation: true },
+  );
   r.hart.reset(r.sym("_start"), 1);
   assert.equal(r.hart.readCsr(Csr.mideleg), 0x222n);
   assert.equal(r.hart.readCsr(Csr.medeleg), 0xb3ffn);

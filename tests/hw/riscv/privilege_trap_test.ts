@@ -3,9 +3,9 @@
  * instructions and the fault kinds, with programs assembled by our assembler.
  */
 import assert from "node:assert/strict";
-import { Cause, Csr, Mstatus } from "../../../lib/hw/riscv/csr.ts";
+import { Csr, Mstatus } from "../../../lib/hw/riscv/csr.ts";
 import { StopReason } from "../../../lib/hw/riscv/hart.ts";
-import { RAM_BASE, rig, type Rig, u64 } from "./hart_rig_test.ts";
+import { type Rig, rig, u64 } from "./hart_rig_test.ts";
 
 /**
  * Trap handlers used by the programs: each logs {cause, epc, tval, status} (32 bytes per entry)
@@ -369,13 +369,16 @@ after:
 });
 
 Deno.test("trap: exitOnBusError stops the run instead and names the access", () => {
-  const r = rig(program(`
+  const r = rig(
+    program(`
   li s0, 0x40000000
   li a1, 7
 b_store:
   sh a1, 6(s0)
   j done
-`), { exitOnBusError: true });
+`),
+    { exitOnBusError: true },
+  );
   assert.equal(r.runToDone(), StopReason.BusError);
   assert.equal(r.hart.pc, r.sym("b_store"), "pc stays at the faulting instruction");
   assert.deepEqual({ ...r.hart.lastBusError }, {
@@ -453,5 +456,4 @@ vec:
   assert.equal(Number(r.x("s0")), r.sym("vec") + 1);
   assert.equal(r.x("a0"), 11n);
   assert.equal(r.x("s1"), 0n, "reserved mode 3 is not kept");
-  void RAM_BASE;
 });

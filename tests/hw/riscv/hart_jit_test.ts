@@ -1,0 +1,336 @@
+/**
+ * The second tier (compiled blocks) against the interpreter: the same programs run with
+ * `jit: false` and with `jitThreshold: 1` (nearly everything compiled) must reach identical
+ * states at every slice boundary, for a fixed workload, for generated programs covering every
+ * translated instruction, under Sv39, and with code and data sharing pages.
+ */
+import assert from "node:assert/strict";
+import { Bus } from "../../../lib/hw/bus.ts";
+import { SparseMemory } from "../../../lib/hw/memory.ts";
+import { assemble } from "../../../lib/hw/riscv/assembler.ts";
+import { Hart, type HartOptions } from "../../../lib/hw/riscv/hart.ts";
+import { RAM_BASE, rig } from "./hart_rig_test.ts";
+
+function machine(image: Uint8Array, entry: number, options: Partial<HartOptions>): {
+  hart: Hart;
+  memory: SparseMemory;
+} {
+  const memory = new SparseMemory(1 << 22);
+  const bus = new Bus();
+  bus.mapRam(RAM_BASE, memory.size, memory);
+  bus.writeBytes(RAM_BASE, image);
+  const hart = new Hart({ bus, hartId: 0, ...options });
+  hart.reset(entry, 3);
+  return { hart, memory };
+}
+
+/** Runs both tiers in the same slices and compares state after each slice. */
+function compareTiers(source: string, slices: number[], rounds: number): void {
+  const program = assemble(source, { origin: RAM_BASE });
+  const a = machine(program.image, program.entry, { jit: false });
+  const b = machine(program.image, program.entry, { jitThreshold: 1 });
+  for (let round = 0; round < rounds; round++) {
+    for (const slice of slices) {
+      const ra = a.hart.run(slice);
+      const rb = b.hart.run(slice);
+      const sa = a.hart.snapshot();
+      const sb = b.hart.snapshot();
+      const where = `round ${round}, slice ${slice}, pc 0x${sa.pc.toString(16)}`;
+      assert.equal(rb, ra, `stop reason (${where})`);
+      assert.equal(b.hart.lastRunInstructions, a.hart.lastRunInstructions, `count (${where})`);
+      assert.deepEqual(sb, sa, `state (${where})`);
+    }
+  }
+  for (const page of a.memory.residentPages()) {
+    assert.deepEqual(
+      b.memory.readBytes(page * 4096, 4096),
+      a.memory.readBytes(page * 4096, 4096),
+      `memory page ${page}`,
+    );
+  }
+}
+
+const WORKLOAD = `
+_start:
+  li s1, 0x2545F4914F6CDD1D
+outer:
+  la a0, array
+  li a1, 64
+  li t1, 6364136223846793005
+  li t2, 1442695040888963407
+fill:
+  mul s1, s1, t1
+  add s1, s1, t2
+  srli t3, s1, 29
+  sd t3, 0(a0)
+  sw s1, 512(a0)
+  sh t3, 1024(a0)
+  sb s1, 1536(a0)
+  addi a0, a0, 8
+  addi a1, a1, -1
+  bnez a1, fill
+  la a0, array
+  li a1, 1
+sort_outer:
+  slli t0, a1, 3
+  add t0, a0, t0
+  ld t1, 0(t0)
+  mv t2, a1
+sort_inner:
+  beqz t2, sort_place
+  ld t3, -8(t0)
+  bleu t3, t1, sort_place
+  sd t3, 0(t0)
+  addi t0, t0, -8
+  addi t2, t2, -1
+  j sort_inner
+sort_place:
+  sd t1, 0(t0)
+  addi a1, a1, 1
+  li t4, 64
+  blt a1, t4, sort_outer
+  la a0, array
+  li a1, 512
+  li a2, -1
+  li a3, 0xEDB88320
+crc_byte:
+  lbu t0, 0(a0)
+  lb t5, 1(a0)
+  lhu t6, 2(a0)
+  lh s2, 4(a0)
+  lwu s3, 4(a0)
+  lw s4, 0(a0)
+  xor a2, a2, t0
+  li t1, 8
+crc_bit:
+  andi t2, a2, 1
+  srli a2, a2, 1
+  neg t2, t2
+  and t2, t2, a3
+  xor a2, a2, t2
+  addi t1, t1, -1
+  bnez t1, crc_bit
+  addi a0, a0, 1
+  addi a1, a1, -1
+  bnez a1, crc_byte
+  li t0, 50
+  li t1, 0x7fffffffffff
+div_loop:
+  addi t2, t0, -25
+  div t3, t1, t2
+  rem t4, t1, t2
+  divu t5, t1, t2
+  remu t6, t1, t2
+  divw s5, t1, t2
+  divuw s6, t1, t2
+  remw s7, t1, t2
+  remuw s8, t1, t2
+  mulh s9, t1, t2
+  mulhsu s10, t2, t1
+  mulhu s11, t1, t2
+  add t1, t3, t4
+  add t1, t1, t5
+  slli t1, t1, 7
+  addi t0, t0, -1
+  bnez t0, div_loop
+  call leaf
+  j outer
+leaf:
+  auipc t0, 0
+  jalr zero, 0(ra)
+  .data
+  .balign 8
+array:
+  .zero 2048
+`;
+
+Deno.test("jit: the integer workload matches the interpreter at every slice boundary", () => {
+  compareTiers(WORKLOAD, [1, 7, 100, 1000, 3333, 20000], 4);
+});
+
+/** Deterministic xorshift generator. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+const R3 = [
+  "add",
+  "sub",
+  "sll",
+  "srl",
+  "sra",
+  "slt",
+  "sltu",
+  "xor",
+  "or",
+  "and",
+  "addw",
+  "subw",
+  "sllw",
+  "srlw",
+  "sraw",
+  "mul",
+  "mulh",
+  "mulhsu",
+  "mulhu",
+  "div",
+  "divu",
+  "rem",
+  "remu",
+  "mulw",
+  "divw",
+  "divuw",
+  "remw",
+  "remuw",
+];
+const RI = ["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"];
+const SH = ["slli", "srli", "srai"];
+const SHW = ["slliw", "srliw", "sraiw"];
+const BR = ["beq", "bne", "blt", "bge", "bltu", "bgeu"];
+const LD = ["ld", "lw", "lwu", "lh", "lhu", "lb", "lbu"];
+const ST = ["sd", "sw", "sh", "sb"];
+const REGS = ["a0", "a1", "a2", "a3", "a4", "a5", "s2", "s3", "zero"];
+
+function generated(seed: number): string {
+  const rnd = prng(seed);
+  const pick = <T>(xs: T[]): T => xs[rnd() % xs.length];
+  const reg = () => pick(REGS);
+  const dst = () => pick(REGS.slice(0, 8));
+  const lines: string[] = [];
+  for (let i = 0; i < 160; i++) {
+    const kind = rnd() % 10;
+    if (kind < 4) lines.push(`${pick(R3)} ${dst()}, ${reg()}, ${reg()}`);
+    else if (kind < 6) lines.push(`${pick(RI)} ${dst()}, ${reg()}, ${(rnd() % 4096) - 2048}`);
+    else if (kind === 6) {
+      lines.push(
+        rnd() & 1
+          ? `${pick(SH)} ${dst()}, ${reg()}, ${rnd() % 64}`
+          : `${pick(SHW)} ${dst()}, ${reg()}, ${rnd() % 32}`,
+      );
+    } else if (kind === 7) {
+      lines.push(`${pick(LD)} ${dst()}, ${(rnd() % 2000) - 1000}(s1)`);
+    } else if (kind === 8) {
+      lines.push(`${pick(ST)} ${reg()}, ${(rnd() % 2000) - 1000}(s1)`);
+    } else {
+      lines.push(
+        `${pick(BR)} ${reg()}, ${reg()}, 1f`,
+        `${pick(R3)} ${dst()}, ${reg()}, ${reg()}`,
+        "1:",
+      );
+    }
+    if (rnd() % 16 === 0) {
+      lines.push(
+        rnd() & 1 ? `lui ${dst()}, ${rnd() % 0x100000}` : `auipc ${dst()}, ${rnd() % 0x100000}`,
+      );
+    }
+  }
+  return `
+_start:
+  li a0, 0x8000000000000000
+  li a1, -1
+  li a2, 0x7fffffff
+  li a3, 0x80000000
+  li a4, 3
+  li a5, -7
+  li s2, 0x123456789abcdef0
+  li s3, 63
+  la s1, buf
+  li s4, 40
+loop:
+${lines.join("\n")}
+  # perturb the seeds so every round differs
+  xor a4, a4, a0
+  add a5, a5, a1
+  slli s2, s2, 1
+  addi s4, s4, -1
+  bnez s4, loop
+done:
+  j done
+  .data
+  .balign 8
+  .zero 1024
+buf:
+  .zero 1024
+`;
+}
+
+Deno.test("jit: generated programs over every translated instruction match the interpreter", () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    compareTiers(generated(seed), [5, 50, 500, 5000], 3);
+  }
+});
+
+Deno.test("jit: self-modifying code invalidates compiled blocks", () => {
+  const r = rig(
+    `
+_start:
+  li s0, 0
+  li s1, 40
+loop:
+patch:
+  addi s0, s0, 1
+  addi s1, s1, -1
+  li t0, 20
+  bne s1, t0, skip
+  la t0, patch
+  li t1, 0x00a40413       # addi s0, s0, 10
+  sw t1, 0(t0)
+  fence.i
+skip:
+  bnez s1, loop
+done:
+  j done
+`,
+    { jitThreshold: 1 },
+  );
+  r.runToDone();
+  assert.equal(r.x("s0"), 20n + 20n * 10n);
+});
+
+Deno.test("jit: the workload under Sv39 in S-mode matches the interpreter", () => {
+  // M-mode prologue: identity gigapage at 0x8000_0000 and an alias of it at 0x4000_0000.
+  const src = `
+_start:
+  la t0, root
+  srli t0, t0, 12
+  li t1, 0x8000000000000000
+  or t0, t0, t1
+  csrw satp, t0
+  li t0, 0x1800
+  csrc mstatus, t0
+  li t0, 0x800
+  csrs mstatus, t0
+  la t0, smain
+  csrw mepc, t0
+  mret
+smain:
+  li t0, 0x40000000
+  la t1, s_start
+  li t2, 0x80000000
+  sub t1, t1, t2
+  add t1, t1, t0
+  jr t1                   # continue through the alias mapping
+s_start:
+${
+    WORKLOAD.replace("_start:", "w_start:").replace("outer:", "w_outer:").replace(
+      /j outer/g,
+      "j w_outer",
+    )
+  }
+  .balign 4096
+root:
+  .dword 0
+  .dword 0x200000cf       # 0x4000_0000 -> 0x8000_0000 (V R W X A D)
+  .dword 0x200000cf       # 0x8000_0000 -> 0x8000_0000
+  .zero 4072
+`;
+  compareTiers(src, [3, 300, 30000], 3);
+});

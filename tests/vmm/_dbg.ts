@@ -1,0 +1,10 @@
+import { makeHypervisor } from "./helpers.ts";
+const { hv } = makeHypervisor();
+const vm = hv.createVm({ path: "/configs/uart.toml" });
+hv.startVm(vm.id);
+const h = vm.vcpus[0].hart;
+const orig = h.run.bind(h);
+let n = 0;
+(h as any).run = (b: number) => { const r = orig(b); if (n++ < 40) console.log("run", b, "->", r, h.pc.toString(16), h.instret, vm.vcpus[0].state); if (n > 2000) throw new Error("stuck"); return r; };
+hv.runFor(50_000);
+console.log(hv.clock.now(), vm.vcpuSummary());
