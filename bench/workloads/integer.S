@@ -161,7 +161,7 @@ park:
   j park
 
 .data
-.balign 64
+.balign 4096
 .globl tohost
 tohost: .dword 0
 .balign 64
@@ -171,5 +171,5 @@ fromhost: .dword 0
 result: .dword 0
 
 .bss
-.balign 64
+.balign 4096                    # data pages apart from code pages, as in real programs
 array: .zero N * 8

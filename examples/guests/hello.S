@@ -13,7 +13,8 @@ _start:
     li      a7, SBI_DBCN
     li      a6, 0
     la      a1, greeting
-    li      a0, greeting_end - greeting
+    la      a2, greeting_end
+    sub     a0, a2, a1              # length
     li      a2, 0
     ecall
 

@@ -320,11 +320,20 @@ export interface RunOptions {
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
-/** Formats one trace line like spike: `core   0: 0x0000000080000000 (0x00000297) auipc t0,0x0`. */
-export function traceLine(hartId: number, pc: number, word: number | undefined): string {
+/**
+ * Formats one trace line like spike: `core   0: 0x0000000080000000 (0x00000297) auipc t0,0x0`.
+ * `word` is the instruction, `undefined` when nothing answers at `pc`, or `"virtual"` when the
+ * hart fetches through page tables (the bits are then not shown).
+ */
+export function traceLine(
+  hartId: number,
+  pc: number,
+  word: number | undefined | "virtual",
+): string {
   const core = `core ${String(hartId).padStart(3)}: 0x${
     BigInt.asUintN(64, BigInt(pc)).toString(16).padStart(16, "0")
   }`;
+  if (word === "virtual") return `${core} (virtual address: instruction not shown)`;
   if (word === undefined) return `${core} (no memory at this address)`;
   const d = disassemble(word, pc);
   const bits = d.length === 2
@@ -334,12 +343,11 @@ export function traceLine(hartId: number, pc: number, word: number | undefined):
 }
 
 /**
- * Reads the instruction at `pc` for a trace: through the bus when the hart fetches physical
- * addresses (M-mode, or satp off); `undefined` when nothing answers there or the address is
- * virtual (the trace then shows no bits).
+ * Reads the instruction at `pc` for a trace, through the bus when the hart fetches physical
+ * addresses (M-mode, or satp off); `"virtual"` under Sv39, `undefined` when nothing answers.
  */
-function fetchForTrace(hart: Hart, pc: number): number | undefined {
-  if (hart.priv !== 3 && hart.readCsr(0x180) >> 60n !== 0n) return undefined;
+function fetchForTrace(hart: Hart, pc: number): number | undefined | "virtual" {
+  if (hart.priv !== 3 && hart.readCsr(0x180) >> 60n !== 0n) return "virtual";
   if (pc < 0) return undefined;
   const lo = hart.bus.read(pc, 2);
   if (lo === undefined) return undefined;
@@ -407,9 +415,12 @@ export function runMachine(prepared: PreparedRun, options: RunOptions = {}): Run
     if (testNumber !== undefined) result.testNumber = testNumber;
     return result;
   };
-  const where = () =>
-    harts.map((h) => `hart ${h.hartId} pc ${hex(BigInt.asUintN(64, BigInt(h.pc)))}`)
-      .filter((_, i) => harts.length === 1 || !harts[i].waiting || i === 0).join(", ");
+  const where = () => {
+    const shown = harts.slice(0, 8).map((h) =>
+      `hart ${h.hartId} pc ${hex(BigInt.asUintN(64, BigInt(h.pc)))}${h.waiting ? " (wfi)" : ""}`
+    );
+    return shown.join(", ") + (harts.length > 8 ? `, ... (${harts.length} harts)` : "");
+  };
 
   const pollHtif = (): RunResult | undefined => {
     if (!htif) return undefined;

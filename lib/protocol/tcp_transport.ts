@@ -46,7 +46,9 @@ export class TcpConsoleService {
   #server: ConsoleServer;
   #conns = new Set<Deno.TcpConn>();
   #pumps = new Set<Promise<void>>();
+  #writers = new Set<Promise<void>>();
   #closing = false;
+  #unref = false;
   /** Connections accepted so far. */
   accepted = 0;
 
@@ -63,7 +65,14 @@ export class TcpConsoleService {
     return this.#conns.size;
   }
 
-  /** Stops accepting; open sessions keep running until they close (see `closeAll`). */
+  /** Lets the process exit while the service still listens (benchmarks, embedding). */
+  unref(): void {
+    this.#listener.unref();
+    for (const c of this.#conns) c.unref();
+    this.#unref = true;
+  }
+
+  /** Stops accepting; open sessions keep running until they close (see `close`). */
   stopAccepting(): void {
     if (this.#closing) return;
     this.#closing = true;
@@ -83,7 +92,8 @@ export class TcpConsoleService {
     this.stopAccepting();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([Promise.all([...this.#pumps]), grace]);
+    // Wait for the writers only: a client that keeps its side open must not delay shutdown.
+    await Promise.race([Promise.all([...this.#writers]), grace]);
     clearTimeout(timer);
     for (const c of this.#conns) closeQuietly(c);
     await this.done;
@@ -143,6 +153,9 @@ export class TcpConsoleService {
       if (session.output.closed || session.output.overflowed) closeQuietly(conn);
     });
     this.#track(pump.done);
+    const w = pump.writerDone;
+    this.#writers.add(w);
+    w.finally(() => this.#writers.delete(w));
   }
 
   #track(p: Promise<void>): void {

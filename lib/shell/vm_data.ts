@@ -17,6 +17,16 @@ export const DEFAULT_DATA_DIR = "/guest/vms";
 /** Console bytes buffered per VM before they are appended to `vm.log` without a newline. */
 export const LOG_FLUSH_BYTES = 4096;
 
+/** The files of a data folder that `vm delete` removes. */
+export const DATA_FILES: readonly string[] = ["disk.img", "config.toml", "vm.log"];
+
+/** A VM name as a single safe path component (see {@linkcode VmDataFolders.folderOf}). */
+export function safeFolderName(name: string): string {
+  // deno-lint-ignore no-control-regex
+  const cleaned = name.replace(/[\/\\\x00-\x1f\x7f]/g, "_");
+  return cleaned === "" || cleaned === "." || cleaned === ".." ? "_" + cleaned : cleaned;
+}
+
 /** Keeps every VM's data folder in step with the hypervisor's events. */
 export class VmDataFolders {
   /** Root of the data folders, e.g. `/guest/vms`. */
@@ -39,9 +49,12 @@ export class VmDataFolders {
     this.#unsubscribe = hypervisor.on((event) => this.#onEvent(event));
   }
 
-  /** The data folder of a VM name. */
+  /**
+   * The data folder of a VM name. A name that is not a plain file name (`a/b`, `..`, empty,
+   * control characters) is made one (`a_b`, `_`), so no VM's data lands outside the folder.
+   */
   folderOf(name: string): string {
-    return `${this.dir}/${name}`;
+    return `${this.dir}/${safeFolderName(name)}`;
   }
 
   /** Appends buffered console output of one VM (or of all) to `vm.log`. */
@@ -57,9 +70,20 @@ export class VmDataFolders {
     }
   }
 
-  /** Removes a deleted VM's folder if it is empty. Returns whether it was removed. */
-  removeIfEmpty(name: string): boolean {
+  /**
+   * Removes a deleted VM's data (the files the seed names: `disk.img`, `config.toml`,
+   * `vm.log`), then its folder if nothing else is left. Returns whether the folder went.
+   */
+  removeData(name: string): boolean {
     const folder = this.folderOf(name);
+    for (const file of DATA_FILES) {
+      const path = `${folder}/${file}`;
+      try {
+        if (this.#fs.stat(path)?.kind === "file") this.#fs.remove(path);
+      } catch (error) {
+        this.problems.push(`cannot remove ${path}: ${fsErrorText(error)}`);
+      }
+    }
     try {
       const info = this.#fs.stat(folder);
       if (info?.kind !== "dir" || this.#fs.readDir(folder).length > 0) return false;

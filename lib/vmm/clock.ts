@@ -3,7 +3,7 @@
  *
  * Virtual time is counted in nanoseconds and advanced only by the scheduler: by executed guest
  * instructions, or by jumping over idle time. In `warp` mode idle time is skipped at once; in
- * `realtime` mode the driver ({@linkcode ../driver.ts}) never lets virtual time run ahead of the
+ * `realtime` mode the driver (driver.ts) never lets virtual time run ahead of the
  * wall clock. The clock itself never reads the wall clock, so the core stays deterministic.
  *
  * @module

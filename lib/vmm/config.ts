@@ -245,7 +245,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
 };
 
 /** Finds the 1-based line where `table.key` is written, for error messages. */
-export function locateKey(text: string, table: string, key?: string): number | undefined {
+export function configKeyLine(text: string, table: string, key?: string): number | undefined {
   const lines = text.split("\n");
   let current = "";
   let tableLine: number | undefined;
@@ -272,7 +272,7 @@ class Reader {
 
   fail(table: string, key: string | undefined, message: string, sub = ""): never {
     const dotted = key ? `${table}.${key}${sub}` : table;
-    throw new ConfigError(this.file, message, dotted, locateKey(this.text, table, key));
+    throw new ConfigError(this.file, message, dotted, configKeyLine(this.text, table, key));
   }
 
   table(root: Raw, name: string, required: boolean): Raw {
@@ -358,7 +358,7 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
   for (const key of Object.keys(root)) {
     if (!(key in KNOWN_KEYS)) {
       warnings.push(
-        `${file}:${locateKey(text, key) ?? "?"}: unknown table or key '${key}' ignored`,
+        `${file}:${configKeyLine(text, key) ?? "?"}: unknown table or key '${key}' ignored`,
       );
     }
   }
@@ -368,7 +368,9 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
     for (const key of Object.keys(t)) {
       if (!keys.includes(key)) {
         warnings.push(
-          `${file}:${locateKey(text, table, key) ?? "?"}: unknown key '${table}.${key}' ignored`,
+          `${file}:${
+            configKeyLine(text, table, key) ?? "?"
+          }: unknown key '${table}.${key}' ignored`,
         );
       }
     }
@@ -441,7 +443,6 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
     }
     return { gpa, size, flags, mapType: mapType as MapType };
   });
-  if (memoryRegions.length === 0) r.fail("kernel", "memory_regions", "no memory region");
   for (let i = 0; i < memoryRegions.length; i++) {
     for (let j = 0; j < i; j++) {
       const a = memoryRegions[i], c = memoryRegions[j];

@@ -41,6 +41,7 @@ const SIZE_2M = 0x20_0000;
 export class HostMemory {
   readonly #ram: { base: number; size: number }[];
   #used: HostAllocation[] = [];
+  #usedBytes = 0;
 
   /** Creates an allocator over the board's RAM ranges. */
   constructor(ram: readonly { base: number; size: number }[]) {
@@ -54,7 +55,7 @@ export class HostMemory {
 
   /** Bytes currently given out. */
   get used(): number {
-    return this.#used.reduce((s, a) => s + a.size, 0);
+    return this.#usedBytes;
   }
 
   /** The board RAM range containing `[hpa, hpa+size)`, if any. */
@@ -67,24 +68,32 @@ export class HostMemory {
   }
 
   #insert(a: HostAllocation): HostAllocation {
-    let i = this.#used.length;
-    while (i > 0 && this.#used[i - 1].hpa > a.hpa) i--;
-    this.#used.splice(i, 0, a);
+    let lo = 0, hi = this.#used.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#used[mid].hpa < a.hpa) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#used.splice(lo, 0, a);
+    this.#usedBytes += a.size;
     return a;
   }
 
-  /** Allocates `size` bytes of free board RAM (4 KiB multiple). */
+  /** Allocates `size` bytes of free board RAM (4 KiB multiple): first fit, in address order. */
   allocate(size: number, owner: string, purpose: string): HostAllocation {
-    const align = size >= SIZE_2M ? SIZE_2M : 0x1000;
-    for (const align2 of align === 0x1000 ? [0x1000] : [align, 0x1000]) {
+    const aligns = size >= SIZE_2M ? [SIZE_2M, 0x1000] : [0x1000];
+    for (const align of aligns) {
+      let i = 0; // allocations are sorted by address: walk the gaps once per RAM range
       for (const r of this.#ram) {
-        let cand = Math.ceil(r.base / align2) * align2;
+        let cand = Math.ceil(r.base / align) * align;
+        while (i < this.#used.length && this.#used[i].hpa + this.#used[i].size <= cand) i++;
         while (cand + size <= r.base + r.size) {
-          const clash = this.#overlapping(cand, size);
-          if (!clash) {
+          const next = this.#used[i];
+          if (next === undefined || next.hpa >= cand + size) {
             return this.#insert({ hpa: cand, size, owner, purpose, kind: "alloc" });
           }
-          cand = Math.ceil((clash.hpa + clash.size) / align2) * align2;
+          cand = Math.ceil((next.hpa + next.size) / align) * align;
+          while (i < this.#used.length && this.#used[i].hpa + this.#used[i].size <= cand) i++;
         }
       }
     }
@@ -122,13 +131,17 @@ export class HostMemory {
   /** Releases one allocation. */
   free(allocation: HostAllocation): void {
     const i = this.#used.indexOf(allocation);
-    if (i >= 0) this.#used.splice(i, 1);
+    if (i >= 0) {
+      this.#used.splice(i, 1);
+      this.#usedBytes -= allocation.size;
+    }
   }
 
   /** Releases everything `owner` holds; returns how many allocations were freed. */
   freeOwner(owner: string): number {
     const before = this.#used.length;
     this.#used = this.#used.filter((a) => a.owner !== owner);
+    this.#usedBytes = this.#used.reduce((s, a) => s + a.size, 0);
     return before - this.#used.length;
   }
 

@@ -6,7 +6,7 @@
  * The core is synchronous and deterministic: {@linkcode Hypervisor.runFor} advances one virtual
  * clock by executing guest instructions on every pCPU in turn, a round of `quantum` virtual
  * nanoseconds at a time. Idle pCPUs cost nothing; when no vCPU is runnable, time jumps to the
- * next event. {@linkcode ../driver.ts} runs this core in the background for interactive use.
+ * next event. {@linkcode HypervisorDriver} (driver.ts) runs this core in the background for interactive use.
  *
  * @module
  */
@@ -20,6 +20,7 @@ import { Plic } from "../hw/devices/plic.ts";
 import type { BoardSpec } from "../hw/boards/spec.ts";
 import { Hart, StopReason } from "../hw/riscv/hart.ts";
 import { type ClockMode, type TimerHandle, VirtualClock } from "./clock.ts";
+import { HypervisorDriver } from "./driver.ts";
 import {
   EmuDeviceType,
   emuDeviceTypeName,
@@ -64,7 +65,8 @@ import {
   type VmStatus,
   vmStatusName,
 } from "./status.ts";
-import { Csr, type GuestHart, VCpu, type VCpuWait } from "./vcpu.ts";
+import { Csr } from "../hw/riscv/csr.ts";
+import { VCpu, type VCpuWait } from "./vcpu.ts";
 import { type GuestDevice, type GuestRegion, Vm } from "./vm.ts";
 import { VmList } from "./vm_list.ts";
 
@@ -93,7 +95,15 @@ export interface HypervisorOptions {
   sliceInstructions?: number;
   /** Console ring-buffer capacity per VM in bytes. Default 64 KiB. */
   consoleCapacity?: number;
-  /** Virtual-time budget of `restartVm`'s wait for Stopped, in ns. Default 5 s (the seed's). */
+  /**
+   * Whether harts translate hot guest code to JavaScript (the hart's second tier). Default
+   * false: guests run in the hart's interpreter, which handles every MMIO pattern.
+   */
+  jit?: boolean;
+  /**
+   * Virtual-time budget for waiting until a VM is Stopped (the seed's 5 s restart wait), in ns.
+   * Default 5 s. Callers that wait (the shell's `vm restart`) use it as their timeout.
+   */
   restartTimeoutNs?: number;
 }
 
@@ -137,10 +147,10 @@ export class Hypervisor {
   readonly nsPerTick: number;
   /** Time slice in instructions. */
   readonly sliceInstructions: number;
+  /** Virtual-time budget (ns) for waiting until a VM is Stopped, the seed's 5 s. */
+  readonly restartTimeoutNs: number;
   /** Length of one scheduling round in virtual ns. */
   readonly quantumNs: number;
-  /** Budget of restart's wait for Stopped, in virtual ns. */
-  readonly restartTimeoutNs: number;
   /** Number of running VMs (the seed's running VM count). */
   runningVmCount = 0;
 
@@ -154,6 +164,7 @@ export class Hypervisor {
   readonly #active = new Set<Vm>();
   readonly #bootTimers = new Map<Vm, TimerHandle[]>();
   readonly #consoleCapacity?: number;
+  readonly #jit: boolean;
 
   /** Creates a hypervisor on `board` with no VM. */
   constructor(options: HypervisorOptions) {
@@ -165,8 +176,9 @@ export class Hypervisor {
     this.nsPerTick = 1e9 / options.board.timebaseFrequency;
     this.sliceInstructions = options.sliceInstructions ?? 10_000;
     this.quantumNs = this.sliceInstructions * this.nsPerInstruction;
-    this.restartTimeoutNs = options.restartTimeoutNs ?? 5e9;
     this.#consoleCapacity = options.consoleCapacity;
+    this.#jit = options.jit ?? false;
+    this.restartTimeoutNs = options.restartTimeoutNs ?? 5e9;
     this.#pcpus = options.board.cpus.hartIds.map((hartId, index) => ({
       index,
       hartId,
@@ -292,6 +304,11 @@ export class Hypervisor {
       if (e instanceof ImageError || e instanceof VmCreateError) throw e;
       throw new VmCreateError(`${file}: ${(e as Error).message}`);
     }
+    // The vCPUs are set up (Created -> Free), as AxVM::new does.
+    for (const v of vm.vcpus) {
+      v.state = VCpuState.Free;
+      v.wait = "not-started";
+    }
     this.#vms.push(id, vm);
     this.#setStatus(vm, "loaded", "created");
     return vm;
@@ -335,6 +352,11 @@ export class Hypervisor {
 
   #buildMemory(vm: Vm): void {
     const { file } = vm.config;
+    if (vm.config.kernel.memoryRegions.length === 0) {
+      throw new VmCreateError(
+        `${file}: kernel.memory_regions: the VM has no memory region (configs that rely on a board device tree for RAM need at least one [gpa, size, flags, map_type] entry here)`,
+      );
+    }
     vm.config.kernel.memoryRegions.forEach((r, index) => {
       const where = `${file}: kernel.memory_regions[${index}]`;
       if (r.gpa % 0x1000 || r.size % 0x1000) {
@@ -669,6 +691,7 @@ export class Hypervisor {
         exitOnWfi: true,
         exitOnBusError: true,
         guestDelegation: true,
+        jit: this.#jit,
       });
       vcpu = new VCpu({ vmId: vm.id, id: j, hartId, physCpuSet: base.physCpuSets?.[j], hart });
       vm.vcpus.push(vcpu);
@@ -842,10 +865,6 @@ export class Hypervisor {
 
   // ─────────────────────────── lifecycle ───────────────────────────
 
-  #result<T extends LifecycleResult>(base: T): T {
-    return base;
-  }
-
   #notFound(action: LifecycleResult["action"], id: number): LifecycleResult {
     return {
       ok: false,
@@ -882,11 +901,8 @@ export class Hypervisor {
     if (refusal) return this.#refuse("start", vm, "INVALID_STATE", refusal);
     try {
       this.#loadForBoot(vm);
-      if (vm.uart) vm.uart.reset();
+      vm.uart?.reset();
       vm.plic?.reset();
-      if (vm.uart) {
-        // reset() may drop the irq wiring? It keeps the line; nothing to do.
-      }
     } catch (e) {
       return this.#refuse("start", vm, "FAILED", (e as Error).message);
     }
@@ -1145,9 +1161,10 @@ export class Hypervisor {
       } else {
         v.state = VCpuState.Ready;
         v.wait = undefined;
-        // A vCPU that was in wfi re-executes nothing: it simply resumes after the wfi.
       }
     }
+    // vCPUs halted in wfi or HSM suspend wake if an interrupt arrived while the VM was suspended.
+    for (const v of vm.vcpus) this.#maybeWake(vm, v);
     return { ok: true, action: "resume", vmId: id, previousStatus, status: vm.status, notes: [] };
   }
 
@@ -1326,7 +1343,7 @@ export class Hypervisor {
   /** Virtual time as the given vCPU sees it (inside its slice). */
   #vcpuNowNs(v: VCpu): number {
     if (this.#current === v) {
-      return v.sliceStartNs + (v.instret - v.sliceStartInstret) * this.nsPerInstruction;
+      return v.sliceStartNs + (v.executed - v.sliceStartExecuted) * this.nsPerInstruction;
     }
     return this.clock.now();
   }
@@ -1354,12 +1371,21 @@ export class Hypervisor {
   }
 
   /**
-   * Waits until `predicate` holds or `timeoutNs` of virtual time passed. In warp mode it runs the
-   * core synchronously; in realtime mode, when a driver runs the core, it waits for the driver.
+   * Waits until `predicate` holds or `timeoutNs` of virtual time passed; resolves to whether the
+   * predicate held. When a {@linkcode HypervisorDriver} runs the core, it waits for the driver.
+   * Otherwise, in warp mode it runs the core synchronously, and in realtime mode it runs a
+   * driver for the duration of the wait, so that virtual time never runs ahead of the wall clock.
    */
-  waitFor(predicate: () => boolean, timeoutNs: number): Promise<boolean> {
+  async waitFor(predicate: () => boolean, timeoutNs: number): Promise<boolean> {
     if (this.#waitHook) return this.#waitHook(predicate, timeoutNs);
-    return Promise.resolve(this.runUntil(predicate, timeoutNs));
+    if (this.clock.mode === "warp") return this.runUntil(predicate, timeoutNs);
+    const driver = new HypervisorDriver(this);
+    driver.start();
+    try {
+      return await driver.waitFor(predicate, timeoutNs);
+    } finally {
+      await driver.stop();
+    }
   }
 
   #waitHook?: (predicate: () => boolean, timeoutNs: number) => Promise<boolean>;
@@ -1477,11 +1503,11 @@ export class Hypervisor {
   #runVcpu(vm: Vm, v: VCpu, t: number, budget: number): number {
     const hart = v.hart;
     v.sliceStartNs = t;
-    v.sliceStartInstret = v.instret;
+    v.sliceStartExecuted = v.executed;
     this.#current = v;
     try {
       while (true) {
-        const done = v.instret - v.sliceStartInstret;
+        const done = v.executed - v.sliceStartExecuted;
         let remaining = budget - done;
         if (remaining <= 0) break;
         const nowNs = v.sliceStartNs + done * this.nsPerInstruction;
@@ -1496,19 +1522,58 @@ export class Hypervisor {
         }
         // The hart publishes instret when a run ends: short runs keep the guest's `time` fine-grained.
         const reason = hart.run(Math.min(remaining, RUN_CHUNK));
+        v.executed += hart.lastRunInstructions;
         if (reason === StopReason.Budget) {
-          if (v.instret - v.sliceStartInstret >= budget) break;
+          if (v.executed - v.sliceStartExecuted >= budget) break;
           continue;
         }
+        const boots = vm.boots;
         this.#handleStop(vm, v, reason);
-        if (!v.runnable || vm.status !== "running" || this.#vms.get(vm.id) !== vm) break;
+        if (!v.runnable || vm.status !== "running" || vm.boots !== boots) break;
       }
+      if (vm.status === "running" && v.runnable) this.#checkTrapLoop(vm, v);
+    } catch (e) {
+      // An emulation error (a device or hart bug) ends this VM, never the host.
+      v.exits.count("FailEntry");
+      this.#fault(
+        vm,
+        v,
+        "FailEntry",
+        undefined,
+        hart.pc,
+        `emulation error: ${(e as Error).message}`,
+      );
     } finally {
       this.#current = undefined;
     }
-    const executed = v.instret - v.sliceStartInstret;
+    const executed = v.executed - v.sliceStartExecuted;
     v.runNs += executed * this.nsPerInstruction;
+    if (vm.uart && vm.console.inputPending > 0) this.#pumpInput(vm);
     return executed;
+  }
+
+  /**
+   * A double fault: the trap handler's first instruction traps again (sepc == stvec == pc for an
+   * exception), so the vCPU would loop forever. Ends the VM with a clear error.
+   */
+  #checkTrapLoop(vm: Vm, v: VCpu): void {
+    const h = v.hart;
+    if (h.priv !== 1) return;
+    const stvec = Number(h.readCsr(Csr.stvec) & ~3n);
+    if (h.pc !== stvec) return;
+    const scause = h.readCsr(Csr.scause);
+    if (scause >> 63n || Number(h.readCsr(Csr.sepc)) !== stvec) return;
+    v.exits.count("FailEntry");
+    this.#fault(
+      vm,
+      v,
+      "DoubleFault",
+      undefined,
+      stvec,
+      `double fault: the trap handler at stvec ${hex(stvec)} itself traps (scause ${
+        causeName(scause)
+      })`,
+    );
   }
 
   #handleStop(vm: Vm, v: VCpu, reason: number): void {
@@ -1516,6 +1581,7 @@ export class Hypervisor {
     switch (reason) {
       case StopReason.Ecall:
         v.extraInstret++;
+        v.executed++;
         this.#handleEcall(vm, v);
         return;
       case StopReason.Wfi:
@@ -1644,8 +1710,8 @@ export class Hypervisor {
 
   #handleEcall(vm: Vm, v: VCpu): void {
     const h = v.hart;
-    const ext = Number(h.getX(17) & 0xffffffffn);
-    const fid = Number(h.getX(16) & 0xffffffffn);
+    const ext = h.getXLow(17) >>> 0;
+    const fid = h.getXLow(16) >>> 0;
     const a = (i: number) => h.getX(10 + i);
     let advance = true;
     const ret = (error: number, value: bigint | number = 0n) => {
@@ -1777,8 +1843,7 @@ export class Hypervisor {
         count("Nothing");
         ret(SbiError.NotSupported);
     }
-    if (advance && this.#vms.get(vm.id) === vm && vm.status === "running") h.pc = h.pc + 4;
-    else if (advance) h.pc = h.pc + 4;
+    if (advance) h.pc = h.pc + 4;
   }
 
   #setTimer(v: VCpu, ticks: bigint): void {

@@ -48,9 +48,35 @@ export function readGuestImage(fs: FileSystem, path: string, loadAddr: number): 
   return prepareGuestImage(bytes, path, loadAddr);
 }
 
-/** Prepares image bytes (see {@linkcode readGuestImage}). */
+const asmCache = new Map<string, { source: Uint8Array; image: GuestImage }>();
+const ASM_CACHE_LIMIT = 64;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Prepares image bytes (see {@linkcode readGuestImage}). Assembly results are cached by path,
+ * load address and source bytes, so a reboot re-reads the file but only re-assembles it when it
+ * changed.
+ */
 export function prepareGuestImage(bytes: Uint8Array, path: string, loadAddr: number): GuestImage {
   if (/\.[sS]$/.test(path)) {
+    const key = `${loadAddr}:${path}`;
+    const cached = asmCache.get(key);
+    if (cached && sameBytes(cached.source, bytes)) return cached.image;
+    const image = assembleImage(bytes, path, loadAddr);
+    if (asmCache.size >= ASM_CACHE_LIMIT) asmCache.delete(asmCache.keys().next().value!);
+    asmCache.set(key, { source: bytes.slice(), image });
+    return image;
+  }
+  return prepareBinaryImage(bytes, path, loadAddr);
+}
+
+function assembleImage(bytes: Uint8Array, path: string, loadAddr: number): GuestImage {
+  {
     const source = new TextDecoder().decode(bytes);
     try {
       const out = assemble(source, { origin: loadAddr, fileName: path });
@@ -71,6 +97,9 @@ export function prepareGuestImage(bytes: Uint8Array, path: string, loadAddr: num
       throw new ImageError(path, `assembly failed: ${(e as Error).message}`);
     }
   }
+}
+
+function prepareBinaryImage(bytes: Uint8Array, path: string, loadAddr: number): GuestImage {
   if (isElf(bytes)) {
     try {
       const elf = parseElf(bytes, path);

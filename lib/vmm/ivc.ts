@@ -66,8 +66,16 @@ export class IvcRegistry {
   /** Publishes a channel of at least `requestedSize` bytes; returns its GPA and actual size. */
   publish(vm: IvcEndpoint, key: bigint, requestedSize: number): { gpa: number; size: number } {
     const id = IvcRegistry.#id(vm.id, key);
-    if (this.#channels.has(id)) {
+    const existing = this.#channels.get(id);
+    if (existing?.publisher) {
       throw new IvcError(`VM[${vm.id}] already published an IVC channel with key ${hex(key)}`);
+    }
+    if (existing) {
+      throw new IvcError(
+        `VM[${vm.id}] IVC channel ${hex(key)} was unpublished but still has subscribers (VM ${
+          [...existing.subscribers.keys()].join(", VM ")
+        })`,
+      );
     }
     if (!(requestedSize > 0) || requestedSize > IVC_MAX_CHANNEL_SIZE) {
       throw new IvcError(

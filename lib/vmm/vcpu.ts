@@ -8,6 +8,10 @@
 import { ExitCounters } from "./exit_reason.ts";
 import { VCpuState, vcpuStateName } from "./status.ts";
 import { HsmStatus } from "./sbi.ts";
+import { Csr } from "../hw/riscv/csr.ts";
+
+/** CSR numbers (the hart's CSR table), for users of vCPU registers. */
+export { Csr };
 
 /** What the VMM needs from a hart (the contract of lib/hw/riscv/hart.ts). */
 export interface GuestHart {
@@ -17,6 +21,8 @@ export interface GuestHart {
   priv: number;
   /** Instructions retired. */
   readonly instret: number;
+  /** Instructions executed by the last run (retired or trapped). */
+  readonly lastRunInstructions: number;
   /** Runs at most `budget` instructions; returns a StopReason. */
   run(budget: number): number;
   /** The last unanswered access (after a BusError stop). */
@@ -29,6 +35,8 @@ export interface GuestHart {
   };
   /** Reads register x`i`. */
   getX(i: number): bigint;
+  /** Low 32 bits of register x`i`, signed (fast path). */
+  getXLow(i: number): number;
   /** Writes register x`i`. */
   setX(i: number, value: bigint): void;
   /** Drives an interrupt wire into mip. */
@@ -40,25 +48,6 @@ export interface GuestHart {
   /** Resets the hart to `pc` at privilege `priv`. */
   reset(pc: number, priv: 0 | 1 | 3): void;
 }
-
-/** CSR numbers the VMM uses. */
-export const Csr = {
-  sstatus: 0x100,
-  sie: 0x104,
-  stvec: 0x105,
-  sepc: 0x141,
-  scause: 0x142,
-  stval: 0x143,
-  sip: 0x144,
-  satp: 0x180,
-  medeleg: 0x302,
-  mideleg: 0x303,
-  mie: 0x304,
-  mip: 0x344,
-} as const;
-
-/** mip bit numbers of the supervisor interrupts. */
-export const MipBit = { SSIP: 1, STIP: 5, SEIP: 9 } as const;
 
 /** Why a Blocked or Free vCPU is waiting. */
 export type VCpuWait =
@@ -106,7 +95,7 @@ export class VCpu {
   /** Why it waits (when Blocked or Free). */
   wait: VCpuWait | undefined = "not-started";
   /** pCPU (board hart index) its task is placed on; -1 before placement. */
-  pcpu = -1;
+  pcpu: number = -1;
   /** SBI HSM state. */
   hsm: number = HsmStatus.Stopped;
   /** Whether its task exists and has counted itself running (the seed's running/halting count). */
@@ -117,8 +106,13 @@ export class VCpu {
   resume?: { addr: number; opaque: bigint };
   /** Virtual time at which the current slice started. */
   sliceStartNs = 0;
-  /** Hart instret at the start of the current slice. */
-  sliceStartInstret = 0;
+  /**
+   * Instructions executed (retired or trapped, plus the ecalls the VMM handles): the vCPU's own
+   * clock. Virtual time advances with it, even when the guest only traps.
+   */
+  executed = 0;
+  /** {@linkcode VCpu.executed} at the start of the current slice. */
+  sliceStartExecuted = 0;
   /** Instructions accounted without the hart retiring them (ecalls handled by the VMM). */
   extraInstret = 0;
   /** Preemptions at the end of a time slice. */

@@ -16,8 +16,8 @@ import type { MapType, VmConfig } from "./config.ts";
 import { ExitCounters } from "./exit_reason.ts";
 import type { HostAllocation } from "./host_memory.ts";
 import type { IvcEndpoint } from "./ivc.ts";
-import { summarizeVcpuStates, type VmStatus } from "./status.ts";
-import type { VCpu } from "./vcpu.ts";
+import { summarizeVcpuStates, VCpuState, type VmStatus } from "./status.ts";
+import type { VCpu, VCpuWait } from "./vcpu.ts";
 
 /** One mapped memory region of a VM. */
 export interface GuestRegion {
@@ -167,6 +167,16 @@ export class Vm implements IvcEndpoint {
   /** The `vm list` vCPU summary, e.g. `Run:2,Blk:1`. */
   vcpuSummary(): string {
     return summarizeVcpuStates(this.vcpus.map((v) => v.state));
+  }
+
+  /**
+   * The seed's per-VM wait queue: the vCPUs whose task waits (state Blocked), with the reason
+   * (wfi, HSM suspend, CPU down, suspended VM, boot delay).
+   */
+  waitQueue(): { vcpuId: number; wait: VCpuWait }[] {
+    return this.vcpus
+      .filter((v) => v.state === VCpuState.Blocked)
+      .map((v) => ({ vcpuId: v.id, wait: v.wait ?? "vm-suspended" }));
   }
 
   /** The vCPU whose guest hart id is `hartId`. */

@@ -329,7 +329,15 @@ Deno.test({
   name: "bare: Debian's OpenSBI boots on the qemu-virt board and prints its banner",
   ignore: !exists(OPENSBI),
   fn() {
-    const r = bare(["--board", "qemu-virt", "--until", "Boot HART MEDELEG", OPENSBI]);
+    const r = bare([
+      "--board",
+      "qemu-virt",
+      "--until",
+      "Boot HART MEDELEG",
+      "--max-insns",
+      "50000000",
+      OPENSBI,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /OpenSBI v\d+\.\d+/);
     assert.match(r.stdout, /Platform Name\s+: riscv-virtio,qemu/);
@@ -369,7 +377,12 @@ Deno.test("bare: the real process: --help needs no --allow-env, exit codes pass 
   try {
     const run = (args: string[]) =>
       new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-read", "bin/bare.ts", ...args],
+        args: [
+          "run",
+          "--allow-read",
+          new URL("../../bin/bare.ts", import.meta.url).pathname,
+          ...args,
+        ],
         stdout: "piped",
         stderr: "piped",
         stdin: "null",

@@ -124,8 +124,10 @@ Deno.test("human sessions get guest output as [VM n] lines, assembled per VM", a
   backend.console(1, "hel");
   backend.console(2, "other\r\n");
   backend.console(1, "lo\nwor");
+  assert.equal(drain(s.output), "", "console output is coalesced until the end of the task");
+  await Promise.resolve();
   const out = drain(s.output);
-  assert.equal(out, "\n[VM 2] other\n[VM 1] hello\n");
+  assert.equal(out, "\n[VM 1] hello\n[VM 2] other\n");
   backend.emit({ event: "status", vm: 1, from: "running", to: "stopped" });
   assert.equal(drain(s.output), "[VM 1] wor\n");
   await s.receive(enc("events off\n"));
@@ -199,6 +201,7 @@ Deno.test("console attach: input to the guest, output raw, escape with ~. or Ctr
   assert.deepEqual(backend.consoleInputs.map((i) => i.text).join(""), "hello guest\n~x\n");
   backend.console(1, "raw\r\nout");
   backend.console(2, "not shown\n");
+  server.flushEvents();
   assert.equal(drain(s.output), "raw\r\nout");
   // `~.` split across chunks still detaches; what follows runs as commands.
   await s.receive(enc("~"));
@@ -248,7 +251,10 @@ Deno.test("a slow client loses console output (with a notice), never replies", a
   const { server, backend } = setup({ softLimit: 64 });
   const s = server.openSession({ kind: "tcp", peer: "t", banner: false });
   drain(s.output);
-  for (let i = 0; i < 20; i++) backend.console(1, `line ${i}\n`);
+  for (let i = 0; i < 20; i++) {
+    backend.console(1, `line ${i}\n`);
+    server.flushEvents();
+  }
   await s.receive(enc("vm list\n"));
   const out = drain(s.output);
   assert.match(out, /\[VM 1\] line 0\n/);

@@ -133,6 +133,14 @@ Deno.test("exit, quit, clear, log, uname, echo, history", async () => {
   assert.deepEqual((await run("quit 3")).action, { type: "exit", code: 3 });
   assert.equal((await run("exit abc")).ok, false);
   assert.deepEqual((await run("clear")).action, { type: "clear" });
+  assert.deepEqual(await run("shutdown"), {
+    ok: true,
+    text: "Shutting down the hypervisor...",
+    data: { shutdown: true },
+    action: { type: "shutdown" },
+  });
+  const roShutdown = await run("shutdown", new ShellSession({ readOnly: true }));
+  assert.equal(roShutdown.error?.code, "READ_ONLY");
   assert.equal((await run("log")).text, "Current log level: Info");
   assert.equal((await run("log debug")).text, "Log level set to: Debug");
   assert.equal(session.logLevel, "debug");
@@ -157,7 +165,7 @@ Deno.test("exit, quit, clear, log, uname, echo, history", async () => {
   const h = await run("history");
   const lines = h.text.split("\n");
   assert.equal(lines[0], "   1  exit");
-  assert.equal(lines[lines.length - 1], "  18  history");
+  assert.equal(lines[lines.length - 1], "  19  history");
 });
 
 Deno.test("history: 100 entries, blank lines and consecutive duplicates skipped", async () => {

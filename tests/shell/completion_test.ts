@@ -81,6 +81,7 @@ Deno.test("completion: commands, subcommands, flags, option values", () => {
       "pwd",
       "quit",
       "rm",
+      "shutdown",
       "touch",
       "uname",
       "vm",

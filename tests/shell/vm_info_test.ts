@@ -17,7 +17,7 @@ Deno.test("vm list: empty, table, json, --state filter", async () => {
       "VM ID  NAME            STATUS       VCPU            MEMORY     VCPU STATE",
       "------ --------------- ------------ --------------- ---------- --------------------",
       `1      spin            Running      0               16MB       ${f.hv.vm(1)!.vcpuSummary()}`,
-      "2      echo            Loaded       0               16MB       Cre:1",
+      `2      echo            Loaded       0               16MB       ${f.hv.vm(2)!.vcpuSummary()}`,
       "4      smp             Suspended    0,1             4MB        Blk:2",
     ].join("\n"),
   );
@@ -78,7 +78,7 @@ Deno.test("vm show: basic details and the hint of every state", async () => {
     stopped: "💤 stopped",
   };
   const summaries: Record<string, RegExp> = {
-    loaded: /^ {2}Created: 1$/,
+    loaded: /^ {2}(Created|Free): 1$/,
     running: /^ {2}(Running|Ready): 1$/,
     suspended: /^ {2}Blocked: 1$/,
     stopping: /^ {2}(Running|Ready): 1$/,
@@ -202,7 +202,7 @@ Deno.test("vm show --full: affinity, passthrough and identical regions", async (
   const text = await f.text("vm show 5 --full");
   assert.match(
     text,
-    /\n {2}VCPU 0: Created \(Affinity: 0x1\)\n {2}VCPU 1: Created \(Affinity: 0x2\)\n/,
+    /\n {2}VCPU 0: (Created|Free) \(Affinity: 0x1\)\n {2}VCPU 1: (Created|Free) \(Affinity: 0x2\)\n/,
   );
   assert.match(
     text,
@@ -324,8 +324,8 @@ Deno.test("vcpu list, dump and pin", async () => {
     list[2],
     /^1 {5}0 {5}(Running|Ready) +0 {5}any {7}0 {5}0x00000000802000[0-9a-f]{2} {2}\d+$/,
   );
-  assert.match(list[3], /^4 {5}0 {5}Created {3}- {5}any {7}0 /);
-  assert.match(list[4], /^4 {5}1 {5}Created {3}- {5}any {7}1 /);
+  assert.match(list[3], /^4 {5}0 {5}(Created|Free) +- {5}any {7}0 /);
+  assert.match(list[4], /^4 {5}1 {5}(Created|Free) +- {5}any {7}1 /);
   assert.equal((await f.text("vcpu list smp")).split("\n").length, 4);
   const dump = await f.text("vcpu dump spin 0");
   assert.match(

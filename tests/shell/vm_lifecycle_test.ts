@@ -367,3 +367,23 @@ Deno.test("a root that cannot be written: VMs still work, data-folder problems a
   assert.equal(redirect.text, "Error: cannot write /list.txt: Read-only file system");
   shell.dispose();
 });
+
+Deno.test("a VM name that is not a plain file name keeps its data inside /guest/vms", async () => {
+  const { safeFolderName } = await import("../../lib/shell/vm_data.ts");
+  assert.equal(safeFolderName("linux"), "linux");
+  assert.equal(safeFolderName("../../etc"), ".._.._etc");
+  assert.equal(safeFolderName(".."), "_..");
+  assert.equal(safeFolderName(""), "_");
+  assert.equal(safeFolderName("a\\b\nc"), "a_b_c");
+  const { vmConfig } = await import("./helpers.ts");
+  const f = fixture({
+    "/guest/configs/evil.toml": vmConfig(6, "../../evil", "spin"),
+    "/evil/keep.txt": "mine",
+  });
+  await f.text("vm create /guest/configs/evil.toml");
+  assert.deepEqual(f.fs.readDir("/guest/vms").map((e) => e.name), [".._.._evil"]);
+  assert.deepEqual(f.fs.readDir("/evil").map((e) => e.name), ["keep.txt"]);
+  await f.text("vm delete --force 6");
+  assert.deepEqual(f.fs.readDir("/guest/vms"), []);
+  assert.equal(f.fs.readTextFile("/evil/keep.txt"), "mine");
+});

@@ -91,9 +91,21 @@ Deno.test("config: a RISC-V AxVisor config parses with every field", () => {
   assert.equal(c.kernel.entryPoint, 0x8020_0000);
   assert.equal(c.kernel.dtbLoadAddr, 0x8220_0000);
   assert.equal(c.kernel.cmdline, "console=ttyS0");
-  assert.deepEqual(c.kernel.memoryRegions, [{ gpa: 0x8000_0000, size: 0x800_0000, flags: 7, mapType: 0 }]);
+  assert.deepEqual(c.kernel.memoryRegions, [{
+    gpa: 0x8000_0000,
+    size: 0x800_0000,
+    flags: 7,
+    mapType: 0,
+  }]);
   assert.equal(c.devices.emuDevices.length, 2);
-  assert.deepEqual(c.devices.emuDevices[1], { name: "plic", baseGpa: 0x0c00_0000, length: 0x40_0000, irq: 0, emuType: 1, cfg: [96] });
+  assert.deepEqual(c.devices.emuDevices[1], {
+    name: "plic",
+    baseGpa: 0x0c00_0000,
+    length: 0x40_0000,
+    irq: 0,
+    emuType: 1,
+    cfg: [96],
+  });
   assert.equal(c.devices.interruptMode, "passthrough");
   assert.deepEqual(c.warnings, []);
 });
@@ -114,7 +126,13 @@ Deno.test("config: AArch64 configs parse and keep their fields", () => {
     length: 0x200_0000,
     irq: 0x17,
   });
-  assert.deepEqual(c.devices.passthroughDevices[1], { name: "/", baseGpa: 0, baseHpa: 0, length: 0, irq: 0 });
+  assert.deepEqual(c.devices.passthroughDevices[1], {
+    name: "/",
+    baseGpa: 0,
+    baseHpa: 0,
+    length: 0,
+    irq: 0,
+  });
   assert.equal(c.devices.passthroughDevices[2].baseGpa, 0x900_0000);
   assert.deepEqual(c.devices.excludedDevices, [["/gic-v3"]]);
 });
@@ -151,7 +169,10 @@ Deno.test("config: errors name the file, the line and the key", () => {
   const noBase = configError("[kernel]\n");
   assert.match(noBase.message, /bad\.toml: base: missing table \[base\]/);
 
-  const badRegion = RISCV.replace("[0x8000_0000, 0x800_0000, 0x7, 0]", "[0x8000_0000, 0x800_0000, 0x7, 5]");
+  const badRegion = RISCV.replace(
+    "[0x8000_0000, 0x800_0000, 0x7, 0]",
+    "[0x8000_0000, 0x800_0000, 0x7, 5]",
+  );
   const e1 = configError(badRegion);
   assert.equal(e1.line, 17);
   assert.equal(e1.key, "kernel.memory_regions[0]");
@@ -162,10 +183,16 @@ Deno.test("config: errors name the file, the line and the key", () => {
   assert.equal(e2.message, "bad.toml:4: base.name: expected a string, found number 5");
 
   const badIds = RISCV.replace("phys_cpu_ids = [0, 1]", "phys_cpu_ids = [0]");
-  assert.match(configError(badIds).message, /bad\.toml:7: base\.phys_cpu_ids: has 1 entries but cpu_num is 2/);
+  assert.match(
+    configError(badIds).message,
+    /bad\.toml:7: base\.phys_cpu_ids: has 1 entries but cpu_num is 2/,
+  );
 
   const missing = RISCV.replace('kernel_path = "/guest/images/arceos.bin"\n', "");
-  assert.match(configError(missing).message, /bad\.toml:10: kernel: missing required key 'kernel_path'/);
+  assert.match(
+    configError(missing).message,
+    /bad\.toml:10: kernel: missing required key 'kernel_path'/,
+  );
 
   const overlap = RISCV.replace(
     "[0x8000_0000, 0x800_0000, 0x7, 0], # System RAM MAP_ALLOC",
@@ -177,8 +204,44 @@ Deno.test("config: errors name the file, the line and the key", () => {
   assert.match(configError(emu).message, /emu_devices\[0\]\[4\]: unknown emu_type 153/);
 
   const mode = RISCV.replace('interrupt_mode = "passthrough"', 'interrupt_mode = "sometimes"');
-  assert.match(configError(mode).message, /bad\.toml:33: devices\.interrupt_mode: unknown mode "sometimes"/);
+  assert.match(
+    configError(mode).message,
+    /bad\.toml:33: devices\.interrupt_mode: unknown mode "sometimes"/,
+  );
 
   const huge = RISCV.replace("entry_point = 0x8020_0000", "entry_point = 0xffff_ffff_ffff_ffff");
-  assert.match(configError(huge).message, /kernel\.entry_point: integer 18446744073709551615 is too large/);
+  assert.match(
+    configError(huge).message,
+    /kernel\.entry_point: integer 18446744073709551615 is too large/,
+  );
+});
+
+Deno.test("config: commented-out memory regions parse (AxVisor ships such configs)", () => {
+  const text = `[base]
+id = 1
+name = "linux-qemu"
+cpu_num = 1
+phys_cpu_sets = [1]
+[kernel]
+entry_point = 0x8008_0000
+image_location = "memory"
+kernel_path = "linux.bin"
+kernel_load_addr = 0x8008_0000
+dtb_path = "linux-qemu.dtb"
+dtb_load_addr = 0x8000_0000
+memory_regions = [
+    # [0x8000_0000, 0x4000_0000, 0x7, 1], # System RAM 1G MAP_IDENTICAL
+]
+[devices]
+passthrough_devices = [
+    # ["pl011@9000000", 0x900_0000, 0x900_0000, 0x1000, 0x1],
+]
+emu_devices = [
+    ["ivc-channel", 0xd000_0000, 0x1000_0000, 0x0, 0x1, []],
+]
+`;
+  const c = parseVmConfig(text, "linux-qemu-aarch64.toml");
+  assert.deepEqual(c.kernel.memoryRegions, []);
+  assert.equal(c.kernel.dtbPath, "linux-qemu.dtb");
+  assert.equal(c.devices.interruptMode, "no_irq");
 });

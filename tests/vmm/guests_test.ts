@@ -16,7 +16,9 @@ Deno.test("guest hello: SBI DBCN and legacy putchar reach the console; SRST shut
   assert.equal(vm.console.text(), "Hello from axvisor.ts!\nGoodbye.\n");
   assert.equal(vm.stats().exits.SystemDown, 1);
   assert.equal(vm.vcpuSummary(), "Free:1");
-  const statuses = events.filter((e) => e.type === "status").map((e) => e.type === "status" && e.to);
+  const statuses = events.filter((e) => e.type === "status").map((e) =>
+    e.type === "status" && e.to
+  );
   assert.deepEqual(statuses, ["loaded", "running", "stopping", "stopped"]);
   const consoleBytes = events.filter((e) => e.type === "console").reduce(
     (n, e) => n + (e.type === "console" ? e.data.length : 0),
@@ -38,7 +40,17 @@ Deno.test("guest smp: 4 vCPUs via HSM hart_start, IPIs to self, another and all,
   assert.ok(hv.runUntil(() => vm.status === "stopped", SECOND));
   const text = vm.console.text();
   assert.ok(!text.includes("FAIL"), text);
-  for (const line of ["smp: hart 1 up", "smp: hart 2 up", "smp: hart 3 up", "smp: all harts up", "smp: IPIs self, other, broadcast delivered", "smp: hart 3 stops", "smp: done"]) {
+  for (
+    const line of [
+      "smp: hart 1 up",
+      "smp: hart 2 up",
+      "smp: hart 3 up",
+      "smp: all harts up",
+      "smp: IPIs self, other, broadcast delivered",
+      "smp: hart 3 stops",
+      "smp: done",
+    ]
+  ) {
     assert.ok(text.includes(line), `missing ${line} in\n${text}`);
   }
   assert.equal(text.split("got IPI").length - 1, 6, "self 1 + other 1 + broadcast 4");
@@ -92,7 +104,10 @@ Deno.test("guests ivc_pub + ivc_sub: a channel between two VMs with really share
   hv.startVm(pub.id);
   assert.ok(hv.runUntil(() => pub.status === "stopped" && sub.status === "stopped", SECOND));
   assert.equal(sub.console.text(), "ivc_sub: message: hello over IVC\nivc_sub: unsubscribed\n");
-  assert.equal(pub.console.text(), "ivc_pub: published\nivc_pub: acknowledged\nivc_pub: unpublished\n");
+  assert.equal(
+    pub.console.text(),
+    "ivc_pub: published\nivc_pub: acknowledged\nivc_pub: unpublished\n",
+  );
   assert.deepEqual(hv.ivcChannels(), []);
   assert.equal(pub.ivcMappings.length + sub.ivcMappings.length, 0);
 });
@@ -108,7 +123,10 @@ Deno.test("guest fault: a nested page fault stops only that VM, naming address, 
   assert.ok(hv.runUntil(() => smp.status === "stopped", SECOND));
   assert.equal(bad.status, "stopped");
   assert.equal(faults.length, 1);
-  assert.match(faults[0], /^VM\[5\] VCpu\[0\] nested page fault: 8-byte read at unmapped guest-physical address 0x40000000 .* at pc 0x80200028$/);
+  assert.match(
+    faults[0],
+    /^VM\[5\] VCpu\[0\] nested page fault: 8-byte read at unmapped guest-physical address 0x40000000 .* at pc 0x80200028$/,
+  );
   assert.equal(bad.lastError, faults[0]);
   assert.equal(bad.console.text(), "fault: touching unmapped memory\n");
   assert.ok(smp.console.text().includes("smp: done"), "the other VM is unaffected");
@@ -123,7 +141,10 @@ Deno.test("guest illegal: a trap with no handler ends the VM with a clear error"
   const vm = hv.createVm({ path: "/configs/illegal.toml" });
   hv.startVm(vm.id);
   assert.ok(hv.runUntil(() => vm.status === "stopped", SECOND));
-  assert.match(vm.lastError!, /VM\[6\] VCpu\[0\] guest trap \(scause 2: illegal instruction\) with no handler \(stvec 0x0 is not mapped\) at pc 0x80200028/);
+  assert.match(
+    vm.lastError!,
+    /VM\[6\] VCpu\[0\] guest trap \(scause 2: illegal instruction\) with no handler \(stvec 0x0 is not mapped\) at pc 0x80200028/,
+  );
 });
 
 Deno.test("guest hypercall: unknown codes and failing IVC calls return -1, SBI errors are exact", () => {
@@ -135,6 +156,58 @@ Deno.test("guest hypercall: unknown codes and failing IVC calls return -1, SBI e
   assert.ok(hv.runUntil(() => vm.status === "stopped", SECOND));
   assert.equal(vm.console.text(), "hypercall: all checks passed\n");
   assert.equal(vm.stats().exits.Hypercall, 7);
-  assert.ok(logs.some((l) => /Hypercall \[0x63\] failed: unknown hypercall code 99/.test(l)), logs.join("\n"));
+  assert.ok(
+    logs.some((l) => /Hypercall \[0x63\] failed: unknown hypercall code 99/.test(l)),
+    logs.join("\n"),
+  );
   assert.ok(logs.some((l) => /debug hypercall args 0x1234/.test(l)));
+});
+
+Deno.test("guest sbi: Base, legacy getchar/IPI, DBCN read, RFENCE, HSM status and suspend", () => {
+  const { hv } = makeHypervisor();
+  const vm = hv.createVm({ path: "/configs/sbi.toml" });
+  vm.console.writeInput("xyz");
+  hv.startVm(vm.id);
+  assert.ok(hv.runUntil(() => vm.status === "stopped", SECOND));
+  assert.equal(vm.console.text(), "sbi: all checks passed\n");
+  const s = vm.stats();
+  assert.equal(s.exits.Halt, 2, "two HSM suspends");
+  assert.equal(s.exits.SendIPI, 1, "legacy send_ipi");
+});
+
+Deno.test("scheduling: 4 vCPUs pinned to one pCPU share it in time slices and still finish", () => {
+  const smp = Deno.readTextFileSync(new URL("../../examples/configs/smp.toml", import.meta.url))
+    .replace("phys_cpu_sets = [0x1, 0x2, 0x4, 0x8]", "phys_cpu_sets = [0x4, 0x4, 0x4, 0x4]");
+  const { hv } = makeHypervisor({}, { sliceInstructions: 500 });
+  const vm = hv.createVm({ text: smp, origin: "pinned.toml" });
+  hv.startVm(vm.id);
+  assert.ok(hv.runUntil(() => vm.status === "stopped", SECOND));
+  assert.ok(vm.console.text().includes("smp: done"));
+  assert.deepEqual(vm.vcpus.map((v) => v.pcpu), [2, 2, 2, 2]);
+  assert.ok(vm.stats().vcpus.some((v) => v.preemptions > 0), "slices were enforced");
+  const busy = hv.pcpus().map((p) => p.busyNs);
+  assert.equal(busy.filter((b) => b > 0).length, 1, `only pCPU 2 worked: ${busy}`);
+});
+
+Deno.test("guest double fault: a trap handler that traps itself ends the VM", () => {
+  const guest = `
+    .text
+_start:
+    la t0, handler
+    csrw stvec, t0
+    .word 0
+    .align 2
+handler:
+    .word 0
+`;
+  const { hv } = makeHypervisor({ "/guests/df.S": guest });
+  const cfg = Deno.readTextFileSync(new URL("../../examples/configs/hello.toml", import.meta.url))
+    .replace("/guests/hello.S", "/guests/df.S");
+  const vm = hv.createVm({ text: cfg, origin: "df.toml" });
+  hv.startVm(vm.id);
+  assert.ok(hv.runUntil(() => vm.status === "stopped", SECOND));
+  assert.match(
+    vm.lastError!,
+    /VM\[1\] VCpu\[0\] double fault: the trap handler at stvec 0x80200010 itself traps \(scause 2: illegal instruction\)/,
+  );
 });

@@ -11,12 +11,17 @@ import { MemoryFileSystem } from "../../lib/vmm/memory_filesystem.ts";
 
 const EXAMPLES = new URL("../../examples/", import.meta.url);
 
+/** Whether test hypervisors use the hart's JIT tier (the default of the hypervisor). */
+export const JIT = false;
+
 /** Reads examples/guests and examples/configs into a map of `/guests/x.S` to text. */
 export function exampleFiles(): Record<string, string> {
   const files: Record<string, string> = {};
   for (const dir of ["guests", "configs"]) {
     for (const e of Deno.readDirSync(new URL(`${dir}/`, EXAMPLES))) {
-      if (e.isFile) files[`/${dir}/${e.name}`] = Deno.readTextFileSync(new URL(`${dir}/${e.name}`, EXAMPLES));
+      if (e.isFile) {
+        files[`/${dir}/${e.name}`] = Deno.readTextFileSync(new URL(`${dir}/${e.name}`, EXAMPLES));
+      }
     }
   }
   return files;
@@ -28,7 +33,7 @@ export function makeHypervisor(
   options: Partial<HypervisorOptions> = {},
 ): { hv: Hypervisor; fs: MemoryFileSystem } {
   const fs = new MemoryFileSystem({ ...exampleFiles(), ...extra });
-  const hv = new Hypervisor({ board: loadBoard("qemu-virt"), fs, ...options });
+  const hv = new Hypervisor({ board: loadBoard("qemu-virt"), fs, jit: JIT, ...options });
   return { hv, fs };
 }
 

@@ -9,7 +9,8 @@ Deno.test("host memory: allocation, identical claims, no sharing, release by own
   assert.equal(a.hpa, 0x8000_0000);
   assert.throws(
     () => host.claim(0x8010_0000, 0x1000, "VM[2]", "memory_regions[0]"),
-    (e) => e instanceof HostMemoryError && /already used by VM\[1\] memory_regions\[0\]/.test(e.message),
+    (e) =>
+      e instanceof HostMemoryError && /already used by VM\[1\] memory_regions\[0\]/.test(e.message),
   );
   assert.throws(() => host.claim(0x1000, 0x1000, "VM[2]", "r"), /no board RAM covers/);
   const c = host.claim(0x8100_0000, 0x1000, "VM[2]", "memory_regions[0]");
@@ -45,8 +46,14 @@ Deno.test("ivc: publish, subscribe shares memory, unpublish frees after the last
   const mem = pub.maps.get(p.gpa)!;
   assert.equal(mem.read64(0), 1n);
   assert.equal(mem.read64(8), 7n);
-  assert.throws(() => ivc.publish(pub, 7n, 100), (e) => e instanceof IvcError && /already published/.test(e.message));
-  assert.throws(() => ivc.subscribe(sub, 1, 8n), /no IVC channel published by VM\[1\] with key 0x8/);
+  assert.throws(
+    () => ivc.publish(pub, 7n, 100),
+    (e) => e instanceof IvcError && /already published/.test(e.message),
+  );
+  assert.throws(
+    () => ivc.subscribe(sub, 1, 8n),
+    /no IVC channel published by VM\[1\] with key 0x8/,
+  );
   const s = ivc.subscribe(sub, 1, 7n);
   assert.equal(sub.maps.get(s.gpa), mem, "the same memory is mapped in both VMs");
   ivc.unpublish(pub, 7n);

@@ -40,14 +40,42 @@ const OPS: Record<string, Op> = {
 // Expected: a status right after the call (ok), or the refusal message. "deleted" = gone.
 const STATES: State[] = ["loaded", "running", "suspended", "stopping", "stopped"];
 const MATRIX: Record<string, (VmStatus | "deleted" | { refused: string })[]> = {
-  start: ["running", { refused: "VM is already running" }, { refused: "VM is suspended, use 'vm resume' instead" }, { refused: "VM is stopping, wait for it to fully stop" }, "running"],
-  stop: ["stopped", "stopping", "stopping", { refused: "VM is already stopping" }, { refused: "VM is already stopped" }],
-  "stop --force": ["stopped", "stopped", "stopped", "stopped", { refused: "VM is already stopped" }],
-  suspend: [{ refused: "VM is not running, cannot suspend" }, "suspended", { refused: "VM is already suspended" }, { refused: "VM is stopping, cannot suspend" }, { refused: "VM is stopped, cannot suspend" }],
-  resume: [{ refused: "VM is not started yet, use 'vm start' instead" }, { refused: "VM is already running" }, "running", { refused: "VM is stopping, cannot resume" }, { refused: "VM is stopped, use 'vm start' instead" }],
+  start: [
+    "running",
+    { refused: "VM is already running" },
+    { refused: "VM is suspended, use 'vm resume' instead" },
+    { refused: "VM is stopping, wait for it to fully stop" },
+    "running",
+  ],
+  stop: ["stopped", "stopping", "stopping", { refused: "VM is already stopping" }, {
+    refused: "VM is already stopped",
+  }],
+  "stop --force": ["stopped", "stopped", "stopped", "stopped", {
+    refused: "VM is already stopped",
+  }],
+  suspend: [
+    { refused: "VM is not running, cannot suspend" },
+    "suspended",
+    { refused: "VM is already suspended" },
+    { refused: "VM is stopping, cannot suspend" },
+    { refused: "VM is stopped, cannot suspend" },
+  ],
+  resume: [
+    { refused: "VM is not started yet, use 'vm start' instead" },
+    { refused: "VM is already running" },
+    "running",
+    { refused: "VM is stopping, cannot resume" },
+    { refused: "VM is stopped, use 'vm start' instead" },
+  ],
   restart: ["running", "running", "running", { refused: "VM is currently stopping" }, "running"],
   "restart --force": ["running", "running", "running", "running", "running"],
-  delete: [{ refused: "VM is in Loaded state" }, { refused: "VM is currently running" }, { refused: "VM is in Suspended state" }, { refused: "VM is currently stopping" }, "deleted"],
+  delete: [
+    { refused: "VM is in Loaded state" },
+    { refused: "VM is currently running" },
+    { refused: "VM is in Suspended state" },
+    { refused: "VM is currently stopping" },
+    "deleted",
+  ],
   "delete --force": ["deleted", "deleted", "deleted", "deleted", "deleted"],
 };
 
@@ -97,9 +125,6 @@ Deno.test("lifecycle: unknown VM ids are NOT_FOUND for every operation", () => {
 
 Deno.test("lifecycle: suspend blocks every vCPU (Blk), resume runs them again, stop wakes them", () => {
   const { hv } = makeHypervisor();
-  const text = hv.fs.readTextFile("/configs/smp.toml");
-  // The smp guest, kept busy: its boot hart waits forever for a fifth hart.
-  hv.fs.writeFile("/configs/smp_busy.toml", text);
   const vm = hv.createVm({ path: "/configs/smp.toml" });
   hv.startVm(vm.id);
   hv.runFor(20_000);
@@ -107,6 +132,10 @@ Deno.test("lifecycle: suspend blocks every vCPU (Blk), resume runs them again, s
   const s = hv.suspendVm(vm.id);
   assert.equal(s.allSuspended, true);
   assert.equal(vm.vcpuSummary(), "Blk:4");
+  // Running vCPUs wait for the resume; those halted in wfi keep waiting for an interrupt.
+  assert.equal(vm.waitQueue().length, 4);
+  assert.ok(vm.waitQueue().every((w) => w.wait === "vm-suspended" || w.wait === "wfi"));
+  assert.ok(vm.waitQueue().some((w) => w.wait === "vm-suspended"));
   const instret = vm.stats().instret;
   hv.runFor(10 * MS);
   assert.equal(vm.stats().instret, instret, "a suspended VM executes nothing");
@@ -146,6 +175,9 @@ _start:
     li a6, 2
     li a0, 66
     ecall
+    li t0, 20000
+2:  addi t0, t0, -1
+    bnez t0, 2b
     li a7, 0x53525354
     li a6, 0
     li a0, 1
@@ -154,12 +186,19 @@ _start:
 1:  j 1b
 `;
   const cfg = (id: number) =>
-    patchToml(Deno.readTextFileSync(new URL("../../examples/configs/hello.toml", import.meta.url)), {
-      id: String(id),
-      name: `"r${id}"`,
-      kernel_path: '"/guests/reboot.S"',
-    });
-  const { hv } = makeHypervisor({ "/guests/reboot.S": reboot, "/configs/r1.toml": cfg(1), "/configs/r3.toml": cfg(3) }, { bootDelaySeconds: 2 });
+    patchToml(
+      Deno.readTextFileSync(new URL("../../examples/configs/hello.toml", import.meta.url)),
+      {
+        id: String(id),
+        name: `"r${id}"`,
+        kernel_path: '"/guests/reboot.S"',
+      },
+    );
+  const { hv } = makeHypervisor({
+    "/guests/reboot.S": reboot,
+    "/configs/r1.toml": cfg(1),
+    "/configs/r3.toml": cfg(3),
+  }, { bootDelaySeconds: 2 });
   const a = hv.createVm({ path: "/configs/r1.toml" });
   const b = hv.createVm({ path: "/configs/r3.toml" });
   hv.startVm(a.id);
@@ -167,11 +206,27 @@ _start:
   assert.equal(b.vcpus[0].state, VCpuState.Blocked, "VM 3 waits (3-1)*2 s before its vCPU runs");
   assert.ok(hv.runUntil(() => a.console.text().length >= 3, 1e9));
   assert.equal(a.status, "running");
-  assert.ok(a.boots >= 3);
+  assert.equal(a.console.text(), "BBB");
+  assert.equal(a.boots, 3);
   assert.equal(b.console.text(), "");
   hv.stopVm(a.id, { force: true });
   assert.equal(a.status, "stopped");
   assert.ok(hv.runUntil(() => b.console.text().length > 0, 5e9));
   assert.ok(hv.clock.now() >= 4e9, "VM 3 started after its 4 s boot delay");
   hv.stopVm(b.id, { force: true });
+});
+
+Deno.test("lifecycle: an interrupt that arrives while suspended wakes the vCPU after resume", () => {
+  const { hv } = makeHypervisor();
+  const vm = hv.createVm({ path: "/configs/timer.toml" });
+  hv.startVm(vm.id);
+  assert.ok(hv.runUntil(() => vm.console.text().includes("tick 1"), 1e9));
+  hv.runFor(100_000);
+  assert.equal(vm.waitQueue()[0]?.wait, "wfi");
+  hv.suspendVm(vm.id);
+  hv.runFor(5 * MS); // the next deadline passes while suspended
+  assert.ok(!vm.console.text().includes("tick 2"));
+  hv.resumeVm(vm.id);
+  assert.ok(hv.runUntil(() => vm.status === "stopped", 1e9));
+  assert.match(vm.console.text(), /5 ticks/);
 });

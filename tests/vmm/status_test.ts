@@ -22,7 +22,14 @@ Deno.test("status: the seed's state matrix with its exact messages", () => {
       "VM is stopping, wait for it to fully stop",
       undefined,
     ],
-    stop: [undefined, undefined, undefined, undefined, "VM is already stopping", "VM is already stopped"],
+    stop: [
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      "VM is already stopping",
+      "VM is already stopped",
+    ],
     forceStop: [undefined, undefined, undefined, undefined, undefined, "VM is already stopped"],
     suspend: [
       "VM is loading, cannot suspend",

@@ -19,7 +19,10 @@ Deno.test("vm list: ordered by id, range queries, removal", () => {
 Deno.test("vm list: a duplicate id is an error, never a silent success", () => {
   const list = new VmList<string>();
   list.push(1, "a");
-  assert.throws(() => list.push(1, "b"), (e) => e instanceof DuplicateVmIdError && /VM with id 1 already exists/.test(e.message));
+  assert.throws(
+    () => list.push(1, "b"),
+    (e) => e instanceof DuplicateVmIdError && /VM with id 1 already exists/.test(e.message),
+  );
   assert.equal(list.get(1), "a");
   assert.equal(list.size, 1);
 });

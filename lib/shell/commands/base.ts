@@ -1,6 +1,6 @@
 /**
- * Base commands: `help`, `exit`/`quit`, `clear`, `log [LEVEL]`, `uname [-a|-s|-m]`,
- * `echo [-n] [TEXT...]` and `history`.
+ * Base commands: `help`, `exit`/`quit`, `shutdown`, `clear`, `log [LEVEL]`,
+ * `uname [-a|-s|-m]`, `echo [-n] [TEXT...]` and `history`.
  *
  * @module
  */
@@ -76,6 +76,15 @@ export function registerBaseCommands<C extends BaseContext>(tree: CommandTree<C>
       });
   tree.add("exit", exitNode("Exit the shell"));
   tree.add("quit", exitNode("Quit the shell (same as exit)"));
+
+  tree.add(
+    "shutdown",
+    new CommandNode<C>("Shut the hypervisor down (every VM stops, every session ends)")
+      .withUsage("shutdown")
+      .withHandler(() =>
+        success("Shutting down the hypervisor...", { shutdown: true }, { type: "shutdown" })
+      ),
+  );
 
   tree.add(
     "clear",

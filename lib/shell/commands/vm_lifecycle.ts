@@ -463,7 +463,7 @@ export function vmDeleteCommand(): CommandNode<ShellContext> {
           }, possible leak!`,
         );
       }
-      if (!keepData) ctx.data.removeIfEmpty(vm.name);
+      if (!keepData) ctx.data.removeData(vm.name);
       report.line(`✓ VM[${id}] deletion completed`);
       return report.outcome();
     });
