@@ -363,8 +363,12 @@ async function main(args: string[]): Promise<number> {
   });
 
   await server.shutdownRequested;
-  await Promise.race([stdio.done, Promise.resolve()]);
+  // Let the stdio session write its last lines (a stdout nobody reads cannot hold us up).
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([stdio.done, new Promise((r) => (grace = setTimeout(r, 2000)))]);
+  clearTimeout(grace);
   if (tcp) await tcp.close();
+  if (driver?.error) log("error", `the emulator stopped with an error: ${driver.error}`);
   await driver?.stop();
   shell.dispose();
   server.dispose();

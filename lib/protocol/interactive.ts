@@ -1,6 +1,6 @@
 /**
  * The interactive console on a terminal: node:readline line editing (arrows, Ctrl-A/Ctrl-E,
- * history of 100 entries without consecutive duplicates, Tab completion from the shell), Ctrl-C
+ * history of 100 entries without consecutive duplicates or blank lines, Tab completion from the shell), Ctrl-C
  * cancels the line being typed, Ctrl-D (end of input) ends the session.
  *
  * Asynchronous output (guest `[VM n] ` lines, faults) is written above the line being edited,
@@ -35,7 +35,7 @@ export function runInteractive(
     prompt: PROMPT,
     terminal: true,
     historySize: options.historySize ?? 100,
-    removeHistoryDuplicates: true,
+    removeHistoryDuplicates: false, // readline skips consecutive duplicates and blank lines itself
     completer: (line: string): [string[], string] => {
       if (session.attachedVm !== undefined) return [[], line];
       try {
@@ -76,13 +76,14 @@ export function runInteractive(
     if (s === "\x1d" && session.attachedVm !== undefined) {
       session.detach();
       flush(false);
-      rl.prompt();
+      // readline has put the Ctrl-] into the line: drop it (this redraws the prompt).
+      rl.write(null, { ctrl: true, name: "e" });
+      rl.write(null, { ctrl: true, name: "u" });
     }
   };
   process.stdin.on("keypress", keypress);
 
-  const updatePrompt = () =>
-    rl.setPrompt(server.backend.prompt?.(session.shellSession) ?? PROMPT);
+  const updatePrompt = () => rl.setPrompt(server.backend.prompt?.(session.shellSession) ?? PROMPT);
   updatePrompt();
   rl.on("line", async (line: string) => {
     busy = true;
@@ -97,10 +98,10 @@ export function runInteractive(
       server.backend.consoleInput(session.attachedVm, Uint8Array.of(0x03));
       return;
     }
+    // Cancel the line being typed; clearing it redraws the prompt on a fresh line.
     out.write("^C\n");
     rl.write(null, { ctrl: true, name: "e" });
     rl.write(null, { ctrl: true, name: "u" });
-    rl.prompt();
   });
   rl.on("close", () => {
     if (!session.closed) {

@@ -47,6 +47,11 @@ export interface ConsoleServerOptions {
   maxSessions?: number;
   /** Wrong tokens a session may send before it is closed (default 3). */
   maxAuthAttempts?: number;
+  /**
+   * Wall-clock milliseconds a session that must authenticate gets to do so before it is closed
+   * (default 30 000), so that idle unauthenticated connections cannot hold every session slot.
+   */
+  authTimeoutMs?: number;
   /** Output limits of every session. */
   limits?: OutputQueueLimits;
   /** Where log lines go (default: nowhere). */
@@ -157,6 +162,18 @@ export class ConsoleServer {
     this.#sessions.set(id, session);
     this.log("debug", `session ${id} opened (${options.peer})`);
     session.start();
+    if (!session.authenticated) {
+      const ms = this.#options.authTimeoutMs ?? 30_000;
+      const timer = setTimeout(() => {
+        if (session.closed || session.authenticated) return;
+        this.log("warn", `session ${id} (${options.peer}): no authentication within ${ms} ms`);
+        session.notice(`authentication timed out after ${ms} ms`);
+        session.close("authentication timed out");
+      }, ms);
+      session.closedPromise.then(() => clearTimeout(timer));
+      // Authenticated sessions drop the timer at once.
+      session.onAuthenticated = () => clearTimeout(timer);
+    }
     return session;
   }
 

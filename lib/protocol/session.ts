@@ -118,6 +118,8 @@ export class Session {
   #resolveClosed!: () => void;
   /** Resolves when the session has closed. */
   readonly closedPromise: Promise<void>;
+  /** Called once when the session authenticates. */
+  onAuthenticated?: () => void;
 
   /** Creates a session; call {@linkcode Session.start} to send the banner. */
   constructor(host: SessionHost, options: SessionOptions) {
@@ -273,6 +275,16 @@ export class Session {
     if (this.#lineOpen) this.#push("\n");
     if (rendered.droppable) this.#pushDroppable(rendered.human);
     else this.#push(rendered.human);
+  }
+
+  /** Sends a notice from the server: an `Error:` line, or a JSON `notice` event. */
+  notice(message: string): void {
+    if (this.#closed) return;
+    if (this.#mode === "json") {
+      this.#push(encodeJsonLine({ event: "notice", time_ns: this.#host.backend.now(), message }));
+    } else {
+      this.#push(`${this.#lineOpen ? "\n" : ""}Error: ${message}\n`);
+    }
   }
 
   /** Ends a console attach (Ctrl-], `~.`, or the VM went away) and shows the prompt again. */
@@ -527,6 +539,7 @@ export class Session {
     }
     const result = this.#auth.attempt(argv[1]);
     if (result.ok) {
+      this.onAuthenticated?.();
       this.#host.log("info", `session ${this.id} (${this.peer}): authenticated`);
       this.#reply(id, { ok: true, text: "Authenticated.", data: null });
       return true;

@@ -96,8 +96,8 @@ export interface HypervisorOptions {
   /** Console ring-buffer capacity per VM in bytes. Default 64 KiB. */
   consoleCapacity?: number;
   /**
-   * Whether harts translate hot guest code to JavaScript (the hart's second tier). Default
-   * false: guests run in the hart's interpreter, which handles every MMIO pattern.
+   * Whether harts translate hot guest code to JavaScript (the hart's second tier). Default true;
+   * false keeps every guest instruction in the interpreter (debugging, differential runs).
    */
   jit?: boolean;
   /**
@@ -177,7 +177,7 @@ export class Hypervisor {
     this.sliceInstructions = options.sliceInstructions ?? 10_000;
     this.quantumNs = this.sliceInstructions * this.nsPerInstruction;
     this.#consoleCapacity = options.consoleCapacity;
-    this.#jit = options.jit ?? false;
+    this.#jit = options.jit ?? true;
     this.restartTimeoutNs = options.restartTimeoutNs ?? 5e9;
     this.#pcpus = options.board.cpus.hartIds.map((hartId, index) => ({
       index,

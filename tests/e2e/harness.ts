@@ -16,7 +16,9 @@ export function makeFsRoot(): string {
   for (const sub of ["guests", "configs", "guest/vm_default"]) {
     Deno.mkdirSync(`${dir}/${sub}`, { recursive: true });
     for (const e of Deno.readDirSync(`${ROOT}examples/${sub}`)) {
-      if (e.isFile) Deno.copyFileSync(`${ROOT}examples/${sub}/${e.name}`, `${dir}/${sub}/${e.name}`);
+      if (e.isFile) {
+        Deno.copyFileSync(`${ROOT}examples/${sub}/${e.name}`, `${dir}/${sub}/${e.name}`);
+      }
     }
   }
   return dir;
@@ -124,7 +126,9 @@ export class Axvisor {
       const { value, done } = await this.#stdoutReader.read();
       if (done) {
         throw new Error(
-          `stdout ended before ${String(pattern)}; got ${JSON.stringify(this.#stdout.slice(-400))}` +
+          `stdout ended before ${String(pattern)}; got ${
+            JSON.stringify(this.#stdout.slice(-400))
+          }` +
             `\nstderr: ${this.#stderr}`,
         );
       }

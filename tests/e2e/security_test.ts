@@ -10,7 +10,14 @@ Deno.test("security e2e: a non-loopback address without a token is refused", asy
 });
 
 Deno.test("security e2e: with a token (AXVISOR_TOKEN) every TCP session must auth first", async () => {
-  const ax = await Axvisor.start(["--listen", "0.0.0.0:0", "--clock", "warp", "--log-level", "info"], {
+  const ax = await Axvisor.start([
+    "--listen",
+    "0.0.0.0:0",
+    "--clock",
+    "warp",
+    "--log-level",
+    "info",
+  ], {
     env: { AXVISOR_TOKEN: "s3cret" },
   });
   try {

@@ -9,7 +9,7 @@ Deno.test("tcp e2e: the whole lifecycle in human mode and in JSON mode", async (
     // Human mode, nc-style.
     const h = await RawClient.connect(ax.port);
     const banner = await h.readUntil(PROMPT);
-    assert.match(banner, /axvisor\.ts .*board qemu-virt \(4 harts, 8 GiB\), warp clock, 2 VMs/);
+    assert.match(banner, /axvisor\.ts .*board qemu-virt \(4 harts, 8 GiB\), warp clock, 3 VMs/);
     await h.send("vm list\r\n");
     const list = await h.readUntil(PROMPT);
     assert.match(list, /1\s+hello\s+Loaded/);
@@ -35,7 +35,10 @@ Deno.test("tcp e2e: the whole lifecycle in human mode and in JSON mode", async (
     assert.equal(started.reply.ok, true, JSON.stringify(started.reply));
     assert.equal(typeof started.reply.time_ns, "number");
     const wait = await j.send(
-      JSON.stringify({ id: 2, argv: ["vm", "wait", "1", "--state", "stopped", "--timeout", "5s"] }) +
+      JSON.stringify({
+        id: 2,
+        argv: ["vm", "wait", "1", "--state", "stopped", "--timeout", "5s"],
+      }) +
         "\n",
     ).then(() => j.reply(2));
     assert.equal(wait.reply.ok, true, JSON.stringify(wait.reply));
@@ -71,6 +74,17 @@ Deno.test("tcp e2e: console attach forwards input and detaches on ~. and Ctrl-]"
   try {
     const c = await RawClient.connect(ax.port);
     await c.readUntil(PROMPT);
+    // The echo guest reads its UART: typed bytes reach it, its answer comes back raw.
+    await c.send("vm start echo\n");
+    await c.readUntil(PROMPT);
+    await c.send("vm console echo\n");
+    await c.readUntil("Escape character");
+    await c.send("hello, guest\n");
+    assert.match(await c.readUntil("HELLO, GUEST"), /HELLO, GUEST/);
+    await c.send("~.\n");
+    assert.match(await c.readUntil(PROMPT), /detached from VM 8/);
+    await c.send("vm log echo\n");
+    assert.match(await c.readUntil(PROMPT), /uart: ready[^]*HELLO, GUEST/);
     await c.send("vm console 1\n");
     assert.match(await c.readUntil(/\n/), /VM\[1\]|VM 1/);
     await c.send("typed into the guest\n~.\n");

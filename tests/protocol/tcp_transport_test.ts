@@ -191,3 +191,25 @@ Deno.test("tcp: a client that disconnects mid-command leaves the server consiste
     b.close();
   });
 });
+
+Deno.test("tcp: a session that does not authenticate in time is closed", async () => {
+  const backend = new FakeBackend();
+  const server = new ConsoleServer({ backend, token: "tok", authTimeoutMs: 30 });
+  const tcp = serveTcp(server, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const idle = await RawClient.connect(tcp.addr.port);
+    const ok = await RawClient.connect(tcp.addr.port);
+    await ok.readUntil(PROMPT);
+    await ok.send("auth tok\n");
+    await ok.readUntil("Authenticated.");
+    // Waits for the server to act (it closes the idle session), not for a time.
+    assert.match(await idle.readToEnd(), /Error: authentication timed out after 30 ms\n$/);
+    idle.close();
+    assert.equal(server.sessions().length, 1, "the authenticated session stays");
+    ok.close();
+  } finally {
+    server.shutdown("test over");
+    await tcp.close();
+    server.dispose();
+  }
+});

@@ -11,9 +11,6 @@ import { MemoryFileSystem } from "../../lib/vmm/memory_filesystem.ts";
 
 const EXAMPLES = new URL("../../examples/", import.meta.url);
 
-/** Whether test hypervisors use the hart's JIT tier (the default of the hypervisor). */
-export const JIT = false;
-
 /** Reads examples/guests and examples/configs into a map of `/guests/x.S` to text. */
 export function exampleFiles(): Record<string, string> {
   const files: Record<string, string> = {};
@@ -33,7 +30,7 @@ export function makeHypervisor(
   options: Partial<HypervisorOptions> = {},
 ): { hv: Hypervisor; fs: MemoryFileSystem } {
   const fs = new MemoryFileSystem({ ...exampleFiles(), ...extra });
-  const hv = new Hypervisor({ board: loadBoard("qemu-virt"), fs, jit: JIT, ...options });
+  const hv = new Hypervisor({ board: loadBoard("qemu-virt"), fs, ...options });
   return { hv, fs };
 }
 

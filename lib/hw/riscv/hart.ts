@@ -6,7 +6,13 @@
  *
  * - Registers are int32 halves (`xl` low, `xh` high); no BigInt on the hot path.
  * - Instructions are decoded once per physical code page ({@linkcode DecodedPage}) and executed
- *   from the decoded form; a store to a decoded page or `fence.i` drops the decoded form.
+ *   from the decoded form. A store to a decoded page invalidates the decoded instructions it
+ *   overlaps (and the page's compiled blocks when it hits one); `fence.i` drops everything.
+ * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`); the
+ *   interpreter stays the reference and handles everything the tier leaves out (traps, CSRs,
+ *   atomics, MMIO, TLB misses). Loaders that rewrite memory behind the hart's back call
+ *   {@linkcode Hart.reset} or {@linkcode Hart.flushCaches}; `SparseMemory.clear()` and bus
+ *   remaps are noticed automatically.
  * - Three software TLBs (fetch, load, store; 256 entries each, direct mapped) cache the
  *   translation of a virtual page to a RAM page view. Device pages are never cached and go
  *   through the bus on every access.
@@ -583,9 +589,12 @@ export class Hart {
         const block = blocks[slot];
         if (block !== null && n + blockLengths[slot] <= budget) {
           off = block(base, budget - n);
-          n += jst[0];
+          const done = jst[0];
+          n += done;
           if (off < 0 || off >= 4096 || n >= budget) break;
-          continue;
+          // A block that executed nothing stopped before its first instruction (a TLB miss):
+          // the interpreter takes that instruction.
+          if (done !== 0) continue;
         }
         let w = ops[slot];
         if (w === 0) w = this.#decodeSlot(page, off);
@@ -1280,6 +1289,7 @@ export class Hart {
 
   /** Compiles the block starting at page offset `off` (second tier). */
   #compile(page: DecodedPage, off: number): void {
+    if (page.blocks[off >> 1] !== null) return;
     const src = blockSource(
       off,
       (o: number) => page.ops[o >> 1] !== 0 ? page.ops[o >> 1] : this.#decodeSlot(page, o),

@@ -12,3 +12,5 @@ export * from "./mmu.ts";
 export * from "./assembler.ts";
 export * from "./disassembler.ts";
 export * from "./elf.ts";
+export type { BlockFn } from "./jit.ts";
+export type * from "../bus.ts";

@@ -334,3 +334,36 @@ root:
 `;
   compareTiers(src, [3, 300, 30000], 3);
 });
+
+Deno.test("jit: a block whose first instruction always misses the TLB (MMIO polling) progresses", () => {
+  let reads = 0;
+  const bus = new Bus();
+  bus.mapDevice(0x1000_0000, {
+    kind: "counter",
+    size: 0x100,
+    read: () => ++reads,
+    write: () => {},
+    reset: () => {},
+    snapshot: () => ({}),
+    restore: () => {},
+  }, "counter");
+  const r = rig(
+    `
+_start:
+  li s0, 0x10000000
+  li a1, 0
+  li a2, 100
+poll:
+  lw a0, 0(s0)
+  addi a1, a1, 1
+  blt a1, a2, poll
+done:
+  j done
+`,
+    { bus, jitThreshold: 1 },
+  );
+  r.runToDone(10_000);
+  assert.equal(r.x("a1"), 100n);
+  assert.equal(r.x("a0"), 100n);
+  assert.equal(reads, 100);
+});

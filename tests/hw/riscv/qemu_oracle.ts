@@ -15,12 +15,13 @@
 export const QEMU = "qemu-system-riscv64";
 /** The CPU model: RV64IMAC + Zicsr + Zifencei, as our hart. */
 export const QEMU_CPU =
-  "rv64,f=false,d=false,h=false,v=false,zba=false,zbb=false,zbc=false,zbs=false";
+  "rv64,priv_spec=v1.12.0,f=false,d=false,h=false,v=false,zba=false,zbb=false,zbc=false,zbs=false";
 /** GNU tools (Debian `binutils-riscv64-unknown-elf`). */
 const AS = "riscv64-unknown-elf-as";
 const LD = "riscv64-unknown-elf-ld";
 const OBJCOPY = "riscv64-unknown-elf-objcopy";
 const OBJDUMP = "riscv64-unknown-elf-objdump";
+const NM = "riscv64-unknown-elf-nm";
 
 /** A program built for both sides. */
 export interface BuiltProgram {
@@ -30,6 +31,8 @@ export interface BuiltProgram {
   origin: number;
   /** `objdump -d` of the program, for failure reports. */
   disassembly: () => Promise<string>;
+  /** Addresses of the program's symbols (from `nm`). */
+  symbols: Map<string, number>;
 }
 
 /** The outcome of one QEMU run. */
@@ -107,9 +110,15 @@ export async function buildProgram(source: string, origin = 0x8000_0000): Promis
     await tool(OBJCOPY, ["-O", "binary", "p.elf", "p.bin"], dir, pkg);
     const image = await Deno.readFile(`${dir}/p.bin`);
     const elf = await Deno.readFile(`${dir}/p.elf`);
+    const symbols = new Map<string, number>();
+    for (const line of (await tool(NM, ["p.elf"], dir, pkg)).split("\n")) {
+      const [addr, , name] = line.split(" ");
+      if (name) symbols.set(name, parseInt(addr, 16));
+    }
     return {
       image,
       origin,
+      symbols,
       disassembly: async () => {
         const d = await Deno.makeTempDir({ prefix: "axvisor-qemu-diff-" });
         try {

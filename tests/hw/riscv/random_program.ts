@@ -47,6 +47,9 @@ export const VIRTUAL_BASE = 0x4000_0000;
 /** Number of 4 KiB virtual pages mapped at {@linkcode VIRTUAL_BASE}. */
 export const VIRTUAL_PAGES = 8;
 
+/** Iterations of a looped block: above the hart's default JIT threshold (24). */
+export const LOOP_ITERATIONS = 30;
+
 /** UART (NS16550A) and SiFive test finisher of the virt machine. */
 const UART = 0x1000_0000;
 const FINISHER = 0x10_0000;
@@ -87,6 +90,11 @@ export interface RandomProgram {
   pageFlags: number[];
   /** The random blocks. */
   blocks: Item[][];
+  /**
+   * How many times each block runs (1, or {@linkcode LOOP_ITERATIONS} for blocks wrapped in a
+   * loop so that the hart's second tier compiles them).
+   */
+  loops: number[];
 }
 
 /** Options of {@linkcode generateProgram}. */
@@ -95,6 +103,8 @@ export interface ProgramOptions {
   blocks?: number;
   /** Items per block: a random count in [min, max] (default [8, 24]). */
   itemsPerBlock?: [number, number];
+  /** Share of blocks wrapped in a loop of {@linkcode LOOP_ITERATIONS} (default 0.25). */
+  loopShare?: number;
   /** Features to leave out (default none). */
   exclude?: readonly Feature[];
 }
@@ -181,7 +191,8 @@ const hex = (v: bigint | number) =>
     : (v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
 
 /** mstatus bits random code may set or clear (see the module comment of the test). */
-const MSTATUS_BITS = [1, 3, 5, 7, 8, 11, 12, 17, 18, 19, 20, 21, 22];
+// Bit 12 (MPP[1]) is left out: MPP = 2 is reserved, and QEMU 7.2 keeps it where we legalise.
+const MSTATUS_BITS = [1, 3, 5, 7, 8, 11, 17, 18, 19, 20, 21, 22];
 const SSTATUS_BITS = [1, 5, 8, 18, 19];
 
 const R_OPS = [
@@ -258,7 +269,7 @@ const ILLEGAL = [
 
 /** Item generators by feature. Each returns the lines of one item. */
 class BlockWriter {
-  constructor(readonly r: Prng) {}
+  constructor(readonly r: Prng, readonly pageFlags: readonly number[] = []) {}
 
   rd(): string {
     return x(this.r.chance(0.03) ? 0 : this.r.pick(WRITABLE));
@@ -345,7 +356,12 @@ class BlockWriter {
     const r = this.r;
     const load = r.chance(0.5);
     const [op, width] = load ? r.pick(LOADS) : r.pick(STORES);
-    const addr = this.scratchAddress(width);
+    let addr = this.scratchAddress(width);
+    // Now and then misaligned, also across a page: both QEMU and our hart perform these in RAM
+    // (the specification allows that or a trap).
+    if (width > 1 && r.chance(0.08)) {
+      addr = Math.min(addr + r.int(1, width - 1), SCRATCH + SCRATCH_SIZE - width);
+    }
     const data = load ? this.rd() : this.rs();
     if (r.chance(0.3) && Math.abs(addr - (SCRATCH + 2048)) < 2048) {
       // gp-relative (gp = SCRATCH + 2048)
@@ -515,7 +531,13 @@ class BlockWriter {
     if (kind === 3) return [`csrr ${this.rd()}, ${r.pick([csr, "mhartid", "mstatus", "sstatus"])}`];
     if (kind <= 5) {
       const op = r.pick(["csrrwi", "csrrsi", "csrrci"]);
-      return [`${op} ${this.rd()}, ${csr}, ${r.int(0, 31)}`, `csrr ${this.rd()}, ${csr}`];
+      // stvec: no reserved mode (2, 3); mepc/sepc: bit 0 (QEMU 7.2 keeps sepc[0], see the test)
+      const uimm = csr === "stvec"
+        ? r.int(0, 31) & ~2
+        : /epc$/.test(csr)
+        ? r.int(0, 31) & ~1
+        : r.int(0, 31);
+      return [`${op} ${this.rd()}, ${csr}, ${uimm}`, `csrr ${this.rd()}, ${csr}`];
     }
     const op = r.pick(["csrrw", "csrrs", "csrrc"]);
     if (csr === "stvec") {
@@ -526,6 +548,14 @@ class BlockWriter {
         `li ${x(t)}, ${hex(v)}`,
         `${op} ${this.rd()}, stvec, ${x(t)}`,
         `csrr ${this.rd()}, stvec`,
+      ];
+    }
+    if (/epc$/.test(csr)) {
+      const t = this.wreg();
+      return [
+        `li ${x(t)}, ${hex(BigInt.asIntN(64, r.u64() & ~1n))}`,
+        `${op} ${this.rd()}, ${csr}, ${x(t)}`,
+        `csrr ${this.rd()}, ${csr}`,
       ];
     }
     return [`${op} ${this.rd()}, ${csr}, ${this.rs()}`, `csrr ${this.rd()}, ${csr}`];
@@ -569,7 +599,8 @@ class BlockWriter {
       "sfence.vma",
       `la ${x(t)}, 1f`,
       `csrw mepc, ${x(t)}`,
-      `li ${x(t)}, 0x1800`,
+      // clear MPP and MPRV (QEMU 7.2 does not clear MPRV on mret to S, as 1.12 says)
+      `li ${x(t)}, 0x21800`,
       `csrc mstatus, ${x(t)}`,
       `li ${x(t)}, 0x800`,
       `csrs mstatus, ${x(t)}`,
@@ -578,13 +609,18 @@ class BlockWriter {
     ];
     for (let i = r.int(2, 8); i > 0; i--) {
       const base = this.wreg();
-      const page = r.int(0, VIRTUAL_PAGES - 1);
+      let page = r.int(0, VIRTUAL_PAGES - 1);
       const kind = r.int(0, 5);
       if (kind === 0) {
         lines.push(...this.alu());
         continue;
       }
-      const amo = kind === 5;
+      // QEMU 7.2 performs an AMO as a load then a store and sets A even when the store faults
+      // (the specification updates A/D only for permitted accesses): AMOs only go to pages that
+      // are writable or already accessed.
+      const amoPages = this.pageFlags.flatMap((f, i) => (f & 0x44) !== 0 ? [i] : []);
+      const amo = kind === 5 && amoPages.length > 0;
+      if (amo) page = r.pick(amoPages);
       const load = kind <= 2;
       const [op, width] = amo
         ? [`${r.pick(AMO_OPS)}${r.chance(0.5) ? ".d" : ".w"}`, 8]
@@ -636,6 +672,8 @@ export function generateProgram(seed: number, options: ProgramOptions = {}): Ran
   const features = FEATURES.filter((f) => !exclude.has(f));
   if (features.length === 0) throw new RangeError("generateProgram: every feature is excluded");
   const total = features.reduce((s, f) => s + WEIGHTS[f], 0);
+  const loopFeatures = features.filter((f) => f !== "trap" && f !== "sv39");
+  const loopTotal = loopFeatures.reduce((s, f) => s + WEIGHTS[f], 0);
 
   const r = new Prng(subSeed(seed, 0xffff));
   const w = new BlockWriter(r);
@@ -655,14 +693,21 @@ export function generateProgram(seed: number, options: ProgramOptions = {}): Ran
 
   let traps = 0;
   const out: Item[][] = [];
+  const loops: number[] = [];
+  const loopShare = options.loopShare ?? 0.25;
   for (let b = 0; b < blocks; b++) {
-    const br = new BlockWriter(new Prng(subSeed(seed, b)));
+    const br = new BlockWriter(new Prng(subSeed(seed, b)), pageFlags);
     const items: Item[] = [];
+    const iterations = br.r.chance(loopShare) ? LOOP_ITERATIONS : 1;
+    // Looped blocks (for the second tier, which leaves system instructions to the interpreter
+    // anyway) take no traps, so that the trap log stays short and readable.
+    const pool = iterations > 1 ? loopFeatures : features;
+    const poolTotal = iterations > 1 ? loopTotal : total;
     const n = br.r.int(minItems, maxItems);
-    for (let i = 0; i < n; i++) {
-      let pick = br.r.int(0, total - 1);
-      let feature = features[0];
-      for (const f of features) {
+    for (let i = 0; i < n && pool.length > 0; i++) {
+      let pick = br.r.int(0, poolTotal - 1);
+      let feature = pool[0];
+      for (const f of pool) {
         if (pick < WEIGHTS[f]) {
           feature = f;
           break;
@@ -676,8 +721,9 @@ export function generateProgram(seed: number, options: ProgramOptions = {}): Ran
       items.push(item);
     }
     out.push(items);
+    loops.push(iterations);
   }
-  return { seed, registers, scratch, pageFlags, blocks: out };
+  return { seed, registers, scratch, pageFlags, blocks: out, loops };
 }
 
 /** An upper bound of the traps an item can take. */
@@ -689,7 +735,11 @@ function trapBound(item: Item): number {
 
 /** The program with only the first `count` blocks (for bisection). */
 export function truncateProgram(program: RandomProgram, count: number): RandomProgram {
-  return { ...program, blocks: program.blocks.slice(0, count) };
+  return {
+    ...program,
+    blocks: program.blocks.slice(0, count),
+    loops: program.loops.slice(0, count),
+  };
 }
 
 /** The assembly source of a program (GNU as syntax, `-march=rv64imac_zicsr_zifencei`). */
@@ -702,7 +752,12 @@ export function renderProgram(program: RandomProgram): string {
     "  .text",
     "  .globl _start",
     "_start:",
+    "  csrr t0, mhartid", // other harts of a multi-hart board sleep
+    "  bnez t0, park",
     "  j start",
+    "park:",
+    "  wfi",
+    "  j park",
     `  .org ${hex(SCRATCH - ORIGIN)}`,
     "scratch:",
   );
@@ -742,14 +797,20 @@ export function renderProgram(program: RandomProgram): string {
     if (i === 3 || i === 4) continue;
     emit(`  li x${i}, ${hex(program.registers[i])}`);
   }
+  emit("blocks:");
   program.blocks.forEach((block, b) => {
-    emit(`# block ${b}`);
+    const iterations = program.loops[b] ?? 1;
+    emit(`# block ${b}${iterations > 1 ? ` (x${iterations}; counter at 32(tp), via x31)` : ""}`);
+    if (iterations > 1) emit(`  li x31, ${iterations}`, "  sd x31, 32(tp)", "99:");
     block.forEach((item, i) => {
       emit(
         `# item ${b}.${i} ${item.feature}`,
         ...item.lines.map((l) => (l.endsWith(":") ? l : `  ${l}`)),
       );
     });
+    if (iterations > 1) {
+      emit("  ld x31, 32(tp)", "  addi x31, x31, -1", "  sd x31, 32(tp)", "  bnez x31, 99b");
+    }
   });
   emit(EPILOGUE);
   return L.join("\n") + "\n";
@@ -782,9 +843,30 @@ ${Array.from({ length: 31 }, (_, i) => `  sd x${i + 1}, ${0x100 + 8 * (i + 1)}(t
   bltu s1, t0, 1b
 # CSRs
 ${
-  ["mstatus", "mscratch", "sscratch", "mepc", "mcause", "mtval", "sepc", "stval", "stvec", "satp"]
+  ["mstatus", "mscratch", "sscratch", "mepc", "sepc", "stval", "stvec", "satp"]
     .map((c, i) => `  csrr a0, ${c}\n  li a1, ${i}\n  call putcsr`).join("\n")
 }
+# leaf PTEs (A/D bits set by the page walker)
+  li s0, ${hex(PAGE_TABLES + 8192)}
+  li s1, 0
+14:
+  li a0, 'p'
+  call putc
+  mv a0, s1
+  li a1, 1
+  call puthex
+  li a0, '='
+  call putc
+  slli t0, s1, 3
+  add t0, t0, s0
+  ld a0, 0(t0)
+  li a1, 16
+  call puthex
+  li a0, 10
+  call putc
+  addi s1, s1, 1
+  li t0, ${VIRTUAL_PAGES}
+  bltu s1, t0, 14b
 # checksum of the scratch area and the page tables: h = (h ^ d) * FNV prime
   li s0, ${hex(SCRATCH)}
   li s1, ${hex(FRAME)}
@@ -845,6 +927,7 @@ ${
   li t1, 0x5555
   sw t1, 0(t0)
 5:
+  wfi
   j 5b
 
 # putc(a0): polls LSR.THRE, then writes THR
@@ -923,6 +1006,7 @@ trap_handler:
   sd t1, 8(t0)
   csrr t1, mtval
   sd t1, 16(t0)
+  csrw mtval, zero # logged; cleared so that later reads do not see ebreak's free choice
   addi t0, t0, 24
   sd t0, 24(tp)
   csrr t1, mcause
@@ -950,7 +1034,7 @@ name_traps: .asciz "traps="
   .balign 16
 csr_names:
 ${
-  ["mstatus", "mscratch", "sscratch", "mepc", "mcause", "mtval", "sepc", "stval", "stvec", "satp"]
+  ["mstatus", "mscratch", "sscratch", "mepc", "sepc", "stval", "stvec", "satp"]
     .map((c) => `  .balign 16\n  .asciz "${c}="`).join("\n")
 }
 `;
