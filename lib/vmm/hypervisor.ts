@@ -69,17 +69,9 @@ import { Csr } from "../hw/riscv/csr.ts";
 import { VCpu, type VCpuWait } from "./vcpu.ts";
 import { type GuestDevice, type GuestRegion, Vm } from "./vm.ts";
 import { VmList } from "./vm_list.ts";
+import { VmBuilder, VmCreateError } from "./vm_builder.ts";
 
-/** Raised when a VM cannot be created; names the config file and what is wrong. */
-export class VmCreateError extends Error {
-  /** Error code for structured output. */
-  readonly code = "ECREATE";
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "VmCreateError";
-  }
-}
+export { VmCreateError };
 
 /** Options of {@linkcode Hypervisor}. */
 export interface HypervisorOptions {
@@ -89,7 +81,10 @@ export interface HypervisorOptions {
   fs: FileSystem;
   /** Clock mode: `warp` (default) or `realtime` (the driver keeps virtual time behind wall time). */
   clock?: ClockMode;
-  /** The seed's per-VM boot delay: vCPUs of VM `id` wait `(id-1) * N` seconds. Default 0. */
+  /**
+   * The seed's per-VM boot delay: the primary vCPU task of VM `id` waits `(id-1) * N` seconds of
+   * virtual time after `start` before it runs (vCPUs stay Blocked meanwhile). Default 0.
+   */
   bootDelaySeconds?: number;
   /** Time slice of a vCPU on its pCPU, in instructions. Default 10,000. */
   sliceInstructions?: number;
@@ -125,7 +120,7 @@ export interface PCpu {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 /** Longest single hart run: bounds how stale the guest `time` CSR can be inside a run (instructions). */
-const RUN_CHUNK = 1024;
+const RUN_CHUNK = 4096;
 const U64 = (1n << 64n) - 1n;
 const toI64 = (v: number) => BigInt.asUintN(64, BigInt(v));
 
@@ -291,14 +286,14 @@ export class Hypervisor {
     const bus = new Bus();
     const vm = new Vm(config, bus, this.#consoleCapacity);
     try {
-      this.#validateCpus(config);
-      this.#buildMemory(vm);
-      this.#buildDevices(vm);
+      this.#builder.validateCpus(config);
+      this.#builder.buildMemory(vm);
+      this.#builder.buildDevices(vm);
       vm.eptAllocation = this.#host.allocate(0x1000, vm.owner, "EPT root");
       vm.eptRoot = vm.eptAllocation.hpa;
-      this.#buildVcpus(vm);
+      this.#builder.buildVcpus(vm);
       // Read the images once now so that a missing or broken image fails at create.
-      this.#readImages(vm);
+      this.#builder.readImages(vm);
     } catch (e) {
       this.#host.freeOwner(vm.owner);
       if (e instanceof ImageError || e instanceof VmCreateError) throw e;
@@ -312,555 +307,6 @@ export class Hypervisor {
     this.#vms.push(id, vm);
     this.#setStatus(vm, "loaded", "created");
     return vm;
-  }
-
-  #validateCpus(config: VmConfig): void {
-    const { file } = config;
-    const n = this.#pcpus.length;
-    config.base.physCpuSets?.forEach((mask, i) => {
-      if (mask >= 2 ** n) {
-        throw new VmCreateError(
-          `${file}: base.phys_cpu_sets[${i}]: mask ${
-            hex(mask)
-          } names pCPUs the board ${this.board.name} does not have (it has ${n}: mask ${
-            hex(2 ** n - 1)
-          })`,
-        );
-      }
-    });
-    config.base.physCpuIds?.forEach((hartId, i) => {
-      if (!this.board.cpus.hartIds.includes(hartId)) {
-        throw new VmCreateError(
-          `${file}: base.phys_cpu_ids[${i}]: CPU id ${hartId} does not exist on board ${this.board.name} (hart ids ${
-            this.board.cpus.hartIds.join(", ")
-          })`,
-        );
-      }
-    });
-  }
-
-  #boardRamAt(hpa: number, size: number): { memory: SparseMemory; offset: number } | undefined {
-    const range = this.board.memory.find((r) => hpa >= r.base && hpa + size <= r.base + r.size);
-    if (!range) return undefined;
-    let mem = this.#boardRam.get(range.base);
-    if (!mem) {
-      mem = new SparseMemory(range.size);
-      this.#boardRam.set(range.base, mem);
-    }
-    return { memory: mem, offset: hpa - range.base };
-  }
-
-  #buildMemory(vm: Vm): void {
-    const { file } = vm.config;
-    if (vm.config.kernel.memoryRegions.length === 0) {
-      throw new VmCreateError(
-        `${file}: kernel.memory_regions: the VM has no memory region (configs that rely on a board device tree for RAM need at least one [gpa, size, flags, map_type] entry here)`,
-      );
-    }
-    vm.config.kernel.memoryRegions.forEach((r, index) => {
-      const where = `${file}: kernel.memory_regions[${index}]`;
-      if (r.gpa % 0x1000 || r.size % 0x1000) {
-        throw new VmCreateError(
-          `${where}: GPA ${hex(r.gpa)} and size ${hex(r.size)} must be multiples of 4 KiB`,
-        );
-      }
-      let region: GuestRegion;
-      if (r.mapType === MapType.Alloc) {
-        const allocation = this.#host.allocate(r.size, vm.owner, `memory_regions[${index}]`);
-        region = {
-          index,
-          gpa: r.gpa,
-          hpa: allocation.hpa,
-          size: r.size,
-          flags: r.flags,
-          mapType: r.mapType,
-          needsDealloc: true,
-          memory: new SparseMemory(r.size),
-          memoryOffset: 0,
-          allocation,
-        };
-      } else if (r.mapType === MapType.Identical) {
-        let allocation;
-        try {
-          allocation = this.#host.claim(r.gpa, r.size, vm.owner, `memory_regions[${index}]`);
-        } catch (e) {
-          throw new VmCreateError(`${where}: ${(e as Error).message}`);
-        }
-        const backing = this.#boardRamAt(r.gpa, r.size)!;
-        region = {
-          index,
-          gpa: r.gpa,
-          hpa: r.gpa,
-          size: r.size,
-          flags: r.flags,
-          mapType: r.mapType,
-          needsDealloc: true,
-          memory: backing.memory,
-          memoryOffset: backing.offset,
-          allocation,
-        };
-      } else {
-        const backing = this.#boardRamAt(r.gpa, r.size);
-        const dev = this.board.devices.find((d) =>
-          r.gpa >= d.base && r.gpa + r.size <= d.base + d.size
-        );
-        if (!backing && !dev) {
-          throw new VmCreateError(
-            `${where}: reserved region [${hex(r.gpa)}, ${
-              hex(r.gpa + r.size)
-            }) is neither board RAM nor a board device on ${this.board.name}`,
-          );
-        }
-        region = {
-          index,
-          gpa: r.gpa,
-          hpa: r.gpa,
-          size: r.size,
-          flags: r.flags,
-          mapType: r.mapType,
-          needsDealloc: false,
-          memory: backing?.memory,
-          memoryOffset: backing?.offset ?? 0,
-        };
-        if (!backing && dev) {
-          vm.bus.mapDevice(
-            r.gpa,
-            this.#window(vm, this.#boardDevice(dev.name), r.gpa - dev.base, r.size),
-            `reserved ${dev.name}`,
-          );
-        }
-      }
-      if (region.memory) {
-        vm.bus.mapRam(
-          region.gpa,
-          region.size,
-          region.memory,
-          region.memoryOffset,
-          `memory_regions[${index}]`,
-        );
-      }
-      vm.regions.push(region);
-    });
-  }
-
-  /** A board device instance (created on first use; shared by every VM that passes it through). */
-  #boardDevice(name: string): MmioDevice {
-    let dev = this.#boardDevices.get(name);
-    if (dev) return dev;
-    const spec = this.board.devices.find((d) => d.name === name)!;
-    switch (spec.type) {
-      case "ns16550a":
-        dev = new Ns16550a({
-          size: spec.size,
-          onOutput: (b) => this.boardConsole.writeByte(b),
-        });
-        break;
-      case "plic":
-        dev = new Plic({ sources: spec.sources ?? 96, contexts: [NO_IRQ], size: spec.size });
-        break;
-      default:
-        throw new VmCreateError(
-          `board device ${name} (${spec.type}) cannot be passed through to a guest: it controls the physical harts`,
-        );
-    }
-    this.#boardDevices.set(name, dev);
-    return dev;
-  }
-
-  /** Wraps a device: counts MMIO exits and shifts offsets into a window of the device. */
-  #window(vm: Vm, device: MmioDevice, delta: number, size: number): MmioDevice {
-    const count = (kind: ExitKind) => {
-      const v = this.#current;
-      if (v && v.vmId === vm.id) v.exits.count(kind);
-    };
-    return {
-      kind: device.kind,
-      size,
-      read(offset: number, width: AccessWidth): number {
-        count("MmioRead");
-        const o = offset + delta;
-        return o + width <= device.size ? device.read(o, width) : 0;
-      },
-      write(offset: number, width: AccessWidth, value: number): void {
-        count("MmioWrite");
-        const o = offset + delta;
-        if (o + width <= device.size) device.write(o, width, value);
-      },
-      reset: () => device.reset(),
-      snapshot: () => device.snapshot(),
-      restore: (s) => device.restore(s),
-    };
-  }
-
-  #buildDevices(vm: Vm): void {
-    const { file } = vm.config;
-    const cfg = vm.config.devices;
-    const add = (d: GuestDevice) => {
-      vm.devices.push(d);
-      vm.devices.sort((a, b) => a.gpa - b.gpa);
-    };
-    // The PLIC first, so the UART can be wired to it.
-    const plicCfg = cfg.emuDevices.filter((d) => d.emuType === EmuDeviceType.InterruptController);
-    if (plicCfg.length > 1) {
-      throw new VmCreateError(`${file}: devices.emu_devices: more than one interrupt controller`);
-    }
-    cfg.emuDevices.forEach((d, i) => {
-      const where = `${file}: devices.emu_devices[${i}] (${d.name})`;
-      const map = (device: MmioDevice, model: string) => {
-        try {
-          vm.bus.mapDevice(d.baseGpa, this.#window(vm, device, 0, d.length || device.size), d.name);
-        } catch (e) {
-          throw new VmCreateError(`${where}: ${(e as Error).message}`);
-        }
-        add({
-          name: d.name,
-          kind: "emulated",
-          model,
-          emuType: d.emuType,
-          gpa: d.baseGpa,
-          size: d.length || device.size,
-          irq: d.irq,
-          device,
-        });
-      };
-      switch (d.emuType) {
-        case EmuDeviceType.InterruptController: {
-          const contexts = vm.config.base.cpuNum;
-          const needed = 0x200000 + 0x1000 * contexts;
-          const size = d.length || needed;
-          if (size < needed) {
-            throw new VmCreateError(
-              `${where}: a PLIC for ${contexts} vCPU(s) needs a window of at least ${
-                hex(needed)
-              } bytes, the config gives ${hex(size)}`,
-            );
-          }
-          const lines = Array.from({ length: contexts }, (_, j) => ({
-            set: (level: boolean) => this.#externalLine(vm, j, level),
-          }));
-          vm.plic = new Plic({ sources: d.cfg[0] ?? 96, contexts: lines, size });
-          map(vm.plic, "plic");
-          break;
-        }
-        case EmuDeviceType.Console: {
-          if (vm.uart) throw new VmCreateError(`${where}: more than one emulated console`);
-          const uart = new Ns16550a({
-            size: Math.min(d.length || 0x100, 0x1000),
-            onOutput: (b) => this.#consoleOut(vm, Uint8Array.of(b)),
-          });
-          vm.uart = uart;
-          map(uart, "ns16550a");
-          break;
-        }
-        case EmuDeviceType.IVCChannel:
-          if (d.length < 0x1000 || d.baseGpa % 0x1000 || d.length % 0x1000) {
-            throw new VmCreateError(
-              `${where}: the IVC range must be 4 KiB aligned and at least 4 KiB`,
-            );
-          }
-          if (vm.ivcRange) throw new VmCreateError(`${where}: more than one IVC range`);
-          for (const m of vm.bus.regions()) {
-            if (d.baseGpa < m.base + m.size && m.base < d.baseGpa + d.length) {
-              throw new VmCreateError(`${where}: IVC range overlaps ${m.name}`);
-            }
-          }
-          vm.ivcRange = { gpa: d.baseGpa, size: d.length };
-          add({
-            name: d.name,
-            kind: "emulated",
-            model: "ivc",
-            emuType: d.emuType,
-            gpa: d.baseGpa,
-            size: d.length,
-            irq: d.irq,
-          });
-          break;
-        case EmuDeviceType.Dummy:
-          map(new DummyDevice(d.length || 0x1000), "dummy");
-          break;
-        default:
-          throw new VmCreateError(
-            `${where}: emulated device type ${hex(d.emuType)} (${
-              emuDeviceTypeName(d.emuType)
-            }) is not available on RISC-V board ${this.board.name}`,
-          );
-      }
-    });
-    if (vm.uart && vm.plic) {
-      const irq = cfg.emuDevices.find((d) => d.emuType === EmuDeviceType.Console)!.irq;
-      if (irq > 0) {
-        if (irq > vm.plic.sources) {
-          throw new VmCreateError(
-            `${file}: devices.emu_devices: console IRQ ${irq} exceeds the PLIC's ${vm.plic.sources} sources`,
-          );
-        }
-        vm.uart.setIrq(vm.plic.irq(irq));
-      }
-    }
-    vm.console.onInput = () => this.#pumpInput(vm);
-
-    cfg.passthroughDevices.forEach((d, i) => {
-      const where = `${file}: devices.passthrough_devices[${i}] (${d.name})`;
-      if (d.length === 0) {
-        throw new VmCreateError(
-          `${where}: name-only (device-tree path) passthrough entries need the board's device tree resolution, which RISC-V board ${this.board.name} does not offer; give [name, base_gpa, base_hpa, length, irq]`,
-        );
-      }
-      const dev = this.board.devices.find((b) =>
-        d.baseHpa >= b.base && d.baseHpa < b.base + b.size
-      );
-      if (!dev) {
-        throw new VmCreateError(
-          `${where}: no board device at HPA ${hex(d.baseHpa)} on ${this.board.name} (devices: ${
-            this.board.devices.map((b) => `${b.name}@${hex(b.base)}`).join(", ")
-          })`,
-        );
-      }
-      if (d.baseHpa + d.length > dev.base + Math.max(dev.size, 0x1000)) {
-        throw new VmCreateError(
-          `${where}: [${hex(d.baseHpa)}, ${
-            hex(d.baseHpa + d.length)
-          }) runs past board device ${dev.name} [${hex(dev.base)}, ${hex(dev.base + dev.size)})`,
-        );
-      }
-      let device: MmioDevice;
-      try {
-        device = this.#boardDevice(dev.name);
-        vm.bus.mapDevice(
-          d.baseGpa,
-          this.#window(vm, device, d.baseHpa - dev.base, d.length),
-          d.name,
-        );
-      } catch (e) {
-        throw new VmCreateError(`${where}: ${(e as Error).message}`);
-      }
-      add({
-        name: d.name,
-        kind: "passthrough",
-        model: dev.type,
-        gpa: d.baseGpa,
-        hpa: d.baseHpa,
-        size: d.length,
-        irq: d.irq,
-        device,
-      });
-    });
-    cfg.passthroughAddresses.forEach((a, i) => {
-      const where = `${file}: devices.passthrough_addresses[${i}]`;
-      const dev = this.board.devices.find((b) =>
-        a.gpa >= b.base && a.gpa + a.length <= b.base + Math.max(b.size, 0x1000)
-      );
-      if (!dev) {
-        throw new VmCreateError(
-          `${where}: no board device covers [${hex(a.gpa)}, ${hex(a.gpa + a.length)})`,
-        );
-      }
-      try {
-        const device = this.#boardDevice(dev.name);
-        vm.bus.mapDevice(
-          a.gpa,
-          this.#window(vm, device, a.gpa - dev.base, a.length),
-          `${dev.name} (address)`,
-        );
-        add({
-          name: dev.name,
-          kind: "passthrough",
-          model: dev.type,
-          gpa: a.gpa,
-          hpa: a.gpa,
-          size: a.length,
-          irq: 0,
-          device,
-        });
-      } catch (e) {
-        throw new VmCreateError(`${where}: ${(e as Error).message}`);
-      }
-    });
-  }
-
-  #buildVcpus(vm: Vm): void {
-    const { base } = vm.config;
-    for (let j = 0; j < base.cpuNum; j++) {
-      const hartId = base.physCpuIds?.[j] ?? j;
-      let vcpu: VCpu | undefined = undefined;
-      const hart = new Hart({
-        bus: vm.bus,
-        hartId,
-        readTime: () => Math.floor(this.#vcpuNowNs(vcpu!) / this.nsPerTick),
-        exitOnSupervisorEcall: true,
-        exitOnWfi: true,
-        exitOnBusError: true,
-        guestDelegation: true,
-        jit: this.#jit,
-      });
-      vcpu = new VCpu({ vmId: vm.id, id: j, hartId, physCpuSet: base.physCpuSets?.[j], hart });
-      vm.vcpus.push(vcpu);
-    }
-  }
-
-  #readImages(
-    vm: Vm,
-  ): { kernel: GuestImage; bios?: GuestImage; ramdisk?: GuestImage; dtb?: Uint8Array } {
-    const k = vm.config.kernel;
-    const kernel = readGuestImage(this.fs, k.kernelPath, k.kernelLoadAddr);
-    const bios = k.biosPath ? readGuestImage(this.fs, k.biosPath, k.biosLoadAddr ?? 0) : undefined;
-    let ramdisk: GuestImage | undefined;
-    if (k.ramdiskPath) {
-      if (k.ramdiskLoadAddr === undefined) {
-        throw new ImageError(
-          k.ramdiskPath,
-          "kernel.ramdisk_load_addr is required with ramdisk_path",
-        );
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = this.fs.readFile(k.ramdiskPath);
-      } catch (e) {
-        throw new ImageError(k.ramdiskPath, `cannot read ramdisk: ${(e as Error).message}`);
-      }
-      ramdisk = {
-        path: k.ramdiskPath,
-        format: "raw",
-        chunks: [{ gpa: k.ramdiskLoadAddr, data: bytes, memSize: bytes.length }],
-        symbols: new Map(),
-      };
-    }
-    let dtb: Uint8Array | undefined;
-    if (k.dtbPath) {
-      try {
-        dtb = this.fs.readFile(k.dtbPath);
-      } catch (e) {
-        throw new ImageError(k.dtbPath, `cannot read device tree: ${(e as Error).message}`);
-      }
-    }
-    for (const img of [kernel, bios, ramdisk]) {
-      if (!img) continue;
-      for (const r of imageRanges(img)) {
-        if (r.size > 0 && !this.#inRam(vm, r.gpa, r.size)) {
-          throw new ImageError(
-            img.path,
-            `image range [${hex(r.gpa)}, ${
-              hex(r.gpa + r.size)
-            }) is not inside the VM's memory regions`,
-          );
-        }
-      }
-    }
-    return { kernel, bios, ramdisk, dtb };
-  }
-
-  #inRam(vm: Vm, gpa: number, size: number): boolean {
-    return vm.regions.some((r) => r.memory && gpa >= r.gpa && gpa + size <= r.gpa + r.size);
-  }
-
-  /** Loads images and the device tree into a freshly cleared VM (every boot). */
-  #loadForBoot(vm: Vm): void {
-    const images = this.#readImages(vm);
-    for (const r of vm.regions) {
-      if (!r.memory) continue;
-      if (r.mapType === MapType.Alloc) r.memory.clear();
-      else if (r.mapType === MapType.Identical) r.memory.fill(r.memoryOffset, r.size, 0);
-    }
-    vm.loadedImages = [];
-    for (
-      const [what, img] of [["kernel", images.kernel], ["bios", images.bios], [
-        "ramdisk",
-        images.ramdisk,
-      ]] as const
-    ) {
-      if (!img) continue;
-      for (const c of img.chunks) {
-        if (c.data.length > 0 && !vm.bus.writeBytes(c.gpa, c.data)) {
-          throw new ImageError(
-            img.path,
-            `cannot write ${hex(c.data.length)} bytes at ${hex(c.gpa)}`,
-          );
-        }
-        vm.loadedImages.push({ what, gpa: c.gpa, size: Math.max(c.memSize, c.data.length) });
-      }
-    }
-    const dtb = images.dtb ?? this.#guestDtb(vm, images.ramdisk);
-    const gpa = vm.config.kernel.dtbLoadAddr ?? this.#placeDtb(vm, dtb.length);
-    if (!this.#inRam(vm, gpa, dtb.length) || !vm.bus.writeBytes(gpa, dtb)) {
-      throw new ImageError(
-        vm.config.kernel.dtbPath ?? "<generated dtb>",
-        `device tree (${dtb.length} bytes) at ${hex(gpa)} is not inside the VM's memory regions`,
-      );
-    }
-    vm.dtbGpa = gpa;
-    vm.dtbSize = dtb.length;
-  }
-
-  #placeDtb(vm: Vm, size: number): number {
-    const first = vm.regions.find((r) => r.memory && r.mapType !== MapType.Reserved) ??
-      vm.regions[0];
-    const overlaps = (a: number) =>
-      vm.loadedImages.some((i) => a < i.gpa + i.size && i.gpa < a + size);
-    const top = Math.floor((first.gpa + first.size - size) / 8) * 8;
-    if (top >= first.gpa && !overlaps(top)) return top;
-    for (const i of vm.loadedImages) {
-      const a = Math.ceil((i.gpa + i.size) / 8) * 8;
-      if (a + size <= first.gpa + first.size && !overlaps(a)) return a;
-    }
-    if (!overlaps(first.gpa)) return first.gpa;
-    throw new ImageError(
-      "<generated dtb>",
-      `no room for the device tree in memory_regions[${first.index}]`,
-    );
-  }
-
-  #guestDtb(vm: Vm, ramdisk?: GuestImage): Uint8Array {
-    const devices: GuestDtbDevice[] = vm.devices.map((d): GuestDtbDevice => {
-      if (d.model === "plic") {
-        return {
-          node: "plic",
-          compatible: ["sifive,plic-1.0.0", "riscv,plic0"],
-          base: d.gpa,
-          size: d.size,
-          irq: 0,
-          interruptController: true,
-          props: { "riscv,ndev": vm.plic!.sources },
-        };
-      }
-      if (d.model === "ns16550a") {
-        return {
-          node: "serial",
-          compatible: ["ns16550a"],
-          base: d.gpa,
-          size: d.size,
-          irq: d.irq,
-          console: d.kind === "emulated" || !vm.uart,
-          props: { "clock-frequency": 3686400 },
-        };
-      }
-      if (d.model === "ivc") {
-        return { node: "ivc", compatible: ["axvisor,ivc"], base: d.gpa, size: d.size, irq: d.irq };
-      }
-      return {
-        node: d.model.replace(/[^a-z0-9-]/gi, "-"),
-        compatible: [d.model],
-        base: d.gpa,
-        size: d.size,
-        irq: d.irq,
-      };
-    });
-    const rd = ramdisk?.chunks[0];
-    return buildGuestDtb({
-      name: vm.name,
-      hartIds: vm.vcpus.map((v) => v.hartId),
-      timebaseHz: this.board.timebaseFrequency,
-      memory: vm.regions.filter((r) => r.memory && r.mapType !== MapType.Reserved).map((r) => ({
-        gpa: r.gpa,
-        size: r.size,
-      })),
-      reserved: vm.regions.filter((r) => r.mapType === MapType.Reserved).map((r) => ({
-        gpa: r.gpa,
-        size: r.size,
-      })),
-      devices,
-      bootargs: vm.config.kernel.cmdline,
-      initrd: rd ? { start: rd.gpa, end: rd.gpa + rd.data.length } : undefined,
-    });
   }
 
   // ─────────────────────────── lifecycle ───────────────────────────
@@ -900,7 +346,7 @@ export class Hypervisor {
     const refusal = canStartVm(vm.status);
     if (refusal) return this.#refuse("start", vm, "INVALID_STATE", refusal);
     try {
-      this.#loadForBoot(vm);
+      this.#builder.loadForBoot(vm);
       vm.uart?.reset();
       vm.plic?.reset();
     } catch (e) {
@@ -2109,21 +1555,6 @@ export class Hypervisor {
       throw new IvcError(`guest address ${hex(Number(gpa))} is not mapped`);
     }
   }
-}
-
-/** A device that reads as zero and ignores writes (emu_type 0). */
-class DummyDevice implements MmioDevice {
-  readonly kind = "dummy";
-  constructor(readonly size: number) {}
-  read(): number {
-    return 0;
-  }
-  write(): void {}
-  reset(): void {}
-  snapshot(): Record<string, unknown> {
-    return {};
-  }
-  restore(): void {}
 }
 
 const CAUSES: Record<number, string> = {

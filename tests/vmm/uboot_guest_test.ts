@@ -199,6 +199,54 @@ testNeeding(
         },
       );
 
+      await t.step("sbi: U-Boot probes the VMM's SBI extensions", () => {
+        const out = u.command("sbi");
+        // (U-Boot 2023.01 prints the spec version where it means an unknown implementation id.)
+        assert.match(out, /^SBI 2\.0/);
+        for (
+          const ext of [
+            "Timer Extension",
+            "IPI Extension",
+            "RFENCE Extension",
+            "Hart State Management Extension",
+            "System Reset Extension",
+          ]
+        ) {
+          assert.ok(out.split("\n").includes(`  ${ext}`), `sbi lists ${ext}:\n${out}`);
+        }
+      });
+
+      await t.step("guest memory: mw writes, md reads back", () => {
+        assert.equal(u.command("mw.l 0x84000000 0x12345678 2"), "");
+        assert.equal(
+          u.command("md.l 0x84000000 3"),
+          "84000000: 12345678 12345678 00000000           xV4.xV4.....",
+        );
+        assert.equal(vm.bus.read(0x8400_0004, 4), 0x12345678, "the VM's RAM holds it");
+      });
+
+      await t.step("Ctrl-C interrupts a long sleep at once", () => {
+        u.type("sleep 100\n");
+        u.until("sleep 100\r\n", 1e9);
+        hv.runFor(5e6);
+        const before = hv.clock.now();
+        u.type("\x03");
+        assert.equal(u.until("=> ", 1e9), "=> ");
+        const took = hv.clock.now() - before;
+        assert.ok(took < 1e6, `the prompt came back after ${took} ns`);
+      });
+
+      await t.step("suspend holds U-Boot (input waits); resume continues", () => {
+        assert.ok(hv.suspendVm(vm.id).ok);
+        const instret = vm.stats().instret;
+        u.type("version\n");
+        hv.runFor(100e6);
+        assert.equal(u.transcript.slice(u.cursor), "", "no output while suspended");
+        assert.equal(vm.stats().instret, instret, "no instruction while suspended");
+        assert.ok(hv.resumeVm(vm.id).ok);
+        assert.match(u.until(PROMPT, 1e9), /^version\r\nU-Boot 2/);
+      });
+
       await t.step("reset restarts the VM through SBI SRST and it boots again", () => {
         const systemDowns = vm.exitCounters().toRecord().SystemDown;
         statuses.length = 0;

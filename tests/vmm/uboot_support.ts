@@ -258,6 +258,11 @@ export interface QemuUbootOptions {
   smp?: number;
   /** RAM in MiB (`-m`). Default 256. */
   memoryMiB?: number;
+  /**
+   * A last resort against a hang, in wall-clock ms: QEMU is killed after this long, which ends
+   * any wait with an error (nothing is timed by it). Default 120,000.
+   */
+  watchdogMs?: number;
 }
 
 /**
@@ -276,9 +281,17 @@ export class QemuUboot {
   readonly #decoder = new TextDecoder();
   readonly #stderr: Promise<string>;
   #done = false;
+  readonly #watchdog: ReturnType<typeof setTimeout>;
 
-  private constructor(child: Deno.ChildProcess) {
+  private constructor(child: Deno.ChildProcess, watchdogMs: number) {
     this.child = child;
+    this.#watchdog = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+    }, watchdogMs);
     this.#reader = child.stdout.getReader();
     this.#writer = child.stdin.getWriter();
     this.#stderr = new Response(child.stderr).text();
@@ -308,7 +321,7 @@ export class QemuUboot {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    return new QemuUboot(child);
+    return new QemuUboot(child, options.watchdogMs ?? 120_000);
   }
 
   /** Reads QEMU's console until `pattern` appears after the cursor (an error if QEMU exits first). */
@@ -353,6 +366,7 @@ export class QemuUboot {
 
   /** Kills QEMU and releases its pipes. */
   async close(): Promise<void> {
+    clearTimeout(this.#watchdog);
     try {
       this.child.kill("SIGKILL");
     } catch {
