@@ -12,29 +12,17 @@
  */
 
 import { Bus } from "../hw/bus.ts";
-import type { AccessWidth, MmioDevice } from "../hw/device.ts";
-import { NO_IRQ } from "../hw/device.ts";
-import { SparseMemory } from "../hw/memory.ts";
-import { Ns16550a } from "../hw/devices/ns16550a.ts";
-import { Plic } from "../hw/devices/plic.ts";
 import type { BoardSpec } from "../hw/boards/spec.ts";
-import { Hart, StopReason } from "../hw/riscv/hart.ts";
+import { StopReason } from "../hw/riscv/hart.ts";
 import { type ClockMode, type TimerHandle, VirtualClock } from "./clock.ts";
 import { HypervisorDriver } from "./driver.ts";
-import {
-  EmuDeviceType,
-  emuDeviceTypeName,
-  MapType,
-  parseVmConfig,
-  type VmConfig,
-} from "./config.ts";
+import { MapType, parseVmConfig, type VmConfig } from "./config.ts";
 import { Console } from "./console.ts";
 import { EventHub, type HypervisorListener } from "./events.ts";
 import { AccessFlags, type ExitKind } from "./exit_reason.ts";
 import type { FileSystem } from "./filesystem.ts";
-import { buildGuestDtb, type GuestDtbDevice } from "./guest_dtb.ts";
 import { HostMemory } from "./host_memory.ts";
-import { type GuestImage, ImageError, imageRanges, readGuestImage } from "./image_loader.ts";
+import { ImageError } from "./image_loader.ts";
 import { IvcError, IvcRegistry } from "./ivc.ts";
 import type {
   DeleteResult,
@@ -67,7 +55,7 @@ import {
 } from "./status.ts";
 import { Csr } from "../hw/riscv/csr.ts";
 import { VCpu, type VCpuWait } from "./vcpu.ts";
-import { type GuestDevice, type GuestRegion, Vm } from "./vm.ts";
+import { Vm } from "./vm.ts";
 import { VmList } from "./vm_list.ts";
 import { VmBuilder, VmCreateError } from "./vm_builder.ts";
 
@@ -154,12 +142,11 @@ export class Hypervisor {
   readonly #events = new EventHub();
   readonly #ivc = new IvcRegistry();
   readonly #host: HostMemory;
-  readonly #boardRam = new Map<number, SparseMemory>();
-  readonly #boardDevices = new Map<string, MmioDevice>();
   readonly #active = new Set<Vm>();
   readonly #bootTimers = new Map<Vm, TimerHandle[]>();
   readonly #consoleCapacity?: number;
   readonly #jit: boolean;
+  readonly #builder: VmBuilder;
 
   /** Creates a hypervisor on `board` with no VM. */
   constructor(options: HypervisorOptions) {
@@ -183,6 +170,18 @@ export class Hypervisor {
       busyNs: 0,
     }));
     this.#host = new HostMemory(options.board.memory);
+    this.#builder = new VmBuilder({
+      board: this.board,
+      fs: this.fs,
+      host: this.#host,
+      boardConsole: this.boardConsole,
+      jit: this.#jit,
+      current: () => this.#current,
+      timeTicks: (v) => Math.floor(this.#vcpuNowNs(v) / this.nsPerTick),
+      consoleOut: (vm, data) => this.#consoleOut(vm, data),
+      externalLine: (vm, vcpuId, level) => this.#externalLine(vm, vcpuId, level),
+      pumpInput: (vm) => this.#pumpInput(vm),
+    });
   }
 
   // ─────────────────────────── queries ───────────────────────────

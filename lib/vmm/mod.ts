@@ -30,4 +30,5 @@ export * from "./sbi.ts";
 export * from "./status.ts";
 export * from "./vcpu.ts";
 export * from "./vm.ts";
+export * from "./vm_builder.ts";
 export * from "./vm_list.ts";

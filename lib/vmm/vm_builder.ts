@@ -86,7 +86,7 @@ export class VmBuilder {
   /** Checks CPU ids and masks against the board. */
   validateCpus(config: VmConfig): void {
     const { file } = config;
-    const n = this.#pcpus.length;
+    const n = this.#ctx.board.cpus.hartIds.length;
     config.base.physCpuSets?.forEach((mask, i) => {
       if (mask >= 2 ** n) {
         throw new VmCreateError(
@@ -476,9 +476,7 @@ export class VmBuilder {
   }
 
   /** Reads (and assembles or parses) the images; checks they fall in guest RAM. */
-  readImages(
-    vm: Vm,
-  ): { kernel: GuestImage; bios?: GuestImage; ramdisk?: GuestImage; dtb?: Uint8Array } {
+  readImages(vm: Vm): VmImages {
     const k = vm.config.kernel;
     const kernel = readGuestImage(this.#ctx.fs, k.kernelPath, k.kernelLoadAddr);
     const bios = k.biosPath

@@ -96,7 +96,7 @@ export interface HartOptions {
   jit?: boolean;
   /**
    * How many times an instruction is interpreted before a block is compiled from it (1..255,
-   * default 24). Tests use 1 to push nearly everything through the second tier.
+   * default 100). Tests use 1 to push nearly everything through the second tier.
    */
   jitThreshold?: number;
   /**
@@ -179,7 +179,7 @@ export class DecodedPage {
 
 const TLB_SIZE = 256;
 /** Executions of an interpreted instruction before a block is compiled from it. */
-const JIT_THRESHOLD = 24;
+const JIT_THRESHOLD = 100;
 const TWO32 = 4294967296;
 /** Interrupt priority order of the privileged spec: MEI, MSI, MTI, SEI, SSI, STI. */
 const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];

@@ -397,37 +397,61 @@ function finish(code: string, length: number, start: number): string {
   return `${decls}\nlet done = 0;\nfor (;;) {\n${body}\n}`;
 }
 
+const divw = (a: number, b: number): number => b === 0 ? -1 : (a / b) | 0;
+const divuw = (a: number, b: number): number => b === 0 ? -1 : ((a >>> 0) / (b >>> 0)) | 0;
+const remw = (a: number, b: number): number => b === 0 ? a : (a % b) | 0;
+const remuw = (a: number, b: number): number => b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0;
+
+/** Binds a parsed block to one hart's registers and TLBs. */
+type Factory = (...args: unknown[]) => BlockFn;
+
+/**
+ * Factories by block source, shared by every hart: harts running the same code (SMP guests,
+ * firmware on every hart) parse each block once and only bind it to their own state.
+ */
+const factories = new Map<string, Factory>();
+const MAX_FACTORIES = 50_000;
+
+const PARAMS = [
+  "xl",
+  "xh",
+  "rTag",
+  "rPage",
+  "wTag",
+  "wPage",
+  "wcTag",
+  "wcPage",
+  "codeStore",
+  "st",
+  "ao",
+  "mulhu32",
+  "mulh",
+  "mulhsu",
+  "mulhu",
+  "div",
+  "divu",
+  "rem",
+  "remu",
+  "divw",
+  "divuw",
+  "remw",
+  "remuw",
+];
+
 /** Compiles a block source into a function bound to `ctx`. */
 export function compileBlock<P extends CodePage>(
   source: BlockSource,
   ctx: BlockContext<P>,
 ): BlockFn {
-  const factory = new Function(
-    "xl",
-    "xh",
-    "rTag",
-    "rPage",
-    "wTag",
-    "wPage",
-    "wcTag",
-    "wcPage",
-    "codeStore",
-    "st",
-    "ao",
-    "mulhu32",
-    "mulh",
-    "mulhsu",
-    "mulhu",
-    "div",
-    "divu",
-    "rem",
-    "remu",
-    "divw",
-    "divuw",
-    "remw",
-    "remuw",
-    `"use strict"; return function block(base, limit) {\n${source.body}\n};`,
-  );
+  let factory = factories.get(source.body);
+  if (factory === undefined) {
+    if (factories.size >= MAX_FACTORIES) factories.clear();
+    factory = new Function(
+      ...PARAMS,
+      `"use strict"; return function block(base, limit) {\n${source.body}\n};`,
+    ) as Factory;
+    factories.set(source.body, factory);
+  }
   return factory(
     ctx.xl,
     ctx.xh,
@@ -448,9 +472,9 @@ export function compileBlock<P extends CodePage>(
     divu,
     rem,
     remu,
-    (a: number, b: number) => b === 0 ? -1 : (a / b) | 0,
-    (a: number, b: number) => b === 0 ? -1 : ((a >>> 0) / (b >>> 0)) | 0,
-    (a: number, b: number) => b === 0 ? a : (a % b) | 0,
-    (a: number, b: number) => b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0,
-  ) as BlockFn;
+    divw,
+    divuw,
+    remw,
+    remuw,
+  );
 }

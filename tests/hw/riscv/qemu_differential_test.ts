@@ -41,7 +41,7 @@ import {
 } from "./qemu_oracle.ts";
 
 /** Seeds run by default; `AXVISOR_QEMU_DIFF_SEEDS=N` (and `_FIRST=S`) runs N seeds from S. */
-const SEED_COUNT = Number(Deno.env.get("AXVISOR_QEMU_DIFF_SEEDS") ?? 24);
+const SEED_COUNT = Number(Deno.env.get("AXVISOR_QEMU_DIFF_SEEDS") ?? 16);
 const FIRST_SEED = Number(Deno.env.get("AXVISOR_QEMU_DIFF_FIRST") ?? 1000);
 const SEEDS = Array.from({ length: SEED_COUNT }, (_, i) => FIRST_SEED + i);
 const BLOCKS = 64;

@@ -103,7 +103,7 @@ export interface ProgramOptions {
   blocks?: number;
   /** Items per block: a random count in [min, max] (default [8, 24]). */
   itemsPerBlock?: [number, number];
-  /** Share of blocks wrapped in a loop of {@linkcode LOOP_ITERATIONS} (default 0.25). */
+  /** Share of blocks wrapped in a loop of {@linkcode LOOP_ITERATIONS} (default 0.1). */
   loopShare?: number;
   /** Features to leave out (default none). */
   exclude?: readonly Feature[];
@@ -694,7 +694,7 @@ export function generateProgram(seed: number, options: ProgramOptions = {}): Ran
   let traps = 0;
   const out: Item[][] = [];
   const loops: number[] = [];
-  const loopShare = options.loopShare ?? 0.25;
+  const loopShare = options.loopShare ?? 0.1;
   for (let b = 0; b < blocks; b++) {
     const br = new BlockWriter(new Prng(subSeed(seed, b)), pageFlags);
     const items: Item[] = [];
