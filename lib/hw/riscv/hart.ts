@@ -157,20 +157,26 @@ export interface HartState {
   halted: boolean;
 }
 
+const NO_BLOCKS: (BlockFn | null)[] = new Array<BlockFn | null>(2048).fill(null);
+const NO_BLOCK_BYTES = new Uint8Array(2048);
+
 /** Decoded instructions of one physical code page (2048 halfword slots). */
 export class DecodedPage {
   /** Packed decoded words by halfword slot (0 = not decoded yet). */
   readonly ops: Int32Array = new Int32Array(2048);
   /** Immediates by halfword slot. */
   readonly imms: Int32Array = new Int32Array(2048);
-  /** Compiled blocks by the slot they start at (second tier). */
-  readonly blocks: (BlockFn | null)[] = new Array<BlockFn | null>(2048).fill(null);
+  /**
+   * Compiled blocks by the slot they start at (second tier). Shared empty tables until the
+   * first block of the page is compiled, so that cold code pages stay small.
+   */
+  blocks: (BlockFn | null)[] = NO_BLOCKS;
   /** Instruction count of each compiled block. */
-  readonly blockLengths: Uint8Array = new Uint8Array(2048);
+  blockLengths: Uint8Array = NO_BLOCK_BYTES;
+  /** 1 for every slot that some compiled block covers. */
+  covered: Uint8Array = NO_BLOCK_BYTES;
   /** Execution counts of interpreted instructions, to find hot ones. */
   readonly heat: Uint8Array = new Uint8Array(2048);
-  /** 1 for every slot that some compiled block covers. */
-  readonly covered: Uint8Array = new Uint8Array(2048);
   /** Number of compiled blocks on the page. */
   blockCount = 0;
   /** Creates the decoded form of the RAM page viewed by `view`. */
@@ -581,8 +587,8 @@ export class Hart {
       }
       const ops = page.ops;
       const imms = page.imms;
-      const blocks = page.blocks;
-      const blockLengths = page.blockLengths;
+      let blocks = page.blocks;
+      let blockLengths = page.blockLengths;
       const heat = page.heat;
       for (;;) {
         const slot = off >> 1;
@@ -598,7 +604,11 @@ export class Hart {
         }
         let w = ops[slot];
         if (w === 0) w = this.#decodeSlot(page, off);
-        else if (jit && ++heat[slot] === jitThreshold) this.#compile(page, off);
+        else if (jit && ++heat[slot] === jitThreshold) {
+          this.#compile(page, off);
+          blocks = page.blocks; // the page's first block allocates its tables
+          blockLengths = page.blockLengths;
+        }
         let imm = imms[slot];
         n++;
         dispatch: for (;;) {
@@ -1296,6 +1306,11 @@ export class Hart {
       (o: number) => page.imms[o >> 1],
     );
     if (src === null) return;
+    if (page.blocks === NO_BLOCKS) {
+      page.blocks = new Array<BlockFn | null>(2048).fill(null);
+      page.blockLengths = new Uint8Array(2048);
+      page.covered = new Uint8Array(2048);
+    }
     page.blocks[off >> 1] = compileBlock(src, {
       xl: this.xl,
       xh: this.xh,
