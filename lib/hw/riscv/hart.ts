@@ -242,6 +242,10 @@ export class Hart {
   instret = 0;
   /** Instructions executed by the last {@linkcode Hart.run} call (retired or trapped). */
   lastRunInstructions = 0;
+  /** Blocks compiled by the second tier so far. */
+  compiledBlocks = 0;
+  /** Instructions executed inside compiled blocks so far (the rest were interpreted). */
+  blockInstructions = 0;
   /** When set, {@linkcode Hart.run} returns StopReason.Halted without executing. */
   halted = false;
   /** Whether the hart waits in wfi for an interrupt (only without exitOnWfi). */
@@ -553,6 +557,7 @@ export class Hart {
     const jitThreshold = this.#jitThreshold;
     let pc = this.pc;
     let n = 0;
+    let inBlocks = 0;
     outer: while (n < budget) {
       if (this.#irqCheck) {
         this.#irqCheck = false;
@@ -597,6 +602,7 @@ export class Hart {
           off = block(base, budget - n);
           const done = jst[0];
           n += done;
+          inBlocks += done;
           if (off < 0 || off >= 4096 || n >= budget) break;
           // A block that executed nothing stopped before its first instruction (a TLB miss):
           // the interpreter takes that instruction.
@@ -1245,6 +1251,7 @@ export class Hart {
     this.pc = pc;
     if (this.#stop === StopReason.BusError || this.#stop === StopReason.Breakpoint) n--;
     this.lastRunInstructions = n;
+    this.blockInstructions += inBlocks;
     this.instret += n - this.#exc;
     this.#exc = 0;
     return this.#stop >= 0 ? this.#stop : StopReason.Budget;
@@ -1326,6 +1333,7 @@ export class Hart {
     page.blockLengths[off >> 1] = src.length;
     page.covered.fill(1, off >> 1, Math.min(2048, (src.end + 1) >> 1));
     page.blockCount++;
+    this.compiledBlocks++;
   }
 
   /** Translates the fetch address `pc` to a physical address, or traps (returns -1). */

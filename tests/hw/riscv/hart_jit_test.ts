@@ -367,3 +367,37 @@ done:
   assert.equal(r.x("a0"), 100n);
   assert.equal(reads, 100);
 });
+
+Deno.test("jit: a hot loop is compiled and then runs in its block within the same run call", () => {
+  const r = rig(`
+_start:
+  li a0, 0
+  li a1, 100000
+loop:
+  addi a0, a0, 3
+  addi a1, a1, -1
+  bnez a1, loop
+done:
+  j done
+`);
+  r.hart.run(400_000); // ends spinning on \`done: j done\`
+  assert.equal(r.hart.pc, r.sym("done"));
+  assert.equal(r.x("a0"), 300000n);
+  assert.ok(r.hart.compiledBlocks >= 1);
+  assert.ok(r.hart.blockInstructions > 290_000, `${r.hart.blockInstructions} in blocks`);
+  const i = rig(
+    `
+_start:
+  li a1, 1000
+loop:
+  addi a1, a1, -1
+  bnez a1, loop
+done:
+  j done
+`,
+    { jit: false },
+  );
+  i.runToDone();
+  assert.equal(i.hart.compiledBlocks, 0);
+  assert.equal(i.hart.blockInstructions, 0);
+});

@@ -19,6 +19,15 @@
  * Reserved registers: `gp` (x3) points into the scratch area and `tp` (x4) at the trap frame;
  * random code never writes them.
  *
+ * Some blocks run in a loop ({@linkcode LOOP_ITERATIONS} times, counter in the trap frame) so
+ * that a JIT compiles them; those take no traps.
+ *
+ * QEMU 7.2 (the oracle) departs from the privileged specification in a few places; the generator
+ * stays clear of them: mstatus writes never set MPP[1] (QEMU keeps the reserved MPP = 2), the
+ * S-mode excursion clears MPRV before its mret (QEMU 7.2 does not clear it on mret to S), AMOs
+ * in S-mode only go to writable or already-accessed pages (QEMU sets A before the write check),
+ * stvec never gets a reserved mode and mepc/sepc only even values (QEMU keeps sepc[0]).
+ *
  * Each block draws from its own PRNG stream (derived from the seed and the block index), so the
  * program made of the first `k` blocks of a seed is a prefix of the full program: this is what
  * the minimiser bisects on.
