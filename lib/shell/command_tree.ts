@@ -126,6 +126,8 @@ export class ArgDef {
   completion: CompletionKind = "none";
   /** Message (after `Error: `) when a required argument is missing. */
   missingMessage?: string;
+  /** Whole human text when a required argument is missing (replaces `Error:` and the usage). */
+  missingText?: string;
   /** Values offered by completion (the handler validates them). */
   choices?: readonly string[];
 
@@ -135,10 +137,14 @@ export class ArgDef {
     this.description = description;
   }
 
-  /** Marks the argument as required; `message` replaces the generic error. */
-  required(message?: string): this {
+  /**
+   * Marks the argument as required; `message` replaces the generic error, `text` the whole
+   * human rendering of it (`Error: <message>` and the usage by default).
+   */
+  required(message?: string, text?: string): this {
     this.isRequired = true;
     this.missingMessage = message;
+    if (text !== undefined) this.missingText = text;
     return this;
   }
 

@@ -23,11 +23,17 @@ export class ParseError extends Error {
    * `MISSING_REQUIRED_OPTION`, `MISSING_ARGUMENT` or `TOO_MANY_ARGUMENTS`.
    */
   readonly code: string;
+  /**
+   * The command's own rendering of this error, shown instead of `Error: <message>` and the
+   * usage (the seed's handlers print their own text for a missing VM id, e.g.).
+   */
+  readonly text?: string;
   /** Creates the error; `message` is shown after `Error: `. */
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, text?: string) {
     super(message);
     this.name = "ParseError";
     this.code = code;
+    if (text !== undefined) this.text = text;
   }
 }
 
@@ -241,6 +247,7 @@ function validateArgCount<C>(node: CommandNode<C>, args: string[]): void {
     throw new ParseError(
       "MISSING_ARGUMENT",
       missing.missingMessage ?? `Missing argument ${missing.placeholder}`,
+      missing.missingText,
     );
   }
   const variadic = node.args.some((a) => a.isVariadic);

@@ -165,7 +165,7 @@ export class CommandRunner<C> {
         return failure(
           error.code,
           error.message,
-          `Error: ${error.message}\n${renderUsage(node, path)}`,
+          error.text ?? `Error: ${error.message}\n${renderUsage(node, path)}`,
         );
       }
       throw error;

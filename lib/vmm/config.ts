@@ -9,6 +9,7 @@
  */
 
 import { parse, TomlError } from "smol-toml";
+import { vmNameProblem } from "./vm_name.ts";
 
 /** Raised for a config that cannot be used; names the file, the line and the key. */
 export class ConfigError extends Error {
@@ -380,6 +381,8 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
   const b = r.table(root, "base", true);
   const id = r.reqInt(b, "base", "id");
   const name = r.str(b, "base", "name") ?? `vm${id}`;
+  const nameProblem = vmNameProblem(name);
+  if (nameProblem) r.fail("base", "name", nameProblem);
   const vmTypeRaw = r.optInt(b, "base", "vm_type") ?? 1;
   if (vmTypeRaw > 2) {
     r.fail("base", "vm_type", `unknown VM type ${vmTypeRaw} (0 host, 1 RTOS, 2 Linux)`);

@@ -26,7 +26,7 @@
  * - With C, instruction addresses are always even, so no instruction-misaligned exception exists;
  *   `misa` is read-only.
  * - Sv39 A/D bits are set by the page walker (no A/D page faults).
- * - F/D are absent (illegal; mstatus.FS reads 0). Sstc is not implemented (stimecmp is illegal).
+ * - F/D are absent (illegal; mstatus.FS reads 0). Sstc is absent (stimecmp raises illegal instruction).
  * - PMP CSRs hold WARL values but are not enforced. No debug triggers (tselect reads 0,
  *   tdata1 reads type 0, tinfo reads 1).
  * - `cycle` counts retired instructions, like `instret`.

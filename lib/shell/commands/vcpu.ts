@@ -13,7 +13,7 @@ import { Csr } from "../../vmm/vcpu.ts";
 import { ArgDef, CommandNode } from "../command_tree.ts";
 import { hex, hex64, padRight, parseUnsigned } from "../format.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
-import { notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
+import { notFoundError, notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
 
 /** How many instructions `vcpu dump` disassembles from pc. */
 export const DUMP_INSTRUCTIONS = 8;
@@ -40,7 +40,8 @@ const DUMP_CSRS: [string, number][] = [
 function findVm(ctx: ShellContext, arg: string): Vm | CommandOutcome {
   const target = resolveVm(ctx.hypervisor, arg);
   if (target.vm) return target.vm;
-  return failure("NOT_FOUND", `${target.label} not found`, notFoundLine(target));
+  const error = notFoundError(target);
+  return failure(error.code, error.message, notFoundLine(target));
 }
 
 function findVcpu(vm: Vm, arg: string): VCpu | CommandOutcome {

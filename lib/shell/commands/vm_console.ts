@@ -12,7 +12,7 @@ import { VM_STATUSES, type VmStatus, vmStatusName } from "../../vmm/status.ts";
 import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
 import { formatDuration, parseDuration, parseUnsigned } from "../format.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
-import { notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
+import { notFoundError, notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
 
 /** Default `vm wait --timeout`: 10 s of virtual time. */
 export const DEFAULT_WAIT_TIMEOUT = "10s";
@@ -23,7 +23,8 @@ export const WAIT_BUFFER_LIMIT = 1 << 20;
 function lookup(ctx: ShellContext, arg: string): Vm | CommandOutcome {
   const target = resolveVm(ctx.hypervisor, arg);
   if (target.vm) return target.vm;
-  return failure("NOT_FOUND", `${target.label} not found`, notFoundLine(target));
+  const error = notFoundError(target);
+  return failure(error.code, error.message, notFoundLine(target));
 }
 
 function isVm(value: Vm | CommandOutcome): value is Vm {

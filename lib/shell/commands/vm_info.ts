@@ -19,7 +19,7 @@ import {
 import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
 import { formatDuration, formatMemorySize, hex, padRight } from "../format.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
-import { notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
+import { notFoundError, notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
 
 /** Parses a VM status name in any case (`running`, `Running`); undefined if unknown. */
 export function parseVmStatus(text: string): VmStatus | undefined {
@@ -291,7 +291,8 @@ function fullDetails(vm: Vm): string {
 function lookup(ctx: ShellContext, arg: string): Vm | CommandOutcome {
   const target = resolveVm(ctx.hypervisor, arg);
   if (target.vm) return target.vm;
-  return failure("NOT_FOUND", `${target.label} not found`, notFoundLine(target));
+  const error = notFoundError(target);
+  return failure(error.code, error.message, notFoundLine(target));
 }
 
 /** Builds `vm show`. */

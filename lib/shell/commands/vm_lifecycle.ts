@@ -13,7 +13,13 @@ import { ArgDef, CommandNode, FlagDef } from "../command_tree.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
 import type { ParsedCommand } from "../parser.ts";
 import { resolvePath } from "../paths.ts";
-import { notFoundLine, resolveVm, type ShellContext, type VmTarget } from "./vm_target.ts";
+import {
+  noVmText,
+  notFoundError,
+  notFoundLine,
+  resolveVm,
+  type ShellContext,
+} from "./vm_target.ts";
 
 /** Collects the lines and per-VM results of one command. */
 class VmReport {
@@ -55,20 +61,18 @@ function summary(result: LifecycleResult): Record<string, unknown> {
   };
 }
 
-/** Resolves every VM argument; unknown ones are reported as not found. */
-function targets(cmd: ParsedCommand, ctx: ShellContext, report: VmReport): Vm[] {
-  const vms: Vm[] = [];
-  for (const arg of cmd.positionalArgs) {
-    const target: VmTarget = resolveVm(ctx.hypervisor, arg);
-    if (target.vm) {
-      vms.push(target.vm);
-    } else {
-      report.line(notFoundLine(target));
-      report.results.push({ vm: arg, ok: false, error: { code: "NOT_FOUND" } });
-      report.fail("NOT_FOUND", `${target.label} not found`);
-    }
-  }
-  return vms;
+/**
+ * Resolves one VM argument; an unknown one is reported (`✗ VM[9] not found`, or
+ * `Error: Invalid VM ID: x` for a word that names no VM) and gives undefined.
+ */
+function resolveOrReport(ctx: ShellContext, arg: string, report: VmReport): Vm | undefined {
+  const target = resolveVm(ctx.hypervisor, arg);
+  if (target.vm) return target.vm;
+  const error = notFoundError(target);
+  report.line(notFoundLine(target));
+  report.results.push({ vm: arg, ok: false, error });
+  report.fail(error.code, error.message);
+  return undefined;
 }
 
 /** Renders `start_vm_by_id`. */
@@ -80,7 +84,8 @@ function startOne(ctx: ShellContext, vm: Vm, report: VmReport): boolean {
     return true;
   }
   const error = errorOf(result);
-  report.line(`✗ VM[${vm.id}] failed to start: ${error.message}`);
+  // Seed line 1962: `{:?}` of the &str reason, so the reason is quoted.
+  report.line(`✗ VM[${vm.id}] failed to start: "${error.message}"`);
   report.fail(error.code, `VM[${vm.id}] failed to start: ${error.message}`);
   return false;
 }
@@ -119,8 +124,10 @@ function vmNode(description: string, usage: string): CommandNode<ShellContext> {
   return new CommandNode<ShellContext>(description).withUsage(usage);
 }
 
-const vmArgs = (what: string) =>
-  new ArgDef("VM_ID", `${what} (ids or names)`).required("No VM specified").variadic()
+/** The VM ids of a command; none given prints the seed's `Error: No VM specified` and `usage`. */
+const vmArgs = (what: string, usage: string) =>
+  new ArgDef("VM_ID", `${what} (ids or names)`).required("No VM specified", noVmText(usage))
+    .variadic()
     .completes("vm");
 
 /** `/g/x.toml:3: kernel: ...` about `/g/x.toml` reads better as `line 3: kernel: ...`. */
@@ -136,7 +143,11 @@ export function vmCreateCommand(): CommandNode<ShellContext> {
   return vmNode("Create virtual machines from config files", "vm create <CONFIG_FILE...>")
     .addArg(
       new ArgDef("CONFIG_FILE", "AxVisor VM config files (TOML)")
-        .required("No VM configuration file specified").variadic().completes("path"),
+        .required(
+          "No VM configuration file specified",
+          // Seed lines 1787-1788.
+          "Error: No VM configuration file specified\nUsage: vm create [CONFIG_FILE]",
+        ).variadic().completes("path"),
     )
     .withHandler((cmd, ctx) => {
       const report = new VmReport();
@@ -161,7 +172,10 @@ export function vmCreateCommand(): CommandNode<ShellContext> {
           const code = error instanceof FsError
             ? error.code
             : (error as { code?: string }).code ?? "ECONFIG";
-          report.line(`✗ Failed to create VM from ${arg}: ${withoutFile(message, path)}`);
+          // Seed lines 1810-1813 say `Configuration error`; we add what is wrong and where.
+          report.line(
+            `✗ Failed to create VM from ${arg}: Configuration error: ${withoutFile(message, path)}`,
+          );
           report.results.push({ path, ok: false, error: { code, message } });
           report.fail(code, `Failed to create VM from ${arg}: ${message}`);
         }
@@ -205,7 +219,10 @@ export function vmStartCommand(): CommandNode<ShellContext> {
         }
         report.line(`Started ${started} VM(s)`);
       } else {
-        for (const vm of targets(cmd, ctx, report)) if (startOne(ctx, vm, report)) started++;
+        for (const arg of cmd.positionalArgs) {
+          const vm = resolveOrReport(ctx, arg, report);
+          if (vm && startOne(ctx, vm, report)) started++;
+        }
       }
       if (cmd.hasFlag("detach")) report.line("VMs started in background mode");
       return report.outcome({ started });
@@ -216,10 +233,14 @@ export function vmStartCommand(): CommandNode<ShellContext> {
 export function vmStopCommand(): CommandNode<ShellContext> {
   return vmNode("Stop virtual machines", "vm stop [OPTIONS] <VM_ID...>")
     .addFlag(new FlagDef("force", "Force stop without waiting").withShort("f"))
-    .addArg(vmArgs("VMs to stop"))
+    // Seed lines 2097-2098.
+    .addArg(vmArgs("VMs to stop", "vm stop [OPTIONS] <VM_ID>"))
     .withHandler((cmd, ctx) => {
       const report = new VmReport();
-      for (const vm of targets(cmd, ctx, report)) stopOne(ctx, vm, cmd.hasFlag("force"), report);
+      for (const arg of cmd.positionalArgs) {
+        const vm = resolveOrReport(ctx, arg, report);
+        if (vm) stopOne(ctx, vm, cmd.hasFlag("force"), report);
+      }
       return report.outcome();
     });
 }
@@ -227,17 +248,15 @@ export function vmStopCommand(): CommandNode<ShellContext> {
 /** Builds `vm suspend`. */
 export function vmSuspendCommand(): CommandNode<ShellContext> {
   return vmNode("Suspend (pause) running virtual machines", "vm suspend <VM_ID...>")
-    .addArg(vmArgs("VMs to suspend"))
+    .addArg(vmArgs("VMs to suspend", "vm suspend <VM_ID...>"))
     .withHandler((cmd, ctx) => {
       const report = new VmReport();
       for (const arg of cmd.positionalArgs) {
+        // Seed lines 2275-2379: the announcement comes first, except for a word that is no id.
         const target = resolveVm(ctx.hypervisor, arg);
-        const label = target.id !== undefined ? `VM[${target.id}]` : target.label;
-        report.line(`Suspending ${label}...`);
+        if (target.id !== undefined) report.line(`Suspending ${target.label}...`);
         if (!target.vm) {
-          report.line(notFoundLine(target));
-          report.results.push({ vm: arg, ok: false, error: { code: "NOT_FOUND" } });
-          report.fail("NOT_FOUND", `${target.label} not found`);
+          resolveOrReport(ctx, arg, report);
           continue;
         }
         const id = target.vm.id;
@@ -275,16 +294,14 @@ export function vmSuspendCommand(): CommandNode<ShellContext> {
 /** Builds `vm resume`. */
 export function vmResumeCommand(): CommandNode<ShellContext> {
   return vmNode("Resume suspended virtual machines", "vm resume <VM_ID...>")
-    .addArg(vmArgs("VMs to resume"))
+    .addArg(vmArgs("VMs to resume", "vm resume <VM_ID...>"))
     .withHandler((cmd, ctx) => {
       const report = new VmReport();
       for (const arg of cmd.positionalArgs) {
         const target = resolveVm(ctx.hypervisor, arg);
-        report.line(`Resuming ${target.label}...`);
+        if (target.id !== undefined) report.line(`Resuming ${target.label}...`);
         if (!target.vm) {
-          report.line(notFoundLine(target));
-          report.results.push({ vm: arg, ok: false, error: { code: "NOT_FOUND" } });
-          report.fail("NOT_FOUND", `${target.label} not found`);
+          resolveOrReport(ctx, arg, report);
           continue;
         }
         const id = target.vm.id;
@@ -306,16 +323,14 @@ export function vmResumeCommand(): CommandNode<ShellContext> {
 export function vmRestartCommand(): CommandNode<ShellContext> {
   return vmNode("Restart virtual machines", "vm restart [OPTIONS] <VM_ID...>")
     .addFlag(new FlagDef("force", "Force stop before restarting").withShort("f"))
-    .addArg(vmArgs("VMs to restart"))
+    .addArg(vmArgs("VMs to restart", "vm restart [OPTIONS] <VM_ID...>"))
     .withHandler(async (cmd, ctx) => {
       const report = new VmReport();
       for (const arg of cmd.positionalArgs) {
         const target = resolveVm(ctx.hypervisor, arg);
-        report.line(`Restarting ${target.label}...`);
+        if (target.id !== undefined) report.line(`Restarting ${target.label}...`);
         if (!target.vm) {
-          report.line(notFoundLine(target));
-          report.results.push({ vm: arg, ok: false, error: { code: "NOT_FOUND" } });
-          report.fail("NOT_FOUND", `${target.label} not found`);
+          resolveOrReport(ctx, arg, report);
           continue;
         }
         await restartOne(ctx, target.vm, cmd.hasFlag("force"), report);
@@ -355,8 +370,10 @@ async function restartOne(
   if (status === "stopping") {
     report.line(`⚠ VM[${id}] is currently stopping, waiting...`);
   } else {
+    // Seed lines 2511-2513: the wait follows even when the stop failed (it then reports the
+    // state the VM is left in).
     report.line(`Stopping VM[${id}]...`);
-    if (!stopOne(ctx, vm, force, report)) return;
+    stopOne(ctx, vm, force, report);
   }
   report.line(`Waiting for VM[${id}] to stop completely...`);
   const stopped = await ctx.hypervisor.waitFor(
@@ -389,19 +406,16 @@ export function vmDeleteCommand(): CommandNode<ShellContext> {
     .addFlag(new FlagDef("force", "Delete even if running (like pulling the plug)").withShort("f"))
     .addFlag(new FlagDef("keep-data", "Keep the VM's data folder (config copy, logs, disk)"))
     .addArg(
-      new ArgDef("VM_ID", "VM to delete (id or name)").required("No VM specified").completes("vm"),
+      new ArgDef("VM_ID", "VM to delete (id or name)")
+        // Seed lines 2773-2774.
+        .required("No VM specified", noVmText("vm delete [OPTIONS] <VM_ID>")).completes("vm"),
     )
     .withHandler((cmd, ctx) => {
       const report = new VmReport();
-      const target = resolveVm(ctx.hypervisor, cmd.getArg(0)!);
       const force = cmd.hasFlag("force");
       const keepData = cmd.hasFlag("keep-data");
-      if (!target.vm) {
-        report.line(notFoundLine(target));
-        report.fail("NOT_FOUND", `${target.label} not found`);
-        return report.outcome();
-      }
-      const vm = target.vm;
+      const vm = resolveOrReport(ctx, cmd.getArg(0)!, report);
+      if (!vm) return report.outcome();
       const id = vm.id;
       const status = vm.status;
       const refusal = canDeleteVm(status, force);
@@ -441,7 +455,8 @@ export function vmDeleteCommand(): CommandNode<ShellContext> {
       });
       if (!result.ok) {
         const error = errorOf(result);
-        report.line(`✗ Failed to remove VM[${id}] from list: ${error.message}`);
+        // Seed line 2856 (the seed then claims "deletion completed" all the same: we do not).
+        report.line(`✗ Failed to remove VM[${id}] from list`);
         report.fail(error.code, `Failed to delete VM[${id}]: ${error.message}`);
         return report.outcome();
       }
@@ -457,9 +472,10 @@ export function vmDeleteCommand(): CommandNode<ShellContext> {
       if (result.leakedReferences.length === 0) {
         report.line("  ✓ VM will be freed immediately");
       } else {
+        // Seed line 2852: the count includes the delete function's own reference.
         report.line(
-          `  ⚠ Warning: VM still referenced by ${
-            result.leakedReferences.join(", ")
+          `  ⚠ Warning: Unexpected Arc count ${
+            result.leakedReferences.length + 1
           }, possible leak!`,
         );
       }

@@ -44,7 +44,26 @@ export function resolveVm(hypervisor: Hypervisor, arg: string): VmTarget {
   return vm ? { arg, id: vm.id, vm, label: `VM[${vm.id}]` } : { arg, label: `VM '${arg}'` };
 }
 
-/** The seed's `✗ VM[id] not found` (or `✗ VM 'name' not found`). */
+/**
+ * The seed's line for a VM argument that names no VM: `✗ VM[id] not found` for an id (seed
+ * lines 2157, 2331, 2375, 2493, 2751, 3523, 3647), and `Error: Invalid VM ID: x` for a word
+ * that is neither an id nor a VM's name (seed lines 1947, 2104, 2791, 3414).
+ */
 export function notFoundLine(target: VmTarget): string {
-  return `✗ ${target.label} not found`;
+  return target.id === undefined ? `Error: Invalid VM ID: ${target.arg}` : `✗ ${target.label} not found`;
+}
+
+/** The error of an unresolved VM argument: `NOT_FOUND` for an id, `INVALID_ID` for a word. */
+export function notFoundError(target: VmTarget): { code: string; message: string } {
+  return target.id === undefined
+    ? { code: "INVALID_ID", message: `Invalid VM ID: ${target.arg}` }
+    : { code: "NOT_FOUND", message: `${target.label} not found` };
+}
+
+/**
+ * The seed's answer to a VM command given no VM (seed lines 2097-2098, 2773-2774):
+ * `Error: No VM specified` and the command's usage.
+ */
+export function noVmText(usage: string): string {
+  return `Error: No VM specified\nUsage: ${usage}`;
 }

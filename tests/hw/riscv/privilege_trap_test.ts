@@ -403,7 +403,7 @@ Deno.test("trap: misaligned RAM accesses are performed; misaligned atomics trap"
   sd a0, 3(s0)
   ld a1, 3(s0)
   lw a2, 5(s0)
-  lhu a3, 1023(s0)      # crosses into the next page (buf is page aligned + 0)
+  lhu a3, 1023(s0)      # odd address inside the page
   li a4, 0x0102030405060708
   addi s2, s0, 2047
   addi s2, s2, 2046

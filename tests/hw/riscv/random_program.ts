@@ -74,6 +74,7 @@ export const FEATURES = [
   "csr",
   "trap",
   "sv39",
+  "smc",
 ] as const;
 
 /** One kind of item (see {@linkcode FEATURES}). */
@@ -647,6 +648,34 @@ class BlockWriter {
     return lines;
   }
 
+  /**
+   * Self-modifying code: stores a random I-type ALU instruction over a nop ahead, `fence.i`,
+   * then executes it (decoded-code and compiled-block invalidation).
+   */
+  smc(): string[] {
+    const r = this.r;
+    const [opcode, funct3] = r.pick([[0x13, 0], [0x13, 2], [0x13, 3], [0x13, 4], [0x13, 6], [
+      0x13,
+      7,
+    ], [0x1b, 0]]);
+    const rd = this.wreg();
+    const rs1 = r.int(0, 31);
+    const imm = this.imm12() & 0xfff;
+    const word = ((imm << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | opcode) >>> 0;
+    const t = this.wreg();
+    let v = this.wreg();
+    while (v === t) v = this.wreg();
+    return [
+      `la ${x(t)}, 1f`,
+      `li ${x(v)}, ${hex(word)}`,
+      `sw ${x(v)}, 0(${x(t)})`,
+      "fence.i",
+      ".balign 4",
+      "1:",
+      ".4byte 0x00000013",
+    ];
+  }
+
   item(feature: Feature): Item {
     return { feature, lines: this[feature]() };
   }
@@ -662,6 +691,7 @@ const WEIGHTS: Record<Feature, number> = {
   csr: 6,
   trap: 4,
   sv39: 2,
+  smc: 3,
 };
 
 /** Generates the program of `seed`. The same seed and options always give the same program. */
