@@ -1,13 +1,15 @@
 /**
  * Guest virtual-to-guest-physical translation for the VMM's slow paths: when a guest passes a
  * pointer in an SBI call (legacy send_ipi's hart mask), the pointer is a virtual address of the
- * calling vCPU, translated through its current `satp`. Sv39 page tables are walked in the guest's
- * own memory, as the hart's MMU would (superpages, V/R/W/X/U bits, SUM and MXR).
+ * calling vCPU and is translated through its current `satp`. The walk is the hart's own Sv39
+ * walker (lib/hw/riscv/mmu.ts) over the VM's guest-physical space, so the VMM sees exactly what
+ * the guest's loads would (superpages, permission bits, SUM/MXR, A/D updates).
  *
  * @module
  */
 
 import type { Bus } from "../hw/bus.ts";
+import { Access, walkSv39, type WalkOutput, WalkResult } from "../hw/riscv/mmu.ts";
 
 /** `satp.MODE` values. */
 export const SatpMode = {
@@ -34,11 +36,12 @@ export interface GuestMmuState {
 }
 
 const hex = (n: number | bigint) => `0x${n.toString(16)}`;
+const ACCESS = { read: Access.Load, write: Access.Store, execute: Access.Fetch } as const;
 
 /**
  * Translates virtual address `va` of a vCPU whose MMU state is `mmu`, reading page tables from
  * `bus` (the VM's guest-physical space). With paging off (`satp.MODE` Bare) the address is
- * returned unchanged. Sv48 and Sv57 are reported as unsupported (the hart implements Sv39).
+ * returned unchanged. Modes other than Sv39 are reported as unsupported (the hart has Sv39 only).
  */
 export function translateGuestVa(
   bus: Bus,
@@ -46,61 +49,72 @@ export function translateGuestVa(
   va: bigint,
   access: GuestAccess,
 ): GuestTranslation {
-  const mode = Number((mmu.satp >> 60n) & 0xfn);
-  if (mode === SatpMode.Bare) return { ok: true, gpa: Number(BigInt.asUintN(64, va)) };
+  const satp = BigInt.asUintN(64, mmu.satp);
+  const mode = Number(satp >> 60n);
+  const v = BigInt.asUintN(64, va);
+  if (mode === SatpMode.Bare) {
+    return v > BigInt(Number.MAX_SAFE_INTEGER)
+      ? { ok: false, reason: `physical address ${hex(v)} is out of range` }
+      : { ok: true, gpa: Number(v) };
+  }
   if (mode !== SatpMode.Sv39) {
     return { ok: false, reason: `satp mode ${mode} is not supported (Sv39 only)` };
   }
-  const v = BigInt.asUintN(64, va);
-  // Bits 63..39 must all equal bit 38.
-  const top = v >> 38n;
-  if (top !== 0n && top !== (1n << 26n) - 1n) {
+  const signed = BigInt.asIntN(64, v);
+  if (signed < -(1n << 38n) || signed >= 1n << 38n) {
     return { ok: false, reason: `virtual address ${hex(v)} is not canonical for Sv39` };
   }
-  let table = (mmu.satp & ((1n << 44n) - 1n)) << 12n;
-  for (let level = 2; level >= 0; level--) {
-    const vpn = (v >> (12n + 9n * BigInt(level))) & 0x1ffn;
-    const pteAddr = Number(table + vpn * 8n);
-    const pte = bus.read64(pteAddr);
-    if (pte === undefined) {
+  const out: WalkOutput = { pa: 0, pte: 0, level: 0, pteAddr: 0 };
+  const rootPpn = Number(satp & ((1n << 44n) - 1n));
+  const r = walkSv39(
+    bus,
+    rootPpn,
+    Number(signed),
+    ACCESS[access],
+    mmu.priv,
+    (mmu.sstatus & (1n << 18n)) !== 0n,
+    (mmu.sstatus & (1n << 19n)) !== 0n,
+    out,
+  );
+  if (r === WalkResult.Ok) return { ok: true, gpa: out.pa };
+  if (r === WalkResult.AccessFault) {
+    return {
+      ok: false,
+      reason: `page-table entry at ${hex(out.pteAddr)} for ${hex(v)} is not in guest memory`,
+    };
+  }
+  return {
+    ok: false,
+    reason: `page fault: no ${access} mapping for ${hex(v)} (last PTE at ${hex(out.pteAddr)})`,
+  };
+}
+
+/**
+ * Reads `length` bytes at virtual address `va` of a vCPU (page by page, so a buffer may cross
+ * a page boundary). Returns the bytes, or why they cannot be read (naming the address).
+ */
+export function readGuestVirtual(
+  bus: Bus,
+  mmu: GuestMmuState,
+  va: bigint,
+  length: number,
+): { ok: true; data: Uint8Array } | { ok: false; reason: string } {
+  const data = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const addr = BigInt.asUintN(64, va + BigInt(done));
+    const t = translateGuestVa(bus, mmu, addr, "read");
+    if (!t.ok) return t;
+    const chunk = Math.min(length - done, 4096 - Number(addr & 0xfffn));
+    const bytes = bus.readBytes(t.gpa, chunk);
+    if (!bytes) {
       return {
         ok: false,
-        reason: `page-table entry at ${hex(pteAddr)} (level ${level}) for ${
-          hex(v)
-        } is not in guest memory`,
+        reason: `guest-physical address ${hex(t.gpa)} (virtual ${hex(addr)}) is not memory`,
       };
     }
-    const valid = (pte & 1n) !== 0n;
-    const r = (pte & 2n) !== 0n, w = (pte & 4n) !== 0n, x = (pte & 8n) !== 0n;
-    const u = (pte & 16n) !== 0n;
-    if (!valid || (!r && w)) {
-      return { ok: false, reason: `no valid mapping for ${hex(v)} (level ${level} PTE ${hex(pte)})` };
-    }
-    const ppn = (pte >> 10n) & ((1n << 44n) - 1n);
-    if (!r && !x) {
-      table = ppn << 12n;
-      continue;
-    }
-    // A leaf: check permissions.
-    const sum = (mmu.sstatus & (1n << 18n)) !== 0n;
-    const mxr = (mmu.sstatus & (1n << 19n)) !== 0n;
-    if (mmu.priv === 0 ? !u : u && (access === "execute" || !sum)) {
-      return { ok: false, reason: `page of ${hex(v)} is not accessible from the vCPU's privilege` };
-    }
-    const allowed = access === "execute" ? x : access === "write" ? w : r || (mxr && x);
-    if (!allowed) {
-      return { ok: false, reason: `page of ${hex(v)} does not allow ${access}` };
-    }
-    if ((pte & 0x40n) === 0n || (access === "write" && (pte & 0x80n) === 0n)) {
-      return { ok: false, reason: `page of ${hex(v)} has its A/D bits clear` };
-    }
-    const pageBits = 12n + 9n * BigInt(level);
-    // A superpage's low PPN bits must be zero (misaligned superpage).
-    if (level > 0 && (ppn & ((1n << (9n * BigInt(level))) - 1n)) !== 0n) {
-      return { ok: false, reason: `misaligned superpage for ${hex(v)} (level ${level})` };
-    }
-    const offset = v & ((1n << pageBits) - 1n);
-    return { ok: true, gpa: Number(((ppn << 12n) & ~((1n << pageBits) - 1n)) | offset) };
+    data.set(bytes, done);
+    done += chunk;
   }
-  return { ok: false, reason: `no leaf page-table entry for ${hex(v)}` };
+  return { ok: true, data };
 }

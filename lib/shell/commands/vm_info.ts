@@ -9,8 +9,8 @@
 import type { Vm } from "../../vmm/mod.ts";
 import { EXIT_KINDS } from "../../vmm/exit_reason.ts";
 import {
-  VCpuState,
   vcpuStateName,
+  vcpuStateShortName,
   VM_STATUSES,
   type VmStatus,
   vmStatusName,
@@ -38,9 +38,29 @@ function listRecord(vm: Vm) {
   };
 }
 
-/** Rust's `{:<w}` row, with trailing padding removed. */
+/** Rust's `{:<w}` row, with trailing padding removed (for our own tables). */
 function row(cells: (string | number)[], widths: number[]): string {
-  return cells.map((c, i) => padRight(c, widths[i])).join(" ").trimEnd();
+  return exactRow(cells, widths).trimEnd();
+}
+
+/** Rust's `{:<w} {:<w} ...` row exactly, trailing padding included (the seed's tables). */
+function exactRow(cells: (string | number)[], widths: number[]): string {
+  return cells.map((c, i) => padRight(c, widths[i])).join(" ");
+}
+
+/**
+ * vCPU states counted the seed's way: a `BTreeMap` keyed by the state's name, so in byte
+ * order of the names (seed lines 3088-3107 and 3469-3483), e.g. `Blk:1,Run:2`.
+ */
+function countByName(vm: Vm, name: (state: Vm["vcpus"][number]["state"]) => string) {
+  const counts = new Map<string, number>();
+  for (const v of vm.vcpus) counts.set(name(v.state), (counts.get(name(v.state)) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+/** The seed's `VCPU STATE` column of `vm list`: `Blk:1,Run:2`. */
+export function vcpuStateSummary(vm: Vm): string {
+  return countByName(vm, vcpuStateShortName).map(([s, n]) => `${s}:${n}`).join(",");
 }
 
 const LIST_WIDTHS = [6, 15, 12, 15, 10, 20];
@@ -72,25 +92,27 @@ export function vmListCommand(): CommandNode<ShellContext> {
           status: vm.status,
           memoryBytes: vm.memorySize,
           vcpuIds: vm.vcpus.map((v) => v.id),
-          vcpuStates: vm.vcpuSummary(),
+          vcpuStates: vcpuStateSummary(vm),
         })),
       };
+      // Seed lines 3036-3039: an empty list says so, in either format.
+      if (vms.length === 0) return success("No virtual machines found.", data);
       if (cmd.getOption("format") === "json") {
         return success(JSON.stringify({ vms: records }, null, 2), data);
       }
-      if (vms.length === 0) return success("No virtual machines found.", data);
+      // Seed lines 3063-3070 and 3117-3125: every cell padded, the last one too.
       const lines = [
-        row(["VM ID", "NAME", "STATUS", "VCPU", "MEMORY", "VCPU STATE"], LIST_WIDTHS),
+        exactRow(["VM ID", "NAME", "STATUS", "VCPU", "MEMORY", "VCPU STATE"], LIST_WIDTHS),
         LIST_WIDTHS.map((w) => "-".repeat(w)).join(" "),
       ];
       for (const vm of vms) {
-        lines.push(row([
+        lines.push(exactRow([
           vm.id,
           vm.name,
           vmStatusName(vm.status),
           vm.vcpus.map((v) => v.id).join(","),
           formatMemorySize(vm.memorySize),
-          vm.vcpuSummary(),
+          vcpuStateSummary(vm),
         ], LIST_WIDTHS));
       }
       return success(lines.join("\n"), data);
@@ -103,13 +125,9 @@ const INTERRUPT_MODE_NAMES: Record<string, string> = {
   passthrough: "Passthrough",
 };
 
-/** vCPU state counts in state order (`Running: 2`, `Blocked: 1`). */
+/** vCPU state counts of `vm show`, in the seed's BTreeMap order (`Blocked: 1`, `Running: 2`). */
 function vcpuCounts(vm: Vm): [string, number][] {
-  const counts = new Map<VCpuState, number>();
-  for (const v of vm.vcpus) counts.set(v.state, (counts.get(v.state) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => a[0] - b[0]).map((
-    [s, n],
-  ) => [vcpuStateName(s), n]);
+  return countByName(vm, vcpuStateName);
 }
 
 function dtbAddress(vm: Vm): number | undefined {
@@ -295,6 +313,17 @@ function lookup(ctx: ShellContext, arg: string): Vm | CommandOutcome {
   return failure(error.code, error.message, notFoundLine(target));
 }
 
+/** Seed lines 3393-3399: `vm show` without a VM. */
+const SHOW_NO_VM = [
+  "Error: No VM specified",
+  "Usage: vm show [OPTIONS] <VM_ID>",
+  "",
+  "Options:",
+  "  -f, --full     Show full detailed information",
+  "  -c, --config   Show configuration details",
+  "  -s, --stats    Show statistics",
+].join("\n");
+
 /** Builds `vm show`. */
 export function vmShowCommand(): CommandNode<ShellContext> {
   return new CommandNode<ShellContext>("Show virtual machine details")
@@ -303,7 +332,8 @@ export function vmShowCommand(): CommandNode<ShellContext> {
     .addFlag(new FlagDef("config", "Show configuration details").withShort("c"))
     .addFlag(new FlagDef("stats", "Show statistics").withShort("s"))
     .addArg(
-      new ArgDef("VM_ID", "VM to show (id or name)").required("No VM specified").completes("vm"),
+      new ArgDef("VM_ID", "VM to show (id or name)").required("No VM specified", SHOW_NO_VM)
+        .completes("vm"),
     )
     .readOnly()
     .withHandler((cmd, ctx) => {
