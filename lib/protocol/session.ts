@@ -200,8 +200,8 @@ export class Session {
 
   /**
    * Feeds one line (without its line ending) from a line-oriented front end such as readline
-   * or a batch script. Resolves with the command's success, or `undefined` when the line ran no
-   * command (blank, console input, a framing error).
+   * or a batch script. Resolves with the command's success (false also for a line rejected by
+   * the framing rules), or `undefined` when the line ran no command (blank, console input).
    */
   receiveLine(text: string): Promise<boolean | undefined> {
     return this.#enqueue(async () => {
@@ -377,7 +377,7 @@ export class Session {
     return new Uint8Array(0);
   }
 
-  async #handleError(error: ProtocolError): Promise<undefined> {
+  async #handleError(error: ProtocolError): Promise<false> {
     this.#linesSeen++;
     if (this.#mode === "json") this.#replyError(null, error.code, error.message);
     else {
@@ -385,7 +385,7 @@ export class Session {
       this.#showPrompt();
     }
     await Promise.resolve();
-    return undefined;
+    return false;
   }
 
   async #handleLine(text: string): Promise<boolean | undefined> {

@@ -300,9 +300,14 @@ export class UnknownCommandError extends Error {
   readonly matched: string[];
   /** Known names close to the unknown word. */
   readonly suggestions: string[];
-  /** Creates the error, `Unknown command 'vm foo'`. */
+  /**
+   * Creates the error. Its message names the word that is unknown, as the seed's
+   * `CommandError::UnknownCommand(tokens[depth])` does (seed line 821): `vm foo` gives
+   * `Unknown command 'foo'`.
+   */
   constructor(command: string, matched: string[], suggestions: string[]) {
-    super(`Unknown command '${command}'`);
+    const word = matched.length > 0 ? command.slice(matched.join(" ").length + 1) : command;
+    super(`Unknown command '${word}'`);
     this.name = "UnknownCommandError";
     this.command = command;
     this.matched = matched;

@@ -50,6 +50,24 @@ export interface VCpuEvent {
   timeNs: number;
 }
 
+/** A vCPU's affinity changed ({@linkcode Hypervisor.pinVcpu}); its task may have moved. */
+export interface VCpuPinEvent {
+  /** Discriminant. */
+  type: "vcpu-pin";
+  /** VM id. */
+  vmId: number;
+  /** vCPU id. */
+  vcpuId: number;
+  /** The new affinity mask over pCPUs. */
+  mask: number;
+  /** pCPU of the task before (-1: not placed yet). */
+  from: number;
+  /** pCPU of the task after (-1: placed by the mask when the vCPU starts). */
+  to: number;
+  /** Virtual time (ns). */
+  timeNs: number;
+}
+
 /** A guest misbehaved and its VM was stopped. */
 export interface FaultEvent {
   /** Discriminant. */
@@ -85,7 +103,13 @@ export interface LogEvent {
 }
 
 /** Any event of the hypervisor. */
-export type HypervisorEvent = StatusEvent | ConsoleEvent | VCpuEvent | FaultEvent | LogEvent;
+export type HypervisorEvent =
+  | StatusEvent
+  | ConsoleEvent
+  | VCpuEvent
+  | VCpuPinEvent
+  | FaultEvent
+  | LogEvent;
 
 /** Receives events. */
 export type HypervisorListener = (event: HypervisorEvent) => void;

@@ -9,7 +9,7 @@
  */
 
 import type { Bus } from "../hw/bus.ts";
-import { Access, walkSv39, type WalkOutput, WalkResult } from "../hw/riscv/mmu.ts";
+import { Access, type WalkOutput, WalkResult, walkSv39 } from "../hw/riscv/mmu.ts";
 
 /** `satp.MODE` values. */
 export const SatpMode = {

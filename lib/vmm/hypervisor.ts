@@ -16,33 +16,26 @@ import type { BoardSpec } from "../hw/boards/spec.ts";
 import { StopReason } from "../hw/riscv/hart.ts";
 import { type ClockMode, type TimerHandle, VirtualClock } from "./clock.ts";
 import { HypervisorDriver } from "./driver.ts";
-import { MapType, parseVmConfig, type VmConfig } from "./config.ts";
+import { ConfigError, configKeyLine, MapType, parseVmConfig, type VmConfig } from "./config.ts";
 import { Console } from "./console.ts";
-import { EventHub, type HypervisorListener } from "./events.ts";
-import { AccessFlags, type ExitKind } from "./exit_reason.ts";
+import { EventHub, type HypervisorEvent, type HypervisorListener } from "./events.ts";
+import { ExitHandler } from "./exit_handler.ts";
 import type { FileSystem } from "./filesystem.ts";
 import { HostMemory } from "./host_memory.ts";
+import { HypercallHandler } from "./hypercall_handler.ts";
 import { ImageError } from "./image_loader.ts";
-import { IvcError, IvcRegistry } from "./ivc.ts";
+import { IvcRegistry } from "./ivc.ts";
 import type {
   DeleteResult,
   LifecycleErrorCode,
   LifecycleResult,
+  PinResult,
   RestartResult,
   SuspendResult,
 } from "./lifecycle.ts";
-import {
-  HsmStatus,
-  HyperCallCode,
-  hyperCallName,
-  SBI_IMPL_ID,
-  SBI_IMPL_VERSION,
-  SBI_SPEC_VERSION,
-  SbiError,
-  SbiExtension,
-  sbiExtensionAvailable,
-  SrstType,
-} from "./sbi.ts";
+import { HsmStatus } from "./sbi.ts";
+import { SbiDispatcher } from "./sbi_dispatcher.ts";
+import { type PCpu, Scheduler, SchedulerError } from "./scheduler.ts";
 import {
   canDeleteVm,
   canResumeVm,
@@ -53,13 +46,15 @@ import {
   type VmStatus,
   vmStatusName,
 } from "./status.ts";
-import { Csr } from "../hw/riscv/csr.ts";
-import { VCpu, type VCpuWait } from "./vcpu.ts";
+import type { VCpu } from "./vcpu.ts";
+import { fireTimer, initSupervisor, maybeWakeVcpu, SupervisorIrq } from "./vcpu_interrupts.ts";
 import { Vm } from "./vm.ts";
 import { VmList } from "./vm_list.ts";
 import { VmBuilder, VmCreateError } from "./vm_builder.ts";
+import { VM_DATA_FILES, vmDataPath, vmNameProblem } from "./vm_name.ts";
 
 export { VmCreateError };
+export type { PCpu };
 
 /** Options of {@linkcode Hypervisor}. */
 export interface HypervisorOptions {
@@ -90,27 +85,9 @@ export interface HypervisorOptions {
   restartTimeoutNs?: number;
 }
 
-/** A pCPU of the board: its run queue of vCPU tasks. */
-export interface PCpu {
-  /** Index in the board's hart list. */
-  readonly index: number;
-  /** Physical hart id. */
-  readonly hartId: number;
-  /** Tasks placed on this pCPU. */
-  readonly tasks: VCpu[];
-  /** Round-robin position. */
-  rr: number;
-  /** Instructions left in the current slice. */
-  sliceLeft: number;
-  /** Virtual ns this pCPU spent running guests. */
-  busyNs: number;
-}
-
 const hex = (n: number) => `0x${n.toString(16)}`;
 /** Longest single hart run: bounds how stale the guest `time` CSR can be inside a run (instructions). */
 const RUN_CHUNK = 4096;
-const U64 = (1n << 64n) - 1n;
-const toI64 = (v: number) => BigInt.asUintN(64, BigInt(v));
 
 /** The hypervisor. */
 export class Hypervisor {
@@ -138,7 +115,8 @@ export class Hypervisor {
   runningVmCount = 0;
 
   readonly #vms = new VmList<Vm>();
-  readonly #pcpus: PCpu[];
+  readonly #scheduler: Scheduler;
+  readonly #pcpus: readonly PCpu[];
   readonly #events = new EventHub();
   readonly #ivc = new IvcRegistry();
   readonly #host: HostMemory;
@@ -147,6 +125,9 @@ export class Hypervisor {
   readonly #consoleCapacity?: number;
   readonly #jit: boolean;
   readonly #builder: VmBuilder;
+  readonly #sbi: SbiDispatcher;
+  readonly #hypercalls: HypercallHandler;
+  readonly #exits: ExitHandler;
 
   /** Creates a hypervisor on `board` with no VM. */
   constructor(options: HypervisorOptions) {
@@ -161,14 +142,8 @@ export class Hypervisor {
     this.#consoleCapacity = options.consoleCapacity;
     this.#jit = options.jit ?? true;
     this.restartTimeoutNs = options.restartTimeoutNs ?? 5e9;
-    this.#pcpus = options.board.cpus.hartIds.map((hartId, index) => ({
-      index,
-      hartId,
-      tasks: [],
-      rr: 0,
-      sliceLeft: this.sliceInstructions,
-      busyNs: 0,
-    }));
+    this.#scheduler = new Scheduler(options.board.cpus.hartIds, this.sliceInstructions);
+    this.#pcpus = this.#scheduler.pcpus;
     this.#host = new HostMemory(options.board.memory);
     this.#builder = new VmBuilder({
       board: this.board,
@@ -181,6 +156,28 @@ export class Hypervisor {
       consoleOut: (vm, data) => this.#consoleOut(vm, data),
       externalLine: (vm, vcpuId, level) => this.#externalLine(vm, vcpuId, level),
       pumpInput: (vm) => this.#pumpInput(vm),
+    });
+    const emit = (e: HypervisorEvent) => this.#events.emit(e);
+    const vcpuNowNs = (v: VCpu) => this.#vcpuNowNs(v);
+    this.#hypercalls = new HypercallHandler({ ivc: this.#ivc, emit, vcpuNowNs });
+    this.#sbi = new SbiDispatcher({
+      nsPerTick: this.nsPerTick,
+      vcpuNowNs,
+      emit,
+      consoleOut: (vm, data) => this.#consoleOut(vm, data),
+      hypercall: (vm, v, code, args) => this.#hypercalls.call(vm, v, code, args),
+      systemDown: (vm) => this.#systemDown(vm),
+      reboot: (vm) => this.#reboot(vm),
+      spawnTask: (vm, v) => this.#spawnTask(vm, v),
+    });
+    this.#exits = new ExitHandler({
+      sbi: this.#sbi,
+      vcpuNowNs,
+      emit,
+      stopForFault: (vm) => {
+        this.#shutdown(vm, "fault");
+        this.#settleStopping(vm);
+      },
     });
   }
 
@@ -225,7 +222,8 @@ export class Hypervisor {
 
   /**
    * Every place in the hypervisor that still refers to VM `id` (VM list, run queues, active set,
-   * timers, IVC channels, host memory, boot timers). Empty once a VM is fully deleted.
+   * timers, IVC channels, host memory, boot timers, passthrough interrupt routes). Empty once a
+   * VM is fully deleted.
    */
   references(id: number): string[] {
     const out: string[] = [];
@@ -247,6 +245,9 @@ export class Hypervisor {
     }
     for (const a of this.#host.allocations()) {
       if (a.owner === owner) out.push(`host memory ${hex(a.hpa)} (${a.purpose})`);
+    }
+    for (const r of this.#builder.irqRoutes()) {
+      if (r.vmId === id) out.push(`passthrough IRQ of ${r.device} (PLIC source ${r.irq})`);
     }
     return out;
   }
@@ -279,6 +280,16 @@ export class Hypervisor {
   createVmFromConfig(config: VmConfig): Vm {
     const file = config.file;
     const id = config.base.id;
+    const nameProblem = vmNameProblem(config.base.name);
+    if (nameProblem) {
+      // Configs built in code bypass parseVmConfig: the name is checked here too.
+      throw new ConfigError(
+        file,
+        nameProblem,
+        "base.name",
+        configKeyLine(config.text ?? "", "base", "name"),
+      );
+    }
     if (this.#vms.has(id)) {
       throw new VmCreateError(`${file}: base.id: VM with id ${id} already exists`);
     }
@@ -295,6 +306,7 @@ export class Hypervisor {
       this.#builder.readImages(vm);
     } catch (e) {
       this.#host.freeOwner(vm.owner);
+      this.#builder.releaseVm(vm);
       if (e instanceof ImageError || e instanceof VmCreateError) throw e;
       throw new VmCreateError(`${file}: ${(e as Error).message}`);
     }
@@ -348,6 +360,7 @@ export class Hypervisor {
       this.#builder.loadForBoot(vm);
       vm.uart?.reset();
       vm.plic?.reset();
+      this.#builder.rewirePassthroughIrqs(vm);
     } catch (e) {
       return this.#refuse("start", vm, "FAILED", (e as Error).message);
     }
@@ -366,7 +379,7 @@ export class Hypervisor {
     // The seed's setup_vm_primary_vcpu + notify_primary_vcpu.
     const primary = vm.vcpus[0];
     primary.hart.reset(vm.config.kernel.entryPoint, 1);
-    this.#initSupervisor(primary);
+    initSupervisor(primary);
     primary.hart.setX(10, BigInt(primary.hartId));
     primary.hart.setX(11, BigInt(vm.dtbGpa ?? 0));
     primary.hsm = HsmStatus.Started;
@@ -378,35 +391,20 @@ export class Hypervisor {
   #resetVcpu(vm: Vm, v: VCpu): void {
     this.#removeTask(v);
     v.hart.reset(vm.config.kernel.entryPoint, 1);
-    this.#initSupervisor(v);
+    initSupervisor(v);
     v.state = VCpuState.Free;
     v.wait = "not-started";
     v.hsm = HsmStatus.Stopped;
     v.counted = false;
     v.timerDeadlineNs = Infinity;
     v.resume = undefined;
-    v.hart.setIrqLine(1 << 5, false);
-    v.hart.setIrqLine(1 << 9, false);
-  }
-
-  /** Clears what a guest must find at boot: interrupts disabled and pending lines low. */
-  #initSupervisor(v: VCpu): void {
-    v.hart.writeCsr(Csr.mie, 0n);
-    v.hart.writeCsr(Csr.satp, 0n);
-    v.hart.setIrqLine(1 << 1, false);
-    v.hart.setIrqLine(1 << 5, false);
-    v.hart.setIrqLine(1 << 9, false);
+    v.hart.setIrqLine(SupervisorIrq.STIP, false);
+    v.hart.setIrqLine(SupervisorIrq.SEIP, false);
   }
 
   /** Places a vCPU task on a pCPU honouring its mask (fewest tasks first) and makes it wait for its boot delay. */
   #spawnTask(vm: Vm, v: VCpu): void {
-    const allowed = this.#pcpus.filter((p) =>
-      v.physCpuSet === undefined || (v.physCpuSet & (2 ** p.index)) !== 0
-    );
-    let best = allowed[0];
-    for (const p of allowed) if (p.tasks.length < best.tasks.length) best = p;
-    v.pcpu = best.index;
-    best.tasks.push(v);
+    this.#scheduler.place(v);
     const delayNs = Math.max(0, (vm.id - 1) * this.bootDelaySeconds * 1e9);
     if (delayNs > 0 && !v.counted && v.id === 0) {
       v.state = VCpuState.Blocked;
@@ -471,7 +469,7 @@ export class Hypervisor {
     this.#bootTimers.delete(vm);
     let any = false;
     for (const v of vm.vcpus) {
-      if (v.pcpu >= 0 && this.#pcpus[v.pcpu].tasks.includes(v)) {
+      if (this.#scheduler.hasTask(v)) {
         any = true;
         if (v.state === VCpuState.Blocked) {
           v.state = VCpuState.Ready;
@@ -485,7 +483,7 @@ export class Hypervisor {
   /** Runs every vCPU of a stopping VM out of its loop now (no guest code runs). */
   #settleStopping(vm: Vm): void {
     for (const v of [...vm.vcpus]) {
-      if (v.pcpu >= 0 && this.#pcpus[v.pcpu].tasks.includes(v)) this.#vcpuExit(vm, v);
+      if (this.#scheduler.hasTask(v)) this.#vcpuExit(vm, v);
     }
     if (vm.status === "stopping") this.#finishStop(vm);
   }
@@ -512,7 +510,7 @@ export class Hypervisor {
         timeNs: this.#eventTime(),
       });
     }
-    const anyTask = vm.vcpus.some((x) => x.pcpu >= 0 && this.#pcpus[x.pcpu].tasks.includes(x));
+    const anyTask = vm.vcpus.some((x) => this.#scheduler.hasTask(x));
     if (!anyTask && vm.status === "stopping") this.#finishStop(vm);
   }
 
@@ -532,13 +530,7 @@ export class Hypervisor {
   }
 
   #removeTask(v: VCpu): void {
-    if (v.pcpu < 0) return;
-    const p = this.#pcpus[v.pcpu];
-    const i = p.tasks.indexOf(v);
-    if (i >= 0) {
-      p.tasks.splice(i, 1);
-      if (p.rr > i) p.rr--;
-    }
+    this.#scheduler.remove(v);
   }
 
   /** Suspends a Running VM: every vCPU blocks (at once: no vCPU is mid-instruction between calls). */
@@ -596,7 +588,7 @@ export class Hypervisor {
     this.#setStatus(vm, "running", "resume");
     for (const v of vm.vcpus) {
       if (v.wait !== "vm-suspended") continue;
-      const task = v.pcpu >= 0 && this.#pcpus[v.pcpu].tasks.includes(v);
+      const task = this.#scheduler.hasTask(v);
       if (!task) {
         v.state = VCpuState.Free;
         v.wait = "not-started";
@@ -609,8 +601,75 @@ export class Hypervisor {
       }
     }
     // vCPUs halted in wfi or HSM suspend wake if an interrupt arrived while the VM was suspended.
-    for (const v of vm.vcpus) this.#maybeWake(vm, v);
+    for (const v of vm.vcpus) maybeWakeVcpu(vm, v);
     return { ok: true, action: "resume", vmId: id, previousStatus, status: vm.status, notes: [] };
+  }
+
+  /**
+   * Pins vCPU `vcpuId` of VM `vmId` to the pCPUs of `mask` (bit `i`: pCPU `i` of the board, the
+   * `phys_cpu_sets` convention): checks that the mask names only existing pCPUs, sets the vCPU's
+   * `physCpuSet`, and moves its task, when placed on a pCPU outside the mask, to the least loaded
+   * allowed pCPU (it continues there at its next slice; no guest state changes). Emits a
+   * `vcpu-pin` event. A vCPU not started yet is placed by its mask when it starts.
+   */
+  pinVcpu(vmId: number, vcpuId: number, mask: number): PinResult {
+    const vm = this.#vms.get(vmId);
+    const base = { vmId, vcpuId, mask, from: -1, to: -1 };
+    if (!vm) {
+      return { ...base, ok: false, error: { code: "NOT_FOUND", message: `VM[${vmId}] not found` } };
+    }
+    const v = vm.vcpus[vcpuId];
+    if (!Number.isInteger(vcpuId) || !v) {
+      return {
+        ...base,
+        ok: false,
+        error: {
+          code: "NOT_FOUND",
+          message: `VM[${vmId}] has no VCpu ${vcpuId} (it has ${vm.vcpus.length}: 0..${
+            vm.vcpus.length - 1
+          })`,
+        },
+      };
+    }
+    const all = this.#scheduler.allMask;
+    if (!Number.isInteger(mask) || mask <= 0 || mask > all) {
+      return {
+        ...base,
+        from: v.pcpu,
+        to: v.pcpu,
+        ok: false,
+        error: {
+          code: "INVALID_VALUE",
+          message: `pCPU mask ${
+            Number.isInteger(mask) && mask >= 0 ? hex(mask) : String(mask)
+          } for VM[${vmId}] VCpu ${vcpuId}: the board ${this.board.name} has ${this.#pcpus.length} pCPU(s), so the mask must be between 0x1 and ${
+            hex(all)
+          }`,
+        },
+      };
+    }
+    const previousMask = v.physCpuSet;
+    let moved: { from: number; to: number };
+    try {
+      moved = this.#scheduler.move(v, mask);
+    } catch (e) {
+      if (!(e instanceof SchedulerError)) throw e;
+      return { ...base, ok: false, error: { code: "INVALID_VALUE", message: e.message } };
+    }
+    v.physCpuSet = mask;
+    // A vCPU whose task has exited keeps its last pCPU for display; it is placed afresh at start.
+    const from = this.#scheduler.hasTask(v) ? moved.from : -1;
+    const to = this.#scheduler.hasTask(v) ? moved.to : -1;
+    this.#events.emit({
+      type: "vcpu-pin",
+      vmId,
+      vcpuId,
+      mask,
+      from,
+      to,
+      timeNs: this.#eventTime(),
+    });
+    return { ok: true, vmId, vcpuId, mask, previousMask, from, to };
   }
 
   /**
@@ -707,13 +766,21 @@ export class Hypervisor {
     this.#ivc.releaseVm(id);
     this.#active.delete(vm);
     this.#host.freeOwner(vm.owner);
+    this.#builder.releaseVm(vm);
     vm.console.unsubscribeAll();
     vm.console.onInput = undefined;
     for (const r of vm.regions) if (r.mapType === MapType.Alloc) r.memory?.clear();
     const removedFiles: string[] = [];
     if (!keepData) {
-      for (const f of ["disk.img", "config.toml", "vm.log"]) {
-        const p = `/guest/vms/${vm.name}/${f}`;
+      for (const f of VM_DATA_FILES) {
+        let p: string;
+        try {
+          // Refuses a name that could reach outside /guest/vms/ (validated at create too).
+          p = vmDataPath(vm.name, f);
+        } catch (e) {
+          notes.push(`data files kept: ${(e as Error).message}`);
+          break;
+        }
         try {
           if (this.fs.stat(p)) {
             this.fs.remove(p);
@@ -842,7 +909,7 @@ export class Hypervisor {
 
   /** Whether any vCPU is runnable (the driver sleeps when not). */
   hasRunnable(): boolean {
-    return this.#pcpus.some((p) => p.tasks.some((t) => t.runnable));
+    return this.#scheduler.hasRunnable();
   }
 
   /** Virtual time of the next event when nothing is runnable (undefined: none). */
@@ -864,16 +931,13 @@ export class Hypervisor {
     const now = this.clock.now();
     for (const vm of this.#active) {
       for (const v of vm.vcpus) {
-        if (v.timerDeadlineNs <= now && v.counted) {
-          v.timerDeadlineNs = Infinity;
-          v.hart.setIrqLine(1 << 5, true);
-          this.#maybeWake(vm, v);
-        }
+        if (v.timerDeadlineNs <= now && v.counted) fireTimer(vm, v);
       }
     }
   }
 
   #step(target: number): void {
+    if (this.boardConsole.inputPending > 0) this.#builder.pumpBoardInput();
     this.#fireDue();
     const now = this.clock.now();
     const next = this.nextEventNs() ?? Infinity;
@@ -884,65 +948,31 @@ export class Hypervisor {
     }
     let end = Math.min(now + this.quantumNs, target, next);
     if (end <= now) end = now + this.nsPerInstruction;
-    for (const p of this.#pcpus) this.#runPcpu(p, now, end);
+    for (const p of this.#pcpus) {
+      this.#scheduler.runPcpu(p, now, end, this.nsPerInstruction, this.#schedulerHooks);
+    }
     this.clock.advanceTo(end);
     this.#fireDue();
   }
 
-  #pick(p: PCpu): VCpu | undefined {
-    const n = p.tasks.length;
-    for (let k = 0; k < n; k++) {
-      const i = (p.rr + k) % n;
-      const v = p.tasks[i];
-      if (v.runnable) {
-        if (k !== 0) {
-          p.rr = i;
-          p.sliceLeft = this.sliceInstructions;
-        }
-        return v;
-      }
-    }
-    return undefined;
-  }
-
-  #runPcpu(p: PCpu, start: number, end: number): void {
-    let t = start;
-    while (t < end) {
-      const v = this.#pick(p);
-      if (!v) break;
-      for (const o of p.tasks) {
-        if (o !== v && o.state === VCpuState.Running) o.state = VCpuState.Ready;
-      }
+  /** What the scheduler asks: may a picked task run (its VM's state), and running it. */
+  readonly #schedulerHooks = {
+    admit: (v: VCpu): boolean => {
       const vm = this.#vms.get(v.vmId)!;
       if (vm.status === "stopping") {
         this.#vcpuExit(vm, v);
-        continue;
+        return false;
       }
       if (vm.status !== "running") {
         v.state = VCpuState.Blocked;
         v.wait = "vm-suspended";
-        continue;
+        return false;
       }
-      let budget = Math.min(p.sliceLeft, Math.ceil((end - t) / this.nsPerInstruction));
-      budget = Math.max(1, budget);
-      v.state = VCpuState.Running;
-      const executed = Math.max(1, this.#runVcpu(vm, v, t, budget));
-      const ns = executed * this.nsPerInstruction;
-      t += ns;
-      p.busyNs += ns;
-      p.sliceLeft -= executed;
-      if (p.sliceLeft <= 0) {
-        p.sliceLeft = this.sliceInstructions;
-        if (p.tasks.length > 1) {
-          p.rr = (p.rr + 1) % p.tasks.length;
-          if (v.runnable && p.tasks.some((o) => o !== v && o.runnable)) {
-            v.preemptions++;
-            v.state = VCpuState.Ready;
-          }
-        }
-      }
-    }
-  }
+      return true;
+    },
+    run: (v: VCpu, t: number, budget: number): number =>
+      this.#runVcpu(this.#vms.get(v.vmId)!, v, t, budget),
+  };
 
   /** Runs one vCPU for at most `budget` instructions starting at virtual time `t`. */
   #runVcpu(vm: Vm, v: VCpu, t: number, budget: number): number {
@@ -958,7 +988,7 @@ export class Hypervisor {
         const nowNs = v.sliceStartNs + done * this.nsPerInstruction;
         if (v.timerDeadlineNs <= nowNs) {
           v.timerDeadlineNs = Infinity;
-          hart.setIrqLine(1 << 5, true);
+          hart.setIrqLine(SupervisorIrq.STIP, true);
         } else if (v.timerDeadlineNs !== Infinity) {
           remaining = Math.min(
             remaining,
@@ -973,21 +1003,13 @@ export class Hypervisor {
           continue;
         }
         const boots = vm.boots;
-        this.#handleStop(vm, v, reason);
+        this.#exits.handleStop(vm, v, reason);
         if (!v.runnable || vm.status !== "running" || vm.boots !== boots) break;
       }
-      if (vm.status === "running" && v.runnable) this.#checkTrapLoop(vm, v);
+      if (vm.status === "running" && v.runnable) this.#exits.checkTrapLoop(vm, v);
     } catch (e) {
       // An emulation error (a device or hart bug) ends this VM, never the host.
-      v.exits.count("FailEntry");
-      this.#fault(
-        vm,
-        v,
-        "FailEntry",
-        undefined,
-        hart.pc,
-        `emulation error: ${(e as Error).message}`,
-      );
+      this.#exits.emulationError(vm, v, e);
     } finally {
       this.#current = undefined;
     }
@@ -997,583 +1019,30 @@ export class Hypervisor {
     return executed;
   }
 
-  /**
-   * A double fault: the trap handler's first instruction traps again (sepc == stvec == pc for an
-   * exception), so the vCPU would loop forever. Ends the VM with a clear error.
-   */
-  #checkTrapLoop(vm: Vm, v: VCpu): void {
-    const h = v.hart;
-    if (h.priv !== 1) return;
-    const stvec = Number(h.readCsr(Csr.stvec) & ~3n);
-    if (h.pc !== stvec) return;
-    const scause = h.readCsr(Csr.scause);
-    if (scause >> 63n || Number(h.readCsr(Csr.sepc)) !== stvec) return;
-    v.exits.count("FailEntry");
-    this.#fault(
-      vm,
-      v,
-      "DoubleFault",
-      undefined,
-      stvec,
-      `double fault: the trap handler at stvec ${hex(stvec)} itself traps (scause ${
-        causeName(scause)
-      })`,
-    );
-  }
-
-  #handleStop(vm: Vm, v: VCpu, reason: number): void {
-    const hart = v.hart;
-    switch (reason) {
-      case StopReason.Ecall:
-        v.extraInstret++;
-        v.executed++;
-        this.#handleEcall(vm, v);
-        return;
-      case StopReason.Wfi:
-        v.exits.count("Halt");
-        this.#halt(vm, v, "wfi");
-        return;
-      case StopReason.BusError: {
-        const e = hart.lastBusError;
-        v.exits.count("NestedPageFault");
-        if (e.fetch) {
-          const stvec = Number(hart.readCsr(Csr.stvec));
-          const scause = hart.readCsr(Csr.scause);
-          const sepc = Number(hart.readCsr(Csr.sepc));
-          if (e.addr === stvec && hart.priv === 1 && scause !== 0n) {
-            this.#fault(
-              vm,
-              v,
-              "UnhandledTrap",
-              e.addr,
-              sepc,
-              `guest trap (scause ${causeName(scause)}) with no handler (stvec ${
-                hex(stvec)
-              } is not mapped)`,
-            );
-            return;
-          }
-        }
-        const access = e.fetch
-          ? "instruction fetch"
-          : e.write
-          ? `${e.width}-byte write`
-          : `${e.width}-byte read`;
-        this.#fault(
-          vm,
-          v,
-          "NestedPageFault",
-          e.addr,
-          e.pc,
-          `nested page fault: ${access} at unmapped guest-physical address ${hex(e.addr)} (flags ${
-            e.fetch ? AccessFlags.EXECUTE : e.write ? AccessFlags.WRITE : AccessFlags.READ
-          })`,
-        );
-        return;
-      }
-      case StopReason.Breakpoint:
-        v.exits.count("FailEntry");
-        this.#fault(vm, v, "GuestError", undefined, hart.pc, "ebreak with no debugger attached");
-        return;
-      default:
-        v.exits.count("FailEntry");
-        this.#fault(
-          vm,
-          v,
-          "FailEntry",
-          undefined,
-          hart.pc,
-          `the vCPU cannot continue (hart stop reason ${reason})`,
-        );
-    }
-  }
-
-  /** Stops `vm` because of a guest error; other VMs are not affected. */
-  #fault(vm: Vm, v: VCpu, kind: string, addr: number | undefined, pc: number, what: string): void {
-    const message = `VM[${vm.id}] VCpu[${v.id}] ${what} at pc ${hex(pc)}`;
-    vm.lastError = message;
-    this.#events.emit({
-      type: "fault",
-      vmId: vm.id,
-      vcpuId: v.id,
-      kind,
-      addr,
-      pc,
-      message,
-      timeNs: this.#vcpuNowNs(v),
-    });
-    this.#shutdown(vm, "fault");
-    this.#settleStopping(vm);
-  }
-
-  /** Halt: block until an interrupt is pending (or the VM stops). */
-  #halt(vm: Vm, v: VCpu, wait: VCpuWait): void {
-    if (v.interruptPending()) return;
-    v.state = VCpuState.Blocked;
-    v.wait = wait;
-    void vm;
-  }
-
-  /** Wakes a vCPU halted in wfi/HSM suspend when an interrupt became pending. */
-  #maybeWake(vm: Vm, v: VCpu): void {
-    if (v.state !== VCpuState.Blocked) return;
-    if (v.wait !== "wfi" && v.wait !== "hsm-suspend") return;
-    if (vm.status !== "running") return;
-    if (!v.interruptPending()) return;
-    if (v.wait === "hsm-suspend") {
-      v.hsm = HsmStatus.Started;
-      if (v.resume) {
-        v.hart.pc = v.resume.addr;
-        v.hart.setX(10, BigInt(v.hartId));
-        v.hart.setX(11, v.resume.opaque);
-        v.hart.writeCsr(Csr.satp, 0n);
-        v.hart.writeCsr(Csr.sstatus, v.hart.readCsr(Csr.sstatus) & ~2n);
-        v.resume = undefined;
-      }
-    }
-    v.state = VCpuState.Ready;
-    v.wait = undefined;
-  }
+  // ─────────────────────────── interrupts and guest-initiated stops ───────────────────────────
 
   /** A PLIC context line of `vm` changed: drive the vCPU's SEIP. */
   #externalLine(vm: Vm, vcpuId: number, level: boolean): void {
     const v = vm.vcpus[vcpuId];
     if (!v) return;
-    v.hart.setIrqLine(1 << 9, level);
+    v.hart.setIrqLine(SupervisorIrq.SEIP, level);
     if (level) {
       v.exits.count("ExternalInterrupt");
-      this.#maybeWake(vm, v);
+      maybeWakeVcpu(vm, v);
     }
   }
 
-  #sendIpi(vm: Vm, target: VCpu): void {
-    target.hart.setIrqLine(1 << 1, true);
-    this.#maybeWake(vm, target);
-  }
-
-  // ─────────────────────────── SBI ───────────────────────────
-
-  #handleEcall(vm: Vm, v: VCpu): void {
-    const h = v.hart;
-    const ext = h.getXLow(17) >>> 0;
-    const fid = h.getXLow(16) >>> 0;
-    const a = (i: number) => h.getX(10 + i);
-    let advance = true;
-    const ret = (error: number, value: bigint | number = 0n) => {
-      h.setX(10, toI64(error));
-      h.setX(11, typeof value === "bigint" ? BigInt.asUintN(64, value) : toI64(value));
-    };
-    const count = (k: ExitKind) => v.exits.count(k);
-    if (ext <= 8) {
-      // Legacy extensions: a0 only.
-      switch (ext) {
-        case SbiExtension.LegacySetTimer:
-          count("Nothing");
-          this.#setTimer(v, a(0));
-          h.setX(10, 0n);
-          break;
-        case SbiExtension.LegacyPutchar:
-          count("Nothing");
-          this.#consoleOut(vm, Uint8Array.of(Number(a(0) & 0xffn)));
-          h.setX(10, 0n);
-          break;
-        case SbiExtension.LegacyGetchar:
-          count("Nothing");
-          h.setX(10, toI64(vm.console.readInput()));
-          break;
-        case SbiExtension.LegacyClearIpi:
-          count("Nothing");
-          h.setIrqLine(1 << 1, false);
-          h.setX(10, 0n);
-          break;
-        case SbiExtension.LegacySendIpi: {
-          const mask = vm.bus.read64(Number(a(0) & 0xffff_ffff_ffffn));
-          if (mask === undefined) {
-            count("Nothing");
-            h.setX(10, toI64(SbiError.InvalidAddress));
-            break;
-          }
-          h.setX(10, toI64(this.#ipi(vm, v, mask, 0n)));
-          break;
-        }
-        case SbiExtension.LegacyShutdown:
-          count("SystemDown");
-          this.#systemDown(vm, v);
-          advance = false;
-          break;
-        default:
-          count("Nothing");
-          h.setX(10, 0n);
-      }
-      if (advance) h.pc = h.pc + 4;
-      return;
-    }
-    switch (ext) {
-      case SbiExtension.Base:
-        count("Nothing");
-        switch (fid) {
-          case 0:
-            ret(0, SBI_SPEC_VERSION);
-            break;
-          case 1:
-            ret(0, SBI_IMPL_ID);
-            break;
-          case 2:
-            ret(0, SBI_IMPL_VERSION);
-            break;
-          case 3:
-            ret(0, sbiExtensionAvailable(Number(BigInt.asIntN(64, a(0)))) ? 1 : 0);
-            break;
-          case 4:
-          case 5:
-          case 6:
-            ret(0, 0);
-            break;
-          default:
-            ret(SbiError.NotSupported);
-        }
-        break;
-      case SbiExtension.Time:
-        count("Nothing");
-        if (fid === 0) {
-          this.#setTimer(v, a(0));
-          ret(0);
-        } else ret(SbiError.NotSupported);
-        break;
-      case SbiExtension.Ipi:
-        if (fid === 0) ret(this.#ipi(vm, v, a(0), a(1)));
-        else {
-          count("Nothing");
-          ret(SbiError.NotSupported);
-        }
-        break;
-      case SbiExtension.Rfence:
-        count("Nothing");
-        if (fid <= 6) ret(this.#checkHartMask(vm, a(0), a(1)) ? 0 : SbiError.InvalidParam);
-        else ret(SbiError.NotSupported);
-        break;
-      case SbiExtension.Hsm:
-        advance = this.#hsm(vm, v, fid, ret);
-        break;
-      case SbiExtension.Srst: {
-        if (fid !== 0) {
-          count("Nothing");
-          ret(SbiError.NotSupported);
-          break;
-        }
-        const type = Number(a(0) & 0xffffffffn);
-        if (type === SrstType.Shutdown) {
-          count("SystemDown");
-          this.#systemDown(vm, v);
-          advance = false;
-        } else if (type === SrstType.ColdReboot || type === SrstType.WarmReboot) {
-          count("SystemDown");
-          this.#reboot(vm);
-          advance = false;
-        } else {
-          count("Nothing");
-          ret(SbiError.InvalidParam);
-        }
-        break;
-      }
-      case SbiExtension.Dbcn:
-        count("Nothing");
-        this.#dbcn(vm, fid, a, ret);
-        break;
-      case SbiExtension.Hvc:
-        count("Hypercall");
-        h.setX(10, toI64(this.#hypercall(vm, v, fid, [a(0), a(1), a(2), a(3), a(4), a(5)])));
-        break;
-      default:
-        count("Nothing");
-        ret(SbiError.NotSupported);
-    }
-    if (advance) h.pc = h.pc + 4;
-  }
-
-  #setTimer(v: VCpu, ticks: bigint): void {
-    v.hart.setIrqLine(1 << 5, false);
-    const t = Number(ticks) * this.nsPerTick;
-    v.timerDeadlineNs = ticks >= U64 >> 1n || !Number.isFinite(t) || t > Number.MAX_SAFE_INTEGER
-      ? Infinity
-      : t;
-    if (v.timerDeadlineNs <= this.#vcpuNowNs(v)) {
-      v.timerDeadlineNs = Infinity;
-      v.hart.setIrqLine(1 << 5, true);
-    }
-  }
-
-  #checkHartMask(vm: Vm, mask: bigint, base: bigint): boolean {
-    if (base === U64) return true;
-    for (let i = 0n; i < 64n; i++) {
-      if ((mask >> i) & 1n && !vm.vcpuByHartId(Number(base + i))) return false;
-    }
-    return true;
-  }
-
-  /** SBI send_ipi: the SendIPI exit (self, other, broadcast). Returns the SBI error. */
-  #ipi(vm: Vm, v: VCpu, mask: bigint, base: bigint): number {
-    v.exits.count("SendIPI");
-    let targets: VCpu[];
-    if (base === U64) targets = [...vm.vcpus];
-    else {
-      targets = [];
-      for (let i = 0n; i < 64n; i++) {
-        if (!((mask >> i) & 1n)) continue;
-        const t = vm.vcpuByHartId(Number(base + i));
-        if (!t) return SbiError.InvalidParam;
-        targets.push(t);
-      }
-    }
-    for (const t of targets) this.#sendIpi(vm, t);
-    return SbiError.Success;
-  }
-
-  /** HSM; returns whether pc advances past the ecall. */
-  #hsm(vm: Vm, v: VCpu, fid: number, ret: (e: number, val?: bigint | number) => void): boolean {
-    const h = v.hart;
-    switch (fid) {
-      case 0: { // hart_start -> CpuUp
-        const hartId = Number(h.getX(10));
-        const entry = Number(h.getX(11) & 0xffff_ffff_ffff_ffffn);
-        const opaque = h.getX(12);
-        v.exits.count("CpuUp");
-        const target = vm.vcpuByHartId(hartId);
-        if (!target) {
-          ret(SbiError.InvalidParam);
-          return true;
-        }
-        if (target.hsm !== HsmStatus.Stopped) {
-          ret(SbiError.AlreadyAvailable);
-          return true;
-        }
-        if (target.state !== VCpuState.Free && target.wait !== "cpu-down") {
-          ret(SbiError.Failed);
-          return true;
-        }
-        // The seed's vcpu_on: entry, a0 = hart id, a1 = arg, then a task.
-        target.hart.reset(entry, 1);
-        this.#initSupervisor(target);
-        target.hart.setX(10, BigInt(target.hartId));
-        target.hart.setX(11, opaque);
-        target.timerDeadlineNs = Infinity;
-        target.hsm = HsmStatus.Started;
-        if (target.wait === "cpu-down") {
-          target.state = VCpuState.Ready;
-          target.wait = undefined;
-          this.#events.emit({
-            type: "vcpu",
-            vmId: vm.id,
-            vcpuId: target.id,
-            change: "up",
-            pcpu: target.pcpu,
-            timeNs: this.#vcpuNowNs(v),
-          });
-        } else {
-          target.state = VCpuState.Free;
-          this.#spawnTask(vm, target);
-        }
-        ret(0);
-        return true;
-      }
-      case 1: // hart_stop -> CpuDown
-        v.exits.count("CpuDown");
-        v.hsm = HsmStatus.Stopped;
-        v.state = VCpuState.Blocked;
-        v.wait = "cpu-down";
-        v.hart.setIrqLine(1 << 5, false);
-        v.timerDeadlineNs = Infinity;
-        this.#events.emit({
-          type: "vcpu",
-          vmId: vm.id,
-          vcpuId: v.id,
-          change: "down",
-          pcpu: v.pcpu,
-          timeNs: this.#vcpuNowNs(v),
-        });
-        return false;
-      case 2: { // hart_get_status
-        v.exits.count("Nothing");
-        const target = vm.vcpuByHartId(Number(h.getX(10)));
-        if (!target) ret(SbiError.InvalidParam);
-        else ret(0, target.hsm);
-        return true;
-      }
-      case 3: { // hart_suspend -> Halt
-        const type = Number(h.getX(10) & 0xffffffffn);
-        v.exits.count("Halt");
-        if (type === 0) {
-          ret(0);
-          v.resume = undefined;
-        } else if (type === 0x80000000) {
-          v.resume = { addr: Number(h.getX(11)), opaque: h.getX(12) };
-          ret(0);
-        } else {
-          ret(SbiError.InvalidParam);
-          return true;
-        }
-        v.hsm = HsmStatus.Suspended;
-        h.pc = h.pc + 4;
-        if (v.interruptPending()) {
-          this.#maybeWakeNow(vm, v);
-        } else {
-          v.state = VCpuState.Blocked;
-          v.wait = "hsm-suspend";
-        }
-        return false;
-      }
-      default:
-        v.exits.count("Nothing");
-        ret(SbiError.NotSupported);
-        return true;
-    }
-  }
-
-  #maybeWakeNow(vm: Vm, v: VCpu): void {
-    v.state = VCpuState.Blocked;
-    v.wait = "hsm-suspend";
-    this.#maybeWake(vm, v);
-  }
-
-  #dbcn(
-    vm: Vm,
-    fid: number,
-    a: (i: number) => bigint,
-    ret: (e: number, v?: bigint | number) => void,
-  ): void {
-    switch (fid) {
-      case 0: { // console_write(num, base_lo, base_hi)
-        const n = Number(a(0) & 0xffff_ffffn);
-        const addr = Number(a(1) + (a(2) << 32n));
-        const data = n > 0 ? vm.bus.readBytes(addr, Math.min(n, 1 << 20)) : new Uint8Array(0);
-        if (!data) return ret(SbiError.InvalidParam);
-        this.#consoleOut(vm, data);
-        return ret(0, data.length);
-      }
-      case 1: { // console_read
-        const n = Number(a(0) & 0xffff_ffffn);
-        const addr = Number(a(1) + (a(2) << 32n));
-        const bytes: number[] = [];
-        while (bytes.length < n && vm.console.inputPending > 0) bytes.push(vm.console.readInput());
-        if (bytes.length > 0 && !vm.bus.writeBytes(addr, Uint8Array.from(bytes))) {
-          return ret(SbiError.InvalidParam);
-        }
-        return ret(0, bytes.length);
-      }
-      case 2:
-        this.#consoleOut(vm, Uint8Array.of(Number(a(0) & 0xffn)));
-        return ret(0);
-      default:
-        return ret(SbiError.NotSupported);
-    }
-  }
-
-  #systemDown(vm: Vm, _v: VCpu): void {
+  /** The guest shut itself down. */
+  #systemDown(vm: Vm): void {
     this.#shutdown(vm, "guest shutdown");
     this.#settleStopping(vm);
   }
 
+  /** The guest asked for a reboot: stop, then start afresh. */
   #reboot(vm: Vm): void {
     this.#shutdown(vm, "guest reboot");
     this.#settleStopping(vm);
     const r = this.startVm(vm.id);
     if (!r.ok) vm.lastError = `reboot failed: ${r.error?.message}`;
   }
-
-  // ─────────────────────────── hypercalls ───────────────────────────
-
-  /** Executes a hypercall; returns a0 (-1 on any error, as AxVisor). */
-  #hypercall(vm: Vm, v: VCpu, code: number, args: bigint[]): number {
-    try {
-      switch (code) {
-        case HyperCallCode.HypervisorDisable:
-        case HyperCallCode.HyperVisorPrepareDisable:
-          throw new IvcError(
-            `${hyperCallName(code)} is only for the host VM (vm_type 0)${
-              vm.config.base.vmType === 0 ? " and the emulated hypervisor cannot be disabled" : ""
-            }`,
-          );
-        case HyperCallCode.HyperVisorDebug:
-          this.#events.emit({
-            type: "log",
-            level: "info",
-            vmId: vm.id,
-            message: `VM[${vm.id}] VCpu[${v.id}] debug hypercall args ${
-              args.map((x) => `0x${x.toString(16)}`).join(" ")
-            }`,
-            timeNs: this.#vcpuNowNs(v),
-          });
-          return 0;
-        case HyperCallCode.HIVCPublishChannel: {
-          const [key, basePtr, sizePtr] = args;
-          const size = this.#readGuestU64(vm, sizePtr);
-          const r = this.#ivc.publish(vm, key, Number(size));
-          this.#writeGuestU64(vm, basePtr, BigInt(r.gpa));
-          this.#writeGuestU64(vm, sizePtr, BigInt(r.size));
-          return 0;
-        }
-        case HyperCallCode.HIVCSubscribChannel: {
-          const [pub, key, basePtr, sizePtr] = args;
-          const r = this.#ivc.subscribe(vm, Number(pub), key);
-          this.#writeGuestU64(vm, basePtr, BigInt(r.gpa));
-          this.#writeGuestU64(vm, sizePtr, BigInt(r.size));
-          return 0;
-        }
-        case HyperCallCode.HIVCUnPublishChannel:
-          this.#ivc.unpublish(vm, args[0]);
-          return 0;
-        case HyperCallCode.HIVCUnSubscribChannel:
-          this.#ivc.unsubscribe(vm, Number(args[0]), args[1]);
-          return 0;
-        default:
-          throw new IvcError(`unknown hypercall code ${code}`);
-      }
-    } catch (e) {
-      vm.lastError = `hypercall ${hyperCallName(code)} failed: ${(e as Error).message}`;
-      this.#events.emit({
-        type: "log",
-        level: "warn",
-        vmId: vm.id,
-        message: `VM[${vm.id}] VCpu[${v.id}] Hypercall [${hex(code)}] failed: ${
-          (e as Error).message
-        }`,
-        timeNs: this.#vcpuNowNs(v),
-      });
-      return -1;
-    }
-  }
-
-  #readGuestU64(vm: Vm, gpa: bigint): bigint {
-    const v = vm.bus.read64(Number(gpa));
-    if (v === undefined) throw new IvcError(`guest address ${hex(Number(gpa))} is not mapped`);
-    return v;
-  }
-
-  #writeGuestU64(vm: Vm, gpa: bigint, value: bigint): void {
-    if (!vm.bus.write64(Number(gpa), value)) {
-      throw new IvcError(`guest address ${hex(Number(gpa))} is not mapped`);
-    }
-  }
-}
-
-const CAUSES: Record<number, string> = {
-  0: "instruction address misaligned",
-  1: "instruction access fault",
-  2: "illegal instruction",
-  3: "breakpoint",
-  4: "load address misaligned",
-  5: "load access fault",
-  6: "store address misaligned",
-  7: "store access fault",
-  8: "ecall from U-mode",
-  12: "instruction page fault",
-  13: "load page fault",
-  15: "store page fault",
-};
-
-function causeName(scause: bigint): string {
-  const interrupt = (scause >> 63n) & 1n;
-  const code = Number(scause & 0xffffn);
-  if (interrupt) return `interrupt ${code}`;
-  return `${code}: ${CAUSES[code] ?? "exception"}`;
 }

@@ -67,3 +67,30 @@ export interface DeleteResult extends LifecycleResult {
   /** References to the VM still held by the hypervisor after deletion (empty: freed). */
   leakedReferences: string[];
 }
+
+/** Why {@linkcode Hypervisor.pinVcpu} refused. */
+export type PinErrorCode =
+  /** No VM has that id, or the VM has no such vCPU. */
+  | "NOT_FOUND"
+  /** The mask is 0, not an integer, or names pCPUs the board does not have. */
+  | "INVALID_VALUE";
+
+/** Result of `pinVcpu`. */
+export interface PinResult {
+  /** Whether the affinity changed. */
+  ok: boolean;
+  /** The VM id asked for. */
+  vmId: number;
+  /** The vCPU id asked for. */
+  vcpuId: number;
+  /** The mask asked for. */
+  mask: number;
+  /** The vCPU's mask before (undefined: any pCPU). */
+  previousMask?: number;
+  /** pCPU of the task before (-1: not placed: the VM or vCPU has not started). */
+  from: number;
+  /** pCPU of the task after (-1: it will be placed by the mask when the vCPU starts). */
+  to: number;
+  /** Error, when `ok` is false. */
+  error?: { code: PinErrorCode; message: string };
+}

@@ -89,7 +89,9 @@ export class Scheduler {
     const allowed = this.allowed(mask);
     if (allowed.length === 0) {
       throw new SchedulerError(
-        `pCPU mask 0x${mask!.toString(16)} names no pCPU of the board (it has ${this.pcpus.length})`,
+        `pCPU mask 0x${
+          mask!.toString(16)
+        } names no pCPU of the board (it has ${this.pcpus.length})`,
       );
     }
     let best = allowed[0];

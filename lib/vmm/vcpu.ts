@@ -1,6 +1,6 @@
 /**
  * A virtual CPU: a hart running the guest in S-mode, its AxVisor state, HSM state, timer and
- * exit counters. The scheduler (in {@linkcode ./hypervisor.ts}) runs it on a pCPU.
+ * exit counters. The scheduler (scheduler.ts) runs it on a pCPU.
  *
  * @module
  */
@@ -82,8 +82,11 @@ export class VCpu {
   readonly id: number;
   /** Hart id the guest sees (DTB `reg`, HSM and IPI target). */
   readonly hartId: number;
-  /** Affinity mask over pCPUs (`phys_cpu_sets`), or undefined (any pCPU). */
-  readonly physCpuSet?: number;
+  /**
+   * Affinity mask over pCPUs (`phys_cpu_sets`), or undefined (any pCPU). Change it with
+   * {@linkcode Hypervisor.pinVcpu}, which also moves the task.
+   */
+  physCpuSet?: number;
   /** The task name, `VM[i]-VCpu[j]`. */
   readonly taskName: string;
   /** The hart executing the guest. */

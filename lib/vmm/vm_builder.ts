@@ -72,15 +72,78 @@ export interface VmImages {
   dtb?: Uint8Array;
 }
 
+/** A passthrough device's interrupt routed into a VM's emulated PLIC. */
+export interface PassthroughIrqRoute {
+  /** Board device name. */
+  device: string;
+  /** The VM receiving the interrupt. */
+  vmId: number;
+  /** PLIC source in the VM (the config's `irq`). */
+  irq: number;
+}
+
 /** Builds VMs for one hypervisor. */
 export class VmBuilder {
   readonly #ctx: VmBuilderContext;
   readonly #boardRam = new Map<number, SparseMemory>();
   readonly #boardDevices = new Map<string, MmioDevice>();
+  /** Board device name -> the VM its interrupt is routed to, and the PLIC source there. */
+  readonly #irqRoutes = new Map<string, { vm: Vm; irq: number }>();
 
   /** Creates a builder working for the hypervisor described by `ctx`. */
   constructor(ctx: VmBuilderContext) {
     this.#ctx = ctx;
+    // Input typed at the board console goes to the board UART that VMs pass through.
+    ctx.boardConsole.onInput = () => this.pumpBoardInput();
+  }
+
+  /** Passthrough interrupts currently routed into VMs. */
+  irqRoutes(): PassthroughIrqRoute[] {
+    return [...this.#irqRoutes].map(([device, r]) => ({ device, vmId: r.vm.id, irq: r.irq }));
+  }
+
+  /**
+   * Moves board-console input into the board UART passed through to guests (the board's
+   * `chosen.stdout` UART when instantiated, else the first passthrough UART). Input stays queued
+   * while no VM passes a UART through.
+   */
+  pumpBoardInput(): void {
+    const input = this.#ctx.boardConsole;
+    if (input.inputPending === 0) return;
+    const stdout = this.#ctx.board.chosen.stdout;
+    const uarts = [...this.#boardDevices].filter(([, d]) => d instanceof Ns16550a) as [
+      string,
+      Ns16550a,
+    ][];
+    const uart = (uarts.find(([name]) => name === stdout) ?? uarts[0])?.[1];
+    if (!uart) return;
+    while (input.inputPending > 0 && uart.pendingInput() < uart.inputCapacity) {
+      uart.sendInput(Uint8Array.of(input.readInput()));
+    }
+  }
+
+  /**
+   * Drops what the builder holds for `vm` (its passthrough interrupt routes), when the VM is
+   * deleted or its creation failed.
+   */
+  releaseVm(vm: Vm): void {
+    for (const [name, r] of [...this.#irqRoutes]) {
+      if (r.vm !== vm) continue;
+      this.#irqRoutes.delete(name);
+      const dev = this.#boardDevices.get(name);
+      if (dev instanceof Ns16550a) dev.setIrq(NO_IRQ);
+    }
+  }
+
+  /**
+   * Re-asserts `vm`'s passthrough interrupt lines into its PLIC after a reset of the PLIC (every
+   * boot), so that a device already signalling (input queued) is seen by the new boot.
+   */
+  rewirePassthroughIrqs(vm: Vm): void {
+    for (const [name, r] of this.#irqRoutes) {
+      const dev = this.#boardDevices.get(name);
+      if (r.vm === vm && vm.plic && dev instanceof Ns16550a) dev.setIrq(vm.plic.irq(r.irq));
+    }
   }
 
   /** Checks CPU ids and masks against the board. */
@@ -237,6 +300,7 @@ export class VmBuilder {
         );
     }
     this.#boardDevices.set(name, dev);
+    this.pumpBoardInput();
     return dev;
   }
 
@@ -420,6 +484,7 @@ export class VmBuilder {
         irq: d.irq,
         device,
       });
+      if (d.irq > 0) this.#routePassthroughIrq(vm, where, dev.name, device, d.irq);
     });
     cfg.passthroughAddresses.forEach((a, i) => {
       const where = `${file}: devices.passthrough_addresses[${i}]`;
@@ -452,6 +517,60 @@ export class VmBuilder {
         throw new VmCreateError(`${where}: ${(e as Error).message}`);
       }
     });
+  }
+
+  /**
+   * Routes a passthrough device's interrupt into the VM's emulated PLIC as source `irq`. Without
+   * an emulated interrupt controller the device works polled and a warning says so. A board
+   * device's interrupt can reach one VM only.
+   */
+  #routePassthroughIrq(
+    vm: Vm,
+    where: string,
+    name: string,
+    device: MmioDevice,
+    irq: number,
+  ): void {
+    if (!(device instanceof Ns16550a)) {
+      vm.config.warnings.push(
+        `${where}: IRQ ${irq} ignored: board device ${name} (${device.kind}) raises no interrupt of its own`,
+      );
+      return;
+    }
+    if (!vm.plic) {
+      vm.config.warnings.push(
+        `${where}: IRQ ${irq} is not delivered: the VM has no emulated interrupt controller (emu_devices entry of type 0x1), so the guest must poll ${name}`,
+      );
+      return;
+    }
+    if (irq > vm.plic.sources) {
+      throw new VmCreateError(
+        `${where}: IRQ ${irq} exceeds the PLIC's ${vm.plic.sources} sources`,
+      );
+    }
+    const owner = this.#irqRoutes.get(name);
+    if (owner && owner.vm !== vm) {
+      throw new VmCreateError(
+        `${where}: the interrupt of board device ${name} is already routed to VM[${owner.vm.id}] (${owner.vm.name}); a device interrupt reaches one VM only (set irq to 0 to share ${name} polled)`,
+      );
+    }
+    for (const [other, r] of this.#irqRoutes) {
+      if (r.vm === vm && r.irq === irq && other !== name) {
+        throw new VmCreateError(
+          `${where}: PLIC source ${irq} already carries the interrupt of passthrough device ${other}`,
+        );
+      }
+    }
+    if (
+      vm.uart &&
+      vm.config.devices.emuDevices.some((e) => e.emuType === EmuDeviceType.Console && e.irq === irq)
+    ) {
+      throw new VmCreateError(
+        `${where}: PLIC source ${irq} already carries the interrupt of the emulated console`,
+      );
+    }
+    this.#irqRoutes.set(name, { vm, irq });
+    device.setIrq(vm.plic.irq(irq));
   }
 
   /** Creates the vCPUs (one hart each, running the guest in S-mode). */
@@ -531,7 +650,6 @@ export class VmBuilder {
     return vm.regions.some((r) => r.memory && gpa >= r.gpa && gpa + size <= r.gpa + r.size);
   }
 
-  /** Loads images and the device tree into a freshly cleared VM (every boot). */
   /** Loads images and the device tree into a freshly cleared VM (every boot). */
   loadForBoot(vm: Vm): void {
     const images = this.readImages(vm);

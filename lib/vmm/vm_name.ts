@@ -29,7 +29,9 @@ const NAME_CHARS = /^[A-Za-z0-9._-]+$/;
 export function vmNameProblem(name: string): string | undefined {
   if (name.length === 0) return "a VM name cannot be empty";
   if (name.length > VM_NAME_MAX) {
-    return `VM name ${JSON.stringify(name.slice(0, 16))}... is ${name.length} characters long (at most ${VM_NAME_MAX})`;
+    return `VM name ${
+      JSON.stringify(name.slice(0, 16))
+    }... is ${name.length} characters long (at most ${VM_NAME_MAX})`;
   }
   if (name === "." || name === "..") {
     return `VM name ${JSON.stringify(name)} is not allowed (it names a folder, not a VM)`;
@@ -80,3 +82,6 @@ export function vmDataPath(name: string, file?: string, dir: string = VM_DATA_DI
   }
   return `${dir}/${name}/${file}`;
 }
+
+/** The files of a data folder that `vm delete` removes (the seed's list). */
+export const VM_DATA_FILES: readonly string[] = ["disk.img", "config.toml", "vm.log"];

@@ -9,6 +9,8 @@ export { RawClient } from "../protocol/tcp_client.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = `${ROOT}bin/axvisor.ts`;
+/** Longest life of a test's axvisor process. */
+const WATCHDOG_MS = 120_000;
 
 /** Makes a temp fs root with the example guests, configs and default VMs. */
 export function makeFsRoot(): string {
@@ -39,10 +41,21 @@ export class Axvisor {
   #decoder = new TextDecoder();
   #stdin: WritableStreamDefaultWriter<Uint8Array>;
   #listenWaiters: (() => void)[] = [];
+  #watchdog: ReturnType<typeof setTimeout>;
 
   private constructor(child: Deno.ChildProcess, fsRoot: string) {
     this.child = child;
     this.fsRoot = fsRoot;
+    // A safety net, not a timing: a test that hangs fails (its reads end) instead of blocking
+    // the suite forever.
+    this.#watchdog = setTimeout(() => {
+      this.#stderr += `\n[harness: killed after ${WATCHDOG_MS} ms]\n`;
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, WATCHDOG_MS);
     this.#stdin = child.stdin.getWriter();
     this.#stdoutReader = child.stdout.getReader();
     this.#stderrDone = (async () => {
@@ -153,6 +166,7 @@ export class Axvisor {
     await this.closeStdin();
     const rest = this.readStdoutToEnd();
     const status = await this.child.status;
+    clearTimeout(this.#watchdog);
     await rest;
     await this.#stderrDone;
     try {

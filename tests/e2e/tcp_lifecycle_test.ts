@@ -77,6 +77,10 @@ Deno.test("tcp e2e: console attach forwards input and detaches on ~. and Ctrl-]"
     // The echo guest reads its UART: typed bytes reach it, its answer comes back raw.
     await c.send("vm start echo\n");
     await c.readUntil(PROMPT);
+    // Typing before the guest set up its UART would be lost (its FIFO reset clears input).
+    await c.send("vm wait echo --console ready --timeout 1s\n");
+    await c.readUntil(/reached console output.*\n/);
+    await c.readUntil(PROMPT);
     await c.send("vm console echo\n");
     await c.readUntil("Escape character");
     await c.send("hello, guest\n");

@@ -301,7 +301,7 @@ Deno.test("receiveLine (readline and batch front ends) reports success per comma
   assert.equal(await s.receiveLine("vm list"), true);
   assert.equal(await s.receiveLine("nope"), false);
   assert.equal(await s.receiveLine(""), undefined);
-  assert.equal(await s.receiveLine("x\x01"), undefined);
+  assert.equal(await s.receiveLine("x\x01"), false);
   assert.equal(drain(s.output).split("\n")[0], "ID NAME");
   assert.equal(await s.receiveLine("vm console 1"), true);
   assert.equal(await s.receiveLine("typed"), undefined);

@@ -64,7 +64,7 @@ Deno.test("parse errors print the error and the usage", async () => {
   assert.equal(
     r.text,
     [
-      "Error: Unknown option '--bogus'",
+      "Error: Unknown option 'bogus'",
       "Usage: ls [OPTIONS] [DIRECTORY...]",
       "List directory contents",
       "",

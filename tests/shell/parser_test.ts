@@ -81,13 +81,13 @@ Deno.test("parseArguments: errors use the real shell's messages", () => {
   const generic = new CommandNode("x").addArg(new ArgDef("FILE", "file").required());
   const none = new CommandNode("x");
   const cases: [CommandNode, string[], string, string][] = [
-    [startNode(), ["--bogus"], "UNKNOWN_OPTION", "Unknown option '--bogus'"],
-    [startNode(), ["-x"], "UNKNOWN_OPTION", "Unknown option '-x'"],
-    [startNode(), ["-dz"], "UNKNOWN_OPTION", "Unknown option '-z'"],
-    [startNode(), ["--force=yes"], "FLAG_WITH_VALUE", "Flag '--force' does not take a value"],
-    [listNode(), ["--format"], "MISSING_VALUE", "Option '--format' is missing a value"],
-    [listNode(), ["--format", "--all"], "MISSING_VALUE", "Option '--format' is missing a value"],
-    [listNode(), ["-o"], "MISSING_VALUE", "Option '-o' is missing a value"],
+    [startNode(), ["--bogus"], "UNKNOWN_OPTION", "Unknown option 'bogus'"],
+    [startNode(), ["-x"], "UNKNOWN_OPTION", "Unknown option 'x'"],
+    [startNode(), ["-dz"], "UNKNOWN_OPTION", "Unknown option 'z'"],
+    [startNode(), ["--force=yes"], "FLAG_WITH_VALUE", "Flag 'force' does not take a value"],
+    [listNode(), ["--format"], "MISSING_VALUE", "Option 'format' is missing a value"],
+    [listNode(), ["--format", "--all"], "MISSING_VALUE", "Option 'format' is missing a value"],
+    [listNode(), ["-o"], "MISSING_VALUE", "Option 'o' is missing a value"],
     [
       listNode(),
       ["--format", "xml"],

@@ -827,6 +827,16 @@ class Assembler {
     }
   }
 
+  /** The value of an operand that must be a constant known at this point; `what` names it. */
+  private constantOperand(op: Operand, what: string): bigint {
+    return this.constant(this.operandExpr(op), what, op.column);
+  }
+
+  /** The low byte of a fill-value operand (`.balign`, `.zero` and friends). */
+  private fillByte(op: Operand): number {
+    return Number(this.constantOperand(op, "fill value") & 0xffn);
+  }
+
   private operandExpr(op: Operand): Expr {
     if (op.tokens.length === 0) throw new Fail("missing operand", op.column);
     try {
@@ -930,7 +940,7 @@ class Assembler {
       case ".p2align":
       case ".balign": {
         count(1, 3);
-        const n = this.constant(this.operandExpr(ops[0]), `${name} argument`, ops[0].column);
+        const n = this.constantOperand(ops[0], `${name} argument`);
         let bytes: number;
         if (name === ".balign") {
           if (n < 1n || n > 1n << 30n || (n & (n - 1n)) !== 0n) {
@@ -944,15 +954,9 @@ class Assembler {
           bytes = 2 ** Number(n);
         }
         let fill: number | undefined;
-        if (ops.length >= 2 && ops[1].tokens.length > 0) {
-          fill = Number(
-            this.constant(this.operandExpr(ops[1]), "fill value", ops[1].column) & 0xffn,
-          );
-        }
+        if (ops.length >= 2 && ops[1].tokens.length > 0) fill = this.fillByte(ops[1]);
         let max = Infinity;
-        if (ops.length === 3) {
-          max = Number(this.constant(this.operandExpr(ops[2]), "maximum padding", ops[2].column));
-        }
+        if (ops.length === 3) max = Number(this.constantOperand(ops[2], "maximum padding"));
         this.align(bytes, fill, max, loc);
         return;
       }
@@ -960,13 +964,11 @@ class Assembler {
       case ".space":
       case ".skip": {
         count(1, 2);
-        const n = this.constant(this.operandExpr(ops[0]), `${name} size`, ops[0].column);
+        const n = this.constantOperand(ops[0], `${name} size`);
         if (n < 0n || n > 1n << 32n) {
           throw new Fail(`${name} size ${n} out of range`, ops[0].column);
         }
-        const fill = ops.length === 2
-          ? Number(this.constant(this.operandExpr(ops[1]), "fill value", ops[1].column) & 0xffn)
-          : 0;
+        const fill = ops.length === 2 ? this.fillByte(ops[1]) : 0;
         this.addItem(
           Number(n),
           loc,
@@ -978,13 +980,9 @@ class Assembler {
       }
       case ".fill": {
         count(1, 3);
-        const repeat = this.constant(this.operandExpr(ops[0]), ".fill repeat", ops[0].column);
-        const size = ops.length >= 2
-          ? this.constant(this.operandExpr(ops[1]), ".fill size", ops[1].column)
-          : 1n;
-        const value = ops.length === 3
-          ? this.constant(this.operandExpr(ops[2]), ".fill value", ops[2].column)
-          : 0n;
+        const repeat = this.constantOperand(ops[0], ".fill repeat");
+        const size = ops.length >= 2 ? this.constantOperand(ops[1], ".fill size") : 1n;
+        const value = ops.length === 3 ? this.constantOperand(ops[2], ".fill value") : 0n;
         if (repeat < 0n || repeat > 1n << 32n) {
           throw new Fail(`.fill repeat ${repeat} out of range`, ops[0].column);
         }
@@ -1722,6 +1720,20 @@ function pcrelPair(
   return [api.insn("auipc", { rd: temp, uimm20: reloc("pcrel_hi", target, api.head) }), second(lo)];
 }
 
+/** `auipc temp, %pcrel_hi(target)` then `jalr rd, %pcrel_lo(...)(temp)`: a jump or call anywhere. */
+function farJump(api: PseudoApi, rd: number, temp: number, target: Expr): MachineInsn[] {
+  return pcrelPair(api, temp, target, (lo) => api.insn("jalr", { rd, rs1: temp, imm12: lo }));
+}
+
+/** `jalr rd, 0(reg)` for a register operand, `jalr rd, offset(base)` for a memory operand. */
+function jalrTo(api: PseudoApi, rd: number, op: Operand): MachineInsn[] {
+  if (api.isMem(op)) {
+    const m = api.mem(op);
+    return [api.insn("jalr", { rd, rs1: m.base, imm12: m.offset })];
+  }
+  return [api.insn("jalr", { rd, rs1: api.reg(op), imm12: num(0) })];
+}
+
 const branchZero = (mnemonic: string, swap: boolean): Pseudo => (api, ops) => {
   arity(api, ops, 2);
   const rs = api.reg(ops[0]);
@@ -1772,6 +1784,7 @@ const csrRegWithImm = (imm: string): Pseudo => (api, ops) => {
   return [api.insn(imm, { rd: api.reg(ops[0]), csr: api.csr(ops[1]), zimm5: api.expr(ops[2]) })];
 };
 
+/** `op rd, symbol`: `auipc rd` then `op rd, %pcrel_lo(...)(rd)` (a load, or `addi` for `la`). */
 const loadSymbol = (mnemonic: string): Pseudo => (api, ops) => {
   arity(api, ops, 2);
   const rd = api.reg(ops[0]);
@@ -1813,16 +1826,7 @@ const PSEUDO: Record<string, Pseudo> = {
       api.insn("addi", { rd, rs1: rd, imm12: reloc("lo", e, api.head) }),
     ];
   },
-  la: (api, ops) => {
-    arity(api, ops, 2);
-    const rd = api.reg(ops[0]);
-    return pcrelPair(
-      api,
-      rd,
-      api.expr(ops[1]),
-      (lo) => api.insn("addi", { rd, rs1: rd, imm12: lo }),
-    );
-  },
+  la: loadSymbol("addi"),
   lla: (api, ops) => PSEUDO.la(api, ops),
   mv: twoReg("addi", (rd, rs) => ({ rd, rs1: rs, imm12: num(0) })),
   not: twoReg("xori", (rd, rs) => ({ rd, rs1: rs, imm12: num(-1) })),
@@ -1851,11 +1855,7 @@ const PSEUDO: Record<string, Pseudo> = {
     if (ops.length === 2) {
       return [api.insn("jalr", { rd: 0, rs1: api.reg(ops[0]), imm12: api.expr(ops[1]) })];
     }
-    if (api.isMem(ops[0])) {
-      const m = api.mem(ops[0]);
-      return [api.insn("jalr", { rd: 0, rs1: m.base, imm12: m.offset })];
-    }
-    return [api.insn("jalr", { rd: 0, rs1: api.reg(ops[0]), imm12: num(0) })];
+    return jalrTo(api, 0, ops[0]);
   },
   jalr: (api, ops) => {
     arity(api, ops, 1, 2, 3);
@@ -1864,13 +1864,7 @@ const PSEUDO: Record<string, Pseudo> = {
         api.insn("jalr", { rd: api.reg(ops[0]), rs1: api.reg(ops[1]), imm12: api.expr(ops[2]) }),
       ];
     }
-    if (ops.length === 1) {
-      if (api.isMem(ops[0])) {
-        const m = api.mem(ops[0]);
-        return [api.insn("jalr", { rd: 1, rs1: m.base, imm12: m.offset })];
-      }
-      return [api.insn("jalr", { rd: 1, rs1: api.reg(ops[0]), imm12: num(0) })];
-    }
+    if (ops.length === 1) return jalrTo(api, 1, ops[0]);
     return [api.insn("jalr", { rd: api.reg(ops[0]), rs1: api.reg(ops[1]), imm12: num(0) })];
   },
   ret: (api, ops) => (arity(api, ops, 0), [api.insn("jalr", { rd: 0, rs1: 1, imm12: num(0) })]),
@@ -1879,31 +1873,13 @@ const PSEUDO: Record<string, Pseudo> = {
     // `call sym` goes through ra; `call rd, sym` through t1, as in GNU as.
     const rd = ops.length === 2 ? api.reg(ops[0]) : 1;
     const temp = ops.length === 2 ? 6 : 1;
-    return pcrelPair(
-      api,
-      temp,
-      api.expr(ops[ops.length - 1]),
-      (lo) => api.insn("jalr", { rd, rs1: temp, imm12: lo }),
-    );
+    return farJump(api, rd, temp, api.expr(ops[ops.length - 1]));
   },
-  tail: (api, ops) => {
-    arity(api, ops, 1);
-    return pcrelPair(
-      api,
-      6,
-      api.expr(ops[0]),
-      (lo) => api.insn("jalr", { rd: 0, rs1: 6, imm12: lo }),
-    );
-  },
+  tail: (api, ops) => (arity(api, ops, 1), farJump(api, 0, 6, api.expr(ops[0]))),
   jump: (api, ops) => {
     arity(api, ops, 2);
     const temp = api.reg(ops[1]);
-    return pcrelPair(
-      api,
-      temp,
-      api.expr(ops[0]),
-      (lo) => api.insn("jalr", { rd: 0, rs1: temp, imm12: lo }),
-    );
+    return farJump(api, 0, temp, api.expr(ops[0]));
   },
   csrr: (api, ops) => {
     arity(api, ops, 2);

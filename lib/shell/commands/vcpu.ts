@@ -258,7 +258,12 @@ export function vcpuPinCommand(): CommandNode<ShellContext> {
           }`;
         return failure("INVALID_VALUE", message, `✗ ${message}`);
       }
-      const { from, to } = pinVcpu(ctx.hypervisor, v, mask);
+      const pinned = ctx.hypervisor.pinVcpu(vm.id, v.id, mask);
+      if (!pinned.ok) {
+        const message = pinned.error?.message ?? `cannot pin VM[${vm.id}] VCpu ${v.id}`;
+        return failure(pinned.error?.code ?? "INVALID_VALUE", message, `✗ ${message}`);
+      }
+      const { from, to } = pinned;
       const lines = [`✓ VM[${vm.id}] VCpu ${v.id} pinned to pCPU mask ${hex(mask)}`];
       if (from >= 0 && from !== to) lines.push(`  Moved from pCPU ${from} to pCPU ${to}`);
       else if (from >= 0) lines.push(`  Stays on pCPU ${from}`);

@@ -130,6 +130,11 @@ function vcpuCounts(vm: Vm): [string, number][] {
   return countByName(vm, vcpuStateName);
 }
 
+/**
+ * The DTB address of `image_config().dtb_load_gpa` (seed lines 3508-3510, 3619-3621): the
+ * configured `dtb_load_addr`, else where the VMM put the DTB it generated (known once the VM
+ * has booted), as AxVisor records a generated DTB's address in the image config.
+ */
 function dtbAddress(vm: Vm): number | undefined {
   return vm.config.kernel.dtbLoadAddr ?? vm.dtbGpa;
 }

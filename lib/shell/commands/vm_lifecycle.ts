@@ -11,12 +11,11 @@ import type { LifecycleResult, Vm } from "../../vmm/mod.ts";
 import { canDeleteVm, vmStatusName } from "../../vmm/status.ts";
 import { ArgDef, CommandNode, FlagDef } from "../command_tree.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
-import type { ParsedCommand } from "../parser.ts";
 import { resolvePath } from "../paths.ts";
 import {
-  noVmText,
   notFoundError,
   notFoundLine,
+  noVmText,
   resolveVm,
   type ShellContext,
 } from "./vm_target.ts";
@@ -474,9 +473,7 @@ export function vmDeleteCommand(): CommandNode<ShellContext> {
       } else {
         // Seed line 2852: the count includes the delete function's own reference.
         report.line(
-          `  ⚠ Warning: Unexpected Arc count ${
-            result.leakedReferences.length + 1
-          }, possible leak!`,
+          `  ⚠ Warning: Unexpected Arc count ${result.leakedReferences.length + 1}, possible leak!`,
         );
       }
       if (!keepData) ctx.data.removeData(vm.name);

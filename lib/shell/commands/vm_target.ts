@@ -50,7 +50,9 @@ export function resolveVm(hypervisor: Hypervisor, arg: string): VmTarget {
  * that is neither an id nor a VM's name (seed lines 1947, 2104, 2791, 3414).
  */
 export function notFoundLine(target: VmTarget): string {
-  return target.id === undefined ? `Error: Invalid VM ID: ${target.arg}` : `✗ ${target.label} not found`;
+  return target.id === undefined
+    ? `Error: Invalid VM ID: ${target.arg}`
+    : `✗ ${target.label} not found`;
 }
 
 /** The error of an unresolved VM argument: `NOT_FOUND` for an id, `INVALID_ID` for a word. */

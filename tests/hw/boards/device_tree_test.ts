@@ -9,22 +9,7 @@ import {
   parseBoard,
 } from "../../../lib/hw/boards/mod.ts";
 import { type FdtNode, readFdt } from "../../../lib/hw/fdt/mod.ts";
-
-async function dtcDecode(dtb: Uint8Array): Promise<{ dts: string; warnings: string }> {
-  const child = new Deno.Command("dtc", {
-    args: ["-I", "dtb", "-O", "dts", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(dtb);
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const warnings = new TextDecoder().decode(stderr);
-  assert.equal(code, 0, `dtc failed: ${warnings}`);
-  return { dts: new TextDecoder().decode(stdout), warnings };
-}
+import { decodeDtb } from "../fdt/dtc.ts";
 
 const COMPACT_2_DTS = `/dts-v1/;
 
@@ -158,14 +143,14 @@ const COMPACT_2_DTS = `/dts-v1/;
 `;
 
 Deno.test("board dtb: compact-2 decodes with dtc to exactly the expected source", async () => {
-  const { dts, warnings } = await dtcDecode(boardDtb(builtinBoards.get("compact-2")!));
+  const { dts, warnings } = await decodeDtb(boardDtb(builtinBoards.get("compact-2")!));
   assert.equal(warnings, "");
   assert.equal(dts, COMPACT_2_DTS);
 });
 
 Deno.test("board dtb: every built-in board decodes with dtc without warnings", async () => {
   for (const [name, spec] of builtinBoards) {
-    const { warnings } = await dtcDecode(boardDtb(spec));
+    const { warnings } = await decodeDtb(boardDtb(spec));
     assert.equal(warnings, "", `${name}: ${warnings}`);
   }
 });

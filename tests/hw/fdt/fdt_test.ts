@@ -1,18 +1,6 @@
 import assert from "node:assert/strict";
 import { FdtError, FdtNode, readFdt, writeFdt } from "../../../lib/hw/fdt/mod.ts";
-
-/** Runs dtc with `args`, feeding `input`; returns stdout and stderr. */
-async function dtc(args: string[], input: Uint8Array): Promise<{ out: Uint8Array; err: string }> {
-  const child = new Deno.Command("dtc", { args, stdin: "piped", stdout: "piped", stderr: "piped" })
-    .spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(input);
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const err = new TextDecoder().decode(stderr);
-  assert.equal(code, 0, `dtc ${args.join(" ")} failed: ${err}`);
-  return { out: stdout, err };
-}
+import { decodeDtb, dtc } from "./dtc.ts";
 
 function sampleTree(): FdtNode {
   const root = new FdtNode()
@@ -106,9 +94,9 @@ Deno.test("fdt: dtc -I dtb -O dts decodes the writer's blob to the expected sour
   const dtb = writeFdt(sampleTree(), {
     reservations: [{ address: 0x8000_0000n, size: 0x2_0000n }],
   });
-  const { out, err } = await dtc(["-I", "dtb", "-O", "dts", "-"], dtb);
-  assert.equal(new TextDecoder().decode(out), EXPECTED_DTS);
-  assert.equal(err, "", "dtc reports no warnings");
+  const { dts, warnings } = await decodeDtb(dtb);
+  assert.equal(dts, EXPECTED_DTS);
+  assert.equal(warnings, "", "dtc reports no warnings");
 });
 
 Deno.test("fdt: header fields, block layout and deduplicated strings", () => {

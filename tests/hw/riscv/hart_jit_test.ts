@@ -9,7 +9,7 @@ import { Bus } from "../../../lib/hw/bus.ts";
 import { SparseMemory } from "../../../lib/hw/memory.ts";
 import { assemble } from "../../../lib/hw/riscv/assembler.ts";
 import { Hart, type HartOptions } from "../../../lib/hw/riscv/hart.ts";
-import { RAM_BASE, rig } from "./hart_rig_test.ts";
+import { enterS, RAM_BASE, rig } from "./hart_rig_test.ts";
 
 function machine(image: Uint8Array, entry: number, options: Partial<HartOptions>): {
   hart: Hart;
@@ -304,13 +304,7 @@ _start:
   li t1, 0x8000000000000000
   or t0, t0, t1
   csrw satp, t0
-  li t0, 0x1800
-  csrc mstatus, t0
-  li t0, 0x800
-  csrs mstatus, t0
-  la t0, smain
-  csrw mepc, t0
-  mret
+${enterS("smain")}
 smain:
   li t0, 0x40000000
   la t1, s_start

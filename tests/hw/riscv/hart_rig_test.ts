@@ -1,12 +1,14 @@
 /**
  * A small rig for hart tests (no tests of its own; the hart_*, privilege_* and mmu_* test files
  * import it): assembles a program with our assembler at 0x8000_0000, maps 16 MiB of RAM, creates
- * a hart in M-mode at `_start` and runs it until the `done` label.
+ * a hart in M-mode at `_start` and runs it until the `done` label. Also the assembly snippets that
+ * switch privilege mode ({@linkcode enterS}, {@linkcode enterU}, {@linkcode sretToU}).
  */
 import { Bus } from "../../../lib/hw/bus.ts";
 import { SparseMemory } from "../../../lib/hw/memory.ts";
 import { assemble } from "../../../lib/hw/riscv/assembler.ts";
 import { Hart, type HartOptions, StopReason } from "../../../lib/hw/riscv/hart.ts";
+import { ABI_REGISTER_NAMES } from "../../../lib/hw/riscv/isa_table.ts";
 
 /** RAM base of the rig. */
 export const RAM_BASE = 0x8000_0000;
@@ -27,41 +29,6 @@ export interface Rig {
   /** 64-bit little-endian value at a symbol plus offset. */
   mem64(name: string, offset?: number): bigint;
 }
-
-const ABI = [
-  "zero",
-  "ra",
-  "sp",
-  "gp",
-  "tp",
-  "t0",
-  "t1",
-  "t2",
-  "s0",
-  "s1",
-  "a0",
-  "a1",
-  "a2",
-  "a3",
-  "a4",
-  "a5",
-  "a6",
-  "a7",
-  "s2",
-  "s3",
-  "s4",
-  "s5",
-  "s6",
-  "s7",
-  "s8",
-  "s9",
-  "s10",
-  "s11",
-  "t3",
-  "t4",
-  "t5",
-  "t6",
-];
 
 /** Builds a rig for `source` (must define `_start` and `done: j done`). */
 export function rig(source: string, options: Partial<HartOptions> = {}): Rig {
@@ -109,7 +76,7 @@ export function rig(source: string, options: Partial<HartOptions> = {}): Rig {
       }
     },
     x(reg) {
-      return hart.getX(typeof reg === "number" ? reg : ABI.indexOf(reg));
+      return hart.getX(typeof reg === "number" ? reg : ABI_REGISTER_NAMES.indexOf(reg));
     },
     mem64(name, offset = 0) {
       return bus.read64(sym(name) + offset)!;
@@ -119,3 +86,32 @@ export function rig(source: string, options: Partial<HartOptions> = {}): Rig {
 
 /** Unsigned 64-bit value of a signed bigint. */
 export const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
+/** Assembly that leaves M-mode for S-mode at label `to` (MPP = S, mepc = `to`, mret). */
+export const enterS = (to: string): string => `
+  li t0, 0x1800
+  csrc mstatus, t0
+  li t0, 0x800
+  csrs mstatus, t0
+  la t0, ${to}
+  csrw mepc, t0
+  mret
+`;
+
+/** Assembly that leaves M-mode for U-mode at label `to` (MPP = U, mepc = `to`, mret). */
+export const enterU = (to: string): string => `
+  li t0, 0x1800
+  csrc mstatus, t0
+  la t0, ${to}
+  csrw mepc, t0
+  mret
+`;
+
+/** Assembly that leaves S-mode for U-mode at label `to` (SPP = U, sepc = `to`, sret). */
+export const sretToU = (to: string): string => `
+  la t0, ${to}
+  csrw sepc, t0
+  li t0, 0x100
+  csrc sstatus, t0
+  sret
+`;

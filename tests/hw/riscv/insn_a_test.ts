@@ -12,12 +12,10 @@ import { assemble } from "../../../lib/hw/riscv/assembler.ts";
 import { Hart } from "../../../lib/hw/riscv/hart.ts";
 import {
   ARM_TRAP,
-  assertSuitePasses,
   check,
   checkTrap,
-  haveQemuOracle,
+  instructionSuites,
   lit,
-  runOnQemu,
   s64,
   sext32,
   Suite,
@@ -61,7 +59,7 @@ const PAIRS: [bigint, bigint][] = [
 /** QEMU 7.2 reports a misaligned AMO/SC as a load fault (cause 4); the ISA says cause 6. */
 const QEMU_AMO_CAUSE = "QEMU 7.2 reports misaligned AMOs and SCs with cause 4 instead of 6";
 
-const suites: Suite[] = [];
+const { suites, register } = instructionSuites("a");
 let areaCount = 0;
 const area = (s: Suite) => {
   const label = `amo_area_${areaCount++}`;
@@ -190,17 +188,7 @@ for (const bits of [32, 64] as const) {
   suites.push(s);
 }
 
-for (const s of suites) {
-  Deno.test(`a: ${s.name} (${s.cases.length} cases)`, () => assertSuitePasses(s));
-}
-
-Deno.test({
-  name: "a: every expected value agrees with QEMU (GNU as + qemu-system-riscv64 -M spike)",
-  ignore: !haveQemuOracle(),
-  fn() {
-    assert.equal(runOnQemu(suites), undefined);
-  },
-});
+register();
 
 /** Two harts on one bus: hart 0 runs `code0`, hart 1 `code1`; a0 = the shared word. */
 function twoHarts(code0: string, code1: string) {

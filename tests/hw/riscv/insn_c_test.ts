@@ -5,28 +5,18 @@
  * address (pc + 2), c.ebreak, and 32-bit instructions fetched from 2-byte-aligned addresses.
  */
 
-import assert from "node:assert/strict";
 import {
   ARM_TRAP,
-  assertSuitePasses,
   check,
   checkTrap,
-  haveQemuOracle,
+  instructionSuites,
   lit,
-  runOnQemu,
   s64,
   sext32,
-  Suite,
   u64,
 } from "./test_harness.ts";
 
-const suites: Suite[] = [];
-function suite(name: string, build: (s: Suite) => void): void {
-  const s = new Suite(name);
-  s.compressed = true;
-  build(s);
-  suites.push(s);
-}
+const { suite, register } = instructionSuites("c", { compressed: true });
 
 const VALUES = [
   0n,
@@ -319,14 +309,4 @@ suite("c.ebreak", (s) => {
   );
 });
 
-for (const s of suites) {
-  Deno.test(`c: ${s.name} (${s.cases.length} cases)`, () => assertSuitePasses(s));
-}
-
-Deno.test({
-  name: "c: every expected value agrees with QEMU (GNU as + qemu-system-riscv64 -M spike)",
-  ignore: !haveQemuOracle(),
-  fn() {
-    assert.equal(runOnQemu(suites), undefined);
-  },
-});
+register();

@@ -4,16 +4,7 @@
  * the ISA defines them (no trap; fixed results), register aliasing and x0.
  */
 
-import assert from "node:assert/strict";
-import {
-  assertSuitePasses,
-  haveQemuOracle,
-  runOnQemu,
-  s64,
-  sext32,
-  Suite,
-  u64,
-} from "./test_harness.ts";
+import { instructionSuites, s64, sext32, Suite, u64 } from "./test_harness.ts";
 
 const MIN64 = -(1n << 63n);
 const MIN32 = -(1n << 31n);
@@ -71,7 +62,7 @@ const VALUES: bigint[] = [
   0x100000000n,
 ];
 
-const suites: Suite[] = [];
+const { suites, register } = instructionSuites("m");
 for (const [op, f] of Object.entries(OPS)) {
   const s = new Suite(op);
   for (const a of VALUES) {
@@ -92,14 +83,4 @@ for (const [op, f] of Object.entries(OPS)) {
   suites.push(s);
 }
 
-for (const s of suites) {
-  Deno.test(`m: ${s.name} (${s.cases.length} cases)`, () => assertSuitePasses(s));
-}
-
-Deno.test({
-  name: "m: every expected value agrees with QEMU (GNU as + qemu-system-riscv64 -M spike)",
-  ignore: !haveQemuOracle(),
-  fn() {
-    assert.equal(runOnQemu(suites), undefined);
-  },
-});
+register();

@@ -5,27 +5,18 @@
  * loads and stores of every width.
  */
 
-import assert from "node:assert/strict";
 import {
   ARM_TRAP,
-  assertSuitePasses,
   check,
   checkTrap,
-  haveQemuOracle,
+  instructionSuites,
   lit,
-  runOnQemu,
   s64,
   sext32,
-  Suite,
   u64,
 } from "./test_harness.ts";
 
-const suites: Suite[] = [];
-function suite(name: string, build: (s: Suite) => void): void {
-  const s = new Suite(name);
-  build(s);
-  suites.push(s);
-}
+const { suite, register } = instructionSuites("rv64i");
 
 /** Operand values that reach every sign and width boundary. */
 const VALUES: bigint[] = [
@@ -419,14 +410,4 @@ suite("ebreak", (s) => {
   );
 });
 
-for (const s of suites) {
-  Deno.test(`rv64i: ${s.name} (${s.cases.length} cases)`, () => assertSuitePasses(s));
-}
-
-Deno.test({
-  name: "rv64i: every expected value agrees with QEMU (GNU as + qemu-system-riscv64 -M spike)",
-  ignore: !haveQemuOracle(),
-  fn() {
-    assert.equal(runOnQemu(suites), undefined);
-  },
-});
+register();

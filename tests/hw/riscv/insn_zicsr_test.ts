@@ -5,25 +5,9 @@
  * read-only and missing CSRs (illegal instruction), mhartid, misa, and the counters.
  */
 
-import assert from "node:assert/strict";
-import {
-  ARM_TRAP,
-  assertSuitePasses,
-  check,
-  checkTrap,
-  haveQemuOracle,
-  lit,
-  runOnQemu,
-  s64,
-  Suite,
-} from "./test_harness.ts";
+import { ARM_TRAP, check, checkTrap, instructionSuites, lit, s64 } from "./test_harness.ts";
 
-const suites: Suite[] = [];
-function suite(name: string, build: (s: Suite) => void): void {
-  const s = new Suite(name);
-  build(s);
-  suites.push(s);
-}
+const { suite, register } = instructionSuites("zicsr");
 
 const INITIAL = [0n, -1n, 0x8000000000000001n, 0x0123456789abcdefn, 0x00000000ffffffffn];
 const OPERANDS = [0n, -1n, 0xf0f0f0f0f0f0f0f0n, 1n, 0x8000000000000000n];
@@ -183,14 +167,4 @@ suite("counters", (s) => {
   );
 });
 
-for (const s of suites) {
-  Deno.test(`zicsr: ${s.name} (${s.cases.length} cases)`, () => assertSuitePasses(s));
-}
-
-Deno.test({
-  name: "zicsr: every expected value agrees with QEMU (GNU as + qemu-system-riscv64 -M spike)",
-  ignore: !haveQemuOracle(),
-  fn() {
-    assert.equal(runOnQemu(suites), undefined);
-  },
-});
+register();

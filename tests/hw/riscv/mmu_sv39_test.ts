@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Bus } from "../../../lib/hw/bus.ts";
 import { SparseMemory } from "../../../lib/hw/memory.ts";
 import { Access, type WalkOutput, WalkResult, walkSv39 } from "../../../lib/hw/riscv/mmu.ts";
-import { type Rig, rig } from "./hart_rig_test.ts";
+import { enterS, type Rig, rig } from "./hart_rig_test.ts";
 
 const V = 1n, R = 2n, W = 4n, X = 8n, U = 16n, A = 64n, D = 128n;
 const pte = (pa: number, flags: bigint): bigint => (BigInt(pa >>> 12) << 10n) | flags;
@@ -89,13 +89,7 @@ const setup = `
   li t0, 0x8000000000080100
   csrw satp, t0
   sfence.vma
-  li t0, 0x1800
-  csrc mstatus, t0
-  li t0, 0x800
-  csrs mstatus, t0
-  la t0, smode
-  csrw mepc, t0
-  mret
+${enterS("smode")}
 smode:
 `;
 

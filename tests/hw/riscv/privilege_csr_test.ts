@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Csr } from "../../../lib/hw/riscv/csr.ts";
-import { rig } from "./hart_rig_test.ts";
+import { enterS, rig, sretToU } from "./hart_rig_test.ts";
 
 Deno.test("csr: machine information, misa, mstatus WARL fields", () => {
   const r = rig(
@@ -88,24 +88,14 @@ _start:
   csrw mcounteren, t0
   li t0, ${sen}
   csrw scounteren, t0
-  li t0, 0x1800
-  csrc mstatus, t0
-  li t0, 0x800
-  csrs mstatus, t0
-  la t0, smode
-  csrw mepc, t0
-  mret
+${enterS("smode")}
 smode:
   li s0, 0
   rdcycle a0
   rdtime a1
   rdinstret a2
   csrr a3, hpmcounter3
-  la t0, umode
-  csrw sepc, t0
-  li t0, 0x100
-  csrc sstatus, t0
-  sret
+${sretToU("umode")}
 umode:
   rdcycle a0
   rdtime a1

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Csr, Mip } from "../../../lib/hw/riscv/csr.ts";
 import { StopReason } from "../../../lib/hw/riscv/hart.ts";
-import { rig } from "./hart_rig_test.ts";
+import { enterS, rig, sretToU } from "./hart_rig_test.ts";
 
 const INT = 1n << 63n;
 
@@ -89,13 +89,7 @@ _start:
   csrw mie, t0
   nop
   nop
-  li t0, 0x1800
-  csrc mstatus, t0
-  li t0, 0x800
-  csrs mstatus, t0
-  la t0, smode
-  csrw mepc, t0
-  mret
+${enterS("smode")}
 smode:
   nop
   nop
@@ -124,13 +118,7 @@ _start:
   nop                      # pending S-level interrupts are never taken in M-mode
   nop
 at_m:
-  li t0, 0x1800
-  csrc mstatus, t0
-  li t0, 0x800
-  csrs mstatus, t0
-  la t0, smode
-  csrw mepc, t0
-  mret
+${enterS("smode")}
 smode:
   nop                      # SIE=0: not taken in S-mode
   nop
@@ -139,11 +127,7 @@ at_s:
   nop
 at_s2:
   csrci sstatus, 2
-  la t0, umode
-  csrw sepc, t0
-  li t0, 0x100
-  csrc sstatus, t0
-  sret
+${sretToU("umode")}
 umode:
   nop                      # in U-mode S-level interrupts are taken even with SIE=0
   nop

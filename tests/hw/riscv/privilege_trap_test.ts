@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Csr, Mstatus } from "../../../lib/hw/riscv/csr.ts";
 import { StopReason } from "../../../lib/hw/riscv/hart.ts";
-import { type Rig, rig, u64 } from "./hart_rig_test.ts";
+import { enterS, enterU, type Rig, rig, sretToU, u64 } from "./hart_rig_test.ts";
 
 /**
  * Trap handlers used by the programs: each logs {cause, epc, tval, status} (32 bytes per entry)
@@ -126,16 +126,6 @@ function log(r: Rig, which: "m" | "s"): Entry[] {
 
 const mpp = (status: bigint): number => Number((status >> 11n) & 3n);
 
-/** Enters S-mode at label `to` from M-mode. */
-const toS = (to: string) => `
-  li t0, 0x1800
-  csrc mstatus, t0
-  li t0, 0x800
-  csrs mstatus, t0
-  la t0, ${to}
-  csrw mepc, t0
-  mret
-`;
 /** Returns to M-mode at label `to` from S or U (through an ecall the handler logs). */
 const toM = (to: string) => `
   la t0, ${to}
@@ -144,28 +134,16 @@ const toM = (to: string) => `
   ecall
 ${to}:
 `;
-/** Enters U-mode at label `to` from M-mode. */
-const toU = (to: string) => `
-  li t0, 0x1800
-  csrc mstatus, t0
-  la t0, ${to}
-  csrw mepc, t0
-  mret
-`;
 
 Deno.test("trap: ecall from M, S and U gives causes 11, 9, 8 with epc and MPP", () => {
   const r = rig(program(`
 e_m:
   ecall
-${toS("smode")}
+${enterS("smode")}
 smode:
 e_s:
   ecall
-  la t0, umode
-  csrw sepc, t0
-  li t0, 0x100
-  csrc sstatus, t0
-  sret
+${sretToU("umode")}
 umode:
 e_u:
   ecall
@@ -187,7 +165,7 @@ Deno.test("trap: medeleg sends U and S exceptions to S-mode, never M-mode ones",
   csrr s0, medeleg
 m_ecall:
   ecall
-${toS("smode")}
+${enterS("smode")}
 smode:
 s_ill:
   .word 0xffffffff
@@ -234,7 +212,7 @@ i_romcsr:
   csrw mhartid, a0
   csrr a1, mhartid
   csrr a2, mvendorid
-${toS("smode")}
+${enterS("smode")}
 smode:
 s_mret:
   mret
@@ -246,7 +224,7 @@ s_mcsr:
 ${toM("back1")}
   li t0, 0x700000
   csrs mstatus, t0
-${toS("smode2")}
+${enterS("smode2")}
 smode2:
 s_tsr:
   sret
@@ -261,7 +239,7 @@ s_stimecmp:
 ${toM("back2")}
   li t0, 0x700000
   csrc mstatus, t0
-${toU("umode")}
+${enterU("umode")}
 umode:
 u_sret:
   sret

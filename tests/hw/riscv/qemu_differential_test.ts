@@ -32,6 +32,7 @@
  */
 
 import assert from "node:assert/strict";
+import { ABI_REGISTER_NAMES } from "../../../lib/hw/riscv/isa_table.ts";
 import {
   FEATURES,
   generateProgram,
@@ -241,41 +242,6 @@ async function minimise(
   return { items, diff, program: withItems(items) };
 }
 
-const ABI = [
-  "zero",
-  "ra",
-  "sp",
-  "gp",
-  "tp",
-  "t0",
-  "t1",
-  "t2",
-  "s0",
-  "s1",
-  "a0",
-  "a1",
-  "a2",
-  "a3",
-  "a4",
-  "a5",
-  "a6",
-  "a7",
-  "s2",
-  "s3",
-  "s4",
-  "s5",
-  "s6",
-  "s7",
-  "s8",
-  "s9",
-  "s10",
-  "s11",
-  "t3",
-  "t4",
-  "t5",
-  "t6",
-];
-
 /** The differences between QEMU's logged state and ours, as `name: qemu vs ours` lines. */
 function stateDifferences(qemu: QemuState, ours: OurState): string[] {
   const out: string[] = [];
@@ -283,7 +249,7 @@ function stateDifferences(qemu: QemuState, ours: OurState): string[] {
   if (qemu.pc !== BigInt("0x" + ours.pc)) out.push(`pc: qemu ${h(qemu.pc)}, ours 0x${ours.pc}`);
   for (let i = 1; i < 32; i++) {
     if (qemu.x[i] !== BigInt("0x" + ours.x[i])) {
-      out.push(`x${i}/${ABI[i]}: qemu ${h(qemu.x[i])}, ours 0x${ours.x[i]}`);
+      out.push(`x${i}/${ABI_REGISTER_NAMES[i]}: qemu ${h(qemu.x[i])}, ours 0x${ours.x[i]}`);
     }
   }
   for (const [name] of COMPARED_CSRS) {
@@ -326,7 +292,7 @@ async function locate(program: RandomProgram): Promise<string | undefined> {
     [...listing.matchAll(/\b(zero|ra|sp|gp|tp|[ast]\d+|s1[01]|x\d+)\b/g)].map((m) => m[1]),
   );
   const operands = [...used].map((name) => {
-    const i = name.startsWith("x") ? Number(name.slice(1)) : ABI.indexOf(name);
+    const i = name.startsWith("x") ? Number(name.slice(1)) : ABI_REGISTER_NAMES.indexOf(name);
     return i >= 0 && i < 32 ? `${name}=0x${before.x[i].toString(16)}` : name;
   });
   return `instruction ${lo} of the run: ${listing.trim()}\n` +

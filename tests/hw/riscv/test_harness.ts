@@ -16,6 +16,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { assemble } from "../../../lib/hw/riscv/assembler.ts";
 import { prepareRun, runMachine } from "../../../lib/hw/bare_runner.ts";
 
@@ -385,6 +386,54 @@ export function assertSuitePasses(suite: Suite, maxInsns?: number): void {
     `suite ${suite.name}: test ${f.number} failed: ${f.name}\n  ` +
       (f.trap ?? `got ${lit(f.got)}, expected ${lit(f.expected)}`),
   );
+}
+
+/** The suites of one per-instruction test file, built up and then registered as Deno tests. */
+export interface InstructionSuites {
+  /** The suites so far, in the order they were added (push a hand-built suite here). */
+  readonly suites: Suite[];
+  /** Creates a suite named `name`, lets `build` add its cases, and appends it to `suites`. */
+  suite(name: string, build: (s: Suite) => void): Suite;
+  /**
+   * Registers one Deno test per suite (`<prefix>: <suite> (<N> cases)`) and one that runs every
+   * suite on QEMU (ignored when {@linkcode haveQemuOracle} is false). Call it once, after the last
+   * suite is complete.
+   */
+  register(): void;
+}
+
+/**
+ * Starts the suites of a test file whose tests are named `<prefix>: ...`; with `compressed`, every
+ * suite made by `suite` needs the C extension.
+ */
+export function instructionSuites(
+  prefix: string,
+  options: { compressed?: boolean } = {},
+): InstructionSuites {
+  const suites: Suite[] = [];
+  return {
+    suites,
+    suite(name, build) {
+      const s = new Suite(name);
+      if (options.compressed) s.compressed = true;
+      build(s);
+      suites.push(s);
+      return s;
+    },
+    register() {
+      for (const s of suites) {
+        Deno.test(`${prefix}: ${s.name} (${s.cases.length} cases)`, () => assertSuitePasses(s));
+      }
+      Deno.test({
+        name:
+          `${prefix}: every expected value agrees with QEMU (GNU as + qemu-system-riscv64 -M spike)`,
+        ignore: !haveQemuOracle(),
+        fn() {
+          assert.equal(runOnQemu(suites), undefined);
+        },
+      });
+    },
+  };
 }
 
 /** Where the GNU toolchain and QEMU live, when installed. */
