@@ -10,6 +10,31 @@ import { type BoardSpec, parseBoard } from "./spec.ts";
 /** Name of the default board. */
 export const DEFAULT_BOARD = "qemu-virt";
 
+/** The ISA and MMU of every built-in board's harts (in its `[cpus]` table). */
+const CPU_FEATURES = `isa = "rv64imac_zicsr_zifencei"
+mmu_type = "riscv,sv39"`;
+
+/** The `[chosen]` table of a board whose console is `uart0`. */
+const CHOSEN_UART0 = `[chosen]
+stdout = "uart0"`;
+
+/** The QEMU virt device map the built-in boards share: type and base of each device, by name. */
+const VIRT_DEVICES: Readonly<Record<string, { type: string; base: string }>> = {
+  test: { type: "sifive-test", base: "0x0010_0000" },
+  clint: { type: "aclint", base: "0x0200_0000" },
+  plic: { type: "plic", base: "0x0C00_0000" },
+  uart0: { type: "ns16550a", base: "0x1000_0000" },
+  uart1: { type: "ns16550a", base: "0x1000_1000" },
+};
+
+/** The `[[devices]]` table of a device of the virt map, then further `key = value` lines. */
+function device(name: string, ...more: string[]): string {
+  const { type, base } = VIRT_DEVICES[name];
+  return [`[[devices]]`, `name = "${name}"`, `type = "${type}"`, `base = ${base}`, ...more].join(
+    "\n",
+  );
+}
+
 /** TOML text of each built-in board, by name. */
 export const BUILTIN_BOARD_TEXTS: Readonly<Record<string, string>> = {
   "qemu-virt": `# The default board: QEMU's riscv64 virt machine memory map
@@ -22,43 +47,22 @@ timebase_frequency = 10_000_000
 
 [cpus]
 hart_ids = [0, 1, 2, 3]
-isa = "rv64imac_zicsr_zifencei"
-mmu_type = "riscv,sv39"
+${CPU_FEATURES}
 frequency = 100_000_000
 
 [[memory]]
 base = 0x8000_0000
 size = 0x2_0000_0000 # 8 GiB
 
-[[devices]]
-name = "test"
-type = "sifive-test"
-base = 0x0010_0000
-size = 0x1000
+${device("test", "size = 0x1000")}
 
-[[devices]]
-name = "clint"
-type = "aclint"
-base = 0x0200_0000
-size = 0x1_0000
+${device("clint", "size = 0x1_0000")}
 
-[[devices]]
-name = "plic"
-type = "plic"
-base = 0x0C00_0000
-size = 0x60_0000
-sources = 96
+${device("plic", "size = 0x60_0000", "sources = 96")}
 
-[[devices]]
-name = "uart0"
-type = "ns16550a"
-base = 0x1000_0000
-size = 0x100
-irq = 10
-clock_frequency = 3_686_400
+${device("uart0", "size = 0x100", "irq = 10", "clock_frequency = 3_686_400")}
 
-[chosen]
-stdout = "uart0"
+${CHOSEN_UART0}
 `,
   "server-64":
     `# A server-class board: 64 harts, 128 GiB of RAM in two banks, the QEMU virt device map.
@@ -75,8 +79,7 @@ hart_ids = [
   32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
   48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
 ]
-isa = "rv64imac_zicsr_zifencei"
-mmu_type = "riscv,sv39"
+${CPU_FEATURES}
 frequency = 250_000_000
 
 [[memory]]
@@ -87,38 +90,17 @@ size = 0x10_0000_0000 # 64 GiB
 base = 0x20_0000_0000
 size = 0x10_0000_0000 # 64 GiB
 
-[[devices]]
-name = "test"
-type = "sifive-test"
-base = 0x0010_0000
+${device("test")}
 
-[[devices]]
-name = "clint"
-type = "aclint"
-base = 0x0200_0000
-size = 0x1_0000
+${device("clint", "size = 0x1_0000")}
 
-[[devices]]
-name = "plic"
-type = "plic"
-base = 0x0C00_0000
-size = 0x400_0000
-sources = 127
+${device("plic", "size = 0x400_0000", "sources = 127")}
 
-[[devices]]
-name = "uart0"
-type = "ns16550a"
-base = 0x1000_0000
-irq = 10
+${device("uart0", "irq = 10")}
 
-[[devices]]
-name = "uart1"
-type = "ns16550a"
-base = 0x1000_1000
-irq = 11
+${device("uart1", "irq = 11")}
 
-[chosen]
-stdout = "uart0"
+${CHOSEN_UART0}
 `,
   "compact-2": `# A small board: 2 harts, 1 GiB of RAM, a 1 MHz timebase, the QEMU virt device map.
 name = "compact-2"
@@ -129,39 +111,22 @@ timebase_frequency = 1_000_000
 
 [cpus]
 hart_ids = [0, 1]
-isa = "rv64imac_zicsr_zifencei"
-mmu_type = "riscv,sv39"
+${CPU_FEATURES}
 frequency = 50_000_000
 
 [[memory]]
 base = 0x8000_0000
 size = 0x4000_0000 # 1 GiB
 
-[[devices]]
-name = "test"
-type = "sifive-test"
-base = 0x0010_0000
+${device("test")}
 
-[[devices]]
-name = "clint"
-type = "aclint"
-base = 0x0200_0000
+${device("clint")}
 
-[[devices]]
-name = "plic"
-type = "plic"
-base = 0x0C00_0000
-size = 0x40_0000
-sources = 32
+${device("plic", "size = 0x40_0000", "sources = 32")}
 
-[[devices]]
-name = "uart0"
-type = "ns16550a"
-base = 0x1000_0000
-irq = 10
+${device("uart0", "irq = 10")}
 
-[chosen]
-stdout = "uart0"
+${CHOSEN_UART0}
 `,
 };
 
