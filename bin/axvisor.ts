@@ -307,6 +307,9 @@ async function main(args: string[]): Promise<number> {
     maxSessions: opts.maxSessions,
     log,
     logLevel: opts.logLevel,
+    // With the background driver, waits are asynchronous: one session's `vm wait` must not
+    // hold every other session up.
+    interleaveWaits: driver !== undefined,
   });
 
   // Batch mode: one session, no banner, no prompt, no background driver.

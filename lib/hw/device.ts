@@ -40,3 +40,30 @@ export interface IrqLine {
 
 /** An interrupt line that goes nowhere; for devices configured without an IRQ. */
 export const NO_IRQ: IrqLine = { set() {} };
+
+/**
+ * The `width` bytes at `offset` of a 32-bit register whose value is `word` (the register at
+ * `offset & ~3`), zero-extended: how a device with 32-bit registers answers narrower reads.
+ */
+export function readRegisterPart(word: number, offset: number, width: AccessWidth): number {
+  if (width === 4) return word >>> 0;
+  const shift = (offset & 3) * 8;
+  return (word >>> shift) & (width === 1 ? 0xff : 0xffff);
+}
+
+/**
+ * The 32-bit register value `word` with its `width` bytes at `offset` (within the register at
+ * `offset & ~3`) replaced by the low bytes of `value`, unsigned: how a device with 32-bit
+ * registers merges a narrower write.
+ */
+export function mergeRegisterPart(
+  word: number,
+  offset: number,
+  width: AccessWidth,
+  value: number,
+): number {
+  if (width === 4) return value >>> 0;
+  const shift = (offset & 3) * 8;
+  const mask = ((width === 1 ? 0xff : 0xffff) << shift) >>> 0;
+  return ((word & ~mask) | ((value << shift) & mask)) >>> 0;
+}

@@ -58,6 +58,12 @@ export interface ConsoleServerOptions {
   log?: (level: ServerLogLevel, message: string) => void;
   /** Lowest level that is logged (default `info`). */
   logLevel?: ServerLogLevel;
+  /**
+   * Let a session's command start while another session's command waits (`vm wait`, `vm
+   * restart`) instead of queueing behind it (default false). Set it when a `HypervisorDriver`
+   * runs the hypervisor, whose waits are asynchronous and may overlap.
+   */
+  interleaveWaits?: boolean;
 }
 
 /** Options of {@linkcode ConsoleServer.openSession}. */
@@ -82,8 +88,8 @@ export interface OpenSessionOptions {
 export class ConsoleServer {
   /** The hypervisor and shell. */
   readonly backend: ProtocolBackend;
-  /** Serialises commands of every session. */
-  readonly queue: CommandQueue = new CommandQueue();
+  /** Orders the commands of every session (see {@linkcode ConsoleServerOptions.interleaveWaits}). */
+  readonly queue: CommandQueue;
   /** Program version. */
   readonly version: string;
   /** Maximum concurrent sessions. */
@@ -105,6 +111,7 @@ export class ConsoleServer {
   constructor(options: ConsoleServerOptions) {
     this.#options = options;
     this.backend = options.backend;
+    this.queue = new CommandQueue({ interleaved: options.interleaveWaits ?? false });
     this.version = options.version ?? VERSION;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.shutdownRequested = new Promise((resolve) => (this.#resolveShutdown = resolve));

@@ -1,12 +1,16 @@
 /**
- * The hypervisor: VM list, VM creation from AxVisor configs, lifecycle (start, stop, suspend,
- * resume, restart, delete), vCPU tasks on the board's pCPUs, virtual time, and VM-exit handling
- * (SBI, hypercalls, IVC, MMIO, faults).
+ * The hypervisor, the facade of the VMM core: VM list, VM creation from AxVisor configs,
+ * lifecycle (start, stop, suspend, resume, restart, delete), vCPU affinity, virtual time and the
+ * run loop. The concepts it drives live in their own files: the per-pCPU run queues in
+ * scheduler.ts, the SBI per extension in sbi_dispatcher.ts and sbi_hsm.ts, hypercalls and IVC
+ * in hypercall_handler.ts, VM-exit handling and accounting in exit_handler.ts, interrupt lines
+ * and wake-ups in vcpu_interrupts.ts, VM construction in vm_builder.ts.
  *
  * The core is synchronous and deterministic: {@linkcode Hypervisor.runFor} advances one virtual
  * clock by executing guest instructions on every pCPU in turn, a round of `quantum` virtual
  * nanoseconds at a time. Idle pCPUs cost nothing; when no vCPU is runnable, time jumps to the
- * next event. {@linkcode HypervisorDriver} (driver.ts) runs this core in the background for interactive use.
+ * next event. {@linkcode HypervisorDriver} (driver.ts) runs this core in the background for
+ * interactive use.
  *
  * @module
  */
@@ -86,7 +90,12 @@ export interface HypervisorOptions {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
-/** Longest single hart run: bounds how stale the guest `time` CSR can be inside a run (instructions). */
+/**
+ * Longest single hart run, in instructions. The hart publishes its instruction count only when a
+ * run ends (lib/hw/riscv/hart.ts has no public live count), and the guest `time` CSR is derived
+ * from that count, so this bounds how stale `time` can be inside a run (4,096 instructions =
+ * 41 µs at 100 MHz).
+ */
 const RUN_CHUNK = 4096;
 
 /** The hypervisor. */

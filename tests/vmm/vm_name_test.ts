@@ -14,7 +14,9 @@ const HELLO = Deno.readTextFileSync(new URL("../../examples/configs/hello.toml",
 const withName = (name: string) => patchToml(HELLO, { name: JSON.stringify(name) });
 
 Deno.test("vm name: letters, digits, '-', '_' and '.' up to 64 characters are valid", () => {
-  for (const name of ["hello", "vm1", "linux-6.1_rc2", "A.b-C_d", "x".repeat(VM_NAME_MAX), ".hidden"]) {
+  for (
+    const name of ["hello", "vm1", "linux-6.1_rc2", "A.b-C_d", "x".repeat(VM_NAME_MAX), ".hidden"]
+  ) {
     assert.equal(vmNameProblem(name), undefined, name);
     assert.ok(isValidVmName(name));
     // The shell's data folder of a valid name is the name itself: both layers agree.

@@ -39,6 +39,13 @@ import type { BoardSpec } from "./spec.ts";
 /** mip bits (as masks) driven by the board's interrupt controllers. */
 const MIP_MSIP = 1 << 3, MIP_MTIP = 1 << 7, MIP_SEIP = 1 << 9, MIP_MEIP = 1 << 11;
 const MIB = 1024 * 1024;
+/** The hart stop reasons that end a machine run, and how the run reports them. */
+const HART_STOPS: ReadonlyMap<number, MachineStopReason> = new Map([
+  [StopReason.Breakpoint, "breakpoint"],
+  [StopReason.Halted, "halted"],
+  [StopReason.BusError, "bus-error"],
+  [StopReason.Ecall, "ecall"],
+]);
 const THREE_GIB = 3 * 1024 * MIB;
 
 /** Why {@linkcode Machine.run} returned. */
@@ -311,21 +318,10 @@ export class Machine {
           this.#cycles += longest;
           return stop("finished");
         }
-        switch (reason) {
-          case StopReason.Breakpoint:
-            this.#cycles += longest;
-            return stop("breakpoint", h);
-          case StopReason.Halted:
-            this.#cycles += longest;
-            return stop("halted", h);
-          case StopReason.BusError:
-            this.#cycles += longest;
-            return stop("bus-error", h);
-          case StopReason.Ecall:
-            this.#cycles += longest;
-            return stop("ecall", h);
-          default: // Budget, or Wfi (the hart now waits)
-            break;
+        const hartStop = HART_STOPS.get(reason); // none for Budget, or Wfi (the hart now waits)
+        if (hartStop !== undefined) {
+          this.#cycles += longest;
+          return stop(hartStop, h);
         }
       }
       if (anyAwake) {

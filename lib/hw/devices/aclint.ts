@@ -16,7 +16,14 @@
  * @module
  */
 
-import type { AccessWidth, DeviceState, IrqLine, MmioDevice } from "../device.ts";
+import {
+  type AccessWidth,
+  type DeviceState,
+  type IrqLine,
+  mergeRegisterPart,
+  type MmioDevice,
+  readRegisterPart,
+} from "../device.ts";
 
 /** Offset of the msip registers. */
 export const ACLINT_MSIP_BASE = 0x0000;
@@ -155,22 +162,14 @@ export class Aclint implements MmioDevice {
 
   /** Reads a register; 64-bit registers are read in 32-bit halves (or narrower parts). */
   read(offset: number, width: AccessWidth): number {
-    const aligned = offset & ~3;
-    const word = this.#readWord(aligned);
-    if (width === 4) return word >>> 0;
-    const shift = (offset & 3) * 8;
-    return (word >>> shift) & (width === 1 ? 0xff : 0xffff);
+    return readRegisterPart(this.#readWord(offset & ~3), offset, width);
   }
 
   /** Writes a register; narrower writes merge into the 32-bit word. */
   write(offset: number, width: AccessWidth, value: number): void {
     const aligned = offset & ~3;
-    if (width !== 4) {
-      const shift = (offset & 3) * 8;
-      const mask = ((width === 1 ? 0xff : 0xffff) << shift) >>> 0;
-      value = ((this.#readWord(aligned) & ~mask) | ((value << shift) & mask)) >>> 0;
-    }
-    this.#writeWord(aligned, value >>> 0);
+    const current = width === 4 ? 0 : this.#readWord(aligned);
+    this.#writeWord(aligned, mergeRegisterPart(current, offset, width, value));
   }
 
   /** Clears msip, sets every mtimecmp to its maximum and mtime back to the clock's value. */

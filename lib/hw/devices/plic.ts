@@ -18,7 +18,14 @@
  * @module
  */
 
-import type { AccessWidth, DeviceState, IrqLine, MmioDevice } from "../device.ts";
+import {
+  type AccessWidth,
+  type DeviceState,
+  type IrqLine,
+  mergeRegisterPart,
+  type MmioDevice,
+  readRegisterPart,
+} from "../device.ts";
 
 /** Highest priority value (priorities are 3 bits wide, as on QEMU virt). */
 export const PLIC_MAX_PRIORITY = 7;
@@ -180,23 +187,16 @@ export class Plic implements MmioDevice {
 
   /** Reads a register; narrower accesses read part of the 32-bit register. */
   read(offset: number, width: AccessWidth): number {
-    const word = this.#readWord(offset & ~3);
-    if (width === 4) return word >>> 0;
-    const shift = (offset & 3) * 8;
-    return (word >>> shift) & (width === 1 ? 0xff : 0xffff);
+    return readRegisterPart(this.#readWord(offset & ~3), offset, width);
   }
 
   /** Writes a register; narrower writes merge into the 32-bit register. */
   write(offset: number, width: AccessWidth, value: number): void {
     const aligned = offset & ~3;
-    if (width !== 4) {
-      const shift = (offset & 3) * 8;
-      const mask = (width === 1 ? 0xff : 0xffff) << shift;
-      const isClaim = aligned >= PLIC_CONTEXT_BASE && (aligned & 0xfff) === 4;
-      const current = isClaim ? 0 : this.#readWord(aligned);
-      value = (current & ~mask) | ((value << shift) & mask);
-    }
-    this.#writeWord(aligned, value >>> 0);
+    // Reading the claim register would claim an interrupt: a narrow completion merges into 0.
+    const isClaim = aligned >= PLIC_CONTEXT_BASE && (aligned & 0xfff) === 4;
+    const current = width === 4 || isClaim ? 0 : this.#readWord(aligned);
+    this.#writeWord(aligned, mergeRegisterPart(current, offset, width, value));
   }
 
   /** Returns to the power-on state (line levels are kept: they belong to the devices). */

@@ -273,3 +273,14 @@ Deno.test("machine: budget stops, loads outside RAM are refused, every board bui
     "64 cpus and the cpu-map",
   );
 });
+
+Deno.test("machine: a halted hart stops the run, which names it", async () => {
+  const machine = new Machine(loadBoard("compact-2"), { slice: 100 });
+  machine.load(RAM, await assemble(`_start: j _start`));
+  machine.boot(RAM);
+  machine.harts[1].halted = true;
+  const stop = machine.run(10_000);
+  assert.equal(stop.reason, "halted");
+  assert.equal(stop.hart, 1);
+  assert.ok(stop.instructions > 100 && stop.instructions < 10_000, String(stop.instructions));
+});

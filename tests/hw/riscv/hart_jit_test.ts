@@ -10,6 +10,7 @@ import { SparseMemory } from "../../../lib/hw/memory.ts";
 import { assemble } from "../../../lib/hw/riscv/assembler.ts";
 import { Hart, type HartOptions } from "../../../lib/hw/riscv/hart.ts";
 import { enterS, RAM_BASE, rig } from "./hart_rig_test.ts";
+import { integerWorkload } from "./integer_workload.ts";
 
 function machine(image: Uint8Array, entry: number, options: Partial<HartOptions>): {
   hart: Hart;
@@ -50,99 +51,7 @@ function compareTiers(source: string, slices: number[], rounds: number): void {
   }
 }
 
-const WORKLOAD = `
-_start:
-  li s1, 0x2545F4914F6CDD1D
-outer:
-  la a0, array
-  li a1, 64
-  li t1, 6364136223846793005
-  li t2, 1442695040888963407
-fill:
-  mul s1, s1, t1
-  add s1, s1, t2
-  srli t3, s1, 29
-  sd t3, 0(a0)
-  sw s1, 512(a0)
-  sh t3, 1024(a0)
-  sb s1, 1536(a0)
-  addi a0, a0, 8
-  addi a1, a1, -1
-  bnez a1, fill
-  la a0, array
-  li a1, 1
-sort_outer:
-  slli t0, a1, 3
-  add t0, a0, t0
-  ld t1, 0(t0)
-  mv t2, a1
-sort_inner:
-  beqz t2, sort_place
-  ld t3, -8(t0)
-  bleu t3, t1, sort_place
-  sd t3, 0(t0)
-  addi t0, t0, -8
-  addi t2, t2, -1
-  j sort_inner
-sort_place:
-  sd t1, 0(t0)
-  addi a1, a1, 1
-  li t4, 64
-  blt a1, t4, sort_outer
-  la a0, array
-  li a1, 512
-  li a2, -1
-  li a3, 0xEDB88320
-crc_byte:
-  lbu t0, 0(a0)
-  lb t5, 1(a0)
-  lhu t6, 2(a0)
-  lh s2, 4(a0)
-  lwu s3, 4(a0)
-  lw s4, 0(a0)
-  xor a2, a2, t0
-  li t1, 8
-crc_bit:
-  andi t2, a2, 1
-  srli a2, a2, 1
-  neg t2, t2
-  and t2, t2, a3
-  xor a2, a2, t2
-  addi t1, t1, -1
-  bnez t1, crc_bit
-  addi a0, a0, 1
-  addi a1, a1, -1
-  bnez a1, crc_byte
-  li t0, 50
-  li t1, 0x7fffffffffff
-div_loop:
-  addi t2, t0, -25
-  div t3, t1, t2
-  rem t4, t1, t2
-  divu t5, t1, t2
-  remu t6, t1, t2
-  divw s5, t1, t2
-  divuw s6, t1, t2
-  remw s7, t1, t2
-  remuw s8, t1, t2
-  mulh s9, t1, t2
-  mulhsu s10, t2, t1
-  mulhu s11, t1, t2
-  add t1, t3, t4
-  add t1, t1, t5
-  slli t1, t1, 7
-  addi t0, t0, -1
-  bnez t0, div_loop
-  call leaf
-  j outer
-leaf:
-  auipc t0, 0
-  jalr zero, 0(ra)
-  .data
-  .balign 8
-array:
-  .zero 2048
-`;
+const WORKLOAD = integerWorkload("coverage");
 
 Deno.test("jit: the integer workload matches the interpreter at every slice boundary", () => {
   compareTiers(WORKLOAD, [1, 7, 100, 1000, 3333, 20000], 4);

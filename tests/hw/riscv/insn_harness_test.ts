@@ -4,7 +4,13 @@
  */
 
 import assert from "node:assert/strict";
-import { assertSuitePasses, farFailBranches, runSuite, Suite } from "./test_harness.ts";
+import {
+  assertSuitePasses,
+  farFailBranches,
+  instructionSuites,
+  runSuite,
+  Suite,
+} from "./test_harness.ts";
 
 Deno.test("harness: a suite whose cases hold passes", () => {
   const s = new Suite("ok").rr("add", 2n, 3n, 5n).ri("addi", 7n, -8, -1n);
@@ -52,4 +58,17 @@ Deno.test("harness: branches to fail are rewritten to reach any distance", () =>
   const far = new Suite("far");
   for (let i = 0; i < 400; i++) far.rr("xor", BigInt(i), 0x5555n, BigInt(i) ^ 0x5555n);
   assertSuitePasses(far);
+});
+
+Deno.test("harness: instructionSuites builds suites in order, compressed when asked", () => {
+  const plain = instructionSuites("x");
+  const add = plain.suite("add", (s) => s.rr("add", 1n, 2n, 3n).rr("add", 2n, 2n, 4n));
+  assert.deepEqual(plain.suites, [add]);
+  assert.equal(add.name, "add");
+  assert.equal(add.cases.length, 2);
+  assert.equal(add.compressed, false);
+  const c = instructionSuites("c", { compressed: true });
+  c.suite("c.add", () => {});
+  c.suite("c.mv", () => {});
+  assert.deepEqual(c.suites.map((s) => [s.name, s.compressed]), [["c.add", true], ["c.mv", true]]);
 });

@@ -7,28 +7,43 @@ import { Csr, Mstatus } from "../../../lib/hw/riscv/csr.ts";
 import { StopReason } from "../../../lib/hw/riscv/hart.ts";
 import { enterS, enterU, type Rig, rig, sretToU, u64 } from "./hart_rig_test.ts";
 
+/** Logs {cause, epc, tval, status} of a trap taken in mode `x` to `${x}log` (32 bytes each). */
+const logTrap = (x: "m" | "s") => `
+  csrr t0, ${x}cause
+  csrr t1, ${x}epc
+  csrr t2, ${x}tval
+  csrr t3, ${x}status
+  la t4, ${x}count
+  ld t5, 0(t4)
+  addi t6, t5, 1
+  sd t6, 0(t4)
+  slli t5, t5, 5
+  la t4, ${x}log
+  add t4, t4, t5
+  sd t0, 0(t4)
+  sd t1, 8(t4)
+  sd t2, 16(t4)
+  sd t3, 24(t4)`;
+
+/** Returns from a trap of mode `x` to the instruction after the one at t1 (2 or 4 bytes). */
+const returnPastTrapped = (x: "m" | "s") => `
+  lhu t4, 0(t1)
+  andi t4, t4, 3
+  li t6, 3
+  addi t1, t1, 2
+  bne t4, t6, 2f
+  addi t1, t1, 2
+2:
+  csrw ${x}epc, t1
+  ${x}ret`;
+
 /**
  * Trap handlers used by the programs: each logs {cause, epc, tval, status} (32 bytes per entry)
  * to `mlog`/`slog` and resumes after the trapping instruction, or at `resume` when it is set.
  */
 const HANDLERS = `
   .balign 4
-mtrap:
-  csrr t0, mcause
-  csrr t1, mepc
-  csrr t2, mtval
-  csrr t3, mstatus
-  la t4, mcount
-  ld t5, 0(t4)
-  addi t6, t5, 1
-  sd t6, 0(t4)
-  slli t5, t5, 5
-  la t4, mlog
-  add t4, t4, t5
-  sd t0, 0(t4)
-  sd t1, 8(t4)
-  sd t2, 16(t4)
-  sd t3, 24(t4)
+mtrap:${logTrap("m")}
   la t4, resume
   ld t5, 0(t4)
   beqz t5, 1f
@@ -37,43 +52,10 @@ mtrap:
   li t6, 0x1800
   csrs mstatus, t6
   mret
-1:
-  lhu t4, 0(t1)
-  andi t4, t4, 3
-  li t6, 3
-  addi t1, t1, 2
-  bne t4, t6, 2f
-  addi t1, t1, 2
-2:
-  csrw mepc, t1
-  mret
+1:${returnPastTrapped("m")}
 
   .balign 4
-strap:
-  csrr t0, scause
-  csrr t1, sepc
-  csrr t2, stval
-  csrr t3, sstatus
-  la t4, scount
-  ld t5, 0(t4)
-  addi t6, t5, 1
-  sd t6, 0(t4)
-  slli t5, t5, 5
-  la t4, slog
-  add t4, t4, t5
-  sd t0, 0(t4)
-  sd t1, 8(t4)
-  sd t2, 16(t4)
-  sd t3, 24(t4)
-  lhu t4, 0(t1)
-  andi t4, t4, 3
-  li t6, 3
-  addi t1, t1, 2
-  bne t4, t6, 2f
-  addi t1, t1, 2
-2:
-  csrw sepc, t1
-  sret
+strap:${logTrap("s")}${returnPastTrapped("s")}
 `;
 
 const DATA = `

@@ -855,18 +855,20 @@ export function renderProgram(program: RandomProgram): string {
   return L.join("\n") + "\n";
 }
 
-/** Register dump, checksum, printing, finisher, trap handler and print routines. */
-const EPILOGUE = `
-# epilogue: dump x1..x31 at FRAME + 0x100
-finish:
-${Array.from({ length: 31 }, (_, i) => `  sd x${i + 1}, ${0x100 + 8 * (i + 1)}(tp)`).join("\n")}
-  li s0, ${hex(FRAME + 0x100)}
-  li s1, 1
-1:
-  li a0, 'x'
+/**
+ * Prints the doublewords `from` to `to - 1` of the table at `table` as `<letter><index>=<value>`
+ * lines (index in `digits` hex digits, value in 16), looping at the local label `label`.
+ */
+function printTable(
+  p: { table: number; letter: string; digits: number; from: number; to: number; label: number },
+): string {
+  return `  li s0, ${hex(p.table)}
+  li s1, ${p.from}
+${p.label}:
+  li a0, '${p.letter}'
   call putc
   mv a0, s1
-  li a1, 2
+  li a1, ${p.digits}
   call puthex
   li a0, '='
   call putc
@@ -878,34 +880,32 @@ ${Array.from({ length: 31 }, (_, i) => `  sd x${i + 1}, ${0x100 + 8 * (i + 1)}(t
   li a0, 10
   call putc
   addi s1, s1, 1
-  li t0, 32
-  bltu s1, t0, 1b
+  li t0, ${p.to}
+  bltu s1, t0, ${p.label}b`;
+}
+
+/** Register dump, checksum, printing, finisher, trap handler and print routines. */
+const EPILOGUE = `
+# epilogue: dump x1..x31 at FRAME + 0x100
+finish:
+${Array.from({ length: 31 }, (_, i) => `  sd x${i + 1}, ${0x100 + 8 * (i + 1)}(tp)`).join("\n")}
+${printTable({ table: FRAME + 0x100, letter: "x", digits: 2, from: 1, to: 32, label: 1 })}
 # CSRs
 ${
   ["mstatus", "mscratch", "sscratch", "mepc", "sepc", "stval", "stvec", "satp"]
     .map((c, i) => `  csrr a0, ${c}\n  li a1, ${i}\n  call putcsr`).join("\n")
 }
 # leaf PTEs (A/D bits set by the page walker)
-  li s0, ${hex(PAGE_TABLES + 8192)}
-  li s1, 0
-14:
-  li a0, 'p'
-  call putc
-  mv a0, s1
-  li a1, 1
-  call puthex
-  li a0, '='
-  call putc
-  slli t0, s1, 3
-  add t0, t0, s0
-  ld a0, 0(t0)
-  li a1, 16
-  call puthex
-  li a0, 10
-  call putc
-  addi s1, s1, 1
-  li t0, ${VIRTUAL_PAGES}
-  bltu s1, t0, 14b
+${
+  printTable({
+    table: PAGE_TABLES + 8192,
+    letter: "p",
+    digits: 1,
+    from: 0,
+    to: VIRTUAL_PAGES,
+    label: 14,
+  })
+}
 # checksum of the scratch area and the page tables: h = (h ^ d) * FNV prime
   li s0, ${hex(SCRATCH)}
   li s1, ${hex(FRAME)}
