@@ -117,8 +117,10 @@ export class SbiDispatcher {
     let advance: boolean;
     if (handler) advance = handler(call);
     else if (ext <= 8) {
-      // The legacy remote fences: nothing to do on a hart emulator without TLBs to shoot down.
+      // The legacy remote fences (5 remote_fence_i, 6 remote_sfence_vma, 7 ..._asid): every
+      // vCPU drops its cached translations and decoded instructions.
       call.count("Nothing");
+      if (ext >= 5 && ext <= 7) flushAll(vm);
       h.setX(10, 0n);
       advance = true;
     } else {
@@ -255,8 +257,14 @@ export class SbiDispatcher {
 
   #rfence(c: SbiCall): boolean {
     c.count("Nothing");
-    if (c.fid <= 6) c.ret(checkHartMask(c.vm, c.arg(0), c.arg(1)) ? 0 : SbiError.InvalidParam);
-    else c.ret(SbiError.NotSupported);
+    if (c.fid > 6) c.ret(SbiError.NotSupported);
+    else if (!checkHartMask(c.vm, c.arg(0), c.arg(1))) c.ret(SbiError.InvalidParam);
+    else {
+      // Each hart caches translations (a software TLB) and decoded instructions: a remote
+      // fence.i or sfence.vma must drop them on the targets, or they would run stale code.
+      flushAll(c.vm);
+      c.ret(0);
+    }
     return true;
   }
 
@@ -344,6 +352,11 @@ export class SbiDispatcher {
 }
 
 /** Whether every hart a (mask, base) pair names is a vCPU of `vm` (base -1: all harts). */
+/** Drops every vCPU's cached translations and decoded instructions (a remote fence). */
+function flushAll(vm: Vm): void {
+  for (const v of vm.vcpus) v.hart.flushCaches();
+}
+
 function checkHartMask(vm: Vm, mask: bigint, base: bigint): boolean {
   if (base === U64) return true;
   for (let i = 0n; i < 64n; i++) {

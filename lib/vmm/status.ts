@@ -69,15 +69,18 @@ export function vcpuStateShortName(state: VCpuState): string {
 }
 
 /**
- * The seed's `vm list` summary of vCPU states: counts per state in the order of the numeric
- * values (the seed's BTreeMap), e.g. `Run:2,Blk:1`.
+ * The seed's `vm list` summary of vCPU states: counts per state keyed by the short name in a
+ * BTreeMap, so ordered alphabetically by that name, e.g. `Blk:1,Run:2`.
  */
 export function summarizeVcpuStates(states: readonly VCpuState[]): string {
-  const counts = new Map<VCpuState, number>();
-  for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const counts = new Map<string, number>();
+  for (const s of states) {
+    const name = VCPU_STATE_SHORT[s];
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
   return [...counts.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([s, n]) => `${VCPU_STATE_SHORT[s]}:${n}`)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([name, n]) => `${name}:${n}`)
     .join(",");
 }
 

@@ -47,6 +47,8 @@ export interface GuestHart {
   writeCsr(num: number, value: bigint): void;
   /** Resets the hart to `pc` at privilege `priv`. */
   reset(pc: number, priv: 0 | 1 | 3): void;
+  /** Drops cached translations and decoded instructions (remote fences from other harts). */
+  flushCaches(): void;
 }
 
 /** Why a Blocked or Free vCPU is waiting. */

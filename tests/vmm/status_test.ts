@@ -64,8 +64,8 @@ Deno.test("status: the seed's state matrix with its exact messages", () => {
 
 Deno.test("status: vCPU summaries are ordered by state value and icons match AxVisor", () => {
   const { Running, Blocked, Free } = VCpuState;
-  assert.equal(summarizeVcpuStates([Blocked, Running, Running]), "Run:2,Blk:1");
-  assert.equal(summarizeVcpuStates([Blocked, Free, Running, Free]), "Free:2,Run:1,Blk:1");
+  assert.equal(summarizeVcpuStates([Blocked, Running, Running]), "Blk:1,Run:2");
+  assert.equal(summarizeVcpuStates([Blocked, Free, Running, Free]), "Blk:1,Free:2,Run:1");
   assert.equal(summarizeVcpuStates([]), "");
   assert.equal(vmStatusWithIcon("running"), "🚀 running");
   assert.equal(vmStatusWithIcon("stopped"), "💤 stopped");

@@ -8,7 +8,7 @@
 
 import { disassembleRange } from "../../hw/riscv/disassembler.ts";
 import { ABI_REGISTER_NAMES } from "../../hw/riscv/isa_table.ts";
-import type { Hypervisor, VCpu, Vm } from "../../vmm/mod.ts";
+import type { VCpu, Vm } from "../../vmm/mod.ts";
 import { Csr } from "../../vmm/vcpu.ts";
 import { ArgDef, CommandNode } from "../command_tree.ts";
 import { hex, hex64, padRight, parseUnsigned } from "../format.ts";
@@ -203,33 +203,6 @@ export function vcpuDumpCommand(): CommandNode<ShellContext> {
         code,
       });
     });
-}
-
-/**
- * Sets a vCPU's affinity mask and, when its task is placed on a pCPU outside the new mask,
- * moves it to the least loaded allowed pCPU (it continues there at its next slice).
- */
-export function pinVcpu(
-  hypervisor: Hypervisor,
-  v: VCpu,
-  mask: number,
-): { from: number; to: number } {
-  (v as { physCpuSet?: number }).physCpuSet = mask;
-  const pcpus = hypervisor.pcpus();
-  const from = v.pcpu;
-  if (from < 0 || (mask & 2 ** from) !== 0) return { from, to: from };
-  const current = pcpus[from];
-  const index = current.tasks.indexOf(v);
-  if (index < 0) return { from, to: from };
-  let best = pcpus.find((p) => (mask & 2 ** p.index) !== 0)!;
-  for (const p of pcpus) {
-    if ((mask & 2 ** p.index) !== 0 && p.tasks.length < best.tasks.length) best = p;
-  }
-  current.tasks.splice(index, 1);
-  if (current.rr > index) current.rr--;
-  best.tasks.push(v);
-  v.pcpu = best.index;
-  return { from, to: best.index };
 }
 
 /** Builds `vcpu pin`. */

@@ -10,7 +10,6 @@ import type { Vm } from "../../vmm/mod.ts";
 import { EXIT_KINDS } from "../../vmm/exit_reason.ts";
 import {
   vcpuStateName,
-  vcpuStateShortName,
   VM_STATUSES,
   type VmStatus,
   vmStatusName,
@@ -60,7 +59,7 @@ function countByName(vm: Vm, name: (state: Vm["vcpus"][number]["state"]) => stri
 
 /** The seed's `VCPU STATE` column of `vm list`: `Blk:1,Run:2`. */
 export function vcpuStateSummary(vm: Vm): string {
-  return countByName(vm, vcpuStateShortName).map(([s, n]) => `${s}:${n}`).join(",");
+  return vm.vcpuSummary();
 }
 
 const LIST_WIDTHS = [6, 15, 12, 15, 10, 20];
