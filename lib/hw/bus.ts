@@ -284,18 +284,13 @@ export class Bus {
   readBytes(addr: number, length: number): Uint8Array | undefined {
     if (!this.covers(addr, length)) return undefined;
     const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const a = addr + done;
-      const r = this.find(a)!;
-      const n = Math.min(r.base + r.size - a, length - done);
+    this.#eachPiece(addr, length, (r, off, done, n) => {
       if (r.kind === "ram") {
-        out.set(r.memory!.readBytes(r.memoryOffset! + a - r.base, n), done);
+        out.set(r.memory!.readBytes(r.memoryOffset! + off, n), done);
       } else {
-        for (let i = 0; i < n; i++) out[done + i] = r.device!.read(a - r.base + i, 1) & 0xff;
+        for (let i = 0; i < n; i++) out[done + i] = r.device!.read(off + i, 1) & 0xff;
       }
-      done += n;
-    }
+    });
     return out;
   }
 
@@ -305,18 +300,33 @@ export class Bus {
    */
   writeBytes(addr: number, data: Uint8Array): boolean {
     if (!this.covers(addr, data.length)) return false;
+    this.#eachPiece(addr, data.length, (r, off, done, n) => {
+      if (r.kind === "ram") {
+        r.memory!.writeBytes(r.memoryOffset! + off, data.subarray(done, done + n));
+      } else {
+        for (let i = 0; i < n; i++) r.device!.write(off + i, 1, data[done + i]);
+      }
+    });
+    return true;
+  }
+
+  /**
+   * Visits `[addr, addr + length)` (which {@linkcode Bus.covers} must have accepted) one region
+   * at a time, in address order: the region, the offset in it, the bytes done before, the bytes
+   * in this region.
+   */
+  #eachPiece(
+    addr: number,
+    length: number,
+    visit: (region: BusRegion, offset: number, done: number, n: number) => void,
+  ): void {
     let done = 0;
-    while (done < data.length) {
+    while (done < length) {
       const a = addr + done;
       const r = this.find(a)!;
-      const n = Math.min(r.base + r.size - a, data.length - done);
-      if (r.kind === "ram") {
-        r.memory!.writeBytes(r.memoryOffset! + a - r.base, data.subarray(done, done + n));
-      } else {
-        for (let i = 0; i < n; i++) r.device!.write(a - r.base + i, 1, data[done + i]);
-      }
+      const n = Math.min(r.base + r.size - a, length - done);
+      visit(r, a - r.base, done, n);
       done += n;
     }
-    return true;
   }
 }

@@ -137,13 +137,23 @@ export interface ErrorReply {
 /** A reply to one JSON request. */
 export type JsonReply = OkReply | ErrorReply;
 
-/** Encodes a reply as one JSON line (with its LF). `bigint` values become decimal strings. */
+/**
+ * Encodes a reply as one JSON line (with its LF). `bigint` values become decimal strings, and
+ * nanosecond fields (`time_ns` and any key ending in `_ns` or `Ns`) are whole numbers: the
+ * realtime clock can yield fractions such as `2827065006.9999995`, which clients must not see.
+ */
 export function encodeJsonLine(value: unknown): string {
   return JSON.stringify(value, jsonReplacer) + "\n";
 }
 
+/** Keys whose values are nanoseconds (rounded to whole numbers by {@linkcode jsonReplacer}). */
+const NANOSECOND_KEY = /(?:_ns|Ns)$/;
+
 /** A `JSON.stringify` replacer that makes bigints, Uint8Arrays, Maps and Sets serialisable. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
+export function jsonReplacer(key: string, value: unknown): unknown {
+  if (typeof value === "number" && !Number.isInteger(value) && NANOSECOND_KEY.test(key)) {
+    return Number.isFinite(value) ? Math.round(value) : value;
+  }
   if (typeof value === "bigint") {
     return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   }

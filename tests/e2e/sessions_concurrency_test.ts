@@ -39,13 +39,13 @@ Deno.test("tcp e2e: one session's long `vm wait` does not hold other sessions up
   try {
     await a.readUntil(PROMPT);
     await b.readUntil(PROMPT);
-    // VM 1 is never started: this waits an hour of (realtime) virtual time.
-    await a.send("vm wait 1 --state running --timeout 3600s\n");
+    // VM 8 (echo) is not started yet: this would wait an hour of (realtime) virtual time.
+    await a.send("vm wait echo --state running --timeout 3600s\n");
     await b.send("vm list\n");
     const list = await b.readUntil(PROMPT);
     assert.match(list, /1\s+hello\s+Loaded/);
-    await b.send("vm start 1\n");
-    assert.match(await b.readUntil(PROMPT), /VM\[1\] started successfully/);
+    await b.send("vm start echo\n");
+    assert.match(await b.readUntil(PROMPT), /VM\[8\] started successfully/);
     // The waiting session sees its wait end because of the other session's command.
     assert.match(await a.readUntil(PROMPT), /reached state Running/);
   } finally {

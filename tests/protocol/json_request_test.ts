@@ -45,3 +45,17 @@ Deno.test("encodeJsonLine writes one line and serialises bigints and byte arrays
   assert.equal(line, `{"a":5,"b":"18446744073709551616","c":[1,2],"s":"x\\ny"}\n`);
   assert.equal(line.indexOf("\n"), line.length - 1);
 });
+
+Deno.test("nanosecond fields are whole numbers on the wire, other numbers untouched", () => {
+  const line = encodeJsonLine({
+    id: 1,
+    ok: true,
+    data: { vmId: 1, waitedNs: 40222241.00000048, ratio: 0.5, nested: { start_ns: 1.5 } },
+    time_ns: 2827065006.9999995,
+  });
+  assert.equal(
+    line,
+    '{"id":1,"ok":true,"data":{"vmId":1,"waitedNs":40222241,"ratio":0.5,"nested":{"start_ns":2}},' +
+      '"time_ns":2827065007}\n',
+  );
+});

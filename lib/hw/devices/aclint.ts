@@ -16,14 +16,8 @@
  * @module
  */
 
-import {
-  type AccessWidth,
-  type DeviceState,
-  type IrqLine,
-  mergeRegisterPart,
-  type MmioDevice,
-  readRegisterPart,
-} from "../device.ts";
+import type { AccessWidth, DeviceState, IrqLine, MmioDevice } from "../device.ts";
+import { mergeRegisterPart, readRegisterPart } from "../device.ts";
 
 /** Offset of the msip registers. */
 export const ACLINT_MSIP_BASE = 0x0000;

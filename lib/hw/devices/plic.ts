@@ -18,14 +18,8 @@
  * @module
  */
 
-import {
-  type AccessWidth,
-  type DeviceState,
-  type IrqLine,
-  mergeRegisterPart,
-  type MmioDevice,
-  readRegisterPart,
-} from "../device.ts";
+import type { AccessWidth, DeviceState, IrqLine, MmioDevice } from "../device.ts";
+import { mergeRegisterPart, readRegisterPart } from "../device.ts";
 
 /** Highest priority value (priorities are 3 bits wide, as on QEMU virt). */
 export const PLIC_MAX_PRIORITY = 7;

@@ -15,8 +15,11 @@ export const RAM_BASE = 0x8000_0000;
 
 /** A machine with one hart and a program loaded. */
 export interface Rig {
+  /** The hart, reset to `_start` in M-mode. */
   hart: Hart;
+  /** The bus with the RAM mapped at {@linkcode RAM_BASE} (and any devices the test mapped). */
   bus: Bus;
+  /** The 16 MiB of RAM holding the program. */
   memory: SparseMemory;
   /** Address of a symbol of the program. */
   sym(name: string): number;

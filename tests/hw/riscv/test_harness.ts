@@ -3,7 +3,7 @@
  * riscv-tests (each case loads registers, executes, compares with the expected value and, on a
  * mismatch, writes `(testnum << 1) | 1` to `tohost`), assembles them with our assembler, runs them
  * on a hart through the bare runner until `tohost`, and turns a failure into a message that names
- * the case.
+ * the case. {@linkcode instructionSuites} registers a test file's suites as Deno tests.
  *
  * Register conventions of a case body: `gp` holds the test number, `x14` the value checked (it is
  * reported on failure), `x7` the expected value; `t0`, `t1`, `t2`, `t3` may be clobbered by the
