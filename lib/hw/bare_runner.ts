@@ -49,7 +49,11 @@ export const BARE_RAM_SIZE = 0x8000_0000;
 export const DEFAULT_MAX_INSNS = 10_000_000_000;
 /** Default number of traced instructions. */
 export const DEFAULT_TRACE_LIMIT = 100_000;
-/** Instructions run between two polls of `tohost`. */
+/**
+ * Longest run between two looks at console input and `--until`. A store to `tohost` does not
+ * wait for it: a write watch ends the hart's run right after the store, and the request is
+ * served at once (so `--stats` counts exactly the instructions up to that store).
+ */
 export const POLL_INTERVAL = 100_000;
 
 /** An image given to the runner: a name for messages and its bytes. */
@@ -180,6 +184,8 @@ export class BareMachine implements RunTarget {
         return { reason: "bus-error", instructions, hart: 0 };
       case StopReason.Ecall:
         return { reason: "ecall", instructions, hart: 0 };
+      case StopReason.Requested:
+        return { reason: "requested", instructions, hart: 0 };
       default:
         return { reason: "halted", instructions, hart: 0 };
     }
@@ -265,6 +271,11 @@ export function prepareRun(config: RunConfig): PreparedRun {
     tohost,
     fromhost: config.tohost === undefined ? image.symbol("fromhost") : undefined,
   });
+  // A store to `tohost` ends the hart's run right after it, so the runner serves the request
+  // (an exit or a console write) before the guest runs on.
+  if (tohost !== undefined) {
+    for (const hart of target.harts) hart.watchWrites(tohost, 8, () => hart.requestStop());
+  }
   return { target, image, extra, htif };
 }
 
@@ -448,7 +459,7 @@ export function runMachine(prepared: PreparedRun, options: RunOptions = {}): Run
     if (end) return end;
     if (until?.matched) return finish(EXIT_PASS, "until", "");
     feedInput();
-    if (stop.reason === "budget") return undefined;
+    if (stop.reason === "budget" || stop.reason === "requested") return undefined;
     const hart = stop.hart === undefined ? undefined : harts[stop.hart];
     const at = hart ? `hart ${hart.hartId} at pc ${hex(BigInt.asUintN(64, BigInt(hart.pc)))}` : "";
     switch (stop.reason) {

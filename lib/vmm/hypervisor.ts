@@ -90,13 +90,6 @@ export interface HypervisorOptions {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
-/**
- * Longest single hart run, in instructions. The hart publishes its instruction count only when a
- * run ends (lib/hw/riscv/hart.ts has no public live count), and the guest `time` CSR is derived
- * from that count, so this bounds how stale `time` can be inside a run (4,096 instructions =
- * 41 µs at 100 MHz).
- */
-const RUN_CHUNK = 4096;
 
 /** The hypervisor. */
 export class Hypervisor {
@@ -864,7 +857,9 @@ export class Hypervisor {
   /** Virtual time as the given vCPU sees it (inside its slice). */
   #vcpuNowNs(v: VCpu): number {
     if (this.#current === v) {
-      return v.sliceStartNs + (v.executed - v.sliceStartExecuted) * this.nsPerInstruction;
+      // Inside a hart run, instretNow() - instret counts what the run retired so far (0 outside).
+      const live = v.hart.instretNow ? v.hart.instretNow() - v.hart.instret : 0;
+      return v.sliceStartNs + (v.executed - v.sliceStartExecuted + live) * this.nsPerInstruction;
     }
     return this.clock.now();
   }
@@ -1004,8 +999,8 @@ export class Hypervisor {
             Math.max(1, Math.ceil((v.timerDeadlineNs - nowNs) / this.nsPerInstruction)),
           );
         }
-        // The hart publishes instret when a run ends: short runs keep the guest's `time` fine-grained.
-        const reason = hart.run(Math.min(remaining, RUN_CHUNK));
+        // The guest's `time` follows the hart's live count (#vcpuNowNs), so one run may be long.
+        const reason = hart.run(remaining);
         v.executed += hart.lastRunInstructions;
         if (reason === StopReason.Budget) {
           if (v.executed - v.sliceStartExecuted >= budget) break;

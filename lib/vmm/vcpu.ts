@@ -23,6 +23,11 @@ export interface GuestHart {
   readonly instret: number;
   /** Instructions executed by the last run (retired or trapped). */
   readonly lastRunInstructions: number;
+  /**
+   * Instructions retired so far, live during a run (equals `instret` outside one). Optional:
+   * without it the VMM's guest time advances only when a run ends.
+   */
+  instretNow?(): number;
   /** Runs at most `budget` instructions; returns a StopReason. */
   run(budget: number): number;
   /** The last unanswered access (after a BusError stop). */

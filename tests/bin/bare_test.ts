@@ -147,6 +147,56 @@ Deno.test("bare: --stats prints instructions retired and MIPS", () => {
   assert.ok(Number(lines[0].split(": ")[1]) >= 4);
 });
 
+Deno.test("bare: --stats counts exactly the instructions up to and including the tohost store", () => {
+  // li, la (auipc + addi), sd: 4 instructions; the spin loop after the store never runs.
+  for (const budget of [[], ["--max-insns", "4999999"], ["--max-insns", "4"]]) {
+    const r = bare(["--stats", ...budget, "p.S"], { "p.S": exitWith(1) });
+    assert.equal(r.code, 0, `${budget.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr.split("\n")[0], "instructions retired: 4", budget.join(" "));
+  }
+  // HTIF console output stops the run too, and the guest goes on after it.
+  const putc = `.text\n_start:\n  la t0, tohost\n  li t1, (1 << 56) | (1 << 48) | 'A'\n` +
+    `  sd t1, 0(t0)\n  li t1, 1\n  sd t1, 0(t0)\n1: j 1b\n${HTIF}`;
+  const r = bare(["--stats", "putc.S"], { "putc.S": putc });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "A");
+  assert.match(r.stderr, /^instructions retired: (\d+)\n/);
+  const n = Number(r.stderr.split("\n")[0].split(": ")[1]);
+  assert.ok(n > 4 && n < 20, `retired ${n}: the run ended at the second tohost store`);
+});
+
+Deno.test("bare: --trace steps an LR/SC retry loop to success", () => {
+  const source = `.text
+_start:
+  la t0, counter
+  li t3, 3
+1:lr.d t1, (t0)
+  addi t1, t1, 1
+  sc.d t2, t1, (t0)
+  bnez t2, 1b
+  addi t3, t3, -1
+  bnez t3, 1b
+  ld t1, 0(t0)
+  addi t1, t1, -3
+  seqz t1, t1        # 1 = pass when counter == 3
+  la t0, tohost
+  sd t1, 0(t0)
+2:j 2b
+.data
+.balign 8
+counter: .dword 0
+${HTIF}`;
+  const r = bare(["--trace", "--trace-limit", "1000", "--max-insns", "1000", "lrsc.S"], {
+    "lrsc.S": source,
+  });
+  assert.equal(r.code, 0, r.stderr.split("\n").slice(-3).join("\n"));
+  assert.equal(
+    r.stderr.split("\n").filter((l) => / sc\.d /.test(l)).length,
+    3,
+    "each SC succeeded",
+  );
+});
+
 Deno.test("bare: --trace prints pc, bits and disassembly of each instruction, bounded", () => {
   const r = bare(["--trace", "--trace-limit", "3", "p.S"], { "p.S": exitWith(1) });
   assert.equal(r.code, 0);

@@ -45,6 +45,7 @@ const HART_STOPS: ReadonlyMap<number, MachineStopReason> = new Map([
   [StopReason.Halted, "halted"],
   [StopReason.BusError, "bus-error"],
   [StopReason.Ecall, "ecall"],
+  [StopReason.Requested, "requested"],
 ]);
 const THREE_GIB = 3 * 1024 * MIB;
 
@@ -56,7 +57,8 @@ export type MachineStopReason =
   | "breakpoint" // a hart stopped on a breakpoint
   | "halted" // a hart halted
   | "bus-error" // a hart reported an unanswered access as a stop
-  | "ecall"; // a hart reported an ecall as a stop
+  | "ecall" // a hart reported an ecall as a stop
+  | "requested"; // a hart's run was ended by Hart.requestStop (e.g. a write watch on `tohost`)
 
 /** The result of {@linkcode Machine.run}. */
 export interface MachineStop {
@@ -66,7 +68,10 @@ export interface MachineStop {
   instructions: number;
   /** The finisher request (reason `finished`). */
   finisher?: FinisherEvent;
-  /** Board index of the hart that caused the stop (breakpoint, halted, bus-error, ecall). */
+  /**
+   * Board index of the hart that caused the stop (breakpoint, halted, bus-error, ecall,
+   * requested).
+   */
   hart?: number;
 }
 
@@ -172,7 +177,14 @@ export class Machine {
           device = aclint;
           break;
         case "sifive-test":
-          finisher = new SifiveTest({ size: d.size, onFinish: (e) => this.#finished ??= e });
+          // The write that finishes ends the writing hart's run right after it.
+          finisher = new SifiveTest({
+            size: d.size,
+            onFinish: (e) => {
+              this.#finished ??= e;
+              for (const h of this.harts) h.requestStop();
+            },
+          });
           device = finisher;
           break;
         case "ns16550a": {

@@ -30,8 +30,14 @@
  * - PMP CSRs hold WARL values but are not enforced. No debug triggers (tselect reads 0,
  *   tdata1 reads type 0, tinfo reads 1).
  * - `cycle` counts retired instructions, like `instret`.
- * - The LR reservation is dropped at every trap and at the start of every `run` call, so that
- *   harts interleaved by a scheduler never see a stale reservation succeed.
+ * - The LR reservation survives the end of a `run` call (so single-stepping an LR/SC loop works)
+ *   unless something could have broken it: it is dropped at every trap (interrupts included), at
+ *   `reset`/`restore`, and at the start of a `run` when any other hart ran since this hart's
+ *   last run (other harts' stores are not tracked, and harts on different buses may still share
+ *   RAM, e.g. IVC pages). Host writes between runs (loaders, debuggers) do not break it. An SC
+ *   consumes the reservation.
+ * - A device may end a run early with {@linkcode Hart.requestStop}; a store to a range watched
+ *   with {@linkcode Hart.watchWrites} calls back right after the write (HTIF `tohost`).
  *
  * @module
  */
@@ -58,6 +64,11 @@ export const StopReason = {
   Breakpoint: 4,
   /** The hart is halted ({@linkcode Hart.halted}). */
   Halted: 5,
+  /**
+   * {@linkcode Hart.requestStop} was called during the run (by a device or a write watch): the
+   * instruction that caused it completed and counts as retired; `pc` is after it.
+   */
+  Requested: 6,
 } as const;
 
 /** One of the {@linkcode StopReason} values. */
@@ -71,6 +82,7 @@ export const STOP_REASON_NAMES: readonly string[] = [
   "bus-error",
   "breakpoint",
   "halted",
+  "requested",
 ];
 
 /** Options of a {@linkcode Hart}. */
@@ -79,8 +91,12 @@ export interface HartOptions {
   bus: Bus;
   /** Value of mhartid. */
   hartId: number;
-  /** Value of the `time` CSR in timebase ticks. Defaults to a clock that reads 0. */
-  readTime?: () => number;
+  /**
+   * Value of the `time` CSR in timebase ticks. Defaults to a clock that reads 0. It receives
+   * the hart's live instruction count ({@linkcode Hart.instretNow}), so a clock derived from
+   * executed instructions advances inside a long run.
+   */
+  readTime?: (instretNow: number) => number;
   /** VMM: an S-mode ecall stops the run with StopReason.Ecall instead of trapping. */
   exitOnSupervisorEcall?: boolean;
   /** VMM: wfi stops the run with StopReason.Wfi instead of waiting for an interrupt. */
@@ -230,6 +246,15 @@ function codeStore(page: DecodedPage, po: number, width: number): DataView {
 }
 const dummyPage = new DecodedPage(dummyView);
 
+/**
+ * Called by {@linkcode Hart.watchWrites} right after a store wrote watched bytes: `pa` and
+ * `width` describe the store (physical address, bytes). It may call {@linkcode Hart.requestStop}.
+ */
+export type WriteWatch = (pa: number, width: number) => void;
+
+/** The hart that ran last: a run by another hart may have broken a reservation. */
+let lastRunner: Hart | undefined;
+
 /** An RV64IMAC hart with M/S/U privilege modes and Sv39. */
 export class Hart {
   /** Low 32 bits of x0..x31 (index 32 is the write sink for x0). */
@@ -257,7 +282,7 @@ export class Hart {
   /** The bus this hart accesses. */
   readonly bus: Bus;
 
-  #readTime: () => number;
+  #readTime: (instretNow: number) => number;
   #exitOnEcall: boolean;
   #exitOnWfi: boolean;
   #exitOnBusError: boolean;
@@ -291,6 +316,9 @@ export class Hart {
   #resValid = false;
   #resAddr = 0;
   #resWidth = 0;
+  #running = false;
+  /** Write watches: [physical start, end (exclusive), callback]. */
+  #watches: { start: number; end: number; onWrite: WriteWatch }[] = [];
   #crossWord = 0;
   #crossImm = 0;
   #csrLo = 0;
@@ -396,6 +424,63 @@ export class Hart {
   /** Executes one instruction (or takes one pending interrupt); returns a StopReason. */
   step(): number {
     return this.run(1);
+  }
+
+  /**
+   * Ends the current {@linkcode Hart.run} early: the instruction being executed (e.g. the store
+   * a device's MMIO handler is serving) completes, and run returns StopReason.Requested right
+   * after it. Meant for device handlers and write watches; outside a run it does nothing (each
+   * run starts afresh). A stop reason already set by the instruction (ecall, wfi...) wins.
+   */
+  requestStop(): void {
+    if (this.#running && this.#stop < 0) this.#stop = StopReason.Requested;
+  }
+
+  /**
+   * Instructions retired so far, live: during a run (from a device handler, a write watch or
+   * the `time` callback) it counts the instructions retired before the current one; outside a
+   * run it equals {@linkcode Hart.instret}.
+   */
+  instretNow(): number {
+    return this.#counterNow();
+  }
+
+  /**
+   * Watches the physical bytes [`pa`, `pa + length`): every store by this hart (any width, SC
+   * and AMOs included) that writes one of them calls `onWrite` right after the write. Stores to
+   * the watched page take the slow path (other pages keep their speed). Returns a function that
+   * removes the watch.
+   *
+   * @throws {RangeError} when the range is empty or not below 2^53
+   */
+  watchWrites(pa: number, length: number, onWrite: WriteWatch): () => void {
+    if (!Number.isSafeInteger(pa) || pa < 0 || !Number.isSafeInteger(length) || length < 1) {
+      throw new RangeError(`watchWrites: bad range (address ${pa}, length ${length})`);
+    }
+    const watch = { start: pa, end: pa + length, onWrite };
+    this.#watches.push(watch);
+    this.#wTag.fill(-1);
+    this.#wcTag.fill(-1);
+    return () => {
+      const i = this.#watches.indexOf(watch);
+      if (i >= 0) this.#watches.splice(i, 1);
+    };
+  }
+
+  /** Whether the physical page holding `pa` holds watched bytes. */
+  #watchedPage(pa: number): boolean {
+    const start = pa - (pa & 4095);
+    for (const w of this.#watches) {
+      if (w.start < start + 4096 && w.end > start) return true;
+    }
+    return false;
+  }
+
+  /** Calls the watches that the store of `width` bytes at physical `pa` wrote into. */
+  #fireWatches(pa: number, width: number): void {
+    for (const w of [...this.#watches]) {
+      if (w.start < pa + width && w.end > pa) w.onWrite(pa, width);
+    }
   }
 
   /** Value of register `i` as an unsigned 64-bit BigInt. */
@@ -534,7 +619,10 @@ export class Hart {
     this.lastRunInstructions = 0;
     if (this.halted) return StopReason.Halted;
     this.#syncCaches();
-    this.#resValid = false;
+    if (lastRunner !== this) {
+      lastRunner = this;
+      this.#resValid = false;
+    }
     if (this.waiting) {
       if ((this.#mip() & this.#mie) === 0) return StopReason.Wfi;
       this.waiting = false;
@@ -542,6 +630,8 @@ export class Hart {
     this.#stop = -1;
     this.#irqCheck = true;
     this.#exc = 0;
+    this.#runCount = 0;
+    this.#running = true;
     const xl = this.xl;
     const xh = this.xh;
     const rTag = this.#rTag;
@@ -1254,6 +1344,8 @@ export class Hart {
     this.blockInstructions += inBlocks;
     this.instret += n - this.#exc;
     this.#exc = 0;
+    this.#runCount = 0;
+    this.#running = false;
     return this.#stop >= 0 ? this.#stop : StopReason.Budget;
   }
 
@@ -1573,6 +1665,9 @@ export class Hart {
         this.#invalidateCodeAt(pas[i]);
         this.bus.write(pas[i], 1, b & 0xff);
       }
+      if (this.#watches.length !== 0) {
+        for (let i = 0; i < width; i++) this.#fireWatches(pas[i], 1);
+      }
       return true;
     }
     const pa = this.#dataPa(va, true);
@@ -1594,11 +1689,14 @@ export class Hart {
       const view = this.#ramView(r, pa, true)!;
       const code = this.#code.get(view);
       const ti = (va >>> 12) & 255;
+      const watched = this.#watches.length !== 0 && this.#watchedPage(pa);
       if (code !== undefined) {
         codeStore(code, po, width);
-        this.#wcTag[ti] = va - po;
-        this.#wcPage[ti] = code;
-      } else {
+        if (!watched) {
+          this.#wcTag[ti] = va - po;
+          this.#wcPage[ti] = code;
+        }
+      } else if (!watched) {
         this.#wTag[ti] = va - po;
         this.#wPage[ti] = view;
       }
@@ -1610,6 +1708,7 @@ export class Hart {
       } else if (width === 4) view.setInt32(po, lo, true);
       else if (width === 2) view.setInt16(po, lo, true);
       else view.setInt8(po, lo);
+      if (watched) this.#fireWatches(pa, width);
       return true;
     }
     if (pa % width !== 0) {
@@ -1673,7 +1772,18 @@ export class Hart {
     const rd = (w >> 8) & 63;
     this.xl[rd] = this.#csrLo;
     this.xh[rd] = this.#csrHi;
-    return true;
+    return this.#completed(w);
+  }
+
+  /**
+   * After a load or store done by the slow path: true to go on, or, when a device or a write
+   * watch requested a stop, false with pc after the instruction (the run loop then stops, as it
+   * does after a fault, and the fast path pays nothing for the check).
+   */
+  #completed(w: number): boolean {
+    if (this.#stop < 0) return true;
+    this.pc += w >>> 26;
+    return false;
   }
 
   #store(w: number, imm: number): boolean {
@@ -1681,7 +1791,7 @@ export class Hart {
     const va = this.#ea(w, imm);
     const width = op === Op.SD ? 8 : op === Op.SW ? 4 : op === Op.SH ? 2 : 1;
     const r2 = (w >> 20) & 63;
-    return this.#writeData(va, width, this.xl[r2], this.xh[r2]);
+    return this.#writeData(va, width, this.xl[r2], this.xh[r2]) && this.#completed(w);
   }
 
   // ---------------------------------------------------------------- atomics
@@ -2019,7 +2129,7 @@ export class Hart {
       }
       case Csr.time:
         if (!debug && !this.#counterAllowed(1)) return false;
-        this.#setCsrNum(this.#readTime());
+        this.#setCsrNum(this.#readTime(this.#counterNow()));
         return true;
       case Csr.sscratch:
       case Csr.sepc:

@@ -284,3 +284,25 @@ Deno.test("machine: a halted hart stops the run, which names it", async () => {
   assert.equal(stop.hart, 1);
   assert.ok(stop.instructions > 100 && stop.instructions < 10_000, String(stop.instructions));
 });
+
+Deno.test("machine: a finisher write ends the run right after it; the writing hart retires no more", async () => {
+  const image = await assemble(`
+_start:
+  bnez a0, park
+  li t0, 0x100000
+  li t1, 0x5555
+  sw t1, 0(t0)
+1:j 1b
+${PARK}
+`);
+  // A slice far longer than the program: the finisher, not the slice end, stops hart 0.
+  const machine = new Machine(loadBoard("qemu-virt"), { slice: 100_000 });
+  machine.load(RAM, image);
+  machine.boot(RAM);
+  const stop = machine.run(10_000_000);
+  assert.equal(stop.reason, "finished");
+  assert.deepEqual(stop.finisher, { kind: "pass", code: 0 });
+  // bnez, li (lui), li (lui + addi), sw = 5 instructions.
+  assert.equal(machine.harts[0].instret, 5);
+  assert.equal(stop.instructions, 5, "hart 0 runs first and ends the run");
+});
