@@ -23,8 +23,9 @@ import {
   type ServerLogLevel,
   serveStdioStream,
   serveTcp,
-  splitCommands,
+  splitScript,
   type TcpConsoleService,
+  tokenProblem,
   VERSION,
 } from "../lib/protocol/mod.ts";
 
@@ -219,6 +220,13 @@ async function main(args: string[]): Promise<number> {
   const batchMode = opts.command !== undefined || opts.batch !== undefined;
   const clock = opts.clock ?? (batchMode ? "warp" : "realtime");
   const token = opts.token ?? envToken();
+  if (token !== undefined) {
+    const problem = tokenProblem(token);
+    if (problem) {
+      const from = opts.token !== undefined ? "--token" : "AXVISOR_TOKEN";
+      throw new StartupError(`bad ${from}: ${problem}`);
+    }
+  }
 
   // Security: loopback by default; anything else needs a token.
   let listen: { hostname: string; port: number } | undefined;
@@ -232,11 +240,20 @@ async function main(args: string[]): Promise<number> {
     }
   }
 
-  // The batch script is read before anything boots, so that a bad file fails fast.
+  // The batch script is read before anything boots, so that a bad file fails fast. Each command
+  // remembers where it comes from, for the failure messages.
   let commands: string[] | undefined;
+  const origins: string[] = [];
   if (batchMode) {
     commands = [];
-    for (const c of opts.command ?? []) commands.push(...splitCommands(c));
+    for (const [i, c] of (opts.command ?? []).entries()) {
+      const many = (opts.command?.length ?? 0) > 1;
+      for (const { command, line } of splitScript(c)) {
+        commands.push(command);
+        const where = line > 1 ? ` line ${line}` : "";
+        origins.push(many || where ? `-c #${i + 1}${where}` : "-c");
+      }
+    }
     if (opts.batch !== undefined) {
       let text: string;
       try {
@@ -246,7 +263,11 @@ async function main(args: string[]): Promise<number> {
       } catch (e) {
         throw new StartupError(`cannot read batch file ${opts.batch}: ${(e as Error).message}`);
       }
-      commands.push(...splitCommands(text));
+      const name = opts.batch === "-" ? "<stdin>" : opts.batch;
+      for (const { command, line } of splitScript(text)) {
+        commands.push(command);
+        origins.push(`${name}:${line}`);
+      }
     }
   }
 
@@ -266,6 +287,8 @@ async function main(args: string[]): Promise<number> {
   // VMs: the default set (/guest/vm_default, as AxVisor does), then --vm files.
   const boot = await shell.bootDefaultVms();
   if (!boot.ok) log("warn", `default VMs: ${boot.error?.message ?? boot.text}`);
+  // A typo in a config key is not fatal (AxVisor ignores unknown keys), but must not go unseen.
+  for (const vm of hypervisor.vms()) for (const w of vm.config.warnings) log("warn", w);
   for (const file of opts.vm) {
     let hostText: string | undefined;
     try {
@@ -275,17 +298,22 @@ async function main(args: string[]): Promise<number> {
     }
     if (hostText !== undefined) {
       try {
-        hypervisor.createVm({ text: hostText, origin: file });
+        const vm = hypervisor.createVm({ text: hostText, origin: file });
+        for (const w of vm.config.warnings) log("warn", w);
       } catch (e) {
         throw new StartupError(`cannot create a VM from --vm ${file}: ${(e as Error).message}`);
       }
       continue;
     }
+    const before = new Set(hypervisor.vms());
     const created = await shell.executeArgv(["vm", "create", file], new ShellSession());
     if (!created.ok) {
       throw new StartupError(
         `cannot create a VM from --vm ${file}: ${created.error?.message ?? created.text}`,
       );
+    }
+    for (const vm of hypervisor.vms()) {
+      if (!before.has(vm)) { for (const w of vm.config.warnings) log("warn", w); }
     }
   }
   if (opts.autostart && hypervisor.vms().length > 0) {
@@ -323,9 +351,11 @@ async function main(args: string[]): Promise<number> {
     const result = await runBatch(session, commands, {
       keepGoing: opts.keepGoing,
       onFailure: (i, c) => {
-        if (!opts.keepGoing && i < commands!.length) {
-          log("error", `command ${i} of ${commands!.length} failed: ${c} (stopping)`);
-        }
+        const total = commands!.length;
+        const stopping = !opts.keepGoing && i < total
+          ? ` (stopping; ${total - i} more not run)`
+          : "";
+        log("error", `command ${i} of ${total} (${origins[i - 1]}) failed: ${c}${stopping}`);
       },
     });
     server.flushConsoles();

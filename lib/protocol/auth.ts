@@ -77,3 +77,17 @@ export class SessionAuth {
     };
   }
 }
+
+/**
+ * Says what is wrong with a token a server is configured with, or `undefined` when it is fine.
+ * A token must be non-empty (an empty one is no secret) and one word without spaces or control
+ * characters (it is sent as `auth <token>` on a line).
+ */
+export function tokenProblem(token: string): string | undefined {
+  if (token === "") return "the token is empty";
+  // deno-lint-ignore no-control-regex
+  if (/[\s\x00-\x1f\x7f]/.test(token)) {
+    return "the token contains spaces or control characters (it must be one word)";
+  }
+  return undefined;
+}

@@ -18,37 +18,60 @@ import type { Session } from "./session.ts";
  * skipped. Quotes are kept, for the shell's tokenizer to interpret.
  */
 export function splitCommands(script: string): string[] {
-  const out: string[] = [];
+  return splitScript(script).map((c) => c.command);
+}
+
+/** A command of a script, with the 1-based line where it starts (for error messages). */
+export interface ScriptCommand {
+  /** The command text, trimmed. */
+  command: string;
+  /** The line of the script where the command starts. */
+  line: number;
+}
+
+/** Like {@linkcode splitCommands}, but also says on which line each command starts. */
+export function splitScript(script: string): ScriptCommand[] {
+  const out: ScriptCommand[] = [];
   let current = "";
+  let line = 1;
+  let startLine = 1;
   let quote: "'" | '"' | undefined;
   const finish = () => {
     const t = current.trim();
-    if (t !== "" && !t.startsWith("#")) out.push(t);
+    if (t !== "" && !t.startsWith("#")) out.push({ command: t, line: startLine });
     current = "";
+  };
+  const add = (text: string) => {
+    if (current.trim() === "" && text.trim() !== "") startLine = line;
+    current += text;
+    for (const ch of text) if (ch === "\n") line++;
   };
   for (let i = 0; i < script.length; i++) {
     const ch = script[i];
     if (quote) {
-      current += ch;
-      if (ch === "\\" && quote === '"' && i + 1 < script.length) current += script[++i];
-      else if (ch === quote) quote = undefined;
+      if (ch === "\\" && quote === '"' && i + 1 < script.length) add(ch + script[++i]);
+      else {
+        add(ch);
+        if (ch === quote) quote = undefined;
+      }
       continue;
     }
     if (ch === "\\" && i + 1 < script.length) {
-      current += ch + script[++i];
+      add(ch + script[++i]);
       continue;
     }
     if (ch === "'" || ch === '"') {
       quote = ch;
-      current += ch;
+      add(ch);
       continue;
     }
     if (ch === ";" || ch === "\n") {
       finish();
+      if (ch === "\n") line++;
       continue;
     }
     if (ch === "\r" && script[i + 1] === "\n") continue;
-    current += ch;
+    add(ch);
   }
   finish();
   return out;

@@ -82,6 +82,12 @@ export function runInteractive(
     }
   };
   process.stdin.on("keypress", keypress);
+  interceptCtrlD(rl, () => {
+    // Attached: Ctrl-D is the guest's (end of input), never the end of the hypervisor.
+    if (session.attachedVm === undefined) return false;
+    server.backend.consoleInput(session.attachedVm, Uint8Array.of(0x04));
+    return true;
+  });
 
   const updatePrompt = () => rl.setPrompt(server.backend.prompt?.(session.shellSession) ?? PROMPT);
   updatePrompt();
@@ -119,4 +125,43 @@ export function runInteractive(
     rl.close();
   });
   return { session, done };
+}
+
+/** The key object readline hands to its line editor. */
+interface Key {
+  ctrl?: boolean;
+  meta?: boolean;
+  name?: string;
+}
+
+/**
+ * Lets `handler` take Ctrl-D before readline's line editor does (which would close the whole
+ * console on an empty line). `handler` returns true when it consumed the key. readline keeps its
+ * editor under a symbol named `_ttyWrite`; without it (another readline), nothing changes.
+ */
+export function interceptCtrlD(rl: readline.Interface, handler: () => boolean): boolean {
+  let proto: object | null = rl;
+  let key: symbol | undefined;
+  while (proto && key === undefined) {
+    key = Object.getOwnPropertySymbols(proto).find((s) => s.description === "_ttyWrite");
+    proto = Object.getPrototypeOf(proto);
+  }
+  if (key === undefined) return false;
+  const target = rl as unknown as Record<
+    symbol,
+    (s: string | undefined, k: Key | undefined) => void
+  >;
+  const original = target[key];
+  if (typeof original !== "function") return false;
+  const wrapped = function (this: unknown, s: string | undefined, k: Key | undefined): void {
+    if (k?.ctrl && !k.meta && k.name === "d" && handler()) return;
+    original.call(this, s, k);
+  };
+  try {
+    // An own property shadows the prototype's (which may be a getter-only accessor).
+    Object.defineProperty(rl, key, { value: wrapped, configurable: true, writable: true });
+  } catch {
+    return false;
+  }
+  return true;
 }

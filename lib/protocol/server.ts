@@ -19,6 +19,7 @@ import {
   type ProtocolEvent,
   type RenderedEvent,
 } from "./events.ts";
+import { encodeJsonLine } from "./json_request.ts";
 import type { OutputQueueLimits } from "./output_queue.ts";
 import { Session, type SessionKind, type SessionMode } from "./session.ts";
 
@@ -205,9 +206,7 @@ export class ConsoleServer {
     this.#flushConsoles();
     for (const s of this.sessions()) {
       if (s.mode === "json") {
-        s.output.push(
-          JSON.stringify({ event: "shutdown", time_ns: this.backend.now(), reason }) + "\n",
-        );
+        s.output.push(encodeJsonLine({ event: "shutdown", time_ns: this.backend.now(), reason }));
       } else if (s.kind !== "batch") {
         s.output.push(`\n[axvisor: shutting down: ${reason}]\n`);
       }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runAxvisor } from "./harness.ts";
+import { makeFsRoot, runAxvisor } from "./harness.ts";
 
 Deno.test("batch: commands run in order, output printed, exit 0 when all succeed", async () => {
   const script = "vm list; vm start 1; vm wait 1 --state stopped --timeout 5s; vm log 1";
@@ -19,11 +19,15 @@ Deno.test("batch: the first failure stops the run with exit 1; --keep-going runs
   assert.equal(stop.code, 1);
   assert.match(stop.stdout, /VM\[9\] not found/);
   assert.doesNotMatch(stop.stdout, /hello/, "the second command did not run");
-  assert.match(stop.stderr, /command 1 of 2 failed: vm start 9 \(stopping\)/);
+  assert.match(
+    stop.stderr,
+    /command 1 of 2 \(-c\) failed: vm start 9 \(stopping; 1 more not run\)/,
+  );
   const keep = await runAxvisor(["--keep-going", "-c", "vm start 9", "-c", "vm list"]);
   assert.equal(keep.code, 1);
   assert.match(keep.stdout, /hello/);
   assert.match(keep.stderr, /1 of 2 commands failed/);
+  assert.match(keep.stderr, /command 1 of 2 \(-c #1\) failed: vm start 9\n/);
 });
 
 Deno.test("batch: --batch FILE (comments, quotes, CRLF) and --batch - from stdin", async () => {
@@ -86,4 +90,52 @@ Deno.test("batch: --vm adds a VM from a host file; --autostart starts them all",
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /timer/);
   assert.doesNotMatch(r.stdout, /Loaded/, "every VM was started");
+});
+
+Deno.test("batch: a failure names the script file and line, even when it is the last command", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const file = `${dir}/ci.txt`;
+    Deno.writeTextFileSync(file, "# setup\nvm list\n\nuname -s; vm start 42\n");
+    const r = await runAxvisor(["--batch", file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`command 3 of 3 \\(${file}:4\\) failed: vm start 42\\n`));
+    const s = await runAxvisor(["--keep-going", "--batch", "-"], {
+      stdin: "bogus\necho fine\nvm stop 77\n",
+    });
+    assert.equal(s.code, 1);
+    assert.match(s.stdout, /fine/);
+    assert.match(s.stderr, /command 1 of 3 \(<stdin>:1\) failed: bogus\n/);
+    assert.match(s.stderr, /command 3 of 3 \(<stdin>:3\) failed: vm stop 77\n/);
+    assert.match(s.stderr, /2 of 3 commands failed/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("config typos in default VMs and --vm files are warned about on stderr, with file:line", async () => {
+  const fsRoot = makeFsRoot();
+  try {
+    const hello = Deno.readTextFileSync(`${fsRoot}/guest/vm_default/hello.toml`);
+    const typo = hello.replace(/^cpu_num = 1$/m, "cpu_nmu = 1");
+    assert.notEqual(typo, hello, "the example config has the line the test edits");
+    Deno.writeTextFileSync(`${fsRoot}/guest/vm_default/hello.toml`, typo);
+    const extra = `${fsRoot}/extra.toml`;
+    Deno.writeTextFileSync(
+      extra,
+      typo.replace(/^id = 1$/m, "id = 11").replace(/^name = "hello"$/m, 'name = "extra"') +
+        "\n[base2]\nx = 1\n",
+    );
+    const r = await runAxvisor(["--vm", extra, "-c", "vm list"], { fsRoot });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /11\s+extra\s+Loaded/);
+    assert.match(
+      r.stderr,
+      /warn: \/guest\/vm_default\/hello\.toml:\d+: unknown key 'base\.cpu_nmu'/,
+    );
+    assert.match(r.stderr, /warn: .*extra\.toml:\d+: unknown key 'base\.cpu_nmu' ignored/);
+    assert.match(r.stderr, /warn: .*extra\.toml:\d+: unknown table or key 'base2' ignored/);
+  } finally {
+    Deno.removeSync(fsRoot, { recursive: true });
+  }
 });

@@ -9,6 +9,18 @@ Deno.test("security e2e: a non-loopback address without a token is refused", asy
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0:0 without a token/);
 });
 
+Deno.test("security e2e: an empty or multi-word token is refused before anything listens", async () => {
+  const empty = await runAxvisor(["--token", "", "--listen", "0.0.0.0:0"]);
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /bad --token: the token is empty/);
+  assert.doesNotMatch(empty.stderr, /listening on/);
+  const spaced = await runAxvisor(["--listen", "127.0.0.1:0", "-c", "vm list"], {
+    env: { AXVISOR_TOKEN: "two words" },
+  });
+  assert.equal(spaced.code, 2);
+  assert.match(spaced.stderr, /bad AXVISOR_TOKEN: the token contains spaces/);
+});
+
 Deno.test("security e2e: with a token (AXVISOR_TOKEN) every TCP session must auth first", async () => {
   const ax = await Axvisor.start([
     "--listen",

@@ -84,3 +84,63 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "tty e2e: Ctrl-D while attached goes to the guest; at an empty prompt it ends the program",
+  ignore: !hasScript(),
+  fn: async () => {
+    const fsRoot = makeFsRoot();
+    const cmd =
+      `'${Deno.execPath()}' run --allow-all '${ROOT}bin/axvisor.ts' --fs-root '${fsRoot}'` +
+      " --clock warp";
+    const child = new Deno.Command("script", {
+      args: ["-qefc", cmd, "/dev/null"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      cwd: ROOT,
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    const reader = child.stdout.getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+    const until = async (text: string) => {
+      while (!seen.includes(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`output ended before ${JSON.stringify(text)}: ${seen}`);
+        seen += decoder.decode(value, { stream: true });
+      }
+      const at = seen.indexOf(text) + text.length;
+      const out = seen.slice(0, at);
+      seen = seen.slice(at);
+      return out;
+    };
+    const type = (s: string) => writer.write(new TextEncoder().encode(s));
+    try {
+      await until("axvisor:/$ ");
+      await type("vm start echo\r");
+      await until("type to echo");
+      await type("vm console echo\r");
+      await until("Escape character");
+      await type("\x04"); // Ctrl-D: the guest's, not the end of the console
+      await type("still here\r");
+      assert.match(await until("STILL HERE"), /still here/);
+      await type("\x1d");
+      await until("detached from VM 8");
+      await type("vm list\r");
+      assert.match(await until("Blk:1"), /8\s+echo\s+Running/);
+      await until("axvisor:/$ ");
+      await type("\x04"); // at an empty prompt: end of input, the program ends
+      const rest = (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })();
+      const status = await child.status;
+      await rest;
+      await writer.close().catch(() => {});
+      await new Response(child.stderr).text();
+      assert.equal(status.code, 0);
+    } finally {
+      Deno.removeSync(fsRoot, { recursive: true });
+    }
+  },
+});

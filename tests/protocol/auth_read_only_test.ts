@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { constantTimeEqual, SessionAuth } from "../../lib/protocol/auth.ts";
+import { constantTimeEqual, SessionAuth, tokenProblem } from "../../lib/protocol/auth.ts";
 import { readOnlyRefusal } from "../../lib/protocol/read_only.ts";
 import { CommandQueue } from "../../lib/protocol/command_queue.ts";
 
@@ -94,4 +94,12 @@ Deno.test("CommandQueue runs tasks one at a time in order, even when one throws"
   await assert.rejects(b, /b fails/);
   assert.equal(await c, 3);
   assert.deepEqual(log, ["a start", "a end", "b", "c"]);
+});
+
+Deno.test("tokenProblem refuses empty and multi-word tokens", () => {
+  assert.equal(tokenProblem("s3cret-Token_1"), undefined);
+  assert.match(tokenProblem("") ?? "", /empty/);
+  assert.match(tokenProblem("a b") ?? "", /spaces or control characters/);
+  assert.match(tokenProblem("tab\there") ?? "", /spaces or control characters/);
+  assert.match(tokenProblem("bell\x07") ?? "", /control characters/);
 });

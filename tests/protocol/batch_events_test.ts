@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runBatch, splitCommands } from "../../lib/protocol/batch.ts";
+import { runBatch, splitCommands, splitScript } from "../../lib/protocol/batch.ts";
 import { ConsoleAssembler, eventHuman, eventJson } from "../../lib/protocol/events.ts";
 import { AxvisorBackend, toProtocolEvent } from "../../lib/protocol/axvisor_backend.ts";
 import { ConsoleServer } from "../../lib/protocol/server.ts";
@@ -161,4 +161,16 @@ Deno.test("AxvisorBackend: full-line completions, console input, labels, activit
   assert.equal(backend.describe(), "test board, 1 VM");
   assert.equal(backend.now(), 42);
   assert.equal(backend.prompt(new ShellSession({ cwd: "/guest" })), "axvisor:/guest$ ");
+});
+
+Deno.test("splitScript gives each command the line it starts on", () => {
+  const script = "# head\nvm list\n\n  uname -s; echo 'a;b'\r\necho one \\\n two\nvm show 1 # x\n";
+  assert.deepEqual(splitScript(script), [
+    { command: "vm list", line: 2 },
+    { command: "uname -s", line: 4 },
+    { command: "echo 'a;b'", line: 4 },
+    { command: "echo one \\\n two", line: 5 },
+    { command: "vm show 1 # x", line: 7 },
+  ]);
+  assert.deepEqual(splitCommands(script), splitScript(script).map((c) => c.command));
 });
