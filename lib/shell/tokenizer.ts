@@ -60,6 +60,19 @@ export interface ScanResult {
 
 const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
 
+/**
+ * `column 7` for a one-line input; `line 2, column 3` once the input spans lines (a batch
+ * file's quoted string may hold a newline), so the place can be found in the file.
+ */
+function placeOf(input: string, offset: number): string {
+  const lineStart = input.lastIndexOf("\n", offset - 1) + 1;
+  const column = offset - lineStart + 1;
+  if (!input.includes("\n")) return `column ${column}`;
+  let line = 1;
+  for (let i = 0; i < lineStart; i++) if (input[i] === "\n") line++;
+  return `line ${line}, column ${column}`;
+}
+
 /** Splits `input` into tokens with their positions; see the module doc for the rules. */
 export function scan(input: string, options: ScanOptions = {}): ScanResult {
   const tokens: Token[] = [];
@@ -129,7 +142,7 @@ export function scan(input: string, options: ScanOptions = {}): ScanResult {
         throw new TokenizeError(
           "TRAILING_BACKSLASH",
           i,
-          `Trailing backslash at column ${i + 1}: nothing to escape`,
+          `Trailing backslash at ${placeOf(input, i)}: nothing to escape`,
         );
       }
       value += input[i + 1];
@@ -144,7 +157,7 @@ export function scan(input: string, options: ScanOptions = {}): ScanResult {
     throw new TokenizeError(
       "UNCLOSED_QUOTE",
       quoteStart,
-      `Unclosed ${kind} quote (${quote}) starting at column ${quoteStart + 1}`,
+      `Unclosed ${kind} quote (${quote}) starting at ${placeOf(input, quoteStart)}`,
     );
   }
   const endsWithSpace = quote === undefined && !inWord && input.length > 0 &&

@@ -44,13 +44,20 @@ export class VirtualClock {
     return this.#now;
   }
 
-  /** Moves time forward to `t` (never backwards). Used by the scheduler only. */
+  /**
+   * Moves time forward to `t` (never backwards). Used by the scheduler only. Fractional
+   * nanoseconds (e.g. wall time x 1e6 in floating point) are floored: the clock only ever holds
+   * whole nanoseconds.
+   */
   advanceTo(t: number): void {
-    if (t > this.#now) this.#now = t;
+    const whole = Math.floor(t);
+    if (whole > this.#now) this.#now = whole;
   }
 
   /** Calls `callback` once virtual time reaches `atNs` (timers at equal times fire in order). */
   schedule(atNs: number, callback: () => void, owner = "anonymous"): TimerHandle {
+    // Deadlines are whole nanoseconds too (rounded up: a timer never fires early).
+    atNs = Math.ceil(atNs);
     const timer: Timer = { at: atNs, owner, seq: this.#seq++, callback, cancelled: false };
     let i = this.#timers.length;
     while (i > 0 && this.#timers[i - 1].at > atNs) i--;

@@ -103,7 +103,7 @@ export class HypervisorDriver {
     return new Promise((resolve) => {
       this.#waiters.push({
         predicate,
-        deadlineNs: this.hypervisor.clock.now() + timeoutNs,
+        deadlineNs: this.hypervisor.clock.now() + Math.ceil(timeoutNs),
         resolve,
       });
       this.poke();
@@ -139,7 +139,7 @@ export class HypervisorDriver {
       while (this.#now() - start < this.#chunkMs) {
         let span = this.#stepNs;
         if (realtime) {
-          const wallNs = (this.#now() - this.#wallBase) * 1e6;
+          const wallNs = Math.floor((this.#now() - this.#wallBase) * 1e6);
           span = Math.min(span, this.#virtualBase + wallNs - hv.clock.now());
           if (span <= 0) break;
         } else if (!hv.hasRunnable()) {
@@ -160,7 +160,7 @@ export class HypervisorDriver {
     if (!this.#running) return;
     let sleepMs = 0;
     if (realtime) {
-      const wallNs = (this.#now() - this.#wallBase) * 1e6;
+      const wallNs = Math.floor((this.#now() - this.#wallBase) * 1e6);
       const ahead = hv.clock.now() - (this.#virtualBase + wallNs);
       if (!hv.hasRunnable()) {
         const next = hv.nextEventNs();

@@ -859,14 +859,17 @@ export class Hypervisor {
     if (this.#current === v) {
       // Inside a hart run, instretNow() - instret counts what the run retired so far (0 outside).
       const live = v.hart.instretNow ? v.hart.instretNow() - v.hart.instret : 0;
-      return v.sliceStartNs + (v.executed - v.sliceStartExecuted + live) * this.nsPerInstruction;
+      // Whole nanoseconds, like the clock itself (a sub-ns instruction time would leak fractions).
+      return Math.floor(
+        v.sliceStartNs + (v.executed - v.sliceStartExecuted + live) * this.nsPerInstruction,
+      );
     }
     return this.clock.now();
   }
 
   /** Runs the hypervisor for `virtualNs` nanoseconds of virtual time (synchronous). */
   runFor(virtualNs: number): void {
-    const target = this.clock.now() + Math.max(0, virtualNs);
+    const target = this.clock.now() + Math.ceil(Math.max(0, virtualNs));
     while (this.clock.now() < target) this.#step(target);
     this.#fireDue();
   }
@@ -876,7 +879,7 @@ export class Hypervisor {
    * whether the predicate held.
    */
   runUntil(predicate: () => boolean, timeoutNs: number): boolean {
-    const target = this.clock.now() + Math.max(0, timeoutNs);
+    const target = this.clock.now() + Math.ceil(Math.max(0, timeoutNs));
     if (predicate()) return true;
     while (this.clock.now() < target) {
       this.#step(target);
@@ -946,12 +949,13 @@ export class Hypervisor {
     const now = this.clock.now();
     const next = this.nextEventNs() ?? Infinity;
     if (!this.hasRunnable()) {
-      this.clock.advanceTo(Math.min(next, target));
+      // Rounded up: the clock holds whole nanoseconds and must still make progress.
+      this.clock.advanceTo(Math.ceil(Math.min(next, target)));
       this.#fireDue();
       return;
     }
-    let end = Math.min(now + this.quantumNs, target, next);
-    if (end <= now) end = now + this.nsPerInstruction;
+    let end = Math.ceil(Math.min(now + this.quantumNs, target, next));
+    if (end <= now) end = now + Math.max(1, Math.ceil(this.nsPerInstruction));
     for (const p of this.#pcpus) {
       this.#scheduler.runPcpu(p, now, end, this.nsPerInstruction, this.#schedulerHooks);
     }

@@ -23,6 +23,37 @@ export class ImageError extends Error {
   }
 }
 
+/**
+ * An image error seen through the config key that names the image:
+ * `/c.toml:9: kernel.kernel_path: /guests/nope.S not found (...)`, or for a broken image
+ * `/c.toml:9: kernel.kernel_path: /guests/bad.S: assembly failed: /guests/bad.S:3: ...`.
+ */
+export class ConfiguredImageError extends ImageError {
+  /** Config file that names the image. */
+  readonly configFile: string;
+  /** Dotted config key, e.g. `kernel.kernel_path`. */
+  readonly key: string;
+  /** 1-based line of the key in the config, when known. */
+  readonly line?: number;
+  /** Wraps `cause` (an {@linkcode ImageError} about `path`) with the config's place. */
+  constructor(
+    configFile: string,
+    key: string,
+    line: number | undefined,
+    path: string,
+    cause: ImageError,
+    missing: boolean,
+  ) {
+    super(path, "");
+    const where = `${configFile}${line !== undefined ? `:${line}` : ""}: ${key}: `;
+    this.message = missing ? `${where}${path} not found (${cause.message})` : where + cause.message;
+    this.name = "ImageError";
+    this.configFile = configFile;
+    this.key = key;
+    this.line = line;
+  }
+}
+
 /** An image ready to be copied into guest memory. */
 export interface GuestImage {
   /** Path it came from. */

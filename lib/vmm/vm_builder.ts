@@ -13,13 +13,25 @@ import { Ns16550a } from "../hw/devices/ns16550a.ts";
 import { Plic } from "../hw/devices/plic.ts";
 import type { BoardSpec } from "../hw/boards/spec.ts";
 import { Hart } from "../hw/riscv/hart.ts";
-import { EmuDeviceType, emuDeviceTypeName, MapType, type VmConfig } from "./config.ts";
+import {
+  configKeyLine,
+  EmuDeviceType,
+  emuDeviceTypeName,
+  MapType,
+  type VmConfig,
+} from "./config.ts";
 import type { Console } from "./console.ts";
 import type { ExitKind } from "./exit_reason.ts";
 import type { FileSystem } from "./filesystem.ts";
 import { buildGuestDtb, type GuestDtbDevice } from "./guest_dtb.ts";
 import type { HostMemory } from "./host_memory.ts";
-import { type GuestImage, ImageError, imageRanges, readGuestImage } from "./image_loader.ts";
+import {
+  ConfiguredImageError,
+  type GuestImage,
+  ImageError,
+  imageRanges,
+  readGuestImage,
+} from "./image_loader.ts";
 import { VCpu } from "./vcpu.ts";
 import type { GuestDevice, GuestRegion, Vm } from "./vm.ts";
 
@@ -597,38 +609,50 @@ export class VmBuilder {
   /** Reads (and assembles or parses) the images; checks they fall in guest RAM. */
   readImages(vm: Vm): VmImages {
     const k = vm.config.kernel;
-    const kernel = readGuestImage(this.#ctx.fs, k.kernelPath, k.kernelLoadAddr);
-    const bios = k.biosPath
-      ? readGuestImage(this.#ctx.fs, k.biosPath, k.biosLoadAddr ?? 0)
+    const fs = this.#ctx.fs;
+    const kernel = this.#viaKey(
+      vm,
+      "kernel_path",
+      k.kernelPath,
+      () => readGuestImage(fs, k.kernelPath, k.kernelLoadAddr),
+    );
+    const biosPath = k.biosPath;
+    const bios = biosPath
+      ? this.#viaKey(vm, "bios_path", biosPath, () => {
+        return readGuestImage(fs, biosPath, k.biosLoadAddr ?? 0);
+      })
       : undefined;
     let ramdisk: GuestImage | undefined;
-    if (k.ramdiskPath) {
-      if (k.ramdiskLoadAddr === undefined) {
-        throw new ImageError(
-          k.ramdiskPath,
-          "kernel.ramdisk_load_addr is required with ramdisk_path",
-        );
+    const ramdiskPath = k.ramdiskPath;
+    if (ramdiskPath) {
+      const gpa = k.ramdiskLoadAddr;
+      if (gpa === undefined) {
+        throw new ImageError(ramdiskPath, "kernel.ramdisk_load_addr is required with ramdisk_path");
       }
-      let bytes: Uint8Array;
-      try {
-        bytes = this.#ctx.fs.readFile(k.ramdiskPath);
-      } catch (e) {
-        throw new ImageError(k.ramdiskPath, `cannot read ramdisk: ${(e as Error).message}`);
-      }
+      const bytes = this.#viaKey(vm, "ramdisk_path", ramdiskPath, () => {
+        try {
+          return fs.readFile(ramdiskPath);
+        } catch (e) {
+          throw new ImageError(ramdiskPath, `cannot read ramdisk: ${(e as Error).message}`);
+        }
+      });
       ramdisk = {
-        path: k.ramdiskPath,
+        path: ramdiskPath,
         format: "raw",
-        chunks: [{ gpa: k.ramdiskLoadAddr, data: bytes, memSize: bytes.length }],
+        chunks: [{ gpa, data: bytes, memSize: bytes.length }],
         symbols: new Map(),
       };
     }
     let dtb: Uint8Array | undefined;
-    if (k.dtbPath) {
-      try {
-        dtb = this.#ctx.fs.readFile(k.dtbPath);
-      } catch (e) {
-        throw new ImageError(k.dtbPath, `cannot read device tree: ${(e as Error).message}`);
-      }
+    const dtbPath = k.dtbPath;
+    if (dtbPath) {
+      dtb = this.#viaKey(vm, "dtb_path", dtbPath, () => {
+        try {
+          return fs.readFile(dtbPath);
+        } catch (e) {
+          throw new ImageError(dtbPath, `cannot read device tree: ${(e as Error).message}`);
+        }
+      });
     }
     for (const img of [kernel, bios, ramdisk]) {
       if (!img) continue;
@@ -644,6 +668,22 @@ export class VmBuilder {
       }
     }
     return { kernel, bios, ramdisk, dtb };
+  }
+
+  /**
+   * Runs `read` for the image at `path` named by `kernel.<key>`; an {@linkcode ImageError} it
+   * throws is re-thrown naming the config file, line and key too.
+   */
+  #viaKey<T>(vm: Vm, key: string, path: string, read: () => T): T {
+    try {
+      return read();
+    } catch (e) {
+      if (!(e instanceof ImageError) || e instanceof ConfiguredImageError) throw e;
+      const config = vm.config;
+      const line = configKeyLine(config.text ?? "", "kernel", key);
+      const missing = this.#ctx.fs.stat(path) === undefined;
+      throw new ConfiguredImageError(config.file, `kernel.${key}`, line, path, e, missing);
+    }
   }
 
   #inRam(vm: Vm, gpa: number, size: number): boolean {

@@ -385,17 +385,19 @@ Deno.test("config check: errors fail, warnings do not", async () => {
     "/guest/configs/noimage.toml": vmConfig(8, "noimage", "missing"),
     "/guest/configs/cpus.toml": vmConfig(9, "cpus", "spin", { base: "phys_cpu_ids = [5]" }),
   });
-  const good = await f.run("config check /guest/configs/spin.toml /guest/configs/noimage.toml");
-  assert.ok(good.ok, good.text);
+  // A missing kernel image is an error (vm create would fail), naming config line and key.
+  const noImage = await f.run(
+    "config check /guest/configs/spin.toml /guest/configs/noimage.toml",
+  );
+  assert.equal(noImage.ok, false, noImage.text);
   assert.equal(
-    good.text,
+    noImage.text,
     [
       "Checking /guest/configs/spin.toml",
       "  ✓ VM[1] 'spin': 1 vCPU(s), 16MB, entry 0x80200000",
       "Checking /guest/configs/noimage.toml",
-      "  ⚠ warning: /guest/configs/noimage.toml: kernel.kernel_path: /guest/images/missing.S not found",
-      "  ✓ VM[8] 'noimage': 1 vCPU(s), 16MB, entry 0x80200000",
-      "Checked 2 config file(s): 2 valid, 0 invalid, 1 warning(s)",
+      "  ✗ error: /guest/configs/noimage.toml:9: kernel.kernel_path: /guest/images/missing.S not found",
+      "Checked 2 config file(s): 1 valid, 1 invalid, 0 warning(s)",
     ].join("\n"),
   );
   const bad = await f.run("config check /guest/configs/bad.toml /guest/configs/cpus.toml");

@@ -228,7 +228,7 @@ Deno.test("vm create: batch, errors isolated, summary", async () => {
   ]);
   assert.match(
     lines[3],
-    /^✗ Failed to create VM from \/guest\/configs\/broken\.toml: Configuration error: line 3: base\.cpu_num: /,
+    /^✗ Failed to create VM from \/guest\/configs\/broken\.toml: Configuration error: \/guest\/configs\/broken\.toml:3: base\.cpu_num: /,
   );
   const failed = (out.data as { results: { path: string; error?: { message: string } }[] })
     .results.find((r) => r.path === "/guest/configs/broken.toml");
@@ -386,7 +386,7 @@ Deno.test("a VM name that is not a plain file name keeps its data inside /guest/
   // The VMM refuses such a name outright; nothing is written anywhere.
   assert.match(
     await f.text("vm create /guest/configs/evil.toml", false),
-    /Configuration error: line 3: base\.name: .*contains "\/"/,
+    /Configuration error: \/guest\/configs\/evil\.toml:3: base\.name: .*contains "\/"/,
   );
   assert.equal(f.fs.stat("/guest/vms/.._.._evil"), undefined);
   assert.deepEqual(f.fs.readDir("/evil").map((e) => e.name), ["keep.txt"]);

@@ -84,7 +84,7 @@ Deno.test("create: validation against the board names file, key and what is wron
   );
   rejects(
     HELLO.replace('"/guests/hello.S"', '"/guests/missing.bin"'),
-    /^\/guests\/missing\.bin: cannot read image/,
+    /^\/configs\/t\.toml:\d+: kernel\.kernel_path: \/guests\/missing\.bin not found \(\/guests\/missing\.bin: cannot read image/,
     ImageError,
   );
   rejects(
@@ -107,7 +107,9 @@ Deno.test("create: assembly errors name the guest file and line", () => {
   assert.throws(
     () =>
       hv.createVm({ text: HELLO.replace("/guests/hello.S", "/guests/bad.S"), origin: "x.toml" }),
-    (e) => e instanceof ImageError && /^\/guests\/bad\.S: assembly failed: .*3/.test(e.message),
+    (e) =>
+      e instanceof ImageError &&
+      /^x\.toml:\d+: kernel\.kernel_path: \/guests\/bad\.S: assembly failed: .*3/.test(e.message),
   );
 });
 

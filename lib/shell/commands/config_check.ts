@@ -1,13 +1,20 @@
 /**
  * `config check <FILE...>`: validates VM configs without creating anything. Problems that
  * would make `vm create` fail (unreadable file, TOML or schema errors, CPUs the board does not
- * have) are errors; problems that may be fixed before creating (a missing kernel image, an id
- * already in use, an entry point outside memory) are warnings. The command fails on any error.
+ * have, a missing or broken kernel/bios/dtb/ramdisk image) are errors; problems that may be fixed
+ * before creating (an id already in use, an entry point outside memory) are warnings. The command fails on any error.
  *
  * @module
  */
 
-import { ConfigError, MapType, parseVmConfig, type VmConfig } from "../../vmm/config.ts";
+import {
+  ConfigError,
+  configKeyLine,
+  MapType,
+  parseVmConfig,
+  type VmConfig,
+} from "../../vmm/config.ts";
+import { ImageError, readGuestImage } from "../../vmm/image_loader.ts";
 import type { Hypervisor } from "../../vmm/mod.ts";
 import type { FileSystem } from "../../vmm/filesystem.ts";
 import { ArgDef, CommandNode } from "../command_tree.ts";
@@ -101,12 +108,27 @@ export function checkConfig(fs: FileSystem, hypervisor: Hypervisor, path: string
     ["ramdisk_path", k.ramdiskPath],
     ["disk_path", k.diskPath],
   ];
+  // Images `vm create` reads are errors when missing or broken; the disk image is only a warning
+  // (create does not read it).
+  const loadAddrs: Record<string, number | undefined> = {
+    kernel_path: k.kernelLoadAddr,
+    bios_path: k.biosLoadAddr ?? 0,
+  };
   for (const [key, file] of images) {
     if (file === undefined) continue;
+    const line = configKeyLine(text, "kernel", key);
+    const where = `${path}${line !== undefined ? `:${line}` : ""}: kernel.${key}`;
+    const problems = key === "disk_path" ? report.warnings : report.errors;
     const info = fs.stat(file);
-    if (!info) report.warnings.push(`${path}: kernel.${key}: ${file} not found`);
-    else if (info.kind !== "file") {
-      report.warnings.push(`${path}: kernel.${key}: ${file} is a directory`);
+    if (!info) problems.push(`${where}: ${file} not found`);
+    else if (info.kind !== "file") problems.push(`${where}: ${file} is a directory`);
+    else if (loadAddrs[key] !== undefined) {
+      try {
+        readGuestImage(fs, file, loadAddrs[key]);
+      } catch (error) {
+        if (!(error instanceof ImageError)) throw error;
+        report.errors.push(`${where}: ${error.message}`);
+      }
     }
   }
   if (!inRegions(config, k.entryPoint)) {

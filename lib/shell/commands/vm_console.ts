@@ -230,6 +230,15 @@ export function vmWaitCommand(): CommandNode<ShellContext> {
           if (buffer.length > WAIT_BUFFER_LIMIT) buffer = buffer.slice(-WAIT_BUFFER_LIMIT);
         })
         : undefined;
+      // A state reached and left again since the wait began (e.g. a VM that starts and stops
+      // inside one emulator chunk on the realtime clock) counts as reached: the status-change
+      // events are watched, not only the status at each check.
+      let stateSeen = false;
+      const unwatch = state !== undefined
+        ? hv.on((event) => {
+          if (event.type === "status" && event.vmId === id && event.to === state) stateSeen = true;
+        })
+        : undefined;
       let gone = false;
       const done = () => {
         const current = hv.vm(id);
@@ -237,18 +246,19 @@ export function vmWaitCommand(): CommandNode<ShellContext> {
           gone = true;
           return true;
         }
-        if (state !== undefined && vm.status !== state) return false;
+        if (state !== undefined && vm.status !== state && !stateSeen) return false;
         if (regex) {
           match = regex.exec(buffer);
           if (!match) return false;
         }
         return true;
       };
-      let reached: boolean;
+      let reached = false;
       try {
         reached = await hv.waitFor(done, timeoutNs);
       } finally {
         unsubscribe?.();
+        unwatch?.();
       }
       const waitedNs = hv.clock.now() - started;
       const what = [
@@ -260,6 +270,8 @@ export function vmWaitCommand(): CommandNode<ShellContext> {
         status: vm.status,
         waitedNs,
         match: (match as RegExpExecArray | null)?.[0],
+        /** True when the state was reached but had been left again when the wait ended. */
+        stateLeft: state !== undefined && reached && vm.status !== state,
       };
       if (gone) {
         const message = `VM[${id}] was deleted while waiting for ${what}`;

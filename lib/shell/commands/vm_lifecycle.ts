@@ -129,14 +129,6 @@ const vmArgs = (what: string, usage: string) =>
     .variadic()
     .completes("vm");
 
-/** `/g/x.toml:3: kernel: ...` about `/g/x.toml` reads better as `line 3: kernel: ...`. */
-function withoutFile(message: string, path: string): string {
-  if (!message.startsWith(`${path}:`)) return message;
-  const rest = message.slice(path.length + 1);
-  const line = /^(\d+): /.exec(rest);
-  return line ? `line ${line[1]}: ${rest.slice(line[0].length)}` : rest.trimStart();
-}
-
 /** Builds `vm create`. */
 export function vmCreateCommand(): CommandNode<ShellContext> {
   return vmNode("Create virtual machines from config files", "vm create <CONFIG_FILE...>")
@@ -164,17 +156,19 @@ export function vmCreateCommand(): CommandNode<ShellContext> {
         try {
           const vm = ctx.hypervisor.createVm({ path });
           report.line(`✓ Successfully created VM[${vm.id}] from config: ${arg}`);
+          // The same warnings `config check` gives (unknown keys, polled devices, ...).
+          const warnings = [...vm.config.warnings];
+          for (const w of warnings) report.line(`  ⚠ warning: ${w}`);
           created.push({ path, vmId: vm.id, name: vm.name });
-          report.results.push({ path, ok: true, vmId: vm.id, name: vm.name });
+          report.results.push({ path, ok: true, vmId: vm.id, name: vm.name, warnings });
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           const code = error instanceof FsError
             ? error.code
             : (error as { code?: string }).code ?? "ECONFIG";
-          // Seed lines 1810-1813 say `Configuration error`; we add what is wrong and where.
-          report.line(
-            `✗ Failed to create VM from ${arg}: Configuration error: ${withoutFile(message, path)}`,
-          );
+          // Seed lines 1810-1813 say `Configuration error`; we add what is wrong and where
+          // (`/x.toml:3: key: ...`, as the program's --vm path does).
+          report.line(`✗ Failed to create VM from ${arg}: Configuration error: ${message}`);
           report.results.push({ path, ok: false, error: { code, message } });
           report.fail(code, `Failed to create VM from ${arg}: ${message}`);
         }
