@@ -19,7 +19,7 @@ import type { CommandQueue } from "./command_queue.ts";
 import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
 import type { RenderedEvent } from "./events.ts";
 import { encodeJsonLine, parseJsonRequest, type RequestId } from "./json_request.ts";
-import { LineFramer, validateLine } from "./line_framer.ts";
+import { type FramedLine, LineFramer, validateLine } from "./line_framer.ts";
 import { OutputQueue, type OutputQueueLimits } from "./output_queue.ts";
 import { readOnlyRefusal } from "./read_only.ts";
 import { SessionAuth } from "./auth.ts";
@@ -210,7 +210,16 @@ export class Session {
         this.#attachInput(encoder.encode(text + "\n"));
         return undefined;
       }
-      const framed = validateLine(encoder.encode(text), this.#linesSeen + 1);
+      // A batch command may span physical lines (a quoted string with a newline): each physical
+      // line obeys the framing rules on its own, and the command runs as a whole.
+      let framed: FramedLine = { kind: "line", text };
+      for (const piece of text.split("\n")) {
+        const checked = validateLine(encoder.encode(piece), this.#linesSeen + 1);
+        if (checked.kind === "error") {
+          framed = checked;
+          break;
+        }
+      }
       if (framed.kind === "line" && encoder.encode(text).length > this.#framer.maxLineBytes) {
         return await this.#handleError(
           new ProtocolError(

@@ -174,3 +174,13 @@ Deno.test("splitScript gives each command the line it starts on", () => {
   ]);
   assert.deepEqual(splitCommands(script), splitScript(script).map((c) => c.command));
 });
+
+Deno.test("runBatch: a command spanning lines (quoted newline) runs whole; each line is still checked", async () => {
+  const server = new ConsoleServer({ backend: new FakeBackend() });
+  const s = server.openSession({ kind: "batch", peer: "b", banner: false, prompt: false });
+  const r = await runBatch(s, ['echo "a\nb"', 'echo "c\u0001\nd"'], { keepGoing: true });
+  assert.deepEqual({ ok: r.ok, ran: r.ran, failed: r.failed }, { ok: false, ran: 2, failed: 1 });
+  const out = drain(s.output);
+  assert.doesNotMatch(out, /U\+000A/, "the newline inside the quotes is not a framing error");
+  assert.match(out, /U\+0001/, "a control character on any physical line still is");
+});
