@@ -46,7 +46,7 @@ export class ConfiguredImageError extends ImageError {
   ) {
     super(path, "");
     const where = `${configFile}${line !== undefined ? `:${line}` : ""}: ${key}: `;
-    this.message = missing ? `${where}${path} not found (${cause.message})` : where + cause.message;
+    this.message = missing ? `${where}${path} not found` : where + cause.message;
     this.name = "ImageError";
     this.configFile = configFile;
     this.key = key;

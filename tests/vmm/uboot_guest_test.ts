@@ -78,7 +78,7 @@ Deno.test("uboot: without the image in the fs root, vm create names the missing 
     () => hv.createVm({ path: UBOOT_CONFIG }),
     (e: unknown) =>
       e instanceof ImageError && e.path === UBOOT_FS_PATH &&
-      /\/images\/u-boot\.bin: cannot read image/.test(e.message),
+      /kernel\.kernel_path: \/images\/u-boot\.bin not found$/.test(e.message),
   );
   assert.equal(hv.vms().length, 0, "nothing is left behind");
   assert.deepEqual(hv.hostAllocations(), [], "its RAM is given back");
