@@ -75,7 +75,7 @@ export function vcpuStateShortName(state: VCpuState): string {
 export function summarizeVcpuStates(states: readonly VCpuState[]): string {
   const counts = new Map<string, number>();
   for (const s of states) {
-    const name = VCPU_STATE_SHORT[s];
+    const name = vcpuStateShortName(s);
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   return [...counts.entries()]
