@@ -10,7 +10,7 @@ import type { CommandOutcome } from "../shell/outcome.ts";
 import { ShellSession } from "../shell/session.ts";
 import { promptFor } from "../shell/shell.ts";
 import { scan } from "../shell/tokenizer.ts";
-import type { CommandInput, ProtocolBackend } from "./backend.ts";
+import type { CommandInput, ExecuteOptions, ProtocolBackend } from "./backend.ts";
 import type { ProtocolEvent } from "./events.ts";
 
 /** The members of the VMM's `Hypervisor` that the protocol uses. */
@@ -37,10 +37,18 @@ export interface VmLike {
 
 /** The members of the shell's `Shell` that the protocol uses. */
 export interface ShellLike {
-  /** Runs a command line. */
-  execute(line: string, session: ShellSession): Promise<CommandOutcome>;
-  /** Runs a command given as words. */
-  executeArgv(argv: string[], session: ShellSession): Promise<CommandOutcome>;
+  /** Runs a command line; `options.signal` cancels it. */
+  execute(
+    line: string,
+    session: ShellSession,
+    options?: { signal?: AbortSignal },
+  ): Promise<CommandOutcome>;
+  /** Runs a command given as words; `options.signal` cancels it. */
+  executeArgv(
+    argv: string[],
+    session: ShellSession,
+    options?: { signal?: AbortSignal },
+  ): Promise<CommandOutcome>;
   /** Completion candidates for the word being typed at the end of `line`. */
   complete(line: string, session: ShellSession): string[];
 }
@@ -130,13 +138,18 @@ export class AxvisorBackend implements ProtocolBackend {
     return this.#hv.clock.now();
   }
 
-  /** Runs a command through the shell. */
-  async execute(command: CommandInput, shellSession: unknown): Promise<CommandOutcome> {
+  /** Runs a command through the shell; `options.signal` cancels it. */
+  async execute(
+    command: CommandInput,
+    shellSession: unknown,
+    options: ExecuteOptions = {},
+  ): Promise<CommandOutcome> {
     const session = shellSession as ShellSession;
+    const shellOptions = options.signal ? { signal: options.signal } : {};
     try {
       return "argv" in command
-        ? await this.#shell.executeArgv(command.argv, session)
-        : await this.#shell.execute(command.line, session);
+        ? await this.#shell.executeArgv(command.argv, session, shellOptions)
+        : await this.#shell.execute(command.line, session, shellOptions);
     } finally {
       this.#onActivity();
     }

@@ -8,10 +8,12 @@
  * @module
  */
 
+import type { ExecuteOptions } from "../shell/cancel.ts";
 import type { CommandOutcome } from "../shell/outcome.ts";
 import type { ProtocolEvent } from "./events.ts";
 
 export type { CommandAction, CommandOutcome } from "../shell/outcome.ts";
+export type { ExecuteOptions } from "../shell/cancel.ts";
 
 /** A command as a line to tokenize or as ready-made words. */
 export type CommandInput = { line: string } | { argv: string[] };
@@ -20,8 +22,15 @@ export type CommandInput = { line: string } | { argv: string[] };
 export interface ProtocolBackend {
   /** Virtual time in nanoseconds. */
   now(): number;
-  /** Runs one shell command for a session (the server serialises calls). */
-  execute(command: CommandInput, shellSession: unknown): Promise<CommandOutcome>;
+  /**
+   * Runs one shell command for a session (the server serialises calls). Aborting
+   * `options.signal` cancels it (Ctrl-C at the interactive console); backends may ignore it.
+   */
+  execute(
+    command: CommandInput,
+    shellSession: unknown,
+    options?: ExecuteOptions,
+  ): Promise<CommandOutcome>;
   /** Tab completions for a partial line: the candidate full lines. */
   complete(line: string, shellSession: unknown): string[];
   /** Creates the shell's per-session state (working directory, history, read-only flag). */

@@ -1,7 +1,8 @@
 /**
  * The interactive console on a terminal: node:readline line editing (arrows, Ctrl-A/Ctrl-E,
- * history of 100 entries without consecutive duplicates or blank lines, Tab completion from the shell), Ctrl-C
- * cancels the line being typed, Ctrl-D (end of input) ends the session.
+ * history of 100 entries without consecutive duplicates or blank lines, Tab completion from the
+ * shell), Ctrl-C cancels the line being typed or, while a command runs (`vm wait`), the command
+ * (it ends with code `CANCELLED` and the prompt returns), Ctrl-D (end of input) ends the session.
  *
  * Asynchronous output (guest `[VM n] ` lines, faults) is written above the line being edited,
  * which is then redrawn. While attached to a guest console, each line typed goes to the guest,
@@ -102,6 +103,12 @@ export function runInteractive(
   rl.on("SIGINT", () => {
     if (session.attachedVm !== undefined) {
       server.backend.consoleInput(session.attachedVm, Uint8Array.of(0x03));
+      return;
+    }
+    if (busy) {
+      // A command is running (e.g. `vm wait`): cancel it; its outcome and the prompt follow.
+      out.write("^C\n");
+      session.cancelCommand();
       return;
     }
     // Cancel the line being typed; clearing it redraws the prompt on a fresh line.

@@ -113,6 +113,12 @@ export class Session {
   #attachWatchOnly = false;
   #readOnlyNoticeShown = false;
   #closed = false;
+  /** Cancels the command in progress (see {@linkcode Session.cancelCommand}). */
+  #running: AbortController | undefined;
+  /** Lines given to {@linkcode Session.receiveLine} not yet handled (Ctrl-C cancels them too). */
+  readonly #pending = new Set<AbortController>();
+  /** The controller of the line {@linkcode Session.receiveLine} is handling. */
+  #lineController: AbortController | undefined;
   #closeReason = "";
   #chain: Promise<unknown> = Promise.resolve();
   #resolveClosed!: () => void;
@@ -204,34 +210,47 @@ export class Session {
    * the framing rules), or `undefined` when the line ran no command (blank, console input).
    */
   receiveLine(text: string): Promise<boolean | undefined> {
+    // Cancellable from now on, even while it waits behind earlier lines.
+    const controller = new AbortController();
+    this.#pending.add(controller);
     return this.#enqueue(async () => {
-      if (this.#closed) return undefined;
-      if (this.#attached !== undefined) {
-        this.#attachInput(encoder.encode(text + "\n"));
-        return undefined;
+      this.#lineController = controller;
+      try {
+        return await this.#receiveLine(text);
+      } finally {
+        this.#lineController = undefined;
+        this.#pending.delete(controller);
       }
-      // A batch command may span physical lines (a quoted string with a newline): each physical
-      // line obeys the framing rules on its own, and the command runs as a whole.
-      let framed: FramedLine = { kind: "line", text };
-      for (const piece of text.split("\n")) {
-        const checked = validateLine(encoder.encode(piece), this.#linesSeen + 1);
-        if (checked.kind === "error") {
-          framed = checked;
-          break;
-        }
-      }
-      if (framed.kind === "line" && encoder.encode(text).length > this.#framer.maxLineBytes) {
-        return await this.#handleError(
-          new ProtocolError(
-            ProtocolErrorCode.LineTooLong,
-            `line ${this.#linesSeen + 1} is longer than ${this.#framer.maxLineBytes} bytes; ` +
-              `the line was discarded`,
-          ),
-        );
-      }
-      if (framed.kind === "error") return await this.#handleError(framed.error);
-      return await this.#handleLine(framed.text);
     });
+  }
+
+  async #receiveLine(text: string): Promise<boolean | undefined> {
+    if (this.#closed) return undefined;
+    if (this.#attached !== undefined) {
+      this.#attachInput(encoder.encode(text + "\n"));
+      return undefined;
+    }
+    // A batch command may span physical lines (a quoted string with a newline): each physical
+    // line obeys the framing rules on its own, and the command runs as a whole.
+    let framed: FramedLine = { kind: "line", text };
+    for (const piece of text.split("\n")) {
+      const checked = validateLine(encoder.encode(piece), this.#linesSeen + 1);
+      if (checked.kind === "error") {
+        framed = checked;
+        break;
+      }
+    }
+    if (framed.kind === "line" && encoder.encode(text).length > this.#framer.maxLineBytes) {
+      return await this.#handleError(
+        new ProtocolError(
+          ProtocolErrorCode.LineTooLong,
+          `line ${this.#linesSeen + 1} is longer than ${this.#framer.maxLineBytes} bytes; ` +
+            `the line was discarded`,
+        ),
+      );
+    }
+    if (framed.kind === "error") return await this.#handleError(framed.error);
+    return await this.#handleLine(framed.text);
   }
 
   /** The client finished sending: handles a last unterminated line, then closes gracefully. */
@@ -294,6 +313,24 @@ export class Session {
     } else {
       this.#push(`${this.#lineOpen ? "\n" : ""}Error: ${message}\n`);
     }
+  }
+
+  /**
+   * Cancels the command this session is running or has queued (the interactive console's
+   * Ctrl-C): commands that wait, such as `vm wait`, end at once with code `CANCELLED`. Returns
+   * false when no command is in progress.
+   */
+  cancelCommand(): boolean {
+    const live = [...this.#pending, ...(this.#running ? [this.#running] : [])]
+      .filter((c) => !c.signal.aborted);
+    for (const c of live) c.abort();
+    return live.length > 0;
+  }
+
+  /** Whether a command of this session is queued or running (and not yet cancelled). */
+  get commandRunning(): boolean {
+    return [...this.#pending, ...(this.#running ? [this.#running] : [])]
+      .some((c) => !c.signal.aborted);
   }
 
   /** Ends a console attach (Ctrl-], `~.`, or the VM went away) and shows the prompt again. */
@@ -462,12 +499,16 @@ export class Session {
       }
     }
     let outcome: CommandOutcome;
+    const controller = this.#lineController ?? new AbortController();
+    this.#running = controller;
     try {
       outcome = await this.#host.queue.run(() => {
         if (this.#closed) {
           return { ok: false, text: "", error: { code: "CANCELLED", message: "session closed" } };
         }
-        return this.#host.backend.execute(input, this.shellSession);
+        return this.#host.backend.execute(input, this.shellSession, {
+          signal: controller.signal,
+        });
       });
     } catch (e) {
       const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -477,6 +518,8 @@ export class Session {
         text: `Error: internal error: ${message}`,
         error: { code: ProtocolErrorCode.Internal, message: `internal error: ${message}` },
       };
+    } finally {
+      if (this.#running === controller) this.#running = undefined;
     }
     if (this.#closed) return outcome.ok;
     return this.#finish(outcome, id, argv);

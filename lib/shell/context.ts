@@ -31,4 +31,6 @@ export interface BaseContext {
   system: SystemInfo;
   /** The command words that selected the handler, e.g. `["vm", "start"]`. */
   path: string[];
+  /** Aborted when the user cancels the command (Ctrl-C); commands that wait honour it. */
+  signal?: AbortSignal;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+export * from "./cancel.ts";
 export * from "./command_tree.ts";
 export * from "./completion.ts";
 export * from "./context.ts";

@@ -14,6 +14,7 @@ import { renderCommandHelp, renderUsage } from "./help.ts";
 import { type CommandOutcome, failure, success } from "./outcome.ts";
 import { isHelpRequest, parseArguments, ParseError } from "./parser.ts";
 import { resolvePath } from "./paths.ts";
+import { cancelledOutcome, type ExecuteOptions } from "./cancel.ts";
 import type { ShellSession } from "./session.ts";
 import { scan, type Token, TokenizeError } from "./tokenizer.ts";
 
@@ -69,14 +70,18 @@ export function splitRedirection(tokens: Token[]): { words: string[]; redirect?:
 export class CommandRunner<C> {
   /** The command tree. */
   readonly tree: CommandTree<C>;
-  readonly #makeContext: (session: ShellSession, path: string[]) => C;
+  readonly #makeContext: (
+    session: ShellSession,
+    path: string[],
+    signal?: AbortSignal,
+  ) => C;
   readonly #fs: FileSystem;
 
   /** Creates a runner; `fs` receives redirected output. */
   constructor(
     tree: CommandTree<C>,
     fs: FileSystem,
-    makeContext: (session: ShellSession, path: string[]) => C,
+    makeContext: (session: ShellSession, path: string[], signal?: AbortSignal) => C,
   ) {
     this.tree = tree;
     this.#fs = fs;
@@ -85,9 +90,14 @@ export class CommandRunner<C> {
 
   /**
    * Runs one command line: records it in the session's history, tokenizes it (quotes,
-   * escapes), honours an output redirection, and runs the command.
+   * escapes), honours an output redirection, and runs the command. `options.signal` cancels
+   * it (see {@linkcode ExecuteOptions}).
    */
-  async execute(line: string, session: ShellSession): Promise<CommandOutcome> {
+  async execute(
+    line: string,
+    session: ShellSession,
+    options: ExecuteOptions = {},
+  ): Promise<CommandOutcome> {
     session.history.add(line);
     let words: string[];
     let redirect: Redirection | undefined;
@@ -109,7 +119,7 @@ export class CommandRunner<C> {
         `Cannot write '${redirect.target}': this session is read-only`,
       );
     }
-    const outcome = await this.executeArgv(words, session);
+    const outcome = await this.executeArgv(words, session, options);
     if (!redirect || !outcome.ok) return outcome;
     const path = resolvePath(session.cwd, redirect.target);
     try {
@@ -125,7 +135,11 @@ export class CommandRunner<C> {
   }
 
   /** Runs a command given as words (no quoting, no redirection, no history). */
-  async executeArgv(argv: readonly string[], session: ShellSession): Promise<CommandOutcome> {
+  async executeArgv(
+    argv: readonly string[],
+    session: ShellSession,
+    options: ExecuteOptions = {},
+  ): Promise<CommandOutcome> {
     if (argv.length === 0) return success("");
     let match;
     try {
@@ -176,8 +190,11 @@ export class CommandRunner<C> {
         `'${path.join(" ")}' changes state; this session is read-only`,
       );
     }
+    if (options.signal?.aborted) {
+      return cancelledOutcome(`starting '${path.join(" ")}'`);
+    }
     try {
-      return await node.handler(parsed, this.#makeContext(session, path));
+      return await node.handler(parsed, this.#makeContext(session, path, options.signal));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return failure(

@@ -39,6 +39,7 @@ import {
 } from "./commands/vm_lifecycle.ts";
 import type { ShellContext } from "./commands/vm_target.ts";
 import { completeLine, type Completion } from "./completion.ts";
+import type { ExecuteOptions } from "./cancel.ts";
 import type { SystemInfo } from "./context.ts";
 import { type CommandOutcome, success } from "./outcome.ts";
 import { CommandRunner } from "./runner.ts";
@@ -138,8 +139,9 @@ export class Shell {
     };
     this.tree = buildCommandTree();
     this.data = new VmDataFolders(this.hypervisor, this.fs, options.dataDir ?? DEFAULT_DATA_DIR);
-    this.#runner = new CommandRunner(this.tree, this.fs, (session, path) => ({
+    this.#runner = new CommandRunner(this.tree, this.fs, (session, path, signal) => ({
       session,
+      ...(signal ? { signal } : {}),
       fs: this.fs,
       system: this.system,
       path,
@@ -150,18 +152,30 @@ export class Shell {
 
   /**
    * Runs one command line for `session`: history, quotes and escapes, `> FILE` redirection,
-   * `--help`, parsing, read-only checks and the command. Never throws.
+   * `--help`, parsing, read-only checks and the command. Never throws. Aborting
+   * `options.signal` cancels the command: commands that wait then fail with code `CANCELLED`.
    */
-  execute(line: string, session: ShellSession): Promise<CommandOutcome> {
+  execute(
+    line: string,
+    session: ShellSession,
+    options: ExecuteOptions = {},
+  ): Promise<CommandOutcome> {
     // Partial console lines reach vm.log before any command can look at it.
     this.data.flush();
-    return this.#runner.execute(line, session);
+    return this.#runner.execute(line, session, options);
   }
 
-  /** Runs a command given as words (no quoting, redirection or history). Never throws. */
-  executeArgv(argv: string[], session: ShellSession): Promise<CommandOutcome> {
+  /**
+   * Runs a command given as words (no quoting, redirection or history). Never throws;
+   * `options.signal` cancels it as in {@linkcode Shell.execute}.
+   */
+  executeArgv(
+    argv: string[],
+    session: ShellSession,
+    options: ExecuteOptions = {},
+  ): Promise<CommandOutcome> {
     this.data.flush();
-    return this.#runner.executeArgv(argv, session);
+    return this.#runner.executeArgv(argv, session, options);
   }
 
   /** Candidate words for the word being typed at the end of `line` (see {@linkcode completion}). */

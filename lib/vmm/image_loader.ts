@@ -7,7 +7,7 @@
 
 import { assemble } from "../hw/riscv/assembler.ts";
 import { isElf, parseElf } from "../hw/riscv/elf.ts";
-import type { FileSystem } from "./filesystem.ts";
+import { type FileSystem, FsError } from "./filesystem.ts";
 
 /** Raised when an image cannot be read, assembled, parsed or placed; names the file. */
 export class ImageError extends Error {
@@ -15,11 +15,14 @@ export class ImageError extends Error {
   readonly code = "EIMAGE";
   /** The image path. */
   readonly path: string;
-  /** Creates the error. */
-  constructor(path: string, message: string) {
+  /** The filesystem's code (`ENOENT`, `EACCES`...) when the image could not be read. */
+  readonly fsCode?: string;
+  /** Creates the error; `fsCode` tells why the file could not be read, when that was the cause. */
+  constructor(path: string, message: string, fsCode?: string) {
     super(`${path}: ${message}`);
     this.name = "ImageError";
     this.path = path;
+    if (fsCode !== undefined) this.fsCode = fsCode;
   }
 }
 
@@ -74,9 +77,14 @@ export function readGuestImage(fs: FileSystem, path: string, loadAddr: number): 
   try {
     bytes = fs.readFile(path);
   } catch (e) {
-    throw new ImageError(path, `cannot read image: ${(e as Error).message}`);
+    throw new ImageError(path, `cannot read image: ${(e as Error).message}`, imageFsCode(e));
   }
   return prepareGuestImage(bytes, path, loadAddr);
+}
+
+/** The POSIX code of a filesystem error, if `e` is one. */
+export function imageFsCode(e: unknown): string | undefined {
+  return e instanceof FsError ? e.code : undefined;
 }
 
 const asmCache = new Map<string, { source: Uint8Array; image: GuestImage }>();

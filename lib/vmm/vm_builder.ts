@@ -29,6 +29,7 @@ import {
   ConfiguredImageError,
   type GuestImage,
   ImageError,
+  imageFsCode,
   imageRanges,
   readGuestImage,
 } from "./image_loader.ts";
@@ -633,7 +634,11 @@ export class VmBuilder {
         try {
           return fs.readFile(ramdiskPath);
         } catch (e) {
-          throw new ImageError(ramdiskPath, `cannot read ramdisk: ${(e as Error).message}`);
+          throw new ImageError(
+            ramdiskPath,
+            `cannot read ramdisk: ${(e as Error).message}`,
+            imageFsCode(e),
+          );
         }
       });
       ramdisk = {
@@ -650,7 +655,11 @@ export class VmBuilder {
         try {
           return fs.readFile(dtbPath);
         } catch (e) {
-          throw new ImageError(dtbPath, `cannot read device tree: ${(e as Error).message}`);
+          throw new ImageError(
+            dtbPath,
+            `cannot read device tree: ${(e as Error).message}`,
+            imageFsCode(e),
+          );
         }
       });
     }
@@ -681,7 +690,7 @@ export class VmBuilder {
       if (!(e instanceof ImageError) || e instanceof ConfiguredImageError) throw e;
       const config = vm.config;
       const line = configKeyLine(config.text ?? "", "kernel", key);
-      const missing = this.#ctx.fs.stat(path) === undefined;
+      const missing = e.fsCode === "ENOENT";
       throw new ConfiguredImageError(config.file, `kernel.${key}`, line, path, e, missing);
     }
   }

@@ -144,3 +144,64 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "tty e2e: Ctrl-C cancels a running `vm wait` (realtime clock) and the prompt returns",
+  ignore: !hasScript(),
+  fn: async () => {
+    const fsRoot = makeFsRoot();
+    const cmd =
+      `'${Deno.execPath()}' run --allow-all '${ROOT}bin/axvisor.ts' --fs-root '${fsRoot}'` +
+      " --clock realtime";
+    const child = new Deno.Command("script", {
+      args: ["-qefc", cmd, "/dev/null"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      cwd: ROOT,
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    const reader = child.stdout.getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+    const until = async (text: string) => {
+      while (!seen.includes(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`output ended before ${JSON.stringify(text)}: ${seen}`);
+        seen += decoder.decode(value, { stream: true });
+      }
+      const at = seen.indexOf(text) + text.length;
+      const out = seen.slice(0, at);
+      seen = seen.slice(at);
+      return out;
+    };
+    const type = (s: string) => writer.write(new TextEncoder().encode(s));
+    try {
+      await until("axvisor:/$ ");
+      // VM 1 was created but not started: an hour-long wait for Suspended.
+      await type("vm wait 1 --state suspended --timeout 3600s\r");
+      await until("--timeout 3600s");
+      await type("\x03"); // Ctrl-C while the command runs: cancels it, not the program
+      const cancelled = await until("axvisor:/$ ");
+      // The Ctrl-C may land before the wait began (the command is then not started) or during it.
+      assert.match(
+        cancelled,
+        /✗ Cancelled while (waiting for VM\[1\] to reach state Suspended|starting 'vm wait')/,
+      );
+      await type("vm list\r");
+      assert.match(await until("axvisor:/$ "), /hello/);
+      await type("exit\r");
+      await until("Goodbye!");
+      await writer.close();
+      const rest = (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })();
+      const status = await child.status;
+      await rest;
+      await new Response(child.stderr).text();
+      assert.equal(status.code, 0);
+    } finally {
+      Deno.removeSync(fsRoot, { recursive: true });
+    }
+  },
+});

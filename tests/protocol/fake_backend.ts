@@ -5,7 +5,12 @@
  * @module
  */
 
-import type { CommandInput, CommandOutcome, ProtocolBackend } from "../../lib/protocol/backend.ts";
+import type {
+  CommandInput,
+  CommandOutcome,
+  ExecuteOptions,
+  ProtocolBackend,
+} from "../../lib/protocol/backend.ts";
 import type { ProtocolEvent } from "../../lib/protocol/events.ts";
 import { tokenize } from "../../lib/shell/tokenizer.ts";
 
@@ -30,7 +35,11 @@ export class FakeBackend implements ProtocolBackend {
     return this.time;
   }
 
-  execute(command: CommandInput, _session: unknown): Promise<CommandOutcome> {
+  execute(
+    command: CommandInput,
+    _session: unknown,
+    options: ExecuteOptions = {},
+  ): Promise<CommandOutcome> {
     const argv = "argv" in command ? command.argv : tokenize(command.line);
     this.executed.push(argv);
     const [cmd, sub, arg] = argv;
@@ -42,6 +51,10 @@ export class FakeBackend implements ProtocolBackend {
     if (cmd === "boom") throw new Error("kaboom");
     if (cmd === "block") {
       return new Promise((resolve) => {
+        // Like `vm wait`: an abort of the command's signal ends it with CANCELLED.
+        options.signal?.addEventListener("abort", () => {
+          resolve(fail("CANCELLED", "Cancelled while blocked"));
+        }, { once: true });
         this.blocked.push(() => resolve({ ok: true, text: "released" }));
         for (const w of this.#blockWaiters.splice(0)) w();
       });

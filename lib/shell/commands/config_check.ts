@@ -16,7 +16,7 @@ import {
 } from "../../vmm/config.ts";
 import { ImageError, readGuestImage } from "../../vmm/image_loader.ts";
 import type { Hypervisor } from "../../vmm/mod.ts";
-import type { FileSystem } from "../../vmm/filesystem.ts";
+import { type FileSystem, FsError } from "../../vmm/filesystem.ts";
 import { ArgDef, CommandNode } from "../command_tree.ts";
 import { fsErrorText } from "../fs_errors.ts";
 import { formatMemorySize, hex } from "../format.ts";
@@ -120,7 +120,7 @@ export function checkConfig(fs: FileSystem, hypervisor: Hypervisor, path: string
     const where = `${path}${line !== undefined ? `:${line}` : ""}: kernel.${key}`;
     const problems = key === "disk_path" ? report.warnings : report.errors;
     const info = fs.stat(file);
-    if (!info) problems.push(`${where}: ${file} not found`);
+    if (!info) problems.push(`${where}: ${unreachableReason(fs, file)}`);
     else if (info.kind !== "file") problems.push(`${where}: ${file} is a directory`);
     else if (loadAddrs[key] !== undefined) {
       try {
@@ -204,4 +204,14 @@ export function configCommand(): CommandNode<ShellContext> {
           return failure("ECONFIG", first.errors[0], lines.join("\n"), data);
         }),
     );
+}
+
+/** Why `file` (which `stat` does not show) cannot be read: missing, or refused (e.g. a link out). */
+function unreachableReason(fs: FileSystem, file: string): string {
+  try {
+    fs.readFile(file);
+  } catch (e) {
+    if (e instanceof FsError && e.code !== "ENOENT") return e.message;
+  }
+  return `${file} not found`;
 }

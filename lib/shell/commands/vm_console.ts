@@ -9,6 +9,7 @@
 
 import type { Vm } from "../../vmm/mod.ts";
 import { VM_STATUSES, type VmStatus, vmStatusName } from "../../vmm/status.ts";
+import { cancellableWait, cancelledOutcome, type WaitResult } from "../cancel.ts";
 import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
 import { formatDuration, parseDuration, parseUnsigned } from "../format.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
@@ -253,13 +254,14 @@ export function vmWaitCommand(): CommandNode<ShellContext> {
         }
         return true;
       };
-      let reached = false;
+      let result: WaitResult = "timeout";
       try {
-        reached = await hv.waitFor(done, timeoutNs);
+        result = await cancellableWait(hv, done, timeoutNs, ctx.signal);
       } finally {
         unsubscribe?.();
         unwatch?.();
       }
+      const reached = result === "reached";
       const waitedNs = hv.clock.now() - started;
       const what = [
         state !== undefined ? `state ${vmStatusName(state)}` : undefined,
@@ -273,6 +275,13 @@ export function vmWaitCommand(): CommandNode<ShellContext> {
         /** True when the state was reached but had been left again when the wait ended. */
         stateLeft: state !== undefined && reached && vm.status !== state,
       };
+      if (result === "cancelled") {
+        return cancelledOutcome(
+          `waiting for VM[${id}] to reach ${what} (after ${formatDuration(waitedNs)} virtual; ` +
+            `it is ${vmStatusName(vm.status)})`,
+          data,
+        );
+      }
       if (gone) {
         const message = `VM[${id}] was deleted while waiting for ${what}`;
         return failure("NOT_FOUND", message, `✗ ${message}`, data);

@@ -9,6 +9,7 @@
 import { FsError } from "../../vmm/filesystem.ts";
 import type { LifecycleResult, Vm } from "../../vmm/mod.ts";
 import { canDeleteVm, vmStatusName } from "../../vmm/status.ts";
+import { cancellableWait, CANCELLED } from "../cancel.ts";
 import { ArgDef, CommandNode, FlagDef } from "../command_tree.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
 import { resolvePath } from "../paths.ts";
@@ -319,7 +320,13 @@ export function vmRestartCommand(): CommandNode<ShellContext> {
     .addArg(vmArgs("VMs to restart", "vm restart [OPTIONS] <VM_ID...>"))
     .withHandler(async (cmd, ctx) => {
       const report = new VmReport();
-      for (const arg of cmd.positionalArgs) {
+      for (const [i, arg] of cmd.positionalArgs.entries()) {
+        if (ctx.signal?.aborted) {
+          const skipped = cmd.positionalArgs.slice(i).join(" ");
+          report.line(`✗ Cancelled: not restarted: ${skipped}`);
+          report.fail(CANCELLED, `Cancelled before restarting ${skipped}`);
+          break;
+        }
         const target = resolveVm(ctx.hypervisor, arg);
         if (target.id !== undefined) report.line(`Restarting ${target.label}...`);
         if (!target.vm) {
@@ -369,10 +376,18 @@ async function restartOne(
     stopOne(ctx, vm, force, report);
   }
   report.line(`Waiting for VM[${id}] to stop completely...`);
-  const stopped = await ctx.hypervisor.waitFor(
+  const waited = await cancellableWait(
+    ctx.hypervisor,
     () => ctx.hypervisor.vm(id)?.status !== "stopping",
     ctx.hypervisor.restartTimeoutNs,
+    ctx.signal,
   );
+  if (waited === "cancelled") {
+    report.line(`✗ VM[${id}] restart cancelled while waiting for it to stop`);
+    report.fail(CANCELLED, `Cancelled while waiting for VM[${id}] to stop; it was not restarted`);
+    return;
+  }
+  const stopped = waited === "reached";
   const now = ctx.hypervisor.vm(id);
   if (!now) {
     report.line(`✗ VM[${id}] no longer exists`);
