@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { constantTimeEqual, SessionAuth, tokenProblem } from "../../lib/protocol/auth.ts";
 import { readOnlyRefusal } from "../../lib/protocol/read_only.ts";
-import { CommandQueue } from "../../lib/protocol/command_queue.ts";
 
 Deno.test("constantTimeEqual compares exactly", () => {
   assert.equal(constantTimeEqual("secret", "secret"), true);
@@ -66,34 +65,6 @@ Deno.test("read-only allow-list: look, never change", () => {
   for (const argv of refused) {
     assert.match(readOnlyRefusal(argv) ?? "", /not allowed in a read-only session/, argv.join(" "));
   }
-});
-
-Deno.test("CommandQueue runs tasks one at a time in order, even when one throws", async () => {
-  const q = new CommandQueue();
-  const log: string[] = [];
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const a = q.run(async () => {
-    log.push("a start");
-    await gate;
-    log.push("a end");
-    return 1;
-  });
-  const b = q.run(() => {
-    log.push("b");
-    throw new Error("b fails");
-  });
-  const c = q.run(() => {
-    log.push("c");
-    return 3;
-  });
-  await Promise.resolve();
-  assert.equal(q.waiting, 2);
-  release();
-  assert.equal(await a, 1);
-  await assert.rejects(b, /b fails/);
-  assert.equal(await c, 3);
-  assert.deepEqual(log, ["a start", "a end", "b", "c"]);
 });
 
 Deno.test("tokenProblem refuses empty and multi-word tokens", () => {

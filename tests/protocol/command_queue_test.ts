@@ -3,9 +3,8 @@ import { CommandQueue } from "../../lib/protocol/command_queue.ts";
 import { ConsoleServer } from "../../lib/protocol/server.ts";
 import { FakeBackend } from "./fake_backend.ts";
 
-Deno.test("CommandQueue interleaved: a waiting task does not block later ones; starts stay FIFO", async () => {
-  const q = new CommandQueue({ interleaved: true });
-  assert.equal(q.interleaved, true);
+/** Queues three tasks: `a` waits for `release()`, `b` throws, `c` returns 3; `log` records them. */
+function threeTasks(q: CommandQueue) {
   const log: string[] = [];
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
@@ -23,6 +22,25 @@ Deno.test("CommandQueue interleaved: a waiting task does not block later ones; s
     log.push("c");
     return 3;
   });
+  return { log, release, a, b, c };
+}
+
+Deno.test("CommandQueue runs tasks one at a time in order, even when one throws", async () => {
+  const q = new CommandQueue();
+  const { log, release, a, b, c } = threeTasks(q);
+  await Promise.resolve();
+  assert.equal(q.waiting, 2);
+  release();
+  assert.equal(await a, 1);
+  await assert.rejects(b, /b fails/);
+  assert.equal(await c, 3);
+  assert.deepEqual(log, ["a start", "a end", "b", "c"]);
+});
+
+Deno.test("CommandQueue interleaved: a waiting task does not block later ones; starts stay FIFO", async () => {
+  const q = new CommandQueue({ interleaved: true });
+  assert.equal(q.interleaved, true);
+  const { log, release, a, b, c } = threeTasks(q);
   await assert.rejects(b, /b fails/);
   assert.equal(await c, 3);
   assert.equal(q.runningCount, 1, "a still waits");
