@@ -1,0 +1,239 @@
+/**
+ * Bulk differential test of the FPU against QEMU's softfloat (exact, and an oracle nobody here
+ * wrote): every F/D operation with a computational result, in every rounding mode, on seeded
+ * random and edge-biased operands (see `fpu_cases.ts`), comparing the result bits and fflags
+ * bit for bit.
+ *
+ * One bare-metal M-mode program (GNU as, `-march=rv64imafdc`) sets mstatus.FS and walks an
+ * operand table placed after its code: each 32-byte record is {block index, a, b, c}; the block
+ * index selects, through a jump table, the code of one (operation, static rounding mode) pair.
+ * For each record the program clears fflags, loads f1..f3 (and a1) with `fld`/`ld` (so that
+ * improperly boxed singles reach the instruction), runs the block, and prints the 64-bit result
+ * (`fmv.x.d` of f0, or a0) and fflags as hex on the NS16550 UART, then ends with the SiFive
+ * test finisher. Our side runs the same records through `lib/hw/riscv/fpu.ts`.
+ *
+ * `FPU_DIFF_CASES=N` sets the cases per (operation, rounding mode) pair (default 300, about
+ * 56,000 cases in all); `FPU_DIFF_SEED=S` the seed. A missing QEMU or binutils fails the test
+ * when `CI=true` and skips it otherwise.
+ */
+
+import assert from "node:assert/strict";
+import { FpRegisters } from "../../../lib/hw/riscv/fpu.ts";
+import { FP_OPS, type FpOp, randomOperands, RM_NAMES, Rng, runOurs } from "./fpu_cases.ts";
+import { buildProgram, type BuiltProgram, qemuVersion, runOnQemu } from "./qemu_oracle.ts";
+
+const CASES = Number(Deno.env.get("FPU_DIFF_CASES") ?? 300);
+const SEED = Number(Deno.env.get("FPU_DIFF_SEED") ?? 0x5eed);
+/** Records per QEMU run (keeps the input image and the UART output of one run moderate). */
+const CHUNK = 150_000;
+const ORIGIN = 0x8000_0000;
+const DATA_OFFSET = 0x4_0000;
+const CPU = "rv64,priv_spec=v1.12.0";
+
+const version = await qemuVersion();
+const inCi = Deno.env.get("CI") === "true";
+const reason = version === undefined
+  ? "qemu-system-riscv64 not found: install the Debian package qemu-system-misc"
+  : "";
+if (reason && !inCi) console.warn(`fpu_qemu_differential_test: skipped (${reason})`);
+
+/** The (operation, rounding mode) pairs, in jump-table order. */
+interface Pair {
+  op: FpOp;
+  rm: number;
+}
+const PAIRS: Pair[] = FP_OPS.flatMap((op) =>
+  op.rounding ? RM_NAMES.map((_, rm) => ({ op, rm })) : [{ op, rm: 0 }]
+);
+
+function programSource(): string {
+  const blocks = PAIRS.map(({ op, rm }, i) =>
+    [
+      `blk_${i}:`,
+      `  ${op.asm(RM_NAMES[rm])}`,
+      op.intResult ? "" : "  fmv.x.d a0, f0",
+      "  ret",
+    ].join("\n")
+  );
+  return `
+  .option norvc
+  .section .text
+  .globl _start
+_start:
+  la t0, trap
+  csrw mtvec, t0
+  li t0, 0x6000          # mstatus.FS = Dirty
+  csrs mstatus, t0
+  li s0, ${ORIGIN + DATA_OFFSET}
+  ld s3, 0(s0)           # record count
+  addi s0, s0, 8
+  la s2, jt
+  li s7, 0x10000000      # UART
+loop:
+  beqz s3, done
+  lwu t0, 0(s0)
+  slli t0, t0, 3
+  add t0, t0, s2
+  ld t0, 0(t0)
+  fld f1, 8(s0)
+  fld f2, 16(s0)
+  fld f3, 24(s0)
+  ld a1, 8(s0)
+  li a0, 0
+  csrwi fflags, 0
+  jalr ra, 0(t0)
+  frflags s5
+  mv s6, a0
+  li s4, 60
+hex:
+  srl a0, s6, s4
+  call putnib
+  addi s4, s4, -4
+  bgez s4, hex
+  srli a0, s5, 4
+  call putnib
+  mv a0, s5
+  call putnib
+  li a0, 10
+  call putc
+  addi s0, s0, 32
+  addi s3, s3, -1
+  j loop
+done:
+  li t0, 0x100000
+  li t1, 0x5555
+  sw t1, 0(t0)
+  j done
+trap:
+  li a0, 84              # 'T', then mcause and mepc
+  call putc
+  csrr s6, mcause
+  li s4, 60
+1:
+  srl a0, s6, s4
+  call putnib
+  addi s4, s4, -4
+  bgez s4, 1b
+  j done
+# putnib(a0): prints the low nibble of a0 in hex
+putnib:
+  andi a0, a0, 15
+  addi a0, a0, 48
+  li t2, 58
+  blt a0, t2, putc
+  addi a0, a0, 39
+# putc(a0): polls LSR.THRE, then writes THR
+putc:
+  lbu t2, 5(s7)
+  andi t2, t2, 0x20
+  beqz t2, putc
+  sb a0, 0(s7)
+  ret
+${blocks.join("\n")}
+  .align 3
+jt:
+${PAIRS.map((_, i) => `  .dword blk_${i}`).join("\n")}
+`;
+}
+
+/** One case: its pair and operands. */
+interface Case {
+  pair: number;
+  a: bigint;
+  b: bigint;
+  c: bigint;
+}
+
+function generateCases(): Case[] {
+  const rng = new Rng(SEED);
+  const cases: Case[] = [];
+  for (let k = 0; k < CASES; k++) {
+    PAIRS.forEach(({ op }, pair) => {
+      const [a, b, c] = randomOperands(rng, op);
+      cases.push({ pair, a, b, c });
+    });
+  }
+  return cases;
+}
+
+async function runChunk(program: BuiltProgram, cases: Case[]): Promise<string[]> {
+  const data = new DataView(new ArrayBuffer(8 + 32 * cases.length));
+  data.setBigUint64(0, BigInt(cases.length), true);
+  cases.forEach((c, i) => {
+    const o = 8 + 32 * i;
+    data.setUint32(o, c.pair, true);
+    data.setBigUint64(o + 8, c.a, true);
+    data.setBigUint64(o + 16, c.b, true);
+    data.setBigUint64(o + 24, c.c, true);
+  });
+  assert.ok(program.image.length <= DATA_OFFSET, "the program outgrew its data offset");
+  const image = new Uint8Array(DATA_OFFSET + data.byteLength);
+  image.set(program.image);
+  image.set(new Uint8Array(data.buffer), DATA_OFFSET);
+  const run = await runOnQemu(
+    { ...program, image },
+    { cpu: CPU, timeoutSeconds: 60 + Math.ceil(cases.length / 2000) },
+  );
+  assert.ok(!run.timedOut, `QEMU timed out after ${run.output.length} bytes of output`);
+  const lines = run.output.split("\n").filter((l) => l !== "");
+  const trap = lines.find((l) => l.startsWith("T"));
+  assert.equal(trap, undefined, `the QEMU program trapped (mcause in hex): ${trap}`);
+  assert.equal(lines.length, cases.length, "QEMU printed one line per case");
+  return lines;
+}
+
+function hex(v: bigint): string {
+  return "0x" + v.toString(16).padStart(16, "0");
+}
+
+Deno.test({
+  name: "fpu: results and fflags equal QEMU's softfloat, every operation and rounding mode",
+  ignore: reason !== "" && !inCi,
+  async fn() {
+    if (reason) throw new Error(reason);
+    const program = await buildProgram(programSource(), ORIGIN, { march: "rv64imafdc_zicsr" });
+    const cases = generateCases();
+    const r = new FpRegisters();
+    const failures: string[] = [];
+    const perOp = new Map<string, { n: number; bad: number }>();
+    let divergences = 0;
+    for (let start = 0; start < cases.length; start += CHUNK) {
+      const chunk = cases.slice(start, start + CHUNK);
+      const lines = await runChunk(program, chunk);
+      chunk.forEach((c, i) => {
+        const { op, rm } = PAIRS[c.pair];
+        const line = lines[i];
+        const want = BigInt("0x" + line.slice(0, 16));
+        const wantFlags = parseInt(line.slice(16, 18), 16);
+        const [got, gotFlags] = runOurs(r, op, rm, c.a, c.b, c.c);
+        const stat = perOp.get(op.name) ?? { n: 0, bad: 0 };
+        stat.n++;
+        perOp.set(op.name, stat);
+        if (got !== want || gotFlags !== wantFlags) {
+          stat.bad++;
+          divergences++;
+          if (failures.length < 40) {
+            const operands = op.arity === 3 ? [c.a, c.b, c.c] : op.arity === 2 ? [c.a, c.b] : [c.a];
+            failures.push(
+              `${op.name} ${RM_NAMES[rm]} ${operands.map(hex).join(" ")}: QEMU ${hex(want)} ` +
+                `flags 0x${wantFlags.toString(16)}, ours ${hex(got)} flags 0x${
+                  gotFlags.toString(16)
+                }`,
+            );
+          }
+        }
+      });
+    }
+    if (CASES > 300) {
+      console.log(
+        `fpu differential: ${cases.length} cases, ${divergences} divergences; per op: ` +
+          [...perOp].map(([n, s]) => `${n} ${s.n}${s.bad ? ` (${s.bad} bad)` : ""}`).join(", "),
+      );
+    }
+    assert.equal(
+      divergences,
+      0,
+      `${divergences} of ${cases.length} cases differ from QEMU:\n${failures.join("\n")}`,
+    );
+  },
+});
