@@ -208,7 +208,7 @@ export function fpMul(
   else slowMul(r, 0, rd, rs1, rs2, rm);
 }
 
-/** rd = rs1 / rs2. */
+/** rd = rs1 / rs2. (A quotient of normal floats is never exactly halfway: RMM is RNE here.) */
 export function fpDiv(
   r: FpRegisters,
   fmt: FpFormat,
@@ -223,7 +223,7 @@ export function fpDiv(
     const aq = Math.abs(q), aa = Math.abs(a), ab = Math.abs(b);
     if (
       aq >= TWO_M960 && aq < TWO_995 && ab >= TWO_M960 && ab < TWO_995 && aa >= TWO_M960 &&
-      aa < TWO_1020 && rm !== RMM
+      aa < TWO_1020
     ) {
       // the remainder a - q*b is exact: a - ph by Sterbenz, and it is representable
       const ph = q * b;
@@ -237,7 +237,7 @@ export function fpDiv(
   const a = readS(r, rs1), b = readS(r, rs2);
   const q = Math.fround(a / b);
   const aq = Math.abs(q);
-  if (aq >= TWO_M125 && aq < TWO_127 && rm !== RMM) {
+  if (aq >= TWO_M125 && aq < TWO_127) {
     const rem = a - q * b; // exact: q * b has 48 bits, and a is close to it
     finishS(r, rd, q, b > 0 ? rem : -rem, rm);
   } else if (a === 0 && b !== 0 && Math.abs(b) < Infinity) {
@@ -317,6 +317,11 @@ function fmaD(
     const t3 = (s - (s2 - bb)) + (t2 - bb);
     const as2 = Math.abs(s2);
     if (as2 >= TWO_M960 && as2 < TWO_1020) {
+      const w = t3 + e2; // fl(V - s2): zero exactly when V == s2 (no underflow to zero in a sum)
+      if (w === 0) {
+        r.f64[rd] = s2;
+        return;
+      }
       sf64[0] = s2;
       const hi = si32[1];
       if (((hi & 0xfffff) | si32[0]) !== 0) {
@@ -326,7 +331,6 @@ function fmaD(
         si32[1] = (((hi >>> 20) & 0x7ff) - 53) << 20;
         si32[0] = 0;
         const h = sf64[0];
-        const w = t3 + e2;
         if (Math.abs(w) < h) {
           finishD(r, rd, s2, w, rm);
           return;
