@@ -374,7 +374,25 @@ export function randomOperands(rng: Rng, op: FpOp): [bigint, bigint, bigint] {
   const mode = rng.below(8);
   const val = fmt === 0 ? toSingle : toDouble;
   const bits = fmt === 0 ? fromSingle : fromDouble;
-  if (mode === 0) {
+  if (mode === 7 && op.arity >= 2) {
+    // results aimed at a boundary: the least normal, the greatest finite value, subnormals,
+    // 1.0 and the integer limits
+    const target = boundary(rng, fmt) * (rng.below(2) ? -1 : 1);
+    const x = val(a), y = val(b);
+    const name = op.name;
+    let t: number | undefined;
+    if (op.arity === 3) t = target - x * y;
+    else if (name.startsWith("fadd")) t = target - x;
+    else if (name.startsWith("fsub")) t = x - target;
+    else if (name.startsWith("fmul")) t = target / x;
+    else if (name.startsWith("fdiv")) t = x / target;
+    if (t !== undefined && Number.isFinite(t) && fmt === 0) t = Math.fround(t);
+    if (t !== undefined && Number.isFinite(t)) {
+      const tb = nudge(rng, bits(t), fmt);
+      if (op.arity === 3) c = tb;
+      else b = tb;
+    }
+  } else if (mode === 0) {
     // cancellation / near-equal operands
     b = nudge(rng, a, fmt) ^ (rng.below(2) ? 1n << sb : 0n);
   } else if (mode === 1 && op.arity === 2) {
@@ -397,6 +415,25 @@ export function randomOperands(rng: Rng, op: FpOp): [bigint, bigint, bigint] {
     if (Number.isFinite(s)) return wrap(rng, fmt, nudge(rng, bits(s * s), fmt), b, c);
   }
   return wrap(rng, fmt, a, b, c);
+}
+
+/** A value whose neighbourhood is a rounding or range boundary of `fmt`. */
+function boundary(rng: Rng, fmt: 0 | 1): number {
+  const minNormal = fmt === 0 ? 2 ** -126 : 2 ** -1022;
+  const max = fmt === 0 ? 3.4028234663852886e38 : Number.MAX_VALUE;
+  const minSub = fmt === 0 ? 2 ** -149 : 2 ** -1074;
+  switch (rng.below(6)) {
+    case 0:
+      return minNormal * (1 + (rng.below(5) - 2) * 2 ** -(rng.below(30) + 1));
+    case 1:
+      return max * (1 - rng.below(3) * 2 ** -(rng.below(60) + 1));
+    case 2:
+      return minSub * (rng.below(64) + 0.5);
+    case 3:
+      return 1 + (rng.below(5) - 2) * 2 ** -(rng.below(60) + 1);
+    default:
+      return 2 ** rng.pick([31, 32, 63, 64, 24, 53]) + (rng.below(5) - 2) * rng.pick([0.5, 1, 2]);
+  }
 }
 
 function wrap(rng: Rng, fmt: 0 | 1, a: bigint, b: bigint, c: bigint): [bigint, bigint, bigint] {
