@@ -245,6 +245,7 @@ Deno.test({
     const failures: string[] = [];
     const perOp = new Map<string, { n: number; bad: number }>();
     let divergences = 0;
+    const flagCounts = [0, 0, 0, 0, 0]; // NX, UF, OF, DZ, NV among the results
     for (let start = 0; start < total; start += CHUNK) {
       const chunk = generateCases(rng, r, start, Math.min(CHUNK, total - start));
       const diffs = await runChunk(program, chunk);
@@ -252,6 +253,7 @@ Deno.test({
         const { op, rm } = PAIRS[c.pair];
         const stat = perOp.get(op.name) ?? { n: 0, bad: 0 };
         stat.n++;
+        for (let f = 0; f < 5; f++) if (c.flags & (1 << f)) flagCounts[f]++;
         perOp.set(op.name, stat);
         const want = diffs.get(i);
         if (want === undefined) return;
@@ -271,7 +273,9 @@ Deno.test({
     if (CASES > 500) {
       console.log(
         `fpu differential: ${total} cases, ${divergences} divergences; per op: ` +
-          [...perOp].map(([n, s]) => `${n} ${s.n}${s.bad ? ` (${s.bad} bad)` : ""}`).join(", "),
+          [...perOp].map(([n, s]) => `${n} ${s.n}${s.bad ? ` (${s.bad} bad)` : ""}`).join(", ") +
+          `; results raising NX ${flagCounts[0]}, UF ${flagCounts[1]}, OF ${flagCounts[2]}, ` +
+          `DZ ${flagCounts[3]}, NV ${flagCounts[4]}`,
       );
     }
     assert.equal(
