@@ -447,7 +447,7 @@ export function setReg(r: FpRegisters, i: number, bits: bigint): void {
   r.words[2 * i + 1] = Number((bits >> 32n) & M32) | 0;
 }
 
-/** Our result of one case: the 64-bit result bits and fflags. */
+/** Our result of one case: the 64-bit result bits and fflags (accrued onto `initialFlags`). */
 export function runOurs(
   r: FpRegisters,
   op: FpOp,
@@ -455,13 +455,14 @@ export function runOurs(
   a: bigint,
   b: bigint,
   c: bigint,
+  initialFlags = 0,
 ): [bigint, number] {
   setReg(r, 1, a);
   setReg(r, 2, b);
   setReg(r, 3, c);
   r.words[0] = 0x5a5a5a5a;
   r.words[1] = 0x5a5a5a5a;
-  r.fflags = 0;
+  r.fflags = initialFlags;
   op.run(r, rm, Number(a & M32) | 0, Number(a >> 32n) | 0);
   const w = op.intResult ? r.intOut : r.words;
   const res = (BigInt(w[1] >>> 0) << 32n) | BigInt(w[0] >>> 0);

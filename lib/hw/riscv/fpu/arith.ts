@@ -8,7 +8,9 @@
  * when nonzero) and the directed roundings: RTZ, RDN and RUP are `q` or its neighbour one unit
  * in the last place away. The fast paths only take operands and results well inside the normal
  * range (so that no step underflows or overflows and the result is never tiny) and never take
- * RMM where a tie is possible; everything else goes to the exact path.
+ * RMM where a tie is possible; everything else goes to the exact path. In round-to-nearest with
+ * NX already accrued (the common state of a running program) no flag can change, so add, mul,
+ * div and sqrt skip the error computation altogether.
  *
  * Singles: the double result of two singles rounded to single is correctly rounded for + - * /
  * and sqrt in round-to-nearest (53 >= 2 * 24 + 2), and the exact error sign comes from the
@@ -128,7 +130,8 @@ function addD(r: FpRegisters, rd: number, rs1: number, rs2: number, rm: number, 
   const as = Math.abs(s);
   if (as >= TWO_M960 && as < TWO_1020 && rm !== RMM) {
     const bb = s - a;
-    finishD(r, rd, s, (a - (s - bb)) + (b - bb), rm);
+    if (rm === RNE && (r.fflags & NX) !== 0) r.f64[rd] = s; // no flag can change: skip the error
+    else finishD(r, rd, s, (a - (s - bb)) + (b - bb), rm);
   } else if (s === 0 && rm !== RDN) {
     r.f64[rd] = s; // an exact zero (a rounded sum is never zero); JS's zero sign is RNE's
   } else slowAdd(r, 1, rd, rs1, rs2, rm, neg);
@@ -193,7 +196,8 @@ export function fpMul(
       ap >= TWO_M960 && ap < TWO_1020 && rm !== RMM && Math.abs(a) < TWO_995 &&
       Math.abs(b) < TWO_995
     ) {
-      finishD(r, rd, p, productError(a, b, p), rm);
+      if (rm === RNE && (r.fflags & NX) !== 0) r.f64[rd] = p;
+      else finishD(r, rd, p, productError(a, b, p), rm);
     } else if (p === 0 && (a === 0 || b === 0)) {
       r.f64[rd] = p;
     } else slowMul(r, 1, rd, rs1, rs2, rm);
@@ -226,9 +230,12 @@ export function fpDiv(
       aa < TWO_1020
     ) {
       // the remainder a - q*b is exact: a - ph by Sterbenz, and it is representable
-      const ph = q * b;
-      const rem = (a - ph) - productError(q, b, ph);
-      finishD(r, rd, q, b > 0 ? rem : -rem, rm);
+      if (rm === RNE && (r.fflags & NX) !== 0) r.f64[rd] = q;
+      else {
+        const ph = q * b;
+        const rem = (a - ph) - productError(q, b, ph);
+        finishD(r, rd, q, b > 0 ? rem : -rem, rm);
+      }
     } else if (a === 0 && ab > 0 && ab < Infinity) {
       r.f64[rd] = q;
     } else slowDiv(r, 1, rd, rs1, rs2, rm);
@@ -252,8 +259,11 @@ export function fpSqrt(r: FpRegisters, fmt: FpFormat, rd: number, rs1: number, r
     const a = r.f64[rs1];
     if (a >= TWO_M960 && a < TWO_1020) {
       const s = Math.sqrt(a);
-      const ph = s * s;
-      finishD(r, rd, s, (a - ph) - productError(s, s, ph), rm);
+      if (rm === RNE && (r.fflags & NX) !== 0) r.f64[rd] = s;
+      else {
+        const ph = s * s;
+        finishD(r, rd, s, (a - ph) - productError(s, s, ph), rm);
+      }
     } else if (a === 0) r.f64[rd] = a;
     else slowSqrt(r, 1, rd, rs1, rm);
     return;
