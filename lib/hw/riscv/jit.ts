@@ -350,9 +350,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
         // FP ops run through the shared fpExec; an FS that is not Dirty (or Off), or an invalid
         // dynamic rounding mode, exits before the instruction and the interpreter takes it.
         const guard = FP_CLEAN_OPS.has(op) ? "fs[0] === 0" : "fs[0] !== 3";
-        const intSrc = op === Op.FCVT_F_I || op === Op.FMV_F_X
-          ? `xl[${r1}], xh[${r1}]`
-          : "0, 0";
+        const intSrc = op === Op.FCVT_F_I || op === Op.FMV_F_X ? `xl[${r1}], xh[${r1}]` : "0, 0";
         const result = FP_INT_RESULT_OPS.has(op) && !sink
           ? ` xl[${rd}] = io[0]; xh[${rd}] = io[1];`
           : "";

@@ -48,13 +48,14 @@ function isMissing(): boolean {
 /** Installs the double-based shim into the hart's FPU table when fpu.ts is not built yet. */
 export function useFpuShimIfMissing(): void {
   if (!isMissing()) return;
-  const bin = (fn: (a: number, b: number) => number) =>
-  (r: FpRegisters, fmt: 0 | 1, rd: number, a: number, b: number): void => {
-    const x = get(r, fmt, a);
-    const y = get(r, fmt, b);
-    if (fn === div && y === 0 && x === x && x !== 0) r.fflags |= 8;
-    put(r, fmt, rd, fn(x, y));
-  };
+  const bin =
+    (fn: (a: number, b: number) => number) =>
+    (r: FpRegisters, fmt: 0 | 1, rd: number, a: number, b: number): void => {
+      const x = get(r, fmt, a);
+      const y = get(r, fmt, b);
+      if (fn === div && y === 0 && x === x && x !== 0) r.fflags |= 8;
+      put(r, fmt, rd, fn(x, y));
+    };
   const div = (a: number, b: number) => a / b;
   fpuOps.fpAdd = bin((a, b) => a + b);
   fpuOps.fpSub = bin((a, b) => a - b);

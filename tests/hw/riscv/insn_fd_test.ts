@@ -69,14 +69,20 @@ const fsd = (rs2: number, rs1: number, imm: number) => enc.store(3, rs2, rs1, im
 const fsw = (rs2: number, rs1: number, imm: number) => enc.store(2, rs2, rs1, imm);
 const half = (v: number) => `.half 0x${v.toString(16)}`;
 const cfld = (rd: number, rs1: number, imm: number) =>
-  half((1 << 13) | (((imm >> 3) & 7) << 10) | ((rs1 - 8) << 7) | (((imm >> 6) & 3) << 5) |
-    ((rd - 8) << 2));
+  half(
+    (1 << 13) | (((imm >> 3) & 7) << 10) | ((rs1 - 8) << 7) | (((imm >> 6) & 3) << 5) |
+      ((rd - 8) << 2),
+  );
 const cfsd = (rs2: number, rs1: number, imm: number) =>
-  half((5 << 13) | (((imm >> 3) & 7) << 10) | ((rs1 - 8) << 7) | (((imm >> 6) & 3) << 5) |
-    ((rs2 - 8) << 2));
+  half(
+    (5 << 13) | (((imm >> 3) & 7) << 10) | ((rs1 - 8) << 7) | (((imm >> 6) & 3) << 5) |
+      ((rs2 - 8) << 2),
+  );
 const cfldsp = (rd: number, imm: number) =>
-  half((1 << 13) | (((imm >> 5) & 1) << 12) | (rd << 7) | (((imm >> 3) & 3) << 5) |
-    (((imm >> 6) & 7) << 2) | 2);
+  half(
+    (1 << 13) | (((imm >> 5) & 1) << 12) | (rd << 7) | (((imm >> 3) & 3) << 5) |
+      (((imm >> 6) & 7) << 2) | 2,
+  );
 const cfsdsp = (rs2: number, imm: number) =>
   half((5 << 13) | (((imm >> 3) & 7) << 10) | (((imm >> 6) & 7) << 7) | (rs2 << 2) | 2);
 
