@@ -26,7 +26,13 @@
  * - With C, instruction addresses are always even, so no instruction-misaligned exception exists;
  *   `misa` is read-only.
  * - Sv39 A/D bits are set by the page walker (no A/D page faults).
- * - F/D are absent (illegal; mstatus.FS reads 0). Sstc is absent (stimecmp raises illegal instruction).
+ * - F and D: the FP registers and fcsr live in {@linkcode Hart.fp}; the arithmetic is fpu.ts's
+ *   (through fp_exec.ts, shared with the JIT). mstatus.FS resets to Off; every instruction that
+ *   may change FP state (all but FP stores, fmv.x.*, fclass) sets it Dirty.
+ * - Sstc: with menvcfg.STCE set, mip.STIP is `time >= stimecmp` (ORed with the VMM's virtual
+ *   STIP line) and software writes to mip.STIP are ignored; the comparison is evaluated whenever
+ *   interrupts are checked (at the start of every run and after CSR writes), so a caller that
+ *   runs in slices sees it within one slice. stimecmp resets to all ones (no timer armed).
  * - PMP CSRs hold WARL values but are not enforced. No debug triggers (tselect reads 0,
  *   tdata1 reads type 0, tinfo reads 1).
  * - `cycle` counts retired instructions, like `instret`.
@@ -434,6 +440,11 @@ export class Hart {
     this.fp.fflags = 0;
     this.fp.frm = 0;
     this.#syncFs();
+    if (this.#sstc) {
+      // stimecmp's reset value is unspecified: all ones, i.e. no Sstc timer armed.
+      this.#csr[CSR_STIMECMP * 2] = -1;
+      this.#csr[CSR_STIMECMP * 2 + 1] = -1;
+    }
     if (this.#guestDelegation) {
       this.#medeleg = MEDELEG_MASK;
       this.#mideleg = S_INTS;
