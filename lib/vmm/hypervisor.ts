@@ -928,6 +928,8 @@ export class Hypervisor {
         if (v.timerDeadlineNs > now && v.timerDeadlineNs < next && v.counted) {
           next = v.timerDeadlineNs;
         }
+        const sstc = v.sstcDeadlineNs(this.nsPerTick);
+        if (sstc > now && sstc < next && v.counted) next = sstc;
       }
     }
     return next === Infinity ? undefined : next;
@@ -939,6 +941,8 @@ export class Hypervisor {
     for (const vm of this.#active) {
       for (const v of vm.vcpus) {
         if (v.timerDeadlineNs <= now && v.counted) fireTimer(vm, v);
+        // Sstc: the hart raises STIP itself once time reaches stimecmp; wake a wfi.
+        if (v.counted && v.sstcDeadlineNs(this.nsPerTick) <= now) maybeWakeVcpu(vm, v);
       }
     }
   }
@@ -1001,6 +1005,14 @@ export class Hypervisor {
           remaining = Math.min(
             remaining,
             Math.max(1, Math.ceil((v.timerDeadlineNs - nowNs) / this.nsPerInstruction)),
+          );
+        }
+        const sstcNs = v.sstcDeadlineNs(this.nsPerTick);
+        if (sstcNs > nowNs && sstcNs !== Infinity) {
+          // End the run when stimecmp is reached, so the hart sees STIP at the next run.
+          remaining = Math.min(
+            remaining,
+            Math.max(1, Math.ceil((sstcNs - nowNs) / this.nsPerInstruction)),
           );
         }
         // The guest's `time` follows the hart's live count (#vcpuNowNs), so one run may be long.

@@ -54,6 +54,11 @@ export interface GuestHart {
   reset(pc: number, priv: 0 | 1 | 3): void;
   /** Drops cached translations and decoded instructions (remote fences from other harts). */
   flushCaches(): void;
+  /**
+   * Sstc: the `stimecmp` value (time ticks) at which the hart raises STIP by itself, or
+   * undefined when the guest has no Sstc timer armed. Optional (harts without Sstc).
+   */
+  sstcDeadline?(): number | undefined;
 }
 
 /** Why a Blocked or Free vCPU is waiting. */
@@ -160,6 +165,15 @@ export class VCpu {
     const mip = this.hart.readCsr(Csr.mip);
     const mie = this.hart.readCsr(Csr.mie);
     return (mip & mie & 0x222n) !== 0n;
+  }
+
+  /**
+   * Virtual time (ns) at which the guest's Sstc timer (`stimecmp`) raises STIP, or Infinity when
+   * none is armed. The scheduler wakes a vCPU waiting in wfi then and ends runs there.
+   */
+  sstcDeadlineNs(nsPerTick: number): number {
+    const ticks = this.hart.sstcDeadline?.();
+    return ticks === undefined ? Infinity : ticks * nsPerTick;
   }
 
   /** Registers (x0..x31) and pc, for `vm show` and debugging. */

@@ -600,6 +600,7 @@ export class VmBuilder {
         exitOnWfi: true,
         exitOnBusError: true,
         guestDelegation: true,
+        sstc: base.sstc,
         jit: this.#ctx.jit,
       });
       vcpu = new VCpu({ vmId: vm.id, id: j, hartId, physCpuSet: base.physCpuSets?.[j], hart });
@@ -794,6 +795,7 @@ export class VmBuilder {
     return buildGuestDtb({
       name: vm.name,
       hartIds: vm.vcpus.map((v) => v.hartId),
+      isa: { sstc: vm.config.base.sstc },
       timebaseHz: this.#ctx.board.timebaseFrequency,
       memory: vm.regions.filter((r) => r.memory && r.mapType !== MapType.Reserved).map((r) => ({
         gpa: r.gpa,

@@ -26,7 +26,13 @@
  * - With C, instruction addresses are always even, so no instruction-misaligned exception exists;
  *   `misa` is read-only.
  * - Sv39 A/D bits are set by the page walker (no A/D page faults).
- * - F/D are absent (illegal; mstatus.FS reads 0). Sstc is absent (stimecmp raises illegal instruction).
+ * - F and D: the FP registers and fcsr live in {@linkcode Hart.fp}; the arithmetic is fpu.ts's
+ *   (through fp_exec.ts, shared with the JIT). mstatus.FS resets to Off; every instruction that
+ *   may change FP state (all but FP stores, fmv.x.*, fclass) sets it Dirty.
+ * - Sstc: with menvcfg.STCE set, mip.STIP is `time >= stimecmp` (ORed with the VMM's virtual
+ *   STIP line) and software writes to mip.STIP are ignored; the comparison is evaluated whenever
+ *   interrupts are checked (at the start of every run and after CSR writes), so a caller that
+ *   runs in slices sees it within one slice. stimecmp resets to all ones (no timer armed).
  * - PMP CSRs hold WARL values but are not enforced. No debug triggers (tselect reads 0,
  *   tdata1 reads type 0, tinfo reads 1).
  * - `cycle` counts retired instructions, like `instret`.
@@ -47,6 +53,10 @@ import type { SparseMemory } from "../memory.ts";
 import * as alu from "./alu.ts";
 import { Cause, Csr, Mstatus } from "./csr.ts";
 import { decode, Op } from "./decoder.ts";
+import { bitOp } from "./bitmanip.ts";
+import { FpRegisters } from "./fpu.ts";
+import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
+import { MISA_EXTENSION_BITS } from "./isa.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
 import { Access, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
 
@@ -121,6 +131,11 @@ export interface HartOptions {
    * cycle/time/instret readable from S and U (mcounteren = 7).
    */
   guestDelegation?: boolean;
+  /**
+   * Implement Sstc (the `stimecmp` CSR and menvcfg.STCE). Default `true`; `false` makes
+   * stimecmp an illegal CSR and menvcfg.STCE read-only zero.
+   */
+  sstc?: boolean;
 }
 
 /** Details of the last unanswered access (see {@linkcode HartOptions.exitOnBusError}). */
@@ -171,6 +186,10 @@ export interface HartState {
   waiting: boolean;
   /** Whether the hart is halted. */
   halted: boolean;
+  /** f0..f31 as 64 int32 words (`[2i]` low, `[2i + 1]` high); absent in older snapshots. */
+  fpr?: number[];
+  /** fcsr (frm << 5 | fflags); absent in older snapshots. */
+  fcsr?: number;
 }
 
 const NO_BLOCKS: (BlockFn | null)[] = new Array<BlockFn | null>(2048).fill(null);
@@ -206,16 +225,28 @@ const TWO32 = 4294967296;
 /** Interrupt priority order of the privileged spec: MEI, MSI, MTI, SEI, SSI, STI. */
 const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];
 const MSTATUS_WMASK = Mstatus.SIE | Mstatus.MIE | Mstatus.SPIE | Mstatus.MPIE | Mstatus.SPP |
-  Mstatus.MPP | Mstatus.MPRV | Mstatus.SUM | Mstatus.MXR | Mstatus.TVM | Mstatus.TW | Mstatus.TSR;
-const SSTATUS_MASK = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.SUM | Mstatus.MXR;
+  Mstatus.MPP | Mstatus.FS | Mstatus.MPRV | Mstatus.SUM | Mstatus.MXR | Mstatus.TVM | Mstatus.TW |
+  Mstatus.TSR;
+const SSTATUS_MASK = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.FS | Mstatus.SUM |
+  Mstatus.MXR;
+/** mstatus.FS = Dirty. */
+const FS_DIRTY = 3 << 13;
+/** mip.STIP. */
+const STIP = 1 << 5;
+/** fflags, frm, fcsr. */
+const CSR_FFLAGS = 0x001;
+const CSR_FRM = 0x002;
+const CSR_FCSR = 0x003;
+/** stimecmp (Sstc). */
+const CSR_STIMECMP = 0x14d;
 /** mstatus high word: UXL = SXL = 2 (64-bit). */
 const MSTATUS_HI = 0xa;
 const SSTATUS_HI = 0x2;
 const S_INTS = 0x222;
 const MIE_MASK = 0xaaa;
 const MEDELEG_MASK = 0xb3ff;
-/** misa: RV64 (MXL=2), A C I M S U. */
-const MISA_LO = 0x00141105;
+/** misa: RV64 (MXL=2) and the extensions of isa.ts (plus S and U). */
+const MISA_LO = MISA_EXTENSION_BITS;
 const MISA_HI = 0x80000000 | 0;
 /** Generic 64-bit CSR storage index of the CSR number. */
 const CSR_STORE = 4096;
@@ -281,6 +312,8 @@ export class Hart {
   readonly hartId: number;
   /** The bus this hart accesses. */
   readonly bus: Bus;
+  /** The FP registers, fflags and frm (F and D). */
+  readonly fp: FpRegisters = new FpRegisters();
 
   #readTime: (instretNow: number) => number;
   #exitOnEcall: boolean;
@@ -291,6 +324,9 @@ export class Hart {
   #jit: boolean;
   #jitThreshold: number;
   #jitStatus = new Int32Array(1);
+  /** mstatus.FS (0..3), for compiled blocks (they run FP ops only when it is Dirty). */
+  #fsState = new Int32Array(1);
+  #sstc: boolean;
 
   // Privileged state.
   #priv: 0 | 1 | 3 = 3;
@@ -351,6 +387,7 @@ export class Hart {
     this.#exitOnBusError = options.exitOnBusError ?? false;
     this.#exitOnEbreak = options.exitOnEbreak ?? false;
     this.#guestDelegation = options.guestDelegation ?? false;
+    this.#sstc = options.sstc ?? true;
     this.#jit = options.jit ?? true;
     const threshold = options.jitThreshold ?? JIT_THRESHOLD;
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > 255) {
@@ -399,10 +436,21 @@ export class Hart {
     this.#resValid = false;
     this.waiting = false;
     this.halted = false;
+    new Int32Array(this.fp.buffer).fill(0);
+    this.fp.fflags = 0;
+    this.fp.frm = 0;
+    this.#syncFs();
+    if (this.#sstc) {
+      // stimecmp's reset value is unspecified: all ones, i.e. no Sstc timer armed.
+      this.#csr[CSR_STIMECMP * 2] = -1;
+      this.#csr[CSR_STIMECMP * 2 + 1] = -1;
+    }
     if (this.#guestDelegation) {
       this.#medeleg = MEDELEG_MASK;
       this.#mideleg = S_INTS;
       this.#csr[Csr.mcounteren * 2] = 7;
+      // What SBI firmware does on a hart with Sstc: S-mode owns stimecmp.
+      if (this.#sstc) this.#csr[Csr.menvcfg * 2 + 1] = 0x80000000 | 0;
     }
     this.#irqCheck = true;
     this.flushCaches();
@@ -570,6 +618,8 @@ export class Hart {
       csrs,
       waiting: this.waiting,
       halted: this.halted,
+      fpr: Array.from(this.fp.words),
+      fcsr: (this.fp.frm << 5) | this.fp.fflags,
     };
   }
 
@@ -604,6 +654,11 @@ export class Hart {
     this.#satpPpn = (satpHi & 0xfff) * TWO32 + (this.#csr[Csr.satp * 2] >>> 0);
     this.waiting = state.waiting;
     this.halted = state.halted;
+    this.fp.words.fill(0);
+    if (state.fpr !== undefined) this.fp.words.set(state.fpr.slice(0, 64));
+    this.fp.fflags = (state.fcsr ?? 0) & 31;
+    this.fp.frm = ((state.fcsr ?? 0) >> 5) & 7;
+    this.#syncFs();
     this.#resValid = false;
     this.#irqCheck = true;
     this.flushCaches();
@@ -1310,6 +1365,96 @@ export class Hart {
             case Op.FENCE:
               off += w >>> 26;
               break;
+            case Op.SH1ADD:
+            case Op.SH2ADD:
+            case Op.SH3ADD:
+            case Op.SH1ADD_UW:
+            case Op.SH2ADD_UW:
+            case Op.SH3ADD_UW:
+            case Op.ADD_UW:
+            case Op.ANDN:
+            case Op.ORN:
+            case Op.XNOR:
+            case Op.CLZ:
+            case Op.CTZ:
+            case Op.CPOP:
+            case Op.CLZW:
+            case Op.CTZW:
+            case Op.CPOPW:
+            case Op.MAX:
+            case Op.MAXU:
+            case Op.MIN:
+            case Op.MINU:
+            case Op.SEXT_B:
+            case Op.SEXT_H:
+            case Op.ZEXT_H:
+            case Op.ROL:
+            case Op.ROR:
+            case Op.ROLW:
+            case Op.RORW:
+            case Op.ORC_B:
+            case Op.REV8:
+            case Op.BCLR:
+            case Op.BSET:
+            case Op.BINV:
+            case Op.BEXT:
+            case Op.CZERO_EQZ:
+            case Op.CZERO_NEZ: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              bitOp(w & 255, xl[r1], xh[r1], xl[r2], xh[r2]);
+              const rd = (w >> 8) & 63;
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case Op.SLLI_UW:
+            case Op.RORI:
+            case Op.RORIW:
+            case Op.BCLRI:
+            case Op.BSETI:
+            case Op.BINVI:
+            case Op.BEXTI: {
+              const r1 = (w >> 14) & 63;
+              bitOp(w & 255, xl[r1], xh[r1], imm, 0);
+              const rd = (w >> 8) & 63;
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case Op.FLW:
+            case Op.FLD:
+            case Op.FSW:
+            case Op.FSD:
+            case Op.FMADD:
+            case Op.FMSUB:
+            case Op.FNMSUB:
+            case Op.FNMADD:
+            case Op.FADD:
+            case Op.FSUB:
+            case Op.FMUL:
+            case Op.FDIV:
+            case Op.FSQRT:
+            case Op.FSGNJ:
+            case Op.FMINMAX:
+            case Op.FCVT_I_F:
+            case Op.FCVT_F_I:
+            case Op.FCVT_F_F:
+            case Op.FMV_X_F:
+            case Op.FMV_F_X:
+            case Op.FCMP:
+            case Op.FCLASS: {
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#fp(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
             case Op.CROSS: {
               this.pc = base + off;
               this.#runCount = n - 1;
@@ -1421,6 +1566,8 @@ export class Hart {
       wcPage: this.#wcPage,
       codeStore,
       st: this.#jitStatus,
+      fr: this.fp,
+      fs: this.#fsState,
     });
     page.blockLengths[off >> 1] = src.length;
     page.covered.fill(1, off >> 1, Math.min(2048, (src.end + 1) >> 1));
@@ -1986,9 +2133,116 @@ export class Hart {
       case Op.CSRRSI:
       case Op.CSRRCI:
         return this.#csrInstr(w, imm);
-      default:
+      case Op.LR_W:
+      case Op.SC_W:
+      case Op.AMOSWAP_W:
+      case Op.AMOADD_W:
+      case Op.AMOXOR_W:
+      case Op.AMOAND_W:
+      case Op.AMOOR_W:
+      case Op.AMOMIN_W:
+      case Op.AMOMAX_W:
+      case Op.AMOMINU_W:
+      case Op.AMOMAXU_W:
+      case Op.LR_D:
+      case Op.SC_D:
+      case Op.AMOSWAP_D:
+      case Op.AMOADD_D:
+      case Op.AMOXOR_D:
+      case Op.AMOAND_D:
+      case Op.AMOOR_D:
+      case Op.AMOMIN_D:
+      case Op.AMOMAX_D:
+      case Op.AMOMINU_D:
+      case Op.AMOMAXU_D:
         return this.#amo(w);
+      default:
+        // An op this switch does not know is an illegal instruction, never something else.
+        return this.#illegal(this.#instructionBits(w >>> 26));
     }
+  }
+
+  // ---------------------------------------------------------------- F and D
+
+  /** Re-reads the bits of the instruction at pc (it was just fetched), for mtval; 0 if gone. */
+  #instructionBits(len: number): number {
+    const pc = this.pc;
+    let bits = 0;
+    for (let k = 0; k < len; k += 2) {
+      const va = pc + k;
+      let pa = va;
+      if (this.#satpMode === 8 && this.priv < 3) {
+        const r = walkSv39(
+          this.bus,
+          this.#satpPpn,
+          va,
+          Access.Fetch,
+          this.priv,
+          false,
+          false,
+          this.#walk,
+        );
+        if (r !== WalkResult.Ok) return 0;
+        pa = this.#walk.pa;
+      }
+      const r = pa >= 0 && pa < 2 ** 53 ? this.bus.find(pa) : undefined;
+      if (r === undefined || r.kind !== "ram") return 0;
+      bits |= (this.bus.read(pa, 2) ?? 0) << (8 * k);
+    }
+    return bits | 0;
+  }
+
+  /** Mirrors mstatus.FS for compiled blocks; call after every change of #ms's FS field. */
+  #syncFs(): void {
+    this.#fsState[0] = (this.#ms >> 13) & 3;
+  }
+
+  /**
+   * Executes an F/D instruction (FS Off: illegal). Returns true when it completed (pc not
+   * advanced), false after a trap or a requested stop.
+   */
+  #fp(w: number, imm: number): boolean {
+    const op = w & 255;
+    if ((this.#ms & Mstatus.FS) === 0) {
+      this.#illegal(this.#instructionBits(w >>> 26));
+      return false;
+    }
+    const fr = this.fp;
+    const words = fr.words;
+    if (op === Op.FLW || op === Op.FLD) {
+      const d = op === Op.FLD;
+      if (!this.#readData(this.#ea(w, imm), d ? 8 : 4, false)) return false;
+      const rd = (w >> 8) & 31;
+      words[rd * 2] = this.#csrLo;
+      words[rd * 2 + 1] = d ? this.#csrHi : -1;
+      this.#ms |= FS_DIRTY;
+      this.#syncFs();
+      return this.#completed(w);
+    }
+    if (op === Op.FSW || op === Op.FSD) {
+      const r2 = (w >> 20) & 31;
+      return this.#writeData(
+        this.#ea(w, imm),
+        op === Op.FSD ? 8 : 4,
+        words[r2 * 2],
+        words[r2 * 2 + 1],
+      ) && this.#completed(w);
+    }
+    const r1 = (w >> 14) & 63;
+    if (fpExec(fr, w, imm, this.xl[r1], this.xh[r1]) !== 0) {
+      this.#illegal(this.#instructionBits(w >>> 26));
+      return false;
+    }
+    if (FP_INT_RESULT_OPS.has(op)) {
+      const rd = (w >> 8) & 63;
+      this.xl[rd] = fr.intOut[0];
+      this.xh[rd] = fr.intOut[1];
+    }
+    if (!FP_CLEAN_OPS.has(op)) {
+      this.#ms |= FS_DIRTY;
+      this.#syncFs();
+    }
+    return true;
   }
 
   #csrInstr(w: number, imm: number): void {
@@ -2034,7 +2288,31 @@ export class Hart {
   // ---------------------------------------------------------------- CSRs
 
   #mip(): number {
-    return this.#mipSw | this.#mipExt;
+    return this.#mipSw | this.#mipExt | this.#sstcPending();
+  }
+
+  /** Whether menvcfg.STCE is set (Sstc enabled for S-mode). */
+  #stce(): boolean {
+    return this.#sstc && this.#csr[Csr.menvcfg * 2 + 1] < 0;
+  }
+
+  /** mip.STIP driven by Sstc: time >= stimecmp while menvcfg.STCE is set. */
+  #sstcPending(): number {
+    if (!this.#stce()) return 0;
+    const cmp = this.#csrNum(CSR_STIMECMP);
+    if (cmp < 0) return 0; // stimecmp >= 2^63: never (time is below)
+    return this.#readTime(this.#counterNow()) >= cmp ? STIP : 0;
+  }
+
+  /**
+   * The Sstc timer: the `stimecmp` value (timebase ticks) at which mip.STIP rises, or
+   * `undefined` when Sstc is off (menvcfg.STCE clear) or stimecmp is beyond 2^63. The VMM uses
+   * it to wake a vCPU waiting in wfi.
+   */
+  sstcDeadline(): number | undefined {
+    if (!this.#stce()) return undefined;
+    const cmp = this.#csrNum(CSR_STIMECMP);
+    return cmp < 0 ? undefined : cmp;
   }
 
   #csrNum(num: number): number {
@@ -2065,12 +2343,28 @@ export class Hart {
     switch (num) {
       case Csr.mstatus:
         this.#csrLo = this.#ms;
-        this.#csrHi = MSTATUS_HI;
+        this.#csrHi = MSTATUS_HI | ((this.#ms & FS_DIRTY) === FS_DIRTY ? 0x80000000 : 0);
         return true;
       case Csr.sstatus:
         this.#csrLo = this.#ms & SSTATUS_MASK;
-        this.#csrHi = SSTATUS_HI;
+        this.#csrHi = SSTATUS_HI | ((this.#ms & FS_DIRTY) === FS_DIRTY ? 0x80000000 : 0);
         return true;
+      case CSR_FFLAGS:
+      case CSR_FRM:
+      case CSR_FCSR:
+        if (!debug && (this.#ms & Mstatus.FS) === 0) return false;
+        this.#csrLo = num === CSR_FFLAGS
+          ? this.fp.fflags
+          : num === CSR_FRM
+          ? this.fp.frm
+          : (this.fp.frm << 5) | this.fp.fflags;
+        return true;
+      case CSR_STIMECMP:
+        if (!this.#sstc) return false;
+        if (!debug && this.priv === 1 && (!this.#counterAllowed(1) || !this.#stce())) {
+          return false;
+        }
+        break;
       case Csr.misa:
         this.#csrLo = MISA_LO;
         this.#csrHi = MISA_HI;
@@ -2089,6 +2383,10 @@ export class Hart {
         return true;
       case Csr.mip:
         this.#csrLo = this.#mip();
+        return true;
+      case Csr.menvcfg:
+        this.#csrLo = this.#csr[num * 2];
+        this.#csrHi = this.#csr[num * 2 + 1];
         return true;
       case Csr.sip:
         this.#csrLo = this.#mip() & this.#mideleg;
@@ -2144,7 +2442,6 @@ export class Hart {
       case Csr.mtval:
       case Csr.mtvec:
       case Csr.mcounteren:
-      case Csr.menvcfg:
       case Csr.mcountinhibit:
         break;
       default:
@@ -2183,6 +2480,7 @@ export class Hart {
         if (((ms >> 11) & 3) === 2) ms &= ~Mstatus.MPP; // reserved MPP value -> U
         const changed = ms ^ this.#ms;
         this.#ms = ms;
+        this.#syncFs();
         if ((changed & (Mstatus.MPRV | Mstatus.MPP | Mstatus.SUM | Mstatus.MXR)) !== 0) {
           this.#flushTlb();
         }
@@ -2190,6 +2488,22 @@ export class Hart {
       }
       case Csr.misa:
         return true; // read-only WARL
+      case CSR_FFLAGS:
+      case CSR_FRM:
+      case CSR_FCSR:
+        if (num === CSR_FFLAGS) this.fp.fflags = lo & 31;
+        else if (num === CSR_FRM) this.fp.frm = lo & 7;
+        else {
+          this.fp.fflags = lo & 31;
+          this.fp.frm = (lo >> 5) & 7;
+        }
+        this.#ms |= FS_DIRTY;
+        this.#syncFs();
+        return true;
+      case CSR_STIMECMP:
+        c[num * 2] = lo;
+        c[num * 2 + 1] = hi;
+        return true;
       case Csr.medeleg:
         this.#medeleg = lo & MEDELEG_MASK;
         return true;
@@ -2202,9 +2516,12 @@ export class Hart {
       case Csr.sie:
         this.#mie = (this.#mie & ~this.#mideleg) | (lo & this.#mideleg & S_INTS);
         return true;
-      case Csr.mip:
-        this.#mipSw = (this.#mipSw & ~S_INTS) | (lo & S_INTS);
+      case Csr.mip: {
+        // With Sstc on, STIP is the comparison's (read-only to software).
+        const m = this.#stce() ? S_INTS & ~STIP : S_INTS;
+        this.#mipSw = (this.#mipSw & ~m) | (lo & m);
         return true;
+      }
       case Csr.sip: {
         const m = this.#mideleg & 2;
         this.#mipSw = (this.#mipSw & ~m) | (lo & m);
@@ -2237,6 +2554,9 @@ export class Hart {
         c[num * 2] = lo;
         return true;
       case Csr.menvcfg:
+        c[num * 2] = lo & 1; // FIOM
+        c[num * 2 + 1] = this.#sstc ? hi & (0x80000000 | 0) : 0; // STCE
+        return true;
       case Csr.senvcfg:
         c[num * 2] = lo & 1;
         return true;
