@@ -91,6 +91,16 @@ export interface HypervisorOptions {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
+/** Largest coalesced `console` event in bytes (a longer burst is split). */
+export const CONSOLE_EVENT_MAX_BYTES = 4096;
+
+/**
+ * Console bytes a VM may write per scheduling round (one quantum of virtual time, 100 us on the
+ * default board: 160 MB/s of virtual time). Past it, its vCPUs stall until the next round, so no
+ * guest can flood its console (and the sessions and logs behind it) faster than that.
+ */
+export const CONSOLE_BYTES_PER_ROUND = 16 * 1024;
+
 /** The hypervisor. */
 export class Hypervisor {
   /** The board. */
@@ -159,7 +169,7 @@ export class Hypervisor {
       externalLine: (vm, vcpuId, level) => this.#externalLine(vm, vcpuId, level),
       pumpInput: (vm) => this.#pumpInput(vm),
     });
-    const emit = (e: HypervisorEvent) => this.#events.emit(e);
+    const emit = (e: HypervisorEvent) => this.#emit(e);
     const vcpuNowNs = (v: VCpu) => this.#vcpuNowNs(v);
     this.#hypercalls = new HypercallHandler({ ivc: this.#ivc, emit, vcpuNowNs });
     this.#sbi = new SbiDispatcher({
@@ -435,7 +445,7 @@ export class Hypervisor {
     vm.runningHaltingCount++;
     v.state = vm.status === "suspended" ? VCpuState.Blocked : VCpuState.Ready;
     v.wait = vm.status === "suspended" ? "vm-suspended" : undefined;
-    this.#events.emit({
+    this.#emit({
       type: "vcpu",
       vmId: vm.id,
       vcpuId: v.id,
@@ -503,7 +513,7 @@ export class Hypervisor {
       vm.runningHaltingCount--;
     }
     if (wasCounted && !wasDown) {
-      this.#events.emit({
+      this.#emit({
         type: "vcpu",
         vmId: vm.id,
         vcpuId: v.id,
@@ -662,7 +672,7 @@ export class Hypervisor {
     // A vCPU whose task has exited keeps its last pCPU for display; it is placed afresh at start.
     const from = this.#scheduler.hasTask(v) ? moved.from : -1;
     const to = this.#scheduler.hasTask(v) ? moved.to : -1;
-    this.#events.emit({
+    this.#emit({
       type: "vcpu-pin",
       vmId,
       vcpuId,
@@ -794,7 +804,7 @@ export class Hypervisor {
       }
     }
     const leakedReferences = this.references(id);
-    this.#events.emit({
+    this.#emit({
       type: "status",
       vmId: id,
       from: "stopped",
@@ -823,7 +833,7 @@ export class Hypervisor {
     const from = vm.status;
     vm.status = to;
     if (from !== to || reason === "created") {
-      this.#events.emit({
+      this.#emit({
         type: "status",
         vmId: vm.id,
         from,
@@ -836,9 +846,55 @@ export class Hypervisor {
 
   // ─────────────────────────── console ───────────────────────────
 
+  /**
+   * Guest console output: written to the VM's console at once, and coalesced into one `console`
+   * event per VM per scheduling round (at most {@linkcode CONSOLE_EVENT_MAX_BYTES} each), so that
+   * a guest printing one byte per `ecall` costs listeners (sessions, logs) one event per round,
+   * not one per byte. Any other event first flushes the pending output, keeping the order.
+   */
   #consoleOut(vm: Vm, data: Uint8Array): void {
+    if (data.length === 0) return;
     vm.console.write(data);
-    this.#events.emit({ type: "console", vmId: vm.id, data, timeNs: this.#eventTime() });
+    this.#consoleRoundBytes.set(vm, (this.#consoleRoundBytes.get(vm) ?? 0) + data.length);
+    let p = this.#pendingConsole.get(vm);
+    if (!p) {
+      p = { chunks: [], bytes: 0, timeNs: this.#eventTime() };
+      this.#pendingConsole.set(vm, p);
+    }
+    p.chunks.push(data);
+    p.bytes += data.length;
+    if (p.bytes >= CONSOLE_EVENT_MAX_BYTES) this.#flushConsole();
+  }
+
+  readonly #pendingConsole = new Map<Vm, { chunks: Uint8Array[]; bytes: number; timeNs: number }>();
+  /** Console bytes each VM wrote in the current scheduling round (the throttle). */
+  readonly #consoleRoundBytes = new Map<Vm, number>();
+
+  /** Emits the console output held for coalescing, one event per VM. */
+  #flushConsole(): void {
+    if (this.#pendingConsole.size === 0) return;
+    const pending = [...this.#pendingConsole];
+    this.#pendingConsole.clear();
+    for (const [vm, p] of pending) {
+      const data = new Uint8Array(p.bytes);
+      let at = 0;
+      for (const c of p.chunks) {
+        data.set(c, at);
+        at += c.length;
+      }
+      this.#events.emit({ type: "console", vmId: vm.id, data, timeNs: p.timeNs });
+    }
+  }
+
+  /** Emits an event after the console output written before it. */
+  #emit(event: HypervisorEvent): void {
+    this.#flushConsole();
+    this.#events.emit(event);
+  }
+
+  /** Whether `vm` used up its console budget for this round (its vCPUs stall until the next). */
+  #consoleThrottled(vm: Vm): boolean {
+    return (this.#consoleRoundBytes.get(vm) ?? 0) >= CONSOLE_BYTES_PER_ROUND;
   }
 
   /** Moves console input into the VM's UART while it has room. */
@@ -867,11 +923,23 @@ export class Hypervisor {
     return this.clock.now();
   }
 
-  /** Runs the hypervisor for `virtualNs` nanoseconds of virtual time (synchronous). */
-  runFor(virtualNs: number): void {
+  /**
+   * Runs the hypervisor for `virtualNs` nanoseconds of virtual time (synchronous). `shouldYield`,
+   * asked after every scheduling round, may end the run early (the driver bounds its slice of
+   * the event loop in wall time this way); returns whether the whole span ran.
+   */
+  runFor(virtualNs: number, shouldYield?: () => boolean): boolean {
     const target = this.clock.now() + Math.ceil(Math.max(0, virtualNs));
-    while (this.clock.now() < target) this.#step(target);
+    while (this.clock.now() < target) {
+      this.#step(target);
+      if (shouldYield?.() && this.clock.now() < target) {
+        this.#flushConsole();
+        return false;
+      }
+    }
     this.#fireDue();
+    this.#flushConsole();
+    return true;
   }
 
   /**
@@ -886,6 +954,7 @@ export class Hypervisor {
       if (predicate()) return true;
     }
     this.#fireDue();
+    this.#flushConsole();
     return predicate();
   }
 
@@ -944,6 +1013,16 @@ export class Hypervisor {
   }
 
   #step(target: number): void {
+    this.#consoleRoundBytes.clear();
+    try {
+      this.#round(target);
+    } finally {
+      this.#flushConsole();
+    }
+  }
+
+  /** One scheduling round: every pCPU runs its vCPUs up to the round's end. */
+  #round(target: number): void {
     if (this.boardConsole.inputPending > 0) this.#builder.pumpBoardInput();
     this.#fireDue();
     const now = this.clock.now();
@@ -985,6 +1064,12 @@ export class Hypervisor {
   /** Runs one vCPU for at most `budget` instructions starting at virtual time `t`. */
   #runVcpu(vm: Vm, v: VCpu, t: number, budget: number): number {
     const hart = v.hart;
+    if (this.#consoleThrottled(vm)) {
+      // The VM wrote its console budget for this round: its vCPU waits for the console (time
+      // passes, no instruction retires), as behind a real UART's baud rate.
+      v.throttledNs += budget * this.nsPerInstruction;
+      return budget;
+    }
     v.sliceStartNs = t;
     v.sliceStartExecuted = v.executed;
     this.#current = v;
@@ -1013,6 +1098,7 @@ export class Hypervisor {
         const boots = vm.boots;
         this.#exits.handleStop(vm, v, reason);
         if (!v.runnable || vm.status !== "running" || vm.boots !== boots) break;
+        if (this.#consoleThrottled(vm)) break;
       }
       if (vm.status === "running" && v.runnable) this.#exits.checkTrapLoop(vm, v);
     } catch (e) {

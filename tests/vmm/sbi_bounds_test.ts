@@ -1,27 +1,7 @@
 import assert from "node:assert/strict";
-import { makeHypervisor } from "./helpers.ts";
+import { guestVm } from "./helpers.ts";
 
 const SECOND = 1e9;
-
-/** A one-vCPU config running `/guests/<name>.S`. */
-function config(name: string, id = 40): string {
-  return `[base]
-id = ${id}
-name = "${name}"
-vm_type = 1
-cpu_num = 1
-[kernel]
-entry_point = 0x8020_0000
-image_location = "fs"
-kernel_path = "/guests/${name}.S"
-kernel_load_addr = 0x8020_0000
-memory_regions = [[0x8000_0000, 0x400_0000, 0x7, 0]]
-[devices]
-emu_devices = []
-passthrough_devices = []
-interrupt_mode = "no_irq"
-`;
-}
 
 /** Guest code that prints P when a0 == -3 (SBI_ERR_INVALID_PARAM) after an ecall, else F. */
 const CHECK_INVALID = `
@@ -44,12 +24,7 @@ const SHUTDOWN = `
 `;
 
 function runGuest(name: string, body: string) {
-  const { hv } = makeHypervisor({
-    [`/guests/${name}.S`]: `    .text\n    .globl _start\n_start:\n${body}\n${SHUTDOWN}`,
-    [`/configs/${name}.toml`]: config(name),
-  });
-  const vm = hv.createVm({ path: `/configs/${name}.toml` });
-  assert.ok(hv.startVm(vm.id).ok);
+  const { hv, vm } = guestVm(name, body);
   assert.ok(hv.runUntil(() => vm.status === "stopped", SECOND), "the guest shuts down");
   return vm;
 }
