@@ -14,15 +14,6 @@ const CHECK_INVALID = `
     ecall
 `;
 
-const SHUTDOWN = `
-    li      a7, 0x53525354
-    li      a6, 0
-    li      a0, 0
-    li      a1, 0
-    ecall
-1:  j       1b
-`;
-
 function runGuest(name: string, body: string) {
   const { hv, vm } = guestVm(name, body);
   assert.ok(hv.runUntil(() => vm.status === "stopped", SECOND), "the guest shuts down");
