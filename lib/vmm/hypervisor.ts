@@ -305,6 +305,15 @@ export class Hypervisor {
     if (this.#vms.has(id)) {
       throw new VmCreateError(`${file}: base.id: VM with id ${id} already exists`);
     }
+    const sameName = this.#vms.list().find((v) => v.name === config.base.name);
+    if (sameName) {
+      const line = configKeyLine(config.text ?? "", "base", "name");
+      throw new VmCreateError(
+        `${file}${line ? `:${line}` : ""}: base.name: VM name ${
+          JSON.stringify(config.base.name)
+        } is already used by VM[${sameName.id}] (names must be unique: they name the data folder /guest/vms/${config.base.name}/)`,
+      );
+    }
     const bus = new Bus();
     const vm = new Vm(config, bus, this.#consoleCapacity);
     try {
