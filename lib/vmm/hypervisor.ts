@@ -127,6 +127,8 @@ export class Hypervisor {
   runningVmCount = 0;
 
   readonly #vms = new VmList<Vm>();
+  /** VM instances created so far (the source of {@linkcode Vm.instance}). */
+  #instances = 0;
   readonly #scheduler: Scheduler;
   readonly #pcpus: readonly PCpu[];
   readonly #events = new EventHub();
@@ -200,6 +202,15 @@ export class Hypervisor {
     if (typeof idOrName === "number") return this.#vms.get(idOrName);
     const asId = /^\d+$/.test(idOrName) ? this.#vms.get(Number(idOrName)) : undefined;
     return asId ?? this.#vms.list().find((v) => v.name === idOrName);
+  }
+
+  /**
+   * The VM with id `id` when it is still instance `instance` (see {@linkcode Vm.instance});
+   * `undefined` once that VM was deleted, even if another VM now has the id.
+   */
+  vmInstance(id: number, instance: number): Vm | undefined {
+    const vm = this.#vms.get(id);
+    return vm?.instance === instance ? vm : undefined;
   }
 
   /** Every VM, ordered by id. */
@@ -316,6 +327,7 @@ export class Hypervisor {
     }
     const bus = new Bus();
     const vm = new Vm(config, bus, this.#consoleCapacity);
+    vm.instance = ++this.#instances;
     try {
       this.#builder.validateCpus(config);
       this.#builder.buildMemory(vm);
@@ -820,6 +832,7 @@ export class Hypervisor {
       to: "stopped",
       timeNs: this.#eventTime(),
       reason: "deleted",
+      instance: vm.instance,
     });
     return {
       ok: true,
@@ -849,6 +862,7 @@ export class Hypervisor {
         to,
         timeNs: this.#eventTime(),
         reason,
+        ...(reason === "created" ? { instance: vm.instance } : {}),
       });
     }
   }

@@ -148,6 +148,12 @@ export class Vm implements IvcEndpoint {
   startedAtNs?: number;
   /** Host label used for allocations and timers. */
   readonly owner: string;
+  /**
+   * This VM instance's identity, unique for the life of the hypervisor: a VM id (and name) may
+   * be reused by a VM created after this one is deleted, its instance never is. Holders of a
+   * reference by id (a console attach) check it to notice the VM they meant went away.
+   */
+  instance = 0;
 
   /** Creates an empty VM shell (the {@linkcode Hypervisor} fills it in). */
   constructor(config: VmConfig, bus: Bus, consoleCapacity?: number) {
