@@ -52,7 +52,7 @@ import {
 } from "./status.ts";
 import type { VCpu } from "./vcpu.ts";
 import { fireTimer, initSupervisor, maybeWakeVcpu, SupervisorIrq } from "./vcpu_interrupts.ts";
-import { Vm } from "./vm.ts";
+import { Vm, type VmStopReason } from "./vm.ts";
 import { VmList } from "./vm_list.ts";
 import { VmBuilder, VmCreateError } from "./vm_builder.ts";
 import { VM_DATA_FILES, vmDataPath, vmNameProblem } from "./vm_name.ts";
@@ -90,6 +90,13 @@ export interface HypervisorOptions {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** The {@linkcode VmStopReason} of a shutdown reason. */
+function stopReasonOf(reason: string): VmStopReason {
+  if (reason === "fault") return "fault";
+  if (reason === "guest shutdown" || reason === "guest reboot") return "poweroff";
+  return "stopped by user";
+}
 
 /** Largest coalesced `console` event in bytes (a longer burst is split). */
 export const CONSOLE_EVENT_MAX_BYTES = 4096;
@@ -403,6 +410,7 @@ export class Hypervisor {
       this.#resetVcpu(vm, v);
     }
     vm.lastError = undefined;
+    vm.stopReason = undefined;
     vm.runningHaltingCount = 0;
     vm.boots++;
     vm.startedAtNs = this.clock.now();
@@ -487,6 +495,7 @@ export class Hypervisor {
     const notes: string[] = [];
     if (previousStatus === "loading" || previousStatus === "loaded") {
       notes.push(`VM[${id}] is in ${vmStatusName(previousStatus)} state, stopping anyway...`);
+      vm.stopReason = "stopped by user";
       this.#setStatus(vm, "stopped", "stop");
       return { ok: true, action: "stop", vmId: id, previousStatus, status: vm.status, notes };
     }
@@ -497,6 +506,8 @@ export class Hypervisor {
 
   /** The seed's `vm.shutdown()`: Stopping, and every waiting vCPU is woken to observe it. */
   #shutdown(vm: Vm, reason: string): void {
+    // The first reason wins (a fault while a user stop is pending is still a user stop).
+    if (vm.status !== "stopping") vm.stopReason = stopReasonOf(reason);
     if (vm.status !== "stopping") this.#setStatus(vm, "stopping", reason);
     for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t);
     this.#bootTimers.delete(vm);

@@ -19,6 +19,12 @@ import type { IvcEndpoint } from "./ivc.ts";
 import { summarizeVcpuStates, VCpuState, type VmStatus } from "./status.ts";
 import type { VCpu, VCpuWait } from "./vcpu.ts";
 
+/**
+ * Why a VM stopped: a guest fault (or emulation error), the guest powered itself off (SBI
+ * shutdown), a user stopped or deleted it.
+ */
+export type VmStopReason = "fault" | "poweroff" | "stopped by user";
+
 /** One mapped memory region of a VM. */
 export interface GuestRegion {
   /** Index in the config's `memory_regions`. */
@@ -142,6 +148,8 @@ export class Vm implements IvcEndpoint {
   boots = 0;
   /** Last fault or error that stopped the VM. */
   lastError?: string;
+  /** Why the VM last stopped (undefined while it runs, and before its first stop). */
+  stopReason?: VmStopReason;
   /** Exit counters of vCPUs from previous boots (kept across restarts). */
   readonly pastExits: ExitCounters = new ExitCounters();
   /** Virtual time of the last start. */
