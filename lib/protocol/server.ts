@@ -284,7 +284,9 @@ export class ConsoleServer {
       if (event.level === "debug") return;
     }
     const now = this.backend.now();
-    if (event.event === "status" && (event.to === "stopped" || event.to === "deleted")) {
+    const deleted = event.event === "status" &&
+      (event.to === "deleted" || event.reason === "deleted");
+    if (event.event === "status" && (event.to === "stopped" || deleted)) {
       const assembler = this.#assemblers.get(event.vm);
       const rest = assembler?.flush() ?? "";
       if (rest !== "") {
@@ -295,7 +297,7 @@ export class ConsoleServer {
           droppable: true,
         }, true);
       }
-      if (event.to === "deleted") this.#assemblers.delete(event.vm);
+      if (deleted) this.#assemblers.delete(event.vm);
     }
     if (this.#sessions.size === 0) return;
     this.#broadcast({
@@ -304,7 +306,8 @@ export class ConsoleServer {
       human: eventHuman(event),
       droppable: false,
     });
-    if (event.event === "status" && event.to === "deleted") {
+    // The VMM reports a deletion as a status event with reason "deleted".
+    if (event.event === "status" && (event.to === "deleted" || event.reason === "deleted")) {
       for (const s of this.#sessions.values()) {
         if (s.attachedVm === event.vm) s.detach("the VM was deleted");
       }

@@ -108,6 +108,8 @@ export class Session {
   /** The byte stream sent so far does not end with LF (for the switch to JSON lines). */
   #streamOpen = false;
   #attached: number | undefined;
+  /** The VM instance the attach is bound to (see `Vm.instance`). */
+  #attachedInstance: number | undefined;
   #attachHeld: number[] = [];
   #attachLineStart = true;
   #attachWatchOnly = false;
@@ -338,6 +340,7 @@ export class Session {
     if (this.#attached === undefined) return;
     const vm = this.#attached;
     this.#attached = undefined;
+    this.#attachedInstance = undefined;
     this.#attachHeld = [];
     this.#push(`\r\n[detached from VM ${vm}${reason ? `: ${reason}` : ""}]\n`);
     this.#showPrompt();
@@ -378,7 +381,9 @@ export class Session {
           this.#readOnlyNoticeShown = true;
           this.#push("\r\n[watching only: input to the guest is ignored]\r\n");
         }
-      } else if (!this.#host.backend.consoleInput(vm, Uint8Array.from(out))) {
+      } else if (
+        !this.#host.backend.consoleInput(vm, Uint8Array.from(out), this.#attachedInstance)
+      ) {
         this.detach("the VM no longer exists");
       }
       out.length = 0;
@@ -552,7 +557,7 @@ export class Session {
     if (!outcome.ok || !action) return outcome.ok;
     switch (action.type) {
       case "attach":
-        this.#attach(action.vmId, action.readOnly ?? false, outcome.text === "");
+        this.#attach(action.vmId, action.readOnly ?? false, outcome.text === "", action.instance);
         break;
       case "exit":
         this.close("exit");
@@ -566,9 +571,10 @@ export class Session {
     return true;
   }
 
-  #attach(vmId: number, watchOnly: boolean, announce: boolean): void {
+  #attach(vmId: number, watchOnly: boolean, announce: boolean, instance?: number): void {
     const label = this.#host.backend.vmLabel(vmId) ?? `VM ${vmId}`;
     this.#attached = vmId;
+    this.#attachedInstance = instance;
     this.#attachWatchOnly = watchOnly || this.readOnly;
     this.#attachHeld = [];
     this.#attachLineStart = true;

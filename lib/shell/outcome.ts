@@ -7,8 +7,12 @@
 
 /** What the session should do after the command, beyond showing its output. */
 export type CommandAction =
-  /** Attach the session to a VM's console (`readOnly`: watch only, typing is refused). */
-  | { type: "attach"; vmId: number; readOnly?: boolean }
+  /**
+   * Attach the session to a VM's console (`readOnly`: watch only, typing is refused). `instance`
+   * binds the attach to that VM instance: input stops reaching it once it is deleted, even if
+   * a new VM takes its id.
+   */
+  | { type: "attach"; vmId: number; readOnly?: boolean; instance?: number }
   /** End the session (`exit`, `quit`), with an optional status code. */
   | { type: "exit"; code?: number }
   /** Clear the terminal. */

@@ -148,7 +148,9 @@ export class HypervisorDriver {
           if (nearest === Infinity) break;
           span = Math.max(0, nearest - hv.clock.now());
         }
-        hv.runFor(span);
+        // Bounded in wall time: a round that took long (a busy guest, heavy console output)
+        // ends the chunk, and the event loop gets its turn.
+        hv.runFor(span, () => this.#now() - start >= this.#chunkMs);
         this.#checkWaiters();
       }
     } catch (e) {

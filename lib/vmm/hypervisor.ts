@@ -52,7 +52,7 @@ import {
 } from "./status.ts";
 import type { VCpu } from "./vcpu.ts";
 import { fireTimer, initSupervisor, maybeWakeVcpu, SupervisorIrq } from "./vcpu_interrupts.ts";
-import { Vm } from "./vm.ts";
+import { Vm, type VmStopReason } from "./vm.ts";
 import { VmList } from "./vm_list.ts";
 import { VmBuilder, VmCreateError } from "./vm_builder.ts";
 import { VM_DATA_FILES, vmDataPath, vmNameProblem } from "./vm_name.ts";
@@ -91,6 +91,23 @@ export interface HypervisorOptions {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
+/** The {@linkcode VmStopReason} of a shutdown reason. */
+function stopReasonOf(reason: string): VmStopReason {
+  if (reason === "fault") return "fault";
+  if (reason === "guest shutdown" || reason === "guest reboot") return "poweroff";
+  return "stopped by user";
+}
+
+/** Largest coalesced `console` event in bytes (a longer burst is split). */
+export const CONSOLE_EVENT_MAX_BYTES = 4096;
+
+/**
+ * Console bytes a VM may write per scheduling round (one quantum of virtual time, 100 us on the
+ * default board: 160 MB/s of virtual time). Past it, its vCPUs stall until the next round, so no
+ * guest can flood its console (and the sessions and logs behind it) faster than that.
+ */
+export const CONSOLE_BYTES_PER_ROUND = 16 * 1024;
+
 /** The hypervisor. */
 export class Hypervisor {
   /** The board. */
@@ -117,6 +134,8 @@ export class Hypervisor {
   runningVmCount = 0;
 
   readonly #vms = new VmList<Vm>();
+  /** VM instances created so far (the source of {@linkcode Vm.instance}). */
+  #instances = 0;
   readonly #scheduler: Scheduler;
   readonly #pcpus: readonly PCpu[];
   readonly #events = new EventHub();
@@ -159,7 +178,7 @@ export class Hypervisor {
       externalLine: (vm, vcpuId, level) => this.#externalLine(vm, vcpuId, level),
       pumpInput: (vm) => this.#pumpInput(vm),
     });
-    const emit = (e: HypervisorEvent) => this.#events.emit(e);
+    const emit = (e: HypervisorEvent) => this.#emit(e);
     const vcpuNowNs = (v: VCpu) => this.#vcpuNowNs(v);
     this.#hypercalls = new HypercallHandler({ ivc: this.#ivc, emit, vcpuNowNs });
     this.#sbi = new SbiDispatcher({
@@ -190,6 +209,15 @@ export class Hypervisor {
     if (typeof idOrName === "number") return this.#vms.get(idOrName);
     const asId = /^\d+$/.test(idOrName) ? this.#vms.get(Number(idOrName)) : undefined;
     return asId ?? this.#vms.list().find((v) => v.name === idOrName);
+  }
+
+  /**
+   * The VM with id `id` when it is still instance `instance` (see {@linkcode Vm.instance});
+   * `undefined` once that VM was deleted, even if another VM now has the id.
+   */
+  vmInstance(id: number, instance: number): Vm | undefined {
+    const vm = this.#vms.get(id);
+    return vm?.instance === instance ? vm : undefined;
   }
 
   /** Every VM, ordered by id. */
@@ -295,8 +323,18 @@ export class Hypervisor {
     if (this.#vms.has(id)) {
       throw new VmCreateError(`${file}: base.id: VM with id ${id} already exists`);
     }
+    const sameName = this.#vms.list().find((v) => v.name === config.base.name);
+    if (sameName) {
+      const line = configKeyLine(config.text ?? "", "base", "name");
+      throw new VmCreateError(
+        `${file}${line ? `:${line}` : ""}: base.name: VM name ${
+          JSON.stringify(config.base.name)
+        } is already used by VM[${sameName.id}] (names must be unique: they name the data folder /guest/vms/${config.base.name}/)`,
+      );
+    }
     const bus = new Bus();
     const vm = new Vm(config, bus, this.#consoleCapacity);
+    vm.instance = ++this.#instances;
     try {
       this.#builder.validateCpus(config);
       this.#builder.buildMemory(vm);
@@ -372,6 +410,7 @@ export class Hypervisor {
       this.#resetVcpu(vm, v);
     }
     vm.lastError = undefined;
+    vm.stopReason = undefined;
     vm.runningHaltingCount = 0;
     vm.boots++;
     vm.startedAtNs = this.clock.now();
@@ -435,7 +474,7 @@ export class Hypervisor {
     vm.runningHaltingCount++;
     v.state = vm.status === "suspended" ? VCpuState.Blocked : VCpuState.Ready;
     v.wait = vm.status === "suspended" ? "vm-suspended" : undefined;
-    this.#events.emit({
+    this.#emit({
       type: "vcpu",
       vmId: vm.id,
       vcpuId: v.id,
@@ -456,6 +495,7 @@ export class Hypervisor {
     const notes: string[] = [];
     if (previousStatus === "loading" || previousStatus === "loaded") {
       notes.push(`VM[${id}] is in ${vmStatusName(previousStatus)} state, stopping anyway...`);
+      vm.stopReason = "stopped by user";
       this.#setStatus(vm, "stopped", "stop");
       return { ok: true, action: "stop", vmId: id, previousStatus, status: vm.status, notes };
     }
@@ -466,6 +506,8 @@ export class Hypervisor {
 
   /** The seed's `vm.shutdown()`: Stopping, and every waiting vCPU is woken to observe it. */
   #shutdown(vm: Vm, reason: string): void {
+    // The first reason wins (a fault while a user stop is pending is still a user stop).
+    if (vm.status !== "stopping") vm.stopReason = stopReasonOf(reason);
     if (vm.status !== "stopping") this.#setStatus(vm, "stopping", reason);
     for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t);
     this.#bootTimers.delete(vm);
@@ -503,7 +545,7 @@ export class Hypervisor {
       vm.runningHaltingCount--;
     }
     if (wasCounted && !wasDown) {
-      this.#events.emit({
+      this.#emit({
         type: "vcpu",
         vmId: vm.id,
         vcpuId: v.id,
@@ -662,7 +704,7 @@ export class Hypervisor {
     // A vCPU whose task has exited keeps its last pCPU for display; it is placed afresh at start.
     const from = this.#scheduler.hasTask(v) ? moved.from : -1;
     const to = this.#scheduler.hasTask(v) ? moved.to : -1;
-    this.#events.emit({
+    this.#emit({
       type: "vcpu-pin",
       vmId,
       vcpuId,
@@ -794,13 +836,14 @@ export class Hypervisor {
       }
     }
     const leakedReferences = this.references(id);
-    this.#events.emit({
+    this.#emit({
       type: "status",
       vmId: id,
       from: "stopped",
       to: "stopped",
       timeNs: this.#eventTime(),
       reason: "deleted",
+      instance: vm.instance,
     });
     return {
       ok: true,
@@ -823,22 +866,69 @@ export class Hypervisor {
     const from = vm.status;
     vm.status = to;
     if (from !== to || reason === "created") {
-      this.#events.emit({
+      this.#emit({
         type: "status",
         vmId: vm.id,
         from,
         to,
         timeNs: this.#eventTime(),
         reason,
+        ...(reason === "created" ? { instance: vm.instance } : {}),
       });
     }
   }
 
   // ─────────────────────────── console ───────────────────────────
 
+  /**
+   * Guest console output: written to the VM's console at once, and coalesced into one `console`
+   * event per VM per scheduling round (at most {@linkcode CONSOLE_EVENT_MAX_BYTES} each), so that
+   * a guest printing one byte per `ecall` costs listeners (sessions, logs) one event per round,
+   * not one per byte. Any other event first flushes the pending output, keeping the order.
+   */
   #consoleOut(vm: Vm, data: Uint8Array): void {
+    if (data.length === 0) return;
     vm.console.write(data);
-    this.#events.emit({ type: "console", vmId: vm.id, data, timeNs: this.#eventTime() });
+    this.#consoleRoundBytes.set(vm, (this.#consoleRoundBytes.get(vm) ?? 0) + data.length);
+    let p = this.#pendingConsole.get(vm);
+    if (!p) {
+      p = { chunks: [], bytes: 0, timeNs: this.#eventTime() };
+      this.#pendingConsole.set(vm, p);
+    }
+    p.chunks.push(data);
+    p.bytes += data.length;
+    if (p.bytes >= CONSOLE_EVENT_MAX_BYTES) this.#flushConsole();
+  }
+
+  readonly #pendingConsole = new Map<Vm, { chunks: Uint8Array[]; bytes: number; timeNs: number }>();
+  /** Console bytes each VM wrote in the current scheduling round (the throttle). */
+  readonly #consoleRoundBytes = new Map<Vm, number>();
+
+  /** Emits the console output held for coalescing, one event per VM. */
+  #flushConsole(): void {
+    if (this.#pendingConsole.size === 0) return;
+    const pending = [...this.#pendingConsole];
+    this.#pendingConsole.clear();
+    for (const [vm, p] of pending) {
+      const data = new Uint8Array(p.bytes);
+      let at = 0;
+      for (const c of p.chunks) {
+        data.set(c, at);
+        at += c.length;
+      }
+      this.#events.emit({ type: "console", vmId: vm.id, data, timeNs: p.timeNs });
+    }
+  }
+
+  /** Emits an event after the console output written before it. */
+  #emit(event: HypervisorEvent): void {
+    this.#flushConsole();
+    this.#events.emit(event);
+  }
+
+  /** Whether `vm` used up its console budget for this round (its vCPUs stall until the next). */
+  #consoleThrottled(vm: Vm): boolean {
+    return (this.#consoleRoundBytes.get(vm) ?? 0) >= CONSOLE_BYTES_PER_ROUND;
   }
 
   /** Moves console input into the VM's UART while it has room. */
@@ -867,11 +957,23 @@ export class Hypervisor {
     return this.clock.now();
   }
 
-  /** Runs the hypervisor for `virtualNs` nanoseconds of virtual time (synchronous). */
-  runFor(virtualNs: number): void {
+  /**
+   * Runs the hypervisor for `virtualNs` nanoseconds of virtual time (synchronous). `shouldYield`,
+   * asked after every scheduling round, may end the run early (the driver bounds its slice of
+   * the event loop in wall time this way); returns whether the whole span ran.
+   */
+  runFor(virtualNs: number, shouldYield?: () => boolean): boolean {
     const target = this.clock.now() + Math.ceil(Math.max(0, virtualNs));
-    while (this.clock.now() < target) this.#step(target);
+    while (this.clock.now() < target) {
+      this.#step(target);
+      if (shouldYield?.() && this.clock.now() < target) {
+        this.#flushConsole();
+        return false;
+      }
+    }
     this.#fireDue();
+    this.#flushConsole();
+    return true;
   }
 
   /**
@@ -886,6 +988,7 @@ export class Hypervisor {
       if (predicate()) return true;
     }
     this.#fireDue();
+    this.#flushConsole();
     return predicate();
   }
 
@@ -948,6 +1051,16 @@ export class Hypervisor {
   }
 
   #step(target: number): void {
+    this.#consoleRoundBytes.clear();
+    try {
+      this.#round(target);
+    } finally {
+      this.#flushConsole();
+    }
+  }
+
+  /** One scheduling round: every pCPU runs its vCPUs up to the round's end. */
+  #round(target: number): void {
     if (this.boardConsole.inputPending > 0) this.#builder.pumpBoardInput();
     this.#fireDue();
     const now = this.clock.now();
@@ -989,6 +1102,12 @@ export class Hypervisor {
   /** Runs one vCPU for at most `budget` instructions starting at virtual time `t`. */
   #runVcpu(vm: Vm, v: VCpu, t: number, budget: number): number {
     const hart = v.hart;
+    if (this.#consoleThrottled(vm)) {
+      // The VM wrote its console budget for this round: its vCPU waits for the console (time
+      // passes, no instruction retires), as behind a real UART's baud rate.
+      v.throttledNs += budget * this.nsPerInstruction;
+      return budget;
+    }
     v.sliceStartNs = t;
     v.sliceStartExecuted = v.executed;
     this.#current = v;
@@ -1025,6 +1144,7 @@ export class Hypervisor {
         const boots = vm.boots;
         this.#exits.handleStop(vm, v, reason);
         if (!v.runnable || vm.status !== "running" || vm.boots !== boots) break;
+        if (this.#consoleThrottled(vm)) break;
       }
       if (vm.status === "running" && v.runnable) this.#exits.checkTrapLoop(vm, v);
     } catch (e) {

@@ -20,6 +20,7 @@ import {
   sbiExtensionAvailable,
   SrstType,
 } from "./sbi.ts";
+import { DBCN_MAX_BYTES_PER_CALL, guestAddress, isGuestRam } from "./sbi_args.ts";
 import { hsmCall } from "./sbi_hsm.ts";
 import { sendIpiTo, SupervisorIrq } from "./vcpu_interrupts.ts";
 import type { VCpu } from "./vcpu.ts";
@@ -295,24 +296,33 @@ export class SbiDispatcher {
     const { vm } = c;
     switch (c.fid) {
       case 0: { // console_write(num, base_lo, base_hi)
-        const n = Number(c.arg(0) & 0xffff_ffffn);
-        const addr = Number(c.arg(1) + (c.arg(2) << 32n));
-        const data = n > 0 ? vm.bus.readBytes(addr, Math.min(n, 1 << 20)) : new Uint8Array(0);
-        if (!data) c.ret(SbiError.InvalidParam);
+        // At most DBCN_MAX_BYTES_PER_CALL bytes per call: SBI lets us write fewer and return
+        // the count, and the guest loops for the rest.
+        const n = Math.min(Number(c.arg(0) & 0xffff_ffffn), DBCN_MAX_BYTES_PER_CALL);
+        const addr = dbcnAddress(c, n);
+        if (addr === undefined) c.ret(SbiError.InvalidParam);
         else {
+          const data = n > 0 ? vm.bus.readBytes(addr, n)! : new Uint8Array(0);
           this.#ctx.consoleOut(vm, data);
           c.ret(0, data.length);
         }
         break;
       }
       case 1: { // console_read(num, base_lo, base_hi)
-        const n = Number(c.arg(0) & 0xffff_ffffn);
-        const addr = Number(c.arg(1) + (c.arg(2) << 32n));
-        const bytes: number[] = [];
-        while (bytes.length < n && vm.console.inputPending > 0) bytes.push(vm.console.readInput());
-        if (bytes.length > 0 && !vm.bus.writeBytes(addr, Uint8Array.from(bytes))) {
+        const n = Math.min(
+          Number(c.arg(0) & 0xffff_ffffn),
+          DBCN_MAX_BYTES_PER_CALL,
+          vm.console.inputPending,
+        );
+        const addr = dbcnAddress(c, n);
+        if (addr === undefined) {
           c.ret(SbiError.InvalidParam);
-        } else c.ret(0, bytes.length);
+          break;
+        }
+        const bytes = new Uint8Array(n);
+        for (let i = 0; i < n; i++) bytes[i] = vm.console.readInput();
+        if (n > 0) vm.bus.writeBytes(addr, bytes);
+        c.ret(0, n);
         break;
       }
       case 2: // console_write_byte
@@ -351,12 +361,23 @@ export class SbiDispatcher {
   }
 }
 
-/** Whether every hart a (mask, base) pair names is a vCPU of `vm` (base -1: all harts). */
+/**
+ * The guest-physical address of a DBCN buffer of `n` bytes (a1 = low XLEN bits, a2 = high bits,
+ * which on RV64 must be 0), when every byte is guest RAM; `undefined` otherwise.
+ */
+function dbcnAddress(c: SbiCall, n: number): number | undefined {
+  if (c.arg(2) !== 0n) return undefined;
+  const addr = guestAddress(c.arg(1), n);
+  if (addr === undefined) return undefined;
+  return n === 0 || isGuestRam(c.vm.bus, addr, n) ? addr : undefined;
+}
+
 /** Drops every vCPU's cached translations and decoded instructions (a remote fence). */
 function flushAll(vm: Vm): void {
   for (const v of vm.vcpus) v.hart.flushCaches();
 }
 
+/** Whether every hart a (mask, base) pair names is a vCPU of `vm` (base -1: all harts). */
 function checkHartMask(vm: Vm, mask: bigint, base: bigint): boolean {
   if (base === U64) return true;
   for (let i = 0n; i < 64n; i++) {

@@ -134,6 +134,8 @@ export class VCpu {
   preemptions = 0;
   /** Virtual ns spent running guest code. */
   runNs = 0;
+  /** Virtual ns spent stalled on a full console (the per-round console budget). */
+  throttledNs = 0;
 
   /** Creates a vCPU in state Created. */
   constructor(options: VCpuOptions) {

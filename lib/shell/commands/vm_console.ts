@@ -55,8 +55,8 @@ export function vmConsoleCommand(): CommandNode<ShellContext> {
         text,
         { vmId: vm.id, name: vm.name, status: vm.status, readOnly },
         readOnly
-          ? { type: "attach", vmId: vm.id, readOnly: true }
-          : { type: "attach", vmId: vm.id },
+          ? { type: "attach", vmId: vm.id, readOnly: true, instance: vm.instance }
+          : { type: "attach", vmId: vm.id, instance: vm.instance },
       );
     });
 }
