@@ -8,6 +8,9 @@ import { makeFsRoot } from "./harness.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
+/** Wall-clock milliseconds `until` waits before it gives up (a hang guard, not a timing). */
+const UNTIL_MS = 60_000;
+
 /** Whether `script` (util-linux) is available. */
 export function hasScript(): boolean {
   try {
@@ -79,7 +82,16 @@ export async function openTerminal(
       if (options.failOnError && /Error: /.test(seen)) {
         throw new Error(`unexpected error while waiting for ${text}: ${seen}`);
       }
-      const { value, done } = await reader.read();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), UNTIL_MS)));
+      const read = await Promise.race([reader.read(), late]);
+      clearTimeout(timer);
+      if (read === "late") {
+        // A last resort against a hang (nothing is timed): the test fails with what was seen.
+        child.kill("SIGKILL");
+        throw new Error(`nothing matched ${String(text)} in ${UNTIL_MS} ms: ${JSON.stringify(seen)}`);
+      }
+      const { value, done } = read;
       if (done) throw new Error(`output ended before ${String(text)}: ${seen}`);
       seen += decoder.decode(value, { stream: true });
       at = find();
@@ -100,7 +112,11 @@ export async function openTerminal(
     async finish() {
       try {
         await writer.close().catch(() => {});
+        // A program that does not end once its input is closed (a failed test left it attached)
+        // is killed, so that the failure is reported instead of a hang.
+        const kill = setTimeout(() => child.kill("SIGKILL"), UNTIL_MS);
         while (!(await reader.read()).done) { /* drain */ }
+        clearTimeout(kill);
         const status = await child.status;
         await new Response(child.stderr).text();
         return status.code;
