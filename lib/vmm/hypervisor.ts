@@ -158,6 +158,7 @@ export class Hypervisor {
       consoleOut: (vm, data) => this.#consoleOut(vm, data),
       externalLine: (vm, vcpuId, level) => this.#externalLine(vm, vcpuId, level),
       pumpInput: (vm) => this.#pumpInput(vm),
+      randomSeeds: () => this.clock.mode === "realtime",
     });
     const emit = (e: HypervisorEvent) => this.#events.emit(e);
     const vcpuNowNs = (v: VCpu) => this.#vcpuNowNs(v);
