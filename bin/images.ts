@@ -83,7 +83,9 @@ async function run(program: string, args: string[], inherit = false): Promise<st
         .test(stderr)
       ? "\n(is the network reachable? apt could not reach the archive)"
       : "";
-    throw new ImagesError(`${program} ${args.slice(-2).join(" ")} failed:\n${stderr.trim()}${hint}`);
+    throw new ImagesError(
+      `${program} ${args.slice(-2).join(" ")} failed:\n${stderr.trim()}${hint}`,
+    );
   }
   return inherit ? "" : new TextDecoder().decode(out.stdout);
 }
@@ -97,9 +99,11 @@ function hostSources(): string[] {
   };
   read("/etc/apt/sources.list");
   try {
-    for (const e of [...Deno.readDirSync("/etc/apt/sources.list.d")].sort((a, b) =>
-      a.name < b.name ? -1 : 1
-    )) {
+    for (
+      const e of [...Deno.readDirSync("/etc/apt/sources.list.d")].sort((a, b) =>
+        a.name < b.name ? -1 : 1
+      )
+    ) {
       if (e.name.endsWith(".list") || e.name.endsWith(".sources")) {
         read(`/etc/apt/sources.list.d/${e.name}`);
       }
@@ -144,7 +148,9 @@ async function main(args: string[]): Promise<void> {
     );
   }
   if (!exists(KEYRING)) {
-    throw new ImagesError(`${KEYRING} is missing: install the Debian package debian-archive-keyring`);
+    throw new ImagesError(
+      `${KEYRING} is missing: install the Debian package debian-archive-keyring`,
+    );
   }
   const cache = cacheRoot();
   const apt = `${cache}/apt`;
