@@ -49,6 +49,41 @@ export interface GuestDtbInput {
   bootargs?: string;
   /** Ramdisk range. */
   initrd?: { start: number; end: number };
+  /**
+   * `/chosen/rng-seed`: bytes Linux adds to its entropy pool at boot, so its random pool is
+   * initialised at once and `getrandom()` never blocks (see {@linkcode guestRngSeed}).
+   */
+  rngSeed?: Uint8Array;
+}
+
+/** Size of the `rng-seed` the VMM gives a guest (Linux credits up to 64 bytes). */
+export const RNG_SEED_BYTES = 64;
+
+/**
+ * A `rng-seed` for one boot of a VM: derived from its id, name and boot number, so the same run
+ * gives the same seed (the warp clock's determinism), or, with `random`, drawn from the host's
+ * cryptographic generator.
+ */
+export function guestRngSeed(
+  vm: { id: number; name: string; boots: number },
+  random = false,
+): Uint8Array {
+  const out = new Uint8Array(RNG_SEED_BYTES);
+  if (random) return crypto.getRandomValues(out);
+  // FNV-1a over the identity, then splitmix64 to spread it over the bytes.
+  let h = 0xcbf29ce484222325n;
+  for (const c of new TextEncoder().encode(`${vm.id}\0${vm.name}\0${vm.boots}`)) {
+    h = BigInt.asUintN(64, (h ^ BigInt(c)) * 0x100000001b3n);
+  }
+  for (let i = 0; i < RNG_SEED_BYTES; i += 8) {
+    h = BigInt.asUintN(64, h + 0x9e3779b97f4a7c15n);
+    let z = h;
+    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
+    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
+    z ^= z >> 31n;
+    for (let k = 0; k < 8; k++) out[i + k] = Number((z >> BigInt(8 * k)) & 0xffn);
+  }
+  return out;
 }
 
 const hexName = (n: number) => n.toString(16);
@@ -66,6 +101,7 @@ export function buildGuestDtb(input: GuestDtbInput): Uint8Array {
     chosen.set("linux,initrd-start", BigInt(input.initrd.start));
     chosen.set("linux,initrd-end", BigInt(input.initrd.end));
   }
+  if (input.rngSeed) chosen.set("rng-seed", input.rngSeed);
 
   const cpus = root.add("cpus");
   cpus.set("#address-cells", 1).set("#size-cells", 0);
@@ -84,6 +120,13 @@ export function buildGuestDtb(input: GuestDtbInput): Uint8Array {
     intc.set("compatible", "riscv,cpu-intc").set("phandle", phandle);
     intcPhandles.push(phandle++);
   }
+  // The topology Linux reads (cpu-map): one cluster, one core per vCPU.
+  const cluster = cpus.add("cpu-map").add("cluster0");
+  input.hartIds.forEach((hartId, i) => {
+    const cpuPhandle = phandle++;
+    cpus.child(`cpu@${hexName(hartId)}`)!.set("phandle", cpuPhandle);
+    cluster.add(`core${i}`).set("cpu", cpuPhandle);
+  });
 
   for (const m of input.memory) {
     const mem = root.add(`memory@${hexName(m.gpa)}`);

@@ -173,10 +173,12 @@ export class Hypervisor {
       boardConsole: this.boardConsole,
       jit: this.#jit,
       current: () => this.#current,
-      timeTicks: (v) => Math.floor(this.#vcpuNowNs(v) / this.nsPerTick),
+      timeTicks: (v) =>
+        Math.floor((this.#vcpuNowNs(v) - (this.#vms.get(v.vmId)?.pausedNs ?? 0)) / this.nsPerTick),
       consoleOut: (vm, data) => this.#consoleOut(vm, data),
       externalLine: (vm, vcpuId, level) => this.#externalLine(vm, vcpuId, level),
       pumpInput: (vm) => this.#pumpInput(vm),
+      randomSeeds: () => this.clock.mode === "realtime",
     });
     const emit = (e: HypervisorEvent) => this.#emit(e);
     const vcpuNowNs = (v: VCpu) => this.#vcpuNowNs(v);
@@ -414,6 +416,8 @@ export class Hypervisor {
     vm.runningHaltingCount = 0;
     vm.boots++;
     vm.startedAtNs = this.clock.now();
+    vm.pausedNs = 0;
+    vm.suspendedAtNs = undefined;
     this.#active.add(vm);
     this.runningVmCount++;
     this.#setStatus(vm, "running", "start");
@@ -599,6 +603,7 @@ export class Hypervisor {
       };
     }
     this.#setStatus(vm, "suspended", "suspend");
+    vm.suspendedAtNs = this.clock.now();
     // Each vCPU reaches its exit check and waits on the VM's wait queue.
     for (const v of vm.vcpus) {
       if (v.state === VCpuState.Running || v.state === VCpuState.Ready) {
@@ -630,6 +635,13 @@ export class Hypervisor {
     const refusal = canResumeVm(vm.status);
     if (refusal) return this.#refuse("resume", vm, "INVALID_STATE", refusal);
     this.#setStatus(vm, "running", "resume");
+    // The guest's clock did not run while suspended (see Vm.pausedNs).
+    if (vm.suspendedAtNs !== undefined) {
+      const paused = this.clock.now() - vm.suspendedAtNs;
+      vm.pausedNs += paused;
+      for (const v of vm.vcpus) if (v.timerDeadlineNs !== Infinity) v.timerDeadlineNs += paused;
+    }
+    vm.suspendedAtNs = undefined;
     for (const v of vm.vcpus) {
       if (v.wait !== "vm-suspended") continue;
       const task = this.#scheduler.hasTask(v);
@@ -1027,6 +1039,7 @@ export class Hypervisor {
     let next = this.clock.nextDeadline() ?? Infinity;
     const now = this.clock.now();
     for (const vm of this.#active) {
+      if (vm.status === "suspended") continue; // its clock stands still (Vm.pausedNs)
       for (const v of vm.vcpus) {
         if (v.timerDeadlineNs > now && v.timerDeadlineNs < next && v.counted) {
           next = v.timerDeadlineNs;
@@ -1042,6 +1055,7 @@ export class Hypervisor {
     this.clock.runDue();
     const now = this.clock.now();
     for (const vm of this.#active) {
+      if (vm.status === "suspended") continue; // its timers wait for vm resume
       for (const v of vm.vcpus) {
         if (v.timerDeadlineNs <= now && v.counted) fireTimer(vm, v);
         // Sstc: the hart raises STIP itself once time reaches stimecmp; wake a wfi.

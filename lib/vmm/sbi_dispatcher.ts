@@ -132,10 +132,13 @@ export class SbiDispatcher {
     if (advance) h.pc = h.pc + 4;
   }
 
-  /** Programs `v`'s timer for `ticks` of the `time` CSR (clears a pending timer interrupt). */
-  setTimer(v: VCpu, ticks: bigint): void {
+  /**
+   * Programs `v`'s timer for `ticks` of the `time` CSR (clears a pending timer interrupt).
+   * `pausedNs` is the virtual time the VM spent suspended, which its `time` CSR does not count.
+   */
+  setTimer(v: VCpu, ticks: bigint, pausedNs = 0): void {
     v.hart.setIrqLine(SupervisorIrq.STIP, false);
-    const t = Number(ticks) * this.#ctx.nsPerTick;
+    const t = Number(ticks) * this.#ctx.nsPerTick + pausedNs;
     v.timerDeadlineNs = ticks >= U64 >> 1n || !Number.isFinite(t) || t > Number.MAX_SAFE_INTEGER
       ? Infinity
       : t;
@@ -149,7 +152,7 @@ export class SbiDispatcher {
 
   #legacySetTimer(c: SbiCall): boolean {
     c.count("Nothing");
-    this.setTimer(c.v, c.arg(0));
+    this.setTimer(c.v, c.arg(0), c.vm.pausedNs);
     c.v.hart.setX(10, 0n);
     return true;
   }
@@ -241,7 +244,7 @@ export class SbiDispatcher {
   #time(c: SbiCall): boolean {
     c.count("Nothing");
     if (c.fid === 0) {
-      this.setTimer(c.v, c.arg(0));
+      this.setTimer(c.v, c.arg(0), c.vm.pausedNs);
       c.ret(0);
     } else c.ret(SbiError.NotSupported);
     return true;

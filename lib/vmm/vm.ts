@@ -154,6 +154,14 @@ export class Vm implements IvcEndpoint {
   readonly pastExits: ExitCounters = new ExitCounters();
   /** Virtual time of the last start. */
   startedAtNs?: number;
+  /**
+   * Virtual time (ns) this boot spent suspended. The guest's clock (its `time` CSR and timer
+   * deadlines) does not count it, so after `vm resume` the guest sees no jump: no burst of
+   * expired timers, no soft-lockup or RCU-stall reports.
+   */
+  pausedNs = 0;
+  /** Virtual time of the last `vm suspend`, while the VM is Suspended. */
+  suspendedAtNs?: number;
   /** Host label used for allocations and timers. */
   readonly owner: string;
   /**
