@@ -127,21 +127,38 @@ export class SparseMemory {
    */
   cloneShared(): SparseMemory {
     const copy = new SparseMemory(this.size);
-    for (let c = 0; c < this.#dir.length; c++) {
-      const chunk = this.#dir[c];
+    copy.shareFrom(this);
+    return copy;
+  }
+
+  /**
+   * Drops this memory's pages and shares every page of `source` (same size) copy-on-write, as
+   * {@linkcode SparseMemory.cloneShared} does; both generations are bumped, so caches of either
+   * side start over.
+   */
+  shareFrom(source: SparseMemory): void {
+    if (source.size !== this.size) {
+      throw new MemoryRangeError(
+        `cannot share a ${hex(source.size)}-byte memory into a ${hex(this.size)}-byte one`,
+      );
+    }
+    this.#dir = [];
+    this.#shared.clear();
+    for (let c = 0; c < source.#dir.length; c++) {
+      const chunk = source.#dir[c];
       if (chunk === undefined) continue;
-      copy.#dir[c] = chunk.slice();
+      this.#dir[c] = chunk.slice();
       for (let i = 0; i < CHUNK_PAGES; i++) {
         if (chunk[i] === undefined) continue;
         const index = c * CHUNK_PAGES + i;
+        source.#shared.add(index);
         this.#shared.add(index);
-        copy.#shared.add(index);
       }
     }
-    copy.#resident = this.#resident;
+    this.#resident = source.#resident;
     // Write TLBs may hold views that are shared now: make every cache start over.
+    source.generation++;
     this.generation++;
-    return copy;
   }
 
   /**

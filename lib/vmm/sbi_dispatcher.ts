@@ -134,7 +134,7 @@ export class SbiDispatcher {
   /** Programs `v`'s timer for `ticks` of the `time` CSR (clears a pending timer interrupt). */
   setTimer(v: VCpu, ticks: bigint): void {
     v.hart.setIrqLine(SupervisorIrq.STIP, false);
-    const t = Number(ticks) * this.#ctx.nsPerTick;
+    const t = Number(ticks) * this.#ctx.nsPerTick + v.timeOffsetNs;
     v.timerDeadlineNs = ticks >= U64 >> 1n || !Number.isFinite(t) || t > Number.MAX_SAFE_INTEGER
       ? Infinity
       : t;
