@@ -192,6 +192,22 @@ async function inflate(
   return out;
 }
 
+/** The slices of one pages section: the index table, then pages 16 at a time. */
+function* pageChunks(
+  table: Uint8Array<ArrayBuffer>,
+  indexes: number[],
+  src: PageSource,
+): Generator<Uint8Array<ArrayBuffer>> {
+  yield table;
+  // 16 pages per write: the compressor works in the background between writes.
+  const batch = new Uint8Array(16 * PAGE);
+  for (let i = 0; i < indexes.length; i += 16) {
+    const n = Math.min(16, indexes.length - i);
+    for (let j = 0; j < n; j++) batch.set(src.page(indexes[i + j]), j * PAGE);
+    yield batch.slice(0, n * PAGE);
+  }
+}
+
 /**
  * Encodes a snapshot: `state` (JSON-serialisable) and the pages of each region. Page contents
  * are read while encoding, so `pages` must not change until the promise settles (pass frozen
@@ -221,17 +237,7 @@ export async function encodeSnapshot(
       const table = new Uint8Array(4 * indexes.length);
       const dv = new DataView(table.buffer);
       indexes.forEach((idx, i) => dv.setUint32(4 * i, idx, true));
-      function* chunks(): Generator<Uint8Array<ArrayBuffer>> {
-        yield table;
-        // 16 pages per write: the compressor works in the background between writes.
-        const batch = new Uint8Array(16 * PAGE);
-        for (let i = 0; i < indexes.length; i += 16) {
-          const n = Math.min(16, indexes.length - i);
-          for (let j = 0; j < n; j++) batch.set(src.page(indexes[i + j]), j * PAGE);
-          yield batch.slice(0, n * PAGE);
-        }
-      }
-      const data = await deflate(chunks());
+      const data = await deflate(pageChunks(table, indexes, src));
       sections.push({
         entry: {
           kind: "pages",
