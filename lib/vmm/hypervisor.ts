@@ -1170,8 +1170,9 @@ export class Hypervisor {
     }
     const pauseMs = performance.now() - started;
     const sources: PageSource[] = capture.memories.map((m) => {
+      // Pages that hold only zeros read as zero when absent: they are not saved.
       const indexes = m.memory.residentPages()
-        .filter((p) => p >= m.first && p < m.first + m.pages)
+        .filter((p) => p >= m.first && p < m.first + m.pages && !isZeroPage(m.memory.page(p)!))
         .map((p) => p - m.first);
       return {
         region: m.region,
@@ -1463,4 +1464,11 @@ export class Hypervisor {
     }
     return vm;
   }
+}
+
+/** Whether a page holds only zero bytes. */
+function isZeroPage(view: DataView): boolean {
+  const words = new Int32Array(view.buffer, view.byteOffset, view.byteLength >> 2);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  return true;
 }
