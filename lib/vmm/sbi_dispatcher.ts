@@ -133,12 +133,13 @@ export class SbiDispatcher {
   }
 
   /**
-   * Programs `v`'s timer for `ticks` of the `time` CSR (clears a pending timer interrupt).
-   * `pausedNs` is the virtual time the VM spent suspended, which its `time` CSR does not count.
+   * Programs `v`'s timer for `ticks` of the `time` CSR (clears a pending timer interrupt). The
+   * vCPU's `timeOffsetNs` (time spent suspended, or before a snapshot was restored) is the
+   * difference between hypervisor and guest time.
    */
-  setTimer(v: VCpu, ticks: bigint, pausedNs = 0): void {
+  setTimer(v: VCpu, ticks: bigint): void {
     v.hart.setIrqLine(SupervisorIrq.STIP, false);
-    const t = Number(ticks) * this.#ctx.nsPerTick + pausedNs;
+    const t = Number(ticks) * this.#ctx.nsPerTick + v.timeOffsetNs;
     v.timerDeadlineNs = ticks >= U64 >> 1n || !Number.isFinite(t) || t > Number.MAX_SAFE_INTEGER
       ? Infinity
       : t;
@@ -152,7 +153,7 @@ export class SbiDispatcher {
 
   #legacySetTimer(c: SbiCall): boolean {
     c.count("Nothing");
-    this.setTimer(c.v, c.arg(0), c.vm.pausedNs);
+    this.setTimer(c.v, c.arg(0));
     c.v.hart.setX(10, 0n);
     return true;
   }
@@ -244,7 +245,7 @@ export class SbiDispatcher {
   #time(c: SbiCall): boolean {
     c.count("Nothing");
     if (c.fid === 0) {
-      this.setTimer(c.v, c.arg(0), c.vm.pausedNs);
+      this.setTimer(c.v, c.arg(0));
       c.ret(0);
     } else c.ret(SbiError.NotSupported);
     return true;

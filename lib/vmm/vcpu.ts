@@ -119,6 +119,11 @@ export class VCpu {
   timerDeadlineNs: number = Infinity;
   /** Resume address and opaque of a non-retentive HSM suspend. */
   resume?: { addr: number; opaque: bigint };
+  /**
+   * Hypervisor time minus the guest's time, in ns: 0 unless the VM was restored from a snapshot
+   * (its guest time then continues from the saved value). Timer deadlines are hypervisor times.
+   */
+  timeOffsetNs = 0;
   /** Virtual time at which the current slice started. */
   sliceStartNs = 0;
   /**

@@ -156,8 +156,8 @@ export class Vm implements IvcEndpoint {
   startedAtNs?: number;
   /**
    * Virtual time (ns) this boot spent suspended. The guest's clock (its `time` CSR and timer
-   * deadlines) does not count it, so after `vm resume` the guest sees no jump: no burst of
-   * expired timers, no soft-lockup or RCU-stall reports.
+   * deadlines) does not count it (each vCPU's `timeOffsetNs` grows by it on resume), so after
+   * `vm resume` the guest sees no jump: no burst of expired timers, no soft-lockup reports.
    */
   pausedNs = 0;
   /** Virtual time of the last `vm suspend`, while the VM is Suspended. */

@@ -215,7 +215,10 @@ export class DecodedPage {
   /** Number of compiled blocks on the page. */
   blockCount = 0;
   /** Creates the decoded form of the RAM page viewed by `view`. */
-  constructor(readonly view: DataView) {}
+  constructor(
+    /** The RAM page view (repointed when copy-on-write gives the page a private copy). */
+    public view: DataView,
+  ) {}
 }
 
 const TLB_SIZE = 256;
@@ -1509,7 +1512,9 @@ export class Hart {
       this.#busGen = bus.generation;
       const mems = new Set<SparseMemory>();
       for (const r of bus.regions()) if (r.memory !== undefined) mems.add(r.memory);
+      for (const m of this.#memories) m.unwatchReplacements(this);
       this.#memories = [...mems];
+      for (const m of this.#memories) m.watchReplacements(this);
       this.#memGen = -1;
     }
     let g = 0;
@@ -1517,6 +1522,25 @@ export class Hart {
     if (g !== this.#memGen) {
       this.#memGen = g;
       this.flushCaches();
+    }
+  }
+
+  /**
+   * Copy-on-write gave a RAM page a private copy (same bytes): cached translations and decoded
+   * code that point at the old view follow it to the new one.
+   */
+  pageReplaced(old: DataView, now: DataView): void {
+    const rPage = this.#rPage;
+    const wPage = this.#wPage;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (rPage[i] === old) rPage[i] = now;
+      if (wPage[i] === old) wPage[i] = now;
+    }
+    const code = this.#code.get(old);
+    if (code !== undefined) {
+      this.#code.delete(old);
+      code.view = now;
+      this.#code.set(now, code);
     }
   }
 
@@ -1609,7 +1633,8 @@ export class Hart {
       this.#busError(pa, 2, false, true, Cause.InstructionAccessFault, pc, 0);
       return null;
     }
-    const view = this.#ramView(r, pa, true)!;
+    // Fetching does not write: a page shared copy-on-write stays shared.
+    const view = this.#ramView(r, pa, false) ?? this.#ramView(r, pa, true)!;
     let page = this.#code.get(view);
     if (page === undefined) {
       page = new DecodedPage(view);
