@@ -54,6 +54,10 @@ export interface GuestHart {
   reset(pc: number, priv: 0 | 1 | 3): void;
   /** Drops cached translations and decoded instructions (remote fences from other harts). */
   flushCaches(): void;
+  /** Drops cached translations (remote sfence.vma from other harts). */
+  flushTlb(): void;
+  /** Makes stores into code visible to instruction fetch (remote fence.i from other harts). */
+  fenceI(): void;
 }
 
 /** Why a Blocked or Free vCPU is waiting. */

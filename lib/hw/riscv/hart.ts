@@ -7,7 +7,8 @@
  * - Registers are int32 halves (`xl` low, `xh` high); no BigInt on the hot path.
  * - Instructions are decoded once per physical code page ({@linkcode DecodedPage}) and executed
  *   from the decoded form. A store to a decoded page invalidates the decoded instructions it
- *   overlaps (and the page's compiled blocks when it hits one); `fence.i` drops everything.
+ *   overlaps (and the page's compiled blocks when it hits one), on every hart that decoded it
+ *   (see {@linkcode CodeGroup}); `fence.i` therefore costs nothing unless the host wrote RAM.
  * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`); the
  *   interpreter stays the reference and handles everything the tier leaves out (traps, CSRs,
  *   atomics, MMIO, TLB misses). Loaders that rewrite memory behind the hart's back call
@@ -223,11 +224,29 @@ const CSR_STORE = 4096;
 const dummyView = new DataView(new ArrayBuffer(8));
 
 /**
- * Invalidates the decoded instructions that a store of `width` bytes at page offset `po`
- * overlaps (they decode again when next executed), drops the page's compiled blocks when the
- * store hits one of them, and returns the page view to store into.
+ * The decoded forms of one RAM page on every hart that executed from it. Stores into the page,
+ * by any hart, go through {@linkcode codeStore}, which invalidates exactly the instructions they
+ * overlap on all of those harts: decoded code is always coherent with memory (as in QEMU), so
+ * `fence.i` and remote fence.i need not throw code away.
  */
-function codeStore(page: DecodedPage, po: number, width: number): DataView {
+class CodeGroup {
+  /** The decoded pages of this RAM page, one per hart that currently has it decoded. */
+  readonly pages: DecodedPage[] = [];
+  /** Creates the group of the RAM page `view`. */
+  constructor(readonly view: DataView) {}
+}
+
+/**
+ * Code groups by RAM page view, shared by every hart (harts of one VM, and of VMs sharing RAM,
+ * see each other's stores). A group lives as long as its page: store-TLB entries keep pointing
+ * at it.
+ */
+const codeGroups = new WeakMap<DataView, CodeGroup>();
+/** Incremented when a RAM page gets its code group: harts then re-sort their store TLBs. */
+let codeGroupGen = 0;
+
+/** Decoded instructions of the page's slots that a store of `width` bytes at `po` overlaps. */
+function invalidateSlots(page: DecodedPage, po: number, width: number): void {
   const ops = page.ops;
   const covered = page.covered;
   const last = (po + width - 1) >> 1;
@@ -242,9 +261,20 @@ function codeStore(page: DecodedPage, po: number, width: number): DataView {
     covered.fill(0);
     page.blockCount = 0;
   }
-  return page.view;
+}
+
+/**
+ * Invalidates, on every hart, the decoded instructions that a store of `width` bytes at page
+ * offset `po` overlaps (they decode again when next executed), drops a page's compiled blocks
+ * when the store hits one of them, and returns the page view to store into.
+ */
+function codeStore(group: CodeGroup, po: number, width: number): DataView {
+  const pages = group.pages;
+  for (let i = 0; i < pages.length; i++) invalidateSlots(pages[i], po, width);
+  return group.view;
 }
 const dummyPage = new DecodedPage(dummyView);
+const dummyGroup = new CodeGroup(dummyView);
 
 /**
  * Called by {@linkcode Hart.watchWrites} right after a store wrote watched bytes: `pa` and
@@ -333,10 +363,13 @@ export class Hart {
   #wTag = new Float64Array(TLB_SIZE).fill(-1);
   #wPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
   #wcTag = new Float64Array(TLB_SIZE).fill(-1);
-  #wcPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE).fill(dummyPage);
+  #wcPage: CodeGroup[] = new Array<CodeGroup>(TLB_SIZE).fill(dummyGroup);
   #fTag = new Float64Array(TLB_SIZE).fill(-1);
   #fPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE).fill(dummyPage);
   #code = new Map<DataView, DecodedPage>();
+  #codeGroupGen = -1;
+  /** Host writes into RAM (summed over #memories) when this hart's code was last known good. */
+  #hostWrites = 0;
   #busGen = -1;
   #memGen = -1;
   #memories: SparseMemory[] = [];
@@ -411,14 +444,40 @@ export class Hart {
   /** Drops every cached translation and decoded instruction (e.g. after memory was reloaded). */
   flushCaches(): void {
     this.#flushTlb();
-    this.#code.clear();
+    this.#dropCode();
   }
 
-  /** Drops the decoded instructions (fence.i): the next fetches decode again. */
-  #flushCode(): void {
-    this.#code.clear();
+  /** Drops the cached translations (sfence.vma, and remote sfence.vma from other harts). */
+  flushTlb(): void {
+    this.#flushTlb();
+  }
+
+  /**
+   * `fence.i` (and remote fence.i from other harts): every hart's stores into code already
+   * invalidated what they overlap, so only writes by the host (loaders, devices, SBI calls that
+   * write guest memory) since the code was decoded make this drop the decoded code.
+   */
+  fenceI(): void {
+    if (this.#hostWriteCount() === this.#hostWrites) return;
+    this.#dropCode();
     this.#fTag.fill(-1);
-    this.#wcTag.fill(-1);
+  }
+
+  #hostWriteCount(): number {
+    let n = 0;
+    for (const m of this.#memories) n += m.hostWrites;
+    return n;
+  }
+
+  /** Drops the decoded instructions: the next fetches decode again. */
+  #dropCode(): void {
+    for (const [view, page] of this.#code) {
+      const pages = codeGroups.get(view)?.pages;
+      const i = pages === undefined ? -1 : pages.indexOf(page);
+      if (i >= 0) pages!.splice(i, 1);
+    }
+    this.#code.clear();
+    this.#hostWrites = this.#hostWriteCount();
   }
 
   /** Executes one instruction (or takes one pending interrupt); returns a StopReason. */
@@ -1373,6 +1432,19 @@ export class Hart {
       this.#memGen = g;
       this.flushCaches();
     }
+    if (this.#codeGroupGen !== codeGroupGen) {
+      // Other harts decoded new pages: stores into them must now go through codeStore.
+      this.#codeGroupGen = codeGroupGen;
+      const wTag = this.#wTag;
+      for (let i = 0; i < TLB_SIZE; i++) {
+        const group = wTag[i] === -1 ? undefined : codeGroups.get(this.#wPage[i]);
+        if (group !== undefined) {
+          this.#wcTag[i] = wTag[i];
+          this.#wcPage[i] = group;
+          wTag[i] = -1;
+        }
+      }
+    }
   }
 
   /** The RAM page view for physical address `pa` in region `r` (allocating it if `alloc`). */
@@ -1467,11 +1539,20 @@ export class Hart {
     if (page === undefined) {
       page = new DecodedPage(view);
       this.#code.set(view, page);
+      let group = codeGroups.get(view);
+      if (group === undefined) {
+        group = new CodeGroup(view);
+        codeGroups.set(view, group);
+        // Other harts' store TLBs must learn it at their next run; this one's is done below.
+        if (this.#codeGroupGen === codeGroupGen) this.#codeGroupGen++;
+        codeGroupGen++;
+      }
+      group.pages.push(page);
       // Stores to this page must now invalidate decoded slots: move its write-TLB entries.
       for (let i = 0; i < TLB_SIZE; i++) {
         if (this.#wPage[i] === view && this.#wTag[i] !== -1) {
           this.#wcTag[i] = this.#wTag[i];
-          this.#wcPage[i] = page;
+          this.#wcPage[i] = group;
           this.#wTag[i] = -1;
         }
       }
@@ -1687,7 +1768,7 @@ export class Hart {
     }
     if (r.kind === "ram") {
       const view = this.#ramView(r, pa, true)!;
-      const code = this.#code.get(view);
+      const code = codeGroups.get(view);
       const ti = (va >>> 12) & 255;
       const watched = this.#watches.length !== 0 && this.#watchedPage(pa);
       if (code !== undefined) {
@@ -1753,7 +1834,7 @@ export class Hart {
     const r = this.bus.find(pa);
     if (r === undefined || r.kind !== "ram") return;
     const view = this.#ramView(r, pa, false);
-    const code = view === undefined ? undefined : this.#code.get(view);
+    const code = view === undefined ? undefined : codeGroups.get(view);
     if (code !== undefined) codeStore(code, pa & 4095, 1);
   }
 
@@ -1976,7 +2057,7 @@ export class Hart {
         this.pc += 4;
         return;
       case Op.FENCE_I:
-        this.#flushCode();
+        this.fenceI();
         this.pc += 4;
         return;
       case Op.CSRRW:
