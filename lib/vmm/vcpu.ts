@@ -9,6 +9,7 @@ import { ExitCounters } from "./exit_reason.ts";
 import { VCpuState, vcpuStateName } from "./status.ts";
 import { HsmStatus } from "./sbi.ts";
 import { Csr } from "../hw/riscv/csr.ts";
+import type { HartStats } from "../hw/riscv/hart_stats.ts";
 
 /** CSR numbers (the hart's CSR table), for users of vCPU registers. */
 export { Csr };
@@ -58,6 +59,10 @@ export interface GuestHart {
   flushTlb(): void;
   /** Makes stores into code visible to instruction fetch (remote fence.i from other harts). */
   fenceI(): void;
+  /** Execution statistics (`vm stats --jit`), when the hart keeps them. */
+  readonly stats?: HartStats;
+  /** Instructions executed in compiled blocks, when the hart has a compiled tier. */
+  readonly blockInstructions?: number;
 }
 
 /** Why a Blocked or Free vCPU is waiting. */

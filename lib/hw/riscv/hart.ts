@@ -49,6 +49,7 @@ import * as alu from "./alu.ts";
 import { Cause, Csr, Mstatus } from "./csr.ts";
 import { decode, Op } from "./decoder.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
+import { codeCacheStats, HartStats } from "./hart_stats.ts";
 import { Access, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
 
 /** Why {@linkcode Hart.run} returned. */
@@ -256,6 +257,7 @@ function invalidateSlots(page: DecodedPage, po: number, width: number): void {
     hit |= covered[i];
   }
   if (hit !== 0) {
+    codeCacheStats.storeInvalidations++;
     page.blocks.fill(null);
     page.heat.fill(0);
     covered.fill(0);
@@ -301,6 +303,8 @@ export class Hart {
   compiledBlocks = 0;
   /** Instructions executed inside compiled blocks so far (the rest were interpreted). */
   blockInstructions = 0;
+  /** Execution statistics (tiers, block exits, compilations, flushes, walks, traps). */
+  readonly stats: HartStats = new HartStats();
   /** When set, {@linkcode Hart.run} returns StopReason.Halted without executing. */
   halted = false;
   /** Whether the hart waits in wfi for an interrupt (only without exitOnWfi). */
@@ -320,7 +324,7 @@ export class Hart {
   #guestDelegation: boolean;
   #jit: boolean;
   #jitThreshold: number;
-  #jitStatus = new Int32Array(1);
+  #jitStatus = new Int32Array(2);
 
   // Privileged state.
   #priv: 0 | 1 | 3 = 3;
@@ -458,7 +462,9 @@ export class Hart {
    * write guest memory) since the code was decoded make this drop the decoded code.
    */
   fenceI(): void {
+    this.stats.fenceI++;
     if (this.#hostWriteCount() === this.#hostWrites) return;
+    this.stats.fenceIFlushes++;
     this.#dropCode();
     this.#fTag.fill(-1);
   }
@@ -476,6 +482,7 @@ export class Hart {
       const i = pages === undefined ? -1 : pages.indexOf(page);
       if (i >= 0) pages!.splice(i, 1);
     }
+    if (this.#code.size !== 0) this.stats.codeFlushes++;
     this.#code.clear();
     this.#hostWrites = this.#hostWriteCount();
   }
@@ -702,6 +709,7 @@ export class Hart {
     const fTag = this.#fTag;
     const fPage = this.#fPage;
     const jst = this.#jitStatus;
+    const blockExits = this.stats.blockExits;
     const jit = this.#jit;
     const jitThreshold = this.#jitThreshold;
     let pc = this.pc;
@@ -750,6 +758,7 @@ export class Hart {
         if (block !== null && n + blockLengths[slot] <= budget) {
           off = block(base, budget - n);
           const done = jst[0];
+          blockExits[jst[1]]++;
           n += done;
           inBlocks += done;
           if (off < 0 || off >= 4096 || n >= budget) break;
@@ -1411,6 +1420,7 @@ export class Hart {
   // ---------------------------------------------------------------- caches
 
   #flushTlb(): void {
+    this.stats.tlbFlushes++;
     this.#rTag.fill(-1);
     this.#wTag.fill(-1);
     this.#wcTag.fill(-1);
@@ -1498,11 +1508,13 @@ export class Hart {
     page.covered.fill(1, off >> 1, Math.min(2048, (src.end + 1) >> 1));
     page.blockCount++;
     this.compiledBlocks++;
+    this.stats.compilations++;
   }
 
   /** Translates the fetch address `pc` to a physical address, or traps (returns -1). */
   #fetchPa(va: number, instrPc: number): number {
     if (this.#satpMode === 8 && this.priv < 3) {
+      this.stats.pageWalks++;
       const r = walkSv39(
         this.bus,
         this.#satpPpn,
@@ -1612,6 +1624,7 @@ export class Hart {
     const eff = this.#dataPriv();
     const wild = this.#eaHi < -0x200000 || this.#eaHi >= 0x200000;
     if (this.#satpMode === 8 && eff < 3) {
+      this.stats.pageWalks++;
       const r = wild ? WalkResult.PageFault : walkSv39(
         this.bus,
         this.#satpPpn,
@@ -2430,6 +2443,7 @@ export class Hart {
    * int32 halves.
    */
   #trap(cause: number, interrupt: boolean, tLo: number, tHi: number): void {
+    (interrupt ? this.stats.interrupts : this.stats.exceptions)[cause & 15]++;
     this.#resValid = false;
     const p = this.priv;
     const deleg = p <= 1 && (((interrupt ? this.#mideleg : this.#medeleg) >>> cause) & 1) !== 0;
