@@ -53,6 +53,12 @@ export class SparseMemory {
    * (TLBs) compare it to know that their views are stale.
    */
   generation = 0;
+  /**
+   * Incremented by every write through this object's methods (loaders, devices, the host): harts
+   * write their pages directly and track stores into code themselves; `fence.i` compares this
+   * count to know whether someone else may have written code behind their back.
+   */
+  hostWrites = 0;
   #dir: (DataView | undefined)[][] = [];
   #pageCount: number;
   #resident = 0;
@@ -272,6 +278,7 @@ export class SparseMemory {
   }
 
   #write(offset: number, width: 1 | 2 | 4, value: number): void {
+    this.hostWrites++;
     const within = offset & 4095;
     if (within + width <= PAGE_SIZE) {
       const p = this.pageForWrite(Math.floor(offset / PAGE_SIZE));
@@ -353,6 +360,7 @@ export class SparseMemory {
   /** Copies `data` into memory starting at `offset`. */
   writeBytes(offset: number, data: Uint8Array): void {
     this.#check(offset, data.length);
+    this.hostWrites++;
     let done = 0;
     while (done < data.length) {
       const o = offset + done;
@@ -370,6 +378,7 @@ export class SparseMemory {
    */
   fill(offset: number, length: number, byte: number): void {
     this.#check(offset, length);
+    this.hostWrites++;
     const b = byte & 0xff;
     let done = 0;
     while (done < length) {

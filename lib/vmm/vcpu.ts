@@ -9,6 +9,7 @@ import { ExitCounters } from "./exit_reason.ts";
 import { VCpuState, vcpuStateName } from "./status.ts";
 import { HsmStatus } from "./sbi.ts";
 import { Csr } from "../hw/riscv/csr.ts";
+import type { HartStats } from "../hw/riscv/hart_stats.ts";
 
 /** CSR numbers (the hart's CSR table), for users of vCPU registers. */
 export { Csr };
@@ -59,6 +60,14 @@ export interface GuestHart {
    * undefined when the guest has no Sstc timer armed. Optional (harts without Sstc).
    */
   sstcDeadline?(): number | undefined;
+  /** Drops cached translations (remote sfence.vma from other harts). */
+  flushTlb(): void;
+  /** Makes stores into code visible to instruction fetch (remote fence.i from other harts). */
+  fenceI(): void;
+  /** Execution statistics (`vm stats --jit`), when the hart keeps them. */
+  readonly stats?: HartStats;
+  /** Instructions executed in compiled blocks, when the hart has a compiled tier. */
+  readonly blockInstructions?: number;
 }
 
 /** Why a Blocked or Free vCPU is waiting. */

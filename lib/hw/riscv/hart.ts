@@ -7,7 +7,8 @@
  * - Registers are int32 halves (`xl` low, `xh` high); no BigInt on the hot path.
  * - Instructions are decoded once per physical code page ({@linkcode DecodedPage}) and executed
  *   from the decoded form. A store to a decoded page invalidates the decoded instructions it
- *   overlaps (and the page's compiled blocks when it hits one); `fence.i` drops everything.
+ *   overlaps (and the page's compiled blocks when it hits one), on every hart that decoded it
+ *   (see {@linkcode CodeGroup}); `fence.i` therefore costs nothing unless the host wrote RAM.
  * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`); the
  *   interpreter stays the reference and handles everything the tier leaves out (traps, CSRs,
  *   atomics, MMIO, TLB misses). Loaders that rewrite memory behind the hart's back call
@@ -58,6 +59,7 @@ import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
 import { MISA_EXTENSION_BITS } from "./isa.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
+import { codeCacheStats, HartStats } from "./hart_stats.ts";
 import { Access, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
 
 /** Why {@linkcode Hart.run} returned. */
@@ -257,11 +259,29 @@ const CSR_STORE = 4096;
 const dummyView = new DataView(new ArrayBuffer(8));
 
 /**
- * Invalidates the decoded instructions that a store of `width` bytes at page offset `po`
- * overlaps (they decode again when next executed), drops the page's compiled blocks when the
- * store hits one of them, and returns the page view to store into.
+ * The decoded forms of one RAM page on every hart that executed from it. Stores into the page,
+ * by any hart, go through {@linkcode codeStore}, which invalidates exactly the instructions they
+ * overlap on all of those harts: decoded code is always coherent with memory (as in QEMU), so
+ * `fence.i` and remote fence.i need not throw code away.
  */
-function codeStore(page: DecodedPage, po: number, width: number): DataView {
+class CodeGroup {
+  /** The decoded pages of this RAM page, one per hart that currently has it decoded. */
+  readonly pages: DecodedPage[] = [];
+  /** Creates the group of the RAM page `view`. */
+  constructor(readonly view: DataView) {}
+}
+
+/**
+ * Code groups by RAM page view, shared by every hart (harts of one VM, and of VMs sharing RAM,
+ * see each other's stores). A group lives as long as its page: store-TLB entries keep pointing
+ * at it.
+ */
+const codeGroups = new WeakMap<DataView, CodeGroup>();
+/** Incremented when a RAM page gets its code group: harts then re-sort their store TLBs. */
+let codeGroupGen = 0;
+
+/** Decoded instructions of the page's slots that a store of `width` bytes at `po` overlaps. */
+function invalidateSlots(page: DecodedPage, po: number, width: number): void {
   const ops = page.ops;
   const covered = page.covered;
   const last = (po + width - 1) >> 1;
@@ -271,14 +291,26 @@ function codeStore(page: DecodedPage, po: number, width: number): DataView {
     hit |= covered[i];
   }
   if (hit !== 0) {
+    codeCacheStats.storeInvalidations++;
     page.blocks.fill(null);
     page.heat.fill(0);
     covered.fill(0);
     page.blockCount = 0;
   }
-  return page.view;
+}
+
+/**
+ * Invalidates, on every hart, the decoded instructions that a store of `width` bytes at page
+ * offset `po` overlaps (they decode again when next executed), drops a page's compiled blocks
+ * when the store hits one of them, and returns the page view to store into.
+ */
+function codeStore(group: CodeGroup, po: number, width: number): DataView {
+  const pages = group.pages;
+  for (let i = 0; i < pages.length; i++) invalidateSlots(pages[i], po, width);
+  return group.view;
 }
 const dummyPage = new DecodedPage(dummyView);
+const dummyGroup = new CodeGroup(dummyView);
 
 /**
  * Called by {@linkcode Hart.watchWrites} right after a store wrote watched bytes: `pa` and
@@ -305,6 +337,8 @@ export class Hart {
   compiledBlocks = 0;
   /** Instructions executed inside compiled blocks so far (the rest were interpreted). */
   blockInstructions = 0;
+  /** Execution statistics (tiers, block exits, compilations, flushes, walks, traps). */
+  readonly stats: HartStats = new HartStats();
   /** When set, {@linkcode Hart.run} returns StopReason.Halted without executing. */
   halted = false;
   /** Whether the hart waits in wfi for an interrupt (only without exitOnWfi). */
@@ -326,7 +360,7 @@ export class Hart {
   #guestDelegation: boolean;
   #jit: boolean;
   #jitThreshold: number;
-  #jitStatus = new Int32Array(1);
+  #jitStatus = new Int32Array(2);
   /** mstatus.FS (0..3), for compiled blocks (they run FP ops only when it is Dirty). */
   #fsState = new Int32Array(1);
   #sstc: boolean;
@@ -372,10 +406,13 @@ export class Hart {
   #wTag = new Float64Array(TLB_SIZE).fill(-1);
   #wPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
   #wcTag = new Float64Array(TLB_SIZE).fill(-1);
-  #wcPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE).fill(dummyPage);
+  #wcPage: CodeGroup[] = new Array<CodeGroup>(TLB_SIZE).fill(dummyGroup);
   #fTag = new Float64Array(TLB_SIZE).fill(-1);
   #fPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE).fill(dummyPage);
   #code = new Map<DataView, DecodedPage>();
+  #codeGroupGen = -1;
+  /** Host writes into RAM (summed over #memories) when this hart's code was last known good. */
+  #hostWrites = 0;
   #busGen = -1;
   #memGen = -1;
   #memories: SparseMemory[] = [];
@@ -462,14 +499,43 @@ export class Hart {
   /** Drops every cached translation and decoded instruction (e.g. after memory was reloaded). */
   flushCaches(): void {
     this.#flushTlb();
-    this.#code.clear();
+    this.#dropCode();
   }
 
-  /** Drops the decoded instructions (fence.i): the next fetches decode again. */
-  #flushCode(): void {
-    this.#code.clear();
+  /** Drops the cached translations (sfence.vma, and remote sfence.vma from other harts). */
+  flushTlb(): void {
+    this.#flushTlb();
+  }
+
+  /**
+   * `fence.i` (and remote fence.i from other harts): every hart's stores into code already
+   * invalidated what they overlap, so only writes by the host (loaders, devices, SBI calls that
+   * write guest memory) since the code was decoded make this drop the decoded code.
+   */
+  fenceI(): void {
+    this.stats.fenceI++;
+    if (this.#hostWriteCount() === this.#hostWrites) return;
+    this.stats.fenceIFlushes++;
+    this.#dropCode();
     this.#fTag.fill(-1);
-    this.#wcTag.fill(-1);
+  }
+
+  #hostWriteCount(): number {
+    let n = 0;
+    for (const m of this.#memories) n += m.hostWrites;
+    return n;
+  }
+
+  /** Drops the decoded instructions: the next fetches decode again. */
+  #dropCode(): void {
+    for (const [view, page] of this.#code) {
+      const pages = codeGroups.get(view)?.pages;
+      const i = pages === undefined ? -1 : pages.indexOf(page);
+      if (i >= 0) pages!.splice(i, 1);
+    }
+    if (this.#code.size !== 0) this.stats.codeFlushes++;
+    this.#code.clear();
+    this.#hostWrites = this.#hostWriteCount();
   }
 
   /** Executes one instruction (or takes one pending interrupt); returns a StopReason. */
@@ -701,6 +767,7 @@ export class Hart {
     const fTag = this.#fTag;
     const fPage = this.#fPage;
     const jst = this.#jitStatus;
+    const blockExits = this.stats.blockExits;
     const jit = this.#jit;
     const jitThreshold = this.#jitThreshold;
     let pc = this.pc;
@@ -749,6 +816,7 @@ export class Hart {
         if (block !== null && n + blockLengths[slot] <= budget) {
           off = block(base, budget - n);
           const done = jst[0];
+          blockExits[jst[1]]++;
           n += done;
           inBlocks += done;
           if (off < 0 || off >= 4096 || n >= budget) break;
@@ -1500,6 +1568,7 @@ export class Hart {
   // ---------------------------------------------------------------- caches
 
   #flushTlb(): void {
+    this.stats.tlbFlushes++;
     this.#rTag.fill(-1);
     this.#wTag.fill(-1);
     this.#wcTag.fill(-1);
@@ -1523,6 +1592,19 @@ export class Hart {
       this.#memGen = g;
       this.flushCaches();
     }
+    if (this.#codeGroupGen !== codeGroupGen) {
+      // Other harts decoded new pages: stores into them must now go through codeStore.
+      this.#codeGroupGen = codeGroupGen;
+      const wTag = this.#wTag;
+      for (let i = 0; i < TLB_SIZE; i++) {
+        const group = wTag[i] === -1 ? undefined : codeGroups.get(this.#wPage[i]);
+        if (group !== undefined) {
+          this.#wcTag[i] = wTag[i];
+          this.#wcPage[i] = group;
+          wTag[i] = -1;
+        }
+      }
+    }
   }
 
   /**
@@ -1536,11 +1618,27 @@ export class Hart {
       if (rPage[i] === old) rPage[i] = now;
       if (wPage[i] === old) wPage[i] = now;
     }
+    // Store-TLB entries of code pages point at the old page's code group: refill them.
+    const wcTag = this.#wcTag;
+    const wcPage = this.#wcPage;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (wcTag[i] !== -1 && wcPage[i].view === old) wcTag[i] = -1;
+    }
     const code = this.#code.get(old);
     if (code !== undefined) {
       this.#code.delete(old);
+      const pages = codeGroups.get(old)?.pages;
+      const at = pages === undefined ? -1 : pages.indexOf(code);
+      if (at >= 0) pages!.splice(at, 1);
       code.view = now;
       this.#code.set(now, code);
+      let group = codeGroups.get(now);
+      if (group === undefined) {
+        group = new CodeGroup(now);
+        codeGroups.set(now, group);
+        codeGroupGen++;
+      }
+      group.pages.push(code);
     }
   }
 
@@ -1597,11 +1695,13 @@ export class Hart {
     page.covered.fill(1, off >> 1, Math.min(2048, (src.end + 1) >> 1));
     page.blockCount++;
     this.compiledBlocks++;
+    this.stats.compilations++;
   }
 
   /** Translates the fetch address `pc` to a physical address, or traps (returns -1). */
   #fetchPa(va: number, instrPc: number): number {
     if (this.#satpMode === 8 && this.priv < 3) {
+      this.stats.pageWalks++;
       const r = walkSv39(
         this.bus,
         this.#satpPpn,
@@ -1639,11 +1739,20 @@ export class Hart {
     if (page === undefined) {
       page = new DecodedPage(view);
       this.#code.set(view, page);
+      let group = codeGroups.get(view);
+      if (group === undefined) {
+        group = new CodeGroup(view);
+        codeGroups.set(view, group);
+        // Other harts' store TLBs must learn it at their next run; this one's is done below.
+        if (this.#codeGroupGen === codeGroupGen) this.#codeGroupGen++;
+        codeGroupGen++;
+      }
+      group.pages.push(page);
       // Stores to this page must now invalidate decoded slots: move its write-TLB entries.
       for (let i = 0; i < TLB_SIZE; i++) {
         if (this.#wPage[i] === view && this.#wTag[i] !== -1) {
           this.#wcTag[i] = this.#wTag[i];
-          this.#wcPage[i] = page;
+          this.#wcPage[i] = group;
           this.#wTag[i] = -1;
         }
       }
@@ -1703,6 +1812,7 @@ export class Hart {
     const eff = this.#dataPriv();
     const wild = this.#eaHi < -0x200000 || this.#eaHi >= 0x200000;
     if (this.#satpMode === 8 && eff < 3) {
+      this.stats.pageWalks++;
       const r = wild ? WalkResult.PageFault : walkSv39(
         this.bus,
         this.#satpPpn,
@@ -1859,7 +1969,7 @@ export class Hart {
     }
     if (r.kind === "ram") {
       const view = this.#ramView(r, pa, true)!;
-      const code = this.#code.get(view);
+      const code = codeGroups.get(view);
       const ti = (va >>> 12) & 255;
       const watched = this.#watches.length !== 0 && this.#watchedPage(pa);
       if (code !== undefined) {
@@ -1925,7 +2035,7 @@ export class Hart {
     const r = this.bus.find(pa);
     if (r === undefined || r.kind !== "ram") return;
     const view = this.#ramView(r, pa, false);
-    const code = view === undefined ? undefined : this.#code.get(view);
+    const code = view === undefined ? undefined : codeGroups.get(view);
     if (code !== undefined) codeStore(code, pa & 4095, 1);
   }
 
@@ -2148,7 +2258,7 @@ export class Hart {
         this.pc += 4;
         return;
       case Op.FENCE_I:
-        this.#flushCode();
+        this.fenceI();
         this.pc += 4;
         return;
       case Op.CSRRW:
@@ -2694,6 +2804,7 @@ export class Hart {
    * int32 halves.
    */
   #trap(cause: number, interrupt: boolean, tLo: number, tHi: number): void {
+    (interrupt ? this.stats.interrupts : this.stats.exceptions)[cause & 15]++;
     this.#resValid = false;
     const p = this.priv;
     const deleg = p <= 1 && (((interrupt ? this.#mideleg : this.#medeleg) >>> cause) & 1) !== 0;

@@ -12,7 +12,7 @@
  *
  * A block function takes the virtual address of its page and an instruction limit and returns
  * the next pc as an offset from that address; it writes the number of instructions it executed
- * to `st[0]`. Inside a block, registers live in JavaScript locals; a branch back to the block's
+ * to `st[0]` and why it returned (a `BlockExit` of hart_stats.ts) to `st[1]`. Inside a block, registers live in JavaScript locals; a branch back to the block's
  * first instruction loops inside the function as long as the limit allows another full pass.
  *
  * @module
@@ -32,6 +32,7 @@ import {
 } from "./decoder.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
 import type { FpRegisters } from "./fpu.ts";
+import { codeCacheStats } from "./hart_stats.ts";
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 64;
@@ -68,7 +69,7 @@ export interface BlockContext<P extends CodePage = CodePage> {
   wcPage: P[];
   /** Invalidates decoded code under a store and returns the page view. */
   codeStore: (page: P, po: number, width: number) => DataView;
-  /** Block status: `st[0]` = instructions executed by the last block. */
+  /** Block status: `st[0]` = instructions executed by the last block, `st[1]` = why it returned. */
   st: Int32Array;
   /** The FP registers. */
   fr: FpRegisters;
@@ -188,7 +189,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
   const r1 = (w >>> 14) & 63;
   const r2 = (w >>> 20) & 63;
   const len = w >>> 26;
-  const exitHere = `{ @EXIT ${k}@ return ${o}; }`;
+  const exitHere = `{ @EXIT ${k} 2@ return ${o}; }`;
   const sink = rd === X0_SINK;
   switch (op) {
     case Op.ADDI:
@@ -219,7 +220,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
           o + len
         }; xl[${rd}] = v | 0; xh[${rd}] = Math.floor(v / 4294967296) | 0; }`;
       if (o + imm === start && sink) return `@LOOP ${k + 1}@`;
-      return `${link} @EXIT ${k + 1}@ return ${o + imm};`;
+      return `${link} @EXIT ${k + 1} 1@ return ${o + imm};`;
     }
     case Op.JALR: {
       const link = sink
@@ -229,7 +230,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
         }; xl[${rd}] = v | 0; xh[${rd}] = Math.floor(v / 4294967296) | 0; }`;
       return `{ let t = xh[${r1}] * 4294967296 + (xl[${r1}] >>> 0) + ${imm}; t -= t & 1; ${link} @EXIT ${
         k + 1
-      }@ return t - base; }`;
+      } 1@ return t - base; }`;
     }
     case Op.BEQ:
     case Op.BNE:
@@ -238,7 +239,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
     case Op.BLTU:
     case Op.BGEU:
       if (o + imm === start) return `if (${branchCond(op, r1, r2)}) { @LOOP ${k + 1}@ }`;
-      return `if (${branchCond(op, r1, r2)}) { @EXIT ${k + 1}@ return ${o + imm}; }`;
+      return `if (${branchCond(op, r1, r2)}) { @EXIT ${k + 1} 1@ return ${o + imm}; }`;
     case Op.SLTI:
     case Op.SLTIU:
     case Op.SLT:
@@ -443,7 +444,7 @@ export function blockSource(
     }
   }
   if (k === 0) return null;
-  if (!closed) parts.push(`@EXIT ${k}@ return ${o};`);
+  if (!closed) parts.push(`@EXIT ${k} 0@ return ${o};`);
   return { body: finish(parts.join("\n"), k, off, written), length: k, end: o };
 }
 
@@ -460,11 +461,14 @@ function finish(code: string, length: number, start: number, written: Set<number
   });
   const writeBack = [...written].filter((r) => r !== 0 && r !== X0_SINK)
     .map((r) => `xl[${r}] = l${r}; xh[${r}] = h${r};`).join(" ");
-  body = body.replace(/@EXIT (\d+)@/g, (_m, n: string) => `${writeBack} st[0] = done + ${n};`);
+  body = body.replace(
+    /@EXIT (\d+) (\d)@/g,
+    (_m, n: string, why: string) => `${writeBack} st[0] = done + ${n}; st[1] = ${why};`,
+  );
   body = body.replace(
     /@LOOP (\d+)@/g,
     (_m, n: string) =>
-      `done += ${n}; if (done + ${length} <= limit) continue; ${writeBack} st[0] = done; return ${start};`,
+      `done += ${n}; if (done + ${length} <= limit) continue; ${writeBack} st[0] = done; st[1] = 3; return ${start};`,
   );
   const decls = [...used].map((r) =>
     r === 0
@@ -529,7 +533,9 @@ export function compileBlock<P extends CodePage>(
   ctx: BlockContext<P>,
 ): BlockFn {
   let factory = factories.get(source.body);
-  if (factory === undefined) {
+  if (factory !== undefined) codeCacheStats.sourcesShared++;
+  else {
+    codeCacheStats.sourcesParsed++;
     if (factories.size >= MAX_FACTORIES) factories.clear();
     factory = new Function(
       ...PARAMS,

@@ -18,6 +18,7 @@ import {
 import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
 import { formatDuration, formatMemorySize, hex, padRight } from "../format.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
+import { formatJitStats, vmJitStats } from "./vm_jit_stats.ts";
 import { notFoundError, notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
 
 /** Parses a VM status name in any case (`running`, `Running`); undefined if unknown. */
@@ -379,8 +380,9 @@ export function vmShowCommand(): CommandNode<ShellContext> {
 /** Builds `vm stats`. */
 export function vmStatsCommand(): CommandNode<ShellContext> {
   return new CommandNode<ShellContext>("Show VM-exit counts, instructions and virtual time")
-    .withUsage("vm stats <VM_ID>")
+    .withUsage("vm stats [--jit] <VM_ID>")
     .addArg(new ArgDef("VM_ID", "VM (id or name)").required("No VM specified").completes("vm"))
+    .addFlag(new FlagDef("jit", "Also show execution statistics (tiers, block exits, traps)"))
     .readOnly()
     .withHandler((cmd, ctx) => {
       const vm = lookup(ctx, cmd.getArg(0)!);
@@ -430,7 +432,10 @@ export function vmStatsCommand(): CommandNode<ShellContext> {
           ),
         );
       }
+      const jit = cmd.hasFlag("jit") ? vmJitStats(vm) : undefined;
+      if (jit) lines.push(...formatJitStats(jit));
       return success(lines.join("\n"), {
+        ...(jit ? { jit } : {}),
         vmId: vm.id,
         status: vm.status,
         virtualTimeNs: now,
