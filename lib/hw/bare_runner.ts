@@ -29,6 +29,7 @@ import { assemble } from "./riscv/assembler.ts";
 import { Htif } from "./htif.ts";
 import { Machine, type MachineStop } from "./boards/machine.ts";
 import type { BoardSpec } from "./boards/spec.ts";
+import { formatAddress } from "./riscv/address.ts";
 
 /** Exit code: the guest stored 1 to `tohost` (pass), or called `exit(0)`. */
 export const EXIT_PASS = 0;
@@ -329,7 +330,7 @@ export interface RunOptions {
   until?: string;
 }
 
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+const hex = formatAddress;
 
 /**
  * Formats one trace line like spike: `core   0: 0x0000000080000000 (0x00000297) auipc t0,0x0`.

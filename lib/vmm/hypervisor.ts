@@ -56,6 +56,7 @@ import { Vm } from "./vm.ts";
 import { VmList } from "./vm_list.ts";
 import { VmBuilder, VmCreateError } from "./vm_builder.ts";
 import { VM_DATA_FILES, vmDataPath, vmNameProblem } from "./vm_name.ts";
+import { formatAddress } from "../hw/riscv/address.ts";
 
 export { VmCreateError };
 export type { PCpu };
@@ -89,7 +90,7 @@ export interface HypervisorOptions {
   restartTimeoutNs?: number;
 }
 
-const hex = (n: number) => `0x${n.toString(16)}`;
+const hex = formatAddress;
 
 /** The hypervisor. */
 export class Hypervisor {

@@ -248,6 +248,8 @@ const MEDELEG_MASK = 0xb3ff;
 /** misa: RV64 (MXL=2) and the extensions of isa.ts (plus S and U). */
 const MISA_LO = MISA_EXTENSION_BITS;
 const MISA_HI = 0x80000000 | 0;
+/** Physical addresses are 56 bits wide (Sv39's PPN); fetches at or above fault. */
+const PA_LIMIT = 2 ** 56;
 /** Generic 64-bit CSR storage index of the CSR number. */
 const CSR_STORE = 4096;
 
@@ -1597,6 +1599,13 @@ export class Hart {
         return -1;
       }
       return this.#walk.pa;
+    }
+    if (va < 0 || va >= PA_LIMIT) {
+      // Bare: bit 63 set, or beyond the 56-bit physical address space. No such memory exists
+      // on any bus, so this is the guest's own access fault (never a VMM bus error).
+      this.pc = instrPc;
+      this.#trapNum(Cause.InstructionAccessFault, va);
+      return -1;
     }
     return va;
   }
