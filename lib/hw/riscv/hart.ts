@@ -546,6 +546,11 @@ export class Hart {
     this.xh[i] = Number(v >> 32n) | 0;
   }
 
+  /** Raw 64 bits of FP register f`i` (a single is NaN-boxed: high word all ones). */
+  getF(i: number): bigint {
+    return alu.bigU(this.fp.words[i * 2], this.fp.words[i * 2 + 1]);
+  }
+
   /** Low 32 bits of register `i`, signed. */
   getXLow(i: number): number {
     return this.xl[i];
