@@ -5,17 +5,18 @@
  * architectural state before every instruction (`-d cpu,nochain -singlestep`), which the
  * differential test uses to find the first instruction where our hart goes another way.
  *
- * The CPU is QEMU's `rv64` with the extensions our hart lacks turned off (F, D, H, bit
- * manipulation), so that the same encodings are illegal on both sides.
+ * The CPU is QEMU's `rv64` with the extensions our hart has (F, D, Zba, Zbb, Zbs) on and those it
+ * lacks (H, V, Zbc) off, so that the same encodings are illegal on both sides. (QEMU 7.2 has no
+ * Zicond: the random programs leave it out.)
  *
  * @module
  */
 
 /** The QEMU binary used. */
 export const QEMU = "qemu-system-riscv64";
-/** The CPU model: RV64IMAC + Zicsr + Zifencei, as our hart. */
+/** The CPU model: RV64GC + Zba/Zbb/Zbs, as our hart. */
 export const QEMU_CPU =
-  "rv64,priv_spec=v1.12.0,f=false,d=false,h=false,v=false,zba=false,zbb=false,zbc=false,zbs=false";
+  "rv64,priv_spec=v1.12.0,f=true,d=true,h=false,v=false,zba=true,zbb=true,zbc=false,zbs=true";
 /** GNU tools (Debian `binutils-riscv64-unknown-elf`). */
 const AS = "riscv64-unknown-elf-as";
 const LD = "riscv64-unknown-elf-ld";
@@ -105,7 +106,12 @@ export async function buildProgram(source: string, origin = 0x8000_0000): Promis
   const pkg = "binutils-riscv64-unknown-elf";
   try {
     await Deno.writeTextFile(`${dir}/p.S`, source);
-    await tool(AS, ["-march=rv64imac_zicsr_zifencei", "-mno-relax", "-o", "p.o", "p.S"], dir, pkg);
+    await tool(
+      AS,
+      ["-march=rv64imac_zicsr_zifencei_zba_zbb_zbs", "-mno-relax", "-o", "p.o", "p.S"],
+      dir,
+      pkg,
+    );
     await tool(LD, [`-Ttext=0x${origin.toString(16)}`, "-o", "p.elf", "p.o"], dir, pkg);
     await tool(OBJCOPY, ["-O", "binary", "p.elf", "p.bin"], dir, pkg);
     const image = await Deno.readFile(`${dir}/p.bin`);
