@@ -52,7 +52,15 @@ import type { Bus, BusRegion } from "../bus.ts";
 import type { SparseMemory } from "../memory.ts";
 import * as alu from "./alu.ts";
 import { Cause, Csr, Mstatus } from "./csr.ts";
-import { decode, Op } from "./decoder.ts";
+import {
+  BIT_IMM_OPS,
+  BIT_OP_FIRST,
+  BIT_OP_LAST,
+  decode,
+  FP_OP_FIRST,
+  FP_OP_LAST,
+  Op,
+} from "./decoder.ts";
 import { bitOp } from "./bitmanip.ts";
 import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
@@ -1372,96 +1380,6 @@ export class Hart {
             case Op.FENCE:
               off += w >>> 26;
               break;
-            case Op.SH1ADD:
-            case Op.SH2ADD:
-            case Op.SH3ADD:
-            case Op.SH1ADD_UW:
-            case Op.SH2ADD_UW:
-            case Op.SH3ADD_UW:
-            case Op.ADD_UW:
-            case Op.ANDN:
-            case Op.ORN:
-            case Op.XNOR:
-            case Op.CLZ:
-            case Op.CTZ:
-            case Op.CPOP:
-            case Op.CLZW:
-            case Op.CTZW:
-            case Op.CPOPW:
-            case Op.MAX:
-            case Op.MAXU:
-            case Op.MIN:
-            case Op.MINU:
-            case Op.SEXT_B:
-            case Op.SEXT_H:
-            case Op.ZEXT_H:
-            case Op.ROL:
-            case Op.ROR:
-            case Op.ROLW:
-            case Op.RORW:
-            case Op.ORC_B:
-            case Op.REV8:
-            case Op.BCLR:
-            case Op.BSET:
-            case Op.BINV:
-            case Op.BEXT:
-            case Op.CZERO_EQZ:
-            case Op.CZERO_NEZ: {
-              const r1 = (w >> 14) & 63;
-              const r2 = (w >> 20) & 63;
-              bitOp(w & 255, xl[r1], xh[r1], xl[r2], xh[r2]);
-              const rd = (w >> 8) & 63;
-              xl[rd] = alu.aluOut[0];
-              xh[rd] = alu.aluOut[1];
-              off += w >>> 26;
-              break;
-            }
-            case Op.SLLI_UW:
-            case Op.RORI:
-            case Op.RORIW:
-            case Op.BCLRI:
-            case Op.BSETI:
-            case Op.BINVI:
-            case Op.BEXTI: {
-              const r1 = (w >> 14) & 63;
-              bitOp(w & 255, xl[r1], xh[r1], imm, 0);
-              const rd = (w >> 8) & 63;
-              xl[rd] = alu.aluOut[0];
-              xh[rd] = alu.aluOut[1];
-              off += w >>> 26;
-              break;
-            }
-            case Op.FLW:
-            case Op.FLD:
-            case Op.FSW:
-            case Op.FSD:
-            case Op.FMADD:
-            case Op.FMSUB:
-            case Op.FNMSUB:
-            case Op.FNMADD:
-            case Op.FADD:
-            case Op.FSUB:
-            case Op.FMUL:
-            case Op.FDIV:
-            case Op.FSQRT:
-            case Op.FSGNJ:
-            case Op.FMINMAX:
-            case Op.FCVT_I_F:
-            case Op.FCVT_F_I:
-            case Op.FCVT_F_F:
-            case Op.FMV_X_F:
-            case Op.FMV_F_X:
-            case Op.FCMP:
-            case Op.FCLASS: {
-              this.pc = base + off;
-              this.#runCount = n - 1;
-              if (this.#fp(w, imm)) pc = base + off + (w >>> 26);
-              else {
-                pc = this.pc;
-                if (this.#stop >= 0) break outer;
-              }
-              continue outer;
-            }
             case Op.CROSS: {
               this.pc = base + off;
               this.#runCount = n - 1;
@@ -1475,6 +1393,24 @@ export class Hart {
               continue dispatch;
             }
             default: {
+              const op = w & 255;
+              if (op >= BIT_OP_FIRST && op <= BIT_OP_LAST) {
+                // Zba/Zbb/Zbs/Zicond: out of the main switch, which stays as small as the
+                // integer hot path wants it (the JIT runs hot bit-manipulation code).
+                this.#bitmanip(w, imm);
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (op >= FP_OP_FIRST && op <= FP_OP_LAST) {
+                if (this.#fp(w, imm)) pc = base + off + (w >>> 26);
+                else {
+                  pc = this.pc;
+                  if (this.#stop >= 0) break outer;
+                }
+                continue outer;
+              }
               // Everything else: system, CSR, atomics, illegal. Always leaves the block.
               this.pc = base + off;
               this.#runCount = n - 1;
@@ -2174,6 +2110,20 @@ export class Hart {
         // An op this switch does not know is an illegal instruction, never something else.
         return this.#illegal(this.#instructionBits(w >>> 26));
     }
+  }
+
+  /** Executes a Zba/Zbb/Zbs/Zicond instruction (the semantics are bitmanip.ts's). */
+  #bitmanip(w: number, imm: number): void {
+    const op = w & 255;
+    const r1 = (w >> 14) & 63;
+    if (BIT_IMM_OPS.has(op)) bitOp(op, this.xl[r1], this.xh[r1], imm, 0);
+    else {
+      const r2 = (w >> 20) & 63;
+      bitOp(op, this.xl[r1], this.xh[r1], this.xl[r2], this.xh[r2]);
+    }
+    const rd = (w >> 8) & 63;
+    this.xl[rd] = alu.aluOut[0];
+    this.xh[rd] = alu.aluOut[1];
   }
 
   // ---------------------------------------------------------------- F and D
