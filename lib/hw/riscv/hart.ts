@@ -1,6 +1,7 @@
 /**
- * The RV64IMAC hart: an interpreter for RV64I, M, A, C, Zicsr, Zifencei and Zicntr with the
- * M, S and U privilege modes and Sv39 virtual memory.
+ * The RV64GC hart: an interpreter for RV64I, M, A, F, D, C, Zicsr, Zifencei, Zicntr, Zba, Zbb,
+ * Zbs, Zicond and Sstc (the list is isa.ts's) with the M, S and U privilege modes and Sv39
+ * virtual memory.
  *
  * Design:
  *
@@ -17,7 +18,9 @@
  *   translation of a virtual page to a RAM page view. Device pages are never cached and go
  *   through the bus on every access.
  * - The `pc` is a number holding the signed 64-bit value: exact for every canonical Sv39
- *   address and every physical address below 2^53.
+ *   address and every physical address below 2^53. A fetch with bit 63 set or at or above 2^56
+ *   (bare) raises an instruction access fault, a non-canonical Sv39 fetch a page fault; a jump
+ *   target beyond 2^53 in magnitude faults too, with mepc/mtval rounded to a double.
  *
  * Architectural choices (all allowed by the specifications):
  *
@@ -296,7 +299,7 @@ export type WriteWatch = (pa: number, width: number) => void;
 /** The hart that ran last: a run by another hart may have broken a reservation. */
 let lastRunner: Hart | undefined;
 
-/** An RV64IMAC hart with M/S/U privilege modes and Sv39. */
+/** An RV64GC (+ Zba/Zbb/Zbs/Zicond, Sstc) hart with M/S/U privilege modes and Sv39. */
 export class Hart {
   /** Low 32 bits of x0..x31 (index 32 is the write sink for x0). */
   readonly xl: Int32Array = new Int32Array(34);
