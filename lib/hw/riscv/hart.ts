@@ -70,164 +70,11 @@ import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
 import { MISA_EXTENSION_BITS } from "./isa.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
 import { Access, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
+import { codeStore, DecodedPage, dummyPage, dummyView, NO_BLOCKS } from "./decoded_page.ts";
+import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
 
-/** Why {@linkcode Hart.run} returned. */
-export const StopReason = {
-  /** The instruction budget was spent. */
-  Budget: 0,
-  /** `wfi` executed (exitOnWfi), or the hart waits for an interrupt. `pc` is after the wfi. */
-  Wfi: 1,
-  /** S-mode `ecall` with exitOnSupervisorEcall. `pc` is at the ecall. */
-  Ecall: 2,
-  /** An access nobody answered, with exitOnBusError. See {@linkcode Hart.lastBusError}. */
-  BusError: 3,
-  /** `ebreak` with exitOnEbreak. `pc` is at the ebreak. */
-  Breakpoint: 4,
-  /** The hart is halted ({@linkcode Hart.halted}). */
-  Halted: 5,
-  /**
-   * {@linkcode Hart.requestStop} was called during the run (by a device or a write watch): the
-   * instruction that caused it completed and counts as retired; `pc` is after it.
-   */
-  Requested: 6,
-} as const;
-
-/** One of the {@linkcode StopReason} values. */
-export type StopReasonCode = typeof StopReason[keyof typeof StopReason];
-
-/** Names of the stop reasons, by code. */
-export const STOP_REASON_NAMES: readonly string[] = [
-  "budget",
-  "wfi",
-  "ecall",
-  "bus-error",
-  "breakpoint",
-  "halted",
-  "requested",
-];
-
-/** Options of a {@linkcode Hart}. */
-export interface HartOptions {
-  /** The physical address space. */
-  bus: Bus;
-  /** Value of mhartid. */
-  hartId: number;
-  /**
-   * Value of the `time` CSR in timebase ticks. Defaults to a clock that reads 0. It receives
-   * the hart's live instruction count ({@linkcode Hart.instretNow}), so a clock derived from
-   * executed instructions advances inside a long run.
-   */
-  readTime?: (instretNow: number) => number;
-  /** VMM: an S-mode ecall stops the run with StopReason.Ecall instead of trapping. */
-  exitOnSupervisorEcall?: boolean;
-  /** VMM: wfi stops the run with StopReason.Wfi instead of waiting for an interrupt. */
-  exitOnWfi?: boolean;
-  /** VMM: an unanswered access stops the run (StopReason.BusError) instead of an access fault. */
-  exitOnBusError?: boolean;
-  /** Debuggers: ebreak stops the run with StopReason.Breakpoint instead of trapping. */
-  exitOnEbreak?: boolean;
-  /**
-   * Translate hot code into JavaScript functions (the second tier). Default `true`; `false`
-   * keeps every instruction in the interpreter (differential testing, debugging).
-   */
-  jit?: boolean;
-  /**
-   * How many times an instruction is interpreted before a block is compiled from it (1..255,
-   * default 100). Tests use 1 to push nearly everything through the second tier.
-   */
-  jitThreshold?: number;
-  /**
-   * Configure M-mode CSRs as SBI firmware does for an S-mode guest, at construction and on
-   * every reset: all delegable exceptions in medeleg, the S-level interrupts in mideleg, and
-   * cycle/time/instret readable from S and U (mcounteren = 7).
-   */
-  guestDelegation?: boolean;
-  /**
-   * Implement Sstc (the `stimecmp` CSR and menvcfg.STCE). Default `true`; `false` makes
-   * stimecmp an illegal CSR and menvcfg.STCE read-only zero.
-   */
-  sstc?: boolean;
-}
-
-/** Details of the last unanswered access (see {@linkcode HartOptions.exitOnBusError}). */
-export interface BusErrorInfo {
-  /** Physical address of the access (virtual address when it could not be translated). */
-  addr: number;
-  /** Access width in bytes. */
-  width: number;
-  /** Whether it was a store. */
-  write: boolean;
-  /** Whether it was an instruction fetch. */
-  fetch: boolean;
-  /** pc of the instruction. */
-  pc: number;
-}
-
-/** A hart's architectural state, as plain JSON-serialisable data. */
-export interface HartState {
-  /** Format version. */
-  version: 1;
-  /** Program counter (signed 64-bit value as a number). */
-  pc: number;
-  /** Privilege level. */
-  priv: 0 | 1 | 3;
-  /** Low halves of x0..x31 (signed int32). */
-  xl: number[];
-  /** High halves of x0..x31 (signed int32). */
-  xh: number[];
-  /** Instructions retired. */
-  instret: number;
-  /** mstatus low 32 bits. */
-  mstatus: number;
-  /** Software-writable mip bits. */
-  mipSw: number;
-  /** mip bits driven by external lines. */
-  mipExt: number;
-  /** mie. */
-  mie: number;
-  /** mideleg. */
-  mideleg: number;
-  /** medeleg. */
-  medeleg: number;
-  /** Counter offsets and frozen values: [cycleOffset, instretOffset, cycleFrozen, instretFrozen]. */
-  counters: number[];
-  /** Other CSRs with a non-zero value: [number, lo, hi] triples. */
-  csrs: number[][];
-  /** Whether the hart waits in wfi. */
-  waiting: boolean;
-  /** Whether the hart is halted. */
-  halted: boolean;
-  /** f0..f31 as 64 int32 words (`[2i]` low, `[2i + 1]` high); absent in older snapshots. */
-  fpr?: number[];
-  /** fcsr (frm << 5 | fflags); absent in older snapshots. */
-  fcsr?: number;
-}
-
-const NO_BLOCKS: (BlockFn | null)[] = new Array<BlockFn | null>(2048).fill(null);
-const NO_BLOCK_BYTES = new Uint8Array(2048);
-
-/** Decoded instructions of one physical code page (2048 halfword slots). */
-export class DecodedPage {
-  /** Packed decoded words by halfword slot (0 = not decoded yet). */
-  readonly ops: Int32Array = new Int32Array(2048);
-  /** Immediates by halfword slot. */
-  readonly imms: Int32Array = new Int32Array(2048);
-  /**
-   * Compiled blocks by the slot they start at (second tier). Shared empty tables until the
-   * first block of the page is compiled, so that cold code pages stay small.
-   */
-  blocks: (BlockFn | null)[] = NO_BLOCKS;
-  /** Instruction count of each compiled block. */
-  blockLengths: Uint8Array = NO_BLOCK_BYTES;
-  /** 1 for every slot that some compiled block covers. */
-  covered: Uint8Array = NO_BLOCK_BYTES;
-  /** Execution counts of interpreted instructions, to find hot ones. */
-  readonly heat: Uint8Array = new Uint8Array(2048);
-  /** Number of compiled blocks on the page. */
-  blockCount = 0;
-  /** Creates the decoded form of the RAM page viewed by `view`. */
-  constructor(readonly view: DataView) {}
-}
+export * from "./hart_state.ts";
+export { DecodedPage } from "./decoded_page.ts";
 
 const TLB_SIZE = 256;
 /** Executions of an interpreted instruction before a block is compiled from it. */
@@ -244,12 +91,6 @@ const SSTATUS_MASK = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.FS | Mst
 const FS_DIRTY = 3 << 13;
 /** mip.STIP. */
 const STIP = 1 << 5;
-/** fflags, frm, fcsr. */
-const CSR_FFLAGS = 0x001;
-const CSR_FRM = 0x002;
-const CSR_FCSR = 0x003;
-/** stimecmp (Sstc). */
-const CSR_STIMECMP = 0x14d;
 /** mstatus high word: UXL = SXL = 2 (64-bit). */
 const MSTATUS_HI = 0xa;
 const SSTATUS_HI = 0x2;
@@ -263,32 +104,6 @@ const MISA_HI = 0x80000000 | 0;
 const PA_LIMIT = 2 ** 56;
 /** Generic 64-bit CSR storage index of the CSR number. */
 const CSR_STORE = 4096;
-
-const dummyView = new DataView(new ArrayBuffer(8));
-
-/**
- * Invalidates the decoded instructions that a store of `width` bytes at page offset `po`
- * overlaps (they decode again when next executed), drops the page's compiled blocks when the
- * store hits one of them, and returns the page view to store into.
- */
-function codeStore(page: DecodedPage, po: number, width: number): DataView {
-  const ops = page.ops;
-  const covered = page.covered;
-  const last = (po + width - 1) >> 1;
-  let hit = 0;
-  for (let i = po > 1 ? (po - 2) >> 1 : 0; i <= last; i++) {
-    ops[i] = 0;
-    hit |= covered[i];
-  }
-  if (hit !== 0) {
-    page.blocks.fill(null);
-    page.heat.fill(0);
-    covered.fill(0);
-    page.blockCount = 0;
-  }
-  return page.view;
-}
-const dummyPage = new DecodedPage(dummyView);
 
 /**
  * Called by {@linkcode Hart.watchWrites} right after a store wrote watched bytes: `pa` and
@@ -455,8 +270,8 @@ export class Hart {
     this.#syncFs();
     if (this.#sstc) {
       // stimecmp's reset value is unspecified: all ones, i.e. no Sstc timer armed.
-      this.#csr[CSR_STIMECMP * 2] = -1;
-      this.#csr[CSR_STIMECMP * 2 + 1] = -1;
+      this.#csr[Csr.stimecmp * 2] = -1;
+      this.#csr[Csr.stimecmp * 2 + 1] = -1;
     }
     if (this.#guestDelegation) {
       this.#medeleg = MEDELEG_MASK;
@@ -2266,7 +2081,7 @@ export class Hart {
   /** mip.STIP driven by Sstc: time >= stimecmp while menvcfg.STCE is set. */
   #sstcPending(): number {
     if (!this.#stce()) return 0;
-    const cmp = this.#csrNum(CSR_STIMECMP);
+    const cmp = this.#csrNum(Csr.stimecmp);
     if (cmp < 0) return 0; // stimecmp >= 2^63: never (time is below)
     return this.#readTime(this.#counterNow()) >= cmp ? STIP : 0;
   }
@@ -2278,7 +2093,7 @@ export class Hart {
    */
   sstcDeadline(): number | undefined {
     if (!this.#stce()) return undefined;
-    const cmp = this.#csrNum(CSR_STIMECMP);
+    const cmp = this.#csrNum(Csr.stimecmp);
     return cmp < 0 ? undefined : cmp;
   }
 
@@ -2316,17 +2131,17 @@ export class Hart {
         this.#csrLo = this.#ms & SSTATUS_MASK;
         this.#csrHi = SSTATUS_HI | ((this.#ms & FS_DIRTY) === FS_DIRTY ? 0x80000000 : 0);
         return true;
-      case CSR_FFLAGS:
-      case CSR_FRM:
-      case CSR_FCSR:
+      case Csr.fflags:
+      case Csr.frm:
+      case Csr.fcsr:
         if (!debug && (this.#ms & Mstatus.FS) === 0) return false;
-        this.#csrLo = num === CSR_FFLAGS
+        this.#csrLo = num === Csr.fflags
           ? this.fp.fflags
-          : num === CSR_FRM
+          : num === Csr.frm
           ? this.fp.frm
           : (this.fp.frm << 5) | this.fp.fflags;
         return true;
-      case CSR_STIMECMP:
+      case Csr.stimecmp:
         if (!this.#sstc) return false;
         if (!debug && this.priv === 1 && (!this.#counterAllowed(1) || !this.#stce())) {
           return false;
@@ -2455,11 +2270,11 @@ export class Hart {
       }
       case Csr.misa:
         return true; // read-only WARL
-      case CSR_FFLAGS:
-      case CSR_FRM:
-      case CSR_FCSR:
-        if (num === CSR_FFLAGS) this.fp.fflags = lo & 31;
-        else if (num === CSR_FRM) this.fp.frm = lo & 7;
+      case Csr.fflags:
+      case Csr.frm:
+      case Csr.fcsr:
+        if (num === Csr.fflags) this.fp.fflags = lo & 31;
+        else if (num === Csr.frm) this.fp.frm = lo & 7;
         else {
           this.fp.fflags = lo & 31;
           this.fp.frm = (lo >> 5) & 7;
@@ -2467,7 +2282,7 @@ export class Hart {
         this.#ms |= FS_DIRTY;
         this.#syncFs();
         return true;
-      case CSR_STIMECMP:
+      case Csr.stimecmp:
         c[num * 2] = lo;
         c[num * 2 + 1] = hi;
         return true;
