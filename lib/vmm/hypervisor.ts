@@ -82,6 +82,7 @@ import {
 import { VmList } from "./vm_list.ts";
 import { VmBuilder, VmCreateError } from "./vm_builder.ts";
 import { VM_DATA_FILES, vmDataPath, vmNameProblem } from "./vm_name.ts";
+import { formatAddress } from "../hw/riscv/address.ts";
 
 export { VmCreateError };
 export type { PCpu };
@@ -115,7 +116,7 @@ export interface HypervisorOptions {
   restartTimeoutNs?: number;
 }
 
-const hex = (n: number) => `0x${n.toString(16)}`;
+const hex = formatAddress;
 
 /** The {@linkcode VmStopReason} of a shutdown reason. */
 function stopReasonOf(reason: string): VmStopReason {

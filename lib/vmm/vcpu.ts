@@ -68,6 +68,8 @@ export interface GuestHart {
   readonly stats?: HartStats;
   /** Instructions executed in compiled blocks, when the hart has a compiled tier. */
   readonly blockInstructions?: number;
+  /** Raw 64 bits of FP register f`i` (absent on harts without F/D). */
+  getF?(i: number): bigint;
 }
 
 /** Why a Blocked or Free vCPU is waiting. */
@@ -190,6 +192,19 @@ export class VCpu {
   sstcDeadlineNs(nsPerTick: number): number {
     const ticks = this.hart.sstcDeadline?.();
     return ticks === undefined ? Infinity : ticks * nsPerTick;
+  }
+
+  /**
+   * FP state for `vcpu dump`: f0..f31 (raw 64 bits), fcsr and mstatus.FS (0 Off .. 3 Dirty);
+   * undefined when the hart has no F/D.
+   */
+  fpRegisters(): { f: bigint[]; fcsr: number; fs: number } | undefined {
+    const h = this.hart;
+    if (h.getF === undefined) return undefined;
+    const f: bigint[] = [];
+    for (let i = 0; i < 32; i++) f.push(h.getF(i));
+    const fs = Number((h.readCsr(Csr.sstatus) >> 13n) & 3n);
+    return { f, fcsr: Number(h.readCsr(0x003)), fs };
   }
 
   /** Registers (x0..x31) and pc, for `vm show` and debugging. */

@@ -341,6 +341,10 @@ Deno.test("vcpu list, dump and pin", async () => {
   );
   assert.match(dump, /\n {2}x0 {2}zero 0x0000000000000000 {2}x1 {2}ra {3}0x0000000000000000 /);
   assert.match(dump, /\nCSRs:\n {2}sstatus {2}0x[0-9a-f]{16}/);
+  assert.match(dump, /\nFP: off \(sstatus\.FS = Off/, "a guest that never used F/D");
+  for (const line of dump.split("\n")) {
+    assert.ok(line.length <= 90, `${line.length} columns: ${line}`);
+  }
   assert.match(dump, /\nCode at pc:\n=> 802000[0-9a-f]{2}: {2}[0-9a-f]{8} {2}\S+/);
   // The spin loop is `addi s1,s1,1` at 0x80200020 and `jal zero,80200020` after it.
   assert.match(
