@@ -394,14 +394,9 @@ function fmaS(
       finishS(r, rd, q, diff, rm);
       return;
     }
-  } else if (d === 0 && t0(p, c) && rm !== RDN) {
-    writeS(r, rd, d);
+  } else if (d === 0 && rm !== RDN) {
+    writeS(r, rd, d); // an exact zero (the sum of a 48-bit product and a single never underflows)
     return;
   }
   slowFma(r, 0, rd, rs1, rs2, rs3, rm, negP, negC);
-}
-
-/** Whether the double sum p + c (which rounded to zero) is exactly zero. */
-function t0(p: number, c: number): boolean {
-  return p === -c;
 }
