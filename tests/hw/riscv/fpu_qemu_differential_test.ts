@@ -44,10 +44,26 @@ const ORIGIN = 0x8000_0000;
 const DATA_OFFSET = 0x4_0000;
 const CPU = "rv64,priv_spec=v1.12.0";
 
+/** Whether GNU as for RISC-V can be started. */
+async function haveAssembler(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("riscv64-unknown-elf-as", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
 const version = await qemuVersion();
 const inCi = Deno.env.get("CI") === "true";
 const reason = version === undefined
   ? "qemu-system-riscv64 not found: install the Debian package qemu-system-misc"
+  : !(await haveAssembler())
+  ? "riscv64-unknown-elf-as not found: install the Debian package binutils-riscv64-unknown-elf"
   : "";
 if (reason && !inCi) console.warn(`fpu_qemu_differential_test: skipped (${reason})`);
 
