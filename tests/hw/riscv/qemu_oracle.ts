@@ -98,8 +98,9 @@ export async function qemuVersion(): Promise<string | undefined> {
 
 /**
  * Assembles and links `source` at `origin` with GNU binutils in a temporary directory and
- * returns the flat image (`options.march` overrides the ISA, RV64IMAC by default). The temporary directory is removed before returning; the disassembly
- * is produced on demand from a kept copy of the ELF bytes.
+ * returns the flat image (`options.march` overrides the ISA, RV64IMAC by default). The temporary
+ * directory is removed before returning; the disassembly is produced on demand from a kept copy
+ * of the ELF bytes.
  */
 export async function buildProgram(
   source: string,
