@@ -406,9 +406,13 @@ export class Hypervisor {
     }
     for (const v of vm.vcpus) {
       vm.pastExits.add(v.exits);
+      vm.pastInstret += v.instret;
       v.exits.reset();
+      v.resetBootCounters();
       this.#resetVcpu(vm, v);
     }
+    vm.consoleBytesAtBoot = vm.console.totalWritten;
+    vm.stoppedAtNs = undefined;
     vm.lastError = undefined;
     vm.stopReason = undefined;
     vm.runningHaltingCount = 0;
@@ -570,6 +574,7 @@ export class Hypervisor {
     this.#ivc.releaseVm(vm.id);
     this.#active.delete(vm);
     if (this.runningVmCount > 0) this.runningVmCount--;
+    vm.stoppedAtNs = this.#eventTime();
     this.#setStatus(vm, "stopped", "last vCPU exited");
   }
 
@@ -1143,6 +1148,7 @@ export class Hypervisor {
     }
     const executed = v.executed - v.sliceStartExecuted;
     v.runNs += executed * this.nsPerInstruction;
+    v.bootRunNs += executed * this.nsPerInstruction;
     if (vm.uart && vm.console.inputPending > 0) this.#pumpInput(vm);
     return executed;
   }
