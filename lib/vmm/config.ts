@@ -274,6 +274,9 @@ export function configKeyLine(text: string, table: string, key?: string): number
 
 type Raw = Record<string, unknown>;
 
+/** Longest VM config text (1 MiB): parsing is synchronous, and configs are small. */
+export const MAX_CONFIG_CHARS = 1 << 20;
+
 /** Most problems recorded for one config file. */
 const MAX_CONFIG_ERRORS = 100;
 
@@ -375,6 +378,12 @@ function describe(v: unknown): string {
  * Throws {@linkcode ConfigError}.
  */
 export function parseVmConfig(text: string, file = "<config>"): VmConfig {
+  if (text.length > MAX_CONFIG_CHARS) {
+    throw new ConfigError(
+      file,
+      `the file has ${text.length} characters; a VM config may have at most ${MAX_CONFIG_CHARS}`,
+    );
+  }
   let root: Raw;
   try {
     root = parse(text, { integersAsBigInt: "asNeeded" }) as Raw;
