@@ -84,7 +84,11 @@ function buildProgram(): Command {
           "the fs root); repeatable",
       ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
     )
-    .option("--autostart", "start every VM once created", false)
+    .option(
+      "--autostart",
+      "start the VMs once created: those given with --vm, or every VM when there is no --vm",
+      false,
+    )
     .option(
       "--listen <host:port>",
       "also serve the console on TCP (port 0 picks a free port; the bound address is printed " +
@@ -289,6 +293,7 @@ async function main(args: string[]): Promise<number> {
   if (!boot.ok) log("warn", `default VMs: ${boot.error?.message ?? boot.text}`);
   // A typo in a config key is not fatal (AxVisor ignores unknown keys), but must not go unseen.
   for (const vm of hypervisor.vms()) for (const w of vm.config.warnings) log("warn", w);
+  const defaultVms = new Set(hypervisor.vms());
   for (const file of opts.vm) {
     let hostText: string | undefined;
     try {
@@ -316,8 +321,15 @@ async function main(args: string[]): Promise<number> {
       if (!before.has(vm)) { for (const w of vm.config.warnings) log("warn", w); }
     }
   }
-  if (opts.autostart && hypervisor.vms().length > 0) {
-    const started = await shell.executeArgv(["vm", "start"], new ShellSession());
+  // --autostart with --vm starts the VMs named by --vm (the example VMs would bury their boot
+  // output); without --vm, every VM.
+  const named = hypervisor.vms().filter((vm) => !defaultVms.has(vm));
+  const toStart = named.length > 0 ? named : hypervisor.vms();
+  if (opts.autostart && toStart.length > 0) {
+    const started = await shell.executeArgv(
+      ["vm", "start", ...toStart.map((vm) => String(vm.id))],
+      new ShellSession(),
+    );
     if (!started.ok) log("warn", `--autostart: ${started.error?.message ?? started.text}`);
   }
 

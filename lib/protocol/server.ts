@@ -283,7 +283,7 @@ export class ConsoleServer {
     if (event.event === "log") {
       const where = event.vm === undefined ? "" : `VM ${event.vm}: `;
       this.log(event.level, `${where}${event.message}`);
-      if (event.level === "debug") return;
+      // Debug messages go on to the sessions: each shows them only at `log debug` or `trace`.
     }
     if (event.event === "status") this.#lastStatus.set(event.vm, event.to);
     const now = this.backend.now();

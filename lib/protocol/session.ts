@@ -17,7 +17,7 @@
 import type { CommandInput, CommandOutcome, ProtocolBackend } from "./backend.ts";
 import type { CommandQueue } from "./command_queue.ts";
 import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
-import type { RenderedEvent } from "./events.ts";
+import { eventHumanAt, type RenderedEvent } from "./events.ts";
 import { encodeJsonLine, parseJsonRequest, type RequestId } from "./json_request.ts";
 import { type FramedLine, LineFramer, validateLine } from "./line_framer.ts";
 import { OutputQueue, type OutputQueueLimits } from "./output_queue.ts";
@@ -334,15 +334,31 @@ export class Session {
       return;
     }
     if (!this.#events) return;
+    const e = rendered.event;
     if (this.#mode === "json") {
+      // Debug messages only for a session that asked for them (`log debug`).
+      if (e.event === "log" && e.level === "debug" && !this.#logsAt("debug")) return;
       if (rendered.droppable) this.#pushDroppable(rendered.json);
       else this.#push(rendered.json);
       return;
     }
-    if (rendered.human === "") return;
+    // The session's `log` level decides which messages, status changes and vCPU events show.
+    const human = e.event === "console" ? rendered.human : eventHumanAt(e, this.#logLevel());
+    if (human === "") return;
     if (this.#lineOpen) this.#push("\n");
-    if (rendered.droppable) this.#pushDroppable(rendered.human);
-    else this.#push(rendered.human);
+    if (rendered.droppable) this.#pushDroppable(human);
+    else this.#push(human);
+  }
+
+  /** The session's `log` level (the shell session's), `info` when it has none. */
+  #logLevel(): string {
+    const level = (this.shellSession as { logLevel?: unknown } | undefined)?.logLevel;
+    return typeof level === "string" ? level : "info";
+  }
+
+  #logsAt(level: "debug" | "trace"): boolean {
+    const l = this.#logLevel();
+    return l === "trace" || l === level;
   }
 
   /** Sends a notice from the server: an `Error:` line, or a JSON `notice` event. */

@@ -16,6 +16,7 @@
 
 import type { FileSystem } from "../vmm/filesystem.ts";
 import type { Hypervisor } from "../vmm/mod.ts";
+import { canResumeVm, canStartVm, canStopVm, canSuspendVm, type VmStatus } from "../vmm/status.ts";
 import { CommandNode, CommandTree } from "./command_tree.ts";
 import { registerBaseCommands } from "./commands/base.ts";
 import { configCommand } from "./commands/config_check.ts";
@@ -191,7 +192,10 @@ export class Shell {
   completion(line: string, session: ShellSession): Completion {
     return completeLine(this.tree, line, {
       cwd: session.cwd,
-      vmNames: () => this.hypervisor.vms().flatMap((vm) => [String(vm.id), vm.name]),
+      vmNames: (command) =>
+        this.hypervisor.vms()
+          .filter((vm) => vmAppliesTo(command, vm.status))
+          .flatMap((vm) => [String(vm.id), vm.name]),
       listDir: (path) => {
         try {
           return this.fs.readDir(path);
@@ -242,5 +246,26 @@ export class Shell {
   /** Flushes logs and stops following the hypervisor's events. */
   dispose(): void {
     this.data.dispose();
+  }
+}
+
+/**
+ * Whether completing a VM for `command` should offer a VM in `status`: `vm stop` offers the VMs
+ * it would stop (not the stopped ones), `vm start`, `suspend` and `resume` likewise; other
+ * commands every VM.
+ */
+function vmAppliesTo(command: readonly string[] | undefined, status: VmStatus): boolean {
+  if (!command || command[0] !== "vm") return true;
+  switch (command[1]) {
+    case "start":
+      return canStartVm(status) === undefined;
+    case "stop":
+      return canStopVm(status, false) === undefined;
+    case "suspend":
+      return canSuspendVm(status) === undefined;
+    case "resume":
+      return canResumeVm(status) === undefined;
+    default:
+      return true;
   }
 }

@@ -437,9 +437,13 @@ export class Hypervisor {
     }
     for (const v of vm.vcpus) {
       vm.pastExits.add(v.exits);
+      vm.pastInstret += v.instret;
       v.exits.reset();
+      v.resetBootCounters();
       this.#resetVcpu(vm, v);
     }
+    vm.consoleBytesAtBoot = vm.console.totalWritten;
+    vm.stoppedAtNs = undefined;
     vm.lastError = undefined;
     vm.stopReason = undefined;
     vm.runningHaltingCount = 0;
@@ -609,6 +613,7 @@ export class Hypervisor {
     this.#ivc.releaseVm(vm.id);
     this.#active.delete(vm);
     if (this.runningVmCount > 0) this.runningVmCount--;
+    vm.stoppedAtNs = this.#eventTime();
     this.#setStatus(vm, "stopped", "last vCPU exited");
   }
 
@@ -1207,6 +1212,7 @@ export class Hypervisor {
     }
     const executed = v.executed - v.sliceStartExecuted;
     v.runNs += executed * this.nsPerInstruction;
+    v.bootRunNs += executed * this.nsPerInstruction;
     if (vm.uart && vm.console.inputPending > 0) this.#pumpInput(vm);
     return executed;
   }

@@ -117,7 +117,7 @@ Deno.test("create: assembly errors name the guest file and line", () => {
 Deno.test("create: duplicate ids are errors; identical RAM is never shared between VMs", () => {
   const { hv } = makeHypervisor();
   const ident = (id: number) =>
-    patchToml(HELLO, { id: String(id) }).replace(
+    patchToml(HELLO, { id: String(id), name: `"hello${id}"` }).replace(
       "[0x8000_0000, 0x800_0000, 0x7, 0]",
       "[0x8000_0000, 0x800_0000, 0x7, 1]",
     );
