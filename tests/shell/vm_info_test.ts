@@ -285,6 +285,19 @@ Deno.test("vm console, send and log", async () => {
   const attach = await f.run("vm console echo");
   assert.equal(attach.text, "Connected to VM[2] (echo) console. Escape character is '^]'.");
   assert.deepEqual(attach.action, { type: "attach", vmId: 2 });
+  const keyed = await f.run("vm console --escape ^A --line-escape none echo");
+  assert.equal(keyed.text, "Connected to VM[2] (echo) console. Escape character is '^A'.");
+  assert.deepEqual(keyed.action, {
+    type: "attach",
+    vmId: 2,
+    escape: { control: 0x01, line: null },
+  });
+  const badKey = await f.run("vm console --escape ^1 echo");
+  assert.equal(badKey.error?.code, "INVALID_VALUE");
+  assert.match(badKey.text, /'--escape': expected \^X/);
+  const follow = await f.run("vm log --follow echo");
+  assert.deepEqual(follow.action, { type: "follow", vmId: 2 });
+  assert.equal(follow.text, "> hello world\nno newline");
   assert.equal((await f.run("vm console 8")).text, "✗ VM[8] not found");
 });
 
@@ -481,10 +494,14 @@ Deno.test("help for every command; read-only sessions; completion of VM names", 
     assert.equal(r.error?.code, "READ_ONLY", line);
   }
   assert.equal(f.hv.vm(1)?.status, "loaded", "read-only sessions changed nothing");
-  assert.deepEqual((await f.run("vm console 1", ro)).action, {
+  const notRunning = await f.run("vm console 1", ro);
+  assert.equal(notRunning.error?.code, "INVALID_STATE");
+  assert.match(notRunning.text, /VM\[1\] is Loaded, not running: start it first .*--force/);
+  assert.deepEqual((await f.run("vm console --force 1", ro)).action, {
     type: "attach",
     vmId: 1,
     readOnly: true,
+    waiting: true,
   });
 
   assert.deepEqual(f.shell.complete("vm start ", f.session), ["1", "spin"]);
