@@ -62,6 +62,10 @@ interface Options {
   keepGoing: boolean;
   maxSessions: number;
   bootDelay: number;
+  consoleLog: boolean;
+  consoleLogSize: number;
+  consoleLogFiles: number;
+  consolePorts?: string;
 }
 
 function buildProgram(): Command {
@@ -132,6 +136,20 @@ function buildProgram(): Command {
       new Option("--boot-delay <seconds>", "the seed's per-VM boot delay: VM n waits (n-1)*s")
         .argParser(nonNegativeNumber).default(0),
     )
+    .option(
+      "--console-ports <[host:]base>",
+      "serve VM n's console as a raw byte stream on TCP port BASE+n (nc, socat, telnet); a " +
+        "VM's config may name its own port ([base] console_port). Loopback only unless --token",
+    )
+    .option("--no-console-log", "keep no console logs (<fs-root>/guest/vms/<name>/vm.log)")
+    .addOption(
+      new Option("--console-log-size <bytes>", "largest console log file before rotation (K/M/G)")
+        .argParser(byteSize).default(1 << 20, "1M"),
+    )
+    .addOption(
+      new Option("--console-log-files <n>", "console log files kept per VM (vm.log, vm.log.1, ...)")
+        .argParser(logFiles).default(3),
+    )
     .addHelpText(
       "after",
       `
@@ -175,6 +193,24 @@ Examples:
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+function byteSize(v: string): number {
+  const m = /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError("expected a size such as 1048576, 512K or 4M");
+  const n = Number(m[1]) * ({ "": 1, k: 1024, m: 1 << 20, g: 1 << 30 } as Record<string, number>)[
+    m[2].toLowerCase()
+  ];
+  if (n < 1024) throw new InvalidArgumentError("must be at least 1K");
+  return n;
+}
+
+function logFiles(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 10) {
+    throw new InvalidArgumentError("expected a number of files from 1 to 10");
+  }
   return n;
 }
 
@@ -279,7 +315,13 @@ async function main(args: string[]): Promise<number> {
     throw new StartupError((e as Error).message);
   }
   const hypervisor = new Hypervisor({ board, fs, clock, bootDelaySeconds: opts.bootDelay });
-  const shell = new Shell({ hypervisor, fs });
+  const shell = new Shell({
+    hypervisor,
+    fs,
+    consoleLog: opts.consoleLog
+      ? { maxBytes: opts.consoleLogSize, files: opts.consoleLogFiles }
+      : false,
+  });
   const driver = batchMode ? undefined : new HypervisorDriver(hypervisor);
   const log = (level: ServerLogLevel, message: string) =>
     writeErr(`axvisor: ${level}: ${message}\n`);
@@ -388,6 +430,8 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", sigterm);
 
   driver?.start();
+  // Console logs are batched in memory: written at least every 250 ms (and when a batch fills).
+  const logTimer = setInterval(() => shell.flushLogs(), 250);
 
   const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
   const stdio = interactive ? runInteractive(server) : serveStdioStream(server);
@@ -403,6 +447,7 @@ async function main(args: string[]): Promise<number> {
   if (tcp) await tcp.close();
   if (driver?.error) log("error", `the emulator stopped with an error: ${driver.error}`);
   await driver?.stop();
+  clearInterval(logTimer);
   shell.dispose();
   server.dispose();
   Deno.removeSignalListener("SIGINT", sigint);
