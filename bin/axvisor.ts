@@ -14,6 +14,7 @@ import { Hypervisor, HypervisorDriver } from "../lib/vmm/mod.ts";
 import { Shell, ShellSession } from "../lib/shell/mod.ts";
 import {
   AxvisorBackend,
+  ConsolePorts,
   ConsoleServer,
   HostFileSystem,
   isLoopbackHost,
@@ -276,6 +277,27 @@ async function main(args: string[]): Promise<number> {
     }
   }
 
+  let consolePorts: { hostname: string; port: number } | undefined;
+  if (opts.consolePorts !== undefined) {
+    try {
+      consolePorts = parseListenAddress(opts.consolePorts);
+    } catch {
+      throw new StartupError(
+        `invalid --console-ports '${opts.consolePorts}': expected [HOST:]BASE (e.g. 5000 or ` +
+          `127.0.0.1:5000); VM n is then served on BASE+n`,
+      );
+    }
+    if (consolePorts.port === 0) {
+      throw new StartupError("--console-ports needs a base port above 0 (VM n is on BASE+n)");
+    }
+    if (!isLoopbackHost(consolePorts.hostname) && token === undefined) {
+      throw new StartupError(
+        `refusing to serve consoles on ${opts.consolePorts} without a token: that address is ` +
+          `reachable from other machines. Pass --token (or set AXVISOR_TOKEN), or use 127.0.0.1`,
+      );
+    }
+  }
+
   // The batch script is read before anything boots, so that a bad file fails fast. Each command
   // remembers where it comes from, for the failure messages.
   let commands: string[] | undefined;
@@ -423,6 +445,20 @@ async function main(args: string[]): Promise<number> {
     writeErr(`axvisor: listening on ${host}:${a.port}\n`);
   }
 
+  // Raw console ports: --console-ports BASE, and VMs whose config names a console_port.
+  const ports = new ConsolePorts(backend, hypervisor.vms().map((vm) => vm.id), {
+    hostname: consolePorts?.hostname ?? "127.0.0.1",
+    base: consolePorts?.port,
+    vmPort: (id) => hypervisor.vm(id)?.config.base.consolePort,
+    token,
+    readOnly: opts.readOnly,
+    log: (level, message) => server.log(level, message),
+  });
+  for (const p of ports.ports()) {
+    const host = p.addr.hostname.includes(":") ? `[${p.addr.hostname}]` : p.addr.hostname;
+    writeErr(`axvisor: console of VM ${p.vmId} on ${host}:${p.addr.port}\n`);
+  }
+
   const onSignal = (name: string) => () => server.shutdown(`${name} received`);
   const sigint = onSignal("SIGINT");
   const sigterm = onSignal("SIGTERM");
@@ -445,6 +481,7 @@ async function main(args: string[]): Promise<number> {
   await Promise.race([stdio.done, new Promise((r) => (grace = setTimeout(r, 2000)))]);
   clearTimeout(grace);
   if (tcp) await tcp.close();
+  await ports.close();
   if (driver?.error) log("error", `the emulator stopped with an error: ${driver.error}`);
   await driver?.stop();
   clearInterval(logTimer);

@@ -168,6 +168,11 @@ export interface VmConfig {
     physCpuIds?: number[];
     /** Affinity bit mask per vCPU, when given. */
     physCpuSets?: number[];
+    /**
+     * TCP port serving the VM's console as a raw byte stream (`console_port`, an axvisor.ts
+     * extension: AxVisor has none), when given.
+     */
+    consolePort?: number;
   };
   /** `[kernel]`. */
   kernel: {
@@ -220,7 +225,7 @@ export interface VmConfig {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  base: ["id", "name", "vm_type", "cpu_num", "phys_cpu_ids", "phys_cpu_sets"],
+  base: ["id", "name", "vm_type", "cpu_num", "phys_cpu_ids", "phys_cpu_sets", "console_port"],
   kernel: [
     "entry_point",
     "image_location",
@@ -409,6 +414,10 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
       `has ${physCpuSets.length} entries but cpu_num is ${cpuNum} (one mask per vCPU)`,
     );
   }
+  const consolePort = r.optInt(b, "base", "console_port");
+  if (consolePort !== undefined && (consolePort < 1 || consolePort > 65535)) {
+    r.fail("base", "console_port", `port ${consolePort} is not 1-65535`);
+  }
   physCpuSets?.forEach((m, i) => {
     if (m === 0) r.fail("base", "phys_cpu_sets", "an empty CPU mask allows no pCPU", `[${i}]`);
   });
@@ -539,7 +548,15 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
   });
 
   return {
-    base: { id, name, vmType: vmTypeRaw as VmType, cpuNum, physCpuIds, physCpuSets },
+    base: {
+      id,
+      name,
+      vmType: vmTypeRaw as VmType,
+      cpuNum,
+      physCpuIds,
+      physCpuSets,
+      ...(consolePort !== undefined ? { consolePort } : {}),
+    },
     kernel: {
       entryPoint,
       imageLocation: loc as "fs" | "memory",
