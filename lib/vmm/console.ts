@@ -11,6 +11,9 @@ export const DEFAULT_CONSOLE_CAPACITY = 64 * 1024;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
+/** Most input bytes queued for a guest that is not reading; more input is dropped. */
+export const MAX_CONSOLE_INPUT = 1 << 20;
+
 /** Receives console output as it is written. */
 export type ConsoleListener = (data: Uint8Array) => void;
 
@@ -111,11 +114,21 @@ export class Console {
     this.#listeners.clear();
   }
 
-  /** Queues input for the guest (a string is UTF-8 encoded). */
+  /** Input bytes dropped because the guest was not reading (the queue was full). */
+  inputDropped = 0;
+
+  /**
+   * Queues input for the guest (a string is UTF-8 encoded). At most
+   * {@linkcode MAX_CONSOLE_INPUT} bytes wait; beyond that, input is dropped (counted in
+   * {@linkcode Console.inputDropped}), as a serial line drops what a receiver does not take.
+   */
   writeInput(data: Uint8Array | string): void {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    for (const b of bytes) this.#input.push(b);
-    if (bytes.length > 0) this.onInput?.();
+    const room = MAX_CONSOLE_INPUT - this.inputPending;
+    const take = Math.max(0, Math.min(room, bytes.length));
+    for (let i = 0; i < take; i++) this.#input.push(bytes[i]);
+    this.inputDropped += bytes.length - take;
+    if (take > 0) this.onInput?.();
   }
 
   /** Bytes of input waiting to be read by the guest. */
