@@ -163,7 +163,9 @@ Console protocol (stdio and TCP, UTF-8 lines ending in LF or CRLF, at most 4 KiB
                         {"id", "ok": false, "error": {"code", "message"}, "time_ns"}
                events   {"event": "status"|"console"|"vcpu"|"fault"|"log", "time_ns", ...}
   Session      mode human|json, events on|off, auth <token>, exit
-  Attach       'vm console <ID>' connects to a guest console; Ctrl-] or a line '~.' detaches.
+  Attach       'vm console <ID>': at a terminal, raw keys to the guest's serial line; Ctrl-] or
+               '~.' at a line start detaches (--escape). Over TCP use telnet (character mode)
+               or --console-ports (a raw byte stream per VM). Logs: guest/vms/<name>/vm.log.
   See docs/protocol.md.
 
 Batch mode (-c / --batch): commands run in order on the warp clock, and virtual time passes
