@@ -14,6 +14,7 @@ import { Hypervisor, HypervisorDriver } from "../lib/vmm/mod.ts";
 import { Shell, ShellSession } from "../lib/shell/mod.ts";
 import {
   AxvisorBackend,
+  ConsolePorts,
   ConsoleServer,
   HostFileSystem,
   isLoopbackHost,
@@ -62,6 +63,10 @@ interface Options {
   keepGoing: boolean;
   maxSessions: number;
   bootDelay: number;
+  consoleLog: boolean;
+  consoleLogSize: number;
+  consoleLogFiles: number;
+  consolePorts?: string;
 }
 
 function buildProgram(): Command {
@@ -136,6 +141,20 @@ function buildProgram(): Command {
       new Option("--boot-delay <seconds>", "the seed's per-VM boot delay: VM n waits (n-1)*s")
         .argParser(nonNegativeNumber).default(0),
     )
+    .option(
+      "--console-ports <[host:]base>",
+      "serve VM n's console as a raw byte stream on TCP port BASE+n (nc, socat, telnet); a " +
+        "VM's config may name its own port ([base] console_port). Loopback only unless --token",
+    )
+    .option("--no-console-log", "keep no console logs (<fs-root>/guest/vms/<name>/vm.log)")
+    .addOption(
+      new Option("--console-log-size <bytes>", "largest console log file before rotation (K/M/G)")
+        .argParser(byteSize).default(1 << 20, "1M"),
+    )
+    .addOption(
+      new Option("--console-log-files <n>", "console log files kept per VM (vm.log, vm.log.1, ...)")
+        .argParser(logFiles).default(3),
+    )
     .addHelpText(
       "after",
       `
@@ -148,7 +167,9 @@ Console protocol (stdio and TCP, UTF-8 lines ending in LF or CRLF, at most 4 KiB
                         {"id", "ok": false, "error": {"code", "message"}, "time_ns"}
                events   {"event": "status"|"console"|"vcpu"|"fault"|"log", "time_ns", ...}
   Session      mode human|json, events on|off, auth <token>, exit
-  Attach       'vm console <ID>' connects to a guest console; Ctrl-] or a line '~.' detaches.
+  Attach       'vm console <ID>': at a terminal, raw keys to the guest's serial line; Ctrl-] or
+               '~.' at a line start detaches (--escape). Over TCP use telnet (character mode)
+               or --console-ports (a raw byte stream per VM). Logs: guest/vms/<name>/vm.log.
   See docs/protocol.md.
 
 Batch mode (-c / --batch): commands run in order on the warp clock, and virtual time passes
@@ -179,6 +200,24 @@ Examples:
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+function byteSize(v: string): number {
+  const m = /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError("expected a size such as 1048576, 512K or 4M");
+  const n = Number(m[1]) * ({ "": 1, k: 1024, m: 1 << 20, g: 1 << 30 } as Record<string, number>)[
+    m[2].toLowerCase()
+  ];
+  if (n < 1024) throw new InvalidArgumentError("must be at least 1K");
+  return n;
+}
+
+function logFiles(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 10) {
+    throw new InvalidArgumentError("expected a number of files from 1 to 10");
+  }
   return n;
 }
 
@@ -244,6 +283,27 @@ async function main(args: string[]): Promise<number> {
     }
   }
 
+  let consolePorts: { hostname: string; port: number } | undefined;
+  if (opts.consolePorts !== undefined) {
+    try {
+      consolePorts = parseListenAddress(opts.consolePorts);
+    } catch {
+      throw new StartupError(
+        `invalid --console-ports '${opts.consolePorts}': expected [HOST:]BASE (e.g. 5000 or ` +
+          `127.0.0.1:5000); VM n is then served on BASE+n`,
+      );
+    }
+    if (consolePorts.port === 0) {
+      throw new StartupError("--console-ports needs a base port above 0 (VM n is on BASE+n)");
+    }
+    if (!isLoopbackHost(consolePorts.hostname) && token === undefined) {
+      throw new StartupError(
+        `refusing to serve consoles on ${opts.consolePorts} without a token: that address is ` +
+          `reachable from other machines. Pass --token (or set AXVISOR_TOKEN), or use 127.0.0.1`,
+      );
+    }
+  }
+
   // The batch script is read before anything boots, so that a bad file fails fast. Each command
   // remembers where it comes from, for the failure messages.
   let commands: string[] | undefined;
@@ -283,7 +343,13 @@ async function main(args: string[]): Promise<number> {
     throw new StartupError((e as Error).message);
   }
   const hypervisor = new Hypervisor({ board, fs, clock, bootDelaySeconds: opts.bootDelay });
-  const shell = new Shell({ hypervisor, fs });
+  const shell = new Shell({
+    hypervisor,
+    fs,
+    consoleLog: opts.consoleLog
+      ? { maxBytes: opts.consoleLogSize, files: opts.consoleLogFiles }
+      : false,
+  });
   const driver = batchMode ? undefined : new HypervisorDriver(hypervisor);
   const log = (level: ServerLogLevel, message: string) =>
     writeErr(`axvisor: ${level}: ${message}\n`);
@@ -393,6 +459,20 @@ async function main(args: string[]): Promise<number> {
     writeErr(`axvisor: listening on ${host}:${a.port}\n`);
   }
 
+  // Raw console ports: --console-ports BASE, and VMs whose config names a console_port.
+  const ports = new ConsolePorts(backend, hypervisor.vms().map((vm) => vm.id), {
+    hostname: consolePorts?.hostname ?? "127.0.0.1",
+    base: consolePorts?.port,
+    vmPort: (id) => hypervisor.vm(id)?.config.base.consolePort,
+    token,
+    readOnly: opts.readOnly,
+    log: (level, message) => server.log(level, message),
+  });
+  for (const p of ports.ports()) {
+    const host = p.addr.hostname.includes(":") ? `[${p.addr.hostname}]` : p.addr.hostname;
+    writeErr(`axvisor: console of VM ${p.vmId} on ${host}:${p.addr.port}\n`);
+  }
+
   // The first signal shuts down in order; a second one (shutdown stuck) exits at once.
   let signalled = false;
   const onSignal = (name: string) => () => {
@@ -406,6 +486,8 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", sigterm);
 
   driver?.start();
+  // Console logs are batched in memory: written at least every 250 ms (and when a batch fills).
+  const logTimer = setInterval(() => shell.flushLogs(), 250);
 
   const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
   const stdio = interactive ? runInteractive(server) : serveStdioStream(server);
@@ -419,8 +501,10 @@ async function main(args: string[]): Promise<number> {
   await Promise.race([stdio.done, new Promise((r) => (grace = setTimeout(r, 2000)))]);
   clearTimeout(grace);
   if (tcp) await tcp.close();
+  await ports.close();
   if (driver?.error) log("error", `the emulator stopped with an error: ${driver.error}`);
   await driver?.stop();
+  clearInterval(logTimer);
   shell.dispose();
   server.dispose();
   Deno.removeSignalListener("SIGINT", sigint);

@@ -132,6 +132,8 @@ export class Session {
   #charMode = false;
   /** The last byte given to the guest in character mode was CR (telnet sends CR LF / CR NUL). */
   #lastCr = false;
+  /** Character mode was offered once: from then on IAC sequences are taken out of the input. */
+  #telnetSpoken = false;
   /** The last command line ended in CR LF (telnet in line mode; `nc` sends LF). */
   #lineCrlf = false;
   #readOnlyNoticeShown = false;
@@ -414,7 +416,9 @@ export class Session {
 
   async #process(chunk: Uint8Array): Promise<void> {
     let rest = chunk;
-    if (this.#telnet) {
+    // Telnet commands are looked for once character mode was offered (a line-mode client sends
+    // none before), so that stray 0xff bytes of other clients stay invalid UTF-8 errors.
+    if (this.#telnet && this.#telnetSpoken) {
       const t = this.#telnet.filter(chunk);
       if (t.reply.length > 0) this.#push(t.reply);
       rest = t.data;
@@ -673,8 +677,9 @@ export class Session {
     this.#lastCr = false;
     // A telnet client (it sent telnet commands, or ends its lines in CR LF as telnet does) is
     // offered character mode, so that each key reaches the guest as it is typed.
-    if (this.#telnet && this.#mode === "human" && (this.#telnet.isTelnet || this.#lineCrlf)) {
+    if (this.#telnet && this.#mode === "human" && this.#lineCrlf) {
       this.#charMode = true;
+      this.#telnetSpoken = true;
       this.#push(CHARACTER_MODE);
     }
     if (announce) {

@@ -46,7 +46,7 @@ import type { SystemInfo } from "./context.ts";
 import { type CommandOutcome, success } from "./outcome.ts";
 import { CommandRunner } from "./runner.ts";
 import { ShellSession } from "./session.ts";
-import { DEFAULT_DATA_DIR, VmDataFolders } from "./vm_data.ts";
+import { type ConsoleLogOptions, DEFAULT_DATA_DIR, VmDataFolders } from "./vm_data.ts";
 
 /** The shell's version, reported by `uname`. */
 export const SHELL_VERSION = "0.1.0";
@@ -64,6 +64,8 @@ export interface ShellOptions {
   system?: Partial<SystemInfo>;
   /** Root of the VM data folders. Default `/guest/vms`. */
   dataDir?: string;
+  /** Console log cap (default 1 MiB x 3 files per VM), or `false` for no console logs. */
+  consoleLog?: ConsoleLogOptions | false;
   /** Folder of the VM configs created by {@linkcode Shell.bootDefaultVms}. */
   defaultVmDir?: string;
 }
@@ -143,7 +145,12 @@ export class Shell {
       ...options.system,
     };
     this.tree = buildCommandTree();
-    this.data = new VmDataFolders(this.hypervisor, this.fs, options.dataDir ?? DEFAULT_DATA_DIR);
+    this.data = new VmDataFolders(
+      this.hypervisor,
+      this.fs,
+      options.dataDir ?? DEFAULT_DATA_DIR,
+      options.consoleLog ?? {},
+    );
     this.#runner = new CommandRunner(this.tree, this.fs, (session, path, signal) => ({
       session,
       ...(signal ? { signal } : {}),

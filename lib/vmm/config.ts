@@ -179,6 +179,11 @@ export interface VmConfig {
      * without an SBI call. `sstc = false` hides it (no stimecmp, not in the device tree).
      */
     sstc: boolean;
+    /**
+     * TCP port serving the VM's console as a raw byte stream (`console_port`, an axvisor.ts
+     * extension: AxVisor has none), when given.
+     */
+    consolePort?: number;
   };
   /** `[kernel]`. */
   kernel: {
@@ -231,7 +236,16 @@ export interface VmConfig {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  base: ["id", "name", "vm_type", "cpu_num", "phys_cpu_ids", "phys_cpu_sets", "sstc"],
+  base: [
+    "id",
+    "name",
+    "vm_type",
+    "cpu_num",
+    "phys_cpu_ids",
+    "phys_cpu_sets",
+    "sstc",
+    "console_port",
+  ],
   kernel: [
     "entry_point",
     "image_location",
@@ -452,6 +466,13 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
     }
     return v as boolean;
   });
+  const consolePort = r.attempt(undefined, () => {
+    const v = r.optInt(b, "base", "console_port");
+    if (v !== undefined && (v < 1 || v > 65535)) {
+      r.fail("base", "console_port", `port ${v} is not 1-65535`);
+    }
+    return v;
+  });
 
   // [kernel]
   const k = r.attempt({} as Raw, () => r.table(root, "kernel", true));
@@ -556,7 +577,16 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
   r.throwRecorded();
 
   return {
-    base: { id, name, vmType: vmTypeRaw as VmType, cpuNum, physCpuIds, physCpuSets, sstc },
+    base: {
+      id,
+      name,
+      vmType: vmTypeRaw as VmType,
+      cpuNum,
+      physCpuIds,
+      physCpuSets,
+      sstc,
+      ...(consolePort !== undefined ? { consolePort } : {}),
+    },
     kernel: {
       entryPoint,
       imageLocation: loc as "fs" | "memory",

@@ -129,16 +129,21 @@ export class Console {
     this.#listeners.clear();
   }
 
+  /** Input bytes dropped because the guest was not reading (the queue was full). */
+  inputDropped = 0;
+
   /**
-   * Queues input for the guest (a string is UTF-8 encoded); returns how many bytes were taken,
-   * fewer than given when {@linkcode CONSOLE_INPUT_LIMIT} bytes are already waiting.
+   * Queues input for the guest (a string is UTF-8 encoded); returns how many bytes were taken.
+   * At most {@linkcode CONSOLE_INPUT_LIMIT} bytes wait; beyond that, input is dropped (counted
+   * in {@linkcode Console.inputDropped}), as a serial line drops what a receiver does not take.
    */
   writeInput(data: Uint8Array | string): number {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    const n = Math.min(bytes.length, Math.max(0, CONSOLE_INPUT_LIMIT - this.inputPending));
-    for (let i = 0; i < n; i++) this.#input.push(bytes[i]);
-    if (n > 0) this.onInput?.();
-    return n;
+    const take = Math.max(0, Math.min(CONSOLE_INPUT_LIMIT - this.inputPending, bytes.length));
+    for (let i = 0; i < take; i++) this.#input.push(bytes[i]);
+    this.inputDropped += bytes.length - take;
+    if (take > 0) this.onInput?.();
+    return take;
   }
 
   /** Bytes of input waiting to be read by the guest. */
