@@ -18,7 +18,10 @@ export const DEFAULT_DATA_DIR = "/guest/vms";
 export const LOG_FLUSH_BYTES = 4096;
 
 /** The files of a data folder that `vm delete` removes. */
-export const DATA_FILES: readonly string[] = ["disk.img", "config.toml", "vm.log"];
+export const DATA_FILES: readonly string[] = ["disk.img", "config.toml", "vm.log", "vm.json"];
+
+/** Folders of a data folder that `vm delete` removes with their contents (snapshots). */
+export const DATA_SUBFOLDERS: readonly string[] = ["snapshots"];
 
 /** A VM name as a single safe path component (see {@linkcode VmDataFolders.folderOf}). */
 export function safeFolderName(name: string): string {
@@ -57,6 +60,11 @@ export class VmDataFolders {
     return `${this.dir}/${safeFolderName(name)}`;
   }
 
+  /** The filesystem the data folders are on (may differ from the shell's). */
+  get fs(): FileSystem {
+    return this.#fs;
+  }
+
   /** Appends buffered console output of one VM (or of all) to `vm.log`. */
   flush(vmId?: number): void {
     const ids = vmId === undefined ? [...this.#pending.keys()] : [vmId];
@@ -80,6 +88,14 @@ export class VmDataFolders {
       const path = `${folder}/${file}`;
       try {
         if (this.#fs.stat(path)?.kind === "file") this.#fs.remove(path);
+      } catch (error) {
+        this.problems.push(`cannot remove ${path}: ${fsErrorText(error)}`);
+      }
+    }
+    for (const sub of DATA_SUBFOLDERS) {
+      const path = `${folder}/${sub}`;
+      try {
+        if (this.#fs.stat(path)?.kind === "dir") this.#fs.remove(path, { recursive: true });
       } catch (error) {
         this.problems.push(`cannot remove ${path}: ${fsErrorText(error)}`);
       }

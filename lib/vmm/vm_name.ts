@@ -84,4 +84,4 @@ export function vmDataPath(name: string, file?: string, dir: string = VM_DATA_DI
 }
 
 /** The files of a data folder that `vm delete` removes (the seed's list). */
-export const VM_DATA_FILES: readonly string[] = ["disk.img", "config.toml", "vm.log"];
+export const VM_DATA_FILES: readonly string[] = ["disk.img", "config.toml", "vm.log", "vm.json"];
