@@ -18,7 +18,7 @@
 import { Bus } from "../hw/bus.ts";
 import type { BoardSpec } from "../hw/boards/spec.ts";
 import { StopReason } from "../hw/riscv/hart.ts";
-import { type ClockMode, type TimerHandle, VirtualClock } from "./clock.ts";
+import { type ClockMode, type TimerEvent, type TimerHandle, VirtualClock } from "./clock.ts";
 import { HypervisorDriver } from "./driver.ts";
 import { ConfigError, configKeyLine, MapType, parseVmConfig, type VmConfig } from "./config.ts";
 import { Console } from "./console.ts";
@@ -165,6 +165,7 @@ export class Hypervisor {
     this.board = options.board;
     this.fs = options.fs;
     this.clock = new VirtualClock(options.clock ?? "warp");
+    this.clock.setEventHandler((event, handle) => this.#timerEvent(event, handle));
     this.bootDelaySeconds = options.bootDelaySeconds ?? 0;
     this.nsPerInstruction = 1e9 / options.board.cpus.frequency;
     this.nsPerTick = 1e9 / options.board.timebaseFrequency;
@@ -446,18 +447,29 @@ export class Hypervisor {
     this.#vcpuBegin(vm, v);
   }
 
-  /** The timer event "vCPU `v` of `vm` ends its boot delay at `atNs`" (kept as data too). */
+  /** Schedules the timer event "vCPU `v` of `vm` ends its boot delay at `atNs`" (data). */
   #scheduleBootDelay(vm: Vm, v: VCpu, atNs: number): void {
-    const t = this.clock.schedule(atNs, () => {
-      const list = this.#bootTimers.get(vm);
-      const i = list ? list.findIndex((x) => x.handle === t) : -1;
-      if (i >= 0) list!.splice(i, 1);
-      if (list?.length === 0) this.#bootTimers.delete(vm);
-      this.#vcpuBegin(vm, v);
-    }, `${vm.owner} boot delay`);
+    const t = this.clock.scheduleEvent(
+      atNs,
+      { kind: "boot-delay", vmId: vm.id, vcpuId: v.id },
+      `${vm.owner} boot delay`,
+    );
     const list = this.#bootTimers.get(vm) ?? [];
     list.push({ kind: "boot-delay", vcpuId: v.id, handle: t });
     this.#bootTimers.set(vm, list);
+  }
+
+  /** A timer event is due (the clock's event handler). */
+  #timerEvent(event: TimerEvent, handle: TimerHandle): void {
+    const vm = this.#vms.get(event.vmId);
+    if (!vm) return;
+    const list = this.#bootTimers.get(vm);
+    const i = list ? list.findIndex((x) => x.handle === handle) : -1;
+    if (i < 0) return; // not ours any more (cancelled with its VM)
+    list!.splice(i, 1);
+    if (list!.length === 0) this.#bootTimers.delete(vm);
+    const v = vm.vcpus[event.vcpuId];
+    if (event.kind === "boot-delay" && v) this.#vcpuBegin(vm, v);
   }
 
   /** The seed's "wait_for(vm.running()); mark_vcpu_running": the task starts its loop. */
