@@ -1234,7 +1234,15 @@ export class Hypervisor {
     const state = checkVmState(decoded.state);
     for (const r of decoded.regions) {
       const meta = state.regions.find((x) => x.index === r.region);
-      if (!meta || r.indexes.some((i, k) => i >= meta.pages || (k > 0 && i <= r.indexes[k - 1]))) {
+      let last = -1;
+      const bad = !meta || r.parts.some((part) =>
+        part.indexes.some((i) => {
+          const wrong = i >= meta.pages || i <= last;
+          last = i;
+          return wrong;
+        })
+      );
+      if (bad) {
         throw new SnapshotFormatError(
           "CORRUPTED",
           `${what}: pages of memory region ${r.region} are out of range or out of order`,
@@ -1292,9 +1300,11 @@ export class Hypervisor {
           }
         }
         const pages = memory.regions.find((x) => x.region === r.index);
-        pages?.indexes.forEach((idx, k) => {
-          mem.setPage(first + idx, pages.data.subarray(k * 4096, (k + 1) * 4096));
-        });
+        for (const part of pages?.parts ?? []) {
+          part.indexes.forEach((idx, k) => {
+            mem.setPage(first + idx, part.data.subarray(k * 4096, (k + 1) * 4096));
+          });
+        }
       }
       mem.generation++;
     }
