@@ -111,7 +111,7 @@ function cases(name: string, missing: string | undefined, boot: () => { hv: Hype
     async fn(b) {
       const g = await get();
       b.start();
-      const c = g.hv.clone(g.vm, { name: `${name}-clone-${n++}` });
+      const c = g.hv.clone(g.vm, { name: `clone-${n++}` });
       b.end();
       g.hv.deleteVm(c.id, { force: true, keepData: true });
     },
