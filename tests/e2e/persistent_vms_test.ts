@@ -71,3 +71,26 @@ Deno.test("e2e: with --fs-root the data is in <root>/guest/vms; --data-dir overr
     Deno.removeSync(data, { recursive: true });
   }
 });
+
+Deno.test("e2e: JSON mode snapshots, lists, clones and restores", async () => {
+  const lines = [
+    { id: 1, cmd: "vm start echo" },
+    { id: 3, cmd: "vm snapshot echo s1" },
+    { id: 4, cmd: "vm snapshot list echo" },
+    { id: 5, cmd: "vm clone echo echo2 --id 30" },
+    { id: 6, cmd: "vm restore echo s1" },
+    { id: 7, cmd: "vm restore echo nosuch" },
+  ].map((l) => JSON.stringify(l)).join("\n") + "\n";
+  const r = await runAxvisor(["--clock", "warp"], { stdin: lines });
+  const replies = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
+    .filter((m) => typeof m.id === "number");
+  const byId = new Map(replies.map((m) => [m.id, m]));
+  assert.equal(byId.get(3)?.ok, true, r.stdout);
+  assert.equal(byId.get(3)?.data.name, "s1");
+  assert.equal(byId.get(3)?.data.statusAtSnapshot, "running");
+  assert.deepEqual(byId.get(4)?.data.snapshots.map((s: { name: string }) => s.name), ["s1"]);
+  assert.equal(byId.get(5)?.data.vmId, 30);
+  assert.equal(byId.get(6)?.data.status, "running");
+  assert.equal(byId.get(7)?.ok, false);
+  assert.equal(byId.get(7)?.error.code, "NOT_FOUND");
+});
