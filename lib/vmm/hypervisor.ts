@@ -1312,6 +1312,8 @@ export class Hypervisor {
     for (const d of state.devices) {
       vm.devices.find((x) => x.name === d.name)!.device!.restore(d.state);
     }
+    // Passthrough devices still signalling are seen by the restored PLIC (as at every boot).
+    this.#builder.rewirePassthroughIrqs(vm);
     // vCPUs.
     state.vcpus.forEach((s, i) => {
       const v = vm.vcpus[i];
