@@ -85,6 +85,9 @@ function cases(name: string, missing: string | undefined, boot: () => { hv: Hype
     name: label("snapshot"),
     group: `${name} snapshot/restore/clone`,
     ignore,
+    // Big guests take seconds per iteration: a fixed, small count keeps the suite short.
+    n: 10,
+    warmup: 1,
     async fn(b) {
       const g = await get();
       b.start();
@@ -96,6 +99,9 @@ function cases(name: string, missing: string | undefined, boot: () => { hv: Hype
     name: label("restore"),
     group: `${name} snapshot/restore/clone`,
     ignore,
+    // Big guests take seconds per iteration: a fixed, small count keeps the suite short.
+    n: 10,
+    warmup: 1,
     async fn(b) {
       const g = await get();
       b.start();
@@ -108,6 +114,9 @@ function cases(name: string, missing: string | undefined, boot: () => { hv: Hype
     name: label("clone"),
     group: `${name} snapshot/restore/clone`,
     ignore,
+    // Big guests take seconds per iteration: a fixed, small count keeps the suite short.
+    n: 10,
+    warmup: 1,
     async fn(b) {
       const g = await get();
       b.start();
