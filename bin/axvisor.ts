@@ -55,6 +55,7 @@ interface Options {
   listen?: string;
   clock?: "realtime" | "warp";
   fsRoot: string;
+  dataDir?: string;
   logLevel: ServerLogLevel;
   token?: string;
   readOnly: boolean;
@@ -91,7 +92,8 @@ function buildProgram(): Command {
     )
     .option(
       "--autostart",
-      "start the VMs once created: those given with --vm, or every VM when there is no --vm",
+      "start VMs once created: those given with --vm (without --vm, the example VMs of " +
+        "guest/vm_default), and the recorded VMs marked with 'vm autostart <VM> on'",
       false,
     )
     .option(
@@ -109,6 +111,12 @@ function buildProgram(): Command {
     .addOption(
       new Option("--fs-root <dir>", "host directory that is the hypervisor's /")
         .default(DEFAULT_FS_ROOT, "examples/ of this repository"),
+    )
+    .option(
+      "--data-dir <dir>",
+      "host folder of the VM data folders (records, logs, snapshots). Default: " +
+        "<fs-root>/guest/vms when --fs-root is given, else $XDG_DATA_HOME/axvisor-ts/vms " +
+        "(~/.local/share/axvisor-ts/vms)",
     )
     .addOption(
       new Option("--log-level <level>", "server log on stderr").choices([
@@ -245,6 +253,52 @@ function describeBoard(board: BoardSpec, clock: string): string {
   return `board ${board.name} (${harts} hart${harts === 1 ? "" : "s"}, ${size}), ${clock} clock`;
 }
 
+/**
+ * Where the VM data folders go. Run-time files never land in the repository's examples by
+ * default: `--data-dir` if given; else `<fs-root>/guest/vms` when `--fs-root` was given; else a
+ * per-user folder, `$XDG_DATA_HOME/axvisor-ts/vms` (default `~/.local/share/axvisor-ts/vms`).
+ */
+function dataLocation(
+  opts: Options,
+  fsRootGiven: boolean,
+): { shellOptions: { dataFs?: HostFileSystem; dataDir?: string }; note?: string } {
+  let host: string | undefined = opts.dataDir;
+  if (host === undefined && fsRootGiven) return { shellOptions: {} };
+  if (host === undefined) {
+    let base: string | undefined;
+    try {
+      base = Deno.env.get("XDG_DATA_HOME") || undefined;
+      if (!base) {
+        const home = Deno.env.get("HOME");
+        if (home) base = `${home}/.local/share`;
+      }
+    } catch {
+      base = undefined; // no --allow-env
+    }
+    if (!base) {
+      return {
+        shellOptions: {},
+        note: "no per-user data folder ($XDG_DATA_HOME or $HOME unknown): VM data goes to " +
+          "<fs-root>/guest/vms",
+      };
+    }
+    host = `${base}/axvisor-ts/vms`;
+  }
+  host = host.replace(/\/+$/, "") || "/";
+  try {
+    Deno.mkdirSync(host, { recursive: true });
+  } catch (e) {
+    throw new StartupError(`cannot create the data folder ${host}: ${(e as Error).message}`);
+  }
+  const slash = host.lastIndexOf("/");
+  const parent = slash <= 0 ? "/" : host.slice(0, slash);
+  const leaf = host.slice(slash + 1);
+  return {
+    shellOptions: { dataFs: new HostFileSystem(parent), dataDir: `/${leaf}` },
+    note: `VM data (records, logs, snapshots) in ${host}`,
+  };
+}
+
 class StartupError extends Error {
   override name = "StartupError";
 }
@@ -343,9 +397,11 @@ async function main(args: string[]): Promise<number> {
     throw new StartupError((e as Error).message);
   }
   const hypervisor = new Hypervisor({ board, fs, clock, bootDelaySeconds: opts.bootDelay });
+  const data = dataLocation(opts, program.getOptionValueSource("fsRoot") === "cli");
   const shell = new Shell({
     hypervisor,
     fs,
+    ...data.shellOptions,
     consoleLog: opts.consoleLog
       ? { maxBytes: opts.consoleLogSize, files: opts.consoleLogFiles }
       : false,
@@ -354,12 +410,18 @@ async function main(args: string[]): Promise<number> {
   const log = (level: ServerLogLevel, message: string) =>
     writeErr(`axvisor: ${level}: ${message}\n`);
 
-  // VMs: the default set (/guest/vm_default, as AxVisor does), then --vm files.
+  if (data.note) log("info", data.note);
+  // VMs: the default set (/guest/vm_default, as AxVisor does), then --vm files, then the VMs
+  // recorded by `vm create` in earlier runs (in id order).
+  const toStart: number[] = [];
   const boot = await shell.bootDefaultVms();
   if (!boot.ok) log("warn", `default VMs: ${boot.error?.message ?? boot.text}`);
+  for (const c of (boot.data as { created?: { vmId: number }[] })?.created ?? []) {
+    toStart.push(c.vmId);
+  }
   // A typo in a config key is not fatal (AxVisor ignores unknown keys), but must not go unseen.
   for (const vm of hypervisor.vms()) for (const w of vm.config.warnings) log("warn", w);
-  const defaultVms = new Set(hypervisor.vms());
+  const defaultIds = new Set(toStart);
   for (const file of opts.vm) {
     let hostText: string | undefined;
     try {
@@ -370,6 +432,7 @@ async function main(args: string[]): Promise<number> {
     if (hostText !== undefined) {
       try {
         const vm = hypervisor.createVm({ text: hostText, origin: file });
+        toStart.push(vm.id);
         for (const w of vm.config.warnings) log("warn", w);
       } catch (e) {
         throw new StartupError(`cannot create a VM from --vm ${file}: ${(e as Error).message}`);
@@ -377,25 +440,31 @@ async function main(args: string[]): Promise<number> {
       continue;
     }
     const before = new Set(hypervisor.vms());
-    const created = await shell.executeArgv(["vm", "create", file], new ShellSession());
+    const created = await shell.executeArgv(
+      ["vm", "create", "--transient", file],
+      new ShellSession(),
+    );
     if (!created.ok) {
       throw new StartupError(
         `cannot create a VM from --vm ${file}: ${created.error?.message ?? created.text}`,
       );
     }
     for (const vm of hypervisor.vms()) {
-      if (!before.has(vm)) { for (const w of vm.config.warnings) log("warn", w); }
+      if (!before.has(vm)) {
+        toStart.push(vm.id);
+        for (const w of vm.config.warnings) log("warn", w);
+      }
     }
   }
-  // --autostart with --vm starts the VMs named by --vm (the example VMs would bury their boot
-  // output); without --vm, every VM.
-  const named = hypervisor.vms().filter((vm) => !defaultVms.has(vm));
-  const toStart = named.length > 0 ? named : hypervisor.vms();
-  if (opts.autostart && toStart.length > 0) {
-    const started = await shell.executeArgv(
-      ["vm", "start", ...toStart.map((vm) => String(vm.id))],
-      new ShellSession(),
-    );
+  // --autostart starts the VMs named by --vm (the example VMs would bury their boot output), or
+  // the example VMs when there is no --vm; and the recorded VMs marked for autostart.
+  const named = toStart.filter((id) => !defaultIds.has(id));
+  const recorded = shell.recreateRecordedVms();
+  if (!recorded.outcome.ok) log("warn", `recorded VMs: ${recorded.outcome.text}`);
+  const chosen = [...(named.length > 0 ? named : toStart), ...recorded.autostart];
+  if (opts.autostart && chosen.length > 0) {
+    const ids = [...new Set(chosen)].map(String);
+    const started = await shell.executeArgv(["vm", "start", ...ids], new ShellSession());
     if (!started.ok) log("warn", `--autostart: ${started.error?.message ?? started.text}`);
   }
 

@@ -21,7 +21,12 @@ import { CommandNode, CommandTree } from "./command_tree.ts";
 import { registerBaseCommands } from "./commands/base.ts";
 import { configCommand } from "./commands/config_check.ts";
 import { registerFsCommands } from "./commands/fs.ts";
-import { vmCloneCommand, vmRestoreCommand, vmSnapshotCommand } from "./commands/vm_snapshot.ts";
+import {
+  vmAutostartCommand,
+  vmCloneCommand,
+  vmRestoreCommand,
+  vmSnapshotCommand,
+} from "./commands/vm_snapshot.ts";
 import { vcpuDumpCommand, vcpuListCommand, vcpuPinCommand } from "./commands/vcpu.ts";
 import {
   vmConsoleCommand,
@@ -47,6 +52,7 @@ import { type CommandOutcome, success } from "./outcome.ts";
 import { CommandRunner } from "./runner.ts";
 import { ShellSession } from "./session.ts";
 import { type ConsoleLogOptions, DEFAULT_DATA_DIR, VmDataFolders } from "./vm_data.ts";
+import { VmRecords } from "./vm_records.ts";
 
 /** The shell's version, reported by `uname`. */
 export const SHELL_VERSION = "0.1.0";
@@ -66,6 +72,11 @@ export interface ShellOptions {
   dataDir?: string;
   /** Console log cap (default 1 MiB x 3 files per VM), or `false` for no console logs. */
   consoleLog?: ConsoleLogOptions | false;
+  /**
+   * Filesystem of the VM data folders (logs, records, snapshots). Default: `fs`. The program
+   * gives a per-user data location here unless `--fs-root` is given.
+   */
+  dataFs?: FileSystem;
   /** Folder of the VM configs created by {@linkcode Shell.bootDefaultVms}. */
   defaultVmDir?: string;
 }
@@ -100,7 +111,8 @@ export function buildCommandTree(): CommandTree<ShellContext> {
       .addSubcommand("wait", vmWaitCommand())
       .addSubcommand("snapshot", vmSnapshotCommand())
       .addSubcommand("restore", vmRestoreCommand())
-      .addSubcommand("clone", vmCloneCommand()),
+      .addSubcommand("clone", vmCloneCommand())
+      .addSubcommand("autostart", vmAutostartCommand()),
   );
   tree.add(
     "vcpu",
@@ -147,7 +159,7 @@ export class Shell {
     this.tree = buildCommandTree();
     this.data = new VmDataFolders(
       this.hypervisor,
-      this.fs,
+      options.dataFs ?? this.fs,
       options.dataDir ?? DEFAULT_DATA_DIR,
       options.consoleLog ?? {},
     );
@@ -231,7 +243,8 @@ export class Shell {
       return success(`No default VMs: ${dir} has no .toml file`, { created: [] });
     }
     const admin = new ShellSession({ name: "boot" });
-    const created = await this.executeArgv(["vm", "create", ...files], admin);
+    // Transient: they come from their own files at every start, as AxVisor's do.
+    const created = await this.executeArgv(["vm", "create", "--transient", ...files], admin);
     if (!options.start) return created;
     const ids = ((created.data as { created?: { vmId: number }[] })?.created ?? [])
       .map((c) => String(c.vmId));
@@ -243,6 +256,24 @@ export class Shell {
       data: { create: created.data, start: started.data },
       ...(created.error ?? started.error ? { error: created.error ?? started.error } : {}),
     };
+  }
+
+  /**
+   * Creates every VM recorded in the data location (made by `vm create`, `vm restore --new` or
+   * `vm clone` in an earlier run), Loaded, in id order. Returns the outcome and the VMs marked
+   * for autostart.
+   */
+  recreateRecordedVms(): { outcome: CommandOutcome; autostart: number[] } {
+    const r = new VmRecords(this.data).recreateAll(this.hypervisor);
+    const text = [...r.lines, ...r.problems.map((p) => `⚠ ${p}`)].join("\n");
+    const data = {
+      created: r.created.map((vm) => ({ vmId: vm.id, name: vm.name })),
+      problems: r.problems,
+    };
+    const outcome: CommandOutcome = r.problems.length === 0
+      ? success(text, data)
+      : { ok: false, text, data, error: { code: "RECORDS", message: r.problems.join("; ") } };
+    return { outcome, autostart: r.autostart.map((vm) => vm.id) };
   }
 
   /** Writes buffered console output to the VMs' `vm.log` files. */

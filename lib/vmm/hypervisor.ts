@@ -18,7 +18,7 @@
 import { Bus } from "../hw/bus.ts";
 import type { BoardSpec } from "../hw/boards/spec.ts";
 import { StopReason } from "../hw/riscv/hart.ts";
-import { type ClockMode, type TimerHandle, VirtualClock } from "./clock.ts";
+import { type ClockMode, type TimerEvent, type TimerHandle, VirtualClock } from "./clock.ts";
 import { HypervisorDriver } from "./driver.ts";
 import { ConfigError, configKeyLine, MapType, parseVmConfig, type VmConfig } from "./config.ts";
 import { Console } from "./console.ts";
@@ -185,6 +185,7 @@ export class Hypervisor {
     this.board = options.board;
     this.fs = options.fs;
     this.clock = new VirtualClock(options.clock ?? "warp");
+    this.clock.setEventHandler((event, handle) => this.#timerEvent(event, handle));
     this.bootDelaySeconds = options.bootDelaySeconds ?? 0;
     this.nsPerInstruction = 1e9 / options.board.cpus.frequency;
     this.nsPerTick = 1e9 / options.board.timebaseFrequency;
@@ -493,18 +494,29 @@ export class Hypervisor {
     this.#vcpuBegin(vm, v);
   }
 
-  /** The timer event "vCPU `v` of `vm` ends its boot delay at `atNs`" (kept as data too). */
+  /** Schedules the timer event "vCPU `v` of `vm` ends its boot delay at `atNs`" (data). */
   #scheduleBootDelay(vm: Vm, v: VCpu, atNs: number): void {
-    const t = this.clock.schedule(atNs, () => {
-      const list = this.#bootTimers.get(vm);
-      const i = list ? list.findIndex((x) => x.handle === t) : -1;
-      if (i >= 0) list!.splice(i, 1);
-      if (list?.length === 0) this.#bootTimers.delete(vm);
-      this.#vcpuBegin(vm, v);
-    }, `${vm.owner} boot delay`);
+    const t = this.clock.scheduleEvent(
+      atNs,
+      { kind: "boot-delay", vmId: vm.id, vcpuId: v.id },
+      `${vm.owner} boot delay`,
+    );
     const list = this.#bootTimers.get(vm) ?? [];
     list.push({ kind: "boot-delay", vcpuId: v.id, handle: t });
     this.#bootTimers.set(vm, list);
+  }
+
+  /** A timer event is due (the clock's event handler). */
+  #timerEvent(event: TimerEvent, handle: TimerHandle): void {
+    const vm = this.#vms.get(event.vmId);
+    if (!vm) return;
+    const list = this.#bootTimers.get(vm);
+    const i = list ? list.findIndex((x) => x.handle === handle) : -1;
+    if (i < 0) return; // not ours any more (cancelled with its VM)
+    list!.splice(i, 1);
+    if (list!.length === 0) this.#bootTimers.delete(vm);
+    const v = vm.vcpus[event.vcpuId];
+    if (event.kind === "boot-delay" && v) this.#vcpuBegin(vm, v);
   }
 
   /** The seed's "wait_for(vm.running()); mark_vcpu_running": the task starts its loop. */
@@ -1377,7 +1389,15 @@ export class Hypervisor {
     const state = checkVmState(decoded.state);
     for (const r of decoded.regions) {
       const meta = state.regions.find((x) => x.index === r.region);
-      if (!meta || r.indexes.some((i, k) => i >= meta.pages || (k > 0 && i <= r.indexes[k - 1]))) {
+      let last = -1;
+      const bad = !meta || r.parts.some((part) =>
+        part.indexes.some((i) => {
+          const wrong = i >= meta.pages || i <= last;
+          last = i;
+          return wrong;
+        })
+      );
+      if (bad) {
         throw new SnapshotFormatError(
           "CORRUPTED",
           `${what}: pages of memory region ${r.region} are out of range or out of order`,
@@ -1435,9 +1455,11 @@ export class Hypervisor {
           }
         }
         const pages = memory.regions.find((x) => x.region === r.index);
-        pages?.indexes.forEach((idx, k) => {
-          mem.setPage(first + idx, pages.data.subarray(k * 4096, (k + 1) * 4096));
-        });
+        for (const part of pages?.parts ?? []) {
+          part.indexes.forEach((idx, k) => {
+            mem.setPage(first + idx, part.data.subarray(k * 4096, (k + 1) * 4096));
+          });
+        }
       }
       mem.generation++;
     }
@@ -1445,6 +1467,8 @@ export class Hypervisor {
     for (const d of state.devices) {
       vm.devices.find((x) => x.name === d.name)!.device!.restore(d.state);
     }
+    // Passthrough devices still signalling are seen by the restored PLIC (as at every boot).
+    this.#builder.rewirePassthroughIrqs(vm);
     // vCPUs.
     state.vcpus.forEach((s, i) => {
       const v = vm.vcpus[i];

@@ -93,12 +93,13 @@ export function vmDataPath(name: string, file?: string, dir: string = VM_DATA_DI
 export const MAX_CONSOLE_LOG_FILES = 10;
 
 /**
- * The files of a data folder that `vm delete` removes: the seed's list, plus the rotated
- * console logs.
+ * The files of a data folder that `vm delete` removes: the seed's list, the VM's record
+ * (`vm.json`), plus the rotated console logs.
  */
 export const VM_DATA_FILES: readonly string[] = [
   "disk.img",
   "config.toml",
   "vm.log",
+  "vm.json",
   ...Array.from({ length: MAX_CONSOLE_LOG_FILES - 1 }, (_, i) => `vm.log.${i + 1}`),
 ];
