@@ -198,6 +198,9 @@ export class HypervisorDriver {
           this.#lastSpan = span;
         }
         this.#checkWaiters();
+        // Realtime and idle: virtual time caught up with the wall clock; spinning to follow it
+        // in microsecond steps would burn the CPU. Sleep until the next event instead.
+        if (realtime && !hv.hasRunnable()) break;
       }
     } catch (e) {
       this.#error = e;
