@@ -113,7 +113,7 @@ export function buildGuestDtb(input: GuestDtbInput): Uint8Array {
     cpu.set("riscv,isa-extensions", ["i", "m", "a", "c", "zicsr", "zifencei", "zicntr"]);
     cpu.set("mmu-type", "riscv,sv39");
     const intc = cpu.add("interrupt-controller");
-    intc.set("#interrupt-cells", 1).set("interrupt-controller", true);
+    intc.set("#address-cells", 0).set("#interrupt-cells", 1).set("interrupt-controller", true);
     intc.set("compatible", "riscv,cpu-intc").set("phandle", phandle);
     intcPhandles.push(phandle++);
   }
