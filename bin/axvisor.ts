@@ -381,7 +381,13 @@ async function main(args: string[]): Promise<number> {
     writeErr(`axvisor: listening on ${host}:${a.port}\n`);
   }
 
-  const onSignal = (name: string) => () => server.shutdown(`${name} received`);
+  // The first signal shuts down in order; a second one (shutdown stuck) exits at once.
+  let signalled = false;
+  const onSignal = (name: string) => () => {
+    if (signalled) Deno.exit(name === "SIGINT" ? 130 : 143);
+    signalled = true;
+    server.shutdown(`${name} received`);
+  };
   const sigint = onSignal("SIGINT");
   const sigterm = onSignal("SIGTERM");
   Deno.addSignalListener("SIGINT", sigint);

@@ -20,6 +20,7 @@ import { CommandNode, CommandTree } from "./command_tree.ts";
 import { registerBaseCommands } from "./commands/base.ts";
 import { configCommand } from "./commands/config_check.ts";
 import { registerFsCommands } from "./commands/fs.ts";
+import { vmCloneCommand, vmRestoreCommand, vmSnapshotCommand } from "./commands/vm_snapshot.ts";
 import { vcpuDumpCommand, vcpuListCommand, vcpuPinCommand } from "./commands/vcpu.ts";
 import {
   vmConsoleCommand,
@@ -93,7 +94,10 @@ export function buildCommandTree(): CommandTree<ShellContext> {
       .addSubcommand("console", vmConsoleCommand())
       .addSubcommand("send", vmSendCommand())
       .addSubcommand("log", vmLogCommand())
-      .addSubcommand("wait", vmWaitCommand()),
+      .addSubcommand("wait", vmWaitCommand())
+      .addSubcommand("snapshot", vmSnapshotCommand())
+      .addSubcommand("restore", vmRestoreCommand())
+      .addSubcommand("clone", vmCloneCommand()),
   );
   tree.add(
     "vcpu",

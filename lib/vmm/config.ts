@@ -168,6 +168,11 @@ export interface VmConfig {
     physCpuIds?: number[];
     /** Affinity bit mask per vCPU, when given. */
     physCpuSets?: number[];
+    /**
+     * Offer Sstc (`stimecmp`) to the guest (`sstc`, default true): the guest programs its timer
+     * without an SBI call. `sstc = false` hides it (no stimecmp, not in the device tree).
+     */
+    sstc: boolean;
   };
   /** `[kernel]`. */
   kernel: {
@@ -220,7 +225,7 @@ export interface VmConfig {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  base: ["id", "name", "vm_type", "cpu_num", "phys_cpu_ids", "phys_cpu_sets"],
+  base: ["id", "name", "vm_type", "cpu_num", "phys_cpu_ids", "phys_cpu_sets", "sstc"],
   kernel: [
     "entry_point",
     "image_location",
@@ -388,6 +393,11 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
     r.fail("base", "vm_type", `unknown VM type ${vmTypeRaw} (0 host, 1 RTOS, 2 Linux)`);
   }
   const physCpuIds = r.intArray(b, "base", "phys_cpu_ids");
+  const sstcRaw = b.sstc ?? true;
+  if (typeof sstcRaw !== "boolean") {
+    r.fail("base", "sstc", `expected true or false, found ${describe(sstcRaw)}`);
+  }
+  const sstc = sstcRaw;
   const physCpuSets = r.intArray(b, "base", "phys_cpu_sets");
   const cpuNum = r.optInt(b, "base", "cpu_num") ?? physCpuIds?.length ?? physCpuSets?.length ?? 1;
   if (cpuNum < 1) r.fail("base", "cpu_num", "a VM needs at least one vCPU");
@@ -539,7 +549,7 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
   });
 
   return {
-    base: { id, name, vmType: vmTypeRaw as VmType, cpuNum, physCpuIds, physCpuSets },
+    base: { id, name, vmType: vmTypeRaw as VmType, cpuNum, physCpuIds, physCpuSets, sstc },
     kernel: {
       entryPoint,
       imageLocation: loc as "fs" | "memory",

@@ -14,6 +14,18 @@ const encoder = new TextEncoder();
 /** Receives console output as it is written. */
 export type ConsoleListener = (data: Uint8Array) => void;
 
+/** A console's state as plain data (see {@linkcode Console.snapshot}). */
+export interface ConsoleState {
+  /** Format version. */
+  version: 1;
+  /** Buffered output bytes, oldest first. */
+  output: number[];
+  /** Total bytes ever written. */
+  totalWritten: number;
+  /** Input bytes not read by the guest yet. */
+  input: number[];
+}
+
 /** Output ring buffer, subscribers and input queue of one VM console. */
 export class Console {
   /** Capacity of the output ring buffer in bytes. */
@@ -132,6 +144,29 @@ export class Console {
       this.#inputHead = 0;
     }
     return b;
+  }
+
+  /** The console's state as plain data: buffered output, total written and queued input. */
+  snapshot(): ConsoleState {
+    return {
+      version: 1,
+      output: Array.from(this.output()),
+      totalWritten: this.#total,
+      input: this.#input.slice(this.#inputHead),
+    };
+  }
+
+  /** Restores a state taken by {@linkcode Console.snapshot} (subscribers stay). */
+  restore(state: ConsoleState): void {
+    if (state.version !== 1) throw new TypeError(`console state version ${state.version} unknown`);
+    this.#start = 0;
+    this.#length = 0;
+    const out = Uint8Array.from(state.output.slice(-this.capacity));
+    this.#ring.set(out, 0);
+    this.#length = out.length;
+    this.#total = state.totalWritten;
+    this.#input = state.input.slice();
+    this.#inputHead = 0;
   }
 
   /** Drops queued input (on restart). */

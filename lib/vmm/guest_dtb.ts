@@ -7,6 +7,7 @@
  */
 
 import { cells64, FdtNode, writeFdt } from "../hw/fdt/mod.ts";
+import { ISA_BASE, isaExtensionNames, isaString } from "../hw/riscv/isa.ts";
 
 /** A device as the guest device tree describes it. */
 export interface GuestDtbDevice {
@@ -36,6 +37,8 @@ export interface GuestDtbInput {
   hartIds: number[];
   /** Timebase frequency in Hz. */
   timebaseHz: number;
+  /** Which optional extensions the vCPUs offer (Sstc), for `riscv,isa*`; default all. */
+  isa?: { sstc?: boolean };
   /** RAM regions (GPA, size). */
   memory: { gpa: number; size: number }[];
   /** Reserved regions (GPA, size), listed under /reserved-memory. */
@@ -108,9 +111,9 @@ export function buildGuestDtb(input: GuestDtbInput): Uint8Array {
   for (const hartId of input.hartIds) {
     const cpu = cpus.add(`cpu@${hexName(hartId)}`);
     cpu.set("device_type", "cpu").set("reg", hartId).set("status", "okay");
-    cpu.set("compatible", "riscv").set("riscv,isa", "rv64imac_zicsr_zifencei_zicntr");
-    cpu.set("riscv,isa-base", "rv64i");
-    cpu.set("riscv,isa-extensions", ["i", "m", "a", "c", "zicsr", "zifencei", "zicntr"]);
+    cpu.set("compatible", "riscv").set("riscv,isa", isaString(input.isa));
+    cpu.set("riscv,isa-base", ISA_BASE);
+    cpu.set("riscv,isa-extensions", isaExtensionNames(input.isa));
     cpu.set("mmu-type", "riscv,sv39");
     const intc = cpu.add("interrupt-controller");
     intc.set("#address-cells", 0).set("#interrupt-cells", 1).set("interrupt-controller", true);

@@ -19,6 +19,12 @@ import type { IvcEndpoint } from "./ivc.ts";
 import { summarizeVcpuStates, VCpuState, type VmStatus } from "./status.ts";
 import type { VCpu, VCpuWait } from "./vcpu.ts";
 
+/**
+ * Why a VM stopped: a guest fault (or emulation error), the guest powered itself off (SBI
+ * shutdown), a user stopped or deleted it.
+ */
+export type VmStopReason = "fault" | "poweroff" | "stopped by user";
+
 /** One mapped memory region of a VM. */
 export interface GuestRegion {
   /** Index in the config's `memory_regions`. */
@@ -142,20 +148,28 @@ export class Vm implements IvcEndpoint {
   boots = 0;
   /** Last fault or error that stopped the VM. */
   lastError?: string;
+  /** Why the VM last stopped (undefined while it runs, and before its first stop). */
+  stopReason?: VmStopReason;
   /** Exit counters of vCPUs from previous boots (kept across restarts). */
   readonly pastExits: ExitCounters = new ExitCounters();
   /** Virtual time of the last start. */
   startedAtNs?: number;
   /**
    * Virtual time (ns) this boot spent suspended. The guest's clock (its `time` CSR and timer
-   * deadlines) does not count it, so after `vm resume` the guest sees no jump: no burst of
-   * expired timers, no soft-lockup or RCU-stall reports.
+   * deadlines) does not count it (each vCPU's `timeOffsetNs` grows by it on resume), so after
+   * `vm resume` the guest sees no jump: no burst of expired timers, no soft-lockup reports.
    */
   pausedNs = 0;
   /** Virtual time of the last `vm suspend`, while the VM is Suspended. */
   suspendedAtNs?: number;
   /** Host label used for allocations and timers. */
   readonly owner: string;
+  /**
+   * This VM instance's identity, unique for the life of the hypervisor: a VM id (and name) may
+   * be reused by a VM created after this one is deleted, its instance never is. Holders of a
+   * reference by id (a console attach) check it to notice the VM they meant went away.
+   */
+  instance = 0;
 
   /** Creates an empty VM shell (the {@linkcode Hypervisor} fills it in). */
   constructor(config: VmConfig, bus: Bus, consoleCapacity?: number) {

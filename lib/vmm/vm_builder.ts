@@ -605,6 +605,7 @@ export class VmBuilder {
         exitOnWfi: true,
         exitOnBusError: true,
         guestDelegation: true,
+        sstc: base.sstc,
         jit: this.#ctx.jit,
       });
       vcpu = new VCpu({ vmId: vm.id, id: j, hartId, physCpuSet: base.physCpuSets?.[j], hart });
@@ -799,6 +800,7 @@ export class VmBuilder {
     return buildGuestDtb({
       name: vm.name,
       hartIds: vm.vcpus.map((v) => v.hartId),
+      isa: { sstc: vm.config.base.sstc },
       timebaseHz: this.#ctx.board.timebaseFrequency,
       memory: vm.regions.filter((r) => r.memory && r.mapType !== MapType.Reserved).map((r) => ({
         gpa: r.gpa,

@@ -113,3 +113,19 @@ Deno.test("vm name: delete removes the data files of its own folder only", () =>
   assert.equal(fs.stat("/guest/vms/other/vm.log")?.kind, "file");
   assert.equal(fs.stat("/guest/vm.log")?.kind, "file");
 });
+
+Deno.test("vm name: all-digit names are refused (they read as ids); duplicates are refused", () => {
+  assert.match(vmNameProblem("8") ?? "", /all digits: it would read as a VM id/);
+  assert.equal(vmNameProblem("8a"), undefined);
+  assert.throws(() => parseVmConfig(withName("8"), "/c/eight.toml"), /all digits/);
+  const { hv } = makeHypervisor();
+  const a = hv.createVm({ text: HELLO, origin: "/c/a.toml" });
+  assert.throws(
+    () => hv.createVm({ text: patchToml(HELLO, { id: "2" }), origin: "/c/b.toml" }),
+    /\/c\/b\.toml:4: base\.name: VM name "hello" is already used by VM\[1\]/,
+  );
+  assert.equal(hv.vms().length, 1);
+  // Once the first is deleted, the name is free again.
+  assert.ok(hv.deleteVm(a.id, { force: true }).ok);
+  hv.createVm({ text: patchToml(HELLO, { id: "2" }), origin: "/c/b.toml" });
+});

@@ -199,6 +199,8 @@ type SymbolEntry =
     dotOffset: number;
     line: number;
     evaluating: boolean;
+    /** The value last computed, valid while the symbol table's epoch is unchanged. */
+    memo?: { epoch: number; value: Value };
   };
 
 /** An instruction operand after parsing: a register number or an expression. */
@@ -226,13 +228,25 @@ class Fail extends Error {
 }
 
 const NOP = 0x00000013;
-/** Largest image the assembler builds (1 GiB): beyond it, a typo in `.space` is likelier. */
-const MAX_IMAGE_BYTES = 1 << 30;
+/** Largest image the assembler builds (256 MiB): beyond it, a typo in `.space` is likelier. */
+export const MAX_IMAGE_BYTES = 256 << 20;
 const C_NOP = 0x0001;
 /** How deep macros may invoke macros. */
 const MAX_MACRO_DEPTH = 64;
-/** Most statements one `.rept` may produce. */
-const MAX_REPEATED_STATEMENTS = 1_000_000;
+/** Largest source text in characters (UTF-16 code units). */
+export const MAX_SOURCE_CHARS = 2 << 20;
+/**
+ * Most statements assembled in all, source and expansions (`.macro`, `.rept`, `.irp`) together:
+ * assembling is synchronous (it runs on the event loop), and this bounds its time to a second
+ * or two whatever the input.
+ */
+export const MAX_TOTAL_STATEMENTS = 100_000;
+/** Most statements one `.rept` or `.irp` may produce. */
+const MAX_REPEATED_STATEMENTS = MAX_TOTAL_STATEMENTS;
+/** Longest statement a macro expansion may produce, in characters. */
+export const MAX_STATEMENT_CHARS = 64 * 1024;
+/** Most characters all expansions together may produce (bounds the memory they take). */
+export const MAX_EXPANSION_CHARS = 64 << 20;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -257,6 +271,14 @@ class Assembler {
   private readonly exprColumns = new WeakMap<Expr, number>();
   private readonly macros = new Map<string, Macro>();
   private macroUses = 0;
+  /**
+   * Bumped whenever anything a symbol's value may depend on changes (a definition, the final
+   * layout, a %pcrel_hi): `.equ` values are memoized per epoch, so evaluating a chain of symbols
+   * that each use the previous one twice takes linear, not exponential, time.
+   */
+  private symbolEpoch = 0;
+  /** Characters produced by macro and repeat expansions so far. */
+  private expansionChars = 0;
   private note: string | undefined;
   private sectionsUsed = 0;
   private rvc = false;
@@ -271,11 +293,42 @@ class Assembler {
   }
 
   run(source: string): AssemblyResult {
+    if (source.length > MAX_SOURCE_CHARS) {
+      throw new AssemblerError(
+        this.fileName,
+        1,
+        1,
+        `source of ${source.length} characters exceeds the ${MAX_SOURCE_CHARS}-character limit`,
+      );
+    }
     // A stack of statements still to assemble (macro expansions are pushed onto it).
     const queue: QueuedStatement[] = splitStatements(source, this.fileName)
       .map((raw) => ({ ...raw, depth: 0 })).reverse();
+    if (queue.length > MAX_TOTAL_STATEMENTS) {
+      throw new AssemblerError(
+        this.fileName,
+        queue[0].line,
+        1,
+        `${queue.length} statements exceed the limit of ${MAX_TOTAL_STATEMENTS}`,
+      );
+    }
+    let statements = 0;
     while (queue.length > 0) {
       const raw = queue.pop()!;
+      if (++statements > MAX_TOTAL_STATEMENTS || this.expansionChars > MAX_EXPANSION_CHARS) {
+        this.report(
+          new Fail(
+            statements > MAX_TOTAL_STATEMENTS
+              ? `more than ${MAX_TOTAL_STATEMENTS} statements to assemble (macro or .rept expansion too large?)`
+              : `macro and .rept expansions exceed ${MAX_EXPANSION_CHARS} characters in total`,
+            raw.column,
+          ),
+          raw.line,
+          raw.column,
+          raw.note,
+        );
+        break;
+      }
       this.note = raw.note;
       try {
         this.statement(tokenizeStatement(raw, this.fileName), raw, queue);
@@ -305,12 +358,14 @@ class Assembler {
     }
     const image = new Uint8Array(end - this.origin);
     this.final = true;
+    this.symbolEpoch++;
     // %pcrel_lo(label) needs the %pcrel_hi target of the auipc at label.
     for (const a of this.auipcs) {
       const pc = a.section.base + a.offset;
       try {
         const v = this.evalAt(a.target, a.section, a.offset, pc);
         this.pcrelHiByAddress.set(BigInt(pc), v);
+        this.symbolEpoch++;
       } catch (e) {
         this.pcrelHiFailed.add(BigInt(pc));
         this.report(e, a.loc.line, a.loc.column, a.loc.note);
@@ -498,6 +553,7 @@ class Assembler {
       throw new Fail(`symbol '${name}' is already defined at line ${existing.line}`, tok.column);
     }
     this.use(this.current);
+    this.symbolEpoch++;
     this.symbols.set(name, {
       kind: "label",
       section: this.current,
@@ -511,6 +567,7 @@ class Assembler {
     if (existing && (existing.kind === "label" || !redefinable)) {
       throw new Fail(`symbol '${name}' is already defined at line ${existing.line}`, tok.column);
     }
+    this.symbolEpoch++;
     this.symbols.set(name, {
       kind: "equ",
       expr,
@@ -555,10 +612,14 @@ class Assembler {
     if (entry.evaluating) {
       throw new ExprError(`symbol '${name}' is defined in terms of itself`, tok?.column, tok?.line);
     }
+    if (entry.memo?.epoch === this.symbolEpoch) return { ...entry.memo.value };
     entry.evaluating = true;
     try {
       const pc = this.final ? entry.dotSection.base + entry.dotOffset : undefined;
-      return this.evalValue(entry.expr, entry.dotSection, entry.dotOffset, pc);
+      const epoch = this.symbolEpoch;
+      const value = this.evalValue(entry.expr, entry.dotSection, entry.dotOffset, pc);
+      entry.memo = { epoch, value: { ...value } };
+      return value;
     } finally {
       entry.evaluating = false;
     }
@@ -642,6 +703,7 @@ class Assembler {
       else if (t.kind === "number" && /^[0-9]+$/.test(t.text)) {
         const name = this.localDefinition(String(Number(t.text)));
         this.use(this.current);
+        this.symbolEpoch++;
         this.symbols.set(name, {
           kind: "label",
           section: this.current,
@@ -769,14 +831,25 @@ class Assembler {
     }
     const unique = String(this.macroUses++);
     const note = `in macro '${macro.name}' used at line ${raw.line}`;
-    const expanded = macro.body.map((b) => ({
-      text: substitute(b.text, values, unique),
-      line: b.line,
-      column: b.column,
-      depth: raw.depth + 1,
-      note,
-    }));
-    queue.push(...expanded.reverse());
+    const expanded: QueuedStatement[] = [];
+    for (const b of macro.body) {
+      const text = substitute(b.text, values, unique);
+      if (text.length > MAX_STATEMENT_CHARS) {
+        throw new Fail(
+          `macro '${macro.name}' expands to a statement of ${text.length} characters (limit ${MAX_STATEMENT_CHARS})`,
+          head.column,
+        );
+      }
+      this.expansionChars += text.length;
+      if (this.expansionChars > MAX_EXPANSION_CHARS) {
+        throw new Fail(
+          `macro '${macro.name}': expansions exceed ${MAX_EXPANSION_CHARS} characters in total`,
+          head.column,
+        );
+      }
+      expanded.push({ text, line: b.line, column: b.column, depth: raw.depth + 1, note });
+    }
+    for (let k = expanded.length - 1; k >= 0; k--) queue.push(expanded[k]);
   }
 
   private repeat(
@@ -799,6 +872,7 @@ class Assembler {
       ) {
         throw new Fail(`.rept count ${count} out of range`, tokens[0].column);
       }
+      this.chargeExpansion(body, Number(count), head);
       for (let k = 0n; k < count; k++) copies.push(body.map((b) => ({ ...b, depth: raw.depth })));
     } else {
       const [param, ...values] = splitArguments(rest);
@@ -806,6 +880,13 @@ class Assembler {
         throw new Fail(`${kind} needs a parameter name`, head.column + head.text.length);
       }
       const items = kind === ".irp" ? values : [...values.join("")];
+      if (items.length * Math.max(1, body.length) > MAX_REPEATED_STATEMENTS) {
+        throw new Fail(
+          `${kind} produces more than ${MAX_REPEATED_STATEMENTS} statements`,
+          head.column,
+        );
+      }
+      this.chargeExpansion(body, items.length, head);
       for (const value of items) {
         const map = new Map([[param, value]]);
         copies.push(
@@ -813,7 +894,21 @@ class Assembler {
         );
       }
     }
-    queue.push(...copies.flat().reverse());
+    for (let k = copies.length - 1; k >= 0; k--) {
+      for (let j = copies[k].length - 1; j >= 0; j--) queue.push(copies[k][j]);
+    }
+  }
+
+  /** Counts `times` copies of `body` against the expansion budget. */
+  private chargeExpansion(body: QueuedStatement[], times: number, head: Token): void {
+    const chars = body.reduce((n, b) => n + b.text.length, 0) * times;
+    this.expansionChars += chars;
+    if (this.expansionChars > MAX_EXPANSION_CHARS) {
+      throw new Fail(
+        `${head.text} expansions exceed ${MAX_EXPANSION_CHARS} characters in total`,
+        head.column,
+      );
+    }
   }
 
   private expr(tokens: Token[], near: Token): Expr {

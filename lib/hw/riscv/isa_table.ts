@@ -6,7 +6,8 @@
  * Operands name {@linkcode OperandField}s, which know where their bits live in the instruction
  * word, how to scatter a value into them (assembler) and gather it back (disassembler), and how
  * objdump prints them. Covered: RV64I, M, A, C (every RV64 integer compressed form), Zicsr,
- * Zifencei and the privileged instructions (ecall, ebreak, mret, sret, wfi, sfence.vma).
+ * Zifencei, Zba, Zbb, Zbs, Zicond and the privileged instructions (ecall, ebreak, mret, sret,
+ * wfi, sfence.vma).
  *
  * The CSR names are those of the ratified privileged specification 1.12, exactly the set that
  * `riscv64-unknown-elf-objdump` (binutils 2.40) prints for objects built with
@@ -270,7 +271,18 @@ export function standardCsrName(num: number): string | undefined {
 }
 
 /** Extensions an instruction belongs to. */
-export type Extension = "I" | "M" | "A" | "C" | "Zicsr" | "Zifencei" | "Priv";
+export type Extension =
+  | "I"
+  | "M"
+  | "A"
+  | "C"
+  | "Zicsr"
+  | "Zifencei"
+  | "Priv"
+  | "Zba"
+  | "Zbb"
+  | "Zbs"
+  | "Zicond";
 
 /** One segment of an immediate: `length` value bits starting at `valueLo`, stored at `instLo`. */
 export type BitSegment = readonly [instLo: number, valueLo: number, length: number];
@@ -530,6 +542,7 @@ const R = 0xfe00707f; // funct7 + funct3 + opcode
 const I = 0x0000707f; // funct3 + opcode
 const OP = 0x0000007f; // opcode only
 const SHIFT64 = 0xfc00707f;
+const UNARY = 0xfff0707f; // the whole immediate/rs2 field + funct3 + opcode
 
 const rd = (w: number) => field(w, 7, 5);
 const rs2c = (w: number) => field(w, 2, 5);
@@ -637,6 +650,39 @@ const ROWS: Row[] = [
   ...rTypes("M", 0x3b, 1, [[0, "mulw"], [4, "divw"], [5, "divuw"], [6, "remw"], [7, "remuw"]]),
   // A
   ...amos(),
+  // Zba
+  ...rTypes("Zba", 0x33, 0x10, [[2, "sh1add"], [4, "sh2add"], [6, "sh3add"]]),
+  ...rTypes("Zba", 0x3b, 0x10, [[2, "sh1add.uw"], [4, "sh2add.uw"], [6, "sh3add.uw"]]),
+  ...rTypes("Zba", 0x3b, 0x04, [[0, "add.uw"]]),
+  ["slli.uw", "rd,rs1,shamt6", 0x0800101b, SHIFT64, "Zba"],
+  // Zbb
+  ...rTypes("Zbb", 0x33, 0x20, [[7, "andn"], [6, "orn"], [4, "xnor"]]),
+  ["clz", "rd,rs1", 0x60001013, UNARY, "Zbb"],
+  ["ctz", "rd,rs1", 0x60101013, UNARY, "Zbb"],
+  ["cpop", "rd,rs1", 0x60201013, UNARY, "Zbb"],
+  ["sext.b", "rd,rs1", 0x60401013, UNARY, "Zbb"],
+  ["sext.h", "rd,rs1", 0x60501013, UNARY, "Zbb"],
+  ["clzw", "rd,rs1", 0x6000101b, UNARY, "Zbb"],
+  ["ctzw", "rd,rs1", 0x6010101b, UNARY, "Zbb"],
+  ["cpopw", "rd,rs1", 0x6020101b, UNARY, "Zbb"],
+  ...rTypes("Zbb", 0x33, 0x05, [[4, "min"], [5, "minu"], [6, "max"], [7, "maxu"]]),
+  ["zext.h", "rd,rs1", 0x0800403b, UNARY, "Zbb"],
+  ...rTypes("Zbb", 0x33, 0x30, [[1, "rol"], [5, "ror"]]),
+  ["rori", "rd,rs1,shamt6", 0x60005013, SHIFT64, "Zbb"],
+  ...rTypes("Zbb", 0x3b, 0x30, [[1, "rolw"], [5, "rorw"]]),
+  ["roriw", "rd,rs1,shamt5", 0x6000501b, R, "Zbb"],
+  ["orc.b", "rd,rs1", 0x28705013, UNARY, "Zbb"],
+  ["rev8", "rd,rs1", 0x6b805013, UNARY, "Zbb"],
+  // Zbs
+  ...rTypes("Zbs", 0x33, 0x24, [[1, "bclr"], [5, "bext"]]),
+  ...rTypes("Zbs", 0x33, 0x14, [[1, "bset"]]),
+  ...rTypes("Zbs", 0x33, 0x34, [[1, "binv"]]),
+  ["bclri", "rd,rs1,shamt6", 0x48001013, SHIFT64, "Zbs"],
+  ["bseti", "rd,rs1,shamt6", 0x28001013, SHIFT64, "Zbs"],
+  ["binvi", "rd,rs1,shamt6", 0x68001013, SHIFT64, "Zbs"],
+  ["bexti", "rd,rs1,shamt6", 0x48005013, SHIFT64, "Zbs"],
+  // Zicond
+  ...rTypes("Zicond", 0x33, 0x07, [[5, "czero.eqz"], [7, "czero.nez"]]),
   // C, quadrant 0
   ["c.unimp", "", 0x0000, 0xffff, "C"],
   ["c.addi4spn", "crdq,sp,c_addi4spn", 0x0000, 0xe003, "C", (w) => (w & 0x1fe0) !== 0],

@@ -18,6 +18,7 @@ import {
 import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
 import { formatDuration, formatMemorySize, hex, padRight } from "../format.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
+import { formatJitStats, vmJitStats } from "./vm_jit_stats.ts";
 import { notFoundError, notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
 
 /** Parses a VM status name in any case (`running`, `Running`); undefined if unknown. */
@@ -64,6 +65,30 @@ export function vcpuStateSummary(vm: Vm): string {
 
 const LIST_WIDTHS = [6, 15, 12, 15, 10, 20];
 
+/**
+ * The seed's VCPU column, `0,1,2`; a list longer than the column (9 vCPUs and more) is written
+ * with ranges, `0-8`, so that the columns after it stay in place.
+ */
+export function vcpuIdList(vm: Vm, width: number): string {
+  const ids = vm.vcpus.map((v) => v.id);
+  const plain = ids.join(",");
+  if (plain.length <= width) return plain;
+  const parts: string[] = [];
+  for (let i = 0; i < ids.length;) {
+    let j = i;
+    while (j + 1 < ids.length && ids[j + 1] === ids[j] + 1) j++;
+    parts.push(j > i ? `${ids[i]}-${ids[j]}` : String(ids[i]));
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+/** `vm show`'s status: the seed's icon and name, and why a stopped VM stopped. */
+function statusText(vm: Vm): string {
+  const base = vmStatusWithIcon(vm.status);
+  return vm.status === "stopped" && vm.stopReason ? `${base} (${vm.stopReason})` : base;
+}
+
 /** Builds `vm list`. */
 export function vmListCommand(): CommandNode<ShellContext> {
   return new CommandNode<ShellContext>("List all virtual machines")
@@ -89,6 +114,7 @@ export function vmListCommand(): CommandNode<ShellContext> {
         vms: vms.map((vm) => ({
           ...listRecord(vm),
           status: vm.status,
+          stopReason: vm.status === "stopped" ? vm.stopReason : undefined,
           memoryBytes: vm.memorySize,
           vcpuIds: vm.vcpus.map((v) => v.id),
           vcpuStates: vcpuStateSummary(vm),
@@ -109,7 +135,7 @@ export function vmListCommand(): CommandNode<ShellContext> {
           vm.id,
           vm.name,
           vmStatusName(vm.status),
-          vm.vcpus.map((v) => v.id).join(","),
+          vcpuIdList(vm, LIST_WIDTHS[3]),
           formatMemorySize(vm.memorySize),
           vcpuStateSummary(vm),
         ], LIST_WIDTHS));
@@ -206,6 +232,7 @@ function showData(vm: Vm) {
       irq: d.irq,
     })),
     lastError: vm.lastError,
+    stopReason: vm.status === "stopped" ? vm.stopReason : undefined,
   };
 }
 
@@ -215,7 +242,7 @@ function basicDetails(vm: Vm, showConfig: boolean, showStats: boolean): string {
     "",
     `  VM ID:     ${vm.id}`,
     `  Name:      ${vm.name}`,
-    `  Status:    ${vmStatusWithIcon(vm.status)}`,
+    `  Status:    ${statusText(vm)}`,
     `  VCPUs:     ${vm.vcpus.length}`,
     `  Memory:    ${formatMemorySize(vm.memorySize)}`,
     ...hintLines(vm),
@@ -248,7 +275,7 @@ function fullDetails(vm: Vm): string {
     "Basic Information:",
     `  VM ID:     ${vm.id}`,
     `  Name:      ${vm.name}`,
-    `  Status:    ${vmStatusWithIcon(vm.status)}`,
+    `  Status:    ${statusText(vm)}`,
     `  VCPUs:     ${vm.vcpus.length}`,
     `  Memory:    ${formatMemorySize(vm.memorySize)}`,
     `  EPT Root:  ${hex(vm.eptRoot)}`,
@@ -353,8 +380,9 @@ export function vmShowCommand(): CommandNode<ShellContext> {
 /** Builds `vm stats`. */
 export function vmStatsCommand(): CommandNode<ShellContext> {
   return new CommandNode<ShellContext>("Show VM-exit counts, instructions and virtual time")
-    .withUsage("vm stats <VM_ID>")
+    .withUsage("vm stats [--jit] <VM_ID>")
     .addArg(new ArgDef("VM_ID", "VM (id or name)").required("No VM specified").completes("vm"))
+    .addFlag(new FlagDef("jit", "Also show execution statistics (tiers, block exits, traps)"))
     .readOnly()
     .withHandler((cmd, ctx) => {
       const vm = lookup(ctx, cmd.getArg(0)!);
@@ -404,7 +432,10 @@ export function vmStatsCommand(): CommandNode<ShellContext> {
           ),
         );
       }
+      const jit = cmd.hasFlag("jit") ? vmJitStats(vm) : undefined;
+      if (jit) lines.push(...formatJitStats(jit));
       return success(lines.join("\n"), {
+        ...(jit ? { jit } : {}),
         vmId: vm.id,
         status: vm.status,
         virtualTimeNs: now,
