@@ -89,7 +89,9 @@ export async function openTerminal(
       if (read === "late") {
         // A last resort against a hang (nothing is timed): the test fails with what was seen.
         child.kill("SIGKILL");
-        throw new Error(`nothing matched ${String(text)} in ${UNTIL_MS} ms: ${JSON.stringify(seen)}`);
+        throw new Error(
+          `nothing matched ${String(text)} in ${UNTIL_MS} ms: ${JSON.stringify(seen)}`,
+        );
       }
       const { value, done } = read;
       if (done) throw new Error(`output ended before ${String(text)}: ${seen}`);
