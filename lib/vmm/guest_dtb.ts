@@ -116,7 +116,7 @@ export function buildGuestDtb(input: GuestDtbInput): Uint8Array {
     cpu.set("riscv,isa-extensions", isaExtensionNames(input.isa));
     cpu.set("mmu-type", "riscv,sv39");
     const intc = cpu.add("interrupt-controller");
-    intc.set("#interrupt-cells", 1).set("interrupt-controller", true);
+    intc.set("#address-cells", 0).set("#interrupt-cells", 1).set("interrupt-controller", true);
     intc.set("compatible", "riscv,cpu-intc").set("phandle", phandle);
     intcPhandles.push(phandle++);
   }

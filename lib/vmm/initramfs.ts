@@ -1,10 +1,10 @@
 /**
  * The busybox initramfs that `deno task images` builds for the Linux example VMs: busybox with
  * one symlink per applet, the usual mount points, `/dev/console`, and an `/init` script that
- * mounts proc, sysfs and devtmpfs, prints a banner and runs `setsid cttyhack sh` on the console
- * (a session leader with a controlling terminal, so job control and Ctrl-C work). `/init` stays
- * PID 1 and does what busybox's `poweroff`, `reboot` and `halt` ask of an init (they signal PID
- * 1: USR2, TERM, USR1), so those commands work from the shell as on a full system.
+ * mounts proc, sysfs and devtmpfs, prints a banner and hands PID 1 to busybox's init, which runs
+ * `cttyhack sh` on the console in its own session (setsid: a session leader with a controlling
+ * terminal, so job control and Ctrl-C work) and serves `poweroff`, `reboot` and `halt` (they
+ * signal PID 1) as on a full system.
  *
  * Also here: reading the applet list out of a busybox binary (it cannot be run on the host) and
  * finding Debian's archive in the host's own apt sources (so no archive address is written into
@@ -18,7 +18,11 @@ import { CpioWriter } from "./cpio.ts";
 /** The banner `/init` prints before the shell starts (tests wait for it). */
 export const INITRAMFS_BANNER = "axvisor.ts: Linux initramfs ready";
 
-/** The `/init` script. */
+/**
+ * The `/init` script: mounts, hostname, banner, then `exec`s busybox's init (still PID 1),
+ * which runs the shell from {@linkcode INITTAB} and does what `poweroff`, `reboot` and `halt`
+ * ask of PID 1.
+ */
 export const INIT_SCRIPT = `#!/bin/sh
 # /init of the axvisor.ts Linux initramfs (built by \`deno task images\`).
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin HOME=/root TERM=vt100
@@ -27,19 +31,20 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 hostname axvisor
-# busybox's poweroff/reboot/halt ask PID 1 (this script) by signal; do what an init does.
-trap 'sync; poweroff -f' USR2
-trap 'sync; reboot -f' TERM
-trap 'sync; halt -f' USR1
 echo
 echo "${INITRAMFS_BANNER}: $(uname -sr), $(grep -c ^processor /proc/cpuinfo) CPU(s)"
 echo "poweroff stops the VM, reboot restarts it."
-cd /root
-while true; do
-  setsid cttyhack sh &
-  wait $!
-  echo "/init: the shell exited; starting a new one"
-done
+exec /bin/init
+`;
+
+/**
+ * busybox init's table: the shell on the console, respawned when it exits. busybox init starts
+ * it in a new session (setsid) with default signal handling, and \`cttyhack\` reopens the real
+ * console (ttyS0) as its controlling terminal, so job control and Ctrl-C work.
+ */
+export const INITTAB = `# /etc/inittab of the axvisor.ts Linux initramfs (busybox init).
+::respawn:-/bin/cttyhack /bin/sh
+::shutdown:/bin/sync
 `;
 
 /** What {@linkcode buildBusyboxInitramfs} needs. */
@@ -73,7 +78,7 @@ const DIRECTORIES = [
 /**
  * Builds the (uncompressed) cpio archive: directories, `/dev/console` (5:1, so the kernel can
  * give `/init` its console before devtmpfs is mounted), `/bin/busybox`, a `/bin/NAME` symlink
- * per applet, `/etc/passwd`, `/etc/group` and `/init`.
+ * per applet, `/etc/passwd`, `/etc/group`, `/etc/inittab` and `/init`.
  */
 export function buildBusyboxInitramfs(input: BusyboxInitramfsInput): Uint8Array {
   const enc = new TextEncoder();
@@ -88,6 +93,7 @@ export function buildBusyboxInitramfs(input: BusyboxInitramfsInput): Uint8Array 
   cpio.file("etc/passwd", enc.encode("root:x:0:0:root:/root:/bin/sh\n"));
   cpio.file("etc/group", enc.encode("root:x:0:\n"));
   cpio.file("etc/hostname", enc.encode("axvisor\n"));
+  cpio.file("etc/inittab", enc.encode(INITTAB));
   cpio.file("init", enc.encode(input.init ?? INIT_SCRIPT), 0o755);
   return cpio.finish();
 }

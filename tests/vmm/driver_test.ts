@@ -45,9 +45,9 @@ Deno.test("driver (realtime): with nothing runnable, a tick catches up once inst
   const driver = new HypervisorDriver(hv, { now: () => (wallMs += 0.001), chunkMs: 8 });
   let steps = 0;
   const runFor = hv.runFor.bind(hv);
-  hv.runFor = (ns: number) => {
+  hv.runFor = (ns: number, shouldYield?: () => boolean) => {
     steps++;
-    runFor(ns);
+    return runFor(ns, shouldYield);
   };
   driver.start();
   await new Promise((resolve) => setTimeout(resolve, 0)); // the first tick

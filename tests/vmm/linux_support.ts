@@ -204,10 +204,18 @@ export class LinuxConsole {
   readonly #unsubscribe: () => void;
   readonly #decoder = new TextDecoder();
 
-  /** Attaches to `vm`'s console (before it starts, to see everything). */
+  /**
+   * Attaches to `vm`'s console (before it starts, to see everything). With the environment
+   * variable `AXVISOR_TEST_CONSOLE=1`, the console is also copied to stderr as it comes.
+   */
   constructor(readonly hv: Hypervisor, readonly vm: Vm) {
+    let echo = false;
+    try {
+      echo = Deno.env.get("AXVISOR_TEST_CONSOLE") === "1";
+    } catch { /* no --allow-env */ }
     this.#unsubscribe = vm.console.subscribe((data) => {
       this.transcript += this.#decoder.decode(data, { stream: true });
+      if (echo) Deno.stderr.writeSync(data);
     });
   }
 
