@@ -62,6 +62,7 @@ interface Options {
   command?: string[];
   batch?: string;
   keepGoing: boolean;
+  echo?: boolean;
   maxSessions: number;
   bootDelay: number;
   consoleLog: boolean;
@@ -140,6 +141,11 @@ function buildProgram(): Command {
     )
     .option("--batch <file>", "batch: run the commands in this file ('-' for stdin) and exit")
     .option("--keep-going", "batch: run every command even after a failure", false)
+    .option(
+      "--echo",
+      "batch: print each command after the prompt before its output (default in batch mode)",
+    )
+    .option("--no-echo", "batch: print only the commands' output")
     .addOption(
       new Option("--max-sessions <n>", "most concurrent console sessions").argParser(
         positiveInt,
@@ -181,8 +187,10 @@ Console protocol (stdio and TCP, UTF-8 lines ending in LF or CRLF, at most 4 KiB
   See docs/protocol.md.
 
 Batch mode (-c / --batch): commands run in order on the warp clock, and virtual time passes
-only while a command waits, so runs are deterministic. Each command's output is printed;
-the run stops at the first failure unless --keep-going.
+only while a command waits, so runs are deterministic. Each command is shown after the prompt
+(--no-echo hides it), then its output; a slow reader of stdout slows the run down, no output
+is ever dropped. The run stops at the first failure (reported on stderr after the output of
+the command) unless --keep-going.
 
 Exit status: 0 success; 1 a batch command failed; 2 bad usage or a start-up error.
 
@@ -489,14 +497,20 @@ async function main(args: string[]): Promise<number> {
 
   // Batch mode: one session, no banner, no prompt, no background driver.
   if (commands !== undefined) {
-    const { session, done } = serveStdioStream(server, {
+    const { session, done, flushed } = serveStdioStream(server, {
       reader: undefined,
       banner: false,
       prompt: false,
       noInput: true,
+      // Batch output is never dropped: the run waits for stdout between commands (and large
+      // replies are streamed), so only guest output within one command is bounded.
+      limits: { softLimit: 8 * 1024 * 1024, hardLimit: 256 * 1024 * 1024 },
+      stallTimeoutMs: 0,
     });
     const result = await runBatch(session, commands, {
       keepGoing: opts.keepGoing,
+      echo: opts.echo ?? true,
+      flush: flushed,
       onFailure: (i, c) => {
         const total = commands!.length;
         const stopping = !opts.keepGoing && i < total
@@ -510,7 +524,13 @@ async function main(args: string[]): Promise<number> {
     await done;
     shell.dispose();
     server.dispose();
-    if (!result.ok && opts.keepGoing) {
+    if (result.aborted !== undefined) {
+      log(
+        "error",
+        `the batch stopped after ${result.ran} of ${result.total} commands: ${result.aborted}`,
+      );
+    }
+    if (!result.ok && opts.keepGoing && result.failed > 0) {
       log("error", `${result.failed} of ${result.total} commands failed`);
     }
     return result.ok ? EXIT_OK : EXIT_COMMAND_FAILED;
@@ -561,7 +581,20 @@ async function main(args: string[]): Promise<number> {
   const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
   const stdio = interactive ? runInteractive(server) : serveStdioStream(server);
   stdio.done.then(() => {
-    if (!tcp) server.shutdown("end of the console session");
+    if (!tcp) {
+      server.shutdown("end of the console session");
+      return;
+    }
+    // `exit` (or end of input) at the local console with --listen: the TCP sessions go on.
+    if (!server.shuttingDown) {
+      const a = tcp.addr;
+      const host = a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname;
+      writeErr(
+        `axvisor: the local console is closed; the server keeps serving TCP on ` +
+          `${host}:${a.port}. Stop it with Ctrl-C or SIGTERM (kill ${Deno.pid}), or ` +
+          "`shutdown` from a TCP session.\n",
+      );
+    }
   });
 
   await server.shutdownRequested;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { parse, TomlError } from "smol-toml";
+import { parse, TomlError } from "npm:smol-toml@^1.9.1";
 import { vmNameProblem } from "./vm_name.ts";
 
 /** Raised for a config that cannot be used; names the file, the line and the key. */

@@ -54,7 +54,7 @@ import type { VCpu } from "./vcpu.ts";
 import { fireTimer, initSupervisor, maybeWakeVcpu, SupervisorIrq } from "./vcpu_interrupts.ts";
 import { Vm, type VmStopReason } from "./vm.ts";
 import { isaString } from "../hw/riscv/isa.ts";
-import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
+import { parse as parseToml, stringify as stringifyToml } from "npm:smol-toml@^1.9.1";
 import {
   applyVcpu,
   captureVmState,
