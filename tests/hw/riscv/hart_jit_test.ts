@@ -361,3 +361,26 @@ done:
   assert.equal(i.hart.compiledBlocks, 0);
   assert.equal(i.hart.blockInstructions, 0);
 });
+
+Deno.test("jit: a block of only bit-manipulation ops writes its results back", () => {
+  compareTiers(
+    `
+_start:
+  li a0, 0x0123456789abcdef
+  li t1, 100
+loop:
+  addi a0, a0, 3
+  rev8 a1, a0
+  clz a2, a1
+  sh1add a3, a0, a1
+  czero.eqz a4, a0, t1
+  rori a5, a0, 7
+  addi t1, t1, -1
+  bnez t1, loop
+done:
+  j done
+`,
+    [5, 50, 500],
+    1,
+  );
+});
