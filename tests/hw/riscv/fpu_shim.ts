@@ -108,7 +108,16 @@ export function useFpuShimIfMissing(): void {
     const sub = Math.abs(x) < (fmt === 1 ? 2.2250738585072014e-308 : 1.1754943508222875e-38);
     return neg ? (sub ? 1 << 2 : 1 << 1) : (sub ? 1 << 5 : 1 << 6);
   };
-  fpuOps.fpToInt = (r, fmt, a, _rm, signed, wide) => {
+  const round = (x: number, rm: number): number => {
+    if (rm === 1) return Math.trunc(x);
+    if (rm === 2) return Math.floor(x);
+    if (rm === 3) return Math.ceil(x);
+    if (rm === 4) return x < 0 ? -Math.round(-x) : Math.round(x);
+    const f = Math.floor(x);
+    const d = x - f;
+    return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+  };
+  fpuOps.fpToInt = (r, fmt, a, rm, signed, wide) => {
     const x = get(r, fmt, a);
     const bits = wide ? 64n : 32n;
     const min = signed ? -(1n << (bits - 1n)) : 0n;
@@ -118,7 +127,7 @@ export function useFpuShimIfMissing(): void {
       r.fflags |= 16;
       v = max;
     } else {
-      const t = Math.round(x);
+      const t = round(x, rm);
       v = !Number.isFinite(t) ? (t > 0 ? max : min) : BigInt(t);
       if (v < min || v > max) {
         r.fflags |= 16;

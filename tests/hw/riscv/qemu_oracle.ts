@@ -108,7 +108,7 @@ export async function buildProgram(source: string, origin = 0x8000_0000): Promis
     await Deno.writeTextFile(`${dir}/p.S`, source);
     await tool(
       AS,
-      ["-march=rv64imac_zicsr_zifencei_zba_zbb_zbs", "-mno-relax", "-o", "p.o", "p.S"],
+      ["-march=rv64imafdc_zicsr_zifencei_zba_zbb_zbs", "-mno-relax", "-o", "p.o", "p.S"],
       dir,
       pkg,
     );
