@@ -1,8 +1,9 @@
 /**
  * TEMPORARY test-only FPU, used only while `lib/hw/riscv/fpu.ts` is still the unbuilt contract
  * (its functions throw "fpu: not built yet"). It computes with JavaScript doubles in
- * round-to-nearest and raises only the NV and DZ flags, so the hart's FP integration (decoding,
- * mstatus.FS, NaN boxing, loads and stores, the JIT) can be tested before the exact FPU lands.
+ * round-to-nearest and raises NV, DZ and (for conversions to integers) NX only, so the hart's
+ * FP integration (decoding, mstatus.FS, NaN boxing, loads and stores, the JIT) can be tested
+ * before the exact FPU lands.
  * {@linkcode useFpuShimIfMissing} installs it only when the real FPU is missing: once the FPU
  * branch is merged, every test runs on the exact FPU and this file can be deleted.
  *
@@ -54,14 +55,20 @@ export function useFpuShimIfMissing(): void {
       const x = get(r, fmt, a);
       const y = get(r, fmt, b);
       if (fn === div && y === 0 && x === x && x !== 0) r.fflags |= 8;
-      put(r, fmt, rd, fn(x, y));
+      const v = fn(x, y);
+      if (Number.isNaN(v) && !Number.isNaN(x) && !Number.isNaN(y)) r.fflags |= 16;
+      put(r, fmt, rd, v);
     };
   const div = (a: number, b: number) => a / b;
   fpuOps.fpAdd = bin((a, b) => a + b);
   fpuOps.fpSub = bin((a, b) => a - b);
   fpuOps.fpMul = bin((a, b) => a * b);
   fpuOps.fpDiv = bin(div);
-  fpuOps.fpSqrt = (r, fmt, rd, a) => put(r, fmt, rd, Math.sqrt(get(r, fmt, a)));
+  fpuOps.fpSqrt = (r, fmt, rd, a) => {
+    const x = get(r, fmt, a);
+    if (x < 0) r.fflags |= 16;
+    put(r, fmt, rd, Math.sqrt(x));
+  };
   fpuOps.fpFma = (r, fmt, rd, a, b, c, _rm, np, na) => {
     const p = get(r, fmt, a) * get(r, fmt, b);
     const q = get(r, fmt, c);
@@ -129,10 +136,10 @@ export function useFpuShimIfMissing(): void {
     } else {
       const t = round(x, rm);
       v = !Number.isFinite(t) ? (t > 0 ? max : min) : BigInt(t);
-      if (v < min || v > max) {
+      if (!Number.isFinite(t) || v < min || v > max) {
         r.fflags |= 16;
-        v = v < min ? min : max;
-      }
+        v = v < min ? min : v > max ? max : v;
+      } else if (t !== x) r.fflags |= 1;
     }
     if (!wide) v = BigInt.asIntN(32, v);
     const u = BigInt.asUintN(64, v);
