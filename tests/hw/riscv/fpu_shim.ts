@@ -1,8 +1,9 @@
 /**
  * TEMPORARY test-only FPU, used only while `lib/hw/riscv/fpu.ts` is still the unbuilt contract
  * (its functions throw "fpu: not built yet"). It computes with JavaScript doubles in
- * round-to-nearest and raises only the NV and DZ flags, so the hart's FP integration (decoding,
- * mstatus.FS, NaN boxing, loads and stores, the JIT) can be tested before the exact FPU lands.
+ * round-to-nearest and raises NV, DZ and (for conversions to integers) NX only, so the hart's
+ * FP integration (decoding, mstatus.FS, NaN boxing, loads and stores, the JIT) can be tested
+ * before the exact FPU lands.
  * {@linkcode useFpuShimIfMissing} installs it only when the real FPU is missing: once the FPU
  * branch is merged, every test runs on the exact FPU and this file can be deleted.
  *
@@ -54,14 +55,20 @@ export function useFpuShimIfMissing(): void {
       const x = get(r, fmt, a);
       const y = get(r, fmt, b);
       if (fn === div && y === 0 && x === x && x !== 0) r.fflags |= 8;
-      put(r, fmt, rd, fn(x, y));
+      const v = fn(x, y);
+      if (Number.isNaN(v) && !Number.isNaN(x) && !Number.isNaN(y)) r.fflags |= 16;
+      put(r, fmt, rd, v);
     };
   const div = (a: number, b: number) => a / b;
   fpuOps.fpAdd = bin((a, b) => a + b);
   fpuOps.fpSub = bin((a, b) => a - b);
   fpuOps.fpMul = bin((a, b) => a * b);
   fpuOps.fpDiv = bin(div);
-  fpuOps.fpSqrt = (r, fmt, rd, a) => put(r, fmt, rd, Math.sqrt(get(r, fmt, a)));
+  fpuOps.fpSqrt = (r, fmt, rd, a) => {
+    const x = get(r, fmt, a);
+    if (x < 0) r.fflags |= 16;
+    put(r, fmt, rd, Math.sqrt(x));
+  };
   fpuOps.fpFma = (r, fmt, rd, a, b, c, _rm, np, na) => {
     const p = get(r, fmt, a) * get(r, fmt, b);
     const q = get(r, fmt, c);
@@ -108,7 +115,16 @@ export function useFpuShimIfMissing(): void {
     const sub = Math.abs(x) < (fmt === 1 ? 2.2250738585072014e-308 : 1.1754943508222875e-38);
     return neg ? (sub ? 1 << 2 : 1 << 1) : (sub ? 1 << 5 : 1 << 6);
   };
-  fpuOps.fpToInt = (r, fmt, a, _rm, signed, wide) => {
+  const round = (x: number, rm: number): number => {
+    if (rm === 1) return Math.trunc(x);
+    if (rm === 2) return Math.floor(x);
+    if (rm === 3) return Math.ceil(x);
+    if (rm === 4) return x < 0 ? -Math.round(-x) : Math.round(x);
+    const f = Math.floor(x);
+    const d = x - f;
+    return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+  };
+  fpuOps.fpToInt = (r, fmt, a, rm, signed, wide) => {
     const x = get(r, fmt, a);
     const bits = wide ? 64n : 32n;
     const min = signed ? -(1n << (bits - 1n)) : 0n;
@@ -118,12 +134,12 @@ export function useFpuShimIfMissing(): void {
       r.fflags |= 16;
       v = max;
     } else {
-      const t = Math.round(x);
+      const t = round(x, rm);
       v = !Number.isFinite(t) ? (t > 0 ? max : min) : BigInt(t);
-      if (v < min || v > max) {
+      if (!Number.isFinite(t) || v < min || v > max) {
         r.fflags |= 16;
-        v = v < min ? min : max;
-      }
+        v = v < min ? min : v > max ? max : v;
+      } else if (t !== x) r.fflags |= 1;
     }
     if (!wide) v = BigInt.asIntN(32, v);
     const u = BigInt.asUintN(64, v);
