@@ -6,8 +6,15 @@
  * Ctrl-R searches the history backwards as bash does, and a second Tab lists the candidates.
  *
  * Asynchronous output (guest `[VM n] ` lines, faults) is written above the line being edited,
- * which is then redrawn. While attached to a guest console, each line typed goes to the guest,
- * Ctrl-C is passed to the guest, and Ctrl-] or a line `~.` detaches.
+ * which is then redrawn.
+ *
+ * `vm console` turns the terminal into the guest's serial line: readline is taken off the
+ * keyboard (its keypress and resize listeners are set aside), the terminal is in raw mode, every
+ * byte typed goes to the guest as it comes (Tab, Ctrl-C, Ctrl-D, Ctrl-Z, arrows, Backspace as
+ * the terminal sends it) and guest output is written as raw bytes. Ctrl-] or `~.` at the start
+ * of a line (both configurable) detaches: readline gets the keyboard back, the terminal mode it
+ * had is restored, and the prompt returns. `vm log --follow` streams the same way until any key
+ * (Ctrl-C).
  *
  * @module
  */
@@ -32,6 +39,10 @@ export function runInteractive(
   const session = server.openSession({ kind: "tty", peer: "terminal", prompt: false });
   const out = process.stdout;
   const decoder = new TextDecoder();
+  const stdin = process.stdin as typeof process.stdin & {
+    isRaw?: boolean;
+    setRawMode?: (raw: boolean) => unknown;
+  };
   const rl = readline.createInterface({
     input: process.stdin,
     output: out,
@@ -53,6 +64,12 @@ export function runInteractive(
 
   /** Writes what the session queued; when idle at the prompt, redraws the prompt after it. */
   const flush = (redraw: boolean) => {
+    if (raw) {
+      // Attached: the guest's bytes, untouched.
+      for (let c = session.output.take(); c; c = session.output.take()) out.write(c);
+      if (session.attachedVm === undefined) leaveRaw();
+      return;
+    }
     let text = "";
     for (let c = session.output.take(); c; c = session.output.take()) {
       text += decoder.decode(c, { stream: true });
@@ -67,6 +84,46 @@ export function runInteractive(
       out.write(text);
     }
   };
+
+  // ── raw mode while attached ──
+  let raw = false;
+  let wasRaw: boolean | undefined;
+  let savedKeypress: ((...args: unknown[]) => void)[] = [];
+  let savedResize: ((...args: unknown[]) => void)[] = [];
+  const onData = (chunk: Uint8Array | string) => {
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    session.attachInput(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    if (session.attachedVm === undefined) {
+      flush(false);
+      leaveRaw();
+    }
+  };
+  const enterRaw = () => {
+    if (raw) return;
+    raw = true;
+    wasRaw = stdin.isRaw;
+    stdin.setRawMode?.(true);
+    savedKeypress = stdin.listeners("keypress") as typeof savedKeypress;
+    stdin.removeAllListeners("keypress");
+    savedResize = out.listeners("resize") as typeof savedResize;
+    out.removeAllListeners("resize");
+    stdin.on("data", onData);
+  };
+  function leaveRaw() {
+    if (!raw) return;
+    raw = false;
+    stdin.off("data", onData);
+    for (const l of savedKeypress) stdin.on("keypress", l);
+    for (const l of savedResize) out.on("resize", l);
+    savedKeypress = [];
+    savedResize = [];
+    if (wasRaw !== undefined) stdin.setRawMode?.(wasRaw);
+    // Anything readline had in its line buffer is dropped; the prompt comes back.
+    rl.write(null, { ctrl: true, name: "e" });
+    rl.write(null, { ctrl: true, name: "u" });
+    updatePrompt();
+    if (!session.closed) rl.prompt();
+  }
 
   const pumpDone = (async () => {
     while (true) {
@@ -106,7 +163,11 @@ export function runInteractive(
     busy = false;
     flush(false);
     updatePrompt();
-    if (!session.closed && session.attachedVm === undefined) rl.prompt();
+    if (session.attachedVm !== undefined && !session.closed) {
+      enterRaw();
+      return;
+    }
+    if (!session.closed) rl.prompt();
   });
   rl.on("SIGINT", () => {
     if (session.attachedVm !== undefined) {
@@ -136,6 +197,7 @@ export function runInteractive(
   const done = session.closedPromise.then(async () => {
     await pumpDone;
     flush(false);
+    leaveRaw();
     process.stdin.off("keypress", keypress);
     rl.close();
   });

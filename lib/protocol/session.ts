@@ -23,13 +23,21 @@ import { type FramedLine, LineFramer, validateLine } from "./line_framer.ts";
 import { OutputQueue, type OutputQueueLimits } from "./output_queue.ts";
 import { readOnlyRefusal } from "./read_only.ts";
 import { SessionAuth } from "./auth.ts";
+import { DEFAULT_ESCAPE_BYTE, describeEscapeKey, EscapeScanner } from "./attach_escape.ts";
+import { CHARACTER_MODE, LINE_MODE, TelnetFilter } from "./telnet.ts";
 import { tokenize } from "../shell/tokenizer.ts";
 
 /** The default prompt of human sessions (the seed's REPL prompt), when the backend has none. */
 export const PROMPT = "axvisor> ";
 
-/** The escape byte that ends a console attach (Ctrl-]). */
-export const ATTACH_ESCAPE_BYTE = 0x1d;
+/** The escape byte that ends a console attach by default (Ctrl-]). */
+export const ATTACH_ESCAPE_BYTE = DEFAULT_ESCAPE_BYTE;
+
+/** Why `vm console` / `vm log --follow` are refused without a terminal (pipes, batch). */
+export const NO_TTY_MESSAGE =
+  "`vm console` needs a terminal (this session reads a pipe or a script); use `vm send` to " +
+  "type, `vm wait --console REGEX` to wait for output and `vm log` to read it (or attach over " +
+  "TCP: --listen, --console-ports)";
 
 /** How a session talks: human text or JSON lines. */
 export type SessionMode = "human" | "json";
@@ -77,7 +85,36 @@ export interface SessionOptions {
   limits?: OutputQueueLimits;
   /** Initial mode (default `human`). */
   mode?: SessionMode;
+  /**
+   * Speak telnet (TCP sessions): IAC sequences are taken out of the input, and a console
+   * attach offers character mode to telnet clients (see telnet.ts). Default: true for `tcp`.
+   */
+  telnet?: boolean;
+  /**
+   * Wall-clock milliseconds a large reply may wait for the client to read before the session is
+   * closed as stuck (default 30 000; 0 waits for ever, as batch mode does on its stdout).
+   */
+  stallTimeoutMs?: number;
+  /**
+   * Hold the human banner and first prompt back this many wall-clock milliseconds (default 0:
+   * send them at once). A client whose first line is a JSON request within that time gets only
+   * JSON (the `hello` event, then its reply); any other first line, or the delay running out,
+   * sends the banner. TCP and stdio-stream sessions use {@linkcode DEFAULT_BANNER_DELAY_MS}.
+   */
+  bannerDelayMs?: number;
 }
+
+/** How long TCP and stdio-stream sessions wait for a first JSON line before the human banner. */
+export const DEFAULT_BANNER_DELAY_MS = 150;
+
+/** Events held for a session that has not yet chosen its mode (beyond: dropped). */
+const MAX_EARLY_EVENTS = 256;
+
+/** Replies larger than this are sent in pieces of this size, each once the client has read. */
+export const REPLY_CHUNK_BYTES = 64 * 1024;
+
+/** Default of {@linkcode SessionOptions.stallTimeoutMs}. */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
 const encoder = new TextEncoder();
 
@@ -110,9 +147,19 @@ export class Session {
   #attached: number | undefined;
   /** The VM instance the attach is bound to (see `Vm.instance`). */
   #attachedInstance: number | undefined;
-  #attachHeld: number[] = [];
-  #attachLineStart = true;
+  #escape = new EscapeScanner();
   #attachWatchOnly = false;
+  /** Attached by `vm log --follow`: output only, any key ends it. */
+  #following = false;
+  #telnet: TelnetFilter | undefined;
+  /** Character mode was offered to a telnet client for this attach. */
+  #charMode = false;
+  /** The last byte given to the guest in character mode was CR (telnet sends CR LF / CR NUL). */
+  #lastCr = false;
+  /** Character mode was offered once: from then on IAC sequences are taken out of the input. */
+  #telnetSpoken = false;
+  /** The last command line ended in CR LF (telnet in line mode; `nc` sends LF). */
+  #lineCrlf = false;
   #readOnlyNoticeShown = false;
   #closed = false;
   /** Cancels the command in progress (see {@linkcode Session.cancelCommand}). */
@@ -122,6 +169,16 @@ export class Session {
   /** The controller of the line {@linkcode Session.receiveLine} is handling. */
   #lineController: AbortController | undefined;
   #closeReason = "";
+  #stallTimeoutMs: number;
+  /** A large reply is being streamed: asynchronous output waits in `#held`. */
+  #streaming = false;
+  #held: { data: string | Uint8Array; droppable: boolean }[] = [];
+  #heldBytes = 0;
+  #heldDropped = 0;
+  #bannerDelayMs: number;
+  #bannerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Events that arrived while the banner was held back (delivered once the mode is known). */
+  #early: RenderedEvent[] | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #resolveClosed!: () => void;
   /** Resolves when the session has closed. */
@@ -140,6 +197,9 @@ export class Session {
     this.#banner = options.banner ?? true;
     this.#prompt = options.prompt ?? true;
     this.#auth = new SessionAuth(options.token, options.maxAuthAttempts);
+    if (options.telnet ?? this.kind === "tcp") this.#telnet = new TelnetFilter();
+    this.#stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.#bannerDelayMs = options.bannerDelayMs ?? 0;
     this.output = new OutputQueue(options.limits, (n) => this.#droppedNotice(n));
     this.shellSession = host.backend.createShellSession({ readOnly: this.readOnly });
     this.closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -155,9 +215,23 @@ export class Session {
     return this.#events;
   }
 
-  /** The VM whose console is attached, if any. */
+  /** The VM whose console is attached, if any (also while following with `vm log -f`). */
   get attachedVm(): number | undefined {
     return this.#attached;
+  }
+
+  /** True while `vm log --follow` streams output (any key ends it). */
+  get following(): boolean {
+    return this.#following;
+  }
+
+  /**
+   * Types raw bytes on the attached console (a terminal in raw mode): escapes are looked for,
+   * the rest goes to the guest. Returns the bytes typed after a detach (empty when none).
+   */
+  attachInput(bytes: Uint8Array): Uint8Array {
+    if (this.#attached === undefined || this.#closed) return bytes;
+    return this.#attachInput(bytes);
   }
 
   /** True once the session may run commands. */
@@ -186,6 +260,38 @@ export class Session {
       this.#push(this.#greeting());
       return;
     }
+    if (this.#bannerDelayMs > 0 && (this.#banner || this.#prompt)) {
+      this.#early = [];
+      this.#bannerTimer = setTimeout(() => this.#sendBanner(), this.#bannerDelayMs);
+      return;
+    }
+    this.#writeBanner();
+  }
+
+  /** Whether the banner is held back, waiting to see if the first line is JSON. */
+  get bannerPending(): boolean {
+    return this.#early !== undefined;
+  }
+
+  /** Ends the banner's wait: `json` drops it (the first line is a JSON request). */
+  #decideMode(json: boolean): void {
+    const early = this.#early;
+    if (early === undefined) return;
+    clearTimeout(this.#bannerTimer);
+    this.#bannerTimer = undefined;
+    this.#early = undefined;
+    if (json) this.#switchMode("json");
+    else this.#writeBanner();
+    for (const e of early) this.deliver(e);
+  }
+
+  /** Sends the banner now if it is held back (a first line that is not JSON, a notice). */
+  #sendBanner(): void {
+    if (this.#early !== undefined) this.#decideMode(false);
+  }
+
+  #writeBanner(): void {
+    if (this.#closed) return;
     if (this.#banner) {
       const lines = [
         `axvisor.ts ${this.#host.version}: ${this.#host.backend.describe()}`,
@@ -264,6 +370,7 @@ export class Session {
         if (item.kind === "line") await this.#handleLine(item.text);
         else await this.#handleError(item.error);
       }
+      this.#sendBanner();
       this.close("end of input");
     });
   }
@@ -276,7 +383,11 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
+    clearTimeout(this.#bannerTimer);
+    this.#bannerTimer = undefined;
+    this.#early = undefined;
     this.#attached = undefined;
+    this.#following = false;
     if (options.graceful ?? true) this.output.end();
     else this.output.close();
     this.#host.sessionClosed(this);
@@ -286,12 +397,17 @@ export class Session {
   /** Delivers an asynchronous event, as this session's mode, attach state and switches say. */
   deliver(rendered: RenderedEvent): void {
     if (this.#closed || !this.#auth.authenticated) return;
+    if (this.#early !== undefined) {
+      if (this.#early.length < MAX_EARLY_EVENTS) this.#early.push(rendered);
+      return;
+    }
     if (this.#attached !== undefined) {
       const e = rendered.event;
       if (e.event === "console" && e.vm === this.#attached && rendered.raw) {
-        this.#pushDroppable(rendered.raw);
+        // To a telnet client in character mode a 0xff byte is IAC: it is sent doubled.
+        this.#emit(this.#charMode ? escapeIac(rendered.raw) : rendered.raw, true);
       } else if (e.event === "fault" && e.vm === this.#attached) {
-        this.#push(`\r\n${rendered.human}`);
+        this.#emit(`\r\n${rendered.human}`, false);
       }
       return;
     }
@@ -300,16 +416,14 @@ export class Session {
     if (this.#mode === "json") {
       // Debug messages only for a session that asked for them (`log debug`).
       if (e.event === "log" && e.level === "debug" && !this.#logsAt("debug")) return;
-      if (rendered.droppable) this.#pushDroppable(rendered.json);
-      else this.#push(rendered.json);
+      this.#emit(rendered.json, rendered.droppable);
       return;
     }
     // The session's `log` level decides which messages, status changes and vCPU events show.
     const human = e.event === "console" ? rendered.human : eventHumanAt(e, this.#logLevel());
     if (human === "") return;
-    if (this.#lineOpen) this.#push("\n");
-    if (rendered.droppable) this.#pushDroppable(human);
-    else this.#push(human);
+    if (this.#lineOpen && !this.#streaming) this.#push("\n");
+    this.#emit(human, rendered.droppable);
   }
 
   /** The session's `log` level (the shell session's), `info` when it has none. */
@@ -323,13 +437,27 @@ export class Session {
     return l === "trace" || l === level;
   }
 
+  /**
+   * Shows a command as if typed at the prompt (batch mode's `--echo`), so that a transcript says
+   * which command each block of output comes from. Human mode only.
+   */
+  echo(line: string): void {
+    if (this.#closed || this.#mode !== "human") return;
+    const prompt = this.#host.backend.prompt?.(this.shellSession) ?? PROMPT;
+    this.#push(`${prompt}${line}\n`);
+  }
+
   /** Sends a notice from the server: an `Error:` line, or a JSON `notice` event. */
   notice(message: string): void {
     if (this.#closed) return;
+    this.#sendBanner();
     if (this.#mode === "json") {
-      this.#push(encodeJsonLine({ event: "notice", time_ns: this.#host.backend.now(), message }));
+      this.#emit(
+        encodeJsonLine({ event: "notice", time_ns: this.#host.backend.now(), message }),
+        false,
+      );
     } else {
-      this.#push(`${this.#lineOpen ? "\n" : ""}Error: ${message}\n`);
+      this.#emit(`${this.#lineOpen && !this.#streaming ? "\n" : ""}Error: ${message}\n`, false);
     }
   }
 
@@ -355,10 +483,16 @@ export class Session {
   detach(reason = ""): void {
     if (this.#attached === undefined) return;
     const vm = this.#attached;
+    const following = this.#following;
     this.#attached = undefined;
     this.#attachedInstance = undefined;
-    this.#attachHeld = [];
-    this.#push(`\r\n[detached from VM ${vm}${reason ? `: ${reason}` : ""}]\n`);
+    this.#following = false;
+    if (this.#charMode) {
+      this.#charMode = false;
+      this.#push(LINE_MODE);
+    }
+    const what = following ? `stopped following VM ${vm}` : `detached from VM ${vm}`;
+    this.#push(`\r\n[${what}${reason ? `: ${reason}` : ""}]\n`);
     this.#showPrompt();
   }
 
@@ -370,12 +504,20 @@ export class Session {
 
   async #process(chunk: Uint8Array): Promise<void> {
     let rest = chunk;
+    // Telnet commands are looked for once character mode was offered (a line-mode client sends
+    // none before), so that stray 0xff bytes of other clients stay invalid UTF-8 errors.
+    if (this.#telnet && this.#telnetSpoken) {
+      const t = this.#telnet.filter(chunk);
+      if (t.reply.length > 0) this.#push(t.reply);
+      rest = t.data;
+    }
     while (rest.length > 0 && !this.#closed) {
       if (this.#attached !== undefined) {
         rest = this.#attachInput(rest);
         continue;
       }
       const lf = rest.indexOf(0x0a);
+      if (lf > 0) this.#lineCrlf = rest[lf - 1] === 0x0d;
       const piece = lf < 0 ? rest : rest.subarray(0, lf + 1);
       rest = lf < 0 ? new Uint8Array(0) : rest.subarray(lf + 1);
       for (const item of this.#framer.push(piece)) {
@@ -389,62 +531,49 @@ export class Session {
   /** Forwards attach input to the guest; returns the bytes after an escape (to run as lines). */
   #attachInput(bytes: Uint8Array): Uint8Array {
     const vm = this.#attached!;
-    const out: number[] = [];
-    const flush = () => {
-      if (out.length === 0) return;
+    if (this.#following) {
+      // Any key ends `vm log --follow` (Ctrl-C on a terminal, Enter on a line-mode client).
+      if (bytes.length === 0) return bytes;
+      let at = bytes[0] === 0x0d ? 1 : 0;
+      if (bytes[at] === 0x0a) at++;
+      else if (at === 0) at = 1;
+      this.detach();
+      return bytes.subarray(at);
+    }
+    const { forward, detached, rest } = this.#escape.scan(bytes);
+    let data = forward;
+    if (this.#charMode) data = this.#fromTelnet(data);
+    if (data.length > 0) {
       if (this.#attachWatchOnly) {
         if (!this.#readOnlyNoticeShown) {
           this.#readOnlyNoticeShown = true;
           this.#push("\r\n[watching only: input to the guest is ignored]\r\n");
         }
-      } else if (
-        !this.#host.backend.consoleInput(vm, Uint8Array.from(out), this.#attachedInstance)
-      ) {
+      } else if (!this.#host.backend.consoleInput(vm, data, this.#attachedInstance)) {
         this.detach("the VM no longer exists");
+        return new Uint8Array(0);
       }
-      out.length = 0;
-    };
-    for (let i = 0; i < bytes.length; i++) {
-      const b = bytes[i];
-      if (b === ATTACH_ESCAPE_BYTE) {
-        flush();
-        this.detach();
-        return bytes.subarray(i + 1);
-      }
-      const held = this.#attachHeld;
-      if (held.length > 0) {
-        const expected = held.length === 1
-          ? b === 0x2e // '.'
-          : held.length === 2
-          ? b === 0x0a || b === 0x0d
-          : b === 0x0a;
-        if (expected) {
-          held.push(b);
-          if (b === 0x0a) {
-            flush();
-            this.detach();
-            return bytes.subarray(i + 1);
-          }
-          continue;
-        }
-        out.push(...held);
-        this.#attachHeld = [];
-        this.#attachLineStart = false;
-        i--; // look at this byte again
-        continue;
-      }
-      if (this.#attachLineStart && b === 0x7e) { // '~'
-        held.push(b);
-        continue;
-      }
-      out.push(b);
-      this.#attachLineStart = b === 0x0a || b === 0x0d;
     }
-    flush();
-    return new Uint8Array(0);
+    if (detached) this.detach();
+    return rest;
+  }
+
+  /** Telnet's Enter (CR LF or CR NUL) becomes the CR a serial terminal sends. */
+  #fromTelnet(data: Uint8Array): Uint8Array {
+    const out: number[] = [];
+    for (const b of data) {
+      if (this.#lastCr && (b === 0x0a || b === 0x00)) {
+        this.#lastCr = false;
+        continue;
+      }
+      this.#lastCr = b === 0x0d;
+      out.push(b);
+    }
+    return out.length === data.length ? data : Uint8Array.from(out);
   }
 
   async #handleError(error: ProtocolError): Promise<false> {
+    this.#sendBanner();
     this.#linesSeen++;
     if (this.#mode === "json") this.#replyError(null, error.code, error.message);
     else {
@@ -458,9 +587,9 @@ export class Session {
   async #handleLine(text: string): Promise<boolean | undefined> {
     const first = this.#linesSeen === 0;
     this.#linesSeen++;
-    if (this.#mode === "human" && first && text.trimStart().startsWith("{")) {
-      this.#switchMode("json");
-    }
+    const json = this.#mode === "human" && first && text.trimStart().startsWith("{");
+    if (this.#early !== undefined) this.#decideMode(json);
+    else if (json) this.#switchMode("json");
     // The client's terminal is on a new line now (it echoed the line it sent).
     if (this.#mode === "human") this.#lineOpen = false;
     if (this.#mode === "json") {
@@ -543,11 +672,35 @@ export class Session {
       if (this.#running === controller) this.#running = undefined;
     }
     if (this.#closed) return outcome.ok;
-    return this.#finish(outcome, id, argv);
+    return await this.#finish(outcome, id, argv);
   }
 
-  #finish(outcome: CommandOutcome, id: RequestId, argv: string[] | undefined): boolean {
+  async #finish(
+    outcome: CommandOutcome,
+    id: RequestId,
+    argv: string[] | undefined,
+  ): Promise<boolean> {
     const action = outcome.action;
+    if (
+      (action?.type === "attach" || action?.type === "follow") &&
+      (this.kind === "stdio" || this.kind === "batch")
+    ) {
+      const message = action.type === "attach"
+        ? NO_TTY_MESSAGE
+        : NO_TTY_MESSAGE.replace("`vm console`", "`vm log --follow`");
+      if (this.#mode === "json") this.#replyError(id, ProtocolErrorCode.Unsupported, message);
+      else this.#reply(id, { ok: false, text: `Error: ${message}`, data: null });
+      return false;
+    }
+    if (action?.type === "follow" && this.#mode === "json") {
+      this.#replyError(
+        id,
+        ProtocolErrorCode.Unsupported,
+        "`vm log --follow` needs a human-mode session; in JSON mode the console events " +
+          "stream the output",
+      );
+      return false;
+    }
     if (action?.type === "attach" && this.#mode === "json") {
       this.#replyError(
         id,
@@ -569,11 +722,25 @@ export class Session {
     if (action?.type === "clear" && this.#mode === "human" && this.kind !== "batch") {
       this.#push("\x1b[2J\x1b[H");
     }
-    this.#reply(id, outcome);
+    await this.#reply(id, outcome);
+    if (this.#closed) return outcome.ok;
     if (!outcome.ok || !action) return outcome.ok;
     switch (action.type) {
       case "attach":
-        this.#attach(action.vmId, action.readOnly ?? false, outcome.text === "", action.instance);
+        this.#attach(
+          action.vmId,
+          action.readOnly ?? false,
+          outcome.text === "",
+          action.escape,
+          action.instance,
+        );
+        if (action.waiting) {
+          this.#push(`[VM ${action.vmId} is not running: waiting for it to start]\r\n`);
+        }
+        break;
+      case "follow":
+        this.#attach(action.vmId, true, false, {}, action.instance);
+        this.#following = true;
         break;
       case "exit":
         this.close("exit");
@@ -587,15 +754,36 @@ export class Session {
     return true;
   }
 
-  #attach(vmId: number, watchOnly: boolean, announce: boolean, instance?: number): void {
+  #attach(
+    vmId: number,
+    watchOnly: boolean,
+    announce: boolean,
+    escape: { control?: number | null; line?: number | null } = {},
+    instance?: number,
+  ): void {
     const label = this.#host.backend.vmLabel(vmId) ?? `VM ${vmId}`;
     this.#attached = vmId;
     this.#attachedInstance = instance;
+    this.#following = false;
     this.#attachWatchOnly = watchOnly || this.readOnly;
-    this.#attachHeld = [];
-    this.#attachLineStart = true;
+    this.#escape = new EscapeScanner(escape);
     this.#readOnlyNoticeShown = false;
-    if (announce) this.#push(`[attached to ${label} console; escape with Ctrl-] or a line ~.]\n`);
+    this.#lastCr = false;
+    // A telnet client (it sent telnet commands, or ends its lines in CR LF as telnet does) is
+    // offered character mode, so that each key reaches the guest as it is typed.
+    if (this.#telnet && this.#mode === "human" && this.#lineCrlf) {
+      this.#charMode = true;
+      this.#telnetSpoken = true;
+      this.#push(CHARACTER_MODE);
+    }
+    if (announce) {
+      const keys = [
+        this.#escape.control !== null ? describeEscapeKey(this.#escape.control) : undefined,
+        this.#escape.line !== null ? `a line ${describeEscapeKey(this.#escape.line)}.` : undefined,
+      ].filter((k) => k !== undefined);
+      const how = keys.length > 0 ? `escape with ${keys.join(" or ")}` : "no escape key";
+      this.#push(`[attached to ${label} console; ${how}]\n`);
+    }
   }
 
   #authCommand(argv: string[], id: RequestId): boolean {
@@ -692,11 +880,12 @@ export class Session {
     });
   }
 
-  #reply(id: RequestId, outcome: CommandOutcome): void {
+  /** Sends a command's reply; a large one is streamed (see `#pushReply`). */
+  async #reply(id: RequestId, outcome: CommandOutcome): Promise<void> {
     this.#host.flushEvents();
     if (this.#mode === "json") {
       if (outcome.ok) {
-        this.#push(encodeJsonLine({
+        await this.#pushReply(encodeJsonLine({
           id,
           ok: true,
           data: outcome.data ?? null,
@@ -712,7 +901,97 @@ export class Session {
     let text = outcome.text;
     if (!outcome.ok && text === "" && outcome.error) text = `Error: ${outcome.error.message}`;
     if (text === "") return;
-    this.#push(outcome.noNewline || text.endsWith("\n") ? text : text + "\n");
+    await this.#pushReply(outcome.noNewline || text.endsWith("\n") ? text : text + "\n");
+  }
+
+  /**
+   * Queues a reply. One larger than {@linkcode REPLY_CHUNK_BYTES} is queued a piece at a time,
+   * each once the client has read most of the previous ones, so that a 10 MB `cat` needs no
+   * 10 MB of queue (nor closes the session as stuck). Asynchronous output is held meanwhile, so
+   * that it cannot land inside the reply. A client that reads nothing for `stallTimeoutMs` is
+   * closed as stuck.
+   */
+  async #pushReply(data: string): Promise<void> {
+    if (data.length <= REPLY_CHUNK_BYTES / 4) {
+      this.#push(data);
+      return;
+    }
+    const bytes = encoder.encode(data);
+    if (bytes.length <= REPLY_CHUNK_BYTES) {
+      this.#push(bytes);
+      return;
+    }
+    this.#streaming = true;
+    try {
+      for (let at = 0; at < bytes.length && !this.#closed; at += REPLY_CHUNK_BYTES) {
+        if (this.output.queuedBytes > this.output.softLimit / 2) {
+          if (!await this.#waitForDrain()) return;
+        }
+        this.#push(bytes.subarray(at, at + REPLY_CHUNK_BYTES));
+      }
+    } finally {
+      this.#streaming = false;
+      this.#releaseHeld();
+    }
+  }
+
+  /** Waits for the client to read; false (and the session closed) when it stalls. */
+  async #waitForDrain(): Promise<boolean> {
+    const ms = this.#stallTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stalled = false;
+    const stall = ms > 0
+      ? new Promise<void>((resolve) =>
+        timer = setTimeout(() => {
+          stalled = true;
+          resolve();
+        }, ms)
+      )
+      : undefined;
+    await Promise.race(stall ? [this.output.waitForDrain(), stall] : [this.output.waitForDrain()]);
+    clearTimeout(timer);
+    if (stalled && !this.#closed) {
+      this.#host.log(
+        "warn",
+        `session ${this.id} (${this.peer}): closed, it read nothing of a large reply for ` +
+          `${ms} ms (${this.output.queuedBytes} bytes waiting)`,
+      );
+      this.close("client stopped reading", { graceful: false });
+    }
+    return !this.#closed;
+  }
+
+  /** Queues asynchronous output, or holds it while a reply is streamed. */
+  #emit(data: string | Uint8Array, droppable: boolean): void {
+    if (!this.#streaming) {
+      if (droppable) this.#pushDroppable(data);
+      else this.#push(data);
+      return;
+    }
+    if (droppable && this.#heldBytes + data.length > this.output.softLimit) {
+      this.#heldDropped += data.length;
+      return;
+    }
+    if (this.#heldBytes + data.length > this.output.hardLimit) {
+      this.close("client stopped reading", { graceful: false });
+      return;
+    }
+    this.#held.push({ data, droppable });
+    this.#heldBytes += data.length;
+  }
+
+  #releaseHeld(): void {
+    const held = this.#held;
+    const dropped = this.#heldDropped;
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#heldDropped = 0;
+    if (this.#closed) return;
+    for (const h of held) {
+      if (this.#mode === "human" && this.#lineOpen) this.#push("\n");
+      this.#emit(h.data, h.droppable);
+    }
+    if (dropped > 0) this.#push(this.#droppedNotice(dropped));
   }
 
   #replyError(id: RequestId, code: string, message: string): void {
@@ -772,4 +1051,15 @@ export class Session {
         : data[data.length - 1] !== 0x0a;
     }
   }
+}
+
+/** Doubles every 0xff byte (telnet's IAC IAC). */
+function escapeIac(data: Uint8Array): Uint8Array {
+  if (!data.includes(0xff)) return data;
+  const out: number[] = [];
+  for (const b of data) {
+    out.push(b);
+    if (b === 0xff) out.push(0xff);
+  }
+  return Uint8Array.from(out);
 }

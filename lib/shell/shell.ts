@@ -21,6 +21,12 @@ import { CommandNode, CommandTree } from "./command_tree.ts";
 import { registerBaseCommands } from "./commands/base.ts";
 import { configCommand } from "./commands/config_check.ts";
 import { registerFsCommands } from "./commands/fs.ts";
+import {
+  vmAutostartCommand,
+  vmCloneCommand,
+  vmRestoreCommand,
+  vmSnapshotCommand,
+} from "./commands/vm_snapshot.ts";
 import { vcpuDumpCommand, vcpuListCommand, vcpuPinCommand } from "./commands/vcpu.ts";
 import {
   vmConsoleCommand,
@@ -45,7 +51,8 @@ import type { SystemInfo } from "./context.ts";
 import { type CommandOutcome, success } from "./outcome.ts";
 import { CommandRunner } from "./runner.ts";
 import { ShellSession } from "./session.ts";
-import { DEFAULT_DATA_DIR, VmDataFolders } from "./vm_data.ts";
+import { type ConsoleLogOptions, DEFAULT_DATA_DIR, VmDataFolders } from "./vm_data.ts";
+import { VmRecords } from "./vm_records.ts";
 
 /** The shell's version, reported by `uname`. */
 export const SHELL_VERSION = "0.1.0";
@@ -63,6 +70,13 @@ export interface ShellOptions {
   system?: Partial<SystemInfo>;
   /** Root of the VM data folders. Default `/guest/vms`. */
   dataDir?: string;
+  /** Console log cap (default 1 MiB x 3 files per VM), or `false` for no console logs. */
+  consoleLog?: ConsoleLogOptions | false;
+  /**
+   * Filesystem of the VM data folders (logs, records, snapshots). Default: `fs`. The program
+   * gives a per-user data location here unless `--fs-root` is given.
+   */
+  dataFs?: FileSystem;
   /** Folder of the VM configs created by {@linkcode Shell.bootDefaultVms}. */
   defaultVmDir?: string;
 }
@@ -94,7 +108,11 @@ export function buildCommandTree(): CommandTree<ShellContext> {
       .addSubcommand("console", vmConsoleCommand())
       .addSubcommand("send", vmSendCommand())
       .addSubcommand("log", vmLogCommand())
-      .addSubcommand("wait", vmWaitCommand()),
+      .addSubcommand("wait", vmWaitCommand())
+      .addSubcommand("snapshot", vmSnapshotCommand())
+      .addSubcommand("restore", vmRestoreCommand())
+      .addSubcommand("clone", vmCloneCommand())
+      .addSubcommand("autostart", vmAutostartCommand()),
   );
   tree.add(
     "vcpu",
@@ -139,7 +157,12 @@ export class Shell {
       ...options.system,
     };
     this.tree = buildCommandTree();
-    this.data = new VmDataFolders(this.hypervisor, this.fs, options.dataDir ?? DEFAULT_DATA_DIR);
+    this.data = new VmDataFolders(
+      this.hypervisor,
+      options.dataFs ?? this.fs,
+      options.dataDir ?? DEFAULT_DATA_DIR,
+      options.consoleLog ?? {},
+    );
     this.#runner = new CommandRunner(this.tree, this.fs, (session, path, signal) => ({
       session,
       ...(signal ? { signal } : {}),
@@ -220,7 +243,8 @@ export class Shell {
       return success(`No default VMs: ${dir} has no .toml file`, { created: [] });
     }
     const admin = new ShellSession({ name: "boot" });
-    const created = await this.executeArgv(["vm", "create", ...files], admin);
+    // Transient: they come from their own files at every start, as AxVisor's do.
+    const created = await this.executeArgv(["vm", "create", "--transient", ...files], admin);
     if (!options.start) return created;
     const ids = ((created.data as { created?: { vmId: number }[] })?.created ?? [])
       .map((c) => String(c.vmId));
@@ -232,6 +256,24 @@ export class Shell {
       data: { create: created.data, start: started.data },
       ...(created.error ?? started.error ? { error: created.error ?? started.error } : {}),
     };
+  }
+
+  /**
+   * Creates every VM recorded in the data location (made by `vm create`, `vm restore --new` or
+   * `vm clone` in an earlier run), Loaded, in id order. Returns the outcome and the VMs marked
+   * for autostart.
+   */
+  recreateRecordedVms(): { outcome: CommandOutcome; autostart: number[] } {
+    const r = new VmRecords(this.data).recreateAll(this.hypervisor);
+    const text = [...r.lines, ...r.problems.map((p) => `⚠ ${p}`)].join("\n");
+    const data = {
+      created: r.created.map((vm) => ({ vmId: vm.id, name: vm.name })),
+      problems: r.problems,
+    };
+    const outcome: CommandOutcome = r.problems.length === 0
+      ? success(text, data)
+      : { ok: false, text, data, error: { code: "RECORDS", message: r.problems.join("; ") } };
+    return { outcome, autostart: r.autostart.map((vm) => vm.id) };
   }
 
   /** Writes buffered console output to the VMs' `vm.log` files. */

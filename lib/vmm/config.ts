@@ -8,7 +8,7 @@
  * @module
  */
 
-import { parse, TomlError } from "smol-toml";
+import { parse, TomlError } from "npm:smol-toml@^1.9.1";
 import { vmNameProblem } from "./vm_name.ts";
 
 /** Raised for a config that cannot be used; names the file, the line and the key. */
@@ -174,6 +174,16 @@ export interface VmConfig {
     physCpuIds?: number[];
     /** Affinity bit mask per vCPU, when given. */
     physCpuSets?: number[];
+    /**
+     * Offer Sstc (`stimecmp`) to the guest (`sstc`, default true): the guest programs its timer
+     * without an SBI call. `sstc = false` hides it (no stimecmp, not in the device tree).
+     */
+    sstc: boolean;
+    /**
+     * TCP port serving the VM's console as a raw byte stream (`console_port`, an axvisor.ts
+     * extension: AxVisor has none), when given.
+     */
+    consolePort?: number;
   };
   /** `[kernel]`. */
   kernel: {
@@ -226,7 +236,16 @@ export interface VmConfig {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  base: ["id", "name", "vm_type", "cpu_num", "phys_cpu_ids", "phys_cpu_sets"],
+  base: [
+    "id",
+    "name",
+    "vm_type",
+    "cpu_num",
+    "phys_cpu_ids",
+    "phys_cpu_sets",
+    "sstc",
+    "console_port",
+  ],
   kernel: [
     "entry_point",
     "image_location",
@@ -440,6 +459,20 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
     return n;
   });
   r.attempt(undefined, () => baseCpuChecks(r, cpuNum, physCpuIds, physCpuSets));
+  const sstc = r.attempt(true, () => {
+    const v = b.sstc ?? true;
+    if (typeof v !== "boolean") {
+      r.fail("base", "sstc", `expected true or false, found ${describe(v)}`);
+    }
+    return v as boolean;
+  });
+  const consolePort = r.attempt(undefined, () => {
+    const v = r.optInt(b, "base", "console_port");
+    if (v !== undefined && (v < 1 || v > 65535)) {
+      r.fail("base", "console_port", `port ${v} is not 1-65535`);
+    }
+    return v;
+  });
 
   // [kernel]
   const k = r.attempt({} as Raw, () => r.table(root, "kernel", true));
@@ -544,7 +577,16 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
   r.throwRecorded();
 
   return {
-    base: { id, name, vmType: vmTypeRaw as VmType, cpuNum, physCpuIds, physCpuSets },
+    base: {
+      id,
+      name,
+      vmType: vmTypeRaw as VmType,
+      cpuNum,
+      physCpuIds,
+      physCpuSets,
+      sstc,
+      ...(consolePort !== undefined ? { consolePort } : {}),
+    },
     kernel: {
       entryPoint,
       imageLocation: loc as "fs" | "memory",

@@ -12,14 +12,23 @@
 
 import type { Hypervisor } from "./hypervisor.ts";
 
+/** The shortest step the driver makes, in virtual nanoseconds (10 us). */
+export const MIN_STEP_NS = 10_000;
+
 /** Options of {@linkcode HypervisorDriver}. */
 export interface DriverOptions {
   /** Host milliseconds of guest execution per chunk before yielding. Default 8. */
   chunkMs?: number;
   /** Virtual nanoseconds per step inside a chunk. Default 1 ms. */
   stepNs?: number;
-  /** Longest idle sleep in host milliseconds. Default 50. */
+  /** Longest sleep in host milliseconds while a timed event is pending. Default 50. */
   maxSleepMs?: number;
+  /**
+   * Sleep in host milliseconds when nothing at all is pending (no runnable vCPU, no timed event,
+   * no wait): an idle hypervisor wakes a few times a second only. Input and commands wake the
+   * driver at once through {@linkcode HypervisorDriver.poke}. Default 250.
+   */
+  idleSleepMs?: number;
   /** Wall clock in milliseconds (tests may inject one). Default `performance.now`. */
   now?: () => number;
 }
@@ -37,6 +46,7 @@ export class HypervisorDriver {
   readonly #chunkMs: number;
   readonly #stepNs: number;
   readonly #maxSleepMs: number;
+  readonly #idleSleepMs: number;
   readonly #now: () => number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
@@ -45,6 +55,14 @@ export class HypervisorDriver {
   #waiters: Waiter[] = [];
   #stopped: Promise<void> | undefined;
   #error: unknown;
+  /**
+   * Virtual nanoseconds the emulator ran per wall millisecond in the last busy step. A guest
+   * that makes emulation slow (a console flood: one MMIO exit per byte) gets steps short enough
+   * to end within the chunk, so the event loop (sessions, `vm stop`) is never held for long.
+   */
+  #nsPerMs: number;
+  /** The last busy step's span: a step grows at most 4-fold, in case the guest turns slow. */
+  #lastSpan = MIN_STEP_NS;
 
   /** Creates a driver (call {@linkcode HypervisorDriver.start}). */
   constructor(hypervisor: Hypervisor, options: DriverOptions = {}) {
@@ -52,7 +70,10 @@ export class HypervisorDriver {
     this.#chunkMs = options.chunkMs ?? 8;
     this.#stepNs = options.stepNs ?? 1_000_000;
     this.#maxSleepMs = options.maxSleepMs ?? 50;
+    this.#idleSleepMs = Math.max(this.#maxSleepMs, options.idleSleepMs ?? 250);
     this.#now = options.now ?? (() => performance.now());
+    // Until measured, assume a slow guest: the first step is short, the next ones grow.
+    this.#nsPerMs = MIN_STEP_NS / this.#chunkMs;
   }
 
   /** Whether the background loop is running. */
@@ -140,18 +161,46 @@ export class HypervisorDriver {
         let span = this.#stepNs;
         if (realtime) {
           const wallNs = Math.floor((this.#now() - this.#wallBase) * 1e6);
-          span = Math.min(span, this.#virtualBase + wallNs - hv.clock.now());
-          if (span <= 0) break;
+          const behind = this.#virtualBase + wallNs - hv.clock.now();
+          if (behind <= 0) break;
+          if (!hv.hasRunnable()) {
+            // Idle: jump to the next event, or catch up with the wall clock and sleep. (Looping
+            // on the microseconds the wall clock moves meanwhile kept a core 10% busy.)
+            const next = hv.nextEventNs();
+            const nearest = Math.min(next ?? Infinity, ...this.#waiters.map((w) => w.deadlineNs));
+            const toNext = nearest - hv.clock.now();
+            if (toNext >= behind) {
+              hv.runFor(behind);
+              this.#checkWaiters();
+              if (!hv.hasRunnable()) break;
+              continue;
+            }
+            span = Math.max(0, toNext);
+          } else span = Math.min(span, behind);
         } else if (!hv.hasRunnable()) {
           const next = hv.nextEventNs();
           const nearest = Math.min(next ?? Infinity, ...this.#waiters.map((w) => w.deadlineNs));
           if (nearest === Infinity) break;
           span = Math.max(0, nearest - hv.clock.now());
         }
+        const busy = hv.hasRunnable();
+        if (busy) {
+          const left = Math.max(0, this.#chunkMs - (this.#now() - start));
+          const fits = Math.floor(Math.min(this.#nsPerMs * left, 4 * this.#lastSpan));
+          span = Math.min(span, Math.max(MIN_STEP_NS, fits));
+        }
+        const t0 = this.#now();
         // Bounded in wall time: a round that took long (a busy guest, heavy console output)
         // ends the chunk, and the event loop gets its turn.
         hv.runFor(span, () => this.#now() - start >= this.#chunkMs);
+        if (busy) {
+          this.#nsPerMs = span / Math.max(this.#now() - t0, 0.01);
+          this.#lastSpan = span;
+        }
         this.#checkWaiters();
+        // Realtime and idle: virtual time caught up with the wall clock; spinning to follow it
+        // in microsecond steps would burn the CPU. Sleep until the next event instead.
+        if (realtime && !hv.hasRunnable()) break;
       }
     } catch (e) {
       this.#error = e;
@@ -168,12 +217,14 @@ export class HypervisorDriver {
         const next = hv.nextEventNs();
         const deadlines = this.#waiters.map((w) => w.deadlineNs);
         const nearest = Math.min(next ?? Infinity, ...deadlines);
-        sleepMs = Math.min(this.#maxSleepMs, Math.max(1, (nearest - hv.clock.now()) / 1e6));
+        sleepMs = nearest === Infinity
+          ? this.#idleSleepMs
+          : Math.min(this.#maxSleepMs, Math.max(1, (nearest - hv.clock.now()) / 1e6));
       } else if (ahead >= 0) {
         sleepMs = Math.min(this.#maxSleepMs, Math.max(0, ahead / 1e6));
       }
     } else if (!hv.hasRunnable() && hv.nextEventNs() === undefined && this.#waiters.length === 0) {
-      sleepMs = this.#maxSleepMs;
+      sleepMs = this.#idleSleepMs;
     }
     this.#schedule(sleepMs);
   }

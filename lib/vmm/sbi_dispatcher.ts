@@ -118,10 +118,10 @@ export class SbiDispatcher {
     let advance: boolean;
     if (handler) advance = handler(call);
     else if (ext <= 8) {
-      // The legacy remote fences (5 remote_fence_i, 6 remote_sfence_vma, 7 ..._asid): every
-      // vCPU drops its cached translations and decoded instructions.
+      // The legacy remote fences (5 remote_fence_i, 6 remote_sfence_vma, 7 ..._asid) reach
+      // every vCPU.
       call.count("Nothing");
-      if (ext >= 5 && ext <= 7) flushAll(vm);
+      if (ext >= 5 && ext <= 7) remoteFence(vm, ext === 5);
       h.setX(10, 0n);
       advance = true;
     } else {
@@ -132,10 +132,14 @@ export class SbiDispatcher {
     if (advance) h.pc = h.pc + 4;
   }
 
-  /** Programs `v`'s timer for `ticks` of the `time` CSR (clears a pending timer interrupt). */
+  /**
+   * Programs `v`'s timer for `ticks` of the `time` CSR (clears a pending timer interrupt). The
+   * vCPU's `timeOffsetNs` (time spent suspended, or before a snapshot was restored) is the
+   * difference between hypervisor and guest time.
+   */
   setTimer(v: VCpu, ticks: bigint): void {
     v.hart.setIrqLine(SupervisorIrq.STIP, false);
-    const t = Number(ticks) * this.#ctx.nsPerTick;
+    const t = Number(ticks) * this.#ctx.nsPerTick + v.timeOffsetNs;
     v.timerDeadlineNs = ticks >= U64 >> 1n || !Number.isFinite(t) || t > Number.MAX_SAFE_INTEGER
       ? Infinity
       : t;
@@ -262,8 +266,9 @@ export class SbiDispatcher {
     else if (!checkHartMask(c.vm, c.arg(0), c.arg(1))) c.ret(SbiError.InvalidParam);
     else {
       // Each hart caches translations (a software TLB) and decoded instructions: a remote
-      // fence.i or sfence.vma must drop them on the targets, or they would run stale code.
-      flushAll(c.vm);
+      // sfence.vma (fid 1..6) drops the targets' translations; a remote fence.i (fid 0) makes
+      // them see stores into code (stores by harts already did; host writes may not have).
+      remoteFence(c.vm, c.fid === 0);
       c.ret(0);
     }
     return true;
@@ -372,9 +377,12 @@ function dbcnAddress(c: SbiCall, n: number): number | undefined {
   return n === 0 || isGuestRam(c.vm.bus, addr, n) ? addr : undefined;
 }
 
-/** Drops every vCPU's cached translations and decoded instructions (a remote fence). */
-function flushAll(vm: Vm): void {
-  for (const v of vm.vcpus) v.hart.flushCaches();
+/** A remote fence on every vCPU: fence.i when `code`, else sfence.vma. */
+function remoteFence(vm: Vm, code: boolean): void {
+  for (const v of vm.vcpus) {
+    if (code) v.hart.fenceI();
+    else v.hart.flushTlb();
+  }
 }
 
 /** Whether every hart a (mask, base) pair names is a vCPU of `vm` (base -1: all harts). */

@@ -9,6 +9,7 @@ import { ExitCounters } from "./exit_reason.ts";
 import { VCpuState, vcpuStateName } from "./status.ts";
 import { HsmStatus } from "./sbi.ts";
 import { Csr } from "../hw/riscv/csr.ts";
+import type { HartStats } from "../hw/riscv/hart_stats.ts";
 
 /** CSR numbers (the hart's CSR table), for users of vCPU registers. */
 export { Csr };
@@ -54,6 +55,21 @@ export interface GuestHart {
   reset(pc: number, priv: 0 | 1 | 3): void;
   /** Drops cached translations and decoded instructions (remote fences from other harts). */
   flushCaches(): void;
+  /**
+   * Sstc: the `stimecmp` value (time ticks) at which the hart raises STIP by itself, or
+   * undefined when the guest has no Sstc timer armed. Optional (harts without Sstc).
+   */
+  sstcDeadline?(): number | undefined;
+  /** Drops cached translations (remote sfence.vma from other harts). */
+  flushTlb(): void;
+  /** Makes stores into code visible to instruction fetch (remote fence.i from other harts). */
+  fenceI(): void;
+  /** Execution statistics (`vm stats --jit`), when the hart keeps them. */
+  readonly stats?: HartStats;
+  /** Instructions executed in compiled blocks, when the hart has a compiled tier. */
+  readonly blockInstructions?: number;
+  /** Raw 64 bits of FP register f`i` (absent on harts without F/D). */
+  getF?(i: number): bigint;
 }
 
 /** Why a Blocked or Free vCPU is waiting. */
@@ -114,6 +130,11 @@ export class VCpu {
   timerDeadlineNs: number = Infinity;
   /** Resume address and opaque of a non-retentive HSM suspend. */
   resume?: { addr: number; opaque: bigint };
+  /**
+   * Hypervisor time minus the guest's time, in ns: 0 unless the VM was restored from a snapshot
+   * (its guest time then continues from the saved value). Timer deadlines are hypervisor times.
+   */
+  timeOffsetNs = 0;
   /** Virtual time at which the current slice started. */
   sliceStartNs = 0;
   /**
@@ -183,6 +204,28 @@ export class VCpu {
     const mip = this.hart.readCsr(Csr.mip);
     const mie = this.hart.readCsr(Csr.mie);
     return (mip & mie & 0x222n) !== 0n;
+  }
+
+  /**
+   * Virtual time (ns) at which the guest's Sstc timer (`stimecmp`) raises STIP, or Infinity when
+   * none is armed. The scheduler wakes a vCPU waiting in wfi then and ends runs there.
+   */
+  sstcDeadlineNs(nsPerTick: number): number {
+    const ticks = this.hart.sstcDeadline?.();
+    return ticks === undefined ? Infinity : ticks * nsPerTick;
+  }
+
+  /**
+   * FP state for `vcpu dump`: f0..f31 (raw 64 bits), fcsr and mstatus.FS (0 Off .. 3 Dirty);
+   * undefined when the hart has no F/D.
+   */
+  fpRegisters(): { f: bigint[]; fcsr: number; fs: number } | undefined {
+    const h = this.hart;
+    if (h.getF === undefined) return undefined;
+    const f: bigint[] = [];
+    for (let i = 0; i < 32; i++) f.push(h.getF(i));
+    const fs = Number((h.readCsr(Csr.sstatus) >> 13n) & 3n);
+    return { f, fcsr: Number(h.readCsr(0x003)), fs };
   }
 
   /** Registers (x0..x31) and pc, for `vm show` and debugging. */

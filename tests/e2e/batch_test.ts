@@ -37,8 +37,11 @@ Deno.test("batch: --batch FILE (comments, quotes, CRLF) and --batch - from stdin
     Deno.writeTextFileSync(file, "# a comment\r\necho 'a;b' \"c d\"\r\n\r\nuname -s\r\n");
     const r = await runAxvisor(["--batch", file]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, "a;b c d\nAxVisor\n");
-    const s = await runAxvisor(["--batch", "-"], { stdin: "echo from stdin\nnope\necho never\n" });
+    // Each command is echoed after the prompt (--echo is the default in batch mode).
+    assert.equal(r.stdout, `axvisor:/$ echo 'a;b' "c d"\na;b c d\naxvisor:/$ uname -s\nAxVisor\n`);
+    const s = await runAxvisor(["--no-echo", "--batch", "-"], {
+      stdin: "echo from stdin\nnope\necho never\n",
+    });
     assert.equal(s.code, 1);
     assert.match(s.stdout, /^from stdin\n/);
     assert.doesNotMatch(s.stdout, /never/);

@@ -16,8 +16,10 @@ import {
   vmStatusWithIcon,
 } from "../../vmm/status.ts";
 import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
+import { VmRecords } from "../vm_records.ts";
 import { formatDuration, formatMemorySize, hex, padRight } from "../format.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
+import { formatJitStats, vmJitStats } from "./vm_jit_stats.ts";
 import { notFoundError, notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
 
 /** Parses a VM status name in any case (`running`, `Running`); undefined if unknown. */
@@ -99,6 +101,9 @@ export function vmListCommand(): CommandNode<ShellContext> {
       new OptionDef("state", "Only VMs in this state").withShort("s").withValueType("STATE")
         .withChoices([...VM_STATUSES]),
     )
+    .addFlag(
+      new FlagDef("autostart", "Add an AUTOSTART column (recorded VMs: on/off; others: -)"),
+    )
     .readOnly()
     .withHandler((cmd, ctx) => {
       const stateArg = cmd.getOption("state");
@@ -137,6 +142,18 @@ export function vmListCommand(): CommandNode<ShellContext> {
           formatMemorySize(vm.memorySize),
           vcpuStateSummary(vm),
         ], LIST_WIDTHS));
+      }
+      if (cmd.hasFlag("autostart")) {
+        // An extra column after the seed's table (the default table stays the seed's).
+        const records = new VmRecords(ctx.data);
+        const flags = vms.map((vm) => {
+          const r = records.get(vm.name);
+          return r && r.id === vm.id ? (r.autostart ? "on" : "off") : "-";
+        });
+        lines[0] += " AUTOSTART";
+        lines[1] += " " + "-".repeat(9);
+        flags.forEach((f, i) => (lines[i + 2] += " " + f));
+        data.vms.forEach((v, i) => Object.assign(v, { autostart: flags[i] }));
       }
       return success(lines.join("\n"), data);
     });
@@ -380,8 +397,9 @@ export function vmShowCommand(): CommandNode<ShellContext> {
 /** Builds `vm stats`. */
 export function vmStatsCommand(): CommandNode<ShellContext> {
   return new CommandNode<ShellContext>("Show VM-exit counts, instructions and virtual time")
-    .withUsage("vm stats <VM_ID>")
+    .withUsage("vm stats [--jit] <VM_ID>")
     .addArg(new ArgDef("VM_ID", "VM (id or name)").required("No VM specified").completes("vm"))
+    .addFlag(new FlagDef("jit", "Also show execution statistics (tiers, block exits, traps)"))
     .readOnly()
     .withHandler((cmd, ctx) => {
       const vm = lookup(ctx, cmd.getArg(0)!);
@@ -466,7 +484,10 @@ export function vmStatsCommand(): CommandNode<ShellContext> {
           ),
         );
       }
+      const jit = cmd.hasFlag("jit") ? vmJitStats(vm) : undefined;
+      if (jit) lines.push(...formatJitStats(jit));
       return success(lines.join("\n"), {
+        ...(jit ? { jit } : {}),
         vmId: vm.id,
         status: vm.status,
         virtualTimeNs: now,
