@@ -7,9 +7,6 @@
  * suite also runs on QEMU (GNU as + qemu-system-riscv64), which checks the expected values.
  */
 import { check, instructionSuites, lit, type Suite } from "./test_harness.ts";
-import { useFpuShimIfMissing } from "./fpu_shim.ts";
-
-useFpuShimIfMissing();
 
 const FS_ON = "li t0, 1 << 13\ncsrs mstatus, t0\ncsrwi fflags, 0\ncsrwi frm, 0";
 const d = (v: number): bigint => {

@@ -99,10 +99,6 @@ const WORKER_SOURCE = `
 import { loadBoard, Machine } from ${
   JSON.stringify(new URL("../../../lib/hw/boards/mod.ts", import.meta.url).href)
 };
-import { useFpuShimIfMissing } from ${
-  JSON.stringify(new URL("./fpu_shim.ts", import.meta.url).href)
-};
-useFpuShimIfMissing(); // until the exact FPU (fpu.ts) is merged
 const CSRS = ${JSON.stringify(COMPARED_CSRS)};
 self.onmessage = (e) => {
   const { image, origin, budget, steps } = e.data;
