@@ -42,6 +42,11 @@ export class MemoryRangeError extends RangeError {
 export interface PageReplacementWatcher {
   /** Page view `old` was replaced by `now`, which holds the same bytes. */
   pageReplaced(old: DataView, now: DataView): void;
+  /**
+   * Pages of this memory became shared copy-on-write: views cached for writing must be dropped
+   * (the next write goes through {@linkcode SparseMemory.pageForWrite}, which copies).
+   */
+  pagesShared(): void;
 }
 
 /** RAM that costs host memory only where written (4 KiB pages allocated on first write). */
@@ -123,7 +128,7 @@ export class SparseMemory {
   /**
    * A copy of this memory that shares every page copy-on-write: the copy costs a page directory,
    * and whichever side writes a shared page first takes a private copy of it. Caches holding
-   * this memory's page views for writing must be dropped (the generation is bumped).
+   * this memory's page views for writing are told to drop them (watchers' `pagesShared`).
    */
   cloneShared(): SparseMemory {
     const copy = new SparseMemory(this.size);
@@ -133,8 +138,8 @@ export class SparseMemory {
 
   /**
    * Drops this memory's pages and shares every page of `source` (same size) copy-on-write, as
-   * {@linkcode SparseMemory.cloneShared} does; both generations are bumped, so caches of either
-   * side start over.
+   * {@linkcode SparseMemory.cloneShared} does. Caches of this memory start over (its generation
+   * is bumped); caches of `source` only drop what they hold for writing.
    */
   shareFrom(source: SparseMemory): void {
     if (source.size !== this.size) {
@@ -156,8 +161,9 @@ export class SparseMemory {
       }
     }
     this.#resident = source.#resident;
-    // Write TLBs may hold views that are shared now: make every cache start over.
-    source.generation++;
+    // The source's caches may hold views for writing that are shared now: they drop those
+    // (reads and decoded code stay valid). This memory's content changed entirely.
+    for (const w of source.#watchers) w.pagesShared();
     this.generation++;
   }
 
