@@ -23,6 +23,12 @@ const CHUNK_SHIFT = 9;
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
+/**
+ * How many memories hold each page buffer copy-on-write (absent: one). A page whose buffer has a
+ * single holder left is written in place even if it was shared once.
+ */
+const holders = new WeakMap<ArrayBufferLike, number>();
+
 /** Raised when an access or an argument falls outside a {@linkcode SparseMemory}. */
 export class MemoryRangeError extends RangeError {
   /** Machine-readable error code. */
@@ -111,16 +117,36 @@ export class SparseMemory {
     if (page === undefined) {
       page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(new ArrayBuffer(PAGE_SIZE));
       this.#resident++;
-    } else if (this.#shared.size !== 0 && this.#shared.delete(index)) {
-      // Copy-on-write: this memory takes a private copy; the other sharers keep the old view.
-      const old = page;
-      page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(old.buffer.slice(0));
-      for (const w of this.#watchers) w.pageReplaced(old, page);
+    } else if (this.#shared.size !== 0 && this.#shared.has(index)) {
+      const others = (holders.get(page.buffer) ?? 1) > 1;
+      this.#unshare(index, page);
+      if (others) {
+        // Copy-on-write: this memory takes a private copy; the other holders keep the old view.
+        const old = page;
+        page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(old.buffer.slice(0));
+        for (const w of this.#watchers) w.pageReplaced(old, page);
+      }
     }
     return page;
   }
 
-  /** Pages that may still be shared copy-on-write with another memory. */
+  /** This memory stops holding `view` (page `index`) copy-on-write. */
+  #unshare(index: number, view: DataView): void {
+    if (!this.#shared.delete(index)) return;
+    const n = holders.get(view.buffer) ?? 1;
+    if (n <= 2) holders.delete(view.buffer);
+    else holders.set(view.buffer, n - 1);
+  }
+
+  /** Lets go of every page shared with other memories (before the directory is dropped). */
+  #unshareAll(): void {
+    for (const index of [...this.#shared]) this.#unshare(index, this.page(index)!);
+  }
+
+  /**
+   * Pages that may still be shared copy-on-write with another memory (a page whose other
+   * holders let go is counted until this memory writes it).
+   */
   get sharedPages(): number {
     return this.#shared.size;
   }
@@ -147,15 +173,17 @@ export class SparseMemory {
         `cannot share a ${hex(source.size)}-byte memory into a ${hex(this.size)}-byte one`,
       );
     }
+    this.#unshareAll();
     this.#dir = [];
-    this.#shared.clear();
     for (let c = 0; c < source.#dir.length; c++) {
       const chunk = source.#dir[c];
       if (chunk === undefined) continue;
       this.#dir[c] = chunk.slice();
       for (let i = 0; i < CHUNK_PAGES; i++) {
-        if (chunk[i] === undefined) continue;
+        const view = chunk[i];
+        if (view === undefined) continue;
         const index = c * CHUNK_PAGES + i;
+        holders.set(view.buffer, (holders.get(view.buffer) ?? 1) + 1);
         source.#shared.add(index);
         this.#shared.add(index);
       }
@@ -181,9 +209,10 @@ export class SparseMemory {
     if (data !== undefined && data.length !== PAGE_SIZE) {
       throw new MemoryRangeError(`page data must be ${PAGE_SIZE} bytes, got ${data.length}`);
     }
-    this.#shared.delete(index);
     let chunk = this.#dir[index >>> CHUNK_SHIFT];
-    const had = chunk?.[index & (CHUNK_PAGES - 1)] !== undefined;
+    const old = chunk?.[index & (CHUNK_PAGES - 1)];
+    const had = old !== undefined;
+    if (had) this.#unshare(index, old);
     if (data === undefined) {
       if (had) {
         chunk![index & (CHUNK_PAGES - 1)] = undefined;
@@ -229,9 +258,9 @@ export class SparseMemory {
 
   /** Drops every page: the whole memory reads as zero again and costs nothing. */
   clear(): void {
+    this.#unshareAll();
     this.#dir = [];
     this.#resident = 0;
-    this.#shared.clear();
     this.generation++;
   }
 

@@ -1192,17 +1192,23 @@ export class Hypervisor {
         page: (i: number) => new Uint8Array(m.memory.page(m.first + i)!.buffer),
       };
     });
-    const bytes = await encodeSnapshot(
-      {
-        board: this.board.name,
-        isa: isaString(),
-        vm: { id: vm.id, name: vm.name },
-        name: options.name ?? "",
-        savedAtNs: this.clock.now(),
-      },
-      capture.state,
-      sources,
-    );
+    let bytes: Uint8Array;
+    try {
+      bytes = await encodeSnapshot(
+        {
+          board: this.board.name,
+          isa: isaString(),
+          vm: { id: vm.id, name: vm.name },
+          name: options.name ?? "",
+          savedAtNs: this.clock.now(),
+        },
+        capture.state,
+        sources,
+      );
+    } finally {
+      // The frozen copies let go of the pages: the VM writes them in place again.
+      for (const m of capture.memories) m.memory.clear();
+    }
     return {
       vmId: vm.id,
       status,
@@ -1265,6 +1271,8 @@ export class Hypervisor {
     } catch (e) {
       this.#applyUnchecked(vm, before.state, { kind: "shared", memories: before.memories });
       throw e;
+    } finally {
+      for (const m of before.memories) m.memory.clear();
     }
   }
 
@@ -1485,6 +1493,8 @@ export class Hypervisor {
     } catch (e) {
       this.deleteVm(vm.id, { force: true, keepData: true });
       throw e;
+    } finally {
+      for (const m of capture.memories) m.memory.clear();
     }
     return vm;
   }
