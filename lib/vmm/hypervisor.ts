@@ -1139,7 +1139,7 @@ export class Hypervisor {
    * its state as data, and frozen copy-on-write copies of its memory (the VM may run on while
    * the copies are written out).
    */
-  #capture(vm: Vm): VmCapture {
+  #capture(vm: Vm, freeze = true): VmCapture {
     const offset = vm.vcpus[0]?.timeOffsetNs ?? 0;
     const guestNowNs = this.clock.now() - offset;
     const timers: TimerEventData[] = (this.#bootTimers.get(vm) ?? []).map((t) => ({
@@ -1156,7 +1156,8 @@ export class Hypervisor {
       const region = vm.regions.find((x) => x.index === r.index)!;
       return {
         region: r.index,
-        memory: region.memory!.cloneShared(),
+        // Unfrozen (a clone applied in the same step): the live memory itself.
+        memory: freeze ? region.memory!.cloneShared() : region.memory!,
         first: region.memoryOffset / 4096,
         pages: r.pages,
       };
@@ -1486,15 +1487,14 @@ export class Hypervisor {
         `cannot clone VM[${src.id}]: its identical or reserved memory regions are board memory that only one VM can own`,
       );
     }
-    const capture = this.#capture(src);
     const vm = this.createVmFromConfig(config, { readImages: false });
     try {
+      // Captured and applied in one synchronous step: the clone shares the live pages directly.
+      const capture = this.#capture(src, false);
       this.#apply(vm, capture.state, { kind: "shared", memories: capture.memories });
     } catch (e) {
       this.deleteVm(vm.id, { force: true, keepData: true });
       throw e;
-    } finally {
-      for (const m of capture.memories) m.memory.clear();
     }
     return vm;
   }
