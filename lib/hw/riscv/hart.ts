@@ -1426,6 +1426,15 @@ export class Hart {
     }
   }
 
+  /**
+   * Pages of a memory became shared copy-on-write: the store TLBs drop their views, so that the
+   * next store to each page takes a private copy first. Loads and decoded code stay cached.
+   */
+  pagesShared(): void {
+    this.#wTag.fill(-1);
+    this.#wcTag.fill(-1);
+  }
+
   /** The RAM page view for physical address `pa` in region `r` (allocating it if `alloc`). */
   #ramView(r: BusRegion, pa: number, alloc: boolean): DataView | undefined {
     const idx = Math.floor((r.memoryOffset! + pa - r.base) / 4096);
