@@ -49,8 +49,11 @@ export class TcpConsoleService {
   #writers = new Set<Promise<void>>();
   #closing = false;
   #unref = false;
+  #backOffCancel: (() => void) | undefined;
   /** Connections accepted so far. */
   accepted = 0;
+  /** Failed accepts so far (each is logged and retried; none ends the service). */
+  acceptErrors = 0;
 
   /** Starts accepting on `listener`. */
   constructor(server: ConsoleServer, listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>) {
@@ -76,6 +79,7 @@ export class TcpConsoleService {
   stopAccepting(): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#backOffCancel?.();
     try {
       this.#listener.close();
     } catch {
@@ -100,15 +104,69 @@ export class TcpConsoleService {
   }
 
   async #acceptLoop(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        this.accepted++;
-        this.#handle(conn);
+    // Accept errors never end the server: a peer that resets right after connecting (SO_LINGER
+    // 0) makes accept fail with ENOTCONN/ECONNABORTED, and running out of file descriptors
+    // makes it fail with EMFILE until some close. Log (once per burst), back off, go on.
+    let failures = 0;
+    while (!this.#closing) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (e) {
+        if (this.#closing || e instanceof Deno.errors.BadResource) break;
+        // A peer that is gone already is its own problem: go on at once. Anything else (out
+        // of file descriptors) may last: back off so as not to spin.
+        const peerGone = e instanceof Deno.errors.NotConnected ||
+          e instanceof Deno.errors.ConnectionReset ||
+          e instanceof Deno.errors.ConnectionAborted;
+        this.acceptErrors++;
+        if (peerGone) {
+          if (this.acceptErrors === 1 || this.acceptErrors % 1000 === 0) {
+            this.#server.log(
+              "info",
+              `TCP accept: a peer left before it was accepted (${this.acceptErrors} so ` +
+                `far): ${(e as Error).message}`,
+            );
+          }
+          continue;
+        }
+        failures++;
+        if (failures === 1 || failures % 100 === 0) {
+          this.#server.log(
+            "warn",
+            `TCP accept failed (${failures} in a row), still listening: ` +
+              `${(e as Error).message}`,
+          );
+        }
+        await this.#backOff(acceptBackOffMs(failures));
+        continue;
       }
-    } catch (e) {
-      if (!this.#closing) this.#server.log("error", `TCP accept failed: ${(e as Error).message}`);
+      failures = 0;
+      this.accepted++;
+      try {
+        this.#handle(conn);
+      } catch (e) {
+        // The peer vanished between accept and the first look at it.
+        this.#server.log("warn", `TCP connection dropped at once: ${(e as Error).message}`);
+        closeQuietly(conn);
+      }
     }
     await Promise.all([...this.#pumps]);
+  }
+
+  #backOff(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#backOffCancel = undefined;
+        resolve();
+      }, ms);
+      this.#backOffCancel = () => {
+        clearTimeout(timer);
+        this.#backOffCancel = undefined;
+        resolve();
+      };
+    });
   }
 
   #handle(conn: Deno.TcpConn): void {
@@ -121,7 +179,11 @@ export class TcpConsoleService {
     }
     let session;
     try {
-      session = this.#server.openSession({ kind: "tcp", peer });
+      session = this.#server.openSession({
+        kind: "tcp",
+        peer,
+        bannerDelayMs: this.#server.bannerDelayMs,
+      });
     } catch (e) {
       const msg = new TextEncoder().encode(`Error: ${(e as Error).message}\n`);
       this.#conns.add(conn);
@@ -175,6 +237,15 @@ export function serveTcp(
     transport: "tcp",
   });
   return new TcpConsoleService(server, listener);
+}
+
+/**
+ * Milliseconds to wait after the `failures`-th lasting accept error in a row (such as EMFILE):
+ * doubling from 5 ms up to 500 ms, so that the event loop does not spin while the server waits
+ * for descriptors to be freed.
+ */
+export function acceptBackOffMs(failures: number): number {
+  return Math.min(500, 5 * 2 ** Math.min(Math.max(failures - 1, 0), 7));
 }
 
 function closeQuietly(conn: Deno.Conn): void {

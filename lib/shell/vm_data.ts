@@ -58,6 +58,9 @@ interface LogState {
   atLineStart: boolean;
 }
 
+/** Folders of a data folder that `vm delete` removes with their contents (snapshots). */
+export const DATA_SUBFOLDERS: readonly string[] = ["snapshots"];
+
 /** A VM name as a single safe path component (see {@linkcode VmDataFolders.folderOf}). */
 export function safeFolderName(name: string): string {
   // deno-lint-ignore no-control-regex
@@ -118,6 +121,11 @@ export class VmDataFolders {
     return `${this.dir}/${safeFolderName(name)}`;
   }
 
+  /** The filesystem the data folders are on (may differ from the shell's). */
+  get fs(): FileSystem {
+    return this.#fs;
+  }
+
   /** Appends batched console output of one VM (or of all) to its log. */
   flush(vmId?: number): void {
     const ids = vmId === undefined ? [...this.#logs.keys()] : [vmId];
@@ -149,6 +157,14 @@ export class VmDataFolders {
       const path = `${folder}/${file}`;
       try {
         if (this.#fs.stat(path)?.kind === "file") this.#fs.remove(path);
+      } catch (error) {
+        this.problems.push(`cannot remove ${path}: ${fsErrorText(error)}`);
+      }
+    }
+    for (const sub of DATA_SUBFOLDERS) {
+      const path = `${folder}/${sub}`;
+      try {
+        if (this.#fs.stat(path)?.kind === "dir") this.#fs.remove(path, { recursive: true });
       } catch (error) {
         this.problems.push(`cannot remove ${path}: ${fsErrorText(error)}`);
       }

@@ -21,8 +21,14 @@ export interface DriverOptions {
   chunkMs?: number;
   /** Virtual nanoseconds per step inside a chunk. Default 1 ms. */
   stepNs?: number;
-  /** Longest idle sleep in host milliseconds. Default 50. */
+  /** Longest sleep in host milliseconds while a timed event is pending. Default 50. */
   maxSleepMs?: number;
+  /**
+   * Sleep in host milliseconds when nothing at all is pending (no runnable vCPU, no timed event,
+   * no wait): an idle hypervisor wakes a few times a second only. Input and commands wake the
+   * driver at once through {@linkcode HypervisorDriver.poke}. Default 250.
+   */
+  idleSleepMs?: number;
   /** Wall clock in milliseconds (tests may inject one). Default `performance.now`. */
   now?: () => number;
 }
@@ -40,6 +46,7 @@ export class HypervisorDriver {
   readonly #chunkMs: number;
   readonly #stepNs: number;
   readonly #maxSleepMs: number;
+  readonly #idleSleepMs: number;
   readonly #now: () => number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
@@ -63,6 +70,7 @@ export class HypervisorDriver {
     this.#chunkMs = options.chunkMs ?? 8;
     this.#stepNs = options.stepNs ?? 1_000_000;
     this.#maxSleepMs = options.maxSleepMs ?? 50;
+    this.#idleSleepMs = Math.max(this.#maxSleepMs, options.idleSleepMs ?? 250);
     this.#now = options.now ?? (() => performance.now());
     // Until measured, assume a slow guest: the first step is short, the next ones grow.
     this.#nsPerMs = MIN_STEP_NS / this.#chunkMs;
@@ -153,8 +161,22 @@ export class HypervisorDriver {
         let span = this.#stepNs;
         if (realtime) {
           const wallNs = Math.floor((this.#now() - this.#wallBase) * 1e6);
-          span = Math.min(span, this.#virtualBase + wallNs - hv.clock.now());
-          if (span <= 0) break;
+          const behind = this.#virtualBase + wallNs - hv.clock.now();
+          if (behind <= 0) break;
+          if (!hv.hasRunnable()) {
+            // Idle: jump to the next event, or catch up with the wall clock and sleep. (Looping
+            // on the microseconds the wall clock moves meanwhile kept a core 10% busy.)
+            const next = hv.nextEventNs();
+            const nearest = Math.min(next ?? Infinity, ...this.#waiters.map((w) => w.deadlineNs));
+            const toNext = nearest - hv.clock.now();
+            if (toNext >= behind) {
+              hv.runFor(behind);
+              this.#checkWaiters();
+              if (!hv.hasRunnable()) break;
+              continue;
+            }
+            span = Math.max(0, toNext);
+          } else span = Math.min(span, behind);
         } else if (!hv.hasRunnable()) {
           const next = hv.nextEventNs();
           const nearest = Math.min(next ?? Infinity, ...this.#waiters.map((w) => w.deadlineNs));
@@ -168,12 +190,17 @@ export class HypervisorDriver {
           span = Math.min(span, Math.max(MIN_STEP_NS, fits));
         }
         const t0 = this.#now();
-        hv.runFor(span);
+        // Bounded in wall time: a round that took long (a busy guest, heavy console output)
+        // ends the chunk, and the event loop gets its turn.
+        hv.runFor(span, () => this.#now() - start >= this.#chunkMs);
         if (busy) {
           this.#nsPerMs = span / Math.max(this.#now() - t0, 0.01);
           this.#lastSpan = span;
         }
         this.#checkWaiters();
+        // Realtime and idle: virtual time caught up with the wall clock; spinning to follow it
+        // in microsecond steps would burn the CPU. Sleep until the next event instead.
+        if (realtime && !hv.hasRunnable()) break;
       }
     } catch (e) {
       this.#error = e;
@@ -190,12 +217,14 @@ export class HypervisorDriver {
         const next = hv.nextEventNs();
         const deadlines = this.#waiters.map((w) => w.deadlineNs);
         const nearest = Math.min(next ?? Infinity, ...deadlines);
-        sleepMs = Math.min(this.#maxSleepMs, Math.max(1, (nearest - hv.clock.now()) / 1e6));
+        sleepMs = nearest === Infinity
+          ? this.#idleSleepMs
+          : Math.min(this.#maxSleepMs, Math.max(1, (nearest - hv.clock.now()) / 1e6));
       } else if (ahead >= 0) {
         sleepMs = Math.min(this.#maxSleepMs, Math.max(0, ahead / 1e6));
       }
     } else if (!hv.hasRunnable() && hv.nextEventNs() === undefined && this.#waiters.length === 0) {
-      sleepMs = this.#maxSleepMs;
+      sleepMs = this.#idleSleepMs;
     }
     this.#schedule(sleepMs);
   }

@@ -199,7 +199,7 @@ testNeeding(
             "uboot-smp",
             "=> cpu list\\r?\\n( +\\d: cpu@\\d +\\S+\\r?\\n){4}=> ",
           );
-          assert.match(list, / {2}3: cpu@3 +rv64imac/);
+          assert.match(list, / {2}3: cpu@3 +rv64imafdc/);
           await ctl.ok(["vm", "stop", "uboot-smp"]);
           await ctl.ok(["vm", "wait", "uboot-smp", "--state", "stopped", "--timeout", "5s"]);
           await ctl.ok(["vm", "delete", "uboot-smp"]);

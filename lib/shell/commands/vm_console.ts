@@ -106,7 +106,7 @@ export function vmConsoleCommand(): CommandNode<ShellContext> {
       const text = `Connected to VM[${vm.id}] (${vm.name}) console${
         readOnly ? " (read-only)" : ""
       }. Escape character is '${escapeKey}'.`;
-      const action: CommandAction = { type: "attach", vmId: vm.id };
+      const action: CommandAction = { type: "attach", vmId: vm.id, instance: vm.instance };
       if (readOnly) action.readOnly = true;
       if (keys.control !== undefined || keys.line !== undefined) action.escape = keys;
       if (!running) action.waiting = true;
@@ -188,7 +188,12 @@ export function vmSendCommand(): CommandNode<ShellContext> {
       const bytes = new Uint8Array(body.length + newline);
       bytes.set(body);
       if (newline) bytes[body.length] = 10;
-      vm.console.writeInput(bytes);
+      const taken = vm.console.writeInput(bytes);
+      if (taken < bytes.length) {
+        const message =
+          `VM[${vm.id}] console input is full (the guest is not reading it): ${taken} of ${bytes.length} byte(s) queued`;
+        return failure("BUSY", message, `✗ ${message}`);
+      }
       return success(`✓ Sent ${bytes.length} byte(s) to VM[${vm.id}] console`, {
         vmId: vm.id,
         bytes: bytes.length,
@@ -247,7 +252,7 @@ export function vmLogCommand(): CommandNode<ShellContext> {
         ok: true,
         text: shown,
         data,
-        action: { type: "follow", vmId: vm.id },
+        action: { type: "follow", vmId: vm.id, instance: vm.instance },
         noNewline: true,
       };
     });
