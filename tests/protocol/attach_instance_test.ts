@@ -14,7 +14,7 @@ Deno.test("console attach is bound to the VM instance: delete + re-create detach
   const b = server.openSession({ kind: "tcp", peer: "b", banner: false });
   drain(a.output);
   await b.receive(enc("vm create /guest/configs/spin.toml\n"));
-  await a.receive(enc("vm console 1\n"));
+  await a.receive(enc("vm console --force 1\n")); // Loaded: --force attaches and waits
   assert.equal(a.attachedVm, 1);
   const first = f.hv.vm(1)!;
   await a.receive(enc("one\n"));
