@@ -76,6 +76,16 @@ export class EscapeScanner {
    * line-mode client sends `~.` then Enter), so that no empty command runs after the detach.
    */
   scan(bytes: Uint8Array): EscapeScanResult {
+    // Fast path: no escape key in the chunk (the usual case, e.g. a paste).
+    if (
+      !this.#held && bytes.length > 0 &&
+      (this.#control === null || !bytes.includes(this.#control)) &&
+      (this.#line === null || !bytes.includes(this.#line))
+    ) {
+      const last = bytes[bytes.length - 1];
+      this.#lineStart = last === CR || last === LF;
+      return { forward: bytes, detached: false, rest: EMPTY };
+    }
     const out: number[] = [];
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i];
