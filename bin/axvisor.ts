@@ -160,7 +160,7 @@ function buildProgram(): Command {
       "serve VM n's console as a raw byte stream on TCP port BASE+n (nc, socat, telnet); a " +
         "VM's config may name its own port ([base] console_port). Loopback only unless --token",
     )
-    .option("--no-console-log", "keep no console logs (<fs-root>/guest/vms/<name>/vm.log)")
+    .option("--no-console-log", "keep no console logs (vm.log in each VM's data folder)")
     .addOption(
       new Option("--console-log-size <bytes>", "largest console log file before rotation (K/M/G)")
         .argParser(byteSize).default(1 << 20, "1M"),
@@ -183,7 +183,7 @@ Console protocol (stdio and TCP, UTF-8 lines ending in LF or CRLF, at most 4 KiB
   Session      mode human|json, events on|off, auth <token>, exit
   Attach       'vm console <ID>': at a terminal, raw keys to the guest's serial line; Ctrl-] or
                '~.' at a line start detaches (--escape). Over TCP use telnet (character mode)
-               or --console-ports (a raw byte stream per VM). Logs: guest/vms/<name>/vm.log.
+               or --console-ports (a raw byte stream per VM). Logs: vm.log in each VM's data folder.
   See docs/protocol.md.
 
 Batch mode (-c / --batch): commands run in order on the warp clock, and virtual time passes

@@ -27,32 +27,7 @@ export interface EscapeKeys {
   line?: number | null;
 }
 
-/**
- * Parses an escape key as `vm console --escape` takes it: `^]`, `^A` (control keys, caret
- * notation), `ctrl-]`, a single printable character, or `none`. Returns the byte, `null` for
- * `none`, or `undefined` when the text is not a key.
- */
-export function parseEscapeKey(text: string): number | null | undefined {
-  const t = text.trim();
-  if (t.toLowerCase() === "none") return null;
-  const caret = /^(?:\^|ctrl-|c-)(.)$/i.exec(t);
-  if (caret) {
-    const c = caret[1].toUpperCase().charCodeAt(0);
-    if (c === 0x3f) return 0x7f; // ^?
-    if (c >= 0x40 && c <= 0x5f) return c - 0x40;
-    return undefined;
-  }
-  if (t.length === 1 && t.charCodeAt(0) > 0x20 && t.charCodeAt(0) < 0x7f) return t.charCodeAt(0);
-  return undefined;
-}
-
-/** How a key looks to a person: `^]`, `~`, or `none`. */
-export function describeEscapeKey(byte: number | null | undefined): string {
-  if (byte === null || byte === undefined) return "none";
-  if (byte === 0x7f) return "^?";
-  if (byte < 0x20) return "^" + String.fromCharCode(byte + 0x40);
-  return String.fromCharCode(byte);
-}
+export { describeEscapeKey, parseEscapeKey } from "../shell/commands/vm_console.ts";
 
 /** What {@linkcode EscapeScanner.scan} found in a chunk of typed bytes. */
 export interface EscapeScanResult {
@@ -101,6 +76,16 @@ export class EscapeScanner {
    * line-mode client sends `~.` then Enter), so that no empty command runs after the detach.
    */
   scan(bytes: Uint8Array): EscapeScanResult {
+    // Fast path: no escape key in the chunk (the usual case, e.g. a paste).
+    if (
+      !this.#held && bytes.length > 0 &&
+      (this.#control === null || !bytes.includes(this.#control)) &&
+      (this.#line === null || !bytes.includes(this.#line))
+    ) {
+      const last = bytes[bytes.length - 1];
+      this.#lineStart = last === CR || last === LF;
+      return { forward: bytes, detached: false, rest: EMPTY };
+    }
     const out: number[] = [];
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i];

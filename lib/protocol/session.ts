@@ -540,9 +540,11 @@ export class Session {
       this.detach();
       return bytes.subarray(at);
     }
-    const { forward, detached, rest } = this.#escape.scan(bytes);
-    let data = forward;
-    if (this.#charMode) data = this.#fromTelnet(data);
+    // Telnet's Enter (CR NUL, CR LF) becomes CR first, so that the line escape sees a line start.
+    const { forward, detached, rest } = this.#escape.scan(
+      this.#charMode ? this.#fromTelnet(bytes) : bytes,
+    );
+    const data = forward;
     if (data.length > 0) {
       if (this.#attachWatchOnly) {
         if (!this.#readOnlyNoticeShown) {

@@ -89,7 +89,8 @@ Deno.test("tcp e2e: console attach forwards input and detaches on ~. and Ctrl-]"
     assert.match(await c.readUntil(PROMPT), /detached from VM 8/);
     await c.send("vm log echo\n");
     assert.match(await c.readUntil(PROMPT), /uart: ready[^]*HELLO, GUEST/);
-    await c.send("vm console --force 1\n"); // VM 1 was never started: --force attaches anyway
+    // VM 1 is not running: --force attaches and waits for it.
+    await c.send("vm console --force 1\n");
     assert.match(await c.readUntil(/\n/), /VM\[1\]|VM 1/);
     await c.send("typed into the guest\n~.\n");
     assert.match(await c.readUntil(PROMPT), /detached from VM 1/);

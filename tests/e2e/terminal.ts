@@ -29,6 +29,8 @@ export interface Terminal {
   type(keys: string | Uint8Array): Promise<void>;
   /** The terminal's modes now (`stty -g` on the pseudo-terminal). */
   modes(): string;
+  /** Resizes the terminal (the program gets SIGWINCH). */
+  resize(rows: number, cols: number): void;
   /** Closes the input, drains the output, and returns the exit status; removes the fs root. */
   finish(): Promise<number>;
 }
@@ -107,6 +109,10 @@ export async function openTerminal(
     until,
     type: (keys: string | Uint8Array) =>
       writer.write(typeof keys === "string" ? new TextEncoder().encode(keys) : keys),
+    resize(rows: number, cols: number) {
+      new Deno.Command("stty", { args: ["-F", tty, "rows", String(rows), "cols", String(cols)] })
+        .outputSync();
+    },
     modes() {
       const r = new Deno.Command("stty", { args: ["-g", "-F", tty] }).outputSync();
       return new TextDecoder().decode(r.stdout).trim();

@@ -1,8 +1,9 @@
 /**
  * `vm console` at a real terminal (a pseudo-terminal driven through `script`): the keyboard is
  * U-Boot's serial line. One key stops the autoboot, the `=> ` prompt shows without Enter, Tab
- * completes at U-Boot's prompt, Ctrl-C reaches U-Boot, Ctrl-] and `~.` detach, and the terminal
- * modes are exactly what they were, at the prompt and after the program ends.
+ * completes at U-Boot's prompt, Ctrl-C reaches U-Boot, a resize redraws nothing, Ctrl-] and `~.`
+ * detach, `vm log --follow` ends on Ctrl-C, a VM that stops detaches, and the terminal modes are
+ * exactly what they were, at the prompt and after the program ends.
  */
 import assert from "node:assert/strict";
 import { openTerminal } from "./terminal.ts";
@@ -52,6 +53,11 @@ testNeeding(
       await t.type("\x03");
       await t.until("<INTERRUPT>");
       await t.until("=> ");
+      // A resize while attached redraws nothing of the host's (no prompt): the guest's line is
+      // untouched, and keys still go to U-Boot.
+      t.resize(30, 100);
+      await t.type("\x03");
+      assert.doesNotMatch(await t.until("=> "), /axvisor:\/\$/);
       await t.type("\x1d"); // Ctrl-]
       await t.until("[detached from VM 11]");
       await t.until("axvisor:/$ ");
@@ -67,6 +73,13 @@ testNeeding(
       await t.until("[detached from VM 11]");
       await t.until("axvisor:/$ ");
       assert.equal(t.modes(), atPrompt, "the terminal modes are back after ~.");
+      // vm log --follow shows the buffered output, then streams until a key (Ctrl-C).
+      await t.type("vm log --follow uboot\r");
+      await t.until("vm log --follow uboot");
+      await t.type("\x03");
+      await t.until("[stopped following VM 11]");
+      await t.until("axvisor:/$ ");
+      assert.equal(t.modes(), atPrompt, "the terminal modes are back after following");
       // The VM stops while attached: said, and detached.
       await t.type("vm console uboot\r");
       await t.until("Escape character is '^]'.");

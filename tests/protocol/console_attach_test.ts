@@ -110,6 +110,11 @@ Deno.test("a telnet client (CRLF lines) gets character mode while attached, line
     [...enc("a\r\tb\r\x03\x1b[A")].concat([0xbf, 0xbd, 0x00]),
   );
   assert.deepEqual(drainBytes(s.output), [255, 252, 24]);
+  // Enter as telnet sends it (CR NUL) starts a line: `~.` there is an escape, not input.
+  const typed = backend.consoleInputs.length;
+  await s.receive(Uint8Array.of(0x0d, 0x00, 0x7e, 0x7e, 0x0d, 0x00));
+  assert.equal(backend.consoleInputs.slice(typed).map((i) => i.text).join(""), "\r~\r");
+  drainBytes(s.output);
   // Guest output with a 0xff byte reaches the client doubled.
   backend.emit({ event: "console", vm: 1, data: Uint8Array.of(0x41, 0xff) });
   server.flushEvents();

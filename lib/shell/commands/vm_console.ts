@@ -35,8 +35,12 @@ function isVm(value: Vm | CommandOutcome): value is Vm {
 const vmArg = (description: string) =>
   new ArgDef("VM_ID", description).required("No VM specified").completes("vm");
 
-/** Parses an escape key: `^]`, `^A`, `ctrl-a`, one printable character, or `none`. */
-function parseKey(text: string): number | null | undefined {
+/**
+ * Parses an escape key as `vm console --escape` takes it: `^]`, `^A` (caret notation),
+ * `ctrl-a`, one printable character, or `none`. Returns the byte, `null` for `none`, or
+ * `undefined` when the text is not a key.
+ */
+export function parseEscapeKey(text: string): number | null | undefined {
   const t = text.trim();
   if (t.toLowerCase() === "none") return null;
   const caret = /^(?:\^|ctrl-|c-)(.)$/i.exec(t);
@@ -80,7 +84,7 @@ export function vmConsoleCommand(): CommandNode<ShellContext> {
       const keys: { control?: number | null; line?: number | null } = {};
       for (const [name, field] of [["escape", "control"], ["line-escape", "line"]] as const) {
         const text = cmd.getOption(name)!;
-        const key = parseKey(text);
+        const key = parseEscapeKey(text);
         if (key === undefined) {
           return failure(
             "INVALID_VALUE",
@@ -98,7 +102,7 @@ export function vmConsoleCommand(): CommandNode<ShellContext> {
         return failure("INVALID_STATE", message, `✗ ${message}`);
       }
       const readOnly = ctx.session.readOnly;
-      const escapeKey = keys.control === undefined ? "^]" : describeKey(keys.control);
+      const escapeKey = keys.control === undefined ? "^]" : describeEscapeKey(keys.control);
       const text = `Connected to VM[${vm.id}] (${vm.name}) console${
         readOnly ? " (read-only)" : ""
       }. Escape character is '${escapeKey}'.`;
@@ -110,7 +114,9 @@ export function vmConsoleCommand(): CommandNode<ShellContext> {
     });
 }
 
-function describeKey(byte: number | null): string {
+/** How an escape key looks to a person: `^]`, `~`, or `none`. */
+export function describeEscapeKey(byte: number | null | undefined): string {
+  if (byte === undefined) return "none";
   if (byte === null) return "none";
   if (byte === 0x7f) return "^?";
   return byte < 0x20 ? "^" + String.fromCharCode(byte + 0x40) : String.fromCharCode(byte);
