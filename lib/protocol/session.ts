@@ -17,6 +17,7 @@
 import type { CommandInput, CommandOutcome, ProtocolBackend } from "./backend.ts";
 import type { CommandQueue } from "./command_queue.ts";
 import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
+import { wireErrorCode } from "./error_codes.ts";
 import type { RenderedEvent } from "./events.ts";
 import { encodeJsonLine, parseJsonRequest, type RequestId } from "./json_request.ts";
 import { type FramedLine, LineFramer, validateLine } from "./line_framer.ts";
@@ -913,7 +914,7 @@ export class Session {
       this.#push(encodeJsonLine({
         id,
         ok: false,
-        error: { code, message },
+        error: { code: wireErrorCode(code), message },
         time_ns: this.#host.backend.now(),
       }));
     } else {
