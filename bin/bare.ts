@@ -51,6 +51,9 @@ interface Options {
   input?: string;
   inputAfter?: string;
   until?: string;
+  initrd?: string;
+  append?: string;
+  dtb?: string;
 }
 
 const HELP_AFTER = `
@@ -78,6 +81,10 @@ Examples:
   deno task bare --board qemu-virt --input ' ' --input-after autoboot --until '=> ' \\
     --load /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin@0x80200000 \\
     /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf
+  deno task bare --board qemu-virt --load examples/images/linux/Image@0x80200000 \\
+    --initrd examples/images/linux/initramfs.cpio.gz --append console=ttyS0 \\
+    /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf     Linux under OpenSBI, as with
+    qemu-system-riscv64 -M virt -bios fw_jump.elf -kernel Image -initrd ... -append ...
 `;
 
 function positiveInteger(value: string): number {
@@ -146,6 +153,12 @@ function buildProgram(io: BareIo): Command {
     .option("--input <text>", "console input for the guest (escapes: \\n \\r \\t \\xNN \\\\)")
     .option("--input-after <text>", "hold --input back until the console output contains text")
     .option("--until <text>", "end the run (exit 0) once the console output contains text")
+    .option(
+      "--initrd <file>",
+      "board: a Linux initramfs, loaded as QEMU does and named in /chosen (linux,initrd-*)",
+    )
+    .option("--append <args>", "board: the kernel command line (/chosen/bootargs)")
+    .option("--dtb <file>", "board: boot with this device tree blob instead of the board's")
     .addHelpText("after", HELP_AFTER)
     .configureOutput({
       writeOut: (text) => io.stdout(new TextEncoder().encode(text)),
@@ -178,7 +191,12 @@ export function main(args: string[], io: BareIo): number {
   };
 
   let board: BoardSpec | undefined;
-  const files: { image: ImageFile; loads: { file: ImageFile; address?: number }[] } = {
+  const files: {
+    image: ImageFile;
+    loads: { file: ImageFile; address?: number }[];
+    initrd?: ImageFile;
+    dtb?: ImageFile;
+  } = {
     image: { name: imagePath, bytes: new Uint8Array() },
     loads: [],
   };
@@ -189,6 +207,10 @@ export function main(args: string[], io: BareIo): number {
       const { path, address } = parseLoadSpec(spec);
       files.loads.push({ file: { name: path, bytes: io.readFile(path) }, address });
     }
+    if (opts.initrd !== undefined) {
+      files.initrd = { name: opts.initrd, bytes: io.readFile(opts.initrd) };
+    }
+    if (opts.dtb !== undefined) files.dtb = { name: opts.dtb, bytes: io.readFile(opts.dtb) };
   } catch (e) {
     return fail(e instanceof Error ? e.message : String(e));
   }
@@ -201,6 +223,9 @@ export function main(args: string[], io: BareIo): number {
       loads: files.loads,
       tohost: opts.tohost,
       trace: opts.trace,
+      initrd: files.initrd,
+      dtb: files.dtb,
+      append: opts.append,
     });
   } catch (e) {
     return fail(e instanceof Error ? e.message : String(e));

@@ -29,6 +29,11 @@ import { assemble } from "./riscv/assembler.ts";
 import { Htif } from "./htif.ts";
 import { Machine, type MachineStop } from "./boards/machine.ts";
 import type { BoardSpec } from "./boards/spec.ts";
+import { boardDeviceTree } from "./boards/device_tree.ts";
+import { dtbAddressFor } from "./boards/machine.ts";
+import { readFdt } from "./fdt/reader.ts";
+import { writeFdt } from "./fdt/writer.ts";
+import { formatAddress } from "./riscv/address.ts";
 
 /** Exit code: the guest stored 1 to `tohost` (pass), or called `exit(0)`. */
 export const EXIT_PASS = 0;
@@ -204,6 +209,57 @@ export interface RunConfig {
   tohost?: number;
   /** Prepare for tracing (a board then schedules its harts one instruction at a time). */
   trace?: boolean;
+  /**
+   * A Linux initramfs (board only): loaded into RAM where QEMU puts one (2 MiB + min(RAM / 2,
+   * 128 MiB) into the first RAM range) and named in `/chosen` (`linux,initrd-start`/`-end`).
+   */
+  initrd?: ImageFile;
+  /** The kernel command line (board only): `/chosen/bootargs`. */
+  append?: string;
+  /** A device tree blob to boot with instead of the board's own (board only), as QEMU's `-dtb`. */
+  dtb?: ImageFile;
+}
+
+const MIB = 1024 * 1024;
+
+/** Where {@linkcode prepareRun} loads an initrd on `board` (as QEMU's riscv boards do). */
+export function initrdAddressFor(board: BoardSpec): number {
+  const ram = board.memory[0];
+  return ram.base + 2 * MIB + Math.min(Math.floor(ram.size / 2), 128 * MIB);
+}
+
+/**
+ * The device tree a board boots with given `--dtb`, `--initrd` and `--append`: the DTB file
+ * (or the board's own tree) with `/chosen` updated. Returns `undefined` when none is given.
+ *
+ * @throws {LoadError} for a DTB that does not parse or an initrd that does not fit
+ */
+function bootDeviceTree(
+  board: BoardSpec,
+  config: RunConfig,
+  initrdAt: number,
+): Uint8Array | undefined {
+  if (!config.dtb && !config.initrd && config.append === undefined) return undefined;
+  let root;
+  let bootCpuId = board.cpus.hartIds[0];
+  if (config.dtb) {
+    try {
+      const doc = readFdt(config.dtb.bytes);
+      root = doc.root;
+      bootCpuId = doc.bootCpuId;
+    } catch (e) {
+      throw new LoadError(`${config.dtb.name}: ${(e as Error).message}`);
+    }
+  } else {
+    root = boardDeviceTree(board);
+  }
+  const chosen = root.child("chosen") ?? root.add("chosen");
+  if (config.append !== undefined) chosen.set("bootargs", config.append);
+  if (config.initrd) {
+    chosen.set("linux,initrd-start", BigInt(initrdAt));
+    chosen.set("linux,initrd-end", BigInt(initrdAt + config.initrd.bytes.length));
+  }
+  return writeFdt(root, { bootCpuId, padding: 4096 });
 }
 
 /** A machine with its images loaded and its harts at the entry point. */
@@ -237,8 +293,25 @@ export class LoadError extends Error {
 export function prepareRun(config: RunConfig): PreparedRun {
   let target: RunTarget;
   let writer: LoadTarget;
+  if (!config.board && (config.initrd || config.dtb || config.append !== undefined)) {
+    throw new LoadError("an initrd, a kernel command line or a DTB needs a board (--board)");
+  }
+  let initrdAt = 0;
   if (config.board) {
-    const machine = new Machine(config.board, config.trace ? { slice: 1 } : {});
+    initrdAt = initrdAddressFor(config.board);
+    const dtb = bootDeviceTree(config.board, config, initrdAt);
+    if (config.initrd && dtb) {
+      const end = initrdAt + config.initrd.bytes.length;
+      const dtbAt = dtbAddressFor(config.board, dtb.length);
+      if (end > dtbAt) {
+        throw new LoadError(
+          `${config.initrd.name}: ${config.initrd.bytes.length} bytes at 0x${
+            initrdAt.toString(16)
+          } overlap the device tree at 0x${dtbAt.toString(16)}`,
+        );
+      }
+    }
+    const machine = new Machine(config.board, { ...(config.trace ? { slice: 1 } : {}), dtb });
     target = machine;
     writer = {
       writeBytes(addr, data) {
@@ -261,6 +334,7 @@ export function prepareRun(config: RunConfig): PreparedRun {
     }
     return address === undefined ? loadImage(writer, file) : loadImage(writer, file, address, true);
   });
+  if (config.initrd) extra.push(loadImage(writer, config.initrd, initrdAt, true));
   if (target instanceof Machine) {
     target.boot(image.entry);
   } else {
@@ -329,7 +403,7 @@ export interface RunOptions {
   until?: string;
 }
 
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+const hex = formatAddress;
 
 /**
  * Formats one trace line like spike: `core   0: 0x0000000080000000 (0x00000297) auipc t0,0x0`.

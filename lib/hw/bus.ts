@@ -267,6 +267,10 @@ export class Bus {
 
   /** Whether every byte of `[addr, addr + length)` is answered by some region. */
   covers(addr: number, length: number): boolean {
+    // An address beyond 2^53 is not exact as a number: nothing answers it.
+    if (!Number.isSafeInteger(addr) || !Number.isSafeInteger(addr + length) || length < 0) {
+      return false;
+    }
     let a = addr;
     const end = addr + length;
     while (a < end) {

@@ -34,6 +34,16 @@ export class MemoryRangeError extends RangeError {
   }
 }
 
+/**
+ * Told when copy-on-write replaced a page view of a {@linkcode SparseMemory} by a private copy
+ * (same content), so that caches holding the old view (a hart's TLBs and decoded pages) can
+ * point at the new one.
+ */
+export interface PageReplacementWatcher {
+  /** Page view `old` was replaced by `now`, which holds the same bytes. */
+  pageReplaced(old: DataView, now: DataView): void;
+}
+
 /** RAM that costs host memory only where written (4 KiB pages allocated on first write). */
 export class SparseMemory {
   /** Size of the memory in bytes (a multiple of 4096). */
@@ -43,9 +53,18 @@ export class SparseMemory {
    * (TLBs) compare it to know that their views are stale.
    */
   generation = 0;
+  /**
+   * Incremented by every write through this object's methods (loaders, devices, the host): harts
+   * write their pages directly and track stores into code themselves; `fence.i` compares this
+   * count to know whether someone else may have written code behind their back.
+   */
+  hostWrites = 0;
   #dir: (DataView | undefined)[][] = [];
   #pageCount: number;
   #resident = 0;
+  /** Pages whose view may be shared with another memory (copied before the first write). */
+  #shared = new Set<number>();
+  #watchers = new Set<PageReplacementWatcher>();
 
   /**
    * Creates a memory of `size` bytes, all zero.
@@ -93,8 +112,101 @@ export class SparseMemory {
     if (page === undefined) {
       page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(new ArrayBuffer(PAGE_SIZE));
       this.#resident++;
+    } else if (this.#shared.size !== 0 && this.#shared.delete(index)) {
+      // Copy-on-write: this memory takes a private copy; the other sharers keep the old view.
+      const old = page;
+      page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(old.buffer.slice(0));
+      for (const w of this.#watchers) w.pageReplaced(old, page);
     }
     return page;
+  }
+
+  /** Pages that may still be shared copy-on-write with another memory. */
+  get sharedPages(): number {
+    return this.#shared.size;
+  }
+
+  /**
+   * A copy of this memory that shares every page copy-on-write: the copy costs a page directory,
+   * and whichever side writes a shared page first takes a private copy of it. Caches holding
+   * this memory's page views for writing must be dropped (the generation is bumped).
+   */
+  cloneShared(): SparseMemory {
+    const copy = new SparseMemory(this.size);
+    copy.shareFrom(this);
+    return copy;
+  }
+
+  /**
+   * Drops this memory's pages and shares every page of `source` (same size) copy-on-write, as
+   * {@linkcode SparseMemory.cloneShared} does; both generations are bumped, so caches of either
+   * side start over.
+   */
+  shareFrom(source: SparseMemory): void {
+    if (source.size !== this.size) {
+      throw new MemoryRangeError(
+        `cannot share a ${hex(source.size)}-byte memory into a ${hex(this.size)}-byte one`,
+      );
+    }
+    this.#dir = [];
+    this.#shared.clear();
+    for (let c = 0; c < source.#dir.length; c++) {
+      const chunk = source.#dir[c];
+      if (chunk === undefined) continue;
+      this.#dir[c] = chunk.slice();
+      for (let i = 0; i < CHUNK_PAGES; i++) {
+        if (chunk[i] === undefined) continue;
+        const index = c * CHUNK_PAGES + i;
+        source.#shared.add(index);
+        this.#shared.add(index);
+      }
+    }
+    this.#resident = source.#resident;
+    // Write TLBs may hold views that are shared now: make every cache start over.
+    source.generation++;
+    this.generation++;
+  }
+
+  /**
+   * Replaces the content of page `index` with `data` (4096 bytes), or drops the page when `data`
+   * is undefined. For restoring snapshots; caches notice through the generation only when the
+   * caller bumps it (see {@linkcode SparseMemory.clear}).
+   */
+  setPage(index: number, data: Uint8Array | undefined): void {
+    if (index < 0 || index >= this.#pageCount || !Number.isInteger(index)) {
+      throw new MemoryRangeError(
+        `page ${index} is outside this ${hex(this.size)}-byte memory (${this.#pageCount} pages)`,
+      );
+    }
+    if (data !== undefined && data.length !== PAGE_SIZE) {
+      throw new MemoryRangeError(`page data must be ${PAGE_SIZE} bytes, got ${data.length}`);
+    }
+    this.#shared.delete(index);
+    let chunk = this.#dir[index >>> CHUNK_SHIFT];
+    const had = chunk?.[index & (CHUNK_PAGES - 1)] !== undefined;
+    if (data === undefined) {
+      if (had) {
+        chunk![index & (CHUNK_PAGES - 1)] = undefined;
+        this.#resident--;
+      }
+      return;
+    }
+    if (chunk === undefined) {
+      chunk = this.#dir[index >>> CHUNK_SHIFT] = new Array<DataView | undefined>(CHUNK_PAGES);
+    }
+    // A fresh buffer: the old one may be shared with another memory.
+    chunk[index & (CHUNK_PAGES - 1)] = new DataView(data.slice().buffer);
+    if (!had) this.#resident++;
+  }
+
+  /** Registers a cache to tell when copy-on-write replaces a page view. */
+  watchReplacements(watcher: PageReplacementWatcher): void {
+    this.#watchers.add(watcher);
+  }
+
+  /** Stops telling `watcher` about replaced page views. */
+  unwatchReplacements(watcher: PageReplacementWatcher): void {
+    this.#watchers.delete(watcher);
   }
 
   /** Host bytes allocated for pages. */
@@ -119,6 +231,7 @@ export class SparseMemory {
   clear(): void {
     this.#dir = [];
     this.#resident = 0;
+    this.#shared.clear();
     this.generation++;
   }
 
@@ -165,6 +278,7 @@ export class SparseMemory {
   }
 
   #write(offset: number, width: 1 | 2 | 4, value: number): void {
+    this.hostWrites++;
     const within = offset & 4095;
     if (within + width <= PAGE_SIZE) {
       const p = this.pageForWrite(Math.floor(offset / PAGE_SIZE));
@@ -246,6 +360,7 @@ export class SparseMemory {
   /** Copies `data` into memory starting at `offset`. */
   writeBytes(offset: number, data: Uint8Array): void {
     this.#check(offset, data.length);
+    this.hostWrites++;
     let done = 0;
     while (done < data.length) {
       const o = offset + done;
@@ -263,6 +378,7 @@ export class SparseMemory {
    */
   fill(offset: number, length: number, byte: number): void {
     this.#check(offset, length);
+    this.hostWrites++;
     const b = byte & 0xff;
     let done = 0;
     while (done < length) {

@@ -32,7 +32,9 @@ export interface VmLike {
   /** VM name. */
   readonly name: string;
   /** The VM's console. */
-  readonly console: { writeInput(data: Uint8Array | string): void };
+  readonly console: { writeInput(data: Uint8Array | string): unknown };
+  /** The VM instance (unique even when ids are reused), when the hypervisor tracks it. */
+  readonly instance?: number;
 }
 
 /** The members of the shell's `Shell` that the protocol uses. */
@@ -183,9 +185,10 @@ export class AxvisorBackend implements ProtocolBackend {
   }
 
   /** Types bytes into a VM's console. */
-  consoleInput(vmId: number, data: Uint8Array): boolean {
+  consoleInput(vmId: number, data: Uint8Array, instance?: number): boolean {
     const vm = this.#hv.vm(vmId);
-    if (!vm) return false;
+    // An attach bound to a deleted instance must not type into a new VM that reuses the id.
+    if (!vm || (instance !== undefined && vm.instance !== instance)) return false;
     vm.console.writeInput(data);
     this.#onActivity();
     return true;

@@ -37,8 +37,11 @@ export interface ProtocolBackend {
   createShellSession(options: { readOnly: boolean }): unknown;
   /** Subscribes to hypervisor events; returns the unsubscribe function. */
   subscribe(listener: (event: ProtocolEvent) => void): () => void;
-  /** Types bytes into a VM's console; false when there is no such VM. */
-  consoleInput(vmId: number, data: Uint8Array): boolean;
+  /**
+   * Types bytes into a VM's console; false when there is no such VM (or, given `instance`, when
+   * that VM instance was deleted, even if another VM now has the id).
+   */
+  consoleInput(vmId: number, data: Uint8Array, instance?: number): boolean;
   /** A short label such as `VM 1 (hello)`, or `undefined` when the VM does not exist. */
   vmLabel(vmId: number): string | undefined;
   /** One line about the machine for the banner (board, harts, VMs, clock). */

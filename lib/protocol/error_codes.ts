@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   AUTH_THROTTLED: "too many wrong tokens from this address: wait before the next try",
   READ_ONLY: "the command would change something in a read-only session",
   INVALID_ARGUMENT: "a session command was used wrongly, or a filesystem argument is invalid",
-  UNSUPPORTED: "`vm console` in JSON mode (use `vm send` and the console events)",
+  UNSUPPORTED: "`vm console` / `vm log --follow` in JSON mode or without a terminal",
   INTERNAL_ERROR: "a command threw instead of failing cleanly (a bug: please report it)",
   SHUTTING_DOWN: "the server is shutting down; the connection is refused",
   TOO_MANY_SESSIONS: "the server has as many sessions as it allows; the connection is refused",
@@ -57,6 +57,14 @@ export const ERROR_CODES = {
   OUT_OF_MEMORY: "the board's memory cannot hold the VM",
   IVC_ERROR: "an inter-VM channel could not be set up",
   SCHEDULER_ERROR: "the vCPUs could not be placed on the board's harts",
+  BUSY: "the VM's console is held by another session",
+  RECORDS: "some VM records could not be restored at start-up",
+  NOT_RECORDED: "the VM has no record to restore from",
+  TRUNCATED: "a snapshot file is truncated",
+  CORRUPTED: "a snapshot file is corrupted (checksum, layout)",
+  FOREIGN: "not an axvisor.ts snapshot",
+  TOO_NEW: "a snapshot written by a newer version",
+  INCOMPATIBLE: "a snapshot that does not fit this board or VM",
   // Boards and devices.
   BOARD_INVALID: "the board description is not valid",
   BUS_MAP: "a device or memory region cannot be mapped there",
@@ -80,6 +88,9 @@ export const ERROR_CODES = {
   PERMISSION_DENIED: "outside the sandbox, or not allowed by the host",
   READ_ONLY_FILESYSTEM: "the filesystem is read-only",
   IO_ERROR: "the host filesystem failed",
+  FS_ERROR: "a filesystem operation of a command failed (the message says which)",
+  NAME_TOO_LONG: "a path that is too long or too deep",
+  TOO_MANY_ENTRIES: "a recursive operation over too many entries",
 } as const;
 
 /** An error code on the wire. */
@@ -95,6 +106,9 @@ export const INTERNAL_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
   EACCES: "PERMISSION_DENIED",
   EROFS: "READ_ONLY_FILESYSTEM",
   EIO: "IO_ERROR",
+  ENAMETOOLONG: "NAME_TOO_LONG",
+  E2BIG: "TOO_MANY_ENTRIES",
+  EXISTS: "ALREADY_EXISTS",
   EINVAL: "INVALID_ARGUMENT",
   ECONFIG: "CONFIG_INVALID",
   ECREATE: "CREATE_FAILED",

@@ -12,7 +12,14 @@
  * @module
  */
 
-import { type FileInfo, type FileSystem, FsError } from "../vmm/filesystem.ts";
+import {
+  checkPathLimits,
+  type FileInfo,
+  type FileSystem,
+  FsError,
+  MAX_TREE_ENTRIES,
+  treeTooLarge,
+} from "../vmm/filesystem.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -49,6 +56,7 @@ export class HostFileSystem implements FileSystem {
       if (seg === "..") out.pop();
       else out.push(seg);
     }
+    checkPathLimits(path, out);
     return "/" + out.join("/");
   }
 
@@ -157,7 +165,11 @@ export class HostFileSystem implements FileSystem {
     }
     const host = this.#resolve(path, false);
     this.#wrap(path, () => {
-      if (!lstatOrUndefined(host)) throw new FsError("ENOENT", path);
+      const info = lstatOrUndefined(host);
+      if (!info) throw new FsError("ENOENT", path);
+      if (options.recursive && info.isDirectory && countTree(host) > MAX_TREE_ENTRIES) {
+        throw treeTooLarge(path);
+      }
       Deno.removeSync(host, { recursive: options.recursive ?? false });
     });
   }
@@ -192,6 +204,7 @@ export class HostFileSystem implements FileSystem {
       if (b === a || b.startsWith(a + "/")) {
         throw new FsError("EINVAL", to, `cannot copy ${from} into itself: ${to}`);
       }
+      if (this.#wrap(from, () => countTree(src)) > MAX_TREE_ENTRIES) throw treeTooLarge(from);
       this.#copyTree(a, b, to);
       return;
     }
@@ -306,6 +319,20 @@ function toInfo(name: string, info: Deno.FileInfo): FileInfo {
   };
   if (info.mtime) out.mtimeMs = info.mtime.getTime();
   return out;
+}
+
+/** Entries below host directory `dir` (links not followed); counting stops past the limit. */
+function countTree(dir: string): number {
+  let n = 0;
+  const stack = [dir];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    for (const e of Deno.readDirSync(d)) {
+      if (++n > MAX_TREE_ENTRIES) return n;
+      if (e.isDirectory && !e.isSymlink) stack.push(`${d}/${e.name}`);
+    }
+  }
+  return n;
 }
 
 function realPathOrUndefined(p: string): string | undefined {

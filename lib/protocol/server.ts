@@ -136,6 +136,8 @@ export class ConsoleServer {
   #eventCount = 0;
   #pendingConsole = new Map<number, { chunks: Uint8Array[]; bytes: number; timeNs?: number }>();
   #flushScheduled = false;
+  /** Each VM's last status, from the events (to tell a stop from a restart). */
+  #lastStatus = new Map<number, string>();
   /** Resolves with the reason once shutdown was requested. */
   readonly shutdownRequested: Promise<string>;
 
@@ -318,10 +320,13 @@ export class ConsoleServer {
     if (event.event === "log") {
       const where = event.vm === undefined ? "" : `VM ${event.vm}: `;
       this.log(event.level, `${where}${event.message}`);
-      if (event.level === "debug") return;
+      // Debug messages go on to the sessions: each shows them only at `log debug` or `trace`.
     }
+    if (event.event === "status") this.#lastStatus.set(event.vm, event.to);
     const now = this.backend.now();
-    if (event.event === "status" && (event.to === "stopped" || event.to === "deleted")) {
+    const deleted = event.event === "status" &&
+      (event.to === "deleted" || event.reason === "deleted");
+    if (event.event === "status" && (event.to === "stopped" || deleted)) {
       const assembler = this.#assemblers.get(event.vm);
       const rest = assembler?.flush() ?? "";
       if (rest !== "") {
@@ -332,7 +337,7 @@ export class ConsoleServer {
           droppable: true,
         }, true);
       }
-      if (event.to === "deleted") this.#assemblers.delete(event.vm);
+      if (deleted) this.#assemblers.delete(event.vm);
     }
     if (this.#sessions.size === 0) return;
     this.#broadcast({
@@ -341,9 +346,23 @@ export class ConsoleServer {
       human: eventHuman(event),
       droppable: false,
     });
-    if (event.event === "status" && event.to === "deleted") {
+    // The VMM reports a deletion as a status event with reason "deleted".
+    if (event.event === "status" && (event.to === "deleted" || event.reason === "deleted")) {
+      this.#lastStatus.delete(event.vm);
       for (const s of this.#sessions.values()) {
         if (s.attachedVm === event.vm) s.detach("the VM was deleted");
+      }
+    } else if (event.event === "status") {
+      // A VM that stopped ends the attaches to it, unless it starts again at once (a restart
+      // or a guest reboot emit Stopped then Running in the same task).
+      if (event.to === "stopped") {
+        const vm = event.vm;
+        queueMicrotask(() => {
+          if (this.#lastStatus.get(vm) !== "stopped") return;
+          for (const s of this.#sessions.values()) {
+            if (s.attachedVm === vm) s.detach("the VM stopped");
+          }
+        });
       }
     }
   }

@@ -18,19 +18,27 @@ import type { CommandInput, CommandOutcome, ProtocolBackend } from "./backend.ts
 import type { CommandQueue } from "./command_queue.ts";
 import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
 import { wireErrorCode } from "./error_codes.ts";
-import type { RenderedEvent } from "./events.ts";
+import { eventHumanAt, type RenderedEvent } from "./events.ts";
 import { encodeJsonLine, parseJsonRequest, type RequestId } from "./json_request.ts";
 import { type FramedLine, LineFramer, validateLine } from "./line_framer.ts";
 import { OutputQueue, type OutputQueueLimits } from "./output_queue.ts";
 import { readOnlyRefusal } from "./read_only.ts";
 import { type AuthThrottle, SessionAuth } from "./auth.ts";
+import { DEFAULT_ESCAPE_BYTE, describeEscapeKey, EscapeScanner } from "./attach_escape.ts";
+import { CHARACTER_MODE, LINE_MODE, TelnetFilter } from "./telnet.ts";
 import { tokenize } from "../shell/tokenizer.ts";
 
 /** The default prompt of human sessions (the seed's REPL prompt), when the backend has none. */
 export const PROMPT = "axvisor> ";
 
-/** The escape byte that ends a console attach (Ctrl-]). */
-export const ATTACH_ESCAPE_BYTE = 0x1d;
+/** The escape byte that ends a console attach by default (Ctrl-]). */
+export const ATTACH_ESCAPE_BYTE: number = DEFAULT_ESCAPE_BYTE;
+
+/** Why `vm console` / `vm log --follow` are refused without a terminal (pipes, batch). */
+export const NO_TTY_MESSAGE: string =
+  "`vm console` needs a terminal (this session reads a pipe or a script); use `vm send` to " +
+  "type, `vm wait --console REGEX` to wait for output and `vm log` to read it (or attach over " +
+  "TCP: --listen, --console-ports)";
 
 /** How a session talks: human text or JSON lines. */
 export type SessionMode = "human" | "json";
@@ -82,6 +90,11 @@ export interface SessionOptions {
   limits?: OutputQueueLimits;
   /** Initial mode (default `human`). */
   mode?: SessionMode;
+  /**
+   * Speak telnet (TCP sessions): IAC sequences are taken out of the input, and a console
+   * attach offers character mode to telnet clients (see telnet.ts). Default: true for `tcp`.
+   */
+  telnet?: boolean;
   /**
    * Wall-clock milliseconds a large reply may wait for the client to read before the session is
    * closed as stuck (default 30 000; 0 waits for ever, as batch mode does on its stdout).
@@ -139,9 +152,21 @@ export class Session {
   /** The byte stream sent so far does not end with LF (for the switch to JSON lines). */
   #streamOpen = false;
   #attached: number | undefined;
-  #attachHeld: number[] = [];
-  #attachLineStart = true;
+  /** The VM instance the attach is bound to (see `Vm.instance`). */
+  #attachedInstance: number | undefined;
+  #escape = new EscapeScanner();
   #attachWatchOnly = false;
+  /** Attached by `vm log --follow`: output only, any key ends it. */
+  #following = false;
+  #telnet: TelnetFilter | undefined;
+  /** Character mode was offered to a telnet client for this attach. */
+  #charMode = false;
+  /** The last byte given to the guest in character mode was CR (telnet sends CR LF / CR NUL). */
+  #lastCr = false;
+  /** Character mode was offered once: from then on IAC sequences are taken out of the input. */
+  #telnetSpoken = false;
+  /** The last command line ended in CR LF (telnet in line mode; `nc` sends LF). */
+  #lineCrlf = false;
   #readOnlyNoticeShown = false;
   #closed = false;
   /** Cancels the command in progress (see {@linkcode Session.cancelCommand}). */
@@ -180,6 +205,7 @@ export class Session {
     this.#banner = options.banner ?? true;
     this.#prompt = options.prompt ?? true;
     this.#auth = new SessionAuth(options.token, options.maxAuthAttempts);
+    if (options.telnet ?? this.kind === "tcp") this.#telnet = new TelnetFilter();
     this.#stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.#bannerDelayMs = options.bannerDelayMs ?? 0;
     this.output = new OutputQueue(options.limits, (n) => this.#droppedNotice(n));
@@ -197,9 +223,23 @@ export class Session {
     return this.#events;
   }
 
-  /** The VM whose console is attached, if any. */
+  /** The VM whose console is attached, if any (also while following with `vm log -f`). */
   get attachedVm(): number | undefined {
     return this.#attached;
+  }
+
+  /** True while `vm log --follow` streams output (any key ends it). */
+  get following(): boolean {
+    return this.#following;
+  }
+
+  /**
+   * Types raw bytes on the attached console (a terminal in raw mode): escapes are looked for,
+   * the rest goes to the guest. Returns the bytes typed after a detach (empty when none).
+   */
+  attachInput(bytes: Uint8Array): Uint8Array {
+    if (this.#attached === undefined || this.#closed) return bytes;
+    return this.#attachInput(bytes);
   }
 
   /** True once the session may run commands. */
@@ -355,6 +395,7 @@ export class Session {
     this.#bannerTimer = undefined;
     this.#early = undefined;
     this.#attached = undefined;
+    this.#following = false;
     if (options.graceful ?? true) this.output.end();
     else this.output.close();
     this.#host.sessionClosed(this);
@@ -371,20 +412,37 @@ export class Session {
     if (this.#attached !== undefined) {
       const e = rendered.event;
       if (e.event === "console" && e.vm === this.#attached && rendered.raw) {
-        this.#emit(rendered.raw, true);
+        // To a telnet client in character mode a 0xff byte is IAC: it is sent doubled.
+        this.#emit(this.#charMode ? escapeIac(rendered.raw) : rendered.raw, true);
       } else if (e.event === "fault" && e.vm === this.#attached) {
         this.#emit(`\r\n${rendered.human}`, false);
       }
       return;
     }
     if (!this.#events) return;
+    const e = rendered.event;
     if (this.#mode === "json") {
+      // Debug messages only for a session that asked for them (`log debug`).
+      if (e.event === "log" && e.level === "debug" && !this.#logsAt("debug")) return;
       this.#emit(rendered.json, rendered.droppable);
       return;
     }
-    if (rendered.human === "") return;
+    // The session's `log` level decides which messages, status changes and vCPU events show.
+    const human = e.event === "console" ? rendered.human : eventHumanAt(e, this.#logLevel());
+    if (human === "") return;
     if (this.#lineOpen && !this.#streaming) this.#push("\n");
-    this.#emit(rendered.human, rendered.droppable);
+    this.#emit(human, rendered.droppable);
+  }
+
+  /** The session's `log` level (the shell session's), `info` when it has none. */
+  #logLevel(): string {
+    const level = (this.shellSession as { logLevel?: unknown } | undefined)?.logLevel;
+    return typeof level === "string" ? level : "info";
+  }
+
+  #logsAt(level: "debug" | "trace"): boolean {
+    const l = this.#logLevel();
+    return l === "trace" || l === level;
   }
 
   /**
@@ -433,9 +491,16 @@ export class Session {
   detach(reason = ""): void {
     if (this.#attached === undefined) return;
     const vm = this.#attached;
+    const following = this.#following;
     this.#attached = undefined;
-    this.#attachHeld = [];
-    this.#push(`\r\n[detached from VM ${vm}${reason ? `: ${reason}` : ""}]\n`);
+    this.#attachedInstance = undefined;
+    this.#following = false;
+    if (this.#charMode) {
+      this.#charMode = false;
+      this.#push(LINE_MODE);
+    }
+    const what = following ? `stopped following VM ${vm}` : `detached from VM ${vm}`;
+    this.#push(`\r\n[${what}${reason ? `: ${reason}` : ""}]\n`);
     this.#showPrompt();
   }
 
@@ -447,12 +512,20 @@ export class Session {
 
   async #process(chunk: Uint8Array): Promise<void> {
     let rest = chunk;
+    // Telnet commands are looked for once character mode was offered (a line-mode client sends
+    // none before), so that stray 0xff bytes of other clients stay invalid UTF-8 errors.
+    if (this.#telnet && this.#telnetSpoken) {
+      const t = this.#telnet.filter(chunk);
+      if (t.reply.length > 0) this.#push(t.reply);
+      rest = t.data;
+    }
     while (rest.length > 0 && !this.#closed) {
       if (this.#attached !== undefined) {
         rest = this.#attachInput(rest);
         continue;
       }
       const lf = rest.indexOf(0x0a);
+      if (lf > 0) this.#lineCrlf = rest[lf - 1] === 0x0d;
       const piece = lf < 0 ? rest : rest.subarray(0, lf + 1);
       rest = lf < 0 ? new Uint8Array(0) : rest.subarray(lf + 1);
       for (const item of this.#framer.push(piece)) {
@@ -466,57 +539,45 @@ export class Session {
   /** Forwards attach input to the guest; returns the bytes after an escape (to run as lines). */
   #attachInput(bytes: Uint8Array): Uint8Array {
     const vm = this.#attached!;
-    const out: number[] = [];
-    const flush = () => {
-      if (out.length === 0) return;
+    if (this.#following) {
+      // Any key ends `vm log --follow` (Ctrl-C on a terminal, Enter on a line-mode client).
+      if (bytes.length === 0) return bytes;
+      let at = bytes[0] === 0x0d ? 1 : 0;
+      if (bytes[at] === 0x0a) at++;
+      else if (at === 0) at = 1;
+      this.detach();
+      return bytes.subarray(at);
+    }
+    const { forward, detached, rest } = this.#escape.scan(bytes);
+    let data = forward;
+    if (this.#charMode) data = this.#fromTelnet(data);
+    if (data.length > 0) {
       if (this.#attachWatchOnly) {
         if (!this.#readOnlyNoticeShown) {
           this.#readOnlyNoticeShown = true;
           this.#push("\r\n[watching only: input to the guest is ignored]\r\n");
         }
-      } else if (!this.#host.backend.consoleInput(vm, Uint8Array.from(out))) {
+      } else if (!this.#host.backend.consoleInput(vm, data, this.#attachedInstance)) {
         this.detach("the VM no longer exists");
+        return new Uint8Array(0);
       }
-      out.length = 0;
-    };
-    for (let i = 0; i < bytes.length; i++) {
-      const b = bytes[i];
-      if (b === ATTACH_ESCAPE_BYTE) {
-        flush();
-        this.detach();
-        return bytes.subarray(i + 1);
-      }
-      const held = this.#attachHeld;
-      if (held.length > 0) {
-        const expected = held.length === 1
-          ? b === 0x2e // '.'
-          : held.length === 2
-          ? b === 0x0a || b === 0x0d
-          : b === 0x0a;
-        if (expected) {
-          held.push(b);
-          if (b === 0x0a) {
-            flush();
-            this.detach();
-            return bytes.subarray(i + 1);
-          }
-          continue;
-        }
-        out.push(...held);
-        this.#attachHeld = [];
-        this.#attachLineStart = false;
-        i--; // look at this byte again
-        continue;
-      }
-      if (this.#attachLineStart && b === 0x7e) { // '~'
-        held.push(b);
-        continue;
-      }
-      out.push(b);
-      this.#attachLineStart = b === 0x0a || b === 0x0d;
     }
-    flush();
-    return new Uint8Array(0);
+    if (detached) this.detach();
+    return rest;
+  }
+
+  /** Telnet's Enter (CR LF or CR NUL) becomes the CR a serial terminal sends. */
+  #fromTelnet(data: Uint8Array): Uint8Array {
+    const out: number[] = [];
+    for (const b of data) {
+      if (this.#lastCr && (b === 0x0a || b === 0x00)) {
+        this.#lastCr = false;
+        continue;
+      }
+      this.#lastCr = b === 0x0d;
+      out.push(b);
+    }
+    return out.length === data.length ? data : Uint8Array.from(out);
   }
 
   async #handleError(error: ProtocolError): Promise<false> {
@@ -628,6 +689,26 @@ export class Session {
     argv: string[] | undefined,
   ): Promise<boolean> {
     const action = outcome.action;
+    if (
+      (action?.type === "attach" || action?.type === "follow") &&
+      (this.kind === "stdio" || this.kind === "batch")
+    ) {
+      const message = action.type === "attach"
+        ? NO_TTY_MESSAGE
+        : NO_TTY_MESSAGE.replace("`vm console`", "`vm log --follow`");
+      if (this.#mode === "json") this.#replyError(id, ProtocolErrorCode.Unsupported, message);
+      else this.#reply(id, { ok: false, text: `Error: ${message}`, data: null });
+      return false;
+    }
+    if (action?.type === "follow" && this.#mode === "json") {
+      this.#replyError(
+        id,
+        ProtocolErrorCode.Unsupported,
+        "`vm log --follow` needs a human-mode session; in JSON mode the console events " +
+          "stream the output",
+      );
+      return false;
+    }
     if (action?.type === "attach" && this.#mode === "json") {
       this.#replyError(
         id,
@@ -654,7 +735,20 @@ export class Session {
     if (!outcome.ok || !action) return outcome.ok;
     switch (action.type) {
       case "attach":
-        this.#attach(action.vmId, action.readOnly ?? false, outcome.text === "");
+        this.#attach(
+          action.vmId,
+          action.readOnly ?? false,
+          outcome.text === "",
+          action.escape,
+          action.instance,
+        );
+        if (action.waiting) {
+          this.#push(`[VM ${action.vmId} is not running: waiting for it to start]\r\n`);
+        }
+        break;
+      case "follow":
+        this.#attach(action.vmId, true, false, {}, action.instance);
+        this.#following = true;
         break;
       case "exit":
         this.close("exit");
@@ -668,14 +762,36 @@ export class Session {
     return true;
   }
 
-  #attach(vmId: number, watchOnly: boolean, announce: boolean): void {
+  #attach(
+    vmId: number,
+    watchOnly: boolean,
+    announce: boolean,
+    escape: { control?: number | null; line?: number | null } = {},
+    instance?: number,
+  ): void {
     const label = this.#host.backend.vmLabel(vmId) ?? `VM ${vmId}`;
     this.#attached = vmId;
+    this.#attachedInstance = instance;
+    this.#following = false;
     this.#attachWatchOnly = watchOnly || this.readOnly;
-    this.#attachHeld = [];
-    this.#attachLineStart = true;
+    this.#escape = new EscapeScanner(escape);
     this.#readOnlyNoticeShown = false;
-    if (announce) this.#push(`[attached to ${label} console; escape with Ctrl-] or a line ~.]\n`);
+    this.#lastCr = false;
+    // A telnet client (it sent telnet commands, or ends its lines in CR LF as telnet does) is
+    // offered character mode, so that each key reaches the guest as it is typed.
+    if (this.#telnet && this.#mode === "human" && this.#lineCrlf) {
+      this.#charMode = true;
+      this.#telnetSpoken = true;
+      this.#push(CHARACTER_MODE);
+    }
+    if (announce) {
+      const keys = [
+        this.#escape.control !== null ? describeEscapeKey(this.#escape.control) : undefined,
+        this.#escape.line !== null ? `a line ${describeEscapeKey(this.#escape.line)}.` : undefined,
+      ].filter((k) => k !== undefined);
+      const how = keys.length > 0 ? `escape with ${keys.join(" or ")}` : "no escape key";
+      this.#push(`[attached to ${label} console; ${how}]\n`);
+    }
   }
 
   #authCommand(argv: string[], id: RequestId): boolean {
@@ -965,4 +1081,15 @@ export class Session {
         : data[data.length - 1] !== 0x0a;
     }
   }
+}
+
+/** Doubles every 0xff byte (telnet's IAC IAC). */
+function escapeIac(data: Uint8Array): Uint8Array {
+  if (!data.includes(0xff)) return data;
+  const out: number[] = [];
+  for (const b of data) {
+    out.push(b);
+    if (b === 0xff) out.push(0xff);
+  }
+  return Uint8Array.from(out);
 }

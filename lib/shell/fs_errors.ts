@@ -15,6 +15,8 @@ const FS_TEXT: Record<string, string> = {
   EACCES: "Permission denied",
   EINVAL: "Invalid argument",
   EROFS: "Read-only file system",
+  ENAMETOOLONG: "File name too long",
+  E2BIG: "Too many entries",
 };
 
 /** The reason part of a filesystem error, e.g. `No such file or directory`. */

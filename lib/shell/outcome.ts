@@ -7,8 +7,24 @@
 
 /** What the session should do after the command, beyond showing its output. */
 export type CommandAction =
-  /** Attach the session to a VM's console (`readOnly`: watch only, typing is refused). */
-  | { type: "attach"; vmId: number; readOnly?: boolean }
+  /**
+   * Attach the session to a VM's console (`readOnly`: watch only, typing is refused). `instance`
+   * binds the attach to that VM instance: input stops reaching it once it is deleted, even if
+   * a new VM takes its id.
+   */
+  | {
+    type: "attach";
+    vmId: number;
+    readOnly?: boolean;
+    /** The VM instance (see `Vm.instance`) the attach is bound to. */
+    instance?: number;
+    /** Escape keys (`vm console --escape/--line-escape`); `null` turns one off. */
+    escape?: { control?: number | null; line?: number | null };
+    /** The VM is not running yet (`vm console --force`): output comes once it starts. */
+    waiting?: boolean;
+  }
+  /** Stream a VM's new console output to the session until Ctrl-C (`vm log --follow`). */
+  | { type: "follow"; vmId: number; instance?: number }
   /** End the session (`exit`, `quit`), with an optional status code. */
   | { type: "exit"; code?: number }
   /** Clear the terminal. */

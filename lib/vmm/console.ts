@@ -8,11 +8,29 @@
 /** Default size of the output ring buffer in bytes. */
 export const DEFAULT_CONSOLE_CAPACITY = 64 * 1024;
 
+/**
+ * Most input bytes queued for a guest that does not read them: more is refused (the writer is
+ * told how much was taken), so a client pasting without end cannot fill the host's memory.
+ */
+export const CONSOLE_INPUT_LIMIT = 64 * 1024;
+
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /** Receives console output as it is written. */
 export type ConsoleListener = (data: Uint8Array) => void;
+
+/** A console's state as plain data (see {@linkcode Console.snapshot}). */
+export interface ConsoleState {
+  /** Format version. */
+  version: 1;
+  /** Buffered output bytes, oldest first. */
+  output: number[];
+  /** Total bytes ever written. */
+  totalWritten: number;
+  /** Input bytes not read by the guest yet. */
+  input: number[];
+}
 
 /** Output ring buffer, subscribers and input queue of one VM console. */
 export class Console {
@@ -111,11 +129,21 @@ export class Console {
     this.#listeners.clear();
   }
 
-  /** Queues input for the guest (a string is UTF-8 encoded). */
-  writeInput(data: Uint8Array | string): void {
+  /** Input bytes dropped because the guest was not reading (the queue was full). */
+  inputDropped = 0;
+
+  /**
+   * Queues input for the guest (a string is UTF-8 encoded); returns how many bytes were taken.
+   * At most {@linkcode CONSOLE_INPUT_LIMIT} bytes wait; beyond that, input is dropped (counted
+   * in {@linkcode Console.inputDropped}), as a serial line drops what a receiver does not take.
+   */
+  writeInput(data: Uint8Array | string): number {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    for (const b of bytes) this.#input.push(b);
-    if (bytes.length > 0) this.onInput?.();
+    const take = Math.max(0, Math.min(CONSOLE_INPUT_LIMIT - this.inputPending, bytes.length));
+    for (let i = 0; i < take; i++) this.#input.push(bytes[i]);
+    this.inputDropped += bytes.length - take;
+    if (take > 0) this.onInput?.();
+    return take;
   }
 
   /** Bytes of input waiting to be read by the guest. */
@@ -132,6 +160,29 @@ export class Console {
       this.#inputHead = 0;
     }
     return b;
+  }
+
+  /** The console's state as plain data: buffered output, total written and queued input. */
+  snapshot(): ConsoleState {
+    return {
+      version: 1,
+      output: Array.from(this.output()),
+      totalWritten: this.#total,
+      input: this.#input.slice(this.#inputHead),
+    };
+  }
+
+  /** Restores a state taken by {@linkcode Console.snapshot} (subscribers stay). */
+  restore(state: ConsoleState): void {
+    if (state.version !== 1) throw new TypeError(`console state version ${state.version} unknown`);
+    this.#start = 0;
+    this.#length = 0;
+    const out = Uint8Array.from(state.output.slice(-this.capacity));
+    this.#ring.set(out, 0);
+    this.#length = out.length;
+    this.#total = state.totalWritten;
+    this.#input = state.input.slice();
+    this.#inputHead = 0;
   }
 
   /** Drops queued input (on restart). */

@@ -20,6 +20,11 @@ export interface StatusEvent {
   timeNs: number;
   /** Why, when not an explicit command (e.g. `guest shutdown`, `fault`, `last vCPU exited`). */
   reason?: string;
+  /**
+   * The VM instance ({@linkcode Vm.instance}): ids and names are reused after `vm delete`, the
+   * instance never is. Set on `created` and `deleted` events.
+   */
+  instance?: number;
 }
 
 /** A VM wrote to its console. */

@@ -29,7 +29,10 @@ export interface FileInfo {
 
 /** Raised for any filesystem failure; `code` follows POSIX names. */
 export class FsError extends Error {
-  /** POSIX-style code: ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, EACCES, EINVAL. */
+  /**
+   * POSIX-style code: ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, EACCES, EINVAL, EROFS,
+   * ENAMETOOLONG (path too long or deep), E2BIG (recursive operation over too many entries).
+   */
   readonly code: string;
   /** The path (as the caller wrote it) that the error is about. */
   readonly path: string;
@@ -51,7 +54,46 @@ const FS_MESSAGES: Record<string, string> = {
   EACCES: "Permission denied",
   EINVAL: "Invalid argument",
   EROFS: "Read-only file system",
+  ENAMETOOLONG: "File name too long",
+  E2BIG: "Too many entries",
 };
+
+/** Most components a path may have (`/a/b/c` has 3): deeper trees are refused, not walked. */
+export const MAX_PATH_DEPTH = 64;
+/** Longest path in characters, as written by the caller. */
+export const MAX_PATH_LENGTH = 1024;
+/** Most entries one recursive operation (`rm -r`, `cp -r`) may visit. */
+export const MAX_TREE_ENTRIES = 10_000;
+
+/**
+ * Refuses a path that is too long or too deep (`ENAMETOOLONG`), so that no path can make a
+ * filesystem operation walk an unbounded number of levels. `parts` are its normalised components.
+ */
+export function checkPathLimits(path: string, parts: readonly string[]): void {
+  if (path.length > MAX_PATH_LENGTH) {
+    throw new FsError(
+      "ENAMETOOLONG",
+      path.slice(0, 64) + "...",
+      `File name too long: the path has ${path.length} characters (limit ${MAX_PATH_LENGTH})`,
+    );
+  }
+  if (parts.length > MAX_PATH_DEPTH) {
+    throw new FsError(
+      "ENAMETOOLONG",
+      path.slice(0, 64) + "...",
+      `File name too long: the path is ${parts.length} levels deep (limit ${MAX_PATH_DEPTH})`,
+    );
+  }
+}
+
+/** The error for a recursive operation over more than {@linkcode MAX_TREE_ENTRIES} entries. */
+export function treeTooLarge(path: string): FsError {
+  return new FsError(
+    "E2BIG",
+    path,
+    `Too many entries: ${path} holds more than ${MAX_TREE_ENTRIES} files and directories (the limit of one recursive operation)`,
+  );
+}
 
 /** A filesystem rooted at the hypervisor's `/`. All paths are absolute within that root. */
 export interface FileSystem {

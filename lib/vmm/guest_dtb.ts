@@ -7,6 +7,7 @@
  */
 
 import { cells64, FdtNode, writeFdt } from "../hw/fdt/mod.ts";
+import { ISA_BASE, isaExtensionNames, isaString } from "../hw/riscv/isa.ts";
 
 /** A device as the guest device tree describes it. */
 export interface GuestDtbDevice {
@@ -36,6 +37,8 @@ export interface GuestDtbInput {
   hartIds: number[];
   /** Timebase frequency in Hz. */
   timebaseHz: number;
+  /** Which optional extensions the vCPUs offer (Sstc), for `riscv,isa*`; default all. */
+  isa?: { sstc?: boolean };
   /** RAM regions (GPA, size). */
   memory: { gpa: number; size: number }[];
   /** Reserved regions (GPA, size), listed under /reserved-memory. */
@@ -46,6 +49,41 @@ export interface GuestDtbInput {
   bootargs?: string;
   /** Ramdisk range. */
   initrd?: { start: number; end: number };
+  /**
+   * `/chosen/rng-seed`: bytes Linux adds to its entropy pool at boot, so its random pool is
+   * initialised at once and `getrandom()` never blocks (see {@linkcode guestRngSeed}).
+   */
+  rngSeed?: Uint8Array;
+}
+
+/** Size of the `rng-seed` the VMM gives a guest (Linux credits up to 64 bytes). */
+export const RNG_SEED_BYTES = 64;
+
+/**
+ * A `rng-seed` for one boot of a VM: derived from its id, name and boot number, so the same run
+ * gives the same seed (the warp clock's determinism), or, with `random`, drawn from the host's
+ * cryptographic generator.
+ */
+export function guestRngSeed(
+  vm: { id: number; name: string; boots: number },
+  random = false,
+): Uint8Array {
+  const out = new Uint8Array(RNG_SEED_BYTES);
+  if (random) return crypto.getRandomValues(out);
+  // FNV-1a over the identity, then splitmix64 to spread it over the bytes.
+  let h = 0xcbf29ce484222325n;
+  for (const c of new TextEncoder().encode(`${vm.id}\0${vm.name}\0${vm.boots}`)) {
+    h = BigInt.asUintN(64, (h ^ BigInt(c)) * 0x100000001b3n);
+  }
+  for (let i = 0; i < RNG_SEED_BYTES; i += 8) {
+    h = BigInt.asUintN(64, h + 0x9e3779b97f4a7c15n);
+    let z = h;
+    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
+    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
+    z ^= z >> 31n;
+    for (let k = 0; k < 8; k++) out[i + k] = Number((z >> BigInt(8 * k)) & 0xffn);
+  }
+  return out;
 }
 
 const hexName = (n: number) => n.toString(16);
@@ -63,6 +101,7 @@ export function buildGuestDtb(input: GuestDtbInput): Uint8Array {
     chosen.set("linux,initrd-start", BigInt(input.initrd.start));
     chosen.set("linux,initrd-end", BigInt(input.initrd.end));
   }
+  if (input.rngSeed) chosen.set("rng-seed", input.rngSeed);
 
   const cpus = root.add("cpus");
   cpus.set("#address-cells", 1).set("#size-cells", 0);
@@ -72,15 +111,22 @@ export function buildGuestDtb(input: GuestDtbInput): Uint8Array {
   for (const hartId of input.hartIds) {
     const cpu = cpus.add(`cpu@${hexName(hartId)}`);
     cpu.set("device_type", "cpu").set("reg", hartId).set("status", "okay");
-    cpu.set("compatible", "riscv").set("riscv,isa", "rv64imac_zicsr_zifencei_zicntr");
-    cpu.set("riscv,isa-base", "rv64i");
-    cpu.set("riscv,isa-extensions", ["i", "m", "a", "c", "zicsr", "zifencei", "zicntr"]);
+    cpu.set("compatible", "riscv").set("riscv,isa", isaString(input.isa));
+    cpu.set("riscv,isa-base", ISA_BASE);
+    cpu.set("riscv,isa-extensions", isaExtensionNames(input.isa));
     cpu.set("mmu-type", "riscv,sv39");
     const intc = cpu.add("interrupt-controller");
-    intc.set("#interrupt-cells", 1).set("interrupt-controller", true);
+    intc.set("#address-cells", 0).set("#interrupt-cells", 1).set("interrupt-controller", true);
     intc.set("compatible", "riscv,cpu-intc").set("phandle", phandle);
     intcPhandles.push(phandle++);
   }
+  // The topology Linux reads (cpu-map): one cluster, one core per vCPU.
+  const cluster = cpus.add("cpu-map").add("cluster0");
+  input.hartIds.forEach((hartId, i) => {
+    const cpuPhandle = phandle++;
+    cpus.child(`cpu@${hexName(hartId)}`)!.set("phandle", cpuPhandle);
+    cluster.add(`core${i}`).set("cpu", cpuPhandle);
+  });
 
   for (const m of input.memory) {
     const mem = root.add(`memory@${hexName(m.gpa)}`);

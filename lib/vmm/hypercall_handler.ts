@@ -9,6 +9,7 @@
 import type { HypervisorEvent } from "./events.ts";
 import { IvcError, type IvcRegistry } from "./ivc.ts";
 import { HyperCallCode, hyperCallName } from "./sbi.ts";
+import { guestAddress, hex64, smallUnsigned } from "./sbi_args.ts";
 import type { VCpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
 
@@ -58,14 +59,16 @@ export class HypercallHandler {
         case HyperCallCode.HIVCPublishChannel: {
           const [key, basePtr, sizePtr] = args;
           const size = readGuestU64(vm, sizePtr);
-          const r = this.#ctx.ivc.publish(vm, key, Number(size));
+          const n = smallUnsigned(size, Number.MAX_SAFE_INTEGER);
+          if (n === undefined) throw new IvcError(`IVC channel size ${hex64(size)} is too large`);
+          const r = this.#ctx.ivc.publish(vm, key, n);
           writeGuestU64(vm, basePtr, BigInt(r.gpa));
           writeGuestU64(vm, sizePtr, BigInt(r.size));
           return 0;
         }
         case HyperCallCode.HIVCSubscribChannel: {
           const [pub, key, basePtr, sizePtr] = args;
-          const r = this.#ctx.ivc.subscribe(vm, Number(pub), key);
+          const r = this.#ctx.ivc.subscribe(vm, vmIdArg(pub), key);
           writeGuestU64(vm, basePtr, BigInt(r.gpa));
           writeGuestU64(vm, sizePtr, BigInt(r.size));
           return 0;
@@ -74,7 +77,7 @@ export class HypercallHandler {
           this.#ctx.ivc.unpublish(vm, args[0]);
           return 0;
         case HyperCallCode.HIVCUnSubscribChannel:
-          this.#ctx.ivc.unsubscribe(vm, Number(args[0]), args[1]);
+          this.#ctx.ivc.unsubscribe(vm, vmIdArg(args[0]), args[1]);
           return 0;
         default:
           throw new IvcError(`unknown hypercall code ${code}`);
@@ -95,14 +98,28 @@ export class HypercallHandler {
   }
 }
 
+/** A VM id argument; a value no VM can have is refused with a clear error. */
+function vmIdArg(value: bigint): number {
+  const id = smallUnsigned(value, Number.MAX_SAFE_INTEGER);
+  if (id === undefined) throw new IvcError(`VM id ${hex64(value)} is out of range`);
+  return id;
+}
+
+/** The guest-physical address of a u64 argument, exact, or a clear error. */
+function u64Address(gpa: bigint): number {
+  const addr = guestAddress(gpa, 8);
+  if (addr === undefined) throw new IvcError(`guest address ${hex64(gpa)} is out of range`);
+  return addr;
+}
+
 function readGuestU64(vm: Vm, gpa: bigint): bigint {
-  const v = vm.bus.read64(Number(gpa));
-  if (v === undefined) throw new IvcError(`guest address ${hex(Number(gpa))} is not mapped`);
+  const v = vm.bus.read64(u64Address(gpa));
+  if (v === undefined) throw new IvcError(`guest address ${hex64(gpa)} is not mapped`);
   return v;
 }
 
 function writeGuestU64(vm: Vm, gpa: bigint, value: bigint): void {
-  if (!vm.bus.write64(Number(gpa), value)) {
-    throw new IvcError(`guest address ${hex(Number(gpa))} is not mapped`);
+  if (!vm.bus.write64(u64Address(gpa), value)) {
+    throw new IvcError(`guest address ${hex64(gpa)} is not mapped`);
   }
 }

@@ -18,7 +18,7 @@
 import { Bus } from "../hw/bus.ts";
 import type { BoardSpec } from "../hw/boards/spec.ts";
 import { StopReason } from "../hw/riscv/hart.ts";
-import { type ClockMode, type TimerHandle, VirtualClock } from "./clock.ts";
+import { type ClockMode, type TimerEvent, type TimerHandle, VirtualClock } from "./clock.ts";
 import { HypervisorDriver } from "./driver.ts";
 import { ConfigError, configKeyLine, MapType, parseVmConfig, type VmConfig } from "./config.ts";
 import { Console } from "./console.ts";
@@ -52,10 +52,37 @@ import {
 } from "./status.ts";
 import type { VCpu } from "./vcpu.ts";
 import { fireTimer, initSupervisor, maybeWakeVcpu, SupervisorIrq } from "./vcpu_interrupts.ts";
-import { Vm } from "./vm.ts";
+import { Vm, type VmStopReason } from "./vm.ts";
+import { isaString } from "../hw/riscv/isa.ts";
+import { parse as parseToml, stringify as stringifyToml } from "npm:smol-toml@^1.9.1";
+import {
+  applyVcpu,
+  captureVmState,
+  checkVmState,
+  incompatibility,
+  loadCounters,
+  type TimerEventData,
+  type VmState,
+} from "./persist.ts";
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  type PageSource,
+  type RegionPages,
+  SnapshotFormatError,
+  type SnapshotHeader,
+} from "./snapshot_file.ts";
+import {
+  type MemorySource,
+  type RestoreResult,
+  SnapshotError,
+  type SnapshotResult,
+  type VmCapture,
+} from "./snapshot_types.ts";
 import { VmList } from "./vm_list.ts";
 import { VmBuilder, VmCreateError } from "./vm_builder.ts";
 import { VM_DATA_FILES, vmDataPath, vmNameProblem } from "./vm_name.ts";
+import { formatAddress } from "../hw/riscv/address.ts";
 
 export { VmCreateError };
 export type { PCpu };
@@ -89,7 +116,24 @@ export interface HypervisorOptions {
   restartTimeoutNs?: number;
 }
 
-const hex = (n: number) => `0x${n.toString(16)}`;
+const hex = formatAddress;
+
+/** The {@linkcode VmStopReason} of a shutdown reason. */
+function stopReasonOf(reason: string): VmStopReason {
+  if (reason === "fault") return "fault";
+  if (reason === "guest shutdown" || reason === "guest reboot") return "poweroff";
+  return "stopped by user";
+}
+
+/** Largest coalesced `console` event in bytes (a longer burst is split). */
+export const CONSOLE_EVENT_MAX_BYTES = 4096;
+
+/**
+ * Console bytes a VM may write per scheduling round (one quantum of virtual time, 100 us on the
+ * default board: 160 MB/s of virtual time). Past it, its vCPUs stall until the next round, so no
+ * guest can flood its console (and the sessions and logs behind it) faster than that.
+ */
+export const CONSOLE_BYTES_PER_ROUND = 16 * 1024;
 
 /** The hypervisor. */
 export class Hypervisor {
@@ -117,13 +161,18 @@ export class Hypervisor {
   runningVmCount = 0;
 
   readonly #vms = new VmList<Vm>();
+  /** VM instances created so far (the source of {@linkcode Vm.instance}). */
+  #instances = 0;
   readonly #scheduler: Scheduler;
   readonly #pcpus: readonly PCpu[];
   readonly #events = new EventHub();
   readonly #ivc = new IvcRegistry();
   readonly #host: HostMemory;
   readonly #active = new Set<Vm>();
-  readonly #bootTimers = new Map<Vm, TimerHandle[]>();
+  readonly #bootTimers = new Map<
+    Vm,
+    { kind: "boot-delay"; vcpuId: number; handle: TimerHandle }[]
+  >();
   readonly #consoleCapacity?: number;
   readonly #jit: boolean;
   readonly #builder: VmBuilder;
@@ -136,6 +185,7 @@ export class Hypervisor {
     this.board = options.board;
     this.fs = options.fs;
     this.clock = new VirtualClock(options.clock ?? "warp");
+    this.clock.setEventHandler((event, handle) => this.#timerEvent(event, handle));
     this.bootDelaySeconds = options.bootDelaySeconds ?? 0;
     this.nsPerInstruction = 1e9 / options.board.cpus.frequency;
     this.nsPerTick = 1e9 / options.board.timebaseFrequency;
@@ -154,12 +204,13 @@ export class Hypervisor {
       boardConsole: this.boardConsole,
       jit: this.#jit,
       current: () => this.#current,
-      timeTicks: (v) => Math.floor(this.#vcpuNowNs(v) / this.nsPerTick),
+      timeTicks: (v) => Math.floor((this.#vcpuNowNs(v) - v.timeOffsetNs) / this.nsPerTick),
       consoleOut: (vm, data) => this.#consoleOut(vm, data),
       externalLine: (vm, vcpuId, level) => this.#externalLine(vm, vcpuId, level),
       pumpInput: (vm) => this.#pumpInput(vm),
+      randomSeeds: () => this.clock.mode === "realtime",
     });
-    const emit = (e: HypervisorEvent) => this.#events.emit(e);
+    const emit = (e: HypervisorEvent) => this.#emit(e);
     const vcpuNowNs = (v: VCpu) => this.#vcpuNowNs(v);
     this.#hypercalls = new HypercallHandler({ ivc: this.#ivc, emit, vcpuNowNs });
     this.#sbi = new SbiDispatcher({
@@ -190,6 +241,15 @@ export class Hypervisor {
     if (typeof idOrName === "number") return this.#vms.get(idOrName);
     const asId = /^\d+$/.test(idOrName) ? this.#vms.get(Number(idOrName)) : undefined;
     return asId ?? this.#vms.list().find((v) => v.name === idOrName);
+  }
+
+  /**
+   * The VM with id `id` when it is still instance `instance` (see {@linkcode Vm.instance});
+   * `undefined` once that VM was deleted, even if another VM now has the id.
+   */
+  vmInstance(id: number, instance: number): Vm | undefined {
+    const vm = this.#vms.get(id);
+    return vm?.instance === instance ? vm : undefined;
   }
 
   /** Every VM, ordered by id. */
@@ -279,7 +339,7 @@ export class Hypervisor {
   }
 
   /** Creates a VM from an already parsed config (see {@linkcode Hypervisor.createVm}). */
-  createVmFromConfig(config: VmConfig): Vm {
+  createVmFromConfig(config: VmConfig, options: { readImages?: boolean } = {}): Vm {
     const file = config.file;
     const id = config.base.id;
     const nameProblem = vmNameProblem(config.base.name);
@@ -295,8 +355,18 @@ export class Hypervisor {
     if (this.#vms.has(id)) {
       throw new VmCreateError(`${file}: base.id: VM with id ${id} already exists`);
     }
+    const sameName = this.#vms.list().find((v) => v.name === config.base.name);
+    if (sameName) {
+      const line = configKeyLine(config.text ?? "", "base", "name");
+      throw new VmCreateError(
+        `${file}${line ? `:${line}` : ""}: base.name: VM name ${
+          JSON.stringify(config.base.name)
+        } is already used by VM[${sameName.id}] (names must be unique: they name the data folder /guest/vms/${config.base.name}/)`,
+      );
+    }
     const bus = new Bus();
     const vm = new Vm(config, bus, this.#consoleCapacity);
+    vm.instance = ++this.#instances;
     try {
       this.#builder.validateCpus(config);
       this.#builder.buildMemory(vm);
@@ -305,7 +375,7 @@ export class Hypervisor {
       vm.eptRoot = vm.eptAllocation.hpa;
       this.#builder.buildVcpus(vm);
       // Read the images once now so that a missing or broken image fails at create.
-      this.#builder.readImages(vm);
+      if (options.readImages ?? true) this.#builder.readImages(vm);
     } catch (e) {
       this.#host.freeOwner(vm.owner);
       this.#builder.releaseVm(vm);
@@ -368,13 +438,20 @@ export class Hypervisor {
     }
     for (const v of vm.vcpus) {
       vm.pastExits.add(v.exits);
+      vm.pastInstret += v.instret;
       v.exits.reset();
+      v.resetBootCounters();
       this.#resetVcpu(vm, v);
     }
+    vm.consoleBytesAtBoot = vm.console.totalWritten;
+    vm.stoppedAtNs = undefined;
     vm.lastError = undefined;
+    vm.stopReason = undefined;
     vm.runningHaltingCount = 0;
     vm.boots++;
     vm.startedAtNs = this.clock.now();
+    vm.pausedNs = 0;
+    vm.suspendedAtNs = undefined;
     this.#active.add(vm);
     this.runningVmCount++;
     this.#setStatus(vm, "running", "start");
@@ -411,18 +488,35 @@ export class Hypervisor {
     if (delayNs > 0 && !v.counted && v.id === 0) {
       v.state = VCpuState.Blocked;
       v.wait = "boot-delay";
-      const t = this.clock.schedule(this.clock.now() + delayNs, () => {
-        const list = this.#bootTimers.get(vm);
-        list?.splice(list.indexOf(t), 1);
-        if (list?.length === 0) this.#bootTimers.delete(vm);
-        this.#vcpuBegin(vm, v);
-      }, `${vm.owner} boot delay`);
-      const list = this.#bootTimers.get(vm) ?? [];
-      list.push(t);
-      this.#bootTimers.set(vm, list);
+      this.#scheduleBootDelay(vm, v, this.clock.now() + delayNs);
       return;
     }
     this.#vcpuBegin(vm, v);
+  }
+
+  /** Schedules the timer event "vCPU `v` of `vm` ends its boot delay at `atNs`" (data). */
+  #scheduleBootDelay(vm: Vm, v: VCpu, atNs: number): void {
+    const t = this.clock.scheduleEvent(
+      atNs,
+      { kind: "boot-delay", vmId: vm.id, vcpuId: v.id },
+      `${vm.owner} boot delay`,
+    );
+    const list = this.#bootTimers.get(vm) ?? [];
+    list.push({ kind: "boot-delay", vcpuId: v.id, handle: t });
+    this.#bootTimers.set(vm, list);
+  }
+
+  /** A timer event is due (the clock's event handler). */
+  #timerEvent(event: TimerEvent, handle: TimerHandle): void {
+    const vm = this.#vms.get(event.vmId);
+    if (!vm) return;
+    const list = this.#bootTimers.get(vm);
+    const i = list ? list.findIndex((x) => x.handle === handle) : -1;
+    if (i < 0) return; // not ours any more (cancelled with its VM)
+    list!.splice(i, 1);
+    if (list!.length === 0) this.#bootTimers.delete(vm);
+    const v = vm.vcpus[event.vcpuId];
+    if (event.kind === "boot-delay" && v) this.#vcpuBegin(vm, v);
   }
 
   /** The seed's "wait_for(vm.running()); mark_vcpu_running": the task starts its loop. */
@@ -435,7 +529,7 @@ export class Hypervisor {
     vm.runningHaltingCount++;
     v.state = vm.status === "suspended" ? VCpuState.Blocked : VCpuState.Ready;
     v.wait = vm.status === "suspended" ? "vm-suspended" : undefined;
-    this.#events.emit({
+    this.#emit({
       type: "vcpu",
       vmId: vm.id,
       vcpuId: v.id,
@@ -456,6 +550,7 @@ export class Hypervisor {
     const notes: string[] = [];
     if (previousStatus === "loading" || previousStatus === "loaded") {
       notes.push(`VM[${id}] is in ${vmStatusName(previousStatus)} state, stopping anyway...`);
+      vm.stopReason = "stopped by user";
       this.#setStatus(vm, "stopped", "stop");
       return { ok: true, action: "stop", vmId: id, previousStatus, status: vm.status, notes };
     }
@@ -466,8 +561,10 @@ export class Hypervisor {
 
   /** The seed's `vm.shutdown()`: Stopping, and every waiting vCPU is woken to observe it. */
   #shutdown(vm: Vm, reason: string): void {
+    // The first reason wins (a fault while a user stop is pending is still a user stop).
+    if (vm.status !== "stopping") vm.stopReason = stopReasonOf(reason);
     if (vm.status !== "stopping") this.#setStatus(vm, "stopping", reason);
-    for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t);
+    for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t.handle);
     this.#bootTimers.delete(vm);
     let any = false;
     for (const v of vm.vcpus) {
@@ -503,7 +600,7 @@ export class Hypervisor {
       vm.runningHaltingCount--;
     }
     if (wasCounted && !wasDown) {
-      this.#events.emit({
+      this.#emit({
         type: "vcpu",
         vmId: vm.id,
         vcpuId: v.id,
@@ -528,6 +625,7 @@ export class Hypervisor {
     this.#ivc.releaseVm(vm.id);
     this.#active.delete(vm);
     if (this.runningVmCount > 0) this.runningVmCount--;
+    vm.stoppedAtNs = this.#eventTime();
     this.#setStatus(vm, "stopped", "last vCPU exited");
   }
 
@@ -557,6 +655,7 @@ export class Hypervisor {
       };
     }
     this.#setStatus(vm, "suspended", "suspend");
+    vm.suspendedAtNs = this.clock.now();
     // Each vCPU reaches its exit check and waits on the VM's wait queue.
     for (const v of vm.vcpus) {
       if (v.state === VCpuState.Running || v.state === VCpuState.Ready) {
@@ -588,6 +687,16 @@ export class Hypervisor {
     const refusal = canResumeVm(vm.status);
     if (refusal) return this.#refuse("resume", vm, "INVALID_STATE", refusal);
     this.#setStatus(vm, "running", "resume");
+    // The guest's clock did not run while suspended (see Vm.pausedNs).
+    if (vm.suspendedAtNs !== undefined) {
+      const paused = this.clock.now() - vm.suspendedAtNs;
+      vm.pausedNs += paused;
+      for (const v of vm.vcpus) {
+        v.timeOffsetNs += paused;
+        if (v.timerDeadlineNs !== Infinity) v.timerDeadlineNs += paused;
+      }
+    }
+    vm.suspendedAtNs = undefined;
     for (const v of vm.vcpus) {
       if (v.wait !== "vm-suspended") continue;
       const task = this.#scheduler.hasTask(v);
@@ -662,7 +771,7 @@ export class Hypervisor {
     // A vCPU whose task has exited keeps its last pCPU for display; it is placed afresh at start.
     const from = this.#scheduler.hasTask(v) ? moved.from : -1;
     const to = this.#scheduler.hasTask(v) ? moved.to : -1;
-    this.#events.emit({
+    this.#emit({
       type: "vcpu-pin",
       vmId,
       vcpuId,
@@ -763,7 +872,7 @@ export class Hypervisor {
     }
     this.#vms.remove(id);
     for (const v of vm.vcpus) this.#removeTask(v);
-    for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t);
+    for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t.handle);
     this.#bootTimers.delete(vm);
     this.#ivc.releaseVm(id);
     this.#active.delete(vm);
@@ -794,13 +903,14 @@ export class Hypervisor {
       }
     }
     const leakedReferences = this.references(id);
-    this.#events.emit({
+    this.#emit({
       type: "status",
       vmId: id,
       from: "stopped",
       to: "stopped",
       timeNs: this.#eventTime(),
       reason: "deleted",
+      instance: vm.instance,
     });
     return {
       ok: true,
@@ -823,22 +933,69 @@ export class Hypervisor {
     const from = vm.status;
     vm.status = to;
     if (from !== to || reason === "created") {
-      this.#events.emit({
+      this.#emit({
         type: "status",
         vmId: vm.id,
         from,
         to,
         timeNs: this.#eventTime(),
         reason,
+        ...(reason === "created" ? { instance: vm.instance } : {}),
       });
     }
   }
 
   // ─────────────────────────── console ───────────────────────────
 
+  /**
+   * Guest console output: written to the VM's console at once, and coalesced into one `console`
+   * event per VM per scheduling round (at most {@linkcode CONSOLE_EVENT_MAX_BYTES} each), so that
+   * a guest printing one byte per `ecall` costs listeners (sessions, logs) one event per round,
+   * not one per byte. Any other event first flushes the pending output, keeping the order.
+   */
   #consoleOut(vm: Vm, data: Uint8Array): void {
+    if (data.length === 0) return;
     vm.console.write(data);
-    this.#events.emit({ type: "console", vmId: vm.id, data, timeNs: this.#eventTime() });
+    this.#consoleRoundBytes.set(vm, (this.#consoleRoundBytes.get(vm) ?? 0) + data.length);
+    let p = this.#pendingConsole.get(vm);
+    if (!p) {
+      p = { chunks: [], bytes: 0, timeNs: this.#eventTime() };
+      this.#pendingConsole.set(vm, p);
+    }
+    p.chunks.push(data);
+    p.bytes += data.length;
+    if (p.bytes >= CONSOLE_EVENT_MAX_BYTES) this.#flushConsole();
+  }
+
+  readonly #pendingConsole = new Map<Vm, { chunks: Uint8Array[]; bytes: number; timeNs: number }>();
+  /** Console bytes each VM wrote in the current scheduling round (the throttle). */
+  readonly #consoleRoundBytes = new Map<Vm, number>();
+
+  /** Emits the console output held for coalescing, one event per VM. */
+  #flushConsole(): void {
+    if (this.#pendingConsole.size === 0) return;
+    const pending = [...this.#pendingConsole];
+    this.#pendingConsole.clear();
+    for (const [vm, p] of pending) {
+      const data = new Uint8Array(p.bytes);
+      let at = 0;
+      for (const c of p.chunks) {
+        data.set(c, at);
+        at += c.length;
+      }
+      this.#events.emit({ type: "console", vmId: vm.id, data, timeNs: p.timeNs });
+    }
+  }
+
+  /** Emits an event after the console output written before it. */
+  #emit(event: HypervisorEvent): void {
+    this.#flushConsole();
+    this.#events.emit(event);
+  }
+
+  /** Whether `vm` used up its console budget for this round (its vCPUs stall until the next). */
+  #consoleThrottled(vm: Vm): boolean {
+    return (this.#consoleRoundBytes.get(vm) ?? 0) >= CONSOLE_BYTES_PER_ROUND;
   }
 
   /** Moves console input into the VM's UART while it has room. */
@@ -867,11 +1024,23 @@ export class Hypervisor {
     return this.clock.now();
   }
 
-  /** Runs the hypervisor for `virtualNs` nanoseconds of virtual time (synchronous). */
-  runFor(virtualNs: number): void {
+  /**
+   * Runs the hypervisor for `virtualNs` nanoseconds of virtual time (synchronous). `shouldYield`,
+   * asked after every scheduling round, may end the run early (the driver bounds its slice of
+   * the event loop in wall time this way); returns whether the whole span ran.
+   */
+  runFor(virtualNs: number, shouldYield?: () => boolean): boolean {
     const target = this.clock.now() + Math.ceil(Math.max(0, virtualNs));
-    while (this.clock.now() < target) this.#step(target);
+    while (this.clock.now() < target) {
+      this.#step(target);
+      if (shouldYield?.() && this.clock.now() < target) {
+        this.#flushConsole();
+        return false;
+      }
+    }
     this.#fireDue();
+    this.#flushConsole();
+    return true;
   }
 
   /**
@@ -886,6 +1055,7 @@ export class Hypervisor {
       if (predicate()) return true;
     }
     this.#fireDue();
+    this.#flushConsole();
     return predicate();
   }
 
@@ -924,10 +1094,13 @@ export class Hypervisor {
     let next = this.clock.nextDeadline() ?? Infinity;
     const now = this.clock.now();
     for (const vm of this.#active) {
+      if (vm.status === "suspended") continue; // its clock stands still (Vm.pausedNs)
       for (const v of vm.vcpus) {
         if (v.timerDeadlineNs > now && v.timerDeadlineNs < next && v.counted) {
           next = v.timerDeadlineNs;
         }
+        const sstc = v.sstcDeadlineNs(this.nsPerTick);
+        if (sstc > now && sstc < next && v.counted) next = sstc;
       }
     }
     return next === Infinity ? undefined : next;
@@ -937,13 +1110,26 @@ export class Hypervisor {
     this.clock.runDue();
     const now = this.clock.now();
     for (const vm of this.#active) {
+      if (vm.status === "suspended") continue; // its timers wait for vm resume
       for (const v of vm.vcpus) {
         if (v.timerDeadlineNs <= now && v.counted) fireTimer(vm, v);
+        // Sstc: the hart raises STIP itself once time reaches stimecmp; wake a wfi.
+        if (v.counted && v.sstcDeadlineNs(this.nsPerTick) <= now) maybeWakeVcpu(vm, v);
       }
     }
   }
 
   #step(target: number): void {
+    this.#consoleRoundBytes.clear();
+    try {
+      this.#round(target);
+    } finally {
+      this.#flushConsole();
+    }
+  }
+
+  /** One scheduling round: every pCPU runs its vCPUs up to the round's end. */
+  #round(target: number): void {
     if (this.boardConsole.inputPending > 0) this.#builder.pumpBoardInput();
     this.#fireDue();
     const now = this.clock.now();
@@ -985,6 +1171,12 @@ export class Hypervisor {
   /** Runs one vCPU for at most `budget` instructions starting at virtual time `t`. */
   #runVcpu(vm: Vm, v: VCpu, t: number, budget: number): number {
     const hart = v.hart;
+    if (this.#consoleThrottled(vm)) {
+      // The VM wrote its console budget for this round: its vCPU waits for the console (time
+      // passes, no instruction retires), as behind a real UART's baud rate.
+      v.throttledNs += budget * this.nsPerInstruction;
+      return budget;
+    }
     v.sliceStartNs = t;
     v.sliceStartExecuted = v.executed;
     this.#current = v;
@@ -1003,6 +1195,14 @@ export class Hypervisor {
             Math.max(1, Math.ceil((v.timerDeadlineNs - nowNs) / this.nsPerInstruction)),
           );
         }
+        const sstcNs = v.sstcDeadlineNs(this.nsPerTick);
+        if (sstcNs > nowNs && sstcNs !== Infinity) {
+          // End the run when stimecmp is reached, so the hart sees STIP at the next run.
+          remaining = Math.min(
+            remaining,
+            Math.max(1, Math.ceil((sstcNs - nowNs) / this.nsPerInstruction)),
+          );
+        }
         // The guest's `time` follows the hart's live count (#vcpuNowNs), so one run may be long.
         const reason = hart.run(remaining);
         v.executed += hart.lastRunInstructions;
@@ -1013,6 +1213,7 @@ export class Hypervisor {
         const boots = vm.boots;
         this.#exits.handleStop(vm, v, reason);
         if (!v.runnable || vm.status !== "running" || vm.boots !== boots) break;
+        if (this.#consoleThrottled(vm)) break;
       }
       if (vm.status === "running" && v.runnable) this.#exits.checkTrapLoop(vm, v);
     } catch (e) {
@@ -1023,6 +1224,7 @@ export class Hypervisor {
     }
     const executed = v.executed - v.sliceStartExecuted;
     v.runNs += executed * this.nsPerInstruction;
+    v.bootRunNs += executed * this.nsPerInstruction;
     if (vm.uart && vm.console.inputPending > 0) this.#pumpInput(vm);
     return executed;
   }
@@ -1053,4 +1255,399 @@ export class Hypervisor {
     const r = this.startVm(vm.id);
     if (!r.ok) vm.lastError = `reboot failed: ${r.error?.message}`;
   }
+  // ─────────────────────────── snapshot, restore, clone ───────────────────────────
+
+  /** Refuses a VM whose state cannot be captured now; returns it otherwise. */
+  #capturable(idOrName: number | string | Vm, what: string): Vm {
+    const vm = idOrName instanceof Vm ? idOrName : this.vm(idOrName);
+    if (!vm || this.#vms.get(vm.id) !== vm) {
+      throw new SnapshotError(
+        "NOT_FOUND",
+        `VM[${idOrName instanceof Vm ? idOrName.id : idOrName}] not found`,
+      );
+    }
+    if (this.#current) {
+      throw new SnapshotError(
+        "INVALID_STATE",
+        `cannot ${what} VM[${vm.id}] from inside a running vCPU (no consistent point)`,
+      );
+    }
+    if (vm.status === "loading" || vm.status === "stopping") {
+      throw new SnapshotError(
+        "INVALID_STATE",
+        `cannot ${what} VM[${vm.id}] while it is ${vmStatusName(vm.status)}`,
+      );
+    }
+    if (vm.ivcMappings.length > 0) {
+      throw new SnapshotError(
+        "UNSUPPORTED",
+        `cannot ${what} VM[${vm.id}]: it shares memory with other VMs over IVC (${
+          vm.ivcMappings.map((m) => m.label).join(", ")
+        }); unmap the IVC channels first`,
+      );
+    }
+    return vm;
+  }
+
+  /**
+   * Captures `vm` between two instructions (the hypervisor never calls this mid-instruction):
+   * its state as data, and frozen copy-on-write copies of its memory (the VM may run on while
+   * the copies are written out).
+   */
+  #capture(vm: Vm): VmCapture {
+    const offset = vm.vcpus[0]?.timeOffsetNs ?? 0;
+    const guestNowNs = this.clock.now() - offset;
+    const timers: TimerEventData[] = (this.#bootTimers.get(vm) ?? []).map((t) => ({
+      kind: t.kind,
+      vcpuId: t.vcpuId,
+      atNs: t.handle.at - offset,
+    }));
+    const state = captureVmState(vm, {
+      hasTask: (v) => this.#scheduler.hasTask(v),
+      timers,
+      guestNowNs,
+    });
+    const memories = state.regions.map((r) => {
+      const region = vm.regions.find((x) => x.index === r.index)!;
+      return {
+        region: r.index,
+        memory: region.memory!.cloneShared(),
+        first: region.memoryOffset / 4096,
+        pages: r.pages,
+      };
+    });
+    return { state, memories };
+  }
+
+  /**
+   * Writes a snapshot of a VM into bytes (the format of docs/snapshot.md). The state is taken
+   * at once, between instructions; the VM keeps running while the bytes are compressed (its
+   * memory is frozen copy-on-write). With `stop`, the VM is stopped right after the capture.
+   */
+  async snapshot(
+    idOrName: number | string | Vm,
+    options: { name?: string; stop?: boolean } = {},
+  ): Promise<SnapshotResult> {
+    const vm = this.#capturable(idOrName, "snapshot");
+    const started = performance.now();
+    const capture = this.#capture(vm);
+    const status = vm.status;
+    if (options.stop && (vm.status === "running" || vm.status === "suspended")) {
+      this.stopVm(vm.id, { force: true });
+    }
+    const pauseMs = performance.now() - started;
+    const sources: PageSource[] = capture.memories.map((m) => {
+      // Pages that hold only zeros read as zero when absent: they are not saved.
+      const indexes = m.memory.residentPages()
+        .filter((p) => p >= m.first && p < m.first + m.pages && !isZeroPage(m.memory.page(p)!))
+        .map((p) => p - m.first);
+      return {
+        region: m.region,
+        indexes,
+        page: (i: number) => new Uint8Array(m.memory.page(m.first + i)!.buffer),
+      };
+    });
+    const bytes = await encodeSnapshot(
+      {
+        board: this.board.name,
+        isa: isaString(),
+        vm: { id: vm.id, name: vm.name },
+        name: options.name ?? "",
+        savedAtNs: this.clock.now(),
+      },
+      capture.state,
+      sources,
+    );
+    return {
+      vmId: vm.id,
+      status,
+      bytes,
+      pages: sources.reduce((n, x) => n + x.indexes.length, 0),
+      pauseMs,
+    };
+  }
+
+  /** Decodes and checks a snapshot file against this board; throws SnapshotFormatError. */
+  async #decode(
+    file: Uint8Array,
+    what: string,
+  ): Promise<{ header: SnapshotHeader; state: VmState; regions: RegionPages[] }> {
+    const decoded = await decodeSnapshot(file, what);
+    const { header } = decoded;
+    if (header.board !== this.board.name) {
+      throw new SnapshotFormatError(
+        "INCOMPATIBLE",
+        `${what} was taken on board ${header.board}; this hypervisor runs board ${this.board.name}`,
+      );
+    }
+    if (header.isa !== isaString()) {
+      throw new SnapshotFormatError(
+        "INCOMPATIBLE",
+        `${what} needs harts with ISA ${header.isa}; these harts are ${isaString()}`,
+      );
+    }
+    const state = checkVmState(decoded.state);
+    for (const r of decoded.regions) {
+      const meta = state.regions.find((x) => x.index === r.region);
+      let last = -1;
+      const bad = !meta || r.parts.some((part) =>
+        part.indexes.some((i) => {
+          const wrong = i >= meta.pages || i <= last;
+          last = i;
+          return wrong;
+        })
+      );
+      if (bad) {
+        throw new SnapshotFormatError(
+          "CORRUPTED",
+          `${what}: pages of memory region ${r.region} are out of range or out of order`,
+        );
+      }
+    }
+    return { header, state, regions: decoded.regions };
+  }
+
+  /**
+   * Replaces VM `vm`'s whole state by `state` and `pages` (or shared memories, for clones). On
+   * any failure the previous state is put back, so the VM is never left half restored.
+   */
+  #apply(vm: Vm, state: VmState, memory: MemorySource): void {
+    const problem = incompatibility(vm, state);
+    if (problem) throw new SnapshotFormatError("INCOMPATIBLE", problem);
+    const before = this.#capture(vm);
+    try {
+      this.#applyUnchecked(vm, state, memory);
+    } catch (e) {
+      this.#applyUnchecked(vm, before.state, { kind: "shared", memories: before.memories });
+      throw e;
+    }
+  }
+
+  #applyUnchecked(vm: Vm, state: VmState, memory: MemorySource): void {
+    const offset = this.clock.now() - state.guestNowNs;
+    for (const v of vm.vcpus) this.#removeTask(v);
+    for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t.handle);
+    this.#bootTimers.delete(vm);
+    // Memory.
+    for (const r of state.regions) {
+      const region = vm.regions.find((x) => x.index === r.index)!;
+      const mem = region.memory!;
+      const first = region.memoryOffset / 4096;
+      if (memory.kind === "shared") {
+        const src = memory.memories.find((m) => m.region === r.index)!;
+        if (region.mapType === MapType.Alloc && first === 0 && src.first === 0) {
+          mem.shareFrom(src.memory);
+          continue;
+        }
+        for (const p of mem.residentPages()) {
+          if (p >= first && p < first + r.pages) mem.setPage(p, undefined);
+        }
+        for (const p of src.memory.residentPages()) {
+          if (p >= src.first && p < src.first + r.pages) {
+            mem.setPage(first + p - src.first, new Uint8Array(src.memory.page(p)!.buffer));
+          }
+        }
+      } else {
+        if (region.mapType === MapType.Alloc) mem.clear();
+        else {
+          for (const p of mem.residentPages()) {
+            if (p >= first && p < first + r.pages) mem.setPage(p, undefined);
+          }
+        }
+        const pages = memory.regions.find((x) => x.region === r.index);
+        for (const part of pages?.parts ?? []) {
+          part.indexes.forEach((idx, k) => {
+            mem.setPage(first + idx, part.data.subarray(k * 4096, (k + 1) * 4096));
+          });
+        }
+      }
+      mem.generation++;
+    }
+    // Devices.
+    for (const d of state.devices) {
+      vm.devices.find((x) => x.name === d.name)!.device!.restore(d.state);
+    }
+    // Passthrough devices still signalling are seen by the restored PLIC (as at every boot).
+    this.#builder.rewirePassthroughIrqs(vm);
+    // vCPUs.
+    state.vcpus.forEach((s, i) => {
+      const v = vm.vcpus[i];
+      applyVcpu(v, s, offset);
+      if (s.task) {
+        if (
+          s.pcpu >= 0 && s.pcpu < this.#pcpus.length &&
+          (v.physCpuSet === undefined || (v.physCpuSet & 2 ** s.pcpu) !== 0)
+        ) {
+          v.pcpu = s.pcpu;
+          this.#pcpus[s.pcpu].tasks.push(v);
+        } else {
+          this.#scheduler.place(v);
+        }
+      } else {
+        v.pcpu = s.pcpu;
+      }
+    });
+    vm.console.restore(state.console);
+    vm.boots = state.boots;
+    vm.lastError = state.lastError ?? undefined;
+    vm.runningHaltingCount = state.runningHaltingCount;
+    vm.dtbGpa = state.dtb?.gpa;
+    vm.dtbSize = state.dtb?.size ?? 0;
+    vm.loadedImages = state.loadedImages.map((x) => ({ ...x }));
+    loadCounters(vm.pastExits, state.pastExits);
+    this.#ivc.releaseVm(vm.id);
+    const active = state.status === "running" || state.status === "suspended";
+    if (active && !this.#active.has(vm)) {
+      this.#active.add(vm);
+      this.runningVmCount++;
+      vm.startedAtNs = this.clock.now();
+    } else if (!active && this.#active.has(vm)) {
+      this.#active.delete(vm);
+      if (this.runningVmCount > 0) this.runningVmCount--;
+    }
+    for (const t of state.timers) {
+      const v = vm.vcpus[t.vcpuId];
+      if (v) this.#scheduleBootDelay(vm, v, t.atNs + offset);
+    }
+    this.#setStatus(vm, state.status, "restore");
+    this.#pumpInput(vm);
+  }
+
+  /**
+   * Restores a snapshot file into an existing VM (stopped or running: its whole state is
+   * replaced). A bad or incompatible file changes nothing.
+   */
+  async restore(
+    idOrName: number | string | Vm,
+    file: Uint8Array,
+    what = "snapshot",
+  ): Promise<RestoreResult> {
+    const target = idOrName instanceof Vm ? idOrName : this.vm(idOrName);
+    if (!target) throw new SnapshotError("NOT_FOUND", `VM[${idOrName}] not found`);
+    const decoded = await this.#decode(file, what);
+    // Decoding yields: check the VM again (it may have been deleted or moved meanwhile).
+    const vm = this.#capturable(target, "restore");
+    const started = performance.now();
+    const previousStatus = vm.status;
+    this.#apply(vm, decoded.state, { kind: "pages", regions: decoded.regions });
+    return {
+      vmId: vm.id,
+      previousStatus,
+      status: vm.status,
+      header: decoded.header,
+      applyMs: performance.now() - started,
+    };
+  }
+
+  /** A VM config text with another id and name (comments are not kept). */
+  #renamedConfig(text: string, file: string, id: number, name: string): VmConfig {
+    let doc: Record<string, unknown>;
+    try {
+      doc = parseToml(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new SnapshotFormatError(
+        "CORRUPTED",
+        `the saved config is not TOML: ${(e as Error).message}`,
+      );
+    }
+    const base = { ...(doc.base as Record<string, unknown> ?? {}) };
+    base.id = id;
+    base.name = name;
+    doc.base = base;
+    return parseVmConfig(stringifyToml(doc), file);
+  }
+
+  /** The id for a new VM: `requested`, else one more than the largest id in use. */
+  #newId(requested?: number): number {
+    if (requested !== undefined) {
+      if (!Number.isSafeInteger(requested) || requested < 0) {
+        throw new SnapshotError(
+          "INVALID_ARGUMENT",
+          `VM id ${requested} is not a non-negative integer`,
+        );
+      }
+      if (this.#vms.has(requested)) {
+        throw new SnapshotError("EXISTS", `VM with id ${requested} already exists`);
+      }
+      return requested;
+    }
+    return this.vms().reduce((m, v) => Math.max(m, v.id), 0) + 1;
+  }
+
+  #checkNewName(name: string): void {
+    if (this.vm(name)) throw new SnapshotError("EXISTS", `a VM named ${name} already exists`);
+  }
+
+  /**
+   * Creates a new VM from a snapshot file: the saved config with a new id (default: the next
+   * free one) and name (default: the saved name, when free), then the saved state. The images
+   * need not exist (the memory holds everything) until the VM is started afresh.
+   */
+  async restoreNew(
+    file: Uint8Array,
+    options: { id?: number; name?: string; what?: string } = {},
+  ): Promise<RestoreResult> {
+    const what = options.what ?? "snapshot";
+    const decoded = await this.#decode(file, what);
+    const id = this.#newId(
+      options.id ?? (this.#vms.has(decoded.header.vm.id) ? undefined : decoded.header.vm.id),
+    );
+    const name = options.name ?? decoded.header.vm.name;
+    this.#checkNewName(name);
+    const config = this.#renamedConfig(
+      decoded.state.configText,
+      decoded.state.configFile,
+      id,
+      name,
+    );
+    const vm = this.createVmFromConfig(config, { readImages: false });
+    try {
+      const started = performance.now();
+      this.#apply(vm, decoded.state, { kind: "pages", regions: decoded.regions });
+      return {
+        vmId: vm.id,
+        previousStatus: "loaded",
+        status: vm.status,
+        header: decoded.header,
+        applyMs: performance.now() - started,
+      };
+    } catch (e) {
+      this.deleteVm(vm.id, { force: true, keepData: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Clones a VM in this process: a new VM (id `options.id` or the next free one, name
+   * `options.name`) with the same config, state and memory, sharing unchanged memory pages
+   * copy-on-write. The source keeps running; the clone starts in the source's status.
+   */
+  clone(idOrName: number | string | Vm, options: { name: string; id?: number }): Vm {
+    const src = this.#capturable(idOrName, "clone");
+    const id = this.#newId(options.id);
+    this.#checkNewName(options.name);
+    const config = this.#renamedConfig(src.config.text ?? "", src.config.file, id, options.name);
+    if (config.kernel.memoryRegions.some((r) => r.mapType !== MapType.Alloc)) {
+      throw new SnapshotError(
+        "UNSUPPORTED",
+        `cannot clone VM[${src.id}]: its identical or reserved memory regions are board memory that only one VM can own`,
+      );
+    }
+    const capture = this.#capture(src);
+    const vm = this.createVmFromConfig(config, { readImages: false });
+    try {
+      this.#apply(vm, capture.state, { kind: "shared", memories: capture.memories });
+    } catch (e) {
+      this.deleteVm(vm.id, { force: true, keepData: true });
+      throw e;
+    }
+    return vm;
+  }
+}
+
+/** Whether a page holds only zero bytes. */
+function isZeroPage(view: DataView): boolean {
+  const words = new Int32Array(view.buffer, view.byteOffset, view.byteLength >> 2);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  return true;
 }

@@ -15,7 +15,14 @@
  * @module
  */
 
-import { type FileInfo, type FileSystem, FsError } from "./filesystem.ts";
+import {
+  checkPathLimits,
+  type FileInfo,
+  type FileSystem,
+  FsError,
+  MAX_TREE_ENTRIES,
+  treeTooLarge,
+} from "./filesystem.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -60,6 +67,7 @@ export function normalizePathParts(path: string): string[] {
     if (part === "..") parts.pop();
     else parts.push(part);
   }
+  checkPathLimits(path, parts);
   return parts;
 }
 
@@ -196,6 +204,9 @@ export class MemoryFileSystem implements FileSystem {
     if (node.kind === "dir" && node.entries.size > 0 && !options.recursive) {
       throw new FsError("ENOTEMPTY", path);
     }
+    if (node.kind === "dir" && countEntries(node, MAX_TREE_ENTRIES) > MAX_TREE_ENTRIES) {
+      throw treeTooLarge(path);
+    }
     parent.entries.delete(name);
     parent.mtimeMs = this.#now();
   }
@@ -254,6 +265,9 @@ export class MemoryFileSystem implements FileSystem {
     if (toParts.length === 0) throw new FsError("EEXIST", to);
     const dst = this.#parentOf(to);
     this.#checkReplace(node, dst.parent.entries.get(dst.name), to);
+    if (node.kind === "dir" && countEntries(node, MAX_TREE_ENTRIES) > MAX_TREE_ENTRIES) {
+      throw treeTooLarge(from);
+    }
     const now = this.#now();
     dst.parent.entries.set(dst.name, cloneNode(node, now));
     dst.parent.mtimeMs = now;
@@ -327,6 +341,19 @@ function infoOf(name: string, node: Node): FileInfo {
 function isPrefix(prefix: string[], parts: string[]): boolean {
   if (prefix.length > parts.length) return false;
   return prefix.every((part, i) => parts[i] === part);
+}
+
+/** Entries below `dir`, counting stops past `limit` (iterative: no recursion depth). */
+function countEntries(dir: DirNode, limit: number): number {
+  let n = 0;
+  const stack: DirNode[] = [dir];
+  while (stack.length > 0) {
+    for (const child of stack.pop()!.entries.values()) {
+      if (++n > limit) return n;
+      if (child.kind === "dir") stack.push(child);
+    }
+  }
+  return n;
 }
 
 function cloneNode(node: Node, now: number): Node {

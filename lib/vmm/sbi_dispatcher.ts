@@ -20,6 +20,7 @@ import {
   sbiExtensionAvailable,
   SrstType,
 } from "./sbi.ts";
+import { DBCN_MAX_BYTES_PER_CALL, guestAddress, isGuestRam } from "./sbi_args.ts";
 import { hsmCall } from "./sbi_hsm.ts";
 import { sendIpiTo, SupervisorIrq } from "./vcpu_interrupts.ts";
 import type { VCpu } from "./vcpu.ts";
@@ -117,10 +118,10 @@ export class SbiDispatcher {
     let advance: boolean;
     if (handler) advance = handler(call);
     else if (ext <= 8) {
-      // The legacy remote fences (5 remote_fence_i, 6 remote_sfence_vma, 7 ..._asid): every
-      // vCPU drops its cached translations and decoded instructions.
+      // The legacy remote fences (5 remote_fence_i, 6 remote_sfence_vma, 7 ..._asid) reach
+      // every vCPU.
       call.count("Nothing");
-      if (ext >= 5 && ext <= 7) flushAll(vm);
+      if (ext >= 5 && ext <= 7) remoteFence(vm, ext === 5);
       h.setX(10, 0n);
       advance = true;
     } else {
@@ -131,10 +132,14 @@ export class SbiDispatcher {
     if (advance) h.pc = h.pc + 4;
   }
 
-  /** Programs `v`'s timer for `ticks` of the `time` CSR (clears a pending timer interrupt). */
+  /**
+   * Programs `v`'s timer for `ticks` of the `time` CSR (clears a pending timer interrupt). The
+   * vCPU's `timeOffsetNs` (time spent suspended, or before a snapshot was restored) is the
+   * difference between hypervisor and guest time.
+   */
   setTimer(v: VCpu, ticks: bigint): void {
     v.hart.setIrqLine(SupervisorIrq.STIP, false);
-    const t = Number(ticks) * this.#ctx.nsPerTick;
+    const t = Number(ticks) * this.#ctx.nsPerTick + v.timeOffsetNs;
     v.timerDeadlineNs = ticks >= U64 >> 1n || !Number.isFinite(t) || t > Number.MAX_SAFE_INTEGER
       ? Infinity
       : t;
@@ -261,8 +266,9 @@ export class SbiDispatcher {
     else if (!checkHartMask(c.vm, c.arg(0), c.arg(1))) c.ret(SbiError.InvalidParam);
     else {
       // Each hart caches translations (a software TLB) and decoded instructions: a remote
-      // fence.i or sfence.vma must drop them on the targets, or they would run stale code.
-      flushAll(c.vm);
+      // sfence.vma (fid 1..6) drops the targets' translations; a remote fence.i (fid 0) makes
+      // them see stores into code (stores by harts already did; host writes may not have).
+      remoteFence(c.vm, c.fid === 0);
       c.ret(0);
     }
     return true;
@@ -295,24 +301,33 @@ export class SbiDispatcher {
     const { vm } = c;
     switch (c.fid) {
       case 0: { // console_write(num, base_lo, base_hi)
-        const n = Number(c.arg(0) & 0xffff_ffffn);
-        const addr = Number(c.arg(1) + (c.arg(2) << 32n));
-        const data = n > 0 ? vm.bus.readBytes(addr, Math.min(n, 1 << 20)) : new Uint8Array(0);
-        if (!data) c.ret(SbiError.InvalidParam);
+        // At most DBCN_MAX_BYTES_PER_CALL bytes per call: SBI lets us write fewer and return
+        // the count, and the guest loops for the rest.
+        const n = Math.min(Number(c.arg(0) & 0xffff_ffffn), DBCN_MAX_BYTES_PER_CALL);
+        const addr = dbcnAddress(c, n);
+        if (addr === undefined) c.ret(SbiError.InvalidParam);
         else {
+          const data = n > 0 ? vm.bus.readBytes(addr, n)! : new Uint8Array(0);
           this.#ctx.consoleOut(vm, data);
           c.ret(0, data.length);
         }
         break;
       }
       case 1: { // console_read(num, base_lo, base_hi)
-        const n = Number(c.arg(0) & 0xffff_ffffn);
-        const addr = Number(c.arg(1) + (c.arg(2) << 32n));
-        const bytes: number[] = [];
-        while (bytes.length < n && vm.console.inputPending > 0) bytes.push(vm.console.readInput());
-        if (bytes.length > 0 && !vm.bus.writeBytes(addr, Uint8Array.from(bytes))) {
+        const n = Math.min(
+          Number(c.arg(0) & 0xffff_ffffn),
+          DBCN_MAX_BYTES_PER_CALL,
+          vm.console.inputPending,
+        );
+        const addr = dbcnAddress(c, n);
+        if (addr === undefined) {
           c.ret(SbiError.InvalidParam);
-        } else c.ret(0, bytes.length);
+          break;
+        }
+        const bytes = new Uint8Array(n);
+        for (let i = 0; i < n; i++) bytes[i] = vm.console.readInput();
+        if (n > 0) vm.bus.writeBytes(addr, bytes);
+        c.ret(0, n);
         break;
       }
       case 2: // console_write_byte
@@ -351,12 +366,26 @@ export class SbiDispatcher {
   }
 }
 
-/** Whether every hart a (mask, base) pair names is a vCPU of `vm` (base -1: all harts). */
-/** Drops every vCPU's cached translations and decoded instructions (a remote fence). */
-function flushAll(vm: Vm): void {
-  for (const v of vm.vcpus) v.hart.flushCaches();
+/**
+ * The guest-physical address of a DBCN buffer of `n` bytes (a1 = low XLEN bits, a2 = high bits,
+ * which on RV64 must be 0), when every byte is guest RAM; `undefined` otherwise.
+ */
+function dbcnAddress(c: SbiCall, n: number): number | undefined {
+  if (c.arg(2) !== 0n) return undefined;
+  const addr = guestAddress(c.arg(1), n);
+  if (addr === undefined) return undefined;
+  return n === 0 || isGuestRam(c.vm.bus, addr, n) ? addr : undefined;
 }
 
+/** A remote fence on every vCPU: fence.i when `code`, else sfence.vma. */
+function remoteFence(vm: Vm, code: boolean): void {
+  for (const v of vm.vcpus) {
+    if (code) v.hart.fenceI();
+    else v.hart.flushTlb();
+  }
+}
+
+/** Whether every hart a (mask, base) pair names is a vCPU of `vm` (base -1: all harts). */
 function checkHartMask(vm: Vm, mask: bigint, base: bigint): boolean {
   if (base === U64) return true;
   for (let i = 0n; i < 64n; i++) {

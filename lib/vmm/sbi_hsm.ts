@@ -5,6 +5,7 @@
  * @module
  */
 
+import { guestAddress, isGuestRam, smallUnsigned } from "./sbi_args.ts";
 import { HsmStatus, SbiError } from "./sbi.ts";
 import type { SbiCall, SbiContext } from "./sbi_dispatcher.ts";
 import { VCpuState } from "./status.ts";
@@ -28,13 +29,18 @@ export function hsmCall(ctx: SbiContext, c: SbiCall): boolean {
   const h = v.hart;
   switch (c.fid) {
     case HsmFunction.HartStart: {
-      const hartId = Number(c.arg(0));
-      const entry = Number(c.arg(1) & 0xffff_ffff_ffff_ffffn);
+      const hartId = smallUnsigned(c.arg(0), 0xffff_ffff);
+      const entry = guestAddress(c.arg(1), 2);
       const opaque = c.arg(2);
       c.count("CpuUp");
-      const target = vm.vcpuByHartId(hartId);
+      const target = hartId === undefined ? undefined : vm.vcpuByHartId(hartId);
       if (!target) {
         c.ret(SbiError.InvalidParam);
+        return true;
+      }
+      // The start address must be guest RAM the hart can fetch from (SBI: INVALID_ADDRESS).
+      if (entry === undefined || !isGuestRam(vm.bus, entry, 2)) {
+        c.ret(SbiError.InvalidAddress);
         return true;
       }
       if (target.hsm !== HsmStatus.Stopped) {
@@ -46,6 +52,7 @@ export function hsmCall(ctx: SbiContext, c: SbiCall): boolean {
         return true;
       }
       // The seed's vcpu_on: entry, a0 = hart id, a1 = arg, then a task.
+      target.foldRetired();
       target.hart.reset(entry, 1);
       initSupervisor(target);
       target.hart.setX(10, BigInt(target.hartId));
@@ -88,7 +95,8 @@ export function hsmCall(ctx: SbiContext, c: SbiCall): boolean {
       return false;
     case HsmFunction.HartGetStatus: {
       c.count("Nothing");
-      const target = vm.vcpuByHartId(Number(c.arg(0)));
+      const hartId = smallUnsigned(c.arg(0), 0xffff_ffff);
+      const target = hartId === undefined ? undefined : vm.vcpuByHartId(hartId);
       if (!target) c.ret(SbiError.InvalidParam);
       else c.ret(0, target.hsm);
       return true;
@@ -100,7 +108,13 @@ export function hsmCall(ctx: SbiContext, c: SbiCall): boolean {
         c.ret(0);
         v.resume = undefined;
       } else if (type === 0x80000000) {
-        v.resume = { addr: Number(c.arg(1)), opaque: c.arg(2) };
+        // Non-retentive: resumes at resume_addr, which must be guest RAM (INVALID_ADDRESS).
+        const addr = guestAddress(c.arg(1), 2);
+        if (addr === undefined || !isGuestRam(vm.bus, addr, 2)) {
+          c.ret(SbiError.InvalidAddress);
+          return true;
+        }
+        v.resume = { addr, opaque: c.arg(2) };
         c.ret(0);
       } else {
         c.ret(SbiError.InvalidParam);

@@ -104,14 +104,21 @@ export function canStartVm(status: VmStatus): Refusal {
   }
 }
 
-/** The seed's `can_stop_vm`: Running, Suspended, Loading, Loaded; Stopping only with force. */
+/**
+ * The seed's `can_stop_vm`: Running and Suspended; Stopping only with force. A VM never started
+ * (Loading, Loaded) only with force too: the seed's definition says "Loaded only for a forced
+ * stop", and `vm delete` likewise wants `--force` for it, so the two agree.
+ */
 export function canStopVm(status: VmStatus, force: boolean): Refusal {
   switch (status) {
     case "running":
     case "suspended":
+      return undefined;
     case "loading":
     case "loaded":
-      return undefined;
+      return force
+        ? undefined
+        : `VM is ${vmStatusName(status)} and was never started, use '--force' to stop it anyway`;
     case "stopping":
       return force ? undefined : "VM is already stopping";
     case "stopped":

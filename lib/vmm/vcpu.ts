@@ -9,6 +9,7 @@ import { ExitCounters } from "./exit_reason.ts";
 import { VCpuState, vcpuStateName } from "./status.ts";
 import { HsmStatus } from "./sbi.ts";
 import { Csr } from "../hw/riscv/csr.ts";
+import type { HartStats } from "../hw/riscv/hart_stats.ts";
 
 /** CSR numbers (the hart's CSR table), for users of vCPU registers. */
 export { Csr };
@@ -54,6 +55,21 @@ export interface GuestHart {
   reset(pc: number, priv: 0 | 1 | 3): void;
   /** Drops cached translations and decoded instructions (remote fences from other harts). */
   flushCaches(): void;
+  /**
+   * Sstc: the `stimecmp` value (time ticks) at which the hart raises STIP by itself, or
+   * undefined when the guest has no Sstc timer armed. Optional (harts without Sstc).
+   */
+  sstcDeadline?(): number | undefined;
+  /** Drops cached translations (remote sfence.vma from other harts). */
+  flushTlb(): void;
+  /** Makes stores into code visible to instruction fetch (remote fence.i from other harts). */
+  fenceI(): void;
+  /** Execution statistics (`vm stats --jit`), when the hart keeps them. */
+  readonly stats?: HartStats;
+  /** Instructions executed in compiled blocks, when the hart has a compiled tier. */
+  readonly blockInstructions?: number;
+  /** Raw 64 bits of FP register f`i` (absent on harts without F/D). */
+  getF?(i: number): bigint;
 }
 
 /** Why a Blocked or Free vCPU is waiting. */
@@ -114,6 +130,11 @@ export class VCpu {
   timerDeadlineNs: number = Infinity;
   /** Resume address and opaque of a non-retentive HSM suspend. */
   resume?: { addr: number; opaque: bigint };
+  /**
+   * Hypervisor time minus the guest's time, in ns: 0 unless the VM was restored from a snapshot
+   * (its guest time then continues from the saved value). Timer deadlines are hypervisor times.
+   */
+  timeOffsetNs = 0;
   /** Virtual time at which the current slice started. */
   sliceStartNs = 0;
   /**
@@ -125,10 +146,16 @@ export class VCpu {
   sliceStartExecuted = 0;
   /** Instructions accounted without the hart retiring them (ecalls handled by the VMM). */
   extraInstret = 0;
-  /** Preemptions at the end of a time slice. */
+  /** Preemptions at the end of a time slice, this boot. */
   preemptions = 0;
-  /** Virtual ns spent running guest code. */
+  /** Virtual ns spent running guest code, over every boot. */
   runNs = 0;
+  /** Virtual ns spent running guest code, this boot (never more than the boot's up time). */
+  bootRunNs = 0;
+  /** Instructions retired this boot before the hart was last reset by HSM hart_start. */
+  retiredBefore = 0;
+  /** Virtual ns spent stalled on a full console (the per-round console budget), this boot. */
+  throttledNs = 0;
 
   /** Creates a vCPU in state Created. */
   constructor(options: VCpuOptions) {
@@ -140,9 +167,26 @@ export class VCpu {
     this.taskName = `VM[${options.vmId}]-VCpu[${options.id}]`;
   }
 
-  /** Instructions retired by the guest on this vCPU (including VMM-handled ecalls). */
+  /**
+   * Instructions retired by the guest on this vCPU in the current boot (including VMM-handled
+   * ecalls, and what it ran before an HSM hart_stop/hart_start reset its hart).
+   */
   get instret(): number {
-    return this.hart.instret + this.extraInstret;
+    return this.retiredBefore + this.hart.instret + this.extraInstret;
+  }
+
+  /** Keeps the hart's retired count before the VMM resets the hart within a boot (HSM start). */
+  foldRetired(): void {
+    this.retiredBefore += this.hart.instret;
+  }
+
+  /** Starts the per-boot counters afresh (at `vm start`); totals are kept by the VM. */
+  resetBootCounters(): void {
+    this.retiredBefore = 0;
+    this.extraInstret = 0;
+    this.bootRunNs = 0;
+    this.throttledNs = 0;
+    this.preemptions = 0;
   }
 
   /** State name (`Running`, `Blocked`...). */
@@ -160,6 +204,28 @@ export class VCpu {
     const mip = this.hart.readCsr(Csr.mip);
     const mie = this.hart.readCsr(Csr.mie);
     return (mip & mie & 0x222n) !== 0n;
+  }
+
+  /**
+   * Virtual time (ns) at which the guest's Sstc timer (`stimecmp`) raises STIP, or Infinity when
+   * none is armed. The scheduler wakes a vCPU waiting in wfi then and ends runs there.
+   */
+  sstcDeadlineNs(nsPerTick: number): number {
+    const ticks = this.hart.sstcDeadline?.();
+    return ticks === undefined ? Infinity : ticks * nsPerTick;
+  }
+
+  /**
+   * FP state for `vcpu dump`: f0..f31 (raw 64 bits), fcsr and mstatus.FS (0 Off .. 3 Dirty);
+   * undefined when the hart has no F/D.
+   */
+  fpRegisters(): { f: bigint[]; fcsr: number; fs: number } | undefined {
+    const h = this.hart;
+    if (h.getF === undefined) return undefined;
+    const f: bigint[] = [];
+    for (let i = 0; i < 32; i++) f.push(h.getF(i));
+    const fs = Number((h.readCsr(Csr.sstatus) >> 13n) & 3n);
+    return { f, fcsr: Number(h.readCsr(0x003)), fs };
   }
 
   /** Registers (x0..x31) and pc, for `vm show` and debugging. */

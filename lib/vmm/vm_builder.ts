@@ -23,7 +23,7 @@ import {
 import type { Console } from "./console.ts";
 import type { ExitKind } from "./exit_reason.ts";
 import type { FileSystem } from "./filesystem.ts";
-import { buildGuestDtb, type GuestDtbDevice } from "./guest_dtb.ts";
+import { buildGuestDtb, type GuestDtbDevice, guestRngSeed } from "./guest_dtb.ts";
 import type { HostMemory } from "./host_memory.ts";
 import {
   ConfiguredImageError,
@@ -69,6 +69,11 @@ export interface VmBuilderContext {
   externalLine(vm: Vm, vcpuId: number, level: boolean): void;
   /** Moves queued console input into the VM's UART. */
   pumpInput(vm: Vm): void;
+  /**
+   * Whether guests get random `rng-seed`s (realtime clock) instead of ones derived from the VM's
+   * identity and boot number (warp clock: reproducible runs). Default: derived.
+   */
+  randomSeeds?(): boolean;
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -600,6 +605,7 @@ export class VmBuilder {
         exitOnWfi: true,
         exitOnBusError: true,
         guestDelegation: true,
+        sstc: base.sstc,
         jit: this.#ctx.jit,
       });
       vcpu = new VCpu({ vmId: vm.id, id: j, hartId, physCpuSet: base.physCpuSets?.[j], hart });
@@ -794,6 +800,7 @@ export class VmBuilder {
     return buildGuestDtb({
       name: vm.name,
       hartIds: vm.vcpus.map((v) => v.hartId),
+      isa: { sstc: vm.config.base.sstc },
       timebaseHz: this.#ctx.board.timebaseFrequency,
       memory: vm.regions.filter((r) => r.memory && r.mapType !== MapType.Reserved).map((r) => ({
         gpa: r.gpa,
@@ -806,6 +813,7 @@ export class VmBuilder {
       devices,
       bootargs: vm.config.kernel.cmdline,
       initrd: rd ? { start: rd.gpa, end: rd.gpa + rd.data.length } : undefined,
+      rngSeed: guestRngSeed(vm, this.#ctx.randomSeeds?.() ?? false),
     });
   }
 }

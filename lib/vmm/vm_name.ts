@@ -3,7 +3,8 @@
  *
  * A VM name ends up in filesystem paths (the seed's `/guest/vms/<name>/`), so it must be one
  * plain path component: letters, digits, `-`, `_` and `.`, at most {@linkcode VM_NAME_MAX}
- * characters, and neither `.` nor `..`. Configs are checked when they are parsed
+ * characters, and neither `.` nor `..`. A name is never all digits (commands take an id or a
+ * name: `8` must mean VM 8), and no two VMs share a name (their data folders would collide). Configs are checked when they are parsed
  * ({@linkcode parseVmConfig}) and again at create; every place that builds a path from a name goes
  * through {@linkcode vmDataPath}, which refuses a name that could leave its folder.
  *
@@ -35,6 +36,11 @@ export function vmNameProblem(name: string): string | undefined {
   }
   if (name === "." || name === "..") {
     return `VM name ${JSON.stringify(name)} is not allowed (it names a folder, not a VM)`;
+  }
+  if (/^[0-9]+$/.test(name)) {
+    return `VM name ${
+      JSON.stringify(name)
+    } is all digits: it would read as a VM id in commands (give it a letter, e.g. "vm${name}")`;
   }
   if (!NAME_CHARS.test(name)) {
     const bad = [...name].find((c) => !/[A-Za-z0-9._-]/.test(c))!;
@@ -83,5 +89,17 @@ export function vmDataPath(name: string, file?: string, dir: string = VM_DATA_DI
   return `${dir}/${name}/${file}`;
 }
 
-/** The files of a data folder that `vm delete` removes (the seed's list). */
-export const VM_DATA_FILES: readonly string[] = ["disk.img", "config.toml", "vm.log"];
+/** Most console log files kept per VM: `vm.log` and its rotations `vm.log.1` ... `vm.log.9`. */
+export const MAX_CONSOLE_LOG_FILES = 10;
+
+/**
+ * The files of a data folder that `vm delete` removes: the seed's list, the VM's record
+ * (`vm.json`), plus the rotated console logs.
+ */
+export const VM_DATA_FILES: readonly string[] = [
+  "disk.img",
+  "config.toml",
+  "vm.log",
+  "vm.json",
+  ...Array.from({ length: MAX_CONSOLE_LOG_FILES - 1 }, (_, i) => `vm.log.${i + 1}`),
+];

@@ -61,7 +61,7 @@ Deno.test("firmware: OpenSBI fw_jump boots in M-mode on qemu-virt and prints its
       "Domain0 Next Address      : 0x0000000080200000",
       "Domain0 Next Mode         : S-mode",
       "Boot HART ID              : 0",
-      "Boot HART Base ISA        : rv64imac",
+      "Boot HART Base ISA        : rv64imafdc",
     ]
   ) {
     assert.ok(out.includes(line), `missing "${line}" in:\n${out}`);
@@ -92,7 +92,7 @@ Deno.test("firmware: OpenSBI + U-Boot reach the => prompt, run a command and pow
   for (
     const line of [
       "U-Boot 20",
-      "CPU:   rv64imac_zicsr_zifencei",
+      "CPU:   rv64imafdc_zicntr_zicond_zicsr_zifencei_zba_zbb_zbs_sstc",
       "Model: riscv-virtio,qemu",
       "DRAM:  8 GiB",
       "In:    serial@10000000",
@@ -132,7 +132,7 @@ Deno.test("firmware: bin/bare.ts --board qemu-virt boots OpenSBI and prints the 
     `stdout:\n${out}\nstderr:\n${err}`,
   );
   assert.ok(out.includes("Platform HART Count       : 4"), out);
-  assert.ok(out.includes("Boot HART Base ISA        : rv64imac"), out);
+  assert.ok(out.includes("Boot HART Base ISA        : rv64imafdc"), out);
   assert.equal(code, 2, `the budget ends the run (exit 2): ${err}`);
   assert.match(err, /instruction budget spent/);
 });

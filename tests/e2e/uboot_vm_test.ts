@@ -106,7 +106,7 @@ testNeeding(
           name: "uboot",
         }]);
         await tty.readUntil("axvisor:/$ ");
-        await tty.send("vm console uboot\n");
+        await tty.send("vm console --force uboot\n");
         await tty.readUntil("Escape character is '^]'.");
         await ctl.ok(["vm", "start", "uboot"]);
         await ctl.console("uboot", AUTOBOOT, "30s");
@@ -199,7 +199,7 @@ testNeeding(
             "uboot-smp",
             "=> cpu list\\r?\\n( +\\d: cpu@\\d +\\S+\\r?\\n){4}=> ",
           );
-          assert.match(list, / {2}3: cpu@3 +rv64imac/);
+          assert.match(list, / {2}3: cpu@3 +rv64imafdc/);
           await ctl.ok(["vm", "stop", "uboot-smp"]);
           await ctl.ok(["vm", "wait", "uboot-smp", "--state", "stopped", "--timeout", "5s"]);
           await ctl.ok(["vm", "delete", "uboot-smp"]);

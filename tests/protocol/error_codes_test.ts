@@ -32,7 +32,8 @@ function codesUsedInLib(): Map<string, string> {
     for (const re of CODE_SITES) {
       for (const m of text.matchAll(re)) {
         const code = m[1];
-        if (!/^[A-Z][A-Z0-9_]*$/.test(code) || NOT_CODES.has(code)) continue;
+        // Single letters are ISA extensions (`| "I"`), not codes.
+        if (!/^[A-Z][A-Z0-9_]{2,}$/.test(code) || NOT_CODES.has(code)) continue;
         if (!found.has(code)) found.set(code, path.slice(ROOT.length));
       }
     }

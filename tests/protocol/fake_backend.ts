@@ -65,6 +65,9 @@ export class FakeBackend implements ProtocolBackend {
       this.emit({ event: "status", vm: Number(arg), from: "loaded", to: "running" });
       return ok(`VM[${arg}] started`, { started: [Number(arg)] });
     }
+    if (cmd === "vm" && sub === "log" && argv[2] === "--follow") {
+      return ok("old output\n", null, { type: "follow", vmId: Number(argv[3]) });
+    }
     if (cmd === "vm" && sub === "console") {
       const id = Number(arg);
       if (!this.vmsAlive.has(id)) return fail("VM_NOT_FOUND", `VM ${arg} not found`);

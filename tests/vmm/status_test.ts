@@ -23,8 +23,8 @@ Deno.test("status: the seed's state matrix with its exact messages", () => {
       undefined,
     ],
     stop: [
-      undefined,
-      undefined,
+      "VM is Loading and was never started, use '--force' to stop it anyway",
+      "VM is Loaded and was never started, use '--force' to stop it anyway",
       undefined,
       undefined,
       "VM is already stopping",

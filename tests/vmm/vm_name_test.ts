@@ -102,7 +102,7 @@ Deno.test("vm name: delete removes the data files of its own folder only", () =>
     "/guest/vm.log": "outside the data folders",
   });
   const vm = hv.createVm({ path: "/configs/hello.toml" });
-  assert.ok(hv.stopVm(vm.id).ok);
+  assert.ok(hv.stopVm(vm.id, { force: true }).ok);
   const r = hv.deleteVm(vm.id);
   assert.ok(r.ok, r.error?.message);
   assert.deepEqual(r.removedFiles.sort(), [
@@ -112,4 +112,20 @@ Deno.test("vm name: delete removes the data files of its own folder only", () =>
   assert.equal(fs.stat("/guest/vms/hello/notes.txt")?.kind, "file");
   assert.equal(fs.stat("/guest/vms/other/vm.log")?.kind, "file");
   assert.equal(fs.stat("/guest/vm.log")?.kind, "file");
+});
+
+Deno.test("vm name: all-digit names are refused (they read as ids); duplicates are refused", () => {
+  assert.match(vmNameProblem("8") ?? "", /all digits: it would read as a VM id/);
+  assert.equal(vmNameProblem("8a"), undefined);
+  assert.throws(() => parseVmConfig(withName("8"), "/c/eight.toml"), /all digits/);
+  const { hv } = makeHypervisor();
+  const a = hv.createVm({ text: HELLO, origin: "/c/a.toml" });
+  assert.throws(
+    () => hv.createVm({ text: patchToml(HELLO, { id: "2" }), origin: "/c/b.toml" }),
+    /\/c\/b\.toml:4: base\.name: VM name "hello" is already used by VM\[1\]/,
+  );
+  assert.equal(hv.vms().length, 1);
+  // Once the first is deleted, the name is free again.
+  assert.ok(hv.deleteVm(a.id, { force: true }).ok);
+  hv.createVm({ text: patchToml(HELLO, { id: "2" }), origin: "/c/b.toml" });
 });

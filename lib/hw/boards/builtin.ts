@@ -5,13 +5,14 @@
  * @module
  */
 
+import { isaString } from "../riscv/isa.ts";
 import { type BoardSpec, parseBoard } from "./spec.ts";
 
 /** Name of the default board. */
 export const DEFAULT_BOARD = "qemu-virt";
 
-/** The ISA and MMU of every built-in board's harts (in its `[cpus]` table). */
-const CPU_FEATURES = `isa = "rv64imac_zicsr_zifencei"
+/** The ISA (the hart's own, from isa.ts) and MMU of every built-in board's harts. */
+const CPU_FEATURES = `isa = "${isaString()}"
 mmu_type = "riscv,sv39"`;
 
 /** The `[chosen]` table of a board whose console is `uart0`. */

@@ -79,6 +79,11 @@ export interface MachineStop {
 export interface MachineOptions {
   /** Instructions a hart runs before the next hart's turn. Default 4096. */
   slice?: number;
+  /**
+   * The device tree blob to give the harts (in a1) instead of the board's own (e.g. one with
+   * `/chosen` bootargs and initrd range, or a user's `--dtb`).
+   */
+  dtb?: Uint8Array;
 }
 
 /** Where a board places its DTB: as QEMU does, near the top of the first RAM range, below 3 GiB. */
@@ -121,6 +126,7 @@ export class Machine {
   readonly slice: number;
 
   #cycles = 0; // elapsed virtual time, in instructions of one hart
+  #sliceStart: number[] = []; // each hart's instret when its current slice began
   #finished: FinisherEvent | undefined;
   #output: number[] = [];
   #listeners: ((bytes: Uint8Array) => void)[] = [];
@@ -140,10 +146,16 @@ export class Machine {
     this.memory = this.memories[0];
 
     const n = spec.cpus.hartIds.length;
-    const readTime = () => this.time();
+    // A hart reads time live: the round's start plus what it retired so far in its slice, so
+    // rdtime advances with every instruction (Linux measures short copies with it).
+    const readTime = (h: number) => (instretNow: number) =>
+      this.time() + this.#ticksFor(instretNow - this.#sliceStart[h]);
     // Harts wait in wfi by themselves (Hart.waiting) and wake when a wire makes an interrupt
     // pending; the scheduler skips waiting harts.
-    this.harts = spec.cpus.hartIds.map((hartId) => new Hart({ bus: this.bus, hartId, readTime }));
+    this.#sliceStart = new Array(n).fill(0);
+    this.harts = spec.cpus.hartIds.map((hartId, h) =>
+      new Hart({ bus: this.bus, hartId, readTime: readTime(h) })
+    );
     const wire = (h: number, mask: number): IrqLine => ({
       set: (level: boolean) => this.harts[h].setIrqLine(mask, level),
     });
@@ -208,7 +220,7 @@ export class Machine {
     this.finisher = finisher;
     this.console = consoleUart;
 
-    this.dtb = boardDtb(spec);
+    this.dtb = options.dtb ?? boardDtb(spec);
     this.dtbAddress = dtbAddressFor(spec, this.dtb.length);
     this.#placeDtb();
   }
@@ -219,6 +231,13 @@ export class Machine {
    */
   #ticks(): number {
     return Math.floor(this.#cycles * this.spec.timebaseFrequency / this.spec.cpus.frequency);
+  }
+
+  /** Timebase ticks that `instructions` more instructions of one hart add to the clock. */
+  #ticksFor(instructions: number): number {
+    const cycles = this.#cycles + Math.max(0, instructions);
+    return Math.floor(cycles * this.spec.timebaseFrequency / this.spec.cpus.frequency) -
+      this.#ticks();
   }
 
   /** The current value of mtime (and of the harts' `time` CSR), in timebase ticks. */
@@ -320,6 +339,7 @@ export class Machine {
         const hart = this.harts[h];
         if (hart.waiting) continue;
         anyAwake = true;
+        this.#sliceStart[h] = hart.instret;
         const reason = hart.run(Math.min(this.slice, maxInsns - executed));
         // Count at least one instruction per slice so that every slice advances time.
         const ran = Math.max(hart.lastRunInstructions, 1);

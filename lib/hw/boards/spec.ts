@@ -10,7 +10,7 @@
  *
  * [cpus]
  * hart_ids = [0, 1, 2, 3]                # physical hart ids (mhartid), in board order
- * isa = "rv64imac_zicsr_zifencei"        # optional
+ * isa = "rv64imafdc_zicntr_zicsr"        # optional (default: the hart's own, from isa.ts)
  * mmu_type = "riscv,sv39"                # optional
  * frequency = 100_000_000                # optional: instructions per second of virtual time
  *
@@ -38,6 +38,7 @@
  */
 
 import { parse, TomlError } from "npm:smol-toml@^1.9.1";
+import { isaString } from "../riscv/isa.ts";
 
 /** Device models a board can hold. */
 export type BoardDeviceType = "ns16550a" | "plic" | "aclint" | "sifive-test";
@@ -142,7 +143,8 @@ export const DEFAULT_DEVICE_SIZE: Record<BoardDeviceType, number> = {
   "sifive-test": 0x1000,
 };
 
-const DEFAULT_ISA = "rv64imac_zicsr_zifencei";
+/** The hart's own ISA string (isa.ts): what a board's harts implement unless it says otherwise. */
+const DEFAULT_ISA = isaString();
 const DEFAULT_MMU = "riscv,sv39";
 const DEFAULT_FREQUENCY = 100_000_000;
 const DEFAULT_UART_CLOCK = 3_686_400;

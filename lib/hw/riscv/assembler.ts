@@ -94,6 +94,8 @@ import {
   encodeImmediate,
   encodeRegister,
   FIELDS,
+  FP_ABI_REGISTER_NAMES,
+  fpRegisterNumber,
   immediateBits,
   type ImmediateField,
   immediateRangeError,
@@ -101,6 +103,7 @@ import {
   type InstructionSpec,
   parseFenceSet,
   registerNumber,
+  ROUNDING_MODE_NAMES,
   standardCsrNumber,
 } from "./isa_table.ts";
 
@@ -199,6 +202,8 @@ type SymbolEntry =
     dotOffset: number;
     line: number;
     evaluating: boolean;
+    /** The value last computed, valid while the symbol table's epoch is unchanged. */
+    memo?: { epoch: number; value: Value };
   };
 
 /** An instruction operand after parsing: a register number or an expression. */
@@ -226,13 +231,25 @@ class Fail extends Error {
 }
 
 const NOP = 0x00000013;
-/** Largest image the assembler builds (1 GiB): beyond it, a typo in `.space` is likelier. */
-const MAX_IMAGE_BYTES = 1 << 30;
+/** Largest image the assembler builds (256 MiB): beyond it, a typo in `.space` is likelier. */
+export const MAX_IMAGE_BYTES = 256 << 20;
 const C_NOP = 0x0001;
 /** How deep macros may invoke macros. */
 const MAX_MACRO_DEPTH = 64;
-/** Most statements one `.rept` may produce. */
-const MAX_REPEATED_STATEMENTS = 1_000_000;
+/** Largest source text in characters (UTF-16 code units). */
+export const MAX_SOURCE_CHARS = 2 << 20;
+/**
+ * Most statements assembled in all, source and expansions (`.macro`, `.rept`, `.irp`) together:
+ * assembling is synchronous (it runs on the event loop), and this bounds its time to a second
+ * or two whatever the input.
+ */
+export const MAX_TOTAL_STATEMENTS = 100_000;
+/** Most statements one `.rept` or `.irp` may produce. */
+const MAX_REPEATED_STATEMENTS = MAX_TOTAL_STATEMENTS;
+/** Longest statement a macro expansion may produce, in characters. */
+export const MAX_STATEMENT_CHARS = 64 * 1024;
+/** Most characters all expansions together may produce (bounds the memory they take). */
+export const MAX_EXPANSION_CHARS = 64 << 20;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -257,6 +274,14 @@ class Assembler {
   private readonly exprColumns = new WeakMap<Expr, number>();
   private readonly macros = new Map<string, Macro>();
   private macroUses = 0;
+  /**
+   * Bumped whenever anything a symbol's value may depend on changes (a definition, the final
+   * layout, a %pcrel_hi): `.equ` values are memoized per epoch, so evaluating a chain of symbols
+   * that each use the previous one twice takes linear, not exponential, time.
+   */
+  private symbolEpoch = 0;
+  /** Characters produced by macro and repeat expansions so far. */
+  private expansionChars = 0;
   private note: string | undefined;
   private sectionsUsed = 0;
   private rvc = false;
@@ -271,11 +296,42 @@ class Assembler {
   }
 
   run(source: string): AssemblyResult {
+    if (source.length > MAX_SOURCE_CHARS) {
+      throw new AssemblerError(
+        this.fileName,
+        1,
+        1,
+        `source of ${source.length} characters exceeds the ${MAX_SOURCE_CHARS}-character limit`,
+      );
+    }
     // A stack of statements still to assemble (macro expansions are pushed onto it).
     const queue: QueuedStatement[] = splitStatements(source, this.fileName)
       .map((raw) => ({ ...raw, depth: 0 })).reverse();
+    if (queue.length > MAX_TOTAL_STATEMENTS) {
+      throw new AssemblerError(
+        this.fileName,
+        queue[0].line,
+        1,
+        `${queue.length} statements exceed the limit of ${MAX_TOTAL_STATEMENTS}`,
+      );
+    }
+    let statements = 0;
     while (queue.length > 0) {
       const raw = queue.pop()!;
+      if (++statements > MAX_TOTAL_STATEMENTS || this.expansionChars > MAX_EXPANSION_CHARS) {
+        this.report(
+          new Fail(
+            statements > MAX_TOTAL_STATEMENTS
+              ? `more than ${MAX_TOTAL_STATEMENTS} statements to assemble (macro or .rept expansion too large?)`
+              : `macro and .rept expansions exceed ${MAX_EXPANSION_CHARS} characters in total`,
+            raw.column,
+          ),
+          raw.line,
+          raw.column,
+          raw.note,
+        );
+        break;
+      }
       this.note = raw.note;
       try {
         this.statement(tokenizeStatement(raw, this.fileName), raw, queue);
@@ -305,12 +361,14 @@ class Assembler {
     }
     const image = new Uint8Array(end - this.origin);
     this.final = true;
+    this.symbolEpoch++;
     // %pcrel_lo(label) needs the %pcrel_hi target of the auipc at label.
     for (const a of this.auipcs) {
       const pc = a.section.base + a.offset;
       try {
         const v = this.evalAt(a.target, a.section, a.offset, pc);
         this.pcrelHiByAddress.set(BigInt(pc), v);
+        this.symbolEpoch++;
       } catch (e) {
         this.pcrelHiFailed.add(BigInt(pc));
         this.report(e, a.loc.line, a.loc.column, a.loc.note);
@@ -498,6 +556,7 @@ class Assembler {
       throw new Fail(`symbol '${name}' is already defined at line ${existing.line}`, tok.column);
     }
     this.use(this.current);
+    this.symbolEpoch++;
     this.symbols.set(name, {
       kind: "label",
       section: this.current,
@@ -511,6 +570,7 @@ class Assembler {
     if (existing && (existing.kind === "label" || !redefinable)) {
       throw new Fail(`symbol '${name}' is already defined at line ${existing.line}`, tok.column);
     }
+    this.symbolEpoch++;
     this.symbols.set(name, {
       kind: "equ",
       expr,
@@ -555,10 +615,14 @@ class Assembler {
     if (entry.evaluating) {
       throw new ExprError(`symbol '${name}' is defined in terms of itself`, tok?.column, tok?.line);
     }
+    if (entry.memo?.epoch === this.symbolEpoch) return { ...entry.memo.value };
     entry.evaluating = true;
     try {
       const pc = this.final ? entry.dotSection.base + entry.dotOffset : undefined;
-      return this.evalValue(entry.expr, entry.dotSection, entry.dotOffset, pc);
+      const epoch = this.symbolEpoch;
+      const value = this.evalValue(entry.expr, entry.dotSection, entry.dotOffset, pc);
+      entry.memo = { epoch, value: { ...value } };
+      return value;
     } finally {
       entry.evaluating = false;
     }
@@ -642,6 +706,7 @@ class Assembler {
       else if (t.kind === "number" && /^[0-9]+$/.test(t.text)) {
         const name = this.localDefinition(String(Number(t.text)));
         this.use(this.current);
+        this.symbolEpoch++;
         this.symbols.set(name, {
           kind: "label",
           section: this.current,
@@ -769,14 +834,25 @@ class Assembler {
     }
     const unique = String(this.macroUses++);
     const note = `in macro '${macro.name}' used at line ${raw.line}`;
-    const expanded = macro.body.map((b) => ({
-      text: substitute(b.text, values, unique),
-      line: b.line,
-      column: b.column,
-      depth: raw.depth + 1,
-      note,
-    }));
-    queue.push(...expanded.reverse());
+    const expanded: QueuedStatement[] = [];
+    for (const b of macro.body) {
+      const text = substitute(b.text, values, unique);
+      if (text.length > MAX_STATEMENT_CHARS) {
+        throw new Fail(
+          `macro '${macro.name}' expands to a statement of ${text.length} characters (limit ${MAX_STATEMENT_CHARS})`,
+          head.column,
+        );
+      }
+      this.expansionChars += text.length;
+      if (this.expansionChars > MAX_EXPANSION_CHARS) {
+        throw new Fail(
+          `macro '${macro.name}': expansions exceed ${MAX_EXPANSION_CHARS} characters in total`,
+          head.column,
+        );
+      }
+      expanded.push({ text, line: b.line, column: b.column, depth: raw.depth + 1, note });
+    }
+    for (let k = expanded.length - 1; k >= 0; k--) queue.push(expanded[k]);
   }
 
   private repeat(
@@ -799,6 +875,7 @@ class Assembler {
       ) {
         throw new Fail(`.rept count ${count} out of range`, tokens[0].column);
       }
+      this.chargeExpansion(body, Number(count), head);
       for (let k = 0n; k < count; k++) copies.push(body.map((b) => ({ ...b, depth: raw.depth })));
     } else {
       const [param, ...values] = splitArguments(rest);
@@ -806,6 +883,13 @@ class Assembler {
         throw new Fail(`${kind} needs a parameter name`, head.column + head.text.length);
       }
       const items = kind === ".irp" ? values : [...values.join("")];
+      if (items.length * Math.max(1, body.length) > MAX_REPEATED_STATEMENTS) {
+        throw new Fail(
+          `${kind} produces more than ${MAX_REPEATED_STATEMENTS} statements`,
+          head.column,
+        );
+      }
+      this.chargeExpansion(body, items.length, head);
       for (const value of items) {
         const map = new Map([[param, value]]);
         copies.push(
@@ -813,7 +897,21 @@ class Assembler {
         );
       }
     }
-    queue.push(...copies.flat().reverse());
+    for (let k = copies.length - 1; k >= 0; k--) {
+      for (let j = copies[k].length - 1; j >= 0; j--) queue.push(copies[k][j]);
+    }
+  }
+
+  /** Counts `times` copies of `body` against the expansion budget. */
+  private chargeExpansion(body: QueuedStatement[], times: number, head: Token): void {
+    const chars = body.reduce((n, b) => n + b.text.length, 0) * times;
+    this.expansionChars += chars;
+    if (this.expansionChars > MAX_EXPANSION_CHARS) {
+      throw new Fail(
+        `${head.text} expansions exceed ${MAX_EXPANSION_CHARS} characters in total`,
+        head.column,
+      );
+    }
   }
 
   private expr(tokens: Token[], near: Token): Expr {
@@ -1198,7 +1296,7 @@ class Assembler {
   private expand(mnemonic: string, ops: Operand[], head: Token): MachineInsn[] {
     const loc = { line: head.line, column: head.column };
     const pseudo = PSEUDO[mnemonic];
-    const spec = instructionByMnemonic(mnemonic);
+    const spec = instructionByMnemonic(mnemonic, ops.length);
     if (
       pseudo && (!spec || ops.length !== spec.operands.length || this.tryPseudoFirst(mnemonic, ops))
     ) {
@@ -1255,8 +1353,24 @@ class Assembler {
 
   private fieldArg(name: string, op: Operand, mnemonic: string): Arg {
     const f = FIELDS[name];
-    if (f.type === "reg") return { reg: this.requireReg(op), column: op.column };
+    if (f.type === "reg") {
+      return {
+        reg: f.file === "f" ? this.requireFpReg(op) : this.requireReg(op),
+        column: op.column,
+      };
+    }
     if (f.print === "csr") return { expr: this.csrExpr(op), column: op.column };
+    if (f.print === "rm") {
+      const text = op.tokens.map((t) => t.text).join("");
+      const v = ROUNDING_MODE_NAMES.indexOf(text);
+      if (v < 0 || text === "unknown" || op.tokens.length !== 1) {
+        throw new Fail(
+          `${mnemonic}: bad rounding mode '${text}' (rne, rtz, rdn, rup, rmm or dyn)`,
+          op.column,
+        );
+      }
+      return { expr: { k: "num", v: BigInt(v) }, column: op.column };
+    }
     if (f.print === "fence") {
       const text = op.tokens.map((t) => t.text).join("");
       const v = parseFenceSet(text);
@@ -1308,7 +1422,28 @@ class Assembler {
   }
 
   private requireReg(op: Operand): number {
+    if (op.tokens.length === 1 && fpRegisterNumber(op.tokens[0].text) !== undefined) {
+      throw new Fail(
+        `expected an integer register, found FP register '${op.tokens[0].text}'`,
+        op.column,
+      );
+    }
     return this.reg(op, true)!;
+  }
+
+  /** FP register number of an operand (`f0`..`f31`, `ft0`.., `fa0`.., `fs0`..). */
+  private requireFpReg(op: Operand): number {
+    if (op.tokens.length === 1 && op.tokens[0].kind === "ident") {
+      const n = fpRegisterNumber(op.tokens[0].text);
+      if (n !== undefined) return n;
+    }
+    const text = op.tokens.map((t) => t.text).join(" ");
+    throw new Fail(
+      op.tokens.length
+        ? `expected an FP register (f0..f31, ${FP_ABI_REGISTER_NAMES[10]}...), found '${text}'`
+        : "missing FP register operand",
+      op.column,
+    );
   }
 
   private pseudoApi(loc: Loc, head: Token): PseudoApi {
@@ -1471,6 +1606,22 @@ class Assembler {
         const w = insn.spec.mnemonic === "sw" ? "w" : "d";
         if (rs1 === 2) return mk(`c.s${w}sp`, { crs2: rs2, sp: 2 }, `c_s${w}sp`, imm);
         if (isQ(rs2) && isQ(rs1)) return mk(`c.s${w}`, { crs2q: rs2, crs1q: rs1! }, `c_l${w}`, imm);
+        return undefined;
+      }
+      case "fld": {
+        const imm = c("imm12");
+        const fd = r("frd");
+        if (imm === undefined || fd === undefined) return undefined;
+        if (rs1 === 2) return mk("c.fldsp", { cfrd: fd, sp: 2 }, "c_ldsp", imm);
+        if (isQ(fd) && isQ(rs1)) return mk("c.fld", { cfrdq: fd, crs1q: rs1! }, "c_ld", imm);
+        return undefined;
+      }
+      case "fsd": {
+        const imm = c("simm12");
+        const fs = r("frs2");
+        if (imm === undefined || fs === undefined) return undefined;
+        if (rs1 === 2) return mk("c.fsdsp", { cfrs2: fs, sp: 2 }, "c_sdsp", imm);
+        if (isQ(fs) && isQ(rs1)) return mk("c.fsd", { cfrs2q: fs, crs1q: rs1! }, "c_ld", imm);
         return undefined;
       }
       case "jalr": {

@@ -1,5 +1,5 @@
 /**
- * Instruction decoder: turns RV64IMAC + Zicsr + Zifencei machine code (32-bit and compressed
+ * Instruction decoder: turns RV64GC + Zba/Zbb/Zbs/Zicond machine code (32-bit and compressed
  * 16-bit forms) into a compact decoded form that the hart's interpreter executes.
  *
  * Decoding is separate from execution so that decoded instructions can be cached per code page
@@ -15,8 +15,13 @@
  * @module
  */
 
-/** Decoded operations. */
-export const Op = {
+/**
+ * Base operations (RV64IMAC, Zicsr, Zifencei, privileged); use {@linkcode Op}, which holds these
+ * and {@linkcode ExtensionOp}. Kept apart because V8 builds an object literal of 128 or more
+ * properties in dictionary mode, which would turn every `case Op.X:` of the interpreter's
+ * switch into a hash lookup.
+ */
+export const BaseOp = {
   ILLEGAL: 0,
   LUI: 1,
   AUIPC: 2,
@@ -120,8 +125,121 @@ export const Op = {
   CROSS: 99,
 } as const;
 
+/** Operations of the F, D, Zba, Zbb, Zbs and Zicond extensions. */
+export const ExtensionOp = {
+  // F and D. `imm` packs the fields: rm (bits 0-2, 7 = dynamic), the integer kind of a
+  // conversion (bits 4-5: 0 W, 1 WU, 2 L, 3 LU), the format (bit 8: 0 S, 1 D; for FCVT_F_F the
+  // destination format), rs3 (bits 10-14); funct3 goes into the rm bits where it selects a
+  // variant (FSGNJ kind, FMINMAX max, FCMP kind). FP register numbers are not replaced by the
+  // x0 sink (f0 is a real register); rd of the ops that write an integer register is.
+  /** flw frd, imm(rs1). */
+  FLW: 100,
+  /** fld frd, imm(rs1). */
+  FLD: 101,
+  /** fsw frs2, imm(rs1). */
+  FSW: 102,
+  /** fsd frs2, imm(rs1). */
+  FSD: 103,
+  FMADD: 104,
+  FMSUB: 105,
+  FNMSUB: 106,
+  FNMADD: 107,
+  FADD: 108,
+  FSUB: 109,
+  FMUL: 110,
+  FDIV: 111,
+  FSQRT: 112,
+  FSGNJ: 113,
+  FMINMAX: 114,
+  /** fcvt.{w,wu,l,lu}.{s,d}: integer rd. */
+  FCVT_I_F: 115,
+  /** fcvt.{s,d}.{w,wu,l,lu}: integer rs1. */
+  FCVT_F_I: 116,
+  /** fcvt.s.d / fcvt.d.s. */
+  FCVT_F_F: 117,
+  /** fmv.x.w / fmv.x.d: integer rd. */
+  FMV_X_F: 118,
+  /** fmv.w.x / fmv.d.x: integer rs1. */
+  FMV_F_X: 119,
+  /** feq/flt/fle: integer rd. */
+  FCMP: 120,
+  /** fclass: integer rd. */
+  FCLASS: 121,
+  // Zba
+  SH1ADD: 122,
+  SH2ADD: 123,
+  SH3ADD: 124,
+  SH1ADD_UW: 125,
+  SH2ADD_UW: 126,
+  SH3ADD_UW: 127,
+  ADD_UW: 128,
+  SLLI_UW: 129,
+  // Zbb
+  ANDN: 130,
+  ORN: 131,
+  XNOR: 132,
+  CLZ: 133,
+  CTZ: 134,
+  CPOP: 135,
+  CLZW: 136,
+  CTZW: 137,
+  CPOPW: 138,
+  MAX: 139,
+  MAXU: 140,
+  MIN: 141,
+  MINU: 142,
+  SEXT_B: 143,
+  SEXT_H: 144,
+  ZEXT_H: 145,
+  ROL: 146,
+  ROR: 147,
+  RORI: 148,
+  ROLW: 149,
+  RORW: 150,
+  RORIW: 151,
+  ORC_B: 152,
+  REV8: 153,
+  // Zbs
+  BCLR: 154,
+  BSET: 155,
+  BINV: 156,
+  BEXT: 157,
+  BCLRI: 158,
+  BSETI: 159,
+  BINVI: 160,
+  BEXTI: 161,
+  // Zicond
+  CZERO_EQZ: 162,
+  CZERO_NEZ: 163,
+} as const;
+
+/**
+ * Decoded operations. Built from a literal of under 128 properties extended by assignment, so
+ * that V8 keeps it in fast mode (constant-folded property loads).
+ */
+export const Op: typeof BaseOp & typeof ExtensionOp = Object.assign({ ...BaseOp }, ExtensionOp);
+
 /** Number of distinct {@linkcode Op} values. */
-export const OP_COUNT = 100;
+export const OP_COUNT = 164;
+
+/** First and last FP op (every FP op lies in this range). */
+export const FP_OP_FIRST: number = Op.FLW;
+/** Last FP op. */
+export const FP_OP_LAST: number = Op.FCLASS;
+/** First bit-manipulation / Zicond op. */
+export const BIT_OP_FIRST: number = Op.SH1ADD;
+/** Last bit-manipulation / Zicond op. */
+export const BIT_OP_LAST: number = Op.CZERO_NEZ;
+/** Bit-manipulation ops whose second operand is the immediate (a shift amount), not rs2. */
+export const BIT_IMM_OPS: ReadonlySet<number> = new Set<number>([
+  Op.SLLI_UW,
+  Op.RORI,
+  Op.RORIW,
+  Op.BCLRI,
+  Op.BSETI,
+  Op.BINVI,
+  Op.BEXTI,
+]);
 
 /** Result of {@linkcode decode}: the packed word and the immediate. */
 export interface Decoded {
@@ -153,6 +271,12 @@ function pack(op: number, rd: number, rs1: number, rs2: number, imm: number, len
   out.imm = imm | 0;
 }
 
+/** Packs an op whose rd is an FP register (f0 is not replaced by the sink). */
+function packF(op: number, rd: number, rs1: number, rs2: number, imm: number, len: number): void {
+  out.word = op | (rd << 8) | (rs1 << 14) | (rs2 << 20) | (len << 26);
+  out.imm = imm | 0;
+}
+
 function illegal(bits: number, len: number): void {
   out.word = Op.ILLEGAL | (X0_SINK << 8) | (len << 26);
   out.imm = bits | 0;
@@ -166,6 +290,34 @@ const OP_BASE = [Op.ADD, Op.SLL, Op.SLT, Op.SLTU, Op.XOR, Op.SRL, Op.OR, Op.AND]
 const OP_MUL = [Op.MUL, Op.MULH, Op.MULHSU, Op.MULHU, Op.DIV, Op.DIVU, Op.REM, Op.REMU];
 const OP32_MUL = [Op.MULW, -1, -1, -1, Op.DIVW, Op.DIVUW, Op.REMW, Op.REMUW];
 const CSR_OPS = [-1, Op.CSRRW, Op.CSRRS, Op.CSRRC, -1, Op.CSRRWI, Op.CSRRSI, Op.CSRRCI];
+/** clz, ctz, cpop, -, sext.b, sext.h by the rs2 field of OP-IMM funct7 0x30. */
+const UNARY_OPS = [Op.CLZ, Op.CTZ, Op.CPOP, -1, Op.SEXT_B, Op.SEXT_H, -1, -1].concat(
+  new Array<number>(24).fill(-1),
+);
+/** OP (0x33) instructions beyond I and M, by `funct7 << 3 | funct3`. */
+const OP_EXT: ReadonlyMap<number, number> = new Map<number, number>([
+  [(0x20 << 3) | 0, Op.SUB],
+  [(0x20 << 3) | 5, Op.SRA],
+  [(0x10 << 3) | 2, Op.SH1ADD],
+  [(0x10 << 3) | 4, Op.SH2ADD],
+  [(0x10 << 3) | 6, Op.SH3ADD],
+  [(0x20 << 3) | 7, Op.ANDN],
+  [(0x20 << 3) | 6, Op.ORN],
+  [(0x20 << 3) | 4, Op.XNOR],
+  [(0x05 << 3) | 4, Op.MIN],
+  [(0x05 << 3) | 5, Op.MINU],
+  [(0x05 << 3) | 6, Op.MAX],
+  [(0x05 << 3) | 7, Op.MAXU],
+  [(0x30 << 3) | 1, Op.ROL],
+  [(0x30 << 3) | 5, Op.ROR],
+  [(0x24 << 3) | 1, Op.BCLR],
+  [(0x24 << 3) | 5, Op.BEXT],
+  [(0x34 << 3) | 1, Op.BINV],
+  [(0x14 << 3) | 1, Op.BSET],
+  [(0x07 << 3) | 5, Op.CZERO_EQZ],
+  [(0x07 << 3) | 7, Op.CZERO_NEZ],
+]);
+
 /** AMO funct5 -> op offset from AMOSWAP (W form); LR and SC handled apart. */
 const AMO_FUNCT5: Record<number, number> = {
   0b00001: 0, // swap
@@ -221,14 +373,26 @@ function decode32(i: number): void {
     }
     case 0x13: {
       const op = OP_IMM_OPS[f3];
+      const sh = (i >>> 20) & 63;
+      const f6 = i >>> 26;
       if (f3 === 1) {
-        if ((i >>> 26) !== 0) return illegal(i, 4);
-        return pack(op, rd, rs1, 0, (i >>> 20) & 63, 4);
+        if (f6 === 0) return pack(op, rd, rs1, 0, sh, 4);
+        if (f6 === 0x12) return pack(Op.BCLRI, rd, rs1, 0, sh, 4);
+        if (f6 === 0x0a) return pack(Op.BSETI, rd, rs1, 0, sh, 4);
+        if (f6 === 0x1a) return pack(Op.BINVI, rd, rs1, 0, sh, 4);
+        if (f7 === 0x30) {
+          const u = UNARY_OPS[rs2];
+          if (u >= 0) return pack(u, rd, rs1, 0, 0, 4);
+        }
+        return illegal(i, 4);
       }
       if (f3 === 5) {
-        const f6 = i >>> 26;
-        if (f6 === 0) return pack(Op.SRLI, rd, rs1, 0, (i >>> 20) & 63, 4);
-        if (f6 === 0x10) return pack(Op.SRAI, rd, rs1, 0, (i >>> 20) & 63, 4);
+        if (f6 === 0) return pack(Op.SRLI, rd, rs1, 0, sh, 4);
+        if (f6 === 0x10) return pack(Op.SRAI, rd, rs1, 0, sh, 4);
+        if (f6 === 0x12) return pack(Op.BEXTI, rd, rs1, 0, sh, 4);
+        if (f6 === 0x18) return pack(Op.RORI, rd, rs1, 0, sh, 4);
+        if ((i >>> 20) === 0x287) return pack(Op.ORC_B, rd, rs1, 0, 0, 4);
+        if ((i >>> 20) === 0x6b8) return pack(Op.REV8, rd, rs1, 0, 0, 4);
         return illegal(i, 4);
       }
       return pack(op, rd, rs1, 0, immI, 4);
@@ -236,18 +400,29 @@ function decode32(i: number): void {
     case 0x1b:
       if (f3 === 0) return pack(Op.ADDIW, rd, rs1, 0, immI, 4);
       if (f3 === 1 && f7 === 0) return pack(Op.SLLIW, rd, rs1, 0, rs2, 4);
+      if (f3 === 1 && (i >>> 26) === 2) return pack(Op.SLLI_UW, rd, rs1, 0, (i >>> 20) & 63, 4);
+      if (f3 === 1 && f7 === 0x30 && rs2 <= 2) {
+        return pack([Op.CLZW, Op.CTZW, Op.CPOPW][rs2], rd, rs1, 0, 0, 4);
+      }
       if (f3 === 5 && f7 === 0) return pack(Op.SRLIW, rd, rs1, 0, rs2, 4);
       if (f3 === 5 && f7 === 0x20) return pack(Op.SRAIW, rd, rs1, 0, rs2, 4);
+      if (f3 === 5 && f7 === 0x30) return pack(Op.RORIW, rd, rs1, 0, rs2, 4);
       return illegal(i, 4);
-    case 0x33:
+    case 0x33: {
       if (f7 === 0) return pack(OP_BASE[f3], rd, rs1, rs2, 0, 4);
       if (f7 === 1) return pack(OP_MUL[f3], rd, rs1, rs2, 0, 4);
-      if (f7 === 0x20) {
-        if (f3 === 0) return pack(Op.SUB, rd, rs1, rs2, 0, 4);
-        if (f3 === 5) return pack(Op.SRA, rd, rs1, rs2, 0, 4);
-      }
+      const op = OP_EXT.get((f7 << 3) | f3);
+      if (op !== undefined) return pack(op, rd, rs1, rs2, 0, 4);
       return illegal(i, 4);
+    }
     case 0x3b:
+      if (f7 === 0x10 && (f3 === 2 || f3 === 4 || f3 === 6)) {
+        return pack(Op.SH1ADD_UW + (f3 >> 1) - 1, rd, rs1, rs2, 0, 4);
+      }
+      if (f7 === 0x04 && f3 === 0) return pack(Op.ADD_UW, rd, rs1, rs2, 0, 4);
+      if (f7 === 0x04 && f3 === 4 && rs2 === 0) return pack(Op.ZEXT_H, rd, rs1, 0, 0, 4);
+      if (f7 === 0x30 && f3 === 1) return pack(Op.ROLW, rd, rs1, rs2, 0, 4);
+      if (f7 === 0x30 && f3 === 5) return pack(Op.RORW, rd, rs1, rs2, 0, 4);
       if (f7 === 0) {
         if (f3 === 0) return pack(Op.ADDW, rd, rs1, rs2, 0, 4);
         if (f3 === 1) return pack(Op.SLLW, rd, rs1, rs2, 0, 4);
@@ -292,6 +467,74 @@ function decode32(i: number): void {
       if (k === undefined) return illegal(i, 4);
       return pack((d ? Op.AMOSWAP_D : Op.AMOSWAP_W) + k, rd, rs1, rs2, 0, 4);
     }
+    case 0x07:
+      if (f3 === 2) return packF(Op.FLW, rd, rs1, 0, immI, 4);
+      if (f3 === 3) return packF(Op.FLD, rd, rs1, 0, immI, 4);
+      return illegal(i, 4);
+    case 0x27: {
+      const imm = ((i >> 25) << 5) | ((i >>> 7) & 31);
+      if (f3 === 2) return pack(Op.FSW, 0, rs1, rs2, imm, 4);
+      if (f3 === 3) return pack(Op.FSD, 0, rs1, rs2, imm, 4);
+      return illegal(i, 4);
+    }
+    case 0x43:
+    case 0x47:
+    case 0x4b:
+    case 0x4f: {
+      const fmt = (i >>> 25) & 3;
+      if (fmt > 1 || f3 === 5 || f3 === 6) return illegal(i, 4);
+      const op = Op.FMADD + ((opcode - 0x43) >> 2);
+      return packF(op, rd, rs1, rs2, f3 | (fmt << 8) | ((i >>> 27) << 10), 4);
+    }
+    case 0x53:
+      return decodeOpFp(i, rd, f3, rs1, rs2, f7);
+    default:
+      return illegal(i, 4);
+  }
+}
+
+/** Decodes OP-FP (major opcode 0x53). */
+function decodeOpFp(i: number, rd: number, f3: number, rs1: number, rs2: number, f7: number) {
+  const fmt = f7 & 3;
+  if (fmt > 1) return illegal(i, 4);
+  const rmOk = f3 !== 5 && f3 !== 6;
+  const fm = fmt << 8;
+  switch (f7 >> 2) {
+    case 0x00:
+    case 0x01:
+    case 0x02:
+    case 0x03:
+      if (!rmOk) return illegal(i, 4);
+      return packF(Op.FADD + (f7 >> 2), rd, rs1, rs2, f3 | fm, 4);
+    case 0x0b:
+      if (!rmOk || rs2 !== 0) return illegal(i, 4);
+      return packF(Op.FSQRT, rd, rs1, 0, f3 | fm, 4);
+    case 0x04:
+      if (f3 > 2) return illegal(i, 4);
+      return packF(Op.FSGNJ, rd, rs1, rs2, f3 | fm, 4);
+    case 0x05:
+      if (f3 > 1) return illegal(i, 4);
+      return packF(Op.FMINMAX, rd, rs1, rs2, f3 | fm, 4);
+    case 0x08: // fcvt.s.d (fmt S, rs2 1), fcvt.d.s (fmt D, rs2 0)
+      if (!rmOk || rs2 !== 1 - fmt) return illegal(i, 4);
+      return packF(Op.FCVT_F_F, rd, rs1, 0, f3 | fm, 4);
+    case 0x14:
+      if (f3 > 2) return illegal(i, 4);
+      return pack(Op.FCMP, rd, rs1, rs2, f3 | fm, 4);
+    case 0x18:
+      if (!rmOk || rs2 > 3) return illegal(i, 4);
+      return pack(Op.FCVT_I_F, rd, rs1, 0, f3 | (rs2 << 4) | fm, 4);
+    case 0x1a:
+      if (!rmOk || rs2 > 3) return illegal(i, 4);
+      return packF(Op.FCVT_F_I, rd, rs1, 0, f3 | (rs2 << 4) | fm, 4);
+    case 0x1c:
+      if (rs2 !== 0) return illegal(i, 4);
+      if (f3 === 0) return pack(Op.FMV_X_F, rd, rs1, 0, fm, 4);
+      if (f3 === 1) return pack(Op.FCLASS, rd, rs1, 0, fm, 4);
+      return illegal(i, 4);
+    case 0x1e:
+      if (rs2 !== 0 || f3 !== 0) return illegal(i, 4);
+      return packF(Op.FMV_F_X, rd, rs1, 0, fm, 4);
     default:
       return illegal(i, 4);
   }
@@ -331,8 +574,16 @@ function decode16(i: number): void {
         const imm = (((i >>> 10) & 7) << 3) | (((i >>> 5) & 3) << 6);
         return pack(Op.SD, 0, rs1p, rdp, imm, 2);
       }
+      case 1: {
+        const imm = (((i >>> 10) & 7) << 3) | (((i >>> 5) & 3) << 6);
+        return packF(Op.FLD, rdp, rs1p, 0, imm, 2);
+      }
+      case 5: {
+        const imm = (((i >>> 10) & 7) << 3) | (((i >>> 5) & 3) << 6);
+        return pack(Op.FSD, 0, rs1p, rdp, imm, 2);
+      }
       default:
-        return illegal(i, 2); // C.FLD, C.FSD, reserved
+        return illegal(i, 2); // reserved
     }
   }
   if (q === 1) {
@@ -385,6 +636,10 @@ function decode16(i: number): void {
   switch (f3) {
     case 0:
       return pack(Op.SLLI, rd, rd, 0, imm6, 2);
+    case 1: {
+      const imm = (((i >>> 12) & 1) << 5) | (((i >>> 5) & 3) << 3) | (((i >>> 2) & 7) << 6);
+      return packF(Op.FLD, rd, 2, 0, imm, 2);
+    }
     case 2: {
       if (rd === 0) return illegal(i, 2);
       const imm = (((i >>> 12) & 1) << 5) | (((i >>> 4) & 7) << 2) | (((i >>> 2) & 3) << 6);
@@ -416,8 +671,12 @@ function decode16(i: number): void {
       const imm = (((i >>> 10) & 7) << 3) | (((i >>> 7) & 7) << 6);
       return pack(Op.SD, 0, 2, rs2, imm, 2);
     }
+    case 5: {
+      const imm = (((i >>> 10) & 7) << 3) | (((i >>> 7) & 7) << 6);
+      return pack(Op.FSD, 0, 2, rs2, imm, 2);
+    }
     default:
-      return illegal(i, 2); // C.FLDSP, C.FSDSP
+      return illegal(i, 2);
   }
 }
 

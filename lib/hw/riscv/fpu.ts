@@ -3,11 +3,18 @@
  * RISC-V rounding modes and the five accrued exception flags, working directly on a hart's FP
  * register file.
  *
- * CONTRACT (filled in by the FPU work): every operation reads its operands from `r.words`
- * (bit-exact; a single is NaN-boxed: high word 0xffffffff, else it reads as the canonical NaN
- * 0x7fc00000), writes its result bit-exactly (singles NaN-boxed), ORs exception flags into
- * `r.fflags`, and takes an already-resolved rounding mode 0..4 (the caller maps rm=7 to frm and
- * refuses reserved modes as illegal instructions).
+ * Every operation reads its operands from `r.words` (bit-exact; a single is NaN-boxed: high word
+ * 0xffffffff, else it reads as the canonical NaN 0x7fc00000), writes its result bit-exactly
+ * (singles NaN-boxed), ORs exception flags into `r.fflags`, and takes an already-resolved
+ * rounding mode 0..4 (the caller maps rm=7 to frm and refuses reserved modes as illegal
+ * instructions). Arithmetic NaN results are the canonical NaN; fmin/fmax follow version 2.2
+ * (IEEE 754-2019 minimumNumber/maximumNumber); the fused multiply-adds round once; underflow
+ * is detected after rounding. Everything agrees bit for bit with QEMU's softfloat
+ * (`tests/hw/riscv/fpu_qemu_differential_test.ts`).
+ *
+ * The implementation lives in `fpu/`: `arith.ts` (add, sub, mul, div, sqrt, fma: fast paths on
+ * doubles with error-free transformations), `exact.ts` (the exact BigInt path and the one
+ * rounding routine), `misc.ts` (min/max, sign injection, compares, fclass, conversions).
  *
  * @module
  */
@@ -37,151 +44,13 @@ export class FpRegisters {
   readonly intOut: Int32Array = new Int32Array(2);
 }
 
-function todo(): never {
-  throw new Error("fpu: not built yet");
-}
-
-/** rd = rs1 + rs2. */
-export function fpAdd(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rd: number,
-  _rs1: number,
-  _rs2: number,
-  _rm: number,
-): void {
-  todo();
-}
-/** rd = rs1 - rs2. */
-export function fpSub(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rd: number,
-  _rs1: number,
-  _rs2: number,
-  _rm: number,
-): void {
-  todo();
-}
-/** rd = rs1 * rs2. */
-export function fpMul(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rd: number,
-  _rs1: number,
-  _rs2: number,
-  _rm: number,
-): void {
-  todo();
-}
-/** rd = rs1 / rs2. */
-export function fpDiv(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rd: number,
-  _rs1: number,
-  _rs2: number,
-  _rm: number,
-): void {
-  todo();
-}
-/** rd = sqrt(rs1). */
-export function fpSqrt(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rd: number,
-  _rs1: number,
-  _rm: number,
-): void {
-  todo();
-}
-/**
- * Fused multiply-add with one rounding: rd = (±(rs1 * rs2)) ± rs3. fmadd: (false, false);
- * fmsub: (false, true); fnmsub: (true, false); fnmadd: (true, true).
- */
-export function fpFma(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rd: number,
-  _rs1: number,
-  _rs2: number,
-  _rs3: number,
-  _rm: number,
-  _negateProduct: boolean,
-  _negateAddend: boolean,
-): void {
-  todo();
-}
-/** fmin/fmax (version 2.2 semantics: a single NaN operand yields the other). */
-export function fpMinMax(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rd: number,
-  _rs1: number,
-  _rs2: number,
-  _max: boolean,
-): void {
-  todo();
-}
-/** fsgnj (kind 0), fsgnjn (1), fsgnjx (2). */
-export function fpSignInject(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rd: number,
-  _rs1: number,
-  _rs2: number,
-  _kind: number,
-): void {
-  todo();
-}
-/** fle (kind 0), flt (1), feq (2), as funct3 encodes them; returns 0 or 1. */
-export function fpCompare(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rs1: number,
-  _rs2: number,
-  _kind: number,
-): number {
-  return todo();
-}
-/** fclass: a 10-bit mask. */
-export function fpClass(_r: FpRegisters, _fmt: FpFormat, _rs1: number): number {
-  return todo();
-}
-/**
- * fcvt.{w,wu,l,lu}.{s,d}: writes `r.intOut` (W forms sign-extend their 32-bit result).
- * Saturates with NV on NaN or out of range.
- */
-export function fpToInt(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rs1: number,
-  _rm: number,
-  _signed: boolean,
-  _wide: boolean,
-): void {
-  todo();
-}
-/** fcvt.{s,d}.{w,wu,l,lu}: from the integer `hi:lo` (W forms use `lo` only). */
-export function fpFromInt(
-  _r: FpRegisters,
-  _fmt: FpFormat,
-  _rd: number,
-  _lo: number,
-  _hi: number,
-  _rm: number,
-  _signed: boolean,
-  _wide: boolean,
-): void {
-  todo();
-}
-/** fcvt.s.d (toFmt 0) and fcvt.d.s (toFmt 1). */
-export function fpConvert(
-  _r: FpRegisters,
-  _toFmt: FpFormat,
-  _rd: number,
-  _rs1: number,
-  _rm: number,
-): void {
-  todo();
-}
+export { fpAdd, fpDiv, fpFma, fpMul, fpSqrt, fpSub } from "./fpu/arith.ts";
+export {
+  fpClass,
+  fpCompare,
+  fpConvert,
+  fpFromInt,
+  fpMinMax,
+  fpSignInject,
+  fpToInt,
+} from "./fpu/misc.ts";

@@ -1,13 +1,15 @@
 /**
- * The RV64IMAC hart: an interpreter for RV64I, M, A, C, Zicsr, Zifencei and Zicntr with the
- * M, S and U privilege modes and Sv39 virtual memory.
+ * The RV64GC hart: an interpreter for RV64I, M, A, F, D, C, Zicsr, Zifencei, Zicntr, Zba, Zbb,
+ * Zbs, Zicond and Sstc (the list is isa.ts's) with the M, S and U privilege modes and Sv39
+ * virtual memory.
  *
  * Design:
  *
  * - Registers are int32 halves (`xl` low, `xh` high); no BigInt on the hot path.
  * - Instructions are decoded once per physical code page ({@linkcode DecodedPage}) and executed
  *   from the decoded form. A store to a decoded page invalidates the decoded instructions it
- *   overlaps (and the page's compiled blocks when it hits one); `fence.i` drops everything.
+ *   overlaps (and the page's compiled blocks when it hits one), on every hart that decoded it
+ *   (see {@linkcode CodeGroup}); `fence.i` therefore costs nothing unless the host wrote RAM.
  * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`); the
  *   interpreter stays the reference and handles everything the tier leaves out (traps, CSRs,
  *   atomics, MMIO, TLB misses). Loaders that rewrite memory behind the hart's back call
@@ -17,7 +19,9 @@
  *   translation of a virtual page to a RAM page view. Device pages are never cached and go
  *   through the bus on every access.
  * - The `pc` is a number holding the signed 64-bit value: exact for every canonical Sv39
- *   address and every physical address below 2^53.
+ *   address and every physical address below 2^53. A fetch with bit 63 set or at or above 2^56
+ *   (bare) raises an instruction access fault, a non-canonical Sv39 fetch a page fault; a jump
+ *   target beyond 2^53 in magnitude faults too, with mepc/mtval rounded to a double.
  *
  * Architectural choices (all allowed by the specifications):
  *
@@ -26,7 +30,13 @@
  * - With C, instruction addresses are always even, so no instruction-misaligned exception exists;
  *   `misa` is read-only.
  * - Sv39 A/D bits are set by the page walker (no A/D page faults).
- * - F/D are absent (illegal; mstatus.FS reads 0). Sstc is absent (stimecmp raises illegal instruction).
+ * - F and D: the FP registers and fcsr live in {@linkcode Hart.fp}; the arithmetic is fpu.ts's
+ *   (through fp_exec.ts, shared with the JIT). mstatus.FS resets to Off; every instruction that
+ *   may change FP state (all but FP stores, fmv.x.*, fclass) sets it Dirty.
+ * - Sstc: with menvcfg.STCE set, mip.STIP is `time >= stimecmp` (ORed with the VMM's virtual
+ *   STIP line) and software writes to mip.STIP are ignored; the comparison is evaluated whenever
+ *   interrupts are checked (at the start of every run and after CSR writes), so a caller that
+ *   runs in slices sees it within one slice. stimecmp resets to all ones (no timer armed).
  * - PMP CSRs hold WARL values but are not enforced. No debug triggers (tselect reads 0,
  *   tdata1 reads type 0, tinfo reads 1).
  * - `cycle` counts retired instructions, like `instret`.
@@ -46,158 +56,27 @@ import type { Bus, BusRegion } from "../bus.ts";
 import type { SparseMemory } from "../memory.ts";
 import * as alu from "./alu.ts";
 import { Cause, Csr, Mstatus } from "./csr.ts";
-import { decode, Op } from "./decoder.ts";
+import {
+  BIT_IMM_OPS,
+  BIT_OP_FIRST,
+  BIT_OP_LAST,
+  decode,
+  FP_OP_FIRST,
+  FP_OP_LAST,
+  Op,
+} from "./decoder.ts";
+import { bitOp } from "./bitmanip.ts";
+import { FpRegisters } from "./fpu.ts";
+import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
+import { MISA_EXTENSION_BITS } from "./isa.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
+import { codeCacheStats, HartStats } from "./hart_stats.ts";
 import { Access, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
+import { DecodedPage, dummyPage, dummyView, NO_BLOCKS } from "./decoded_page.ts";
+import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
 
-/** Why {@linkcode Hart.run} returned. */
-export const StopReason = {
-  /** The instruction budget was spent. */
-  Budget: 0,
-  /** `wfi` executed (exitOnWfi), or the hart waits for an interrupt. `pc` is after the wfi. */
-  Wfi: 1,
-  /** S-mode `ecall` with exitOnSupervisorEcall. `pc` is at the ecall. */
-  Ecall: 2,
-  /** An access nobody answered, with exitOnBusError. See {@linkcode Hart.lastBusError}. */
-  BusError: 3,
-  /** `ebreak` with exitOnEbreak. `pc` is at the ebreak. */
-  Breakpoint: 4,
-  /** The hart is halted ({@linkcode Hart.halted}). */
-  Halted: 5,
-  /**
-   * {@linkcode Hart.requestStop} was called during the run (by a device or a write watch): the
-   * instruction that caused it completed and counts as retired; `pc` is after it.
-   */
-  Requested: 6,
-} as const;
-
-/** One of the {@linkcode StopReason} values. */
-export type StopReasonCode = typeof StopReason[keyof typeof StopReason];
-
-/** Names of the stop reasons, by code. */
-export const STOP_REASON_NAMES: readonly string[] = [
-  "budget",
-  "wfi",
-  "ecall",
-  "bus-error",
-  "breakpoint",
-  "halted",
-  "requested",
-];
-
-/** Options of a {@linkcode Hart}. */
-export interface HartOptions {
-  /** The physical address space. */
-  bus: Bus;
-  /** Value of mhartid. */
-  hartId: number;
-  /**
-   * Value of the `time` CSR in timebase ticks. Defaults to a clock that reads 0. It receives
-   * the hart's live instruction count ({@linkcode Hart.instretNow}), so a clock derived from
-   * executed instructions advances inside a long run.
-   */
-  readTime?: (instretNow: number) => number;
-  /** VMM: an S-mode ecall stops the run with StopReason.Ecall instead of trapping. */
-  exitOnSupervisorEcall?: boolean;
-  /** VMM: wfi stops the run with StopReason.Wfi instead of waiting for an interrupt. */
-  exitOnWfi?: boolean;
-  /** VMM: an unanswered access stops the run (StopReason.BusError) instead of an access fault. */
-  exitOnBusError?: boolean;
-  /** Debuggers: ebreak stops the run with StopReason.Breakpoint instead of trapping. */
-  exitOnEbreak?: boolean;
-  /**
-   * Translate hot code into JavaScript functions (the second tier). Default `true`; `false`
-   * keeps every instruction in the interpreter (differential testing, debugging).
-   */
-  jit?: boolean;
-  /**
-   * How many times an instruction is interpreted before a block is compiled from it (1..255,
-   * default 100). Tests use 1 to push nearly everything through the second tier.
-   */
-  jitThreshold?: number;
-  /**
-   * Configure M-mode CSRs as SBI firmware does for an S-mode guest, at construction and on
-   * every reset: all delegable exceptions in medeleg, the S-level interrupts in mideleg, and
-   * cycle/time/instret readable from S and U (mcounteren = 7).
-   */
-  guestDelegation?: boolean;
-}
-
-/** Details of the last unanswered access (see {@linkcode HartOptions.exitOnBusError}). */
-export interface BusErrorInfo {
-  /** Physical address of the access (virtual address when it could not be translated). */
-  addr: number;
-  /** Access width in bytes. */
-  width: number;
-  /** Whether it was a store. */
-  write: boolean;
-  /** Whether it was an instruction fetch. */
-  fetch: boolean;
-  /** pc of the instruction. */
-  pc: number;
-}
-
-/** A hart's architectural state, as plain JSON-serialisable data. */
-export interface HartState {
-  /** Format version. */
-  version: 1;
-  /** Program counter (signed 64-bit value as a number). */
-  pc: number;
-  /** Privilege level. */
-  priv: 0 | 1 | 3;
-  /** Low halves of x0..x31 (signed int32). */
-  xl: number[];
-  /** High halves of x0..x31 (signed int32). */
-  xh: number[];
-  /** Instructions retired. */
-  instret: number;
-  /** mstatus low 32 bits. */
-  mstatus: number;
-  /** Software-writable mip bits. */
-  mipSw: number;
-  /** mip bits driven by external lines. */
-  mipExt: number;
-  /** mie. */
-  mie: number;
-  /** mideleg. */
-  mideleg: number;
-  /** medeleg. */
-  medeleg: number;
-  /** Counter offsets and frozen values: [cycleOffset, instretOffset, cycleFrozen, instretFrozen]. */
-  counters: number[];
-  /** Other CSRs with a non-zero value: [number, lo, hi] triples. */
-  csrs: number[][];
-  /** Whether the hart waits in wfi. */
-  waiting: boolean;
-  /** Whether the hart is halted. */
-  halted: boolean;
-}
-
-const NO_BLOCKS: (BlockFn | null)[] = new Array<BlockFn | null>(2048).fill(null);
-const NO_BLOCK_BYTES = new Uint8Array(2048);
-
-/** Decoded instructions of one physical code page (2048 halfword slots). */
-export class DecodedPage {
-  /** Packed decoded words by halfword slot (0 = not decoded yet). */
-  readonly ops: Int32Array = new Int32Array(2048);
-  /** Immediates by halfword slot. */
-  readonly imms: Int32Array = new Int32Array(2048);
-  /**
-   * Compiled blocks by the slot they start at (second tier). Shared empty tables until the
-   * first block of the page is compiled, so that cold code pages stay small.
-   */
-  blocks: (BlockFn | null)[] = NO_BLOCKS;
-  /** Instruction count of each compiled block. */
-  blockLengths: Uint8Array = NO_BLOCK_BYTES;
-  /** 1 for every slot that some compiled block covers. */
-  covered: Uint8Array = NO_BLOCK_BYTES;
-  /** Execution counts of interpreted instructions, to find hot ones. */
-  readonly heat: Uint8Array = new Uint8Array(2048);
-  /** Number of compiled blocks on the page. */
-  blockCount = 0;
-  /** Creates the decoded form of the RAM page viewed by `view`. */
-  constructor(readonly view: DataView) {}
-}
+export * from "./hart_state.ts";
+export { DecodedPage } from "./decoded_page.ts";
 
 const TLB_SIZE = 256;
 /** Executions of an interpreted instruction before a block is compiled from it. */
@@ -206,28 +85,52 @@ const TWO32 = 4294967296;
 /** Interrupt priority order of the privileged spec: MEI, MSI, MTI, SEI, SSI, STI. */
 const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];
 const MSTATUS_WMASK = Mstatus.SIE | Mstatus.MIE | Mstatus.SPIE | Mstatus.MPIE | Mstatus.SPP |
-  Mstatus.MPP | Mstatus.MPRV | Mstatus.SUM | Mstatus.MXR | Mstatus.TVM | Mstatus.TW | Mstatus.TSR;
-const SSTATUS_MASK = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.SUM | Mstatus.MXR;
+  Mstatus.MPP | Mstatus.FS | Mstatus.MPRV | Mstatus.SUM | Mstatus.MXR | Mstatus.TVM | Mstatus.TW |
+  Mstatus.TSR;
+const SSTATUS_MASK = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.FS | Mstatus.SUM |
+  Mstatus.MXR;
+/** mstatus.FS = Dirty. */
+const FS_DIRTY = 3 << 13;
+/** mip.STIP. */
+const STIP = 1 << 5;
 /** mstatus high word: UXL = SXL = 2 (64-bit). */
 const MSTATUS_HI = 0xa;
 const SSTATUS_HI = 0x2;
 const S_INTS = 0x222;
 const MIE_MASK = 0xaaa;
 const MEDELEG_MASK = 0xb3ff;
-/** misa: RV64 (MXL=2), A C I M S U. */
-const MISA_LO = 0x00141105;
+/** misa: RV64 (MXL=2) and the extensions of isa.ts (plus S and U). */
+const MISA_LO = MISA_EXTENSION_BITS;
 const MISA_HI = 0x80000000 | 0;
+/** Physical addresses are 56 bits wide (Sv39's PPN); fetches at or above fault. */
+const PA_LIMIT = 2 ** 56;
 /** Generic 64-bit CSR storage index of the CSR number. */
 const CSR_STORE = 4096;
 
-const dummyView = new DataView(new ArrayBuffer(8));
+/**
+ * The decoded forms of one RAM page on every hart that executed from it. Stores into the page,
+ * by any hart, go through {@linkcode codeStore}, which invalidates exactly the instructions they
+ * overlap on all of those harts: decoded code is always coherent with memory (as in QEMU), so
+ * `fence.i` and remote fence.i need not throw code away.
+ */
+class CodeGroup {
+  /** The decoded pages of this RAM page, one per hart that currently has it decoded. */
+  readonly pages: DecodedPage[] = [];
+  /** Creates the group of the RAM page `view`. */
+  constructor(readonly view: DataView) {}
+}
 
 /**
- * Invalidates the decoded instructions that a store of `width` bytes at page offset `po`
- * overlaps (they decode again when next executed), drops the page's compiled blocks when the
- * store hits one of them, and returns the page view to store into.
+ * Code groups by RAM page view, shared by every hart (harts of one VM, and of VMs sharing RAM,
+ * see each other's stores). A group lives as long as its page: store-TLB entries keep pointing
+ * at it.
  */
-function codeStore(page: DecodedPage, po: number, width: number): DataView {
+const codeGroups = new WeakMap<DataView, CodeGroup>();
+/** Incremented when a RAM page gets its code group: harts then re-sort their store TLBs. */
+let codeGroupGen = 0;
+
+/** Decoded instructions of the page's slots that a store of `width` bytes at `po` overlaps. */
+function invalidateSlots(page: DecodedPage, po: number, width: number): void {
   const ops = page.ops;
   const covered = page.covered;
   const last = (po + width - 1) >> 1;
@@ -237,14 +140,25 @@ function codeStore(page: DecodedPage, po: number, width: number): DataView {
     hit |= covered[i];
   }
   if (hit !== 0) {
+    codeCacheStats.storeInvalidations++;
     page.blocks.fill(null);
     page.heat.fill(0);
     covered.fill(0);
     page.blockCount = 0;
   }
-  return page.view;
 }
-const dummyPage = new DecodedPage(dummyView);
+
+/**
+ * Invalidates, on every hart, the decoded instructions that a store of `width` bytes at page
+ * offset `po` overlaps (they decode again when next executed), drops a page's compiled blocks
+ * when the store hits one of them, and returns the page view to store into.
+ */
+function codeStore(group: CodeGroup, po: number, width: number): DataView {
+  const pages = group.pages;
+  for (let i = 0; i < pages.length; i++) invalidateSlots(pages[i], po, width);
+  return group.view;
+}
+const dummyGroup = new CodeGroup(dummyView);
 
 /**
  * Called by {@linkcode Hart.watchWrites} right after a store wrote watched bytes: `pa` and
@@ -255,7 +169,7 @@ export type WriteWatch = (pa: number, width: number) => void;
 /** The hart that ran last: a run by another hart may have broken a reservation. */
 let lastRunner: Hart | undefined;
 
-/** An RV64IMAC hart with M/S/U privilege modes and Sv39. */
+/** An RV64GC (+ Zba/Zbb/Zbs/Zicond, Sstc) hart with M/S/U privilege modes and Sv39. */
 export class Hart {
   /** Low 32 bits of x0..x31 (index 32 is the write sink for x0). */
   readonly xl: Int32Array = new Int32Array(34);
@@ -271,6 +185,8 @@ export class Hart {
   compiledBlocks = 0;
   /** Instructions executed inside compiled blocks so far (the rest were interpreted). */
   blockInstructions = 0;
+  /** Execution statistics (tiers, block exits, compilations, flushes, walks, traps). */
+  readonly stats: HartStats = new HartStats();
   /** When set, {@linkcode Hart.run} returns StopReason.Halted without executing. */
   halted = false;
   /** Whether the hart waits in wfi for an interrupt (only without exitOnWfi). */
@@ -281,6 +197,8 @@ export class Hart {
   readonly hartId: number;
   /** The bus this hart accesses. */
   readonly bus: Bus;
+  /** The FP registers, fflags and frm (F and D). */
+  readonly fp: FpRegisters = new FpRegisters();
 
   #readTime: (instretNow: number) => number;
   #exitOnEcall: boolean;
@@ -290,7 +208,10 @@ export class Hart {
   #guestDelegation: boolean;
   #jit: boolean;
   #jitThreshold: number;
-  #jitStatus = new Int32Array(1);
+  #jitStatus = new Int32Array(2);
+  /** mstatus.FS (0..3), for compiled blocks (they run FP ops only when it is Dirty). */
+  #fsState = new Int32Array(1);
+  #sstc: boolean;
 
   // Privileged state.
   #priv: 0 | 1 | 3 = 3;
@@ -333,10 +254,13 @@ export class Hart {
   #wTag = new Float64Array(TLB_SIZE).fill(-1);
   #wPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
   #wcTag = new Float64Array(TLB_SIZE).fill(-1);
-  #wcPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE).fill(dummyPage);
+  #wcPage: CodeGroup[] = new Array<CodeGroup>(TLB_SIZE).fill(dummyGroup);
   #fTag = new Float64Array(TLB_SIZE).fill(-1);
   #fPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE).fill(dummyPage);
   #code = new Map<DataView, DecodedPage>();
+  #codeGroupGen = -1;
+  /** Host writes into RAM (summed over #memories) when this hart's code was last known good. */
+  #hostWrites = 0;
   #busGen = -1;
   #memGen = -1;
   #memories: SparseMemory[] = [];
@@ -351,6 +275,7 @@ export class Hart {
     this.#exitOnBusError = options.exitOnBusError ?? false;
     this.#exitOnEbreak = options.exitOnEbreak ?? false;
     this.#guestDelegation = options.guestDelegation ?? false;
+    this.#sstc = options.sstc ?? true;
     this.#jit = options.jit ?? true;
     const threshold = options.jitThreshold ?? JIT_THRESHOLD;
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > 255) {
@@ -399,10 +324,21 @@ export class Hart {
     this.#resValid = false;
     this.waiting = false;
     this.halted = false;
+    new Int32Array(this.fp.buffer).fill(0);
+    this.fp.fflags = 0;
+    this.fp.frm = 0;
+    this.#syncFs();
+    if (this.#sstc) {
+      // stimecmp's reset value is unspecified: all ones, i.e. no Sstc timer armed.
+      this.#csr[Csr.stimecmp * 2] = -1;
+      this.#csr[Csr.stimecmp * 2 + 1] = -1;
+    }
     if (this.#guestDelegation) {
       this.#medeleg = MEDELEG_MASK;
       this.#mideleg = S_INTS;
       this.#csr[Csr.mcounteren * 2] = 7;
+      // What SBI firmware does on a hart with Sstc: S-mode owns stimecmp.
+      if (this.#sstc) this.#csr[Csr.menvcfg * 2 + 1] = 0x80000000 | 0;
     }
     this.#irqCheck = true;
     this.flushCaches();
@@ -411,14 +347,43 @@ export class Hart {
   /** Drops every cached translation and decoded instruction (e.g. after memory was reloaded). */
   flushCaches(): void {
     this.#flushTlb();
-    this.#code.clear();
+    this.#dropCode();
   }
 
-  /** Drops the decoded instructions (fence.i): the next fetches decode again. */
-  #flushCode(): void {
-    this.#code.clear();
+  /** Drops the cached translations (sfence.vma, and remote sfence.vma from other harts). */
+  flushTlb(): void {
+    this.#flushTlb();
+  }
+
+  /**
+   * `fence.i` (and remote fence.i from other harts): every hart's stores into code already
+   * invalidated what they overlap, so only writes by the host (loaders, devices, SBI calls that
+   * write guest memory) since the code was decoded make this drop the decoded code.
+   */
+  fenceI(): void {
+    this.stats.fenceI++;
+    if (this.#hostWriteCount() === this.#hostWrites) return;
+    this.stats.fenceIFlushes++;
+    this.#dropCode();
     this.#fTag.fill(-1);
-    this.#wcTag.fill(-1);
+  }
+
+  #hostWriteCount(): number {
+    let n = 0;
+    for (const m of this.#memories) n += m.hostWrites;
+    return n;
+  }
+
+  /** Drops the decoded instructions: the next fetches decode again. */
+  #dropCode(): void {
+    for (const [view, page] of this.#code) {
+      const pages = codeGroups.get(view)?.pages;
+      const i = pages === undefined ? -1 : pages.indexOf(page);
+      if (i >= 0) pages!.splice(i, 1);
+    }
+    if (this.#code.size !== 0) this.stats.codeFlushes++;
+    this.#code.clear();
+    this.#hostWrites = this.#hostWriteCount();
   }
 
   /** Executes one instruction (or takes one pending interrupt); returns a StopReason. */
@@ -496,6 +461,11 @@ export class Hart {
     this.xh[i] = Number(v >> 32n) | 0;
   }
 
+  /** Raw 64 bits of FP register f`i` (a single is NaN-boxed: high word all ones). */
+  getF(i: number): bigint {
+    return alu.bigU(this.fp.words[i * 2], this.fp.words[i * 2 + 1]);
+  }
+
   /** Low 32 bits of register `i`, signed. */
   getXLow(i: number): number {
     return this.xl[i];
@@ -570,6 +540,8 @@ export class Hart {
       csrs,
       waiting: this.waiting,
       halted: this.halted,
+      fpr: Array.from(this.fp.words),
+      fcsr: (this.fp.frm << 5) | this.fp.fflags,
     };
   }
 
@@ -604,6 +576,11 @@ export class Hart {
     this.#satpPpn = (satpHi & 0xfff) * TWO32 + (this.#csr[Csr.satp * 2] >>> 0);
     this.waiting = state.waiting;
     this.halted = state.halted;
+    this.fp.words.fill(0);
+    if (state.fpr !== undefined) this.fp.words.set(state.fpr.slice(0, 64));
+    this.fp.fflags = (state.fcsr ?? 0) & 31;
+    this.fp.frm = ((state.fcsr ?? 0) >> 5) & 7;
+    this.#syncFs();
     this.#resValid = false;
     this.#irqCheck = true;
     this.flushCaches();
@@ -643,6 +620,7 @@ export class Hart {
     const fTag = this.#fTag;
     const fPage = this.#fPage;
     const jst = this.#jitStatus;
+    const blockExits = this.stats.blockExits;
     const jit = this.#jit;
     const jitThreshold = this.#jitThreshold;
     let pc = this.pc;
@@ -691,6 +669,7 @@ export class Hart {
         if (block !== null && n + blockLengths[slot] <= budget) {
           off = block(base, budget - n);
           const done = jst[0];
+          blockExits[jst[1]]++;
           n += done;
           inBlocks += done;
           if (off < 0 || off >= 4096 || n >= budget) break;
@@ -1323,6 +1302,24 @@ export class Hart {
               continue dispatch;
             }
             default: {
+              const op = w & 255;
+              if (op >= BIT_OP_FIRST && op <= BIT_OP_LAST) {
+                // Zba/Zbb/Zbs/Zicond: out of the main switch, which stays as small as the
+                // integer hot path wants it (the JIT runs hot bit-manipulation code).
+                this.#bitmanip(w, imm);
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (op >= FP_OP_FIRST && op <= FP_OP_LAST) {
+                if (this.#fp(w, imm)) pc = base + off + (w >>> 26);
+                else {
+                  pc = this.pc;
+                  if (this.#stop >= 0) break outer;
+                }
+                continue outer;
+              }
               // Everything else: system, CSR, atomics, illegal. Always leaves the block.
               this.pc = base + off;
               this.#runCount = n - 1;
@@ -1352,6 +1349,7 @@ export class Hart {
   // ---------------------------------------------------------------- caches
 
   #flushTlb(): void {
+    this.stats.tlbFlushes++;
     this.#rTag.fill(-1);
     this.#wTag.fill(-1);
     this.#wcTag.fill(-1);
@@ -1364,7 +1362,9 @@ export class Hart {
       this.#busGen = bus.generation;
       const mems = new Set<SparseMemory>();
       for (const r of bus.regions()) if (r.memory !== undefined) mems.add(r.memory);
+      for (const m of this.#memories) m.unwatchReplacements(this);
       this.#memories = [...mems];
+      for (const m of this.#memories) m.watchReplacements(this);
       this.#memGen = -1;
     }
     let g = 0;
@@ -1372,6 +1372,54 @@ export class Hart {
     if (g !== this.#memGen) {
       this.#memGen = g;
       this.flushCaches();
+    }
+    if (this.#codeGroupGen !== codeGroupGen) {
+      // Other harts decoded new pages: stores into them must now go through codeStore.
+      this.#codeGroupGen = codeGroupGen;
+      const wTag = this.#wTag;
+      for (let i = 0; i < TLB_SIZE; i++) {
+        const group = wTag[i] === -1 ? undefined : codeGroups.get(this.#wPage[i]);
+        if (group !== undefined) {
+          this.#wcTag[i] = wTag[i];
+          this.#wcPage[i] = group;
+          wTag[i] = -1;
+        }
+      }
+    }
+  }
+
+  /**
+   * Copy-on-write gave a RAM page a private copy (same bytes): cached translations and decoded
+   * code that point at the old view follow it to the new one.
+   */
+  pageReplaced(old: DataView, now: DataView): void {
+    const rPage = this.#rPage;
+    const wPage = this.#wPage;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (rPage[i] === old) rPage[i] = now;
+      if (wPage[i] === old) wPage[i] = now;
+    }
+    // Store-TLB entries of code pages point at the old page's code group: refill them.
+    const wcTag = this.#wcTag;
+    const wcPage = this.#wcPage;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (wcTag[i] !== -1 && wcPage[i].view === old) wcTag[i] = -1;
+    }
+    const code = this.#code.get(old);
+    if (code !== undefined) {
+      this.#code.delete(old);
+      const pages = codeGroups.get(old)?.pages;
+      const at = pages === undefined ? -1 : pages.indexOf(code);
+      if (at >= 0) pages!.splice(at, 1);
+      code.view = now;
+      this.#code.set(now, code);
+      let group = codeGroups.get(now);
+      if (group === undefined) {
+        group = new CodeGroup(now);
+        codeGroups.set(now, group);
+        codeGroupGen++;
+      }
+      group.pages.push(code);
     }
   }
 
@@ -1421,16 +1469,20 @@ export class Hart {
       wcPage: this.#wcPage,
       codeStore,
       st: this.#jitStatus,
+      fr: this.fp,
+      fs: this.#fsState,
     });
     page.blockLengths[off >> 1] = src.length;
     page.covered.fill(1, off >> 1, Math.min(2048, (src.end + 1) >> 1));
     page.blockCount++;
     this.compiledBlocks++;
+    this.stats.compilations++;
   }
 
   /** Translates the fetch address `pc` to a physical address, or traps (returns -1). */
   #fetchPa(va: number, instrPc: number): number {
     if (this.#satpMode === 8 && this.priv < 3) {
+      this.stats.pageWalks++;
       const r = walkSv39(
         this.bus,
         this.#satpPpn,
@@ -1451,6 +1503,13 @@ export class Hart {
       }
       return this.#walk.pa;
     }
+    if (va < 0 || va >= PA_LIMIT) {
+      // Bare: bit 63 set, or beyond the 56-bit physical address space. No such memory exists
+      // on any bus, so this is the guest's own access fault (never a VMM bus error).
+      this.pc = instrPc;
+      this.#trapNum(Cause.InstructionAccessFault, va);
+      return -1;
+    }
     return va;
   }
 
@@ -1462,16 +1521,26 @@ export class Hart {
       this.#busError(pa, 2, false, true, Cause.InstructionAccessFault, pc, 0);
       return null;
     }
-    const view = this.#ramView(r, pa, true)!;
+    // Fetching does not write: a page shared copy-on-write stays shared.
+    const view = this.#ramView(r, pa, false) ?? this.#ramView(r, pa, true)!;
     let page = this.#code.get(view);
     if (page === undefined) {
       page = new DecodedPage(view);
       this.#code.set(view, page);
+      let group = codeGroups.get(view);
+      if (group === undefined) {
+        group = new CodeGroup(view);
+        codeGroups.set(view, group);
+        // Other harts' store TLBs must learn it at their next run; this one's is done below.
+        if (this.#codeGroupGen === codeGroupGen) this.#codeGroupGen++;
+        codeGroupGen++;
+      }
+      group.pages.push(page);
       // Stores to this page must now invalidate decoded slots: move its write-TLB entries.
       for (let i = 0; i < TLB_SIZE; i++) {
         if (this.#wPage[i] === view && this.#wTag[i] !== -1) {
           this.#wcTag[i] = this.#wTag[i];
-          this.#wcPage[i] = page;
+          this.#wcPage[i] = group;
           this.#wTag[i] = -1;
         }
       }
@@ -1531,6 +1600,7 @@ export class Hart {
     const eff = this.#dataPriv();
     const wild = this.#eaHi < -0x200000 || this.#eaHi >= 0x200000;
     if (this.#satpMode === 8 && eff < 3) {
+      this.stats.pageWalks++;
       const r = wild ? WalkResult.PageFault : walkSv39(
         this.bus,
         this.#satpPpn,
@@ -1687,7 +1757,7 @@ export class Hart {
     }
     if (r.kind === "ram") {
       const view = this.#ramView(r, pa, true)!;
-      const code = this.#code.get(view);
+      const code = codeGroups.get(view);
       const ti = (va >>> 12) & 255;
       const watched = this.#watches.length !== 0 && this.#watchedPage(pa);
       if (code !== undefined) {
@@ -1753,7 +1823,7 @@ export class Hart {
     const r = this.bus.find(pa);
     if (r === undefined || r.kind !== "ram") return;
     const view = this.#ramView(r, pa, false);
-    const code = view === undefined ? undefined : this.#code.get(view);
+    const code = view === undefined ? undefined : codeGroups.get(view);
     if (code !== undefined) codeStore(code, pa & 4095, 1);
   }
 
@@ -1976,7 +2046,7 @@ export class Hart {
         this.pc += 4;
         return;
       case Op.FENCE_I:
-        this.#flushCode();
+        this.fenceI();
         this.pc += 4;
         return;
       case Op.CSRRW:
@@ -1986,9 +2056,130 @@ export class Hart {
       case Op.CSRRSI:
       case Op.CSRRCI:
         return this.#csrInstr(w, imm);
-      default:
+      case Op.LR_W:
+      case Op.SC_W:
+      case Op.AMOSWAP_W:
+      case Op.AMOADD_W:
+      case Op.AMOXOR_W:
+      case Op.AMOAND_W:
+      case Op.AMOOR_W:
+      case Op.AMOMIN_W:
+      case Op.AMOMAX_W:
+      case Op.AMOMINU_W:
+      case Op.AMOMAXU_W:
+      case Op.LR_D:
+      case Op.SC_D:
+      case Op.AMOSWAP_D:
+      case Op.AMOADD_D:
+      case Op.AMOXOR_D:
+      case Op.AMOAND_D:
+      case Op.AMOOR_D:
+      case Op.AMOMIN_D:
+      case Op.AMOMAX_D:
+      case Op.AMOMINU_D:
+      case Op.AMOMAXU_D:
         return this.#amo(w);
+      default:
+        // An op this switch does not know is an illegal instruction, never something else.
+        return this.#illegal(this.#instructionBits(w >>> 26));
     }
+  }
+
+  /** Executes a Zba/Zbb/Zbs/Zicond instruction (the semantics are bitmanip.ts's). */
+  #bitmanip(w: number, imm: number): void {
+    const op = w & 255;
+    const r1 = (w >> 14) & 63;
+    if (BIT_IMM_OPS.has(op)) bitOp(op, this.xl[r1], this.xh[r1], imm, 0);
+    else {
+      const r2 = (w >> 20) & 63;
+      bitOp(op, this.xl[r1], this.xh[r1], this.xl[r2], this.xh[r2]);
+    }
+    const rd = (w >> 8) & 63;
+    this.xl[rd] = alu.aluOut[0];
+    this.xh[rd] = alu.aluOut[1];
+  }
+
+  // ---------------------------------------------------------------- F and D
+
+  /** Re-reads the bits of the instruction at pc (it was just fetched), for mtval; 0 if gone. */
+  #instructionBits(len: number): number {
+    const pc = this.pc;
+    let bits = 0;
+    for (let k = 0; k < len; k += 2) {
+      const va = pc + k;
+      let pa = va;
+      if (this.#satpMode === 8 && this.priv < 3) {
+        const r = walkSv39(
+          this.bus,
+          this.#satpPpn,
+          va,
+          Access.Fetch,
+          this.priv,
+          false,
+          false,
+          this.#walk,
+        );
+        if (r !== WalkResult.Ok) return 0;
+        pa = this.#walk.pa;
+      }
+      const r = pa >= 0 && pa < 2 ** 53 ? this.bus.find(pa) : undefined;
+      if (r === undefined || r.kind !== "ram") return 0;
+      bits |= (this.bus.read(pa, 2) ?? 0) << (8 * k);
+    }
+    return bits | 0;
+  }
+
+  /** Mirrors mstatus.FS for compiled blocks; call after every change of #ms's FS field. */
+  #syncFs(): void {
+    this.#fsState[0] = (this.#ms >> 13) & 3;
+  }
+
+  /**
+   * Executes an F/D instruction (FS Off: illegal). Returns true when it completed (pc not
+   * advanced), false after a trap or a requested stop.
+   */
+  #fp(w: number, imm: number): boolean {
+    const op = w & 255;
+    if ((this.#ms & Mstatus.FS) === 0) {
+      this.#illegal(this.#instructionBits(w >>> 26));
+      return false;
+    }
+    const fr = this.fp;
+    const words = fr.words;
+    if (op === Op.FLW || op === Op.FLD) {
+      const d = op === Op.FLD;
+      if (!this.#readData(this.#ea(w, imm), d ? 8 : 4, false)) return false;
+      const rd = (w >> 8) & 31;
+      words[rd * 2] = this.#csrLo;
+      words[rd * 2 + 1] = d ? this.#csrHi : -1;
+      this.#ms |= FS_DIRTY;
+      this.#syncFs();
+      return this.#completed(w);
+    }
+    if (op === Op.FSW || op === Op.FSD) {
+      const r2 = (w >> 20) & 31;
+      return this.#writeData(
+        this.#ea(w, imm),
+        op === Op.FSD ? 8 : 4,
+        words[r2 * 2],
+        words[r2 * 2 + 1],
+      ) && this.#completed(w);
+    }
+    const r1 = (w >> 14) & 63;
+    if (fpExec(fr, w, imm, this.xl[r1], this.xh[r1]) !== 0) {
+      this.#illegal(this.#instructionBits(w >>> 26));
+      return false;
+    }
+    if (FP_INT_RESULT_OPS.has(op)) {
+      const rd = (w >> 8) & 63;
+      this.xl[rd] = fr.intOut[0];
+      this.xh[rd] = fr.intOut[1];
+    }
+    if (!FP_CLEAN_OPS.has(op)) {
+      this.#ms |= FS_DIRTY;
+      this.#syncFs();
+    }
+    return true;
   }
 
   #csrInstr(w: number, imm: number): void {
@@ -2034,7 +2225,31 @@ export class Hart {
   // ---------------------------------------------------------------- CSRs
 
   #mip(): number {
-    return this.#mipSw | this.#mipExt;
+    return this.#mipSw | this.#mipExt | this.#sstcPending();
+  }
+
+  /** Whether menvcfg.STCE is set (Sstc enabled for S-mode). */
+  #stce(): boolean {
+    return this.#sstc && this.#csr[Csr.menvcfg * 2 + 1] < 0;
+  }
+
+  /** mip.STIP driven by Sstc: time >= stimecmp while menvcfg.STCE is set. */
+  #sstcPending(): number {
+    if (!this.#stce()) return 0;
+    const cmp = this.#csrNum(Csr.stimecmp);
+    if (cmp < 0) return 0; // stimecmp >= 2^63: never (time is below)
+    return this.#readTime(this.#counterNow()) >= cmp ? STIP : 0;
+  }
+
+  /**
+   * The Sstc timer: the `stimecmp` value (timebase ticks) at which mip.STIP rises, or
+   * `undefined` when Sstc is off (menvcfg.STCE clear) or stimecmp is beyond 2^63. The VMM uses
+   * it to wake a vCPU waiting in wfi.
+   */
+  sstcDeadline(): number | undefined {
+    if (!this.#stce()) return undefined;
+    const cmp = this.#csrNum(Csr.stimecmp);
+    return cmp < 0 ? undefined : cmp;
   }
 
   #csrNum(num: number): number {
@@ -2065,12 +2280,28 @@ export class Hart {
     switch (num) {
       case Csr.mstatus:
         this.#csrLo = this.#ms;
-        this.#csrHi = MSTATUS_HI;
+        this.#csrHi = MSTATUS_HI | ((this.#ms & FS_DIRTY) === FS_DIRTY ? 0x80000000 : 0);
         return true;
       case Csr.sstatus:
         this.#csrLo = this.#ms & SSTATUS_MASK;
-        this.#csrHi = SSTATUS_HI;
+        this.#csrHi = SSTATUS_HI | ((this.#ms & FS_DIRTY) === FS_DIRTY ? 0x80000000 : 0);
         return true;
+      case Csr.fflags:
+      case Csr.frm:
+      case Csr.fcsr:
+        if (!debug && (this.#ms & Mstatus.FS) === 0) return false;
+        this.#csrLo = num === Csr.fflags
+          ? this.fp.fflags
+          : num === Csr.frm
+          ? this.fp.frm
+          : (this.fp.frm << 5) | this.fp.fflags;
+        return true;
+      case Csr.stimecmp:
+        if (!this.#sstc) return false;
+        if (!debug && this.priv === 1 && (!this.#counterAllowed(1) || !this.#stce())) {
+          return false;
+        }
+        break;
       case Csr.misa:
         this.#csrLo = MISA_LO;
         this.#csrHi = MISA_HI;
@@ -2089,6 +2320,10 @@ export class Hart {
         return true;
       case Csr.mip:
         this.#csrLo = this.#mip();
+        return true;
+      case Csr.menvcfg:
+        this.#csrLo = this.#csr[num * 2];
+        this.#csrHi = this.#csr[num * 2 + 1];
         return true;
       case Csr.sip:
         this.#csrLo = this.#mip() & this.#mideleg;
@@ -2144,7 +2379,6 @@ export class Hart {
       case Csr.mtval:
       case Csr.mtvec:
       case Csr.mcounteren:
-      case Csr.menvcfg:
       case Csr.mcountinhibit:
         break;
       default:
@@ -2183,6 +2417,7 @@ export class Hart {
         if (((ms >> 11) & 3) === 2) ms &= ~Mstatus.MPP; // reserved MPP value -> U
         const changed = ms ^ this.#ms;
         this.#ms = ms;
+        this.#syncFs();
         if ((changed & (Mstatus.MPRV | Mstatus.MPP | Mstatus.SUM | Mstatus.MXR)) !== 0) {
           this.#flushTlb();
         }
@@ -2190,6 +2425,22 @@ export class Hart {
       }
       case Csr.misa:
         return true; // read-only WARL
+      case Csr.fflags:
+      case Csr.frm:
+      case Csr.fcsr:
+        if (num === Csr.fflags) this.fp.fflags = lo & 31;
+        else if (num === Csr.frm) this.fp.frm = lo & 7;
+        else {
+          this.fp.fflags = lo & 31;
+          this.fp.frm = (lo >> 5) & 7;
+        }
+        this.#ms |= FS_DIRTY;
+        this.#syncFs();
+        return true;
+      case Csr.stimecmp:
+        c[num * 2] = lo;
+        c[num * 2 + 1] = hi;
+        return true;
       case Csr.medeleg:
         this.#medeleg = lo & MEDELEG_MASK;
         return true;
@@ -2202,9 +2453,12 @@ export class Hart {
       case Csr.sie:
         this.#mie = (this.#mie & ~this.#mideleg) | (lo & this.#mideleg & S_INTS);
         return true;
-      case Csr.mip:
-        this.#mipSw = (this.#mipSw & ~S_INTS) | (lo & S_INTS);
+      case Csr.mip: {
+        // With Sstc on, STIP is the comparison's (read-only to software).
+        const m = this.#stce() ? S_INTS & ~STIP : S_INTS;
+        this.#mipSw = (this.#mipSw & ~m) | (lo & m);
         return true;
+      }
       case Csr.sip: {
         const m = this.#mideleg & 2;
         this.#mipSw = (this.#mipSw & ~m) | (lo & m);
@@ -2237,6 +2491,9 @@ export class Hart {
         c[num * 2] = lo;
         return true;
       case Csr.menvcfg:
+        c[num * 2] = lo & 1; // FIOM
+        c[num * 2 + 1] = this.#sstc ? hi & (0x80000000 | 0) : 0; // STCE
+        return true;
       case Csr.senvcfg:
         c[num * 2] = lo & 1;
         return true;
@@ -2349,6 +2606,7 @@ export class Hart {
    * int32 halves.
    */
   #trap(cause: number, interrupt: boolean, tLo: number, tHi: number): void {
+    (interrupt ? this.stats.interrupts : this.stats.exceptions)[cause & 15]++;
     this.#resValid = false;
     const p = this.priv;
     const deleg = p <= 1 && (((interrupt ? this.#mideleg : this.#medeleg) >>> cause) & 1) !== 0;

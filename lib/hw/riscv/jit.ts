@@ -12,14 +12,27 @@
  *
  * A block function takes the virtual address of its page and an instruction limit and returns
  * the next pc as an offset from that address; it writes the number of instructions it executed
- * to `st[0]`. Inside a block, registers live in JavaScript locals; a branch back to the block's
+ * to `st[0]` and why it returned (a `BlockExit` of hart_stats.ts) to `st[1]`. Inside a block, registers live in JavaScript locals; a branch back to the block's
  * first instruction loops inside the function as long as the limit allows another full pass.
  *
  * @module
  */
 
 import { aluOut, div, divu, mulh, mulhsu, mulhu, mulhu32, rem, remu } from "./alu.ts";
-import { Op, X0_SINK } from "./decoder.ts";
+import { bitOp } from "./bitmanip.ts";
+import {
+  BIT_IMM_OPS,
+  BIT_OP_FIRST,
+  BIT_OP_LAST,
+  FP_OP_FIRST,
+  FP_OP_LAST,
+  Op,
+  OP_COUNT,
+  X0_SINK,
+} from "./decoder.ts";
+import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
+import type { FpRegisters } from "./fpu.ts";
+import { codeCacheStats } from "./hart_stats.ts";
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 64;
@@ -56,9 +69,41 @@ export interface BlockContext<P extends CodePage = CodePage> {
   wcPage: P[];
   /** Invalidates decoded code under a store and returns the page view. */
   codeStore: (page: P, po: number, width: number) => DataView;
-  /** Block status: `st[0]` = instructions executed by the last block. */
+  /** Block status: `st[0]` = instructions executed by the last block, `st[1]` = why it returned. */
   st: Int32Array;
+  /** The FP registers. */
+  fr: FpRegisters;
+  /** `fs[0]` = mstatus.FS: FP ops run in a block only when it is Dirty (3), else they exit. */
+  fs: Int32Array;
 }
+
+/**
+ * Which integer register each op's template writes: 1 when the op writes `rd` (as an integer
+ * register), 0 when it writes no integer register (branches, stores, fences, FP results). The
+ * block's write-back set is derived from this, not from the generated text.
+ */
+export const WRITES_RD: Uint8Array = (() => {
+  const t = new Uint8Array(OP_COUNT).fill(1);
+  for (
+    const op of [
+      Op.BEQ,
+      Op.BNE,
+      Op.BLT,
+      Op.BGE,
+      Op.BLTU,
+      Op.BGEU,
+      Op.SB,
+      Op.SH,
+      Op.SW,
+      Op.SD,
+      Op.FENCE,
+      Op.CROSS,
+      Op.ILLEGAL,
+    ]
+  ) t[op] = 0;
+  for (let op = FP_OP_FIRST; op <= FP_OP_LAST; op++) t[op] = FP_INT_RESULT_OPS.has(op) ? 1 : 0;
+  return t;
+})();
 
 const LOADS: Record<number, [number, string]> = {
   [Op.LD]: [8, ""],
@@ -144,7 +189,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
   const r1 = (w >>> 14) & 63;
   const r2 = (w >>> 20) & 63;
   const len = w >>> 26;
-  const exitHere = `{ @EXIT ${k}@ return ${o}; }`;
+  const exitHere = `{ @EXIT ${k} 2@ return ${o}; }`;
   const sink = rd === X0_SINK;
   switch (op) {
     case Op.ADDI:
@@ -175,7 +220,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
           o + len
         }; xl[${rd}] = v | 0; xh[${rd}] = Math.floor(v / 4294967296) | 0; }`;
       if (o + imm === start && sink) return `@LOOP ${k + 1}@`;
-      return `${link} @EXIT ${k + 1}@ return ${o + imm};`;
+      return `${link} @EXIT ${k + 1} 1@ return ${o + imm};`;
     }
     case Op.JALR: {
       const link = sink
@@ -185,7 +230,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
         }; xl[${rd}] = v | 0; xh[${rd}] = Math.floor(v / 4294967296) | 0; }`;
       return `{ let t = xh[${r1}] * 4294967296 + (xl[${r1}] >>> 0) + ${imm}; t -= t & 1; ${link} @EXIT ${
         k + 1
-      }@ return t - base; }`;
+      } 1@ return t - base; }`;
     }
     case Op.BEQ:
     case Op.BNE:
@@ -194,7 +239,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
     case Op.BLTU:
     case Op.BGEU:
       if (o + imm === start) return `if (${branchCond(op, r1, r2)}) { @LOOP ${k + 1}@ }`;
-      return `if (${branchCond(op, r1, r2)}) { @EXIT ${k + 1}@ return ${o + imm}; }`;
+      return `if (${branchCond(op, r1, r2)}) { @EXIT ${k + 1} 1@ return ${o + imm}; }`;
     case Op.SLTI:
     case Op.SLTIU:
     case Op.SLT:
@@ -276,7 +321,42 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
       }(xl[${r1}], xh[${r1}], xl[${r2}], xh[${r2}]); xl[${rd}] = ao[0]; xh[${rd}] = ao[1];`;
     case Op.FENCE:
       return "";
+    case Op.FLW:
+    case Op.FLD: {
+      const width = op === Op.FLD ? 8 : 4;
+      const hi = width === 8 ? "p.getInt32(po + 4, true)" : "-1";
+      return `{ if (fs[0] !== 3) ${exitHere} const a = xh[${r1}] * 4294967296 + (xl[${r1}] >>> 0) + ${imm}; const ti = (a >>> 12) & 255; const po = a & 4095; if (rTag[ti] !== a - po || po > ${
+        4096 - width
+      }) ${exitHere} const p = rPage[ti]; fw[${rd * 2}] = p.getInt32(po, true); fw[${
+        rd * 2 + 1
+      }] = ${hi}; }`;
+    }
+    case Op.FSW:
+    case Op.FSD: {
+      const width = op === Op.FSD ? 8 : 4;
+      const hiStore = width === 8 ? ` p.setInt32(po + 4, fw[${r2 * 2 + 1}], true);` : "";
+      return `{ if (fs[0] === 0) ${exitHere} const a = xh[${r1}] * 4294967296 + (xl[${r1}] >>> 0) + ${imm}; const ti = (a >>> 12) & 255; const po = a & 4095; if (po > ${
+        4096 - width
+      }) ${exitHere} let p; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, ${width}); else ${exitHere} p.setInt32(po, fw[${
+        r2 * 2
+      }], true);${hiStore} }`;
+    }
     default: {
+      if (op >= BIT_OP_FIRST && op <= BIT_OP_LAST) {
+        if (sink) return "";
+        const b = BIT_IMM_OPS.has(op) ? `${imm}, 0` : `xl[${r2}], xh[${r2}]`;
+        return `bitOp(${op}, xl[${r1}], xh[${r1}], ${b}); xl[${rd}] = ao[0]; xh[${rd}] = ao[1];`;
+      }
+      if (op >= FP_OP_FIRST && op <= FP_OP_LAST) {
+        // FP ops run through the shared fpExec; an FS that is not Dirty (or Off), or an invalid
+        // dynamic rounding mode, exits before the instruction and the interpreter takes it.
+        const guard = FP_CLEAN_OPS.has(op) ? "fs[0] === 0" : "fs[0] !== 3";
+        const intSrc = op === Op.FCVT_F_I || op === Op.FMV_F_X ? `xl[${r1}], xh[${r1}]` : "0, 0";
+        const result = FP_INT_RESULT_OPS.has(op) && !sink
+          ? ` xl[${rd}] = io[0]; xh[${rd}] = io[1];`
+          : "";
+        return `{ if (${guard} || fpExec(fr, ${w}, ${imm}, ${intSrc}) !== 0) ${exitHere}${result} }`;
+      }
       const ld = LOADS[op];
       if (ld !== undefined) {
         const [width, get] = ld;
@@ -344,6 +424,7 @@ export function blockSource(
   immAt: (o: number) => number,
 ): BlockSource | null {
   const parts: string[] = [];
+  const written = new Set<number>();
   let o = off;
   let k = 0;
   let closed = false;
@@ -354,6 +435,7 @@ export function blockSource(
     const code = emit(w, immAt(o), o, k, off);
     if (code === null) break;
     parts.push(code);
+    if (WRITES_RD[op] !== 0) written.add((w >>> 8) & 63);
     k++;
     o += w >>> 26;
     if (op === Op.JAL || op === Op.JALR) {
@@ -362,31 +444,32 @@ export function blockSource(
     }
   }
   if (k === 0) return null;
-  if (!closed) parts.push(`@EXIT ${k}@ return ${o};`);
-  return { body: finish(parts.join("\n"), k, off), length: k, end: o };
+  if (!closed) parts.push(`@EXIT ${k} 0@ return ${o};`);
+  return { body: finish(parts.join("\n"), k, off, written), length: k, end: o };
 }
 
 /**
  * Turns the emitted code into the block body: registers live in locals (`l5`/`h5`) loaded at
- * entry and written back at every exit; a branch back to the block's start loops inside the
- * function while the budget allows.
+ * entry and written back once, on the single exit path that every exit breaks to (so a block's
+ * source grows with its instructions, not with instructions times exits); a branch back to the
+ * block's start loops inside the function while the budget allows.
  */
-function finish(code: string, length: number, start: number): string {
+function finish(code: string, length: number, start: number, written: Set<number>): string {
   const used = new Set<number>();
-  const written = new Set<number>();
   let body = code.replace(/x([lh])\[(\d+)\]/g, (_m, half: string, r: string) => {
     used.add(Number(r));
     return `${half}${r}`;
   });
-  for (const m of body.matchAll(/\b[lh](\d+) = (?!=)/g)) written.add(Number(m[1]));
   const writeBack = [...written].filter((r) => r !== 0 && r !== X0_SINK)
     .map((r) => `xl[${r}] = l${r}; xh[${r}] = h${r};`).join(" ");
-  body = body.replace(/@EXIT (\d+)@/g, (_m, n: string) => `${writeBack} st[0] = done + ${n};`);
   body = body.replace(
+    /@EXIT (\d+) (\d)@ return ([^;]+);/g,
+    "{ exN = $1; exW = $2; exR = $3; break main; }",
+  ).replace(
     /@LOOP (\d+)@/g,
-    (_m, n: string) =>
-      `done += ${n}; if (done + ${length} <= limit) continue; ${writeBack} st[0] = done; return ${start};`,
+    `done += $1; if (done + ${length} <= limit) continue; exN = 0; exW = 3; exR = ${start}; break main;`,
   );
+  if (body.includes("@")) throw new Error(`jit: unresolved exit marker in block source:\n${body}`);
   const decls = [...used].map((r) =>
     r === 0
       ? "const l0 = 0, h0 = 0;"
@@ -394,7 +477,7 @@ function finish(code: string, length: number, start: number): string {
       ? "let l32 = 0, h32 = 0;"
       : `let l${r} = xl[${r}], h${r} = xh[${r}];`
   ).join(" ");
-  return `${decls}\nlet done = 0;\nfor (;;) {\n${body}\n}`;
+  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0;\nmain: for (;;) {\n${body}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
 }
 
 const divw = (a: number, b: number): number => b === 0 ? -1 : (a / b) | 0;
@@ -436,6 +519,12 @@ const PARAMS = [
   "divuw",
   "remw",
   "remuw",
+  "bitOp",
+  "fr",
+  "fw",
+  "io",
+  "fs",
+  "fpExec",
 ];
 
 /** Compiles a block source into a function bound to `ctx`. */
@@ -444,7 +533,9 @@ export function compileBlock<P extends CodePage>(
   ctx: BlockContext<P>,
 ): BlockFn {
   let factory = factories.get(source.body);
-  if (factory === undefined) {
+  if (factory !== undefined) codeCacheStats.sourcesShared++;
+  else {
+    codeCacheStats.sourcesParsed++;
     if (factories.size >= MAX_FACTORIES) factories.clear();
     factory = new Function(
       ...PARAMS,
@@ -476,5 +567,11 @@ export function compileBlock<P extends CodePage>(
     divuw,
     remw,
     remuw,
+    bitOp,
+    ctx.fr,
+    ctx.fr.words,
+    ctx.fr.intOut,
+    ctx.fs,
+    fpExec,
   );
 }

@@ -12,7 +12,7 @@ import { VM_STATUSES, type VmStatus, vmStatusName } from "../../vmm/status.ts";
 import { cancellableWait, cancelledOutcome, type WaitResult } from "../cancel.ts";
 import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
 import { formatDuration, parseDuration, parseUnsigned } from "../format.ts";
-import { type CommandOutcome, failure, success } from "../outcome.ts";
+import { type CommandAction, type CommandOutcome, failure, success } from "../outcome.ts";
 import { notFoundError, notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
 
 /** Default `vm wait --timeout`: 10 s of virtual time. */
@@ -35,30 +35,85 @@ function isVm(value: Vm | CommandOutcome): value is Vm {
 const vmArg = (description: string) =>
   new ArgDef("VM_ID", description).required("No VM specified").completes("vm");
 
+/** Parses an escape key: `^]`, `^A`, `ctrl-a`, one printable character, or `none`. */
+function parseKey(text: string): number | null | undefined {
+  const t = text.trim();
+  if (t.toLowerCase() === "none") return null;
+  const caret = /^(?:\^|ctrl-|c-)(.)$/i.exec(t);
+  if (caret) {
+    const c = caret[1].toUpperCase().charCodeAt(0);
+    if (c === 0x3f) return 0x7f;
+    return c >= 0x40 && c <= 0x5f ? c - 0x40 : undefined;
+  }
+  const c = t.charCodeAt(0);
+  return t.length === 1 && c > 0x20 && c < 0x7f ? c : undefined;
+}
+
 /** Builds `vm console`. */
 export function vmConsoleCommand(): CommandNode<ShellContext> {
   return new CommandNode<ShellContext>("Attach to a VM's console")
-    .withUsage("vm console <VM_ID>")
+    .withUsage("vm console [OPTIONS] <VM_ID>")
+    .addOption(
+      new OptionDef("escape", "Key that detaches anywhere: ^X (e.g. ^A), a character, or none")
+        .withShort("e").withValueType("KEY").withDefault("^]"),
+    )
+    .addOption(
+      new OptionDef("line-escape", "At the start of a line, KEY then '.' detaches (or none)")
+        .withValueType("KEY").withDefault("~"),
+    )
+    .addFlag(
+      new FlagDef("force", "Attach to a VM that is not running and wait for it to start")
+        .withShort("f"),
+    )
     .addArg(vmArg("VM whose console to attach (id or name)"))
     .readOnly()
     .withNotes(
-      "Guest output is shown live and typed lines go to the guest (read-only sessions\nonly watch). Detach with Ctrl-] (or the line '~.').",
+      "At a terminal the keyboard is the guest's serial line (raw mode): every key goes to the\n" +
+        "guest as typed (Tab, Ctrl-C, arrows...) and guest output is shown untouched. Detach with\n" +
+        "Ctrl-] or, at the start of a line, '~.' ('~~' types one '~'); the VM keeps running.\n" +
+        "Over TCP, telnet clients are switched to character mode; nc sends whole lines.\n" +
+        "Read-only sessions only watch. Without a terminal (pipes, batch) use vm send/wait/log.",
     )
     .withHandler((cmd, ctx) => {
       const vm = lookup(ctx, cmd.getArg(0)!);
       if (!isVm(vm)) return vm;
+      const keys: { control?: number | null; line?: number | null } = {};
+      for (const [name, field] of [["escape", "control"], ["line-escape", "line"]] as const) {
+        const text = cmd.getOption(name)!;
+        const key = parseKey(text);
+        if (key === undefined) {
+          return failure(
+            "INVALID_VALUE",
+            `Invalid value '${text}' for option '--${name}': expected ^X (a control key such ` +
+              `as ^] or ^A), one printable character, or none`,
+          );
+        }
+        if (key !== (field === "control" ? 0x1d : 0x7e)) keys[field] = key;
+      }
+      const running = vm.status === "running" || vm.status === "suspended";
+      if (!running && !cmd.hasFlag("force")) {
+        const message = `VM[${vm.id}] is ${
+          vmStatusName(vm.status)
+        }, not running: start it first (vm start ${vm.id}), or attach with --force to wait for it`;
+        return failure("INVALID_STATE", message, `✗ ${message}`);
+      }
       const readOnly = ctx.session.readOnly;
+      const escapeKey = keys.control === undefined ? "^]" : describeKey(keys.control);
       const text = `Connected to VM[${vm.id}] (${vm.name}) console${
         readOnly ? " (read-only)" : ""
-      }. Escape character is '^]'.`;
-      return success(
-        text,
-        { vmId: vm.id, name: vm.name, status: vm.status, readOnly },
-        readOnly
-          ? { type: "attach", vmId: vm.id, readOnly: true }
-          : { type: "attach", vmId: vm.id },
-      );
+      }. Escape character is '${escapeKey}'.`;
+      const action: CommandAction = { type: "attach", vmId: vm.id, instance: vm.instance };
+      if (readOnly) action.readOnly = true;
+      if (keys.control !== undefined || keys.line !== undefined) action.escape = keys;
+      if (!running) action.waiting = true;
+      return success(text, { vmId: vm.id, name: vm.name, status: vm.status, readOnly }, action);
     });
+}
+
+function describeKey(byte: number | null): string {
+  if (byte === null) return "none";
+  if (byte === 0x7f) return "^?";
+  return byte < 0x20 ? "^" + String.fromCharCode(byte + 0x40) : String.fromCharCode(byte);
 }
 
 const SIMPLE_ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, "0": 0, "\\": 92 };
@@ -127,7 +182,12 @@ export function vmSendCommand(): CommandNode<ShellContext> {
       const bytes = new Uint8Array(body.length + newline);
       bytes.set(body);
       if (newline) bytes[body.length] = 10;
-      vm.console.writeInput(bytes);
+      const taken = vm.console.writeInput(bytes);
+      if (taken < bytes.length) {
+        const message =
+          `VM[${vm.id}] console input is full (the guest is not reading it): ${taken} of ${bytes.length} byte(s) queued`;
+        return failure("BUSY", message, `✗ ${message}`);
+      }
       return success(`✓ Sent ${bytes.length} byte(s) to VM[${vm.id}] console`, {
         vmId: vm.id,
         bytes: bytes.length,
@@ -142,8 +202,16 @@ export function vmLogCommand(): CommandNode<ShellContext> {
     .addOption(
       new OptionDef("tail", "Only the last N lines").withShort("t").withValueType("N"),
     )
+    .addFlag(
+      new FlagDef("follow", "Then show new output as it comes, until Ctrl-C (a terminal session)")
+        .withShort("f"),
+    )
     .addArg(vmArg("VM whose console output to show (id or name)"))
     .readOnly()
+    .withNotes(
+      "Shows the in-memory ring buffer (the newest 64 KiB). The whole history is in the VM's\n" +
+        "data folder: /guest/vms/<name>/vm.log (rotated to vm.log.1, vm.log.2, ...).",
+    )
     .withHandler((cmd, ctx) => {
       const vm = lookup(ctx, cmd.getArg(0)!);
       if (!isVm(vm)) return vm;
@@ -163,12 +231,24 @@ export function vmLogCommand(): CommandNode<ShellContext> {
       } else if (text.endsWith("\n")) {
         text = text.slice(0, -1);
       }
-      return success(text, {
+      const data = {
         vmId: vm.id,
         text,
         totalBytes: vm.console.totalWritten,
         truncated: vm.console.totalWritten > vm.console.capacity,
-      });
+      };
+      if (!cmd.hasFlag("follow")) return success(text, data);
+      // The ring buffer's last line may be unfinished: it is shown as it is, and new output
+      // continues it.
+      const raw = vm.console.text();
+      const shown = tailArg !== undefined ? text + (raw.endsWith("\n") ? "\n" : "") : raw;
+      return {
+        ok: true,
+        text: shown,
+        data,
+        action: { type: "follow", vmId: vm.id, instance: vm.instance },
+        noNewline: true,
+      };
     });
 }
 

@@ -16,8 +16,10 @@ import {
   vmStatusWithIcon,
 } from "../../vmm/status.ts";
 import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
+import { VmRecords } from "../vm_records.ts";
 import { formatDuration, formatMemorySize, hex, padRight } from "../format.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
+import { formatJitStats, vmJitStats } from "./vm_jit_stats.ts";
 import { notFoundError, notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
 
 /** Parses a VM status name in any case (`running`, `Running`); undefined if unknown. */
@@ -64,6 +66,29 @@ export function vcpuStateSummary(vm: Vm): string {
 
 const LIST_WIDTHS = [6, 15, 12, 15, 10, 20];
 
+/**
+ * The seed's VCPU column, `0,1,2`; a list longer than the column (9 vCPUs and more) is written
+ * with ranges, `0-8`, so that the columns after it stay in place.
+ */
+export function vcpuIdList(vm: Vm, width: number): string {
+  const ids = vm.vcpus.map((v) => v.id);
+  const plain = ids.join(",");
+  if (plain.length <= width) return plain;
+  const parts: string[] = [];
+  for (let i = 0; i < ids.length;) {
+    let j = i;
+    while (j + 1 < ids.length && ids[j + 1] === ids[j] + 1) j++;
+    parts.push(j > i ? `${ids[i]}-${ids[j]}` : String(ids[i]));
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+/** `vm show`'s line saying why a stopped VM stopped (after the seed's Status line), if known. */
+function stopReasonLines(vm: Vm): string[] {
+  return vm.status === "stopped" && vm.stopReason ? [`  Stopped:   ${vm.stopReason}`] : [];
+}
+
 /** Builds `vm list`. */
 export function vmListCommand(): CommandNode<ShellContext> {
   return new CommandNode<ShellContext>("List all virtual machines")
@@ -75,6 +100,9 @@ export function vmListCommand(): CommandNode<ShellContext> {
     .addOption(
       new OptionDef("state", "Only VMs in this state").withShort("s").withValueType("STATE")
         .withChoices([...VM_STATUSES]),
+    )
+    .addFlag(
+      new FlagDef("autostart", "Add an AUTOSTART column (recorded VMs: on/off; others: -)"),
     )
     .readOnly()
     .withHandler((cmd, ctx) => {
@@ -89,6 +117,7 @@ export function vmListCommand(): CommandNode<ShellContext> {
         vms: vms.map((vm) => ({
           ...listRecord(vm),
           status: vm.status,
+          stopReason: vm.status === "stopped" ? vm.stopReason : undefined,
           memoryBytes: vm.memorySize,
           vcpuIds: vm.vcpus.map((v) => v.id),
           vcpuStates: vcpuStateSummary(vm),
@@ -109,10 +138,22 @@ export function vmListCommand(): CommandNode<ShellContext> {
           vm.id,
           vm.name,
           vmStatusName(vm.status),
-          vm.vcpus.map((v) => v.id).join(","),
+          vcpuIdList(vm, LIST_WIDTHS[3]),
           formatMemorySize(vm.memorySize),
           vcpuStateSummary(vm),
         ], LIST_WIDTHS));
+      }
+      if (cmd.hasFlag("autostart")) {
+        // An extra column after the seed's table (the default table stays the seed's).
+        const records = new VmRecords(ctx.data);
+        const flags = vms.map((vm) => {
+          const r = records.get(vm.name);
+          return r && r.id === vm.id ? (r.autostart ? "on" : "off") : "-";
+        });
+        lines[0] += " AUTOSTART";
+        lines[1] += " " + "-".repeat(9);
+        flags.forEach((f, i) => (lines[i + 2] += " " + f));
+        data.vms.forEach((v, i) => Object.assign(v, { autostart: flags[i] }));
       }
       return success(lines.join("\n"), data);
     });
@@ -206,6 +247,7 @@ function showData(vm: Vm) {
       irq: d.irq,
     })),
     lastError: vm.lastError,
+    stopReason: vm.status === "stopped" ? vm.stopReason : undefined,
   };
 }
 
@@ -228,6 +270,7 @@ function basicDetails(vm: Vm, showConfig: boolean, showStats: boolean): string {
     `  Total Size:    ${formatMemorySize(vm.memorySize)}`,
   ];
   if (vm.lastError) lines.splice(7, 0, `  Last Error: ${vm.lastError}`);
+  lines.splice(7, 0, ...stopReasonLines(vm));
   if (showConfig) lines.push("", ...configLines(vm));
   if (showStats) {
     lines.push(
@@ -253,6 +296,7 @@ function fullDetails(vm: Vm): string {
     `  Memory:    ${formatMemorySize(vm.memorySize)}`,
     `  EPT Root:  ${hex(vm.eptRoot)}`,
   ];
+  lines.push(...stopReasonLines(vm));
   if (vm.lastError) lines.push(`  Last Error: ${vm.lastError}`);
   lines.push("", "VCPU Details:");
   for (const v of vm.vcpus) {
@@ -353,58 +397,97 @@ export function vmShowCommand(): CommandNode<ShellContext> {
 /** Builds `vm stats`. */
 export function vmStatsCommand(): CommandNode<ShellContext> {
   return new CommandNode<ShellContext>("Show VM-exit counts, instructions and virtual time")
-    .withUsage("vm stats <VM_ID>")
+    .withUsage("vm stats [--jit] <VM_ID>")
     .addArg(new ArgDef("VM_ID", "VM (id or name)").required("No VM specified").completes("vm"))
+    .addFlag(new FlagDef("jit", "Also show execution statistics (tiers, block exits, traps)"))
     .readOnly()
     .withHandler((cmd, ctx) => {
       const vm = lookup(ctx, cmd.getArg(0)!);
       if (!("vcpus" in vm)) return vm;
-      const stats = vm.stats();
       const now = ctx.hypervisor.clock.now();
+      const stats = vm.stats(now);
       const uptime = vm.status === "running" || vm.status === "suspended"
-        ? vm.startedAtNs !== undefined ? now - vm.startedAtNs : undefined
+        ? stats.boot.upNs
         : undefined;
+      const counterWidths = [22, 16, 16];
+      const counter = (name: string, boot: string | number, total: string | number) =>
+        "  " + row([name, boot, total], counterWidths);
       const lines = [
         `VM[${vm.id}] ${vm.name}: ${vmStatusName(vm.status)}`,
         `  Virtual time:         ${formatDuration(now)}${
           uptime !== undefined ? ` (up ${formatDuration(uptime)})` : ""
         }`,
         `  Boots:                ${stats.boots}`,
-        `  Instructions retired: ${stats.instret}`,
-        `  Console output:       ${stats.consoleBytes} byte(s)`,
-        `  VM exits:             ${stats.totalExits}`,
+        "",
+        counter("COUNTER", "THIS BOOT", "ALL BOOTS"),
+        counter(
+          "Up time",
+          stats.boot.upNs !== undefined ? formatDuration(stats.boot.upNs) : "-",
+          "-",
+        ),
+        counter("Instructions retired", stats.boot.instret, stats.total.instret),
+        counter(
+          "Console output",
+          `${stats.boot.consoleBytes} byte(s)`,
+          `${stats.total.consoleBytes} byte(s)`,
+        ),
+        counter("VM exits", stats.boot.totalExits, stats.total.totalExits),
+        counter(
+          "vCPU run time",
+          formatDuration(stats.boot.runNs),
+          formatDuration(stats.total.runNs),
+        ),
       ];
       const kinds = EXIT_KINDS.filter((k) =>
         (stats.exits[k] ?? 0) > 0 || stats.vcpus.some((v) => (v.exits[k] ?? 0) > 0)
       );
       if (kinds.length > 0) {
-        const widths = [18, 10, ...stats.vcpus.map(() => 10)];
+        const exitWidths = [18, 10, 10, ...stats.vcpus.map(() => 10)];
         lines.push(
           "",
-          "  " + row(["EXIT REASON", "TOTAL", ...stats.vcpus.map((v) => `VCPU ${v.id}`)], widths),
+          "  " + row(
+            ["EXIT REASON", "ALL BOOTS", "THIS BOOT", ...stats.vcpus.map((v) => `VCPU ${v.id}`)],
+            exitWidths,
+          ),
         );
         for (const k of kinds) {
           lines.push(
-            "  " +
-              row([k, stats.exits[k] ?? 0, ...stats.vcpus.map((v) => v.exits[k] ?? 0)], widths),
+            "  " + row([
+              k,
+              stats.total.exits[k] ?? 0,
+              stats.boot.exits[k] ?? 0,
+              ...stats.vcpus.map((v) => v.exits[k] ?? 0),
+            ], exitWidths),
           );
         }
       } else {
         lines.push("", "  (no VM exits yet)");
       }
+      const vcpuWidths = [6, 14, 10, 10, 12, 12];
       lines.push(
         "",
-        "  " + row(["VCPU", "INSTRET", "EXITS", "PREEMPT", "RUN TIME"], [6, 14, 10, 10, 12]),
+        "  vCPUs, this boot (run time never exceeds the up time; stalled: waiting on a full console):",
+        "  " + row(["VCPU", "INSTRET", "EXITS", "PREEMPT", "RUN TIME", "STALLED"], vcpuWidths),
       );
       for (const v of stats.vcpus) {
         lines.push(
           "  " + row(
-            [v.id, v.instret, v.totalExits, v.preemptions, formatDuration(v.runNs)],
-            [6, 14, 10, 10, 12],
+            [
+              v.id,
+              v.instret,
+              v.totalExits,
+              v.preemptions,
+              formatDuration(v.runNs),
+              formatDuration(v.throttledNs),
+            ],
+            vcpuWidths,
           ),
         );
       }
+      const jit = cmd.hasFlag("jit") ? vmJitStats(vm) : undefined;
+      if (jit) lines.push(...formatJitStats(jit));
       return success(lines.join("\n"), {
+        ...(jit ? { jit } : {}),
         vmId: vm.id,
         status: vm.status,
         virtualTimeNs: now,

@@ -21,15 +21,26 @@ import { disassemble } from "../../../lib/hw/riscv/disassembler.ts";
 import {
   ABI_REGISTER_NAMES,
   CSR_TABLE,
+  decodeInstruction,
   FIELDS,
+  FP_ABI_REGISTER_NAMES,
   immediateBits,
   type ImmediateField,
   INSTRUCTIONS,
   type InstructionSpec,
+  ROUNDING_MODE_NAMES,
 } from "../../../lib/hw/riscv/isa_table.ts";
 
 const ORIGIN = 0x8000_0000;
 const TOOLS = ["as", "ld", "objcopy", "objdump"].map((t) => `riscv64-unknown-elf-${t}`);
+/** GNU as flags for the 32-bit forms: every extension of the table Debian's binutils 2.40 knows. */
+const BASE_MARCH = "rv64imafd_zicsr_zifencei_zba_zbb_zbs";
+/** The same with C, for the disassembler comparison on raw words. */
+const WORDS_MARCH = "rv64imafdc_zicsr_zifencei_zba_zbb_zbs";
+/** Major opcodes of F/D computational instructions. */
+const FP_OPCODES = new Set([0x43, 0x47, 0x4b, 0x4f, 0x53]);
+/** Whether binutils 2.40 knows the instruction (Zicond arrived in 2.41). */
+const GNU_KNOWS = (spec: InstructionSpec): boolean => spec.extension !== "Zicond";
 
 /** Small deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -203,6 +214,10 @@ function operandText(
   const f = FIELDS[name];
   if (f.type === "reg") {
     if (f.fixed !== undefined) return "sp";
+    if (f.file === "f") {
+      const n = f.width === 3 ? 8 + Math.floor(r() * 8) : Math.floor(r() * 32);
+      return r() < 0.5 ? `f${n}` : FP_ABI_REGISTER_NAMES[n];
+    }
     let n = f.width === 3 ? 8 + Math.floor(r() * 8) : Math.floor(r() * 32);
     // Compressed forms where x0 (or sp for c.lui) is reserved.
     if (
@@ -221,6 +236,8 @@ function operandText(
       return r() < 0.7 ? pick(CSR_NAMES, r) : `0x${Math.floor(r() * 4096).toString(16)}`;
     case "fence":
       return pick(FENCE_SETS, r);
+    case "rm":
+      return ROUNDING_MODE_NAMES[Math.floor(r() * 5)];
     case "clui":
       return `0x${(v & 0xfffff).toString(16)}`;
     case "hex":
@@ -430,7 +447,7 @@ Deno.test("assembler matches GNU as on every base instruction, pseudo and direct
   const r = rng(0x5eed);
   const base: string[] = [];
   for (const spec of INSTRUCTIONS) {
-    if (spec.extension === "C" || spec.mnemonic === "dret") continue;
+    if (spec.extension === "C" || spec.mnemonic === "dret" || !GNU_KNOWS(spec)) continue;
     base.push(...specLines(spec, r));
   }
   const lines = [...base, ...pseudoLines(r), ...base.slice(0, 50)];
@@ -441,7 +458,7 @@ Deno.test("assembler matches GNU as on every base instruction, pseudo and direct
   const dir = await Deno.makeTempDir({ prefix: "axv-gnu-" });
   try {
     const ours = assemble(source, { origin: ORIGIN, fileName: "diff.s" });
-    const gnu = await gnuAssemble(dir, "base", source, "rv64ima_zicsr_zifencei");
+    const gnu = await gnuAssemble(dir, "base", source, BASE_MARCH);
     const text = ours.sections.find((x) => x.name === ".text")!;
     const dataSection = ours.sections.find((x) => x.name === ".data")!;
     compareImages(ours.image.subarray(0, text.size), gnu.image, ours.symbols, lines);
@@ -516,6 +533,10 @@ Deno.test("assembler matches GNU as on explicit compressed forms and .option rvc
       `nop`,
       `addi ${x}, ${x}, 100`,
       `lw ${a}, 128(${b})`,
+      `fld f${8 + Math.floor(r() * 8)}, ${8 * Math.floor(r() * 32)}(${b})`,
+      `fsd f${8 + Math.floor(r() * 8)}, ${8 * Math.floor(r() * 32)}(${b})`,
+      `fld f${Math.floor(r() * 32)}, ${8 * Math.floor(r() * 64)}(sp)`,
+      `fsd f${Math.floor(r() * 32)}, ${8 * Math.floor(r() * 64)}(sp)`,
     );
   }
   // Edge cases of compression (zero immediates, x0, sp) and the RV64 hints.
@@ -552,7 +573,7 @@ Deno.test("assembler matches GNU as on explicit compressed forms and .option rvc
   const dir = await Deno.makeTempDir({ prefix: "axv-gnu-c-" });
   try {
     const ours = assemble(ourSource, { origin: ORIGIN, fileName: "diff_c.s" });
-    const gnu = await gnuAssemble(dir, "rvc", gnuSource, "rv64imac_zicsr_zifencei");
+    const gnu = await gnuAssemble(dir, "rvc", gnuSource, "rv64imafdc_zicsr_zifencei");
     compareImages(ours.image, gnu.image, ours.symbols, lines);
     const dump = await objdump(dir, gnu.elf);
     for (const [addr, { word, text }] of dump) {
@@ -587,12 +608,17 @@ Deno.test("disassembler matches objdump on all 16-bit parcels and random 32-bit 
   }
   const dir = await Deno.makeTempDir({ prefix: "axv-gnu-d-" });
   try {
-    const gnu = await gnuAssemble(dir, "words", src.join("\n") + "\n", "rv64imac_zicsr_zifencei");
+    const gnu = await gnuAssemble(dir, "words", src.join("\n") + "\n", WORDS_MARCH);
     const dump = await objdump(dir, gnu.elf);
     assert.equal(dump.size, words.length, "objdump listed every word");
     let mismatches = 0;
     const report: string[] = [];
     for (const [addr, { word, text }] of dump) {
+      const spec = decodeInstruction(word);
+      if (spec !== undefined && !GNU_KNOWS(spec)) continue;
+      // FP words with a reserved rounding mode (5, 6): objdump prints them with `unknown`, the
+      // table (like the hart) does not list them.
+      if (spec === undefined && FP_OPCODES.has(word & 0x7f) && /,unknown$/.test(text)) continue;
       const got = disassemble(word, addr).text;
       const want = text.replace(/\bunknown\b/g, "0");
       if (got !== want) {

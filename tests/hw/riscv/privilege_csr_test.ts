@@ -31,14 +31,18 @@ done:
     { hartId: 3 },
   );
   r.runToDone();
-  assert.equal(r.x("a0"), 0x8000000000141105n, "RV64 IMACSU");
+  assert.equal(r.x("a0"), 0x800000000014112dn, "RV64 IMAFDCSU");
   assert.equal(r.x("a1"), 3n);
   assert.equal(r.x("a2"), 0n);
-  assert.equal(r.x("a3"), 0x8000000000141105n, "misa is read-only");
-  assert.equal(r.x("a4"), 0xa_007e_19aan, "all writable fields; FS=0, UXL=SXL=2, SD=0");
+  assert.equal(r.x("a3"), 0x800000000014112dn, "misa is read-only");
+  assert.equal(
+    r.x("a4"),
+    0x8000_000a_007e_79aan,
+    "all writable fields; FS=Dirty, UXL=SXL=2, SD=1",
+  );
   assert.equal((r.x("a5") >> 11n) & 3n, 0n, "MPP 2 legalised to U");
   assert.equal(r.x("a6"), 0x2_0000_0000n, "sstatus shows UXL");
-  assert.equal(r.x("a7"), 0x2_000c_0122n, "sstatus writable: SIE SPIE SPP SUM MXR");
+  assert.equal(r.x("a7"), 0x8000_0002_000c_6122n, "sstatus writable: SIE SPIE SPP FS SUM MXR");
 });
 
 Deno.test("csr: counters count retired instructions; minstret/mcycle writes; mcountinhibit", () => {
@@ -167,7 +171,7 @@ done:
   assert.equal(r.x("a3"), 0x1234n, "pmpaddr of a locked entry ignores writes");
   assert.equal(r.x("a4"), 0n);
   assert.equal(r.x("a5"), 0n, "tdata1 type 0: no trigger");
-  assert.equal(r.x("a6"), 1n, "menvcfg: only FIOM (no Sstc, Svpbmt, Svadu)");
+  assert.equal(r.x("a6"), (1n << 63n) | 1n, "menvcfg: FIOM and STCE (no Svpbmt, Svadu)");
   assert.equal(r.x("a7"), 0n);
   assert.equal(r.x("s1"), 0n);
   assert.equal(r.x("s2"), 0n);

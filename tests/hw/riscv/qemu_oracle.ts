@@ -5,17 +5,18 @@
  * architectural state before every instruction (`-d cpu,nochain -singlestep`), which the
  * differential test uses to find the first instruction where our hart goes another way.
  *
- * The CPU is QEMU's `rv64` with the extensions our hart lacks turned off (F, D, H, bit
- * manipulation), so that the same encodings are illegal on both sides.
+ * The CPU is QEMU's `rv64` with the extensions our hart has (F, D, Zba, Zbb, Zbs) on and those it
+ * lacks (H, V, Zbc) off, so that the same encodings are illegal on both sides. (QEMU 7.2 has no
+ * Zicond: the random programs leave it out.)
  *
  * @module
  */
 
 /** The QEMU binary used. */
 export const QEMU = "qemu-system-riscv64";
-/** The CPU model: RV64IMAC + Zicsr + Zifencei, as our hart. */
+/** The CPU model: RV64GC + Zba/Zbb/Zbs, as our hart. */
 export const QEMU_CPU =
-  "rv64,priv_spec=v1.12.0,f=false,d=false,h=false,v=false,zba=false,zbb=false,zbc=false,zbs=false";
+  "rv64,priv_spec=v1.12.0,f=true,d=true,h=false,v=false,zba=true,zbb=true,zbc=false,zbs=true";
 /** GNU tools (Debian `binutils-riscv64-unknown-elf`). */
 const AS = "riscv64-unknown-elf-as";
 const LD = "riscv64-unknown-elf-ld";
@@ -97,15 +98,21 @@ export async function qemuVersion(): Promise<string | undefined> {
 
 /**
  * Assembles and links `source` at `origin` with GNU binutils in a temporary directory and
- * returns the flat image. The temporary directory is removed before returning; the disassembly
- * is produced on demand from a kept copy of the ELF bytes.
+ * returns the flat image (`options.march` overrides the ISA, RV64IMAC by default). The temporary
+ * directory is removed before returning; the disassembly is produced on demand from a kept copy
+ * of the ELF bytes.
  */
-export async function buildProgram(source: string, origin = 0x8000_0000): Promise<BuiltProgram> {
+export async function buildProgram(
+  source: string,
+  origin = 0x8000_0000,
+  options: { march?: string } = {},
+): Promise<BuiltProgram> {
+  const march = options.march ?? "rv64imac_zicsr_zifencei";
   const dir = await Deno.makeTempDir({ prefix: "axvisor-qemu-diff-" });
   const pkg = "binutils-riscv64-unknown-elf";
   try {
     await Deno.writeTextFile(`${dir}/p.S`, source);
-    await tool(AS, ["-march=rv64imac_zicsr_zifencei", "-mno-relax", "-o", "p.o", "p.S"], dir, pkg);
+    await tool(AS, [`-march=${march}`, "-mno-relax", "-o", "p.o", "p.S"], dir, pkg);
     await tool(LD, [`-Ttext=0x${origin.toString(16)}`, "-o", "p.elf", "p.o"], dir, pkg);
     await tool(OBJCOPY, ["-O", "binary", "p.elf", "p.bin"], dir, pkg);
     const image = await Deno.readFile(`${dir}/p.bin`);
@@ -140,6 +147,8 @@ export interface QemuRunOptions {
   timeoutSeconds?: number;
   /** Log the state before every instruction; see {@linkcode QemuRunWithTrace}. */
   trace?: boolean;
+  /** The `-cpu` model (default {@linkcode QEMU_CPU}). */
+  cpu?: string;
 }
 
 /** A QEMU run with its instruction trace. */
@@ -151,12 +160,12 @@ export interface QemuRunWithTrace extends QemuRun {
 /** Runs `program` under QEMU (one hart, `-bios none`) until the finisher or the time limit. */
 export async function runOnQemu(
   program: BuiltProgram,
-  options?: { timeoutSeconds?: number },
+  options?: { timeoutSeconds?: number; cpu?: string },
 ): Promise<QemuRun>;
 /** Runs `program` under QEMU and logs the state before every instruction. */
 export async function runOnQemu(
   program: BuiltProgram,
-  options: { timeoutSeconds?: number; trace: true },
+  options: { timeoutSeconds?: number; cpu?: string; trace: true },
 ): Promise<QemuRunWithTrace>;
 export async function runOnQemu(
   program: BuiltProgram,
@@ -174,7 +183,7 @@ export async function runOnQemu(
       "-M",
       "virt",
       "-cpu",
-      QEMU_CPU,
+      options.cpu ?? QEMU_CPU,
       "-smp",
       "1",
       "-m",

@@ -1,0 +1,109 @@
+/**
+ * Execution statistics of a hart, in the spirit of v86's: where the time goes between the
+ * interpreter and the compiled tier, why compiled code returns to the interpreter, how often
+ * code is compiled and invalidated, page walks, TLB flushes, traps and interrupts by cause.
+ * Counting costs a few increments on slow paths and one per compiled-block call.
+ *
+ * @module
+ */
+
+/** Why a compiled block returned to the interpreter (the index in `blockExits`). */
+export const BlockExit = {
+  /** The block ended: the next instruction is one the tier leaves to the interpreter (system,
+   * CSR, atomic, page-crossing), the end of the page, or the maximum block length. */
+  End: 0,
+  /** A jump or a taken branch left the block. */
+  Jump: 1,
+  /** A load or store needs the slow path: TLB miss, device (MMIO), page crossing, code page. */
+  Memory: 2,
+  /** The instruction budget of the run does not allow another pass of a looping block. */
+  Budget: 3,
+} as const;
+
+/** Names of the {@linkcode BlockExit} reasons, by index. */
+export const BLOCK_EXIT_NAMES: readonly string[] = ["end", "jump", "memory", "budget"];
+
+/** Counters of one hart (plain numbers; see {@linkcode HartStats.snapshot}). */
+export class HartStats {
+  /** Blocks compiled for this hart (a source shared with another block is not parsed again). */
+  compilations = 0;
+  /** Compiled-block returns to the interpreter by {@linkcode BlockExit} reason. */
+  readonly blockExits: Float64Array = new Float64Array(4);
+  /** fence.i executed (and remote fence.i received). */
+  fenceI = 0;
+  /** fence.i that had to drop the decoded code (the host wrote RAM since it was decoded). */
+  fenceIFlushes = 0;
+  /** Whole-cache drops of the decoded code (reset, restore, memory reloaded, fence.i above). */
+  codeFlushes = 0;
+  /** Software-TLB flushes (sfence.vma, satp writes, privilege changes, remote sfence). */
+  tlbFlushes = 0;
+  /** Sv39 page walks (TLB refills and faulting translations). */
+  pageWalks = 0;
+  /** Exceptions taken, by cause (0..15). */
+  readonly exceptions: Float64Array = new Float64Array(16);
+  /** Interrupts taken, by cause (0..15). */
+  readonly interrupts: Float64Array = new Float64Array(16);
+
+  /** The counters as plain JSON data; `instret`/`blockInstructions` come from the hart. */
+  snapshot(instret: number, blockInstructions: number): HartStatsRecord {
+    const byCause = (a: Float64Array) => {
+      const out: Record<string, number> = {};
+      a.forEach((n, i) => n > 0 && (out[i] = n));
+      return out;
+    };
+    const exits: Record<string, number> = {};
+    BLOCK_EXIT_NAMES.forEach((name, i) => (exits[name] = this.blockExits[i]));
+    return {
+      instret,
+      blockInstructions,
+      interpretedInstructions: Math.max(0, instret - blockInstructions),
+      compilations: this.compilations,
+      blockExits: exits,
+      fenceI: this.fenceI,
+      fenceIFlushes: this.fenceIFlushes,
+      codeFlushes: this.codeFlushes,
+      tlbFlushes: this.tlbFlushes,
+      pageWalks: this.pageWalks,
+      exceptions: byCause(this.exceptions),
+      interrupts: byCause(this.interrupts),
+    };
+  }
+}
+
+/** A hart's statistics as plain data (see {@linkcode HartStats}). */
+export interface HartStatsRecord {
+  /** Instructions retired. */
+  instret: number;
+  /** Instructions executed inside compiled blocks. */
+  blockInstructions: number;
+  /** Instructions the interpreter executed (instret minus blockInstructions). */
+  interpretedInstructions: number;
+  /** Blocks compiled. */
+  compilations: number;
+  /** Compiled-block returns by reason name. */
+  blockExits: Record<string, number>;
+  /** fence.i executed. */
+  fenceI: number;
+  /** fence.i that dropped the decoded code. */
+  fenceIFlushes: number;
+  /** Whole-cache drops of decoded code. */
+  codeFlushes: number;
+  /** Software-TLB flushes. */
+  tlbFlushes: number;
+  /** Sv39 page walks. */
+  pageWalks: number;
+  /** Exceptions by cause number. */
+  exceptions: Record<string, number>;
+  /** Interrupts by cause number. */
+  interrupts: Record<string, number>;
+}
+
+/** Counters shared by every hart of the process (the code caches are shared). */
+export const codeCacheStats: {
+  /** Block sources parsed into functions (`new Function`). */
+  sourcesParsed: number;
+  /** Block compilations that reused an already parsed source. */
+  sourcesShared: number;
+  /** Decoded pages whose compiled blocks a store into them dropped (self-modifying code). */
+  storeInvalidations: number;
+} = { sourcesParsed: 0, sourcesShared: 0, storeInvalidations: 0 };
