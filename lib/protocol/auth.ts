@@ -57,6 +57,12 @@ export class SessionAuth {
     return this.#attemptsLeft;
   }
 
+  /** Counts a try refused without checking (the address must wait); returns attempts left. */
+  refuse(): number {
+    if (this.#attemptsLeft > 0) this.#attemptsLeft--;
+    return this.#attemptsLeft;
+  }
+
   /** Checks a token. */
   attempt(candidate: string): AuthResult {
     if (this.#token === undefined || this.#authenticated) return { ok: true };
@@ -90,4 +96,97 @@ export function tokenProblem(token: string): string | undefined {
     return "the token contains spaces or control characters (it must be one word)";
   }
   return undefined;
+}
+
+/** Options of {@linkcode AuthThrottle}. */
+export interface AuthThrottleOptions {
+  /**
+   * Wrong tokens from an address that cost no wait (default 1: a typo may be retried at once).
+   */
+  freeFailures?: number;
+  /** Wait after the first wrong token that is not free, in ms (default 500); it doubles. */
+  baseDelayMs?: number;
+  /** Longest wait, in ms (default 60 000). */
+  maxDelayMs?: number;
+  /** An address with no wrong token for this long is forgotten, in ms (default 15 minutes). */
+  forgetAfterMs?: number;
+  /** Addresses remembered at most (default 4096; the least recently seen go first). */
+  maxAddresses?: number;
+  /** Wall clock in ms (tests inject one). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Default of {@linkcode AuthThrottleOptions.maxAddresses}. */
+export const DEFAULT_AUTH_THROTTLE_ADDRESSES = 4096;
+
+interface AddressRecord {
+  failures: number;
+  blockedUntil: number;
+  lastFailure: number;
+}
+
+/**
+ * Per-address back-off of authentication, across sessions and reconnects: after each wrong token
+ * from an address (after the first, which may be a typo), that address may not try again for a
+ * while (500 ms, doubling up to a minute);
+ * a try during the wait is refused without looking at the token. A right token clears the
+ * address. The table is bounded (least recently failed addresses are forgotten first), so a
+ * flood of addresses costs bounded memory.
+ */
+export class AuthThrottle {
+  readonly #base: number;
+  readonly #free: number;
+  readonly #max: number;
+  readonly #forget: number;
+  readonly #maxAddresses: number;
+  readonly #now: () => number;
+  /** In order of last failure (a Map keeps insertion order; re-inserted on each failure). */
+  #table = new Map<string, AddressRecord>();
+
+  /** Creates a throttle. */
+  constructor(options: AuthThrottleOptions = {}) {
+    this.#base = options.baseDelayMs ?? 500;
+    this.#free = Math.max(0, options.freeFailures ?? 1);
+    this.#max = options.maxDelayMs ?? 60_000;
+    this.#forget = options.forgetAfterMs ?? 15 * 60_000;
+    this.#maxAddresses = Math.max(1, options.maxAddresses ?? DEFAULT_AUTH_THROTTLE_ADDRESSES);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Addresses remembered now. */
+  get size(): number {
+    return this.#table.size;
+  }
+
+  /** Milliseconds `address` must still wait before its next try (0: it may try now). */
+  waitMs(address: string): number {
+    const r = this.#table.get(address);
+    if (!r) return 0;
+    const now = this.#now();
+    if (now - r.lastFailure >= this.#forget) {
+      this.#table.delete(address);
+      return 0;
+    }
+    return Math.max(0, r.blockedUntil - now);
+  }
+
+  /** Records a wrong token from `address`; returns how long it must now wait, in ms. */
+  failed(address: string): number {
+    const now = this.#now();
+    const r = this.#table.get(address);
+    const failures = r && now - r.lastFailure < this.#forget ? r.failures + 1 : 1;
+    const paid = failures - this.#free;
+    const delay = paid <= 0 ? 0 : Math.min(this.#max, this.#base * 2 ** Math.min(paid - 1, 30));
+    this.#table.delete(address);
+    this.#table.set(address, { failures, blockedUntil: now + delay, lastFailure: now });
+    while (this.#table.size > this.#maxAddresses) {
+      this.#table.delete(this.#table.keys().next().value!);
+    }
+    return delay;
+  }
+
+  /** Records a right token from `address`: its slate is clean. */
+  succeeded(address: string): void {
+    this.#table.delete(address);
+  }
 }

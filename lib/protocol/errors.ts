@@ -24,6 +24,8 @@ export const ProtocolErrorCode = {
   AuthRequired: "AUTH_REQUIRED",
   /** A wrong token. */
   AuthFailed: "AUTH_FAILED",
+  /** An `auth` too soon after a wrong token from the same address (it was not checked). */
+  AuthThrottled: "AUTH_THROTTLED",
   /** A command that would change something, from a read-only session. */
   ReadOnly: "READ_ONLY",
   /** A session command (`mode`, `events`, `auth`) used wrongly. */

@@ -374,11 +374,11 @@ export function interceptKeys(
 
 /** The key object readline hands to its line editor. */
 export interface Key {
-  /** Control held. */
+  /** Ctrl was held. */
   ctrl?: boolean;
-  /** Meta (Alt) held. */
+  /** Meta (Alt) was held. */
   meta?: boolean;
-  /** The key's name (`r`, `return`, `escape`...). */
+  /** The key's name (`d`, `r`, `return`...). */
   name?: string;
 }
 

@@ -14,6 +14,7 @@
  */
 
 import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
+import { wireErrorCode } from "./error_codes.ts";
 
 /** The id of a JSON request, echoed in its reply. */
 export type RequestId = string | number | null;
@@ -209,8 +210,20 @@ export function encodeJsonLine(value: unknown): string {
 /** Keys whose values are nanoseconds (rounded to whole numbers by {@linkcode jsonReplacer}). */
 const NANOSECOND_KEY = /(?:_ns|Ns)$/;
 
-/** A `JSON.stringify` replacer that makes bigints, Uint8Arrays, Maps and Sets serialisable. */
+/**
+ * A `JSON.stringify` replacer that makes bigints, Uint8Arrays, Maps and Sets serialisable, and
+ * gives every `error.code` its wire form ({@linkcode wireErrorCode}), also inside `data`.
+ */
 export function jsonReplacer(key: string, value: unknown): unknown {
+  if (
+    key === "error" && value !== null && typeof value === "object" &&
+    typeof (value as { code?: unknown }).code === "string"
+  ) {
+    const code = (value as { code: string }).code;
+    const wire = wireErrorCode(code);
+    if (value instanceof Error) return { name: value.name, message: value.message, code: wire };
+    return wire === code ? value : { ...value, code: wire };
+  }
   if (typeof value === "number" && !Number.isInteger(value) && NANOSECOND_KEY.test(key)) {
     return Number.isFinite(value) ? Math.round(value) : value;
   }

@@ -13,6 +13,7 @@
  * @module
  */
 export * from "./errors.ts";
+export * from "./error_codes.ts";
 export * from "./line_framer.ts";
 export * from "./json_request.ts";
 export * from "./events.ts";

@@ -10,6 +10,7 @@
  */
 
 import type { ProtocolBackend } from "./backend.ts";
+import { AuthThrottle } from "./auth.ts";
 import { CommandQueue } from "./command_queue.ts";
 import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
 import {
@@ -49,6 +50,11 @@ export interface ConsoleServerOptions {
   /** Wrong tokens a session may send before it is closed (default 3). */
   maxAuthAttempts?: number;
   /**
+   * Per-address back-off of authentication across sessions (default: a new
+   * {@linkcode AuthThrottle} with its defaults when a token is set).
+   */
+  authThrottle?: AuthThrottle;
+  /**
    * Wall-clock milliseconds a session that must authenticate gets to do so before it is closed
    * (default 30 000), so that idle unauthenticated connections cannot hold every session slot.
    */
@@ -83,6 +89,8 @@ export interface OpenSessionOptions {
   kind: SessionKind;
   /** Peer description for logs. */
   peer: string;
+  /** The peer's address without port (network sessions: the authentication back-off). */
+  address?: string;
   /** Send the banner (default true). */
   banner?: boolean;
   /** Send prompts (default true). */
@@ -114,6 +122,8 @@ export class ConsoleServer {
   readonly version: string;
   /** Maximum concurrent sessions. */
   readonly maxSessions: number;
+  /** The per-address back-off of authentication (when the server has a token). */
+  readonly authThrottle: AuthThrottle | undefined;
   /** Banner delay of TCP and stdio-stream sessions (see `SessionOptions.bannerDelayMs`). */
   readonly bannerDelayMs: number;
   #options: ConsoleServerOptions;
@@ -138,6 +148,8 @@ export class ConsoleServer {
     this.queue = new CommandQueue({ interleaved: options.interleaveWaits ?? false });
     this.version = options.version ?? VERSION;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.authThrottle = options.authThrottle ??
+      (options.token !== undefined ? new AuthThrottle() : undefined);
     this.bannerDelayMs = options.bannerDelayMs ?? DEFAULT_BANNER_DELAY_MS;
     this.shutdownRequested = new Promise((resolve) => (this.#resolveShutdown = resolve));
     this.#unsubscribe = this.backend.subscribe((event) => this.#onEvent(event));
@@ -182,6 +194,7 @@ export class ConsoleServer {
     const session = new Session(this, {
       id,
       peer: options.peer,
+      address: options.address,
       kind: options.kind,
       banner: options.banner,
       prompt: options.prompt,

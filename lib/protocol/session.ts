@@ -17,12 +17,13 @@
 import type { CommandInput, CommandOutcome, ProtocolBackend } from "./backend.ts";
 import type { CommandQueue } from "./command_queue.ts";
 import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
+import { wireErrorCode } from "./error_codes.ts";
 import { eventHumanAt, type RenderedEvent } from "./events.ts";
 import { encodeJsonLine, parseJsonRequest, type RequestId } from "./json_request.ts";
 import { type FramedLine, LineFramer, validateLine } from "./line_framer.ts";
 import { OutputQueue, type OutputQueueLimits } from "./output_queue.ts";
 import { readOnlyRefusal } from "./read_only.ts";
-import { SessionAuth } from "./auth.ts";
+import { type AuthThrottle, SessionAuth } from "./auth.ts";
 import { DEFAULT_ESCAPE_BYTE, describeEscapeKey, EscapeScanner } from "./attach_escape.ts";
 import { CHARACTER_MODE, LINE_MODE, TelnetFilter } from "./telnet.ts";
 import { tokenize } from "../shell/tokenizer.ts";
@@ -61,6 +62,8 @@ export interface SessionHost {
   sessionClosed(session: Session): void;
   /** Delivers events held back for coalescing (called before each reply). */
   flushEvents(): void;
+  /** The per-address back-off of authentication, if the server has one. */
+  readonly authThrottle?: AuthThrottle;
 }
 
 /** Options of a {@linkcode Session}. */
@@ -69,6 +72,8 @@ export interface SessionOptions {
   id: number;
   /** Who is on the other end, for logs (e.g. `tcp 127.0.0.1:50312`). */
   peer: string;
+  /** The peer's address without port, for the authentication back-off (network sessions). */
+  address?: string;
   /** Transport kind. */
   kind: SessionKind;
   /** Send the banner when the session starts (default true). */
@@ -128,6 +133,8 @@ export class Session {
   readonly kind: SessionKind;
   /** True for observer sessions. */
   readonly readOnly: boolean;
+  /** The peer's address without port (network sessions). */
+  readonly address: string | undefined;
   /** Bytes waiting to be written to the client. */
   readonly output: OutputQueue;
   /** The shell's state for this session. */
@@ -191,6 +198,7 @@ export class Session {
     this.#host = host;
     this.id = options.id;
     this.peer = options.peer;
+    this.address = options.address;
     this.kind = options.kind;
     this.readOnly = options.readOnly ?? false;
     this.#mode = options.mode ?? "human";
@@ -801,16 +809,38 @@ export class Session {
       this.#replyError(id, ProtocolErrorCode.InvalidArgument, "usage: auth <token>");
       return false;
     }
+    const throttle = this.address !== undefined ? this.#host.authThrottle : undefined;
+    const waitMs = throttle?.waitMs(this.address!) ?? 0;
+    if (waitMs > 0) {
+      // Not even looked at: guessing from one address is slowed down across reconnects.
+      const left = this.#auth.refuse();
+      this.#host.log(
+        "warn",
+        `session ${this.id} (${this.peer}): auth refused, ${this.address} must wait ${waitMs} ms`,
+      );
+      this.#replyError(
+        id,
+        ProtocolErrorCode.AuthThrottled,
+        `too many wrong tokens from ${this.address}: wait ${Math.ceil(waitMs / 1000)} s ` +
+          `before the next try (this one was not checked)` +
+          (left <= 0 ? "; too many attempts, closing the session" : ""),
+      );
+      if (left <= 0) this.close("too many wrong tokens");
+      return false;
+    }
     const result = this.#auth.attempt(argv[1]);
     if (result.ok) {
+      throttle?.succeeded(this.address!);
       this.onAuthenticated?.();
       this.#host.log("info", `session ${this.id} (${this.peer}): authenticated`);
       this.#reply(id, { ok: true, text: "Authenticated.", data: null });
       return true;
     }
+    const backOff = throttle?.failed(this.address!);
     this.#host.log(
       "warn",
-      `session ${this.id} (${this.peer}): wrong token (${result.attemptsLeft} attempts left)`,
+      `session ${this.id} (${this.peer}): wrong token (${result.attemptsLeft} attempts left` +
+        (backOff !== undefined ? `; ${this.address} waits ${backOff} ms` : "") + ")",
     );
     this.#replyError(id, ProtocolErrorCode.AuthFailed, result.message);
     if (result.attemptsLeft <= 0) this.close("too many wrong tokens");
@@ -1002,7 +1032,7 @@ export class Session {
       this.#push(encodeJsonLine({
         id,
         ok: false,
-        error: { code, message },
+        error: { code: wireErrorCode(code), message },
         time_ns: this.#host.backend.now(),
       }));
     } else {

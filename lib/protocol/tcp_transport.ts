@@ -182,6 +182,7 @@ export class TcpConsoleService {
       session = this.#server.openSession({
         kind: "tcp",
         peer,
+        address: remote.hostname,
         bannerDelayMs: this.#server.bannerDelayMs,
       });
     } catch (e) {

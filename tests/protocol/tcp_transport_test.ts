@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { AuthThrottle } from "../../lib/protocol/auth.ts";
 import { ConsoleServer } from "../../lib/protocol/server.ts";
 import {
   isLoopbackHost,
@@ -11,7 +12,13 @@ import { FakeBackend } from "./fake_backend.ts";
 import { RawClient } from "./tcp_client.ts";
 
 async function withServer(
-  options: { token?: string; softLimit?: number; hardLimit?: number; maxSessions?: number },
+  options: {
+    token?: string;
+    softLimit?: number;
+    hardLimit?: number;
+    maxSessions?: number;
+    authThrottle?: AuthThrottle;
+  },
   body: (
     ctx: { port: number; server: ConsoleServer; backend: FakeBackend; tcp: TcpConsoleService },
   ) => Promise<void>,
@@ -20,6 +27,7 @@ async function withServer(
   const server = new ConsoleServer({
     backend,
     token: options.token,
+    authThrottle: options.authThrottle,
     maxSessions: options.maxSessions,
     limits: { softLimit: options.softLimit, hardLimit: options.hardLimit },
   });
@@ -145,7 +153,9 @@ Deno.test("tcp: a client that never reads loses console output, others are not s
 });
 
 Deno.test("tcp: token required; wrong tokens close the session after 3 tries", async () => {
-  await withServer({ token: "tok" }, async ({ port }) => {
+  // No per-address back-off here (auth_throttle_test.ts tests it): the per-session limit alone.
+  const authThrottle = new AuthThrottle({ baseDelayMs: 0 });
+  await withServer({ token: "tok", authThrottle }, async ({ port }) => {
     const c = await RawClient.connect(port);
     assert.match(await c.readUntil(PROMPT), /Authentication required/);
     await c.send("vm list\n");

@@ -16,4 +16,5 @@ export * from "./assembler.ts";
 export * from "./disassembler.ts";
 export * from "./elf.ts";
 export type { BlockFn } from "./jit.ts";
+export { HartStats, type HartStatsRecord } from "./hart_stats.ts";
 export type * from "../bus.ts";
