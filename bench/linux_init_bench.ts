@@ -91,8 +91,8 @@ interface Result {
 
 const results = new Map<string, Result>();
 
-function axvisorCase(cpus: number): void {
-  const name = `axvisor.ts, ${cpus} vCPU${cpus > 1 ? "s" : ""}`;
+function axvisorCase(cpus: number, jit = true): void {
+  const name = `axvisor.ts, ${cpus} vCPU${cpus > 1 ? "s" : ""}${jit ? "" : ", interpreter only"}`;
   Deno.bench({
     name: imagesNote ? `${name} (skipped: ${imagesNote})` : name,
     group: "Linux boot to userspace",
@@ -105,7 +105,7 @@ function axvisorCase(cpus: number): void {
         "/images/Image": Deno.readFileSync(kernelPath),
         "/images/initrd": Deno.readFileSync(initrdPath),
       });
-      const hv = new Hypervisor({ board: loadBoard("qemu-virt"), fs });
+      const hv = new Hypervisor({ board: loadBoard("qemu-virt"), fs, jit });
       const vm = hv.createVm({ path: "/configs/linux.toml" });
       let out = "";
       const decoder = new TextDecoder();
@@ -188,6 +188,8 @@ for (const cpus of [1, 4]) {
   qemuCase(cpus);
   axvisorCase(cpus);
 }
+// The compiled tier against the interpreter alone on kernel code (see the JIT_THRESHOLD notes).
+axvisorCase(1, false);
 
 globalThis.addEventListener("unload", () => {
   if (results.size === 0) return;

@@ -27,7 +27,7 @@ export class DecodedPage {
   /** 1 for every slot that some compiled block covers. */
   covered: Uint8Array = NO_BLOCK_BYTES;
   /** Execution counts of interpreted instructions, to find hot ones. */
-  readonly heat: Uint8Array = new Uint8Array(2048);
+  readonly heat: Uint16Array = new Uint16Array(2048);
   /** Number of compiled blocks on the page. */
   blockCount = 0;
   /** Creates the decoded form of the RAM page viewed by `view`. */

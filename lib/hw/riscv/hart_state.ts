@@ -68,8 +68,10 @@ export interface HartOptions {
    */
   jit?: boolean;
   /**
-   * How many times an instruction is interpreted before a block is compiled from it (1..255,
-   * default 100). Tests use 1 to push nearly everything through the second tier.
+   * How many times an instruction is interpreted before a block is compiled from it (1..65535,
+   * default 60000: a block costs V8 a parse and a tier-up, which only pays back on code that
+   * runs tens of thousands of times; see bench/linux_init_bench.ts). Tests use 1 to push nearly
+   * everything through the second tier.
    */
   jitThreshold?: number;
   /**
