@@ -15,6 +15,7 @@
 export * from "./clock.ts";
 export * from "./config.ts";
 export * from "./console.ts";
+export * from "./cpio.ts";
 export * from "./driver.ts";
 export * from "./events.ts";
 export * from "./exit_handler.ts";
@@ -26,6 +27,7 @@ export * from "./host_memory.ts";
 export * from "./hypercall_handler.ts";
 export * from "./hypervisor.ts";
 export * from "./image_loader.ts";
+export * from "./initramfs.ts";
 export * from "./ivc.ts";
 export * from "./lifecycle.ts";
 export * from "./memory_filesystem.ts";
