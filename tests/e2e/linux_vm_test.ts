@@ -70,7 +70,8 @@ testNeedingLinux("e2e linux: a Linux VM over TCP, typed commands answered, power
   };
   try {
     const created = await ok(["vm", "create", "/configs/linux.toml"]);
-    assert.deepEqual(created.created, [{ path: "/configs/linux.toml", vmId: 21, name: "linux" }]);
+    const [entry] = created.created as { path: string; vmId: number; name: string }[];
+    assert.deepEqual([entry.path, entry.vmId, entry.name], ["/configs/linux.toml", 21, "linux"]);
     await tty.readUntil("axvisor:/$ ");
     await tty.send("vm console linux\n");
     await tty.readUntil("Escape character is '^]'.");
