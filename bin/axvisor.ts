@@ -14,6 +14,7 @@ import { Hypervisor, HypervisorDriver } from "../lib/vmm/mod.ts";
 import { Shell, ShellSession } from "../lib/shell/mod.ts";
 import {
   AxvisorBackend,
+  ConsolePorts,
   ConsoleServer,
   HostFileSystem,
   isLoopbackHost,
@@ -54,14 +55,20 @@ interface Options {
   listen?: string;
   clock?: "realtime" | "warp";
   fsRoot: string;
+  dataDir?: string;
   logLevel: ServerLogLevel;
   token?: string;
   readOnly: boolean;
   command?: string[];
   batch?: string;
   keepGoing: boolean;
+  echo?: boolean;
   maxSessions: number;
   bootDelay: number;
+  consoleLog: boolean;
+  consoleLogSize: number;
+  consoleLogFiles: number;
+  consolePorts?: string;
 }
 
 function buildProgram(): Command {
@@ -84,7 +91,12 @@ function buildProgram(): Command {
           "the fs root); repeatable",
       ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
     )
-    .option("--autostart", "start every VM once created", false)
+    .option(
+      "--autostart",
+      "start VMs once created: those given with --vm (without --vm, the example VMs of " +
+        "guest/vm_default), and the recorded VMs marked with 'vm autostart <VM> on'",
+      false,
+    )
     .option(
       "--listen <host:port>",
       "also serve the console on TCP (port 0 picks a free port; the bound address is printed " +
@@ -100,6 +112,12 @@ function buildProgram(): Command {
     .addOption(
       new Option("--fs-root <dir>", "host directory that is the hypervisor's /")
         .default(DEFAULT_FS_ROOT, "examples/ of this repository"),
+    )
+    .option(
+      "--data-dir <dir>",
+      "host folder of the VM data folders (records, logs, snapshots). Default: " +
+        "<fs-root>/guest/vms when --fs-root is given, else $XDG_DATA_HOME/axvisor-ts/vms " +
+        "(~/.local/share/axvisor-ts/vms)",
     )
     .addOption(
       new Option("--log-level <level>", "server log on stderr").choices([
@@ -123,6 +141,11 @@ function buildProgram(): Command {
     )
     .option("--batch <file>", "batch: run the commands in this file ('-' for stdin) and exit")
     .option("--keep-going", "batch: run every command even after a failure", false)
+    .option(
+      "--echo",
+      "batch: print each command after the prompt before its output (default in batch mode)",
+    )
+    .option("--no-echo", "batch: print only the commands' output")
     .addOption(
       new Option("--max-sessions <n>", "most concurrent console sessions").argParser(
         positiveInt,
@@ -131,6 +154,20 @@ function buildProgram(): Command {
     .addOption(
       new Option("--boot-delay <seconds>", "the seed's per-VM boot delay: VM n waits (n-1)*s")
         .argParser(nonNegativeNumber).default(0),
+    )
+    .option(
+      "--console-ports <[host:]base>",
+      "serve VM n's console as a raw byte stream on TCP port BASE+n (nc, socat, telnet); a " +
+        "VM's config may name its own port ([base] console_port). Loopback only unless --token",
+    )
+    .option("--no-console-log", "keep no console logs (<fs-root>/guest/vms/<name>/vm.log)")
+    .addOption(
+      new Option("--console-log-size <bytes>", "largest console log file before rotation (K/M/G)")
+        .argParser(byteSize).default(1 << 20, "1M"),
+    )
+    .addOption(
+      new Option("--console-log-files <n>", "console log files kept per VM (vm.log, vm.log.1, ...)")
+        .argParser(logFiles).default(3),
     )
     .addHelpText(
       "after",
@@ -144,12 +181,16 @@ Console protocol (stdio and TCP, UTF-8 lines ending in LF or CRLF, at most 4 KiB
                         {"id", "ok": false, "error": {"code", "message"}, "time_ns"}
                events   {"event": "status"|"console"|"vcpu"|"fault"|"log", "time_ns", ...}
   Session      mode human|json, events on|off, auth <token>, exit
-  Attach       'vm console <ID>' connects to a guest console; Ctrl-] or a line '~.' detaches.
+  Attach       'vm console <ID>': at a terminal, raw keys to the guest's serial line; Ctrl-] or
+               '~.' at a line start detaches (--escape). Over TCP use telnet (character mode)
+               or --console-ports (a raw byte stream per VM). Logs: guest/vms/<name>/vm.log.
   See docs/protocol.md.
 
 Batch mode (-c / --batch): commands run in order on the warp clock, and virtual time passes
-only while a command waits, so runs are deterministic. Each command's output is printed;
-the run stops at the first failure unless --keep-going.
+only while a command waits, so runs are deterministic. Each command is shown after the prompt
+(--no-echo hides it), then its output; a slow reader of stdout slows the run down, no output
+is ever dropped. The run stops at the first failure (reported on stderr after the output of
+the command) unless --keep-going.
 
 Exit status: 0 success; 1 a batch command failed; 2 bad usage or a start-up error.
 
@@ -178,6 +219,24 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function byteSize(v: string): number {
+  const m = /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError("expected a size such as 1048576, 512K or 4M");
+  const n = Number(m[1]) * ({ "": 1, k: 1024, m: 1 << 20, g: 1 << 30 } as Record<string, number>)[
+    m[2].toLowerCase()
+  ];
+  if (n < 1024) throw new InvalidArgumentError("must be at least 1K");
+  return n;
+}
+
+function logFiles(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 10) {
+    throw new InvalidArgumentError("expected a number of files from 1 to 10");
+  }
+  return n;
+}
+
 function nonNegativeNumber(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number >= 0");
@@ -200,6 +259,52 @@ function describeBoard(board: BoardSpec, clock: string): string {
   const size = gib >= 1 ? `${Number(gib.toFixed(1))} GiB` : `${ram / 2 ** 20} MiB`;
   const harts = board.cpus.hartIds.length;
   return `board ${board.name} (${harts} hart${harts === 1 ? "" : "s"}, ${size}), ${clock} clock`;
+}
+
+/**
+ * Where the VM data folders go. Run-time files never land in the repository's examples by
+ * default: `--data-dir` if given; else `<fs-root>/guest/vms` when `--fs-root` was given; else a
+ * per-user folder, `$XDG_DATA_HOME/axvisor-ts/vms` (default `~/.local/share/axvisor-ts/vms`).
+ */
+function dataLocation(
+  opts: Options,
+  fsRootGiven: boolean,
+): { shellOptions: { dataFs?: HostFileSystem; dataDir?: string }; note?: string } {
+  let host: string | undefined = opts.dataDir;
+  if (host === undefined && fsRootGiven) return { shellOptions: {} };
+  if (host === undefined) {
+    let base: string | undefined;
+    try {
+      base = Deno.env.get("XDG_DATA_HOME") || undefined;
+      if (!base) {
+        const home = Deno.env.get("HOME");
+        if (home) base = `${home}/.local/share`;
+      }
+    } catch {
+      base = undefined; // no --allow-env
+    }
+    if (!base) {
+      return {
+        shellOptions: {},
+        note: "no per-user data folder ($XDG_DATA_HOME or $HOME unknown): VM data goes to " +
+          "<fs-root>/guest/vms",
+      };
+    }
+    host = `${base}/axvisor-ts/vms`;
+  }
+  host = host.replace(/\/+$/, "") || "/";
+  try {
+    Deno.mkdirSync(host, { recursive: true });
+  } catch (e) {
+    throw new StartupError(`cannot create the data folder ${host}: ${(e as Error).message}`);
+  }
+  const slash = host.lastIndexOf("/");
+  const parent = slash <= 0 ? "/" : host.slice(0, slash);
+  const leaf = host.slice(slash + 1);
+  return {
+    shellOptions: { dataFs: new HostFileSystem(parent), dataDir: `/${leaf}` },
+    note: `VM data (records, logs, snapshots) in ${host}`,
+  };
 }
 
 class StartupError extends Error {
@@ -236,6 +341,27 @@ async function main(args: string[]): Promise<number> {
       throw new StartupError(
         `refusing to listen on ${opts.listen} without a token: that address is reachable from ` +
           `other machines. Pass --token (or set AXVISOR_TOKEN), or listen on 127.0.0.1`,
+      );
+    }
+  }
+
+  let consolePorts: { hostname: string; port: number } | undefined;
+  if (opts.consolePorts !== undefined) {
+    try {
+      consolePorts = parseListenAddress(opts.consolePorts);
+    } catch {
+      throw new StartupError(
+        `invalid --console-ports '${opts.consolePorts}': expected [HOST:]BASE (e.g. 5000 or ` +
+          `127.0.0.1:5000); VM n is then served on BASE+n`,
+      );
+    }
+    if (consolePorts.port === 0) {
+      throw new StartupError("--console-ports needs a base port above 0 (VM n is on BASE+n)");
+    }
+    if (!isLoopbackHost(consolePorts.hostname) && token === undefined) {
+      throw new StartupError(
+        `refusing to serve consoles on ${opts.consolePorts} without a token: that address is ` +
+          `reachable from other machines. Pass --token (or set AXVISOR_TOKEN), or use 127.0.0.1`,
       );
     }
   }
@@ -279,16 +405,31 @@ async function main(args: string[]): Promise<number> {
     throw new StartupError((e as Error).message);
   }
   const hypervisor = new Hypervisor({ board, fs, clock, bootDelaySeconds: opts.bootDelay });
-  const shell = new Shell({ hypervisor, fs });
+  const data = dataLocation(opts, program.getOptionValueSource("fsRoot") === "cli");
+  const shell = new Shell({
+    hypervisor,
+    fs,
+    ...data.shellOptions,
+    consoleLog: opts.consoleLog
+      ? { maxBytes: opts.consoleLogSize, files: opts.consoleLogFiles }
+      : false,
+  });
   const driver = batchMode ? undefined : new HypervisorDriver(hypervisor);
   const log = (level: ServerLogLevel, message: string) =>
     writeErr(`axvisor: ${level}: ${message}\n`);
 
-  // VMs: the default set (/guest/vm_default, as AxVisor does), then --vm files.
+  if (data.note) log("info", data.note);
+  // VMs: the default set (/guest/vm_default, as AxVisor does), then --vm files, then the VMs
+  // recorded by `vm create` in earlier runs (in id order).
+  const toStart: number[] = [];
   const boot = await shell.bootDefaultVms();
   if (!boot.ok) log("warn", `default VMs: ${boot.error?.message ?? boot.text}`);
+  for (const c of (boot.data as { created?: { vmId: number }[] })?.created ?? []) {
+    toStart.push(c.vmId);
+  }
   // A typo in a config key is not fatal (AxVisor ignores unknown keys), but must not go unseen.
   for (const vm of hypervisor.vms()) for (const w of vm.config.warnings) log("warn", w);
+  const defaultIds = new Set(toStart);
   for (const file of opts.vm) {
     let hostText: string | undefined;
     try {
@@ -299,6 +440,7 @@ async function main(args: string[]): Promise<number> {
     if (hostText !== undefined) {
       try {
         const vm = hypervisor.createVm({ text: hostText, origin: file });
+        toStart.push(vm.id);
         for (const w of vm.config.warnings) log("warn", w);
       } catch (e) {
         throw new StartupError(`cannot create a VM from --vm ${file}: ${(e as Error).message}`);
@@ -306,18 +448,31 @@ async function main(args: string[]): Promise<number> {
       continue;
     }
     const before = new Set(hypervisor.vms());
-    const created = await shell.executeArgv(["vm", "create", file], new ShellSession());
+    const created = await shell.executeArgv(
+      ["vm", "create", "--transient", file],
+      new ShellSession(),
+    );
     if (!created.ok) {
       throw new StartupError(
         `cannot create a VM from --vm ${file}: ${created.error?.message ?? created.text}`,
       );
     }
     for (const vm of hypervisor.vms()) {
-      if (!before.has(vm)) { for (const w of vm.config.warnings) log("warn", w); }
+      if (!before.has(vm)) {
+        toStart.push(vm.id);
+        for (const w of vm.config.warnings) log("warn", w);
+      }
     }
   }
-  if (opts.autostart && hypervisor.vms().length > 0) {
-    const started = await shell.executeArgv(["vm", "start"], new ShellSession());
+  // --autostart starts the VMs named by --vm (the example VMs would bury their boot output), or
+  // the example VMs when there is no --vm; and the recorded VMs marked for autostart.
+  const named = toStart.filter((id) => !defaultIds.has(id));
+  const recorded = shell.recreateRecordedVms();
+  if (!recorded.outcome.ok) log("warn", `recorded VMs: ${recorded.outcome.text}`);
+  const chosen = [...(named.length > 0 ? named : toStart), ...recorded.autostart];
+  if (opts.autostart && chosen.length > 0) {
+    const ids = [...new Set(chosen)].map(String);
+    const started = await shell.executeArgv(["vm", "start", ...ids], new ShellSession());
     if (!started.ok) log("warn", `--autostart: ${started.error?.message ?? started.text}`);
   }
 
@@ -342,14 +497,20 @@ async function main(args: string[]): Promise<number> {
 
   // Batch mode: one session, no banner, no prompt, no background driver.
   if (commands !== undefined) {
-    const { session, done } = serveStdioStream(server, {
+    const { session, done, flushed } = serveStdioStream(server, {
       reader: undefined,
       banner: false,
       prompt: false,
       noInput: true,
+      // Batch output is never dropped: the run waits for stdout between commands (and large
+      // replies are streamed), so only guest output within one command is bounded.
+      limits: { softLimit: 8 * 1024 * 1024, hardLimit: 256 * 1024 * 1024 },
+      stallTimeoutMs: 0,
     });
     const result = await runBatch(session, commands, {
       keepGoing: opts.keepGoing,
+      echo: opts.echo ?? true,
+      flush: flushed,
       onFailure: (i, c) => {
         const total = commands!.length;
         const stopping = !opts.keepGoing && i < total
@@ -363,7 +524,13 @@ async function main(args: string[]): Promise<number> {
     await done;
     shell.dispose();
     server.dispose();
-    if (!result.ok && opts.keepGoing) {
+    if (result.aborted !== undefined) {
+      log(
+        "error",
+        `the batch stopped after ${result.ran} of ${result.total} commands: ${result.aborted}`,
+      );
+    }
+    if (!result.ok && opts.keepGoing && result.failed > 0) {
       log("error", `${result.failed} of ${result.total} commands failed`);
     }
     return result.ok ? EXIT_OK : EXIT_COMMAND_FAILED;
@@ -381,6 +548,20 @@ async function main(args: string[]): Promise<number> {
     writeErr(`axvisor: listening on ${host}:${a.port}\n`);
   }
 
+  // Raw console ports: --console-ports BASE, and VMs whose config names a console_port.
+  const ports = new ConsolePorts(backend, hypervisor.vms().map((vm) => vm.id), {
+    hostname: consolePorts?.hostname ?? "127.0.0.1",
+    base: consolePorts?.port,
+    vmPort: (id) => hypervisor.vm(id)?.config.base.consolePort,
+    token,
+    readOnly: opts.readOnly,
+    log: (level, message) => server.log(level, message),
+  });
+  for (const p of ports.ports()) {
+    const host = p.addr.hostname.includes(":") ? `[${p.addr.hostname}]` : p.addr.hostname;
+    writeErr(`axvisor: console of VM ${p.vmId} on ${host}:${p.addr.port}\n`);
+  }
+
   // The first signal shuts down in order; a second one (shutdown stuck) exits at once.
   let signalled = false;
   const onSignal = (name: string) => () => {
@@ -394,11 +575,26 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", sigterm);
 
   driver?.start();
+  // Console logs are batched in memory: written at least every 250 ms (and when a batch fills).
+  const logTimer = setInterval(() => shell.flushLogs(), 250);
 
   const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
   const stdio = interactive ? runInteractive(server) : serveStdioStream(server);
   stdio.done.then(() => {
-    if (!tcp) server.shutdown("end of the console session");
+    if (!tcp) {
+      server.shutdown("end of the console session");
+      return;
+    }
+    // `exit` (or end of input) at the local console with --listen: the TCP sessions go on.
+    if (!server.shuttingDown) {
+      const a = tcp.addr;
+      const host = a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname;
+      writeErr(
+        `axvisor: the local console is closed; the server keeps serving TCP on ` +
+          `${host}:${a.port}. Stop it with Ctrl-C or SIGTERM (kill ${Deno.pid}), or ` +
+          "`shutdown` from a TCP session.\n",
+      );
+    }
   });
 
   await server.shutdownRequested;
@@ -407,8 +603,10 @@ async function main(args: string[]): Promise<number> {
   await Promise.race([stdio.done, new Promise((r) => (grace = setTimeout(r, 2000)))]);
   clearTimeout(grace);
   if (tcp) await tcp.close();
+  await ports.close();
   if (driver?.error) log("error", `the emulator stopped with an error: ${driver.error}`);
   await driver?.stop();
+  clearInterval(logTimer);
   shell.dispose();
   server.dispose();
   Deno.removeSignalListener("SIGINT", sigint);

@@ -33,6 +33,7 @@ import { boardDeviceTree } from "./boards/device_tree.ts";
 import { dtbAddressFor } from "./boards/machine.ts";
 import { readFdt } from "./fdt/reader.ts";
 import { writeFdt } from "./fdt/writer.ts";
+import { formatAddress } from "./riscv/address.ts";
 
 /** Exit code: the guest stored 1 to `tohost` (pass), or called `exit(0)`. */
 export const EXIT_PASS = 0;
@@ -402,7 +403,7 @@ export interface RunOptions {
   until?: string;
 }
 
-const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+const hex = formatAddress;
 
 /**
  * Formats one trace line like spike: `core   0: 0x0000000080000000 (0x00000297) auipc t0,0x0`.

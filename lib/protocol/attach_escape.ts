@@ -55,7 +55,7 @@ export function describeEscapeKey(byte: number | null | undefined): string {
 }
 
 /** What {@linkcode EscapeScanner.scan} found in a chunk of typed bytes. */
-export interface ScanResult {
+export interface EscapeScanResult {
   /** Bytes for the guest. */
   forward: Uint8Array;
   /** True when an escape detached the console. */
@@ -100,7 +100,7 @@ export class EscapeScanner {
    * Splits typed bytes. A `~.` escape also swallows the line ending that follows it (a
    * line-mode client sends `~.` then Enter), so that no empty command runs after the detach.
    */
-  scan(bytes: Uint8Array): ScanResult {
+  scan(bytes: Uint8Array): EscapeScanResult {
     const out: number[] = [];
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i];
@@ -129,7 +129,7 @@ export class EscapeScanner {
     return { forward: Uint8Array.from(out), detached: false, rest: EMPTY };
   }
 
-  #done(out: number[], rest: Uint8Array): ScanResult {
+  #done(out: number[], rest: Uint8Array): EscapeScanResult {
     this.#held = false;
     this.#lineStart = true;
     return { forward: Uint8Array.from(out), detached: true, rest };

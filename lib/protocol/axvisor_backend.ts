@@ -32,7 +32,7 @@ export interface VmLike {
   /** VM name. */
   readonly name: string;
   /** The VM's console. */
-  readonly console: { writeInput(data: Uint8Array | string): void };
+  readonly console: { writeInput(data: Uint8Array | string): unknown };
   /** The VM instance (unique even when ids are reused), when the hypervisor tracks it. */
   readonly instance?: number;
 }

@@ -91,13 +91,34 @@ export interface BatchResult {
   failures: { index: number; command: string }[];
   /** True when the script stopped early (a failure, `exit`, or `shutdown`). */
   stoppedEarly: boolean;
+  /** Why the session ended before the script did, when it was not `exit` or `shutdown`. */
+  aborted?: string;
 }
+
+/** Options of {@linkcode runBatch}. */
+export interface BatchOptions {
+  /** Run every command even after a failure. */
+  keepGoing?: boolean;
+  /** Show each command, after the prompt, before its output (`--echo`). */
+  echo?: boolean;
+  /**
+   * Resolves once the output so far is written (the stdio transport's `flushed`). Awaited after
+   * every command, so that a slow reader slows the script down instead of filling memory, and
+   * so that `onFailure` (which writes to stderr) comes after the output of the command it names.
+   */
+  flush?: () => Promise<void>;
+  /** Called when a command fails, with its 1-based position. */
+  onFailure?: (index: number, command: string) => void;
+}
+
+/** Close reasons of a session that end a batch normally. */
+const NORMAL_ENDS = new Set(["exit", "server shutdown"]);
 
 /** Runs `commands` in `session`; stops at the first failure unless `keepGoing`. */
 export async function runBatch(
   session: Session,
   commands: readonly string[],
-  options: { keepGoing?: boolean; onFailure?: (index: number, command: string) => void } = {},
+  options: BatchOptions = {},
 ): Promise<BatchResult> {
   const result: BatchResult = {
     ok: true,
@@ -107,13 +128,17 @@ export async function runBatch(
     failures: [],
     stoppedEarly: false,
   };
+  const flush = options.flush ?? (() => session.output.waitForDrain());
   for (let i = 0; i < commands.length; i++) {
     if (session.closed) {
       result.stoppedEarly = true;
       break;
     }
+    if (options.echo) session.echo(commands[i]);
     const ok = await session.receiveLine(commands[i]);
     result.ran++;
+    if (session.attachedVm !== undefined) session.detach("batch mode cannot stay attached");
+    await flush();
     if (ok === false) {
       result.ok = false;
       result.failed++;
@@ -124,8 +149,12 @@ export async function runBatch(
         break;
       }
     }
-    if (session.attachedVm !== undefined) session.detach("batch mode cannot stay attached");
   }
   if (result.ran < result.total && !result.stoppedEarly) result.stoppedEarly = true;
+  // Output that could not be written is a failure, never a silent success.
+  if (session.closed && !NORMAL_ENDS.has(session.closeReason)) {
+    result.ok = false;
+    result.aborted = session.closeReason;
+  }
   return result;
 }

@@ -178,6 +178,49 @@ export function eventJson(event: ProtocolEvent, nowNs: number, text?: string): s
   return encodeJsonLine({ event: kind, time_ns, ...rest });
 }
 
+/** The shell's log levels, quietest first (`log <level>` sets a session's). */
+const LEVEL_RANK: Record<string, number> = {
+  off: 0,
+  error: 1,
+  warn: 2,
+  info: 3,
+  debug: 4,
+  trace: 5,
+};
+
+/**
+ * Renders an event for a human session whose `log` level is `level`: faults always; the
+ * hypervisor's log messages at or above the level (`error`, `warn`, `info`, `debug`); at `debug`
+ * also every VM status change, at `trace` also every vCPU up/down and pin. Console lines come
+ * from the {@linkcode ConsoleAssembler}. Returns "" for what the level hides.
+ */
+export function eventHumanAt(event: ProtocolEvent, level: string): string {
+  const rank = LEVEL_RANK[level] ?? LEVEL_RANK.info;
+  const who = (vm: number | undefined) => (vm === undefined ? "[axvisor]" : `[VM ${vm}]`);
+  switch (event.event) {
+    case "fault":
+      return eventHuman(event);
+    case "log":
+      return (LEVEL_RANK[event.level] ?? 0) <= rank
+        ? `${who(event.vm)} ${event.level}: ${event.message}\n`
+        : "";
+    case "status":
+      return rank >= LEVEL_RANK.debug
+        ? `${who(event.vm)} status: ${event.from ?? "?"} -> ${event.to}${
+          event.reason ? ` (${event.reason})` : ""
+        }\n`
+        : "";
+    case "vcpu":
+      return rank >= LEVEL_RANK.trace
+        ? `${who(event.vm)} vCPU ${event.vcpu} ${event.state}${
+          event.pcpu !== undefined && event.pcpu >= 0 ? ` on pCPU ${event.pcpu}` : ""
+        }\n`
+        : "";
+    default:
+      return "";
+  }
+}
+
 /**
  * Renders an event for human sessions: faults, and warnings and errors of the hypervisor.
  * Console lines come from the {@linkcode ConsoleAssembler}; status changes are what commands

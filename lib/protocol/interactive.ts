@@ -2,7 +2,8 @@
  * The interactive console on a terminal: node:readline line editing (arrows, Ctrl-A/Ctrl-E,
  * history of 100 entries without consecutive duplicates or blank lines, Tab completion from the
  * shell), Ctrl-C cancels the line being typed or, while a command runs (`vm wait`), the command
- * (it ends with code `CANCELLED` and the prompt returns), Ctrl-D (end of input) ends the session.
+ * (it ends with code `CANCELLED` and the prompt returns), Ctrl-D (end of input) ends the session,
+ * Ctrl-R searches the history backwards as bash does, and a second Tab lists the candidates.
  *
  * Asynchronous output (guest `[VM n] ` lines, faults) is written above the line being edited,
  * which is then redrawn.
@@ -21,6 +22,7 @@
 import * as readline from "node:readline";
 import process from "node:process";
 import type { ConsoleServer } from "./server.ts";
+import { type HistoryMatch, reverseSearch } from "../shell/history.ts";
 import { PROMPT, type Session } from "./session.ts";
 
 /** Options of {@linkcode runInteractive}. */
@@ -51,12 +53,13 @@ export function runInteractive(
     completer: (line: string): [string[], string] => {
       if (session.attachedVm !== undefined) return [[], line];
       try {
-        return [server.backend.complete(line, session.shellSession), line];
+        return [tabs.complete(line, server.backend.complete(line, session.shellSession)), line];
       } catch {
         return [[], line];
       }
     },
   });
+  const tabs = new DoubleTab();
   let busy = false;
 
   /** Writes what the session queued; when idle at the prompt, redraws the prompt after it. */
@@ -140,6 +143,11 @@ export function runInteractive(
     }
   };
   process.stdin.on("keypress", keypress);
+  const search = new HistorySearch(rl, out);
+  interceptKeys(rl, (s, k) => {
+    if (session.attachedVm !== undefined) return false;
+    return search.key(s, k);
+  });
   interceptCtrlD(rl, () => {
     // Attached: Ctrl-D is the guest's (end of input), never the end of the hypervisor.
     if (session.attachedVm === undefined) return false;
@@ -196,6 +204,174 @@ export function runInteractive(
   return { session, done };
 }
 
+/**
+ * Bash's Tab behaviour for readline's completer: a Tab completes the common prefix of the
+ * candidates; when there is none to add, the first Tab does nothing and the second one (on the
+ * same line) lists them, instead of reprinting the list on every Tab.
+ */
+export class DoubleTab {
+  #lastLine: string | undefined;
+
+  /** What readline should get for `line`, given every candidate (full lines). */
+  complete(line: string, candidates: string[]): string[] {
+    if (candidates.length <= 1) {
+      this.#lastLine = undefined;
+      return candidates;
+    }
+    const prefix = commonPrefix(candidates);
+    if (prefix.length > line.length) {
+      this.#lastLine = undefined;
+      return [prefix];
+    }
+    if (this.#lastLine === line) {
+      this.#lastLine = undefined;
+      return candidates;
+    }
+    this.#lastLine = line;
+    return [line];
+  }
+}
+
+function commonPrefix(words: string[]): string {
+  let p = words[0];
+  for (const w of words) {
+    let i = 0;
+    while (i < p.length && i < w.length && p[i] === w[i]) i++;
+    p = p.slice(0, i);
+  }
+  return p;
+}
+
+/** What a readline `Interface` exposes that the history search uses. */
+interface SearchableLine {
+  line: string;
+  history?: string[];
+  getPrompt?(): string;
+  setPrompt(p: string): void;
+  prompt(preserveCursor?: boolean): void;
+  write(data: string | null, key?: Key): void;
+}
+
+/**
+ * Ctrl-R reverse incremental search through readline's history: typed characters narrow the
+ * search, Ctrl-R again finds an older match, Enter runs the match, Esc or Ctrl-G gives the
+ * original line back, any other key keeps the match in the line for editing.
+ */
+export class HistorySearch {
+  #active = false;
+  #query = "";
+  #match: HistoryMatch | undefined;
+  #savedLine = "";
+  #savedPrompt = "";
+  #writing = false;
+  readonly #rl: SearchableLine;
+  readonly #out: { write(s: string): unknown };
+
+  /** Creates the search for `rl` (a readline interface), drawing on `out`. */
+  constructor(rl: unknown, out: { write(s: string): unknown }) {
+    this.#rl = rl as SearchableLine;
+    this.#out = out;
+  }
+
+  /** Whether a search is in progress. */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** The search text typed so far. */
+  get query(): string {
+    return this.#query;
+  }
+
+  /** Handles a key; returns true when the search consumed it. */
+  key(s: string | undefined, k: Key | undefined): boolean {
+    // Our own edits of the line pass through readline's editor untouched.
+    if (this.#writing) return false;
+    const ctrl = k?.ctrl === true && !k.meta;
+    if (!this.#active) {
+      if (!(ctrl && k?.name === "r")) return false;
+      this.#active = true;
+      this.#query = "";
+      this.#match = undefined;
+      this.#savedLine = this.#rl.line;
+      this.#savedPrompt = this.#rl.getPrompt?.() ?? PROMPT;
+      this.#draw();
+      return true;
+    }
+    const history = this.#rl.history ?? [];
+    if (ctrl && k?.name === "r") {
+      const next = reverseSearch(history, this.#query, (this.#match?.index ?? -1) + 1);
+      if (next) this.#match = next;
+      this.#draw();
+      return true;
+    }
+    if ((ctrl && k?.name === "g") || k?.name === "escape") {
+      this.#finish(this.#savedLine);
+      return true;
+    }
+    if (k?.name === "backspace") {
+      this.#query = this.#query.slice(0, -1);
+      this.#match = reverseSearch(history, this.#query);
+      this.#draw();
+      return true;
+    }
+    if (s !== undefined && s.length === 1 && s >= " " && !ctrl && !k?.meta) {
+      this.#query += s;
+      this.#match = reverseSearch(history, this.#query, this.#match?.index ?? 0) ??
+        reverseSearch(history, this.#query);
+      this.#draw();
+      return true;
+    }
+    // Enter runs the match; any other key keeps it in the line and is then handled as usual.
+    this.#finish(this.#match?.entry ?? this.#savedLine);
+    return false;
+  }
+
+  #draw(): void {
+    const found = this.#match?.entry ?? "";
+    const failing = this.#query !== "" && this.#match === undefined ? "failing " : "";
+    this.#rl.setPrompt(`(${failing}reverse-i-search)'${this.#query}': `);
+    this.#replaceLine(found);
+  }
+
+  #finish(line: string): void {
+    this.#active = false;
+    this.#rl.setPrompt(this.#savedPrompt);
+    this.#replaceLine(line);
+  }
+
+  #replaceLine(text: string): void {
+    this.#writing = true;
+    try {
+      this.#rl.write(null, { ctrl: true, name: "e" });
+      this.#rl.write(null, { ctrl: true, name: "u" });
+      this.#out.write("\r\x1b[K");
+      this.#rl.prompt(true);
+      if (text !== "") this.#rl.write(text);
+    } finally {
+      this.#writing = false;
+    }
+  }
+}
+
+/**
+ * Lets `handler` see every key before readline's line editor (see {@linkcode interceptCtrlD});
+ * it returns true when it consumed the key.
+ */
+export function interceptKeys(
+  rl: readline.Interface,
+  handler: (s: string | undefined, k: Key | undefined) => boolean,
+): boolean {
+  return wrapTtyWrite(
+    rl,
+    (original) =>
+      function (this: unknown, s: string | undefined, k: Key | undefined): void {
+        if (handler(s, k)) return;
+        original.call(this, s, k);
+      },
+  );
+}
+
 /** The key object readline hands to its line editor. */
 interface Key {
   ctrl?: boolean;
@@ -209,6 +385,23 @@ interface Key {
  * editor under a symbol named `_ttyWrite`; without it (another readline), nothing changes.
  */
 export function interceptCtrlD(rl: readline.Interface, handler: () => boolean): boolean {
+  return wrapTtyWrite(
+    rl,
+    (original) =>
+      function (this: unknown, s: string | undefined, k: Key | undefined): void {
+        if (k?.ctrl && !k.meta && k.name === "d" && handler()) return;
+        original.call(this, s, k);
+      },
+  );
+}
+
+type TtyWrite = (s: string | undefined, k: Key | undefined) => void;
+
+/**
+ * Replaces readline's line editor (kept under a symbol named `_ttyWrite`) with `wrap(original)`.
+ * Without it (another readline), nothing changes and false is returned.
+ */
+function wrapTtyWrite(rl: readline.Interface, wrap: (original: TtyWrite) => TtyWrite): boolean {
   let proto: object | null = rl;
   let key: symbol | undefined;
   while (proto && key === undefined) {
@@ -216,19 +409,12 @@ export function interceptCtrlD(rl: readline.Interface, handler: () => boolean): 
     proto = Object.getPrototypeOf(proto);
   }
   if (key === undefined) return false;
-  const target = rl as unknown as Record<
-    symbol,
-    (s: string | undefined, k: Key | undefined) => void
-  >;
+  const target = rl as unknown as Record<symbol, TtyWrite>;
   const original = target[key];
   if (typeof original !== "function") return false;
-  const wrapped = function (this: unknown, s: string | undefined, k: Key | undefined): void {
-    if (k?.ctrl && !k.meta && k.name === "d" && handler()) return;
-    original.call(this, s, k);
-  };
   try {
     // An own property shadows the prototype's (which may be a getter-only accessor).
-    Object.defineProperty(rl, key, { value: wrapped, configurable: true, writable: true });
+    Object.defineProperty(rl, key, { value: wrap(original), configurable: true, writable: true });
   } catch {
     return false;
   }

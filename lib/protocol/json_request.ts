@@ -28,7 +28,52 @@ export type ParsedJsonRequest =
   | { ok: true; request: JsonRequest }
   | { ok: false; id: RequestId; error: ProtocolError };
 
-const ALLOWED_KEYS = new Set(["id", "cmd", "argv"]);
+const ALLOWED_KEYS = new Set(["id", "cmd", "argv", "console.input"]);
+
+/** Most bytes one `console.input` request may carry. */
+export const MAX_CONSOLE_INPUT_BYTES = 2048;
+
+/**
+ * Turns `{"console.input": {"vm": 1, "data": "<base64>"}}` into the `vm send -e -n` command that
+ * types exactly those bytes (every byte as `\xHH`), so that it obeys the same rules as `vm send`
+ * (the VM must be running or suspended; read-only sessions may not).
+ */
+function consoleInputArgv(value: unknown): string[] | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return `"console.input" must be an object such as {"vm": 1, "data": "AAMb/w=="}, got ${
+      describe(value)
+    }`;
+  }
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (key !== "vm" && key !== "data") {
+      return `unknown key ${JSON.stringify(key)} in "console.input" (allowed: "vm", "data")`;
+    }
+  }
+  const vm = o.vm;
+  if (!(typeof vm === "string" && vm !== "") && !(typeof vm === "number" && Number.isInteger(vm))) {
+    return `"console.input".vm must be a VM id or name, got ${describe(vm)}`;
+  }
+  if (typeof o.data !== "string") {
+    return `"console.input".data must be a base64 string, got ${describe(o.data)}`;
+  }
+  let bytes: string;
+  try {
+    bytes = atob(o.data);
+  } catch {
+    return `"console.input".data is not valid base64`;
+  }
+  if (bytes.length === 0) return `"console.input".data is empty`;
+  if (bytes.length > MAX_CONSOLE_INPUT_BYTES) {
+    return `"console.input".data has ${bytes.length} bytes; at most ${MAX_CONSOLE_INPUT_BYTES} ` +
+      `per request`;
+  }
+  let text = "";
+  for (let i = 0; i < bytes.length; i++) {
+    text += "\\x" + bytes.charCodeAt(i).toString(16).padStart(2, "0");
+  }
+  return ["vm", "send", "-e", "-n", String(vm), text];
+}
 
 /** Parses one JSON-mode line into a request, or an error that names what is wrong. */
 export function parseJsonRequest(line: string): ParsedJsonRequest {
@@ -68,14 +113,25 @@ export function parseJsonRequest(line: string): ParsedJsonRequest {
       return fail(
         id,
         ProtocolErrorCode.InvalidRequest,
-        `unknown key ${JSON.stringify(key)} in request (allowed: "id", "cmd", "argv")`,
+        `unknown key ${JSON.stringify(key)} in request (allowed: "id", "cmd", "argv", ` +
+          `"console.input")`,
       );
     }
   }
   const hasCmd = obj.cmd !== undefined;
   const hasArgv = obj.argv !== undefined;
-  if (hasCmd && hasArgv) {
-    return fail(id, ProtocolErrorCode.InvalidRequest, `give either "cmd" or "argv", not both`);
+  const hasInput = obj["console.input"] !== undefined;
+  if (Number(hasCmd) + Number(hasArgv) + Number(hasInput) > 1) {
+    return fail(
+      id,
+      ProtocolErrorCode.InvalidRequest,
+      `give one of "cmd", "argv" or "console.input", not several`,
+    );
+  }
+  if (hasInput) {
+    const argv = consoleInputArgv(obj["console.input"]);
+    if (typeof argv === "string") return fail(id, ProtocolErrorCode.InvalidRequest, argv);
+    return { ok: true, request: { id, argv } };
   }
   if (hasCmd) {
     if (typeof obj.cmd !== "string") {
@@ -107,7 +163,11 @@ export function parseJsonRequest(line: string): ParsedJsonRequest {
     }
     return { ok: true, request: { id, argv: argv as string[] } };
   }
-  return fail(id, ProtocolErrorCode.InvalidRequest, `a request needs "cmd" or "argv"`);
+  return fail(
+    id,
+    ProtocolErrorCode.InvalidRequest,
+    `a request needs "cmd", "argv" or "console.input"`,
+  );
 }
 
 /** A successful reply. */

@@ -26,6 +26,8 @@ export * from "./session.ts";
 export * from "./server.ts";
 export * from "./stream_transport.ts";
 export * from "./tcp_transport.ts";
+export * from "./console_port.ts";
+export * from "./attach_escape.ts";
 export * from "./stdio_transport.ts";
 export * from "./interactive.ts";
 export * from "./batch.ts";

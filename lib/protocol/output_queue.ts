@@ -45,6 +45,7 @@ export class OutputQueue {
   #ended = false;
   #waiters: (() => void)[] = [];
   #drainWaiters: (() => void)[] = [];
+  #emptyWaiters: (() => void)[] = [];
   #notice: (droppedBytes: number) => string;
 
   /** Creates a queue; `notice` renders the "output dropped" notice for this session's mode. */
@@ -102,6 +103,10 @@ export class OutputQueue {
     if (this.#bytes + bytes.length > this.hardLimit) {
       this.#overflowed = true;
       this.#wake();
+      this.#wakeEmpty();
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const w of waiters) w();
       return false;
     }
     this.#enqueue(bytes);
@@ -151,6 +156,7 @@ export class OutputQueue {
       this.#drainWaiters = [];
       for (const w of waiters) w();
     }
+    if (this.#bytes === 0) this.#wakeEmpty();
     if (parts.length === 1) return parts[0];
     const out = new Uint8Array(size);
     let at = 0;
@@ -177,6 +183,17 @@ export class OutputQueue {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
+  /**
+   * Resolves when nothing is queued (everything was taken by the transport) or the queue
+   * closes. A pending "output dropped" notice counts as queued.
+   */
+  waitForEmpty(): Promise<void> {
+    if ((this.#bytes === 0 && this.#dropped === 0) || this.#closed || this.#overflowed) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#emptyWaiters.push(resolve));
+  }
+
   /** Ends the queue: what is queued still drains, further pushes are refused. */
   end(): void {
     if (this.#dropped > 0) {
@@ -197,6 +214,13 @@ export class OutputQueue {
     this.#wake();
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
+    for (const w of waiters) w();
+    this.#wakeEmpty();
+  }
+
+  #wakeEmpty(): void {
+    const waiters = this.#emptyWaiters;
+    this.#emptyWaiters = [];
     for (const w of waiters) w();
   }
 

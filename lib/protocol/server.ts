@@ -21,7 +21,7 @@ import {
 } from "./events.ts";
 import { encodeJsonLine } from "./json_request.ts";
 import type { OutputQueueLimits } from "./output_queue.ts";
-import { Session, type SessionKind, type SessionMode } from "./session.ts";
+import { DEFAULT_BANNER_DELAY_MS, Session, type SessionKind, type SessionMode } from "./session.ts";
 
 /** Severity of a server log line. */
 export type ServerLogLevel = "error" | "warn" | "info" | "debug";
@@ -55,6 +55,16 @@ export interface ConsoleServerOptions {
   authTimeoutMs?: number;
   /** Output limits of every session. */
   limits?: OutputQueueLimits;
+  /**
+   * Banner delay of TCP and stdio-stream sessions, to see whether the first line is JSON
+   * (default {@linkcode DEFAULT_BANNER_DELAY_MS}; 0 sends the banner at once).
+   */
+  bannerDelayMs?: number;
+  /**
+   * Milliseconds a large reply waits for a client that reads nothing before the session is
+   * closed as stuck (default 30 000).
+   */
+  stallTimeoutMs?: number;
   /** Where log lines go (default: nowhere). */
   log?: (level: ServerLogLevel, message: string) => void;
   /** Lowest level that is logged (default `info`). */
@@ -83,6 +93,15 @@ export interface OpenSessionOptions {
   readOnly?: boolean;
   /** Override the server's token rule (false: no auth even on TCP). */
   requireAuth?: boolean;
+  /** Override the server's output limits (batch mode allows more). */
+  limits?: OutputQueueLimits;
+  /** Override the server's stall timeout (0: wait for the reader for ever, as batch mode does). */
+  stallTimeoutMs?: number;
+  /**
+   * Hold the banner back this long, to see whether the first line is JSON (default 0; the TCP
+   * and stdio-stream transports pass {@linkcode ConsoleServer.bannerDelayMs}).
+   */
+  bannerDelayMs?: number;
 }
 
 /** The hub of all console sessions. */
@@ -95,6 +114,8 @@ export class ConsoleServer {
   readonly version: string;
   /** Maximum concurrent sessions. */
   readonly maxSessions: number;
+  /** Banner delay of TCP and stdio-stream sessions (see `SessionOptions.bannerDelayMs`). */
+  readonly bannerDelayMs: number;
   #options: ConsoleServerOptions;
   #sessions = new Map<number, Session>();
   #nextId = 1;
@@ -117,6 +138,7 @@ export class ConsoleServer {
     this.queue = new CommandQueue({ interleaved: options.interleaveWaits ?? false });
     this.version = options.version ?? VERSION;
     this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.bannerDelayMs = options.bannerDelayMs ?? DEFAULT_BANNER_DELAY_MS;
     this.shutdownRequested = new Promise((resolve) => (this.#resolveShutdown = resolve));
     this.#unsubscribe = this.backend.subscribe((event) => this.#onEvent(event));
   }
@@ -167,7 +189,9 @@ export class ConsoleServer {
       readOnly: options.readOnly ?? (this.#options.readOnly ?? false),
       token: requireAuth ? this.#options.token : undefined,
       maxAuthAttempts: this.#options.maxAuthAttempts,
-      limits: this.#options.limits,
+      limits: options.limits ?? this.#options.limits,
+      stallTimeoutMs: options.stallTimeoutMs ?? this.#options.stallTimeoutMs,
+      bannerDelayMs: options.bannerDelayMs ?? 0,
     });
     this.#sessions.set(id, session);
     this.log("debug", `session ${id} opened (${options.peer})`);
@@ -283,7 +307,7 @@ export class ConsoleServer {
     if (event.event === "log") {
       const where = event.vm === undefined ? "" : `VM ${event.vm}: `;
       this.log(event.level, `${where}${event.message}`);
-      if (event.level === "debug") return;
+      // Debug messages go on to the sessions: each shows them only at `log debug` or `trace`.
     }
     if (event.event === "status") this.#lastStatus.set(event.vm, event.to);
     const now = this.backend.now();

@@ -17,7 +17,7 @@
 import type { CommandInput, CommandOutcome, ProtocolBackend } from "./backend.ts";
 import type { CommandQueue } from "./command_queue.ts";
 import { ProtocolError, ProtocolErrorCode } from "./errors.ts";
-import type { RenderedEvent } from "./events.ts";
+import { eventHumanAt, type RenderedEvent } from "./events.ts";
 import { encodeJsonLine, parseJsonRequest, type RequestId } from "./json_request.ts";
 import { type FramedLine, LineFramer, validateLine } from "./line_framer.ts";
 import { OutputQueue, type OutputQueueLimits } from "./output_queue.ts";
@@ -90,7 +90,31 @@ export interface SessionOptions {
    * attach offers character mode to telnet clients (see telnet.ts). Default: true for `tcp`.
    */
   telnet?: boolean;
+  /**
+   * Wall-clock milliseconds a large reply may wait for the client to read before the session is
+   * closed as stuck (default 30 000; 0 waits for ever, as batch mode does on its stdout).
+   */
+  stallTimeoutMs?: number;
+  /**
+   * Hold the human banner and first prompt back this many wall-clock milliseconds (default 0:
+   * send them at once). A client whose first line is a JSON request within that time gets only
+   * JSON (the `hello` event, then its reply); any other first line, or the delay running out,
+   * sends the banner. TCP and stdio-stream sessions use {@linkcode DEFAULT_BANNER_DELAY_MS}.
+   */
+  bannerDelayMs?: number;
 }
+
+/** How long TCP and stdio-stream sessions wait for a first JSON line before the human banner. */
+export const DEFAULT_BANNER_DELAY_MS = 150;
+
+/** Events held for a session that has not yet chosen its mode (beyond: dropped). */
+const MAX_EARLY_EVENTS = 256;
+
+/** Replies larger than this are sent in pieces of this size, each once the client has read. */
+export const REPLY_CHUNK_BYTES = 64 * 1024;
+
+/** Default of {@linkcode SessionOptions.stallTimeoutMs}. */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
 const encoder = new TextEncoder();
 
@@ -132,6 +156,8 @@ export class Session {
   #charMode = false;
   /** The last byte given to the guest in character mode was CR (telnet sends CR LF / CR NUL). */
   #lastCr = false;
+  /** Character mode was offered once: from then on IAC sequences are taken out of the input. */
+  #telnetSpoken = false;
   /** The last command line ended in CR LF (telnet in line mode; `nc` sends LF). */
   #lineCrlf = false;
   #readOnlyNoticeShown = false;
@@ -143,6 +169,16 @@ export class Session {
   /** The controller of the line {@linkcode Session.receiveLine} is handling. */
   #lineController: AbortController | undefined;
   #closeReason = "";
+  #stallTimeoutMs: number;
+  /** A large reply is being streamed: asynchronous output waits in `#held`. */
+  #streaming = false;
+  #held: { data: string | Uint8Array; droppable: boolean }[] = [];
+  #heldBytes = 0;
+  #heldDropped = 0;
+  #bannerDelayMs: number;
+  #bannerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Events that arrived while the banner was held back (delivered once the mode is known). */
+  #early: RenderedEvent[] | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #resolveClosed!: () => void;
   /** Resolves when the session has closed. */
@@ -162,6 +198,8 @@ export class Session {
     this.#prompt = options.prompt ?? true;
     this.#auth = new SessionAuth(options.token, options.maxAuthAttempts);
     if (options.telnet ?? this.kind === "tcp") this.#telnet = new TelnetFilter();
+    this.#stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.#bannerDelayMs = options.bannerDelayMs ?? 0;
     this.output = new OutputQueue(options.limits, (n) => this.#droppedNotice(n));
     this.shellSession = host.backend.createShellSession({ readOnly: this.readOnly });
     this.closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -222,6 +260,38 @@ export class Session {
       this.#push(this.#greeting());
       return;
     }
+    if (this.#bannerDelayMs > 0 && (this.#banner || this.#prompt)) {
+      this.#early = [];
+      this.#bannerTimer = setTimeout(() => this.#sendBanner(), this.#bannerDelayMs);
+      return;
+    }
+    this.#writeBanner();
+  }
+
+  /** Whether the banner is held back, waiting to see if the first line is JSON. */
+  get bannerPending(): boolean {
+    return this.#early !== undefined;
+  }
+
+  /** Ends the banner's wait: `json` drops it (the first line is a JSON request). */
+  #decideMode(json: boolean): void {
+    const early = this.#early;
+    if (early === undefined) return;
+    clearTimeout(this.#bannerTimer);
+    this.#bannerTimer = undefined;
+    this.#early = undefined;
+    if (json) this.#switchMode("json");
+    else this.#writeBanner();
+    for (const e of early) this.deliver(e);
+  }
+
+  /** Sends the banner now if it is held back (a first line that is not JSON, a notice). */
+  #sendBanner(): void {
+    if (this.#early !== undefined) this.#decideMode(false);
+  }
+
+  #writeBanner(): void {
+    if (this.#closed) return;
     if (this.#banner) {
       const lines = [
         `axvisor.ts ${this.#host.version}: ${this.#host.backend.describe()}`,
@@ -300,6 +370,7 @@ export class Session {
         if (item.kind === "line") await this.#handleLine(item.text);
         else await this.#handleError(item.error);
       }
+      this.#sendBanner();
       this.close("end of input");
     });
   }
@@ -312,6 +383,9 @@ export class Session {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
+    clearTimeout(this.#bannerTimer);
+    this.#bannerTimer = undefined;
+    this.#early = undefined;
     this.#attached = undefined;
     this.#following = false;
     if (options.graceful ?? true) this.output.end();
@@ -323,35 +397,67 @@ export class Session {
   /** Delivers an asynchronous event, as this session's mode, attach state and switches say. */
   deliver(rendered: RenderedEvent): void {
     if (this.#closed || !this.#auth.authenticated) return;
+    if (this.#early !== undefined) {
+      if (this.#early.length < MAX_EARLY_EVENTS) this.#early.push(rendered);
+      return;
+    }
     if (this.#attached !== undefined) {
       const e = rendered.event;
       if (e.event === "console" && e.vm === this.#attached && rendered.raw) {
         // To a telnet client in character mode a 0xff byte is IAC: it is sent doubled.
-        this.#pushDroppable(this.#charMode ? escapeIac(rendered.raw) : rendered.raw);
+        this.#emit(this.#charMode ? escapeIac(rendered.raw) : rendered.raw, true);
       } else if (e.event === "fault" && e.vm === this.#attached) {
-        this.#push(`\r\n${rendered.human}`);
+        this.#emit(`\r\n${rendered.human}`, false);
       }
       return;
     }
     if (!this.#events) return;
+    const e = rendered.event;
     if (this.#mode === "json") {
-      if (rendered.droppable) this.#pushDroppable(rendered.json);
-      else this.#push(rendered.json);
+      // Debug messages only for a session that asked for them (`log debug`).
+      if (e.event === "log" && e.level === "debug" && !this.#logsAt("debug")) return;
+      this.#emit(rendered.json, rendered.droppable);
       return;
     }
-    if (rendered.human === "") return;
-    if (this.#lineOpen) this.#push("\n");
-    if (rendered.droppable) this.#pushDroppable(rendered.human);
-    else this.#push(rendered.human);
+    // The session's `log` level decides which messages, status changes and vCPU events show.
+    const human = e.event === "console" ? rendered.human : eventHumanAt(e, this.#logLevel());
+    if (human === "") return;
+    if (this.#lineOpen && !this.#streaming) this.#push("\n");
+    this.#emit(human, rendered.droppable);
+  }
+
+  /** The session's `log` level (the shell session's), `info` when it has none. */
+  #logLevel(): string {
+    const level = (this.shellSession as { logLevel?: unknown } | undefined)?.logLevel;
+    return typeof level === "string" ? level : "info";
+  }
+
+  #logsAt(level: "debug" | "trace"): boolean {
+    const l = this.#logLevel();
+    return l === "trace" || l === level;
+  }
+
+  /**
+   * Shows a command as if typed at the prompt (batch mode's `--echo`), so that a transcript says
+   * which command each block of output comes from. Human mode only.
+   */
+  echo(line: string): void {
+    if (this.#closed || this.#mode !== "human") return;
+    const prompt = this.#host.backend.prompt?.(this.shellSession) ?? PROMPT;
+    this.#push(`${prompt}${line}\n`);
   }
 
   /** Sends a notice from the server: an `Error:` line, or a JSON `notice` event. */
   notice(message: string): void {
     if (this.#closed) return;
+    this.#sendBanner();
     if (this.#mode === "json") {
-      this.#push(encodeJsonLine({ event: "notice", time_ns: this.#host.backend.now(), message }));
+      this.#emit(
+        encodeJsonLine({ event: "notice", time_ns: this.#host.backend.now(), message }),
+        false,
+      );
     } else {
-      this.#push(`${this.#lineOpen ? "\n" : ""}Error: ${message}\n`);
+      this.#emit(`${this.#lineOpen && !this.#streaming ? "\n" : ""}Error: ${message}\n`, false);
     }
   }
 
@@ -398,7 +504,9 @@ export class Session {
 
   async #process(chunk: Uint8Array): Promise<void> {
     let rest = chunk;
-    if (this.#telnet) {
+    // Telnet commands are looked for once character mode was offered (a line-mode client sends
+    // none before), so that stray 0xff bytes of other clients stay invalid UTF-8 errors.
+    if (this.#telnet && this.#telnetSpoken) {
       const t = this.#telnet.filter(chunk);
       if (t.reply.length > 0) this.#push(t.reply);
       rest = t.data;
@@ -465,6 +573,7 @@ export class Session {
   }
 
   async #handleError(error: ProtocolError): Promise<false> {
+    this.#sendBanner();
     this.#linesSeen++;
     if (this.#mode === "json") this.#replyError(null, error.code, error.message);
     else {
@@ -478,9 +587,9 @@ export class Session {
   async #handleLine(text: string): Promise<boolean | undefined> {
     const first = this.#linesSeen === 0;
     this.#linesSeen++;
-    if (this.#mode === "human" && first && text.trimStart().startsWith("{")) {
-      this.#switchMode("json");
-    }
+    const json = this.#mode === "human" && first && text.trimStart().startsWith("{");
+    if (this.#early !== undefined) this.#decideMode(json);
+    else if (json) this.#switchMode("json");
     // The client's terminal is on a new line now (it echoed the line it sent).
     if (this.#mode === "human") this.#lineOpen = false;
     if (this.#mode === "json") {
@@ -563,10 +672,14 @@ export class Session {
       if (this.#running === controller) this.#running = undefined;
     }
     if (this.#closed) return outcome.ok;
-    return this.#finish(outcome, id, argv);
+    return await this.#finish(outcome, id, argv);
   }
 
-  #finish(outcome: CommandOutcome, id: RequestId, argv: string[] | undefined): boolean {
+  async #finish(
+    outcome: CommandOutcome,
+    id: RequestId,
+    argv: string[] | undefined,
+  ): Promise<boolean> {
     const action = outcome.action;
     if (
       (action?.type === "attach" || action?.type === "follow") &&
@@ -609,7 +722,8 @@ export class Session {
     if (action?.type === "clear" && this.#mode === "human" && this.kind !== "batch") {
       this.#push("\x1b[2J\x1b[H");
     }
-    this.#reply(id, outcome);
+    await this.#reply(id, outcome);
+    if (this.#closed) return outcome.ok;
     if (!outcome.ok || !action) return outcome.ok;
     switch (action.type) {
       case "attach":
@@ -657,8 +771,9 @@ export class Session {
     this.#lastCr = false;
     // A telnet client (it sent telnet commands, or ends its lines in CR LF as telnet does) is
     // offered character mode, so that each key reaches the guest as it is typed.
-    if (this.#telnet && this.#mode === "human" && (this.#telnet.isTelnet || this.#lineCrlf)) {
+    if (this.#telnet && this.#mode === "human" && this.#lineCrlf) {
       this.#charMode = true;
+      this.#telnetSpoken = true;
       this.#push(CHARACTER_MODE);
     }
     if (announce) {
@@ -765,11 +880,12 @@ export class Session {
     });
   }
 
-  #reply(id: RequestId, outcome: CommandOutcome): void {
+  /** Sends a command's reply; a large one is streamed (see `#pushReply`). */
+  async #reply(id: RequestId, outcome: CommandOutcome): Promise<void> {
     this.#host.flushEvents();
     if (this.#mode === "json") {
       if (outcome.ok) {
-        this.#push(encodeJsonLine({
+        await this.#pushReply(encodeJsonLine({
           id,
           ok: true,
           data: outcome.data ?? null,
@@ -785,7 +901,97 @@ export class Session {
     let text = outcome.text;
     if (!outcome.ok && text === "" && outcome.error) text = `Error: ${outcome.error.message}`;
     if (text === "") return;
-    this.#push(outcome.noNewline || text.endsWith("\n") ? text : text + "\n");
+    await this.#pushReply(outcome.noNewline || text.endsWith("\n") ? text : text + "\n");
+  }
+
+  /**
+   * Queues a reply. One larger than {@linkcode REPLY_CHUNK_BYTES} is queued a piece at a time,
+   * each once the client has read most of the previous ones, so that a 10 MB `cat` needs no
+   * 10 MB of queue (nor closes the session as stuck). Asynchronous output is held meanwhile, so
+   * that it cannot land inside the reply. A client that reads nothing for `stallTimeoutMs` is
+   * closed as stuck.
+   */
+  async #pushReply(data: string): Promise<void> {
+    if (data.length <= REPLY_CHUNK_BYTES / 4) {
+      this.#push(data);
+      return;
+    }
+    const bytes = encoder.encode(data);
+    if (bytes.length <= REPLY_CHUNK_BYTES) {
+      this.#push(bytes);
+      return;
+    }
+    this.#streaming = true;
+    try {
+      for (let at = 0; at < bytes.length && !this.#closed; at += REPLY_CHUNK_BYTES) {
+        if (this.output.queuedBytes > this.output.softLimit / 2) {
+          if (!await this.#waitForDrain()) return;
+        }
+        this.#push(bytes.subarray(at, at + REPLY_CHUNK_BYTES));
+      }
+    } finally {
+      this.#streaming = false;
+      this.#releaseHeld();
+    }
+  }
+
+  /** Waits for the client to read; false (and the session closed) when it stalls. */
+  async #waitForDrain(): Promise<boolean> {
+    const ms = this.#stallTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stalled = false;
+    const stall = ms > 0
+      ? new Promise<void>((resolve) =>
+        timer = setTimeout(() => {
+          stalled = true;
+          resolve();
+        }, ms)
+      )
+      : undefined;
+    await Promise.race(stall ? [this.output.waitForDrain(), stall] : [this.output.waitForDrain()]);
+    clearTimeout(timer);
+    if (stalled && !this.#closed) {
+      this.#host.log(
+        "warn",
+        `session ${this.id} (${this.peer}): closed, it read nothing of a large reply for ` +
+          `${ms} ms (${this.output.queuedBytes} bytes waiting)`,
+      );
+      this.close("client stopped reading", { graceful: false });
+    }
+    return !this.#closed;
+  }
+
+  /** Queues asynchronous output, or holds it while a reply is streamed. */
+  #emit(data: string | Uint8Array, droppable: boolean): void {
+    if (!this.#streaming) {
+      if (droppable) this.#pushDroppable(data);
+      else this.#push(data);
+      return;
+    }
+    if (droppable && this.#heldBytes + data.length > this.output.softLimit) {
+      this.#heldDropped += data.length;
+      return;
+    }
+    if (this.#heldBytes + data.length > this.output.hardLimit) {
+      this.close("client stopped reading", { graceful: false });
+      return;
+    }
+    this.#held.push({ data, droppable });
+    this.#heldBytes += data.length;
+  }
+
+  #releaseHeld(): void {
+    const held = this.#held;
+    const dropped = this.#heldDropped;
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#heldDropped = 0;
+    if (this.#closed) return;
+    for (const h of held) {
+      if (this.#mode === "human" && this.#lineOpen) this.#push("\n");
+      this.#emit(h.data, h.droppable);
+    }
+    if (dropped > 0) this.#push(this.#droppedNotice(dropped));
   }
 
   #replyError(id: RequestId, code: string, message: string): void {

@@ -9,6 +9,7 @@
  */
 
 import type { ConsoleServer } from "./server.ts";
+import type { OutputQueueLimits } from "./output_queue.ts";
 import type { Session } from "./session.ts";
 import { type ByteReader, type ByteWriter, SessionPump } from "./stream_transport.ts";
 
@@ -18,6 +19,8 @@ export interface StdioService {
   session: Session;
   /** Resolves when the session has ended (end of input, `exit`, shutdown) and output is written. */
   done: Promise<void>;
+  /** Resolves once everything queued so far is written (see `SessionPump.flushed`). */
+  flushed(): Promise<void>;
 }
 
 /** Serves one session on a byte stream pair (default: `Deno.stdin` / `Deno.stdout`). */
@@ -30,6 +33,10 @@ export function serveStdioStream(
     prompt?: boolean;
     /** Do not read at all (batch mode feeds the session itself). */
     noInput?: boolean;
+    /** Output limits of the session (default: the server's). */
+    limits?: OutputQueueLimits;
+    /** Stall timeout of large replies (0: wait for the reader for ever). */
+    stallTimeoutMs?: number;
   } = {},
 ): StdioService {
   const session = server.openSession({
@@ -37,6 +44,9 @@ export function serveStdioStream(
     peer: "stdio",
     banner: options.banner,
     prompt: options.prompt,
+    limits: options.limits,
+    stallTimeoutMs: options.stallTimeoutMs,
+    bannerDelayMs: server.bannerDelayMs,
   });
   const pump = new SessionPump(
     session,
@@ -48,5 +58,5 @@ export function serveStdioStream(
     pump.done,
     session.closedPromise.then(() => pump.writerDone),
   ]);
-  return { session, done };
+  return { session, done, flushed: () => pump.flushed() };
 }

@@ -53,6 +53,8 @@ export class SessionPump {
   bytesIn = 0;
   /** Bytes written to the stream. */
   bytesOut = 0;
+  #session: Session;
+  #writing: Promise<unknown> = Promise.resolve();
 
   /** Starts the reader (if `reader` is given) and the writer. */
   constructor(
@@ -61,9 +63,24 @@ export class SessionPump {
     writer: ByteWriter,
     options: PumpOptions = {},
   ) {
+    this.#session = session;
     this.writerDone = this.#writeLoop(session, writer).then(() => options.onWriterDone?.());
     this.readerDone = reader ? this.#readLoop(session, reader, options) : Promise.resolve();
     this.done = Promise.all([this.readerDone, this.writerDone]).then(() => options.onDone?.());
+  }
+
+  /**
+   * Resolves once everything queued so far has been written to the stream (or the session's
+   * output was closed): batch mode waits for it between commands (back-pressure) and before it
+   * prints a failure on stderr (so that the failure comes after the output it is about).
+   */
+  async flushed(): Promise<void> {
+    const out = this.#session.output;
+    while (true) {
+      await out.waitForEmpty();
+      await this.#writing;
+      if (out.queuedBytes === 0 || out.closed || out.overflowed) return;
+    }
   }
 
   async #readLoop(session: Session, reader: ByteReader, options: PumpOptions): Promise<void> {
@@ -101,8 +118,12 @@ export class SessionPump {
         await out.waitForData();
         const chunk = out.take();
         if (chunk) {
-          let at = 0;
-          while (at < chunk.length) at += await writer.write(chunk.subarray(at));
+          const writing = (async () => {
+            let at = 0;
+            while (at < chunk.length) at += await writer.write(chunk.subarray(at));
+          })();
+          this.#writing = writing.catch(() => {});
+          await writing;
           this.bytesOut += chunk.length;
           continue;
         }

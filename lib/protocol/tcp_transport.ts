@@ -179,7 +179,11 @@ export class TcpConsoleService {
     }
     let session;
     try {
-      session = this.#server.openSession({ kind: "tcp", peer });
+      session = this.#server.openSession({
+        kind: "tcp",
+        peer,
+        bannerDelayMs: this.#server.bannerDelayMs,
+      });
     } catch (e) {
       const msg = new TextEncoder().encode(`Error: ${(e as Error).message}\n`);
       this.#conns.add(conn);

@@ -15,8 +15,8 @@ import { resolvePath } from "./paths.ts";
 export interface CompletionSource {
   /** The session's working directory. */
   cwd: string;
-  /** VM ids and names. */
-  vmNames(): string[];
+  /** VM ids and names; `command` (e.g. `["vm", "stop"]`) lets it offer only VMs it applies to. */
+  vmNames(command?: readonly string[]): string[];
   /** Entries of an absolute directory (empty when it cannot be read). */
   listDir(path: string): FileInfo[];
 }
@@ -46,9 +46,10 @@ export function completeLine<C>(
   const start = typingNew ? line.length : tokens[tokens.length - 1].start;
   const before = (typingNew ? tokens : tokens.slice(0, -1)).map((t) => t.value);
   const result = (candidates: string[]): Completion => ({
-    candidates: [...new Set(candidates)].filter((c) => c.startsWith(current)).sort().map(
-      (c) => (c.endsWith("/") ? quoteWord(c.slice(0, -1)) + "/" : quoteWord(c)),
-    ),
+    candidates: [...new Set(candidates)].filter((c) => c.startsWith(current)).sort(naturalOrder)
+      .map(
+        (c) => (c.endsWith("/") ? quoteWord(c.slice(0, -1)) + "/" : quoteWord(c)),
+      ),
     word: line.slice(start),
     start,
   });
@@ -63,6 +64,9 @@ export function completeLine<C>(
     depth++;
   }
   if (depth === 0 && before.length > 0) return result([]);
+  const command = before.slice(0, depth);
+  const outer = source;
+  source = { ...outer, vmNames: () => outer.vmNames(command) };
   const rest = before.slice(depth);
   if (rest.length === 0 && node.subcommands.size > 0 && !current.startsWith("-")) {
     const names = node.subcommandNames();
@@ -96,6 +100,14 @@ export function completeLine<C>(
     return result(completeCommandPath(tree, positionalWords(node, rest)));
   }
   return result(positional(node, index, current, source));
+}
+
+/** Numbers in numeric order, before words (`2` before `10`, ids before names). */
+export function naturalOrder(a: string, b: string): number {
+  const na = /^\d+$/.test(a), nb = /^\d+$/.test(b);
+  if (na && nb) return Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0);
+  if (na !== nb) return na ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function argAt<C>(node: CommandNode<C>, index: number): ArgDef | undefined {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { formatAddress } from "../hw/riscv/address.ts";
+
 /**
  * The seed's `format_memory_size`: `512B`, `256KB`, `512MB`, `3GB` (integer division, as the
  * seed does).
@@ -18,7 +20,7 @@ export function formatMemorySize(bytes: number): string {
 
 /** Rust's `{:#x}`: `0x80200000`. */
 export function hex(value: number | bigint): string {
-  return `0x${value.toString(16)}`;
+  return value < 0 ? formatAddress(value) : `0x${value.toString(16)}`;
 }
 
 /** A 64-bit value as 16 hex digits, `0x0000000080200000`. */

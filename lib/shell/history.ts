@@ -85,3 +85,27 @@ export class History {
     this.#total = 0;
   }
 }
+
+/** A match of {@linkcode reverseSearch}: the entry and its index (0: newest). */
+export interface HistoryMatch {
+  /** The matching entry. */
+  entry: string;
+  /** Its index in the newest-first list searched. */
+  index: number;
+}
+
+/**
+ * Ctrl-R's reverse incremental search: the first entry at or after `from` (in a newest-first
+ * list) that contains `query`; undefined when none does. An empty query matches nothing.
+ */
+export function reverseSearch(
+  newestFirst: readonly string[],
+  query: string,
+  from = 0,
+): HistoryMatch | undefined {
+  if (query === "") return undefined;
+  for (let i = Math.max(0, from); i < newestFirst.length; i++) {
+    if (newestFirst[i].includes(query)) return { entry: newestFirst[i], index: i };
+  }
+  return undefined;
+}

@@ -16,11 +16,17 @@
 
 import type { FileSystem } from "../vmm/filesystem.ts";
 import type { Hypervisor } from "../vmm/mod.ts";
+import { canResumeVm, canStartVm, canStopVm, canSuspendVm, type VmStatus } from "../vmm/status.ts";
 import { CommandNode, CommandTree } from "./command_tree.ts";
 import { registerBaseCommands } from "./commands/base.ts";
 import { configCommand } from "./commands/config_check.ts";
 import { registerFsCommands } from "./commands/fs.ts";
-import { vmCloneCommand, vmRestoreCommand, vmSnapshotCommand } from "./commands/vm_snapshot.ts";
+import {
+  vmAutostartCommand,
+  vmCloneCommand,
+  vmRestoreCommand,
+  vmSnapshotCommand,
+} from "./commands/vm_snapshot.ts";
 import { vcpuDumpCommand, vcpuListCommand, vcpuPinCommand } from "./commands/vcpu.ts";
 import {
   vmConsoleCommand,
@@ -45,7 +51,8 @@ import type { SystemInfo } from "./context.ts";
 import { type CommandOutcome, success } from "./outcome.ts";
 import { CommandRunner } from "./runner.ts";
 import { ShellSession } from "./session.ts";
-import { DEFAULT_DATA_DIR, VmDataFolders } from "./vm_data.ts";
+import { type ConsoleLogOptions, DEFAULT_DATA_DIR, VmDataFolders } from "./vm_data.ts";
+import { VmRecords } from "./vm_records.ts";
 
 /** The shell's version, reported by `uname`. */
 export const SHELL_VERSION = "0.1.0";
@@ -63,6 +70,13 @@ export interface ShellOptions {
   system?: Partial<SystemInfo>;
   /** Root of the VM data folders. Default `/guest/vms`. */
   dataDir?: string;
+  /** Console log cap (default 1 MiB x 3 files per VM), or `false` for no console logs. */
+  consoleLog?: ConsoleLogOptions | false;
+  /**
+   * Filesystem of the VM data folders (logs, records, snapshots). Default: `fs`. The program
+   * gives a per-user data location here unless `--fs-root` is given.
+   */
+  dataFs?: FileSystem;
   /** Folder of the VM configs created by {@linkcode Shell.bootDefaultVms}. */
   defaultVmDir?: string;
 }
@@ -97,7 +111,8 @@ export function buildCommandTree(): CommandTree<ShellContext> {
       .addSubcommand("wait", vmWaitCommand())
       .addSubcommand("snapshot", vmSnapshotCommand())
       .addSubcommand("restore", vmRestoreCommand())
-      .addSubcommand("clone", vmCloneCommand()),
+      .addSubcommand("clone", vmCloneCommand())
+      .addSubcommand("autostart", vmAutostartCommand()),
   );
   tree.add(
     "vcpu",
@@ -142,7 +157,12 @@ export class Shell {
       ...options.system,
     };
     this.tree = buildCommandTree();
-    this.data = new VmDataFolders(this.hypervisor, this.fs, options.dataDir ?? DEFAULT_DATA_DIR);
+    this.data = new VmDataFolders(
+      this.hypervisor,
+      options.dataFs ?? this.fs,
+      options.dataDir ?? DEFAULT_DATA_DIR,
+      options.consoleLog ?? {},
+    );
     this.#runner = new CommandRunner(this.tree, this.fs, (session, path, signal) => ({
       session,
       ...(signal ? { signal } : {}),
@@ -191,7 +211,10 @@ export class Shell {
   completion(line: string, session: ShellSession): Completion {
     return completeLine(this.tree, line, {
       cwd: session.cwd,
-      vmNames: () => this.hypervisor.vms().flatMap((vm) => [String(vm.id), vm.name]),
+      vmNames: (command) =>
+        this.hypervisor.vms()
+          .filter((vm) => vmAppliesTo(command, vm.status))
+          .flatMap((vm) => [String(vm.id), vm.name]),
       listDir: (path) => {
         try {
           return this.fs.readDir(path);
@@ -220,7 +243,8 @@ export class Shell {
       return success(`No default VMs: ${dir} has no .toml file`, { created: [] });
     }
     const admin = new ShellSession({ name: "boot" });
-    const created = await this.executeArgv(["vm", "create", ...files], admin);
+    // Transient: they come from their own files at every start, as AxVisor's do.
+    const created = await this.executeArgv(["vm", "create", "--transient", ...files], admin);
     if (!options.start) return created;
     const ids = ((created.data as { created?: { vmId: number }[] })?.created ?? [])
       .map((c) => String(c.vmId));
@@ -234,6 +258,24 @@ export class Shell {
     };
   }
 
+  /**
+   * Creates every VM recorded in the data location (made by `vm create`, `vm restore --new` or
+   * `vm clone` in an earlier run), Loaded, in id order. Returns the outcome and the VMs marked
+   * for autostart.
+   */
+  recreateRecordedVms(): { outcome: CommandOutcome; autostart: number[] } {
+    const r = new VmRecords(this.data).recreateAll(this.hypervisor);
+    const text = [...r.lines, ...r.problems.map((p) => `⚠ ${p}`)].join("\n");
+    const data = {
+      created: r.created.map((vm) => ({ vmId: vm.id, name: vm.name })),
+      problems: r.problems,
+    };
+    const outcome: CommandOutcome = r.problems.length === 0
+      ? success(text, data)
+      : { ok: false, text, data, error: { code: "RECORDS", message: r.problems.join("; ") } };
+    return { outcome, autostart: r.autostart.map((vm) => vm.id) };
+  }
+
   /** Writes buffered console output to the VMs' `vm.log` files. */
   flushLogs(): void {
     this.data.flush();
@@ -242,5 +284,26 @@ export class Shell {
   /** Flushes logs and stops following the hypervisor's events. */
   dispose(): void {
     this.data.dispose();
+  }
+}
+
+/**
+ * Whether completing a VM for `command` should offer a VM in `status`: `vm stop` offers the VMs
+ * it would stop (not the stopped ones), `vm start`, `suspend` and `resume` likewise; other
+ * commands every VM.
+ */
+function vmAppliesTo(command: readonly string[] | undefined, status: VmStatus): boolean {
+  if (!command || command[0] !== "vm") return true;
+  switch (command[1]) {
+    case "start":
+      return canStartVm(status) === undefined;
+    case "stop":
+      return canStopVm(status, false) === undefined;
+    case "suspend":
+      return canSuspendVm(status) === undefined;
+    case "resume":
+      return canResumeVm(status) === undefined;
+    default:
+      return true;
   }
 }

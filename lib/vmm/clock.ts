@@ -20,9 +20,24 @@ export interface TimerHandle {
   readonly owner: string;
 }
 
+/**
+ * A timer event as plain data (what fires, for whom): timers of VMs are data, so that they can
+ * be saved with a snapshot and scheduled again on restore. The clock hands due events to the
+ * handler set with {@linkcode VirtualClock.setEventHandler}.
+ */
+export interface TimerEvent {
+  /** What happens, e.g. `boot-delay` (the primary vCPU's boot delay ends). */
+  kind: string;
+  /** VM id. */
+  vmId: number;
+  /** vCPU id. */
+  vcpuId: number;
+}
+
 interface Timer extends TimerHandle {
   seq: number;
-  callback: () => void;
+  callback?: () => void;
+  event?: TimerEvent;
   cancelled: boolean;
 }
 
@@ -33,6 +48,7 @@ export class VirtualClock {
   #now = 0;
   #seq = 0;
   #timers: Timer[] = [];
+  #onEvent?: (event: TimerEvent, handle: TimerHandle) => void;
 
   /** Creates a clock at virtual time 0. */
   constructor(mode: ClockMode = "warp") {
@@ -56,9 +72,46 @@ export class VirtualClock {
 
   /** Calls `callback` once virtual time reaches `atNs` (timers at equal times fire in order). */
   schedule(atNs: number, callback: () => void, owner = "anonymous"): TimerHandle {
+    return this.#insert({
+      at: Math.ceil(atNs),
+      owner,
+      seq: this.#seq++,
+      callback,
+      cancelled: false,
+    });
+  }
+
+  /**
+   * Schedules a timer event (plain data) for `atNs`; the event handler receives it when due.
+   * Prefer this to {@linkcode VirtualClock.schedule}: events can be listed and saved.
+   */
+  scheduleEvent(atNs: number, event: TimerEvent, owner = "anonymous"): TimerHandle {
+    return this.#insert({
+      at: Math.ceil(atNs),
+      owner,
+      seq: this.#seq++,
+      event: { ...event },
+      cancelled: false,
+    });
+  }
+
+  /** Sets who handles due timer events (see {@linkcode VirtualClock.scheduleEvent}). */
+  setEventHandler(handler: (event: TimerEvent, handle: TimerHandle) => void): void {
+    this.#onEvent = handler;
+  }
+
+  /** Pending timer events (data), earliest first. */
+  pendingEvents(): { at: number; event: TimerEvent; handle: TimerHandle }[] {
+    return this.#timers.filter((t) => t.event !== undefined).map((t) => ({
+      at: t.at,
+      event: { ...t.event! },
+      handle: t,
+    }));
+  }
+
+  #insert(timer: Timer): TimerHandle {
     // Deadlines are whole nanoseconds too (rounded up: a timer never fires early).
-    atNs = Math.ceil(atNs);
-    const timer: Timer = { at: atNs, owner, seq: this.#seq++, callback, cancelled: false };
+    const atNs = timer.at;
     let i = this.#timers.length;
     while (i > 0 && this.#timers[i - 1].at > atNs) i--;
     this.#timers.splice(i, 0, timer);
@@ -85,7 +138,8 @@ export class VirtualClock {
     while (this.#timers.length > 0 && this.#timers[0].at <= this.#now) {
       const t = this.#timers.shift()!;
       t.cancelled = true;
-      t.callback();
+      if (t.event !== undefined) this.#onEvent?.(t.event, t);
+      else t.callback?.();
       n++;
     }
     return n;

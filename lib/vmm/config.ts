@@ -8,7 +8,7 @@
  * @module
  */
 
-import { parse, TomlError } from "smol-toml";
+import { parse, TomlError } from "npm:smol-toml@^1.9.1";
 import { vmNameProblem } from "./vm_name.ts";
 
 /** Raised for a config that cannot be used; names the file, the line and the key. */
@@ -21,6 +21,11 @@ export class ConfigError extends Error {
   readonly line?: number;
   /** Dotted key, e.g. `kernel.memory_regions[0]`, when known. */
   readonly key?: string;
+  /**
+   * Every problem found in the file, this one first (a config is checked through to the end,
+   * so that `config check` can report them all at once).
+   */
+  all: ConfigError[] = [];
   /** Creates `file:line: key: message`. */
   constructor(file: string, message: string, key?: string, line?: number) {
     super(`${file}${line !== undefined ? `:${line}` : ""}: ${key ? `${key}: ` : ""}${message}`);
@@ -28,6 +33,7 @@ export class ConfigError extends Error {
     this.file = file;
     this.line = line;
     this.key = key;
+    this.all = [this];
   }
 }
 
@@ -173,6 +179,11 @@ export interface VmConfig {
      * without an SBI call. `sstc = false` hides it (no stimecmp, not in the device tree).
      */
     sstc: boolean;
+    /**
+     * TCP port serving the VM's console as a raw byte stream (`console_port`, an axvisor.ts
+     * extension: AxVisor has none), when given.
+     */
+    consolePort?: number;
   };
   /** `[kernel]`. */
   kernel: {
@@ -225,7 +236,16 @@ export interface VmConfig {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  base: ["id", "name", "vm_type", "cpu_num", "phys_cpu_ids", "phys_cpu_sets", "sstc"],
+  base: [
+    "id",
+    "name",
+    "vm_type",
+    "cpu_num",
+    "phys_cpu_ids",
+    "phys_cpu_sets",
+    "sstc",
+    "console_port",
+  ],
   kernel: [
     "entry_point",
     "image_location",
@@ -273,8 +293,36 @@ export function configKeyLine(text: string, table: string, key?: string): number
 
 type Raw = Record<string, unknown>;
 
+/** Longest VM config text (1 MiB): parsing is synchronous, and configs are small. */
+export const MAX_CONFIG_CHARS = 1 << 20;
+
+/** Most problems recorded for one config file. */
+const MAX_CONFIG_ERRORS = 100;
+
 class Reader {
+  /** Problems recorded by {@linkcode Reader.attempt} (parsing goes on after each). */
+  readonly errors: ConfigError[] = [];
+
   constructor(readonly file: string, readonly text: string) {}
+
+  /** Runs one check; a {@linkcode ConfigError} is recorded and `fallback` returned instead. */
+  attempt<T>(fallback: T, check: () => T): T {
+    try {
+      return check();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      if (this.errors.length < MAX_CONFIG_ERRORS) this.errors.push(e);
+      return fallback;
+    }
+  }
+
+  /** Throws the first recorded problem (with all of them in `all`), if any. */
+  throwRecorded(): void {
+    if (this.errors.length === 0) return;
+    const first = this.errors[0];
+    first.all = [...this.errors];
+    throw first;
+  }
 
   fail(table: string, key: string | undefined, message: string, sub = ""): never {
     const dotted = key ? `${table}.${key}${sub}` : table;
@@ -349,6 +397,12 @@ function describe(v: unknown): string {
  * Throws {@linkcode ConfigError}.
  */
 export function parseVmConfig(text: string, file = "<config>"): VmConfig {
+  if (text.length > MAX_CONFIG_CHARS) {
+    throw new ConfigError(
+      file,
+      `the file has ${text.length} characters; a VM config may have at most ${MAX_CONFIG_CHARS}`,
+    );
+  }
   let root: Raw;
   try {
     root = parse(text, { integersAsBigInt: "asNeeded" }) as Raw;
@@ -383,25 +437,193 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
   }
 
   // [base]
-  const b = r.table(root, "base", true);
-  const id = r.reqInt(b, "base", "id");
-  const name = r.str(b, "base", "name") ?? `vm${id}`;
-  const nameProblem = vmNameProblem(name);
-  if (nameProblem) r.fail("base", "name", nameProblem);
-  const vmTypeRaw = r.optInt(b, "base", "vm_type") ?? 1;
-  if (vmTypeRaw > 2) {
-    r.fail("base", "vm_type", `unknown VM type ${vmTypeRaw} (0 host, 1 RTOS, 2 Linux)`);
+  // Each check is an attempt: a problem is recorded and the rest of the file is still checked.
+  const b = r.attempt({} as Raw, () => r.table(root, "base", true));
+  const id = r.attempt(0, () => r.reqInt(b, "base", "id"));
+  const name = r.attempt(`vm${id}`, () => r.str(b, "base", "name") ?? `vm${id}`);
+  r.attempt(undefined, () => {
+    const nameProblem = vmNameProblem(name);
+    if (nameProblem) r.fail("base", "name", nameProblem);
+  });
+  const vmTypeRaw = r.attempt(1, () => {
+    const v = r.optInt(b, "base", "vm_type") ?? 1;
+    if (v > 2) r.fail("base", "vm_type", `unknown VM type ${v} (0 host, 1 RTOS, 2 Linux)`);
+    return v;
+  });
+  const physCpuIds = r.attempt(undefined, () => r.intArray(b, "base", "phys_cpu_ids"));
+  const physCpuSets = r.attempt(undefined, () => r.intArray(b, "base", "phys_cpu_sets"));
+  const cpuNum = r.attempt(1, () => {
+    const n = r.optInt(b, "base", "cpu_num") ?? physCpuIds?.length ?? physCpuSets?.length ?? 1;
+    if (n < 1) r.fail("base", "cpu_num", "a VM needs at least one vCPU");
+    if (n > 64) r.fail("base", "cpu_num", `${n} vCPUs is more than the 64 supported`);
+    return n;
+  });
+  r.attempt(undefined, () => baseCpuChecks(r, cpuNum, physCpuIds, physCpuSets));
+  const sstc = r.attempt(true, () => {
+    const v = b.sstc ?? true;
+    if (typeof v !== "boolean") {
+      r.fail("base", "sstc", `expected true or false, found ${describe(v)}`);
+    }
+    return v as boolean;
+  });
+  const consolePort = r.attempt(undefined, () => {
+    const v = r.optInt(b, "base", "console_port");
+    if (v !== undefined && (v < 1 || v > 65535)) {
+      r.fail("base", "console_port", `port ${v} is not 1-65535`);
+    }
+    return v;
+  });
+
+  // [kernel]
+  const k = r.attempt({} as Raw, () => r.table(root, "kernel", true));
+  const entryPoint = r.attempt(0, () => r.reqInt(k, "kernel", "entry_point"));
+  const kernelPath = r.attempt("", () => {
+    const v = r.str(k, "kernel", "kernel_path");
+    if (v === undefined) r.fail("kernel", undefined, "missing required key 'kernel_path'");
+    return v;
+  });
+  const kernelLoadAddr = r.attempt(0, () => r.reqInt(k, "kernel", "kernel_load_addr"));
+  const loc = r.attempt("fs", () => {
+    const v = r.str(k, "kernel", "image_location") ?? "fs";
+    if (v !== "fs" && v !== "memory") {
+      r.fail("kernel", "image_location", `expected "memory" or "fs", found ${JSON.stringify(v)}`);
+    }
+    return v;
+  });
+  const regionsRaw = r.attempt([] as unknown[], () => {
+    const v = r.array(k, "kernel", "memory_regions");
+    if (v === undefined) r.fail("kernel", undefined, "missing required key 'memory_regions'");
+    return v;
+  });
+  const memoryRegions = regionsRaw.flatMap((e, i): MemoryRegionConfig[] =>
+    r.attempt([], () => [memoryRegion(r, k, e, i)])
+  );
+  for (let i = 0; i < memoryRegions.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = memoryRegions[i], c = memoryRegions[j];
+      if (a.gpa < c.gpa + c.size && c.gpa < a.gpa + a.size) {
+        r.attempt(
+          undefined,
+          () => r.fail("kernel", "memory_regions", `overlaps memory_regions[${j}]`, `[${i}]`),
+        );
+      }
+    }
   }
-  const physCpuIds = r.intArray(b, "base", "phys_cpu_ids");
-  const sstcRaw = b.sstc ?? true;
-  if (typeof sstcRaw !== "boolean") {
-    r.fail("base", "sstc", `expected true or false, found ${describe(sstcRaw)}`);
-  }
-  const sstc = sstcRaw;
-  const physCpuSets = r.intArray(b, "base", "phys_cpu_sets");
-  const cpuNum = r.optInt(b, "base", "cpu_num") ?? physCpuIds?.length ?? physCpuSets?.length ?? 1;
-  if (cpuNum < 1) r.fail("base", "cpu_num", "a VM needs at least one vCPU");
-  if (cpuNum > 64) r.fail("base", "cpu_num", `${cpuNum} vCPUs is more than the 64 supported`);
+  const optional = {
+    biosPath: r.attempt(undefined, () => r.str(k, "kernel", "bios_path")),
+    biosLoadAddr: r.attempt(undefined, () => r.optInt(k, "kernel", "bios_load_addr")),
+    dtbPath: r.attempt(undefined, () => r.str(k, "kernel", "dtb_path")),
+    dtbLoadAddr: r.attempt(undefined, () => r.optInt(k, "kernel", "dtb_load_addr")),
+    ramdiskPath: r.attempt(undefined, () => r.str(k, "kernel", "ramdisk_path")),
+    ramdiskLoadAddr: r.attempt(undefined, () => r.optInt(k, "kernel", "ramdisk_load_addr")),
+    cmdline: r.attempt(undefined, () => r.str(k, "kernel", "cmdline")),
+    diskPath: r.attempt(undefined, () => r.str(k, "kernel", "disk_path")),
+  };
+
+  // [devices]
+  const d = r.attempt({} as Raw, () => r.table(root, "devices", false));
+  const emuRaw = r.attempt([] as unknown[], () => r.array(d, "devices", "emu_devices") ?? []);
+  const emuDevices = emuRaw.flatMap((e, i): EmuDeviceConfig[] =>
+    r.attempt([], () => [emuDevice(r, d, e, i)])
+  );
+  const ptRaw = r.attempt(
+    [] as unknown[],
+    () => r.array(d, "devices", "passthrough_devices") ?? [],
+  );
+  const passthroughDevices = ptRaw.flatMap((e, i): PassthroughDeviceConfig[] =>
+    r.attempt([], () => [passthroughDevice(r, d, e, i)])
+  );
+  const interruptMode = r.attempt<InterruptMode>("no_irq", () => {
+    const modeRaw = r.str(d, "devices", "interrupt_mode") ?? "no_irq";
+    const mode = INTERRUPT_MODES[modeRaw.toLowerCase()];
+    if (mode === undefined) {
+      r.fail(
+        "devices",
+        "interrupt_mode",
+        `unknown mode ${JSON.stringify(modeRaw)} (no_irq, emulated, passthrough)`,
+      );
+    }
+    return mode;
+  });
+  const paRaw = r.attempt(
+    [] as unknown[],
+    () => r.array(d, "devices", "passthrough_addresses") ?? [],
+  );
+  const passthroughAddresses = paRaw.flatMap((e, i) =>
+    r.attempt([] as { gpa: number; length: number }[], () => {
+      if (!Array.isArray(e) || e.length !== 2) {
+        r.fail("devices", "passthrough_addresses", "each entry is [gpa, length]", `[${i}]`);
+      }
+      const [gpa, length] = e.map((v, j) =>
+        r.int(d, "devices", "passthrough_addresses", v, `[${i}][${j}]`)
+      );
+      return [{ gpa, length }];
+    })
+  );
+  const exRaw = r.attempt([] as unknown[], () => r.array(d, "devices", "excluded_devices") ?? []);
+  const excludedDevices = exRaw.flatMap((e, i) =>
+    r.attempt([] as string[][], () => {
+      if (!Array.isArray(e) || !e.every((s) => typeof s === "string")) {
+        r.fail(
+          "devices",
+          "excluded_devices",
+          "each entry is a list of device-tree paths",
+          `[${i}]`,
+        );
+      }
+      return [e as string[]];
+    })
+  );
+  r.throwRecorded();
+
+  return {
+    base: {
+      id,
+      name,
+      vmType: vmTypeRaw as VmType,
+      cpuNum,
+      physCpuIds,
+      physCpuSets,
+      sstc,
+      ...(consolePort !== undefined ? { consolePort } : {}),
+    },
+    kernel: {
+      entryPoint,
+      imageLocation: loc as "fs" | "memory",
+      kernelPath,
+      kernelLoadAddr,
+      ...optional,
+      memoryRegions,
+    },
+    devices: {
+      emuDevices,
+      passthroughDevices,
+      interruptMode,
+      passthroughAddresses,
+      excludedDevices,
+    },
+    file,
+    text,
+    warnings,
+  };
+}
+
+const INTERRUPT_MODES: Record<string, InterruptMode> = {
+  no_irq: "no_irq",
+  no: "no_irq",
+  none: "no_irq",
+  emu: "emulated",
+  emulated: "emulated",
+  passthrough: "passthrough",
+  pt: "passthrough",
+};
+
+function baseCpuChecks(
+  r: Reader,
+  cpuNum: number,
+  physCpuIds: number[] | undefined,
+  physCpuSets: number[] | undefined,
+): void {
   if (physCpuIds && physCpuIds.length !== cpuNum) {
     r.fail(
       "base",
@@ -422,158 +644,70 @@ export function parseVmConfig(text: string, file = "<config>"): VmConfig {
   physCpuSets?.forEach((m, i) => {
     if (m === 0) r.fail("base", "phys_cpu_sets", "an empty CPU mask allows no pCPU", `[${i}]`);
   });
+}
 
-  // [kernel]
-  const k = r.table(root, "kernel", true);
-  const entryPoint = r.reqInt(k, "kernel", "entry_point");
-  const kernelPath = r.str(k, "kernel", "kernel_path");
-  if (kernelPath === undefined) r.fail("kernel", undefined, "missing required key 'kernel_path'");
-  const kernelLoadAddr = r.reqInt(k, "kernel", "kernel_load_addr");
-  const loc = r.str(k, "kernel", "image_location") ?? "fs";
-  if (loc !== "fs" && loc !== "memory") {
-    r.fail("kernel", "image_location", `expected "memory" or "fs", found ${JSON.stringify(loc)}`);
+function memoryRegion(r: Reader, k: Raw, e: unknown, i: number): MemoryRegionConfig {
+  const sub = `[${i}]`;
+  if (!Array.isArray(e) || e.length !== 4) {
+    r.fail("kernel", "memory_regions", "each entry is [gpa, size, flags, map_type]", sub);
   }
-  const regionsRaw = r.array(k, "kernel", "memory_regions");
-  if (regionsRaw === undefined) {
-    r.fail("kernel", undefined, "missing required key 'memory_regions'");
-  }
-  const memoryRegions = regionsRaw.map((e, i): MemoryRegionConfig => {
-    const sub = `[${i}]`;
-    if (!Array.isArray(e) || e.length !== 4) {
-      r.fail("kernel", "memory_regions", "each entry is [gpa, size, flags, map_type]", sub);
-    }
-    const [gpa, size, flags, mapType] = e.map((v, j) =>
-      r.int(k, "kernel", "memory_regions", v, `${sub}[${j}]`)
+  const [gpa, size, flags, mapType] = e.map((v, j) =>
+    r.int(k, "kernel", "memory_regions", v, `${sub}[${j}]`)
+  );
+  if (size === 0) r.fail("kernel", "memory_regions", "size is 0", sub);
+  if (mapType > 2) {
+    r.fail(
+      "kernel",
+      "memory_regions",
+      `map_type ${mapType} is not 0 (allocated), 1 (identical) or 2 (reserved)`,
+      sub,
     );
-    if (size === 0) r.fail("kernel", "memory_regions", "size is 0", sub);
-    if (mapType > 2) {
-      r.fail(
-        "kernel",
-        "memory_regions",
-        `map_type ${mapType} is not 0 (allocated), 1 (identical) or 2 (reserved)`,
-        sub,
-      );
-    }
-    return { gpa, size, flags, mapType: mapType as MapType };
-  });
-  for (let i = 0; i < memoryRegions.length; i++) {
-    for (let j = 0; j < i; j++) {
-      const a = memoryRegions[i], c = memoryRegions[j];
-      if (a.gpa < c.gpa + c.size && c.gpa < a.gpa + a.size) {
-        r.fail("kernel", "memory_regions", `overlaps memory_regions[${j}]`, `[${i}]`);
-      }
-    }
   }
+  return { gpa, size, flags, mapType: mapType as MapType };
+}
 
-  // [devices]
-  const d = r.table(root, "devices", false);
-  const emuRaw = r.array(d, "devices", "emu_devices") ?? [];
-  const emuDevices = emuRaw.map((e, i): EmuDeviceConfig => {
-    const sub = `[${i}]`;
-    if (!Array.isArray(e) || e.length < 5 || e.length > 6 || typeof e[0] !== "string") {
-      r.fail(
-        "devices",
-        "emu_devices",
-        "each entry is [name, base_gpa, length, irq, emu_type, [cfg...]]",
-        sub,
-      );
-    }
-    const [baseGpa, length, irq, emuType] = e.slice(1, 5).map((v, j) =>
-      r.int(d, "devices", "emu_devices", v, `${sub}[${j + 1}]`)
-    );
-    if (!(emuType in EMU_TYPE_NAMES)) {
-      r.fail("devices", "emu_devices", `unknown emu_type ${emuType}`, `${sub}[4]`);
-    }
-    const cfgRaw = e[5] ?? [];
-    if (!Array.isArray(cfgRaw)) {
-      r.fail("devices", "emu_devices", "the config list must be an array", `${sub}[5]`);
-    }
-    const cfg = cfgRaw.map((v, j) => r.int(d, "devices", "emu_devices", v, `${sub}[5][${j}]`));
-    return { name: e[0], baseGpa, length, irq, emuType, cfg };
-  });
-  const ptRaw = r.array(d, "devices", "passthrough_devices") ?? [];
-  const passthroughDevices = ptRaw.map((e, i): PassthroughDeviceConfig => {
-    const sub = `[${i}]`;
-    if (!Array.isArray(e) || e.length < 1 || e.length > 5 || typeof e[0] !== "string") {
-      r.fail(
-        "devices",
-        "passthrough_devices",
-        "each entry is [name, base_gpa, base_hpa, length, irq]",
-        sub,
-      );
-    }
-    const n = e.slice(1).map((v, j) =>
-      r.int(d, "devices", "passthrough_devices", v, `${sub}[${j + 1}]`)
-    );
-    return {
-      name: e[0],
-      baseGpa: n[0] ?? 0,
-      baseHpa: n[1] ?? 0,
-      length: n[2] ?? 0,
-      irq: n[3] ?? 0,
-    };
-  });
-  const modeRaw = r.str(d, "devices", "interrupt_mode") ?? "no_irq";
-  const interruptMode = ({
-    no_irq: "no_irq",
-    no: "no_irq",
-    none: "no_irq",
-    emu: "emulated",
-    emulated: "emulated",
-    passthrough: "passthrough",
-    pt: "passthrough",
-  } as Record<string, InterruptMode>)[modeRaw.toLowerCase()];
-  if (interruptMode === undefined) {
+function emuDevice(r: Reader, d: Raw, e: unknown, i: number): EmuDeviceConfig {
+  const sub = `[${i}]`;
+  if (!Array.isArray(e) || e.length < 5 || e.length > 6 || typeof e[0] !== "string") {
     r.fail(
       "devices",
-      "interrupt_mode",
-      `unknown mode ${JSON.stringify(modeRaw)} (no_irq, emulated, passthrough)`,
+      "emu_devices",
+      "each entry is [name, base_gpa, length, irq, emu_type, [cfg...]]",
+      sub,
     );
   }
-  const paRaw = r.array(d, "devices", "passthrough_addresses") ?? [];
-  const passthroughAddresses = paRaw.map((e, i) => {
-    if (!Array.isArray(e) || e.length !== 2) {
-      r.fail("devices", "passthrough_addresses", "each entry is [gpa, length]", `[${i}]`);
-    }
-    const [gpa, length] = e.map((v, j) =>
-      r.int(d, "devices", "passthrough_addresses", v, `[${i}][${j}]`)
-    );
-    return { gpa, length };
-  });
-  const exRaw = r.array(d, "devices", "excluded_devices") ?? [];
-  const excludedDevices = exRaw.map((e, i) => {
-    if (!Array.isArray(e) || !e.every((s) => typeof s === "string")) {
-      r.fail("devices", "excluded_devices", "each entry is a list of device-tree paths", `[${i}]`);
-    }
-    return e as string[];
-  });
+  const [baseGpa, length, irq, emuType] = e.slice(1, 5).map((v, j) =>
+    r.int(d, "devices", "emu_devices", v, `${sub}[${j + 1}]`)
+  );
+  if (!(emuType in EMU_TYPE_NAMES)) {
+    r.fail("devices", "emu_devices", `unknown emu_type ${emuType}`, `${sub}[4]`);
+  }
+  const cfgRaw = e[5] ?? [];
+  if (!Array.isArray(cfgRaw)) {
+    r.fail("devices", "emu_devices", "the config list must be an array", `${sub}[5]`);
+  }
+  const cfg = cfgRaw.map((v, j) => r.int(d, "devices", "emu_devices", v, `${sub}[5][${j}]`));
+  return { name: e[0], baseGpa, length, irq, emuType, cfg };
+}
 
+function passthroughDevice(r: Reader, d: Raw, e: unknown, i: number): PassthroughDeviceConfig {
+  const sub = `[${i}]`;
+  if (!Array.isArray(e) || e.length < 1 || e.length > 5 || typeof e[0] !== "string") {
+    r.fail(
+      "devices",
+      "passthrough_devices",
+      "each entry is [name, base_gpa, base_hpa, length, irq]",
+      sub,
+    );
+  }
+  const n = e.slice(1).map((v, j) =>
+    r.int(d, "devices", "passthrough_devices", v, `${sub}[${j + 1}]`)
+  );
   return {
-    base: { id, name, vmType: vmTypeRaw as VmType, cpuNum, physCpuIds, physCpuSets, sstc },
-    kernel: {
-      entryPoint,
-      imageLocation: loc as "fs" | "memory",
-      kernelPath,
-      kernelLoadAddr,
-      biosPath: r.str(k, "kernel", "bios_path"),
-      biosLoadAddr: r.optInt(k, "kernel", "bios_load_addr"),
-      dtbPath: r.str(k, "kernel", "dtb_path"),
-      dtbLoadAddr: r.optInt(k, "kernel", "dtb_load_addr"),
-      ramdiskPath: r.str(k, "kernel", "ramdisk_path"),
-      ramdiskLoadAddr: r.optInt(k, "kernel", "ramdisk_load_addr"),
-      cmdline: r.str(k, "kernel", "cmdline"),
-      diskPath: r.str(k, "kernel", "disk_path"),
-      memoryRegions,
-    },
-    devices: {
-      emuDevices,
-      passthroughDevices,
-      interruptMode,
-      passthroughAddresses,
-      excludedDevices,
-    },
-    file,
-    text,
-    warnings,
+    name: e[0],
+    baseGpa: n[0] ?? 0,
+    baseHpa: n[1] ?? 0,
+    length: n[2] ?? 0,
+    irq: n[3] ?? 0,
   };
 }

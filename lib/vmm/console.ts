@@ -8,6 +8,12 @@
 /** Default size of the output ring buffer in bytes. */
 export const DEFAULT_CONSOLE_CAPACITY = 64 * 1024;
 
+/**
+ * Most input bytes queued for a guest that does not read them: more is refused (the writer is
+ * told how much was taken), so a client pasting without end cannot fill the host's memory.
+ */
+export const CONSOLE_INPUT_LIMIT = 64 * 1024;
+
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -123,11 +129,21 @@ export class Console {
     this.#listeners.clear();
   }
 
-  /** Queues input for the guest (a string is UTF-8 encoded). */
-  writeInput(data: Uint8Array | string): void {
+  /** Input bytes dropped because the guest was not reading (the queue was full). */
+  inputDropped = 0;
+
+  /**
+   * Queues input for the guest (a string is UTF-8 encoded); returns how many bytes were taken.
+   * At most {@linkcode CONSOLE_INPUT_LIMIT} bytes wait; beyond that, input is dropped (counted
+   * in {@linkcode Console.inputDropped}), as a serial line drops what a receiver does not take.
+   */
+  writeInput(data: Uint8Array | string): number {
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    for (const b of bytes) this.#input.push(b);
-    if (bytes.length > 0) this.onInput?.();
+    const take = Math.max(0, Math.min(CONSOLE_INPUT_LIMIT - this.inputPending, bytes.length));
+    for (let i = 0; i < take; i++) this.#input.push(bytes[i]);
+    this.inputDropped += bytes.length - take;
+    if (take > 0) this.onInput?.();
+    return take;
   }
 
   /** Bytes of input waiting to be read by the guest. */

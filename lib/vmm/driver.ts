@@ -12,6 +12,9 @@
 
 import type { Hypervisor } from "./hypervisor.ts";
 
+/** The shortest step the driver makes, in virtual nanoseconds (10 us). */
+export const MIN_STEP_NS = 10_000;
+
 /** Options of {@linkcode HypervisorDriver}. */
 export interface DriverOptions {
   /** Host milliseconds of guest execution per chunk before yielding. Default 8. */
@@ -52,6 +55,14 @@ export class HypervisorDriver {
   #waiters: Waiter[] = [];
   #stopped: Promise<void> | undefined;
   #error: unknown;
+  /**
+   * Virtual nanoseconds the emulator ran per wall millisecond in the last busy step. A guest
+   * that makes emulation slow (a console flood: one MMIO exit per byte) gets steps short enough
+   * to end within the chunk, so the event loop (sessions, `vm stop`) is never held for long.
+   */
+  #nsPerMs: number;
+  /** The last busy step's span: a step grows at most 4-fold, in case the guest turns slow. */
+  #lastSpan = MIN_STEP_NS;
 
   /** Creates a driver (call {@linkcode HypervisorDriver.start}). */
   constructor(hypervisor: Hypervisor, options: DriverOptions = {}) {
@@ -61,6 +72,8 @@ export class HypervisorDriver {
     this.#maxSleepMs = options.maxSleepMs ?? 50;
     this.#idleSleepMs = Math.max(this.#maxSleepMs, options.idleSleepMs ?? 250);
     this.#now = options.now ?? (() => performance.now());
+    // Until measured, assume a slow guest: the first step is short, the next ones grow.
+    this.#nsPerMs = MIN_STEP_NS / this.#chunkMs;
   }
 
   /** Whether the background loop is running. */
@@ -170,10 +183,24 @@ export class HypervisorDriver {
           if (nearest === Infinity) break;
           span = Math.max(0, nearest - hv.clock.now());
         }
+        const busy = hv.hasRunnable();
+        if (busy) {
+          const left = Math.max(0, this.#chunkMs - (this.#now() - start));
+          const fits = Math.floor(Math.min(this.#nsPerMs * left, 4 * this.#lastSpan));
+          span = Math.min(span, Math.max(MIN_STEP_NS, fits));
+        }
+        const t0 = this.#now();
         // Bounded in wall time: a round that took long (a busy guest, heavy console output)
         // ends the chunk, and the event loop gets its turn.
         hv.runFor(span, () => this.#now() - start >= this.#chunkMs);
+        if (busy) {
+          this.#nsPerMs = span / Math.max(this.#now() - t0, 0.01);
+          this.#lastSpan = span;
+        }
         this.#checkWaiters();
+        // Realtime and idle: virtual time caught up with the wall clock; spinning to follow it
+        // in microsecond steps would burn the CPU. Sleep until the next event instead.
+        if (realtime && !hv.hasRunnable()) break;
       }
     } catch (e) {
       this.#error = e;

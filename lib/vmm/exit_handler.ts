@@ -16,8 +16,9 @@ import type { SbiDispatcher } from "./sbi_dispatcher.ts";
 import { haltVcpu } from "./vcpu_interrupts.ts";
 import type { VCpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
+import { formatAddress } from "../hw/riscv/address.ts";
 
-const hex = (n: number) => `0x${n.toString(16)}`;
+const hex = formatAddress;
 
 /** What the exit handler needs from the hypervisor. */
 export interface ExitContext {
@@ -80,9 +81,9 @@ export class ExitHandler {
         const e = hart.lastBusError;
         v.exits.count("NestedPageFault");
         if (e.fetch) {
-          const stvec = Number(hart.readCsr(Csr.stvec));
+          const stvec = Number(BigInt.asIntN(64, hart.readCsr(Csr.stvec)));
           const scause = hart.readCsr(Csr.scause);
-          const sepc = Number(hart.readCsr(Csr.sepc));
+          const sepc = Number(BigInt.asIntN(64, hart.readCsr(Csr.sepc)));
           if (e.addr === stvec && hart.priv === 1 && scause !== 0n) {
             this.fault(
               vm,
@@ -138,10 +139,10 @@ export class ExitHandler {
   checkTrapLoop(vm: Vm, v: VCpu): void {
     const h = v.hart;
     if (h.priv !== 1) return;
-    const stvec = Number(h.readCsr(Csr.stvec) & ~3n);
+    const stvec = Number(BigInt.asIntN(64, h.readCsr(Csr.stvec) & ~3n));
     if (h.pc !== stvec) return;
     const scause = h.readCsr(Csr.scause);
-    if (scause >> 63n || Number(h.readCsr(Csr.sepc)) !== stvec) return;
+    if (scause >> 63n || Number(BigInt.asIntN(64, h.readCsr(Csr.sepc))) !== stvec) return;
     v.exits.count("FailEntry");
     this.fault(
       vm,

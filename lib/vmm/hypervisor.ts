@@ -18,7 +18,7 @@
 import { Bus } from "../hw/bus.ts";
 import type { BoardSpec } from "../hw/boards/spec.ts";
 import { StopReason } from "../hw/riscv/hart.ts";
-import { type ClockMode, type TimerHandle, VirtualClock } from "./clock.ts";
+import { type ClockMode, type TimerEvent, type TimerHandle, VirtualClock } from "./clock.ts";
 import { HypervisorDriver } from "./driver.ts";
 import { ConfigError, configKeyLine, MapType, parseVmConfig, type VmConfig } from "./config.ts";
 import { Console } from "./console.ts";
@@ -54,7 +54,7 @@ import type { VCpu } from "./vcpu.ts";
 import { fireTimer, initSupervisor, maybeWakeVcpu, SupervisorIrq } from "./vcpu_interrupts.ts";
 import { Vm, type VmStopReason } from "./vm.ts";
 import { isaString } from "../hw/riscv/isa.ts";
-import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
+import { parse as parseToml, stringify as stringifyToml } from "npm:smol-toml@^1.9.1";
 import {
   applyVcpu,
   captureVmState,
@@ -82,6 +82,7 @@ import {
 import { VmList } from "./vm_list.ts";
 import { VmBuilder, VmCreateError } from "./vm_builder.ts";
 import { VM_DATA_FILES, vmDataPath, vmNameProblem } from "./vm_name.ts";
+import { formatAddress } from "../hw/riscv/address.ts";
 
 export { VmCreateError };
 export type { PCpu };
@@ -115,7 +116,7 @@ export interface HypervisorOptions {
   restartTimeoutNs?: number;
 }
 
-const hex = (n: number) => `0x${n.toString(16)}`;
+const hex = formatAddress;
 
 /** The {@linkcode VmStopReason} of a shutdown reason. */
 function stopReasonOf(reason: string): VmStopReason {
@@ -184,6 +185,7 @@ export class Hypervisor {
     this.board = options.board;
     this.fs = options.fs;
     this.clock = new VirtualClock(options.clock ?? "warp");
+    this.clock.setEventHandler((event, handle) => this.#timerEvent(event, handle));
     this.bootDelaySeconds = options.bootDelaySeconds ?? 0;
     this.nsPerInstruction = 1e9 / options.board.cpus.frequency;
     this.nsPerTick = 1e9 / options.board.timebaseFrequency;
@@ -436,9 +438,13 @@ export class Hypervisor {
     }
     for (const v of vm.vcpus) {
       vm.pastExits.add(v.exits);
+      vm.pastInstret += v.instret;
       v.exits.reset();
+      v.resetBootCounters();
       this.#resetVcpu(vm, v);
     }
+    vm.consoleBytesAtBoot = vm.console.totalWritten;
+    vm.stoppedAtNs = undefined;
     vm.lastError = undefined;
     vm.stopReason = undefined;
     vm.runningHaltingCount = 0;
@@ -488,18 +494,29 @@ export class Hypervisor {
     this.#vcpuBegin(vm, v);
   }
 
-  /** The timer event "vCPU `v` of `vm` ends its boot delay at `atNs`" (kept as data too). */
+  /** Schedules the timer event "vCPU `v` of `vm` ends its boot delay at `atNs`" (data). */
   #scheduleBootDelay(vm: Vm, v: VCpu, atNs: number): void {
-    const t = this.clock.schedule(atNs, () => {
-      const list = this.#bootTimers.get(vm);
-      const i = list ? list.findIndex((x) => x.handle === t) : -1;
-      if (i >= 0) list!.splice(i, 1);
-      if (list?.length === 0) this.#bootTimers.delete(vm);
-      this.#vcpuBegin(vm, v);
-    }, `${vm.owner} boot delay`);
+    const t = this.clock.scheduleEvent(
+      atNs,
+      { kind: "boot-delay", vmId: vm.id, vcpuId: v.id },
+      `${vm.owner} boot delay`,
+    );
     const list = this.#bootTimers.get(vm) ?? [];
     list.push({ kind: "boot-delay", vcpuId: v.id, handle: t });
     this.#bootTimers.set(vm, list);
+  }
+
+  /** A timer event is due (the clock's event handler). */
+  #timerEvent(event: TimerEvent, handle: TimerHandle): void {
+    const vm = this.#vms.get(event.vmId);
+    if (!vm) return;
+    const list = this.#bootTimers.get(vm);
+    const i = list ? list.findIndex((x) => x.handle === handle) : -1;
+    if (i < 0) return; // not ours any more (cancelled with its VM)
+    list!.splice(i, 1);
+    if (list!.length === 0) this.#bootTimers.delete(vm);
+    const v = vm.vcpus[event.vcpuId];
+    if (event.kind === "boot-delay" && v) this.#vcpuBegin(vm, v);
   }
 
   /** The seed's "wait_for(vm.running()); mark_vcpu_running": the task starts its loop. */
@@ -608,6 +625,7 @@ export class Hypervisor {
     this.#ivc.releaseVm(vm.id);
     this.#active.delete(vm);
     if (this.runningVmCount > 0) this.runningVmCount--;
+    vm.stoppedAtNs = this.#eventTime();
     this.#setStatus(vm, "stopped", "last vCPU exited");
   }
 
@@ -1206,6 +1224,7 @@ export class Hypervisor {
     }
     const executed = v.executed - v.sliceStartExecuted;
     v.runNs += executed * this.nsPerInstruction;
+    v.bootRunNs += executed * this.nsPerInstruction;
     if (vm.uart && vm.console.inputPending > 0) this.#pumpInput(vm);
     return executed;
   }
@@ -1370,7 +1389,15 @@ export class Hypervisor {
     const state = checkVmState(decoded.state);
     for (const r of decoded.regions) {
       const meta = state.regions.find((x) => x.index === r.region);
-      if (!meta || r.indexes.some((i, k) => i >= meta.pages || (k > 0 && i <= r.indexes[k - 1]))) {
+      let last = -1;
+      const bad = !meta || r.parts.some((part) =>
+        part.indexes.some((i) => {
+          const wrong = i >= meta.pages || i <= last;
+          last = i;
+          return wrong;
+        })
+      );
+      if (bad) {
         throw new SnapshotFormatError(
           "CORRUPTED",
           `${what}: pages of memory region ${r.region} are out of range or out of order`,
@@ -1428,9 +1455,11 @@ export class Hypervisor {
           }
         }
         const pages = memory.regions.find((x) => x.region === r.index);
-        pages?.indexes.forEach((idx, k) => {
-          mem.setPage(first + idx, pages.data.subarray(k * 4096, (k + 1) * 4096));
-        });
+        for (const part of pages?.parts ?? []) {
+          part.indexes.forEach((idx, k) => {
+            mem.setPage(first + idx, part.data.subarray(k * 4096, (k + 1) * 4096));
+          });
+        }
       }
       mem.generation++;
     }
@@ -1438,6 +1467,8 @@ export class Hypervisor {
     for (const d of state.devices) {
       vm.devices.find((x) => x.name === d.name)!.device!.restore(d.state);
     }
+    // Passthrough devices still signalling are seen by the restored PLIC (as at every boot).
+    this.#builder.rewirePassthroughIrqs(vm);
     // vCPUs.
     state.vcpus.forEach((s, i) => {
       const v = vm.vcpus[i];

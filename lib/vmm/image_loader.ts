@@ -71,9 +71,24 @@ export interface GuestImage {
   symbols: Map<string, number>;
 }
 
+/** Largest image file read (512 MiB): reading is synchronous, and a guest image is smaller. */
+export const MAX_GUEST_IMAGE_BYTES = 512 << 20;
+
 /** Reads and prepares an image for loading at `loadAddr` (ignored for ELF, which places itself). */
 export function readGuestImage(fs: FileSystem, path: string, loadAddr: number): GuestImage {
   let bytes: Uint8Array;
+  let size: number | undefined;
+  try {
+    size = fs.stat(path)?.size;
+  } catch {
+    size = undefined; // readFile below says why
+  }
+  if (size !== undefined && size > MAX_GUEST_IMAGE_BYTES) {
+    throw new ImageError(
+      path,
+      `image of ${size} bytes is larger than the ${MAX_GUEST_IMAGE_BYTES}-byte limit`,
+    );
+  }
   try {
     bytes = fs.readFile(path);
   } catch (e) {

@@ -15,6 +15,7 @@
 export * from "./clock.ts";
 export * from "./config.ts";
 export * from "./console.ts";
+export * from "./console_wait.ts";
 export * from "./cpio.ts";
 export * from "./driver.ts";
 export * from "./events.ts";

@@ -52,6 +52,7 @@ export function hsmCall(ctx: SbiContext, c: SbiCall): boolean {
         return true;
       }
       // The seed's vcpu_on: entry, a0 = hart id, a1 = arg, then a task.
+      target.foldRetired();
       target.hart.reset(entry, 1);
       initSupervisor(target);
       target.hart.setX(10, BigInt(target.hartId));

@@ -1,7 +1,7 @@
 /**
  * The snapshot file format (docs/snapshot.md): a small header (magic, format version, a JSON
- * table of contents with a CRC-32), then sections, each compressed with raw DEFLATE (the built-in
- * `CompressionStream`) and protected by its own CRC-32.
+ * table of contents with a CRC-32), then sections, each one gzip member (the built-in
+ * `CompressionStream`), whose CRC-32 the header repeats and decompression checks natively.
  *
  * Encoding and decoding are asynchronous and feed the compressor in slices, so the event loop
  * never blocks for long. Decoding checks everything (magic, versions, lengths, checksums, the
@@ -53,10 +53,10 @@ export interface SectionEntry {
   stored: number;
   /** Length after decompression. */
   raw: number;
-  /** CRC-32 of the stored bytes. */
+  /** CRC-32 of the section's data before compression (the gzip member's own CRC-32). */
   crc32: number;
-  /** Compression: raw DEFLATE (RFC 1951). */
-  encoding: "deflate-raw";
+  /** Compression: one gzip member (RFC 1952; its CRC-32 is checked natively on decompression). */
+  encoding: "gzip";
 }
 
 /** The JSON header of a snapshot file. */
@@ -83,10 +83,11 @@ export interface SnapshotHeader {
 export interface RegionPages {
   /** Region index. */
   region: number;
-  /** Page indexes (relative to the region), ascending. */
-  indexes: number[];
-  /** Page contents, 4096 bytes per index, in the same order. */
-  data: Uint8Array;
+  /**
+   * One part per section: page indexes (relative to the region, ascending over all parts) and
+   * their contents, 4096 bytes per index in the same order.
+   */
+  parts: { indexes: number[]; data: Uint8Array }[];
 }
 
 /** What a snapshot file holds once decoded. */
@@ -122,6 +123,11 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
+/** The CRC-32 a gzip member carries in its trailer (of the uncompressed data). */
+function gzipCrc(member: Uint8Array): number {
+  return new DataView(member.buffer, member.byteOffset + member.length - 8, 4).getUint32(0, true);
+}
+
 /** CRC-32 (IEEE 802.3, as zlib) of `data`, continuing from `crc` (0 to start). */
 export function crc32(data: Uint8Array, crc = 0): number {
   let c = ~crc;
@@ -147,7 +153,7 @@ async function collect(readable: ReadableStream<Uint8Array>): Promise<Uint8Array
 
 /** Compresses slices produced by `produce` (written one at a time, yielding between them). */
 async function deflate(chunks: Iterable<Uint8Array<ArrayBuffer>>): Promise<Uint8Array> {
-  const cs = new CompressionStream("deflate-raw");
+  const cs = new CompressionStream("gzip");
   const result = collect(cs.readable);
   const writer = cs.writable.getWriter();
   try {
@@ -165,7 +171,7 @@ async function inflate(
   expected: number,
   what: string,
 ): Promise<Uint8Array> {
-  const ds = new DecompressionStream("deflate-raw");
+  const ds = new DecompressionStream("gzip");
   const result = collect(ds.readable);
   const writer = ds.writable.getWriter();
   let out: Uint8Array;
@@ -180,7 +186,7 @@ async function inflate(
     await result.catch(() => {});
     throw new SnapshotFormatError(
       "CORRUPTED",
-      `${what}: the compressed data is damaged (${(e as Error).message})`,
+      `${what} is damaged: checksum mismatch or bad compressed data (${(e as Error).message})`,
     );
   }
   if (out.length !== expected) {
@@ -226,8 +232,8 @@ export async function encodeSnapshot(
       kind: "state",
       stored: stateData.length,
       raw: stateRaw.length,
-      crc32: crc32(stateData),
-      encoding: "deflate-raw",
+      crc32: gzipCrc(stateData),
+      encoding: "gzip",
     },
     data: stateData,
   });
@@ -245,8 +251,8 @@ export async function encodeSnapshot(
           pages: indexes.length,
           stored: data.length,
           raw: indexes.length * (PAGE + 4),
-          crc32: crc32(data),
-          encoding: "deflate-raw",
+          crc32: gzipCrc(data),
+          encoding: "gzip",
         },
         data,
       });
@@ -339,7 +345,7 @@ export function readSnapshotHeader(file: Uint8Array, what = "snapshot"): Snapsho
       (s.kind === "state" || (s.kind === "pages" && Number.isInteger(s.region) &&
         Number.isInteger(s.pages) && s.pages! >= 0 && s.raw === s.pages! * (PAGE + 4))) &&
       Number.isInteger(s.stored) && s.stored >= 0 && Number.isInteger(s.raw) && s.raw >= 0 &&
-      Number.isInteger(s.crc32) && s.encoding === "deflate-raw";
+      Number.isInteger(s.crc32) && s.encoding === "gzip";
     if (!ok) {
       throw new SnapshotFormatError(
         "CORRUPTED",
@@ -382,7 +388,15 @@ export async function decodeSnapshot(
   header.sections.forEach((s, i) => {
     const data = file.subarray(o, o + s.stored);
     o += s.stored;
-    if (crc32(data) !== s.crc32) {
+    // The gzip trailer (CRC-32 and size of the data) must match the header; the data itself
+    // is checked against that CRC-32 natively while it is decompressed.
+    const trailer = data.length >= 18
+      ? new DataView(data.buffer, data.byteOffset + data.length - 8, 8)
+      : undefined;
+    if (
+      trailer === undefined || trailer.getUint32(0, true) !== s.crc32 ||
+      trailer.getUint32(4, true) !== s.raw % 2 ** 32
+    ) {
       throw new SnapshotFormatError(
         "CORRUPTED",
         `${what}: section ${i} (${s.kind}${
@@ -394,7 +408,7 @@ export async function decodeSnapshot(
   });
   let state: unknown = undefined;
   let states = 0;
-  const byRegion = new Map<number, { indexes: number[]; parts: Uint8Array[] }>();
+  const byRegion = new Map<number, RegionPages["parts"]>();
   for (const [i, s] of header.sections.entries()) {
     const raw = await inflate(stored[i], s.raw, `${what}: section ${i} (${s.kind})`);
     if (s.kind === "state") {
@@ -411,23 +425,15 @@ export async function decodeSnapshot(
     }
     const n = s.pages!;
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const r = byRegion.get(s.region!) ?? { indexes: [], parts: [] };
-    for (let k = 0; k < n; k++) r.indexes.push(dv.getUint32(4 * k, true));
-    r.parts.push(raw.subarray(4 * n));
-    byRegion.set(s.region!, r);
+    const parts = byRegion.get(s.region!) ?? [];
+    const indexes: number[] = new Array(n);
+    for (let k = 0; k < n; k++) indexes[k] = dv.getUint32(4 * k, true);
+    parts.push({ indexes, data: raw.subarray(4 * n) });
+    byRegion.set(s.region!, parts);
   }
   if (states !== 1) {
     throw new SnapshotFormatError("CORRUPTED", `${what} has ${states} state sections (needs 1)`);
   }
-  const regions: RegionPages[] = [];
-  for (const [region, r] of byRegion) {
-    const data = new Uint8Array(r.indexes.length * PAGE);
-    let p = 0;
-    for (const part of r.parts) {
-      data.set(part, p);
-      p += part.length;
-    }
-    regions.push({ region, indexes: r.indexes, data });
-  }
+  const regions: RegionPages[] = [...byRegion].map(([region, parts]) => ({ region, parts }));
   return { header, state, regions };
 }

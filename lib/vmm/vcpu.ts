@@ -68,6 +68,8 @@ export interface GuestHart {
   readonly stats?: HartStats;
   /** Instructions executed in compiled blocks, when the hart has a compiled tier. */
   readonly blockInstructions?: number;
+  /** Raw 64 bits of FP register f`i` (absent on harts without F/D). */
+  getF?(i: number): bigint;
 }
 
 /** Why a Blocked or Free vCPU is waiting. */
@@ -144,11 +146,15 @@ export class VCpu {
   sliceStartExecuted = 0;
   /** Instructions accounted without the hart retiring them (ecalls handled by the VMM). */
   extraInstret = 0;
-  /** Preemptions at the end of a time slice. */
+  /** Preemptions at the end of a time slice, this boot. */
   preemptions = 0;
-  /** Virtual ns spent running guest code. */
+  /** Virtual ns spent running guest code, over every boot. */
   runNs = 0;
-  /** Virtual ns spent stalled on a full console (the per-round console budget). */
+  /** Virtual ns spent running guest code, this boot (never more than the boot's up time). */
+  bootRunNs = 0;
+  /** Instructions retired this boot before the hart was last reset by HSM hart_start. */
+  retiredBefore = 0;
+  /** Virtual ns spent stalled on a full console (the per-round console budget), this boot. */
   throttledNs = 0;
 
   /** Creates a vCPU in state Created. */
@@ -161,9 +167,26 @@ export class VCpu {
     this.taskName = `VM[${options.vmId}]-VCpu[${options.id}]`;
   }
 
-  /** Instructions retired by the guest on this vCPU (including VMM-handled ecalls). */
+  /**
+   * Instructions retired by the guest on this vCPU in the current boot (including VMM-handled
+   * ecalls, and what it ran before an HSM hart_stop/hart_start reset its hart).
+   */
   get instret(): number {
-    return this.hart.instret + this.extraInstret;
+    return this.retiredBefore + this.hart.instret + this.extraInstret;
+  }
+
+  /** Keeps the hart's retired count before the VMM resets the hart within a boot (HSM start). */
+  foldRetired(): void {
+    this.retiredBefore += this.hart.instret;
+  }
+
+  /** Starts the per-boot counters afresh (at `vm start`); totals are kept by the VM. */
+  resetBootCounters(): void {
+    this.retiredBefore = 0;
+    this.extraInstret = 0;
+    this.bootRunNs = 0;
+    this.throttledNs = 0;
+    this.preemptions = 0;
   }
 
   /** State name (`Running`, `Blocked`...). */
@@ -190,6 +213,19 @@ export class VCpu {
   sstcDeadlineNs(nsPerTick: number): number {
     const ticks = this.hart.sstcDeadline?.();
     return ticks === undefined ? Infinity : ticks * nsPerTick;
+  }
+
+  /**
+   * FP state for `vcpu dump`: f0..f31 (raw 64 bits), fcsr and mstatus.FS (0 Off .. 3 Dirty);
+   * undefined when the hart has no F/D.
+   */
+  fpRegisters(): { f: bigint[]; fcsr: number; fs: number } | undefined {
+    const h = this.hart;
+    if (h.getF === undefined) return undefined;
+    const f: bigint[] = [];
+    for (let i = 0; i < 32; i++) f.push(h.getF(i));
+    const fs = Number((h.readCsr(Csr.sstatus) >> 13n) & 3n);
+    return { f, fcsr: Number(h.readCsr(0x003)), fs };
   }
 
   /** Registers (x0..x31) and pc, for `vm show` and debugging. */

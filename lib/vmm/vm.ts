@@ -81,27 +81,55 @@ export interface IvcMapping {
   label: string;
 }
 
-/** Statistics of a VM (for `vm show --stats` and `vm stats`). */
-export interface VmStats {
-  /** Exits per reason summed over vCPUs. */
+/** Counters of one boot or of every boot (see {@linkcode VmStats}). */
+export interface VmCounters {
+  /** Instructions retired by all vCPUs. */
+  instret: number;
+  /** VM exits per reason, summed over vCPUs. */
   exits: Record<string, number>;
-  /** Total exits. */
+  /** VM exits in all. */
   totalExits: number;
-  /** Per vCPU: exits per reason, instructions, preemptions. */
+  /** Console bytes the guest wrote. */
+  consoleBytes: number;
+  /** Virtual ns the vCPUs ran guest code, summed (at most vCPUs x up time). */
+  runNs: number;
+}
+
+/**
+ * Statistics of a VM (for `vm show --stats` and `vm stats`). `boot` counts the current (or last)
+ * boot only, `total` every boot since the VM was created; the per-vCPU rows are this boot.
+ * The flat fields are kept for compatibility: `exits`, `totalExits` and `consoleBytes` are
+ * totals, `instret` is this boot.
+ */
+export interface VmStats {
+  /** Exits per reason summed over vCPUs and boots (= `total.exits`). */
+  exits: Record<string, number>;
+  /** Exits over every boot (= `total.totalExits`). */
+  totalExits: number;
+  /** Per vCPU, this boot: exits per reason, instructions, preemptions, run time. */
   vcpus: {
     id: number;
     exits: Record<string, number>;
     totalExits: number;
     instret: number;
     preemptions: number;
+    /** Virtual ns running guest code this boot (never more than `boot.upNs`). */
     runNs: number;
+    /** Virtual ns running guest code over every boot. */
+    totalRunNs: number;
+    /** Virtual ns stalled on the console budget this boot. */
+    throttledNs: number;
   }[];
-  /** Instructions retired by all vCPUs. */
+  /** Instructions retired by all vCPUs this boot (= `boot.instret`). */
   instret: number;
-  /** Console bytes written. */
+  /** Console bytes written over every boot (= `total.consoleBytes`). */
   consoleBytes: number;
   /** Times this VM was started. */
   boots: number;
+  /** The current or last boot; `upNs` is its virtual up time (undefined before the first). */
+  boot: VmCounters & { upNs?: number };
+  /** Every boot together. */
+  total: VmCounters;
 }
 
 /** A virtual machine. */
@@ -152,6 +180,10 @@ export class Vm implements IvcEndpoint {
   stopReason?: VmStopReason;
   /** Exit counters of vCPUs from previous boots (kept across restarts). */
   readonly pastExits: ExitCounters = new ExitCounters();
+  /** Instructions retired in previous boots. */
+  pastInstret = 0;
+  /** Console bytes written before the current boot. */
+  consoleBytesAtBoot = 0;
   /** Virtual time of the last start. */
   startedAtNs?: number;
   /**
@@ -162,6 +194,8 @@ export class Vm implements IvcEndpoint {
   pausedNs = 0;
   /** Virtual time of the last `vm suspend`, while the VM is Suspended. */
   suspendedAtNs?: number;
+  /** Virtual time the last boot ended (undefined while it runs). */
+  stoppedAtNs?: number;
   /** Host label used for allocations and timers. */
   readonly owner: string;
   /**
@@ -261,9 +295,18 @@ export class Vm implements IvcEndpoint {
     return c;
   }
 
-  /** Statistics for `vm stats`. */
-  stats(): VmStats {
+  /** Statistics for `vm stats`; `nowNs` (the virtual clock) gives a running boot's up time. */
+  stats(nowNs?: number): VmStats {
     const c = this.exitCounters();
+    const bootExits = new ExitCounters();
+    for (const v of this.vcpus) bootExits.add(v.exits);
+    const instret = this.vcpus.reduce((s, v) => s + v.instret, 0);
+    const end = this.stoppedAtNs ?? nowNs;
+    const upNs = this.startedAtNs !== undefined && end !== undefined
+      ? Math.max(0, end - this.startedAtNs)
+      : undefined;
+    const bootRun = this.vcpus.reduce((s, v) => s + v.bootRunNs, 0);
+    const totalRun = this.vcpus.reduce((s, v) => s + v.runNs, 0);
     return {
       exits: c.toRecord(),
       totalExits: c.total(),
@@ -273,11 +316,28 @@ export class Vm implements IvcEndpoint {
         totalExits: v.exits.total(),
         instret: v.instret,
         preemptions: v.preemptions,
-        runNs: v.runNs,
+        runNs: v.bootRunNs,
+        totalRunNs: v.runNs,
+        throttledNs: v.throttledNs,
       })),
-      instret: this.vcpus.reduce((s, v) => s + v.instret, 0),
+      instret,
       consoleBytes: this.console.totalWritten,
       boots: this.boots,
+      boot: {
+        instret,
+        exits: bootExits.toRecord(),
+        totalExits: bootExits.total(),
+        consoleBytes: this.console.totalWritten - this.consoleBytesAtBoot,
+        runNs: bootRun,
+        upNs,
+      },
+      total: {
+        instret: this.pastInstret + instret,
+        exits: c.toRecord(),
+        totalExits: c.total(),
+        consoleBytes: this.console.totalWritten,
+        runNs: totalRun,
+      },
     };
   }
 }

@@ -89,5 +89,17 @@ export function vmDataPath(name: string, file?: string, dir: string = VM_DATA_DI
   return `${dir}/${name}/${file}`;
 }
 
-/** The files of a data folder that `vm delete` removes (the seed's list). */
-export const VM_DATA_FILES: readonly string[] = ["disk.img", "config.toml", "vm.log"];
+/** Most console log files kept per VM: `vm.log` and its rotations `vm.log.1` ... `vm.log.9`. */
+export const MAX_CONSOLE_LOG_FILES = 10;
+
+/**
+ * The files of a data folder that `vm delete` removes: the seed's list, the VM's record
+ * (`vm.json`), plus the rotated console logs.
+ */
+export const VM_DATA_FILES: readonly string[] = [
+  "disk.img",
+  "config.toml",
+  "vm.log",
+  "vm.json",
+  ...Array.from({ length: MAX_CONSOLE_LOG_FILES - 1 }, (_, i) => `vm.log.${i + 1}`),
+];

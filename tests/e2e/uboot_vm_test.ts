@@ -106,7 +106,7 @@ testNeeding(
           name: "uboot",
         }]);
         await tty.readUntil("axvisor:/$ ");
-        await tty.send("vm console uboot\n");
+        await tty.send("vm console --force uboot\n");
         await tty.readUntil("Escape character is '^]'.");
         await ctl.ok(["vm", "start", "uboot"]);
         await ctl.console("uboot", AUTOBOOT, "30s");

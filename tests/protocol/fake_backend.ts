@@ -49,6 +49,7 @@ export class FakeBackend implements ProtocolBackend {
     if (cmd === "clear") return ok("", null, { type: "clear" });
     if (cmd === "echo") return ok(argv.slice(1).join(" "), { text: argv.slice(1).join(" ") });
     if (cmd === "boom") throw new Error("kaboom");
+    if (cmd === "big") return ok(bigText(Number(sub)), { text: bigText(Number(sub)) });
     if (cmd === "block") {
       return new Promise((resolve) => {
         // Like `vm wait`: an abort of the command's signal ends it with CANCELLED.
@@ -63,6 +64,9 @@ export class FakeBackend implements ProtocolBackend {
     if (cmd === "vm" && sub === "start") {
       this.emit({ event: "status", vm: Number(arg), from: "loaded", to: "running" });
       return ok(`VM[${arg}] started`, { started: [Number(arg)] });
+    }
+    if (cmd === "vm" && sub === "log" && argv[2] === "--follow") {
+      return ok("old output\n", null, { type: "follow", vmId: Number(argv[3]) });
     }
     if (cmd === "vm" && sub === "console") {
       const id = Number(arg);
@@ -128,4 +132,13 @@ export function drain(output: { take(): Uint8Array | undefined }): string {
   const d = new TextDecoder();
   for (let c = output.take(); c; c = output.take()) s += d.decode(c);
   return s;
+}
+
+/** `n` bytes of numbered lines (`big N` replies with it), each 32 bytes long. */
+export function bigText(n: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i * 32 < n; i++) {
+    lines.push(`line ${String(i).padStart(10, "0")} of big..........`);
+  }
+  return lines.join("\n").slice(0, n);
 }

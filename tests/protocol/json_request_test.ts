@@ -16,13 +16,37 @@ Deno.test("well-formed requests: cmd or argv, with any id kind", () => {
   });
 });
 
+Deno.test("console.input: base64 bytes become `vm send -e -n` of exactly those bytes", () => {
+  // 0x00 0x03 0x1b 0xff
+  assert.deepEqual(parseJsonRequest(`{"id":1,"console.input":{"vm":"echo","data":"AAMb/w=="}}`), {
+    ok: true,
+    request: { id: 1, argv: ["vm", "send", "-e", "-n", "echo", "\\x00\\x03\\x1b\\xff"] },
+  });
+  const big = btoa("x".repeat(3000));
+  const r = parseJsonRequest(`{"id":2,"console.input":{"vm":1,"data":"${big}"}}`);
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.error.message, /3000 bytes; at most 2048/);
+});
+
 Deno.test("bad requests are rejected with a code and a message naming the problem", () => {
   const table: [string, string, RegExp, unknown][] = [
     [`{"id":1,"cmd":"vm list"`, "INVALID_JSON", /invalid JSON/, null],
     [`[1,2]`, "INVALID_REQUEST", /JSON object.*an array/, null],
     [`"vm list"`, "INVALID_REQUEST", /JSON object.*string/, null],
-    [`{"id":1}`, "INVALID_REQUEST", /needs "cmd" or "argv"/, 1],
-    [`{"id":2,"cmd":"a","argv":["a"]}`, "INVALID_REQUEST", /not both/, 2],
+    [`{"id":1}`, "INVALID_REQUEST", /needs "cmd", "argv" or "console.input"/, 1],
+    [`{"id":7,"console.input":"x"}`, "INVALID_REQUEST", /must be an object/, 7],
+    [`{"id":8,"console.input":{"vm":1}}`, "INVALID_REQUEST", /data must be a base64/, 8],
+    [`{"id":9,"console.input":{"vm":1,"data":"*"}}`, "INVALID_REQUEST", /not valid base64/, 9],
+    [`{"id":10,"console.input":{"vm":1,"data":""}}`, "INVALID_REQUEST", /is empty/, 10],
+    [`{"id":11,"console.input":{"vm":true,"data":"AA=="}}`, "INVALID_REQUEST", /VM id or name/, 11],
+    [`{"id":12,"console.input":{"vm":1,"data":"AA==","x":1}}`, "INVALID_REQUEST", /"x"/, 12],
+    [
+      `{"id":13,"console.input":{"vm":1,"data":"AA=="},"cmd":"a"}`,
+      "INVALID_REQUEST",
+      /not several/,
+      13,
+    ],
+    [`{"id":2,"cmd":"a","argv":["a"]}`, "INVALID_REQUEST", /not several/, 2],
     [`{"id":3,"cmd":5}`, "INVALID_REQUEST", /"cmd" must be a string, got the number 5/, 3],
     [`{"id":4,"argv":[]}`, "INVALID_REQUEST", /non-empty array/, 4],
     [`{"id":5,"argv":["vm",1]}`, "INVALID_REQUEST", /"argv"\[1\] must be a string/, 5],

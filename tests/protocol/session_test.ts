@@ -303,9 +303,14 @@ Deno.test("receiveLine (readline and batch front ends) reports success per comma
   assert.equal(await s.receiveLine(""), undefined);
   assert.equal(await s.receiveLine("x\x01"), false);
   assert.equal(drain(s.output).split("\n")[0], "ID NAME");
-  assert.equal(await s.receiveLine("vm console 1"), true);
-  assert.equal(await s.receiveLine("typed"), undefined);
-  assert.equal(backend.consoleInputs.at(-1)?.text, "typed\n");
-  assert.equal(await s.receiveLine("~."), undefined);
+  // A batch (or a pipe) has no terminal: `vm console` is refused with the way out.
+  assert.equal(await s.receiveLine("vm console 1"), false);
+  assert.match(drain(s.output), /needs a terminal[^]*vm send[^]*vm wait --console[^]*vm log/);
   assert.equal(s.attachedVm, undefined);
+  const tty = server.openSession({ kind: "tty", peer: "terminal", banner: false, prompt: false });
+  assert.equal(await tty.receiveLine("vm console 1"), true);
+  assert.equal(await tty.receiveLine("typed"), undefined);
+  assert.equal(backend.consoleInputs.at(-1)?.text, "typed\n");
+  assert.equal(await tty.receiveLine("~."), undefined);
+  assert.equal(tty.attachedVm, undefined);
 });

@@ -194,7 +194,7 @@ Deno.test("tcp: a client that disconnects mid-command leaves the server consiste
 
 Deno.test("tcp: a session that does not authenticate in time is closed", async () => {
   const backend = new FakeBackend();
-  const server = new ConsoleServer({ backend, token: "tok", authTimeoutMs: 30 });
+  const server = new ConsoleServer({ backend, token: "tok", authTimeoutMs: 30, bannerDelayMs: 0 });
   const tcp = serveTcp(server, { hostname: "127.0.0.1", port: 0 });
   try {
     const idle = await RawClient.connect(tcp.addr.port);

@@ -12,7 +12,10 @@ Deno.test("vm stop and vm delete agree on a never-started VM: both want --force"
   assert.equal((await f.run("vm delete 1")).ok, false);
   assert.equal((await f.run("vm stop --force 1")).ok, true);
   assert.equal(f.hv.vm(1)!.status, "stopped");
-  assert.match(await f.text("vm show 1"), /Status: {4}💤 stopped \(stopped by user\)/);
+  assert.match(
+    await f.text("vm show 1"),
+    /Status: {4}💤 stopped\n {2}VCPUs: {5}1\n {2}Memory: {4}16MB\n {2}Stopped: {3}stopped by user/,
+  );
 });
 
 Deno.test("a stopped VM says why it stopped: fault, poweroff, stopped by user", async () => {

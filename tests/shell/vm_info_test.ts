@@ -108,6 +108,8 @@ Deno.test("vm show: basic details and the hint of every state", async () => {
         `  Status:    ${icons[state]}`,
         "  VCPUs:     1",
         "  Memory:    16MB",
+        // Why a stopped VM stopped (issue 14, item 20): spinVmIn stops it with --force.
+        ...(state === "stopped" ? ["  Stopped:   stopped by user"] : []),
         ...(hint ? ["", hint] : []),
         "",
         "VCPU Summary:",
@@ -230,11 +232,12 @@ Deno.test("vm stats: exits per reason and per vCPU, instructions, virtual time",
   assert.equal(lines[0], "VM[1] spin: Running");
   assert.match(lines[1], /^ {2}Virtual time: {9}1ms \(up 1ms\)$/);
   assert.equal(lines[2], "  Boots:                1");
-  assert.match(lines[3], /^ {2}Instructions retired: [1-9]\d*$/);
-  assert.equal(lines[4], "  Console output:       5 byte(s)");
-  assert.equal(lines[5], "  VM exits:             5");
-  assert.equal(lines[7], "  EXIT REASON        TOTAL      VCPU 0");
-  assert.equal(lines[8], "  Nothing            5          5");
+  assert.equal(lines[4], "  COUNTER                THIS BOOT        ALL BOOTS");
+  assert.match(lines[6], /^ {2}Instructions retired +[1-9]\d* +[1-9]\d*$/);
+  assert.equal(lines[7], "  Console output         5 byte(s)        5 byte(s)");
+  assert.equal(lines[8], "  VM exits               5                5");
+  assert.equal(lines[11], "  EXIT REASON        ALL BOOTS  THIS BOOT  VCPU 0");
+  assert.equal(lines[12], "  Nothing            5          5          5");
   const data = out.data as {
     exits: Record<string, number>;
     instret: number;
@@ -284,7 +287,21 @@ Deno.test("vm console, send and log", async () => {
   assert.equal((await f.run(String.raw`vm send -e 2 '\x4'`)).error?.code, "INVALID_VALUE");
   const attach = await f.run("vm console echo");
   assert.equal(attach.text, "Connected to VM[2] (echo) console. Escape character is '^]'.");
-  assert.deepEqual(attach.action, { type: "attach", vmId: 2 });
+  assert.deepEqual(attach.action, { type: "attach", vmId: 2, instance: f.hv.vm(2)!.instance });
+  const keyed = await f.run("vm console --escape ^A --line-escape none echo");
+  assert.equal(keyed.text, "Connected to VM[2] (echo) console. Escape character is '^A'.");
+  assert.deepEqual(keyed.action, {
+    type: "attach",
+    vmId: 2,
+    instance: f.hv.vm(2)!.instance,
+    escape: { control: 0x01, line: null },
+  });
+  const badKey = await f.run("vm console --escape ^1 echo");
+  assert.equal(badKey.error?.code, "INVALID_VALUE");
+  assert.match(badKey.text, /'--escape': expected \^X/);
+  const follow = await f.run("vm log --follow echo");
+  assert.deepEqual(follow.action, { type: "follow", vmId: 2, instance: f.hv.vm(2)!.instance });
+  assert.equal(follow.text, "> hello world\nno newline");
   assert.equal((await f.run("vm console 8")).text, "✗ VM[8] not found");
 });
 
@@ -295,7 +312,7 @@ Deno.test("vm wait: state, console (from the start or new output), timeouts in v
   const stopped = await f.run("vm wait bye --state stopped --timeout 1s");
   assert.ok(stopped.ok, stopped.text);
   assert.match(stopped.text, /^✓ VM\[3\] reached state Stopped after \d+(ns|us|ms) \(virtual\)$/);
-  assert.equal(f.fs.readTextFile("/guest/vms/bye/vm.log"), "bye\n");
+  assert.match(f.fs.readTextFile("/guest/vms/bye/vm.log"), /^\[axvisor\] -----[^\n]*-----\nbye\n$/);
   const seen = await f.run("vm wait 3 --console '^b.e$'");
   assert.ok(seen.ok);
   assert.equal((seen.data as { match: string }).match, "bye");
@@ -341,6 +358,10 @@ Deno.test("vcpu list, dump and pin", async () => {
   );
   assert.match(dump, /\n {2}x0 {2}zero 0x0000000000000000 {2}x1 {2}ra {3}0x0000000000000000 /);
   assert.match(dump, /\nCSRs:\n {2}sstatus {2}0x[0-9a-f]{16}/);
+  assert.match(dump, /\nFP: off \(sstatus\.FS = Off/, "a guest that never used F/D");
+  for (const line of dump.split("\n")) {
+    assert.ok(line.length <= 90, `${line.length} columns: ${line}`);
+  }
   assert.match(dump, /\nCode at pc:\n=> 802000[0-9a-f]{2}: {2}[0-9a-f]{8} {2}\S+/);
   // The spin loop is `addi s1,s1,1` at 0x80200020 and `jal zero,80200020` after it.
   assert.match(
@@ -481,10 +502,15 @@ Deno.test("help for every command; read-only sessions; completion of VM names", 
     assert.equal(r.error?.code, "READ_ONLY", line);
   }
   assert.equal(f.hv.vm(1)?.status, "loaded", "read-only sessions changed nothing");
-  assert.deepEqual((await f.run("vm console 1", ro)).action, {
+  const notRunning = await f.run("vm console 1", ro);
+  assert.equal(notRunning.error?.code, "INVALID_STATE");
+  assert.match(notRunning.text, /VM\[1\] is Loaded, not running: start it first .*--force/);
+  assert.deepEqual((await f.run("vm console --force 1", ro)).action, {
     type: "attach",
     vmId: 1,
     readOnly: true,
+    instance: f.hv.vm(1)!.instance,
+    waiting: true,
   });
 
   assert.deepEqual(f.shell.complete("vm start ", f.session), ["1", "spin"]);

@@ -313,7 +313,8 @@ Deno.test("vm delete removes the data folder unless --keep-data", async () => {
   );
   await f.text("vm start 1 2");
   f.hv.runFor(1_000_000);
-  assert.equal(f.fs.readTextFile("/guest/vms/spin/vm.log"), "boot\n");
+  f.shell.flushLogs();
+  assert.equal(unmarked(f.fs.readTextFile("/guest/vms/spin/vm.log")), "boot\n");
   await f.text("vm stop -f 1 2");
   await f.text("vm delete 1");
   assert.equal(f.fs.stat("/guest/vms/spin"), undefined);
@@ -322,7 +323,11 @@ Deno.test("vm delete removes the data folder unless --keep-data", async () => {
     /✓ VM\[2\] deleted \(configuration and data preserved\)/,
   );
   assert.deepEqual(f.fs.readDir("/guest/vms/echo").map((e) => e.name), ["config.toml", "vm.log"]);
-  assert.equal(f.fs.readTextFile("/guest/vms/echo/vm.log"), "> ", "a partial line is flushed too");
+  assert.equal(
+    unmarked(f.fs.readTextFile("/guest/vms/echo/vm.log")),
+    "> ",
+    "a partial line is flushed too",
+  );
   // The kept config re-creates the VM.
   assert.match(await f.text("vm create /guest/vms/echo/config.toml"), /created VM\[2\]/);
 });
@@ -333,19 +338,26 @@ Deno.test("vm.log follows console output, partial lines included, across restart
   await f.text("vm start 2");
   f.hv.runFor(100_000);
   // The prompt has no newline: it is written when the next command runs.
-  assert.equal(await f.text("cat /guest/vms/echo/vm.log"), "> ");
+  const first = await f.text("cat /guest/vms/echo/vm.log");
+  assert.match(
+    first,
+    /^\[axvisor\] ----- VM 2 \(echo\) boots at \S+ \(virtual time \d+ ns\) -----\n/,
+  );
+  assert.equal(unmarked(first), "> ");
   await f.text("vm send 2 abc");
   f.hv.runFor(100_000);
-  assert.equal(await f.text("cat /guest/vms/echo/vm.log"), "> abc");
+  assert.equal(unmarked(await f.text("cat /guest/vms/echo/vm.log")), "> abc");
   await f.text("vm restart 2");
   f.hv.runFor(100_000);
   assert.equal(
-    f.fs.readTextFile("/guest/vms/echo/vm.log"),
+    unmarked(f.fs.readTextFile("/guest/vms/echo/vm.log")),
     "> abc\n",
-    "the new prompt is buffered",
+    "the new boot's output is batched",
   );
   f.shell.flushLogs();
-  assert.equal(f.fs.readTextFile("/guest/vms/echo/vm.log"), "> abc\n> ");
+  const log = f.fs.readTextFile("/guest/vms/echo/vm.log");
+  assert.equal(log.match(/boots at/g)?.length, 2, "one marker per boot");
+  assert.equal(unmarked(log), "> abc\n> ");
   assert.deepEqual(f.shell.data.problems, []);
 });
 
@@ -393,3 +405,8 @@ Deno.test("a VM name that is not a plain file name keeps its data inside /guest/
   assert.deepEqual(f.fs.readDir("/evil").map((e) => e.name), ["keep.txt"]);
   assert.equal(f.fs.readTextFile("/evil/keep.txt"), "mine");
 });
+
+/** A console log without its boot marker lines. */
+function unmarked(text: string): string {
+  return text.replace(/^\[axvisor\] -{5} VM .* -{5}\n/gm, "");
+}

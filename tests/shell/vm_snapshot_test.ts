@@ -145,7 +145,9 @@ Deno.test("vm restore: bad files get clear errors and change nothing", async () 
   const tooNew = good.slice();
   new DataView(tooNew.buffer).setUint32(8, SNAPSHOT_FORMAT_VERSION + 1, true);
   const corrupted = good.slice();
-  corrupted[corrupted.length - 5] ^= 0xff;
+  corrupted[corrupted.length - 5] ^= 0xff; // in the last gzip trailer's CRC-32
+  const damaged = good.slice();
+  damaged[damaged.length - 40] ^= 0x55; // in the last section's compressed data
   const cases: [string, Uint8Array, string, RegExp][] = [
     [
       "truncated",
@@ -160,6 +162,12 @@ Deno.test("vm restore: bad files get clear errors and change nothing", async () 
       /is truncated: 9 bytes, shorter than the 16-byte header/,
     ],
     ["corrupted", corrupted, "CORRUPTED", /section \d+ \(pages of region 0\) checksum mismatch/],
+    [
+      "damaged",
+      damaged,
+      "CORRUPTED",
+      /section \d+ \(pages\) is damaged: checksum mismatch or bad compressed data/,
+    ],
     [
       "foreign",
       new TextEncoder().encode("[base]\nid = 1\n" + "x".repeat(40)),

@@ -37,3 +37,20 @@ Deno.test("driver (realtime): virtual time never runs ahead of the wall clock", 
   assert.ok(hv.clock.now() <= 10e6);
   await driver.stop();
 });
+
+Deno.test("driver (realtime): with nothing runnable, a tick catches up once instead of spinning", async () => {
+  const { hv } = makeHypervisor({}, { clock: "realtime" });
+  let wallMs = 0;
+  // Every reading of the wall clock moves it by 1 µs, as a real clock does while code runs.
+  const driver = new HypervisorDriver(hv, { now: () => (wallMs += 0.001), chunkMs: 8 });
+  let steps = 0;
+  const runFor = hv.runFor.bind(hv);
+  hv.runFor = (ns: number, shouldYield?: () => boolean) => {
+    steps++;
+    return runFor(ns, shouldYield);
+  };
+  driver.start();
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the first tick
+  await driver.stop();
+  assert.ok(steps > 0 && steps <= 2, `${steps} runFor calls in an idle tick`);
+});

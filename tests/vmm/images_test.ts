@@ -55,7 +55,8 @@ Deno.test("images: the same guest as assembly source, GNU-built ELF and raw bina
       "/guests/hello.bin",
     ]] as const
   ) {
-    const text = base.replace("id = 1", `id = ${id}`).replace("/guests/hello.S", path);
+    const text = base.replace("id = 1", `id = ${id}`).replace("/guests/hello.S", path)
+      .replace('name = "hello"', `name = "hello${id}"`);
     const vm = hv.createVm({ text, origin: `hello-${id}.toml` });
     hv.startVm(vm.id);
     assert.ok(hv.runUntil(() => vm.status === "stopped", 1e9), path);

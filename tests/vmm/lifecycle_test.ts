@@ -47,9 +47,14 @@ const MATRIX: Record<string, (VmStatus | "deleted" | { refused: string })[]> = {
     { refused: "VM is stopping, wait for it to fully stop" },
     "running",
   ],
-  stop: ["stopped", "stopping", "stopping", { refused: "VM is already stopping" }, {
-    refused: "VM is already stopped",
-  }],
+  // A never-started VM stops only with --force, as it deletes only with --force (item 20).
+  stop: [
+    { refused: "VM is Loaded and was never started, use '--force' to stop it anyway" },
+    "stopping",
+    "stopping",
+    { refused: "VM is already stopping" },
+    { refused: "VM is already stopped" },
+  ],
   "stop --force": ["stopped", "stopped", "stopped", "stopped", {
     refused: "VM is already stopped",
   }],

@@ -79,7 +79,7 @@ Deno.test("passthrough IRQ: a device interrupt reaches one VM; delete releases i
   // Polled sharing (irq 0) stays possible.
   const polled = hv.createVm({ text: passthroughUart(10, { irq: 0 }), origin: "c.toml" });
   assert.equal(polled.status, "loaded");
-  hv.stopVm(first.id);
+  hv.stopVm(first.id, { force: true });
   assert.ok(hv.deleteVm(first.id).ok);
   assert.deepEqual(hv.references(8), []);
   const second = hv.createVm({ text: passthroughUart(9), origin: "b.toml" });

@@ -11,6 +11,7 @@ import {
   NEEDS_UBOOT,
   testNeeding,
   UBOOT_CONFIG,
+  UBOOT_SMP_CONFIG,
   UbootConsole,
 } from "./uboot_support.ts";
 
@@ -124,6 +125,27 @@ testNeeding(
     } finally {
       u.close();
     }
+    hv.stopVm(vm.id, { force: true });
+  },
+);
+
+testNeeding(
+  [NEEDS_UBOOT],
+  "snapshot: a four-vCPU U-Boot replays identically after restore (all vCPUs, tasks, HSM)",
+  async () => {
+    const { hv } = makeUbootHypervisor();
+    const vm = hv.createVm({ path: UBOOT_SMP_CONFIG });
+    const u = new UbootConsole(hv, vm);
+    assert.ok(hv.startVm(vm.id).ok);
+    u.stopAutoboot();
+    u.close();
+    const snap = await hv.snapshot(vm);
+    const first = replay(hv, vm);
+    await hv.restore(vm.id, snap.bytes);
+    const again = replay(hv, vm);
+    assert.equal(again.text, first.text);
+    assert.deepEqual(again.instret, first.instret);
+    assert.equal(vm.vcpus.length, 4);
     hv.stopVm(vm.id, { force: true });
   },
 );

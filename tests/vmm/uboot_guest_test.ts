@@ -129,7 +129,7 @@ testNeeding(
         for (
           const line of [
             /\nU-Boot 2\d\d\d\.\d\d[^\n]*\r\n/,
-            /\nCPU: +rv64imac[_a-z]*\r\n/,
+            /\nCPU: +rv64imafdc[_a-z]*\r\n/,
             /\nModel: axvisor\.ts guest uboot\r\n/,
             /\nDRAM: +256 MiB\r\n/,
             /\nIn: +serial@10000000\r\n/,

@@ -102,7 +102,7 @@ Deno.test("vm name: delete removes the data files of its own folder only", () =>
     "/guest/vm.log": "outside the data folders",
   });
   const vm = hv.createVm({ path: "/configs/hello.toml" });
-  assert.ok(hv.stopVm(vm.id).ok);
+  assert.ok(hv.stopVm(vm.id, { force: true }).ok);
   const r = hv.deleteVm(vm.id);
   assert.ok(r.ok, r.error?.message);
   assert.deepEqual(r.removedFiles.sort(), [

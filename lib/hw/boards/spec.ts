@@ -37,7 +37,7 @@
  * @module
  */
 
-import { parse, TomlError } from "smol-toml";
+import { parse, TomlError } from "npm:smol-toml@^1.9.1";
 import { isaString } from "../riscv/isa.ts";
 
 /** Device models a board can hold. */

@@ -94,6 +94,8 @@ import {
   encodeImmediate,
   encodeRegister,
   FIELDS,
+  FP_ABI_REGISTER_NAMES,
+  fpRegisterNumber,
   immediateBits,
   type ImmediateField,
   immediateRangeError,
@@ -101,6 +103,7 @@ import {
   type InstructionSpec,
   parseFenceSet,
   registerNumber,
+  ROUNDING_MODE_NAMES,
   standardCsrNumber,
 } from "./isa_table.ts";
 
@@ -1293,7 +1296,7 @@ class Assembler {
   private expand(mnemonic: string, ops: Operand[], head: Token): MachineInsn[] {
     const loc = { line: head.line, column: head.column };
     const pseudo = PSEUDO[mnemonic];
-    const spec = instructionByMnemonic(mnemonic);
+    const spec = instructionByMnemonic(mnemonic, ops.length);
     if (
       pseudo && (!spec || ops.length !== spec.operands.length || this.tryPseudoFirst(mnemonic, ops))
     ) {
@@ -1350,8 +1353,24 @@ class Assembler {
 
   private fieldArg(name: string, op: Operand, mnemonic: string): Arg {
     const f = FIELDS[name];
-    if (f.type === "reg") return { reg: this.requireReg(op), column: op.column };
+    if (f.type === "reg") {
+      return {
+        reg: f.file === "f" ? this.requireFpReg(op) : this.requireReg(op),
+        column: op.column,
+      };
+    }
     if (f.print === "csr") return { expr: this.csrExpr(op), column: op.column };
+    if (f.print === "rm") {
+      const text = op.tokens.map((t) => t.text).join("");
+      const v = ROUNDING_MODE_NAMES.indexOf(text);
+      if (v < 0 || text === "unknown" || op.tokens.length !== 1) {
+        throw new Fail(
+          `${mnemonic}: bad rounding mode '${text}' (rne, rtz, rdn, rup, rmm or dyn)`,
+          op.column,
+        );
+      }
+      return { expr: { k: "num", v: BigInt(v) }, column: op.column };
+    }
     if (f.print === "fence") {
       const text = op.tokens.map((t) => t.text).join("");
       const v = parseFenceSet(text);
@@ -1403,7 +1422,28 @@ class Assembler {
   }
 
   private requireReg(op: Operand): number {
+    if (op.tokens.length === 1 && fpRegisterNumber(op.tokens[0].text) !== undefined) {
+      throw new Fail(
+        `expected an integer register, found FP register '${op.tokens[0].text}'`,
+        op.column,
+      );
+    }
     return this.reg(op, true)!;
+  }
+
+  /** FP register number of an operand (`f0`..`f31`, `ft0`.., `fa0`.., `fs0`..). */
+  private requireFpReg(op: Operand): number {
+    if (op.tokens.length === 1 && op.tokens[0].kind === "ident") {
+      const n = fpRegisterNumber(op.tokens[0].text);
+      if (n !== undefined) return n;
+    }
+    const text = op.tokens.map((t) => t.text).join(" ");
+    throw new Fail(
+      op.tokens.length
+        ? `expected an FP register (f0..f31, ${FP_ABI_REGISTER_NAMES[10]}...), found '${text}'`
+        : "missing FP register operand",
+      op.column,
+    );
   }
 
   private pseudoApi(loc: Loc, head: Token): PseudoApi {
@@ -1566,6 +1606,22 @@ class Assembler {
         const w = insn.spec.mnemonic === "sw" ? "w" : "d";
         if (rs1 === 2) return mk(`c.s${w}sp`, { crs2: rs2, sp: 2 }, `c_s${w}sp`, imm);
         if (isQ(rs2) && isQ(rs1)) return mk(`c.s${w}`, { crs2q: rs2, crs1q: rs1! }, `c_l${w}`, imm);
+        return undefined;
+      }
+      case "fld": {
+        const imm = c("imm12");
+        const fd = r("frd");
+        if (imm === undefined || fd === undefined) return undefined;
+        if (rs1 === 2) return mk("c.fldsp", { cfrd: fd, sp: 2 }, "c_ldsp", imm);
+        if (isQ(fd) && isQ(rs1)) return mk("c.fld", { cfrdq: fd, crs1q: rs1! }, "c_ld", imm);
+        return undefined;
+      }
+      case "fsd": {
+        const imm = c("simm12");
+        const fs = r("frs2");
+        if (imm === undefined || fs === undefined) return undefined;
+        if (rs1 === 2) return mk("c.fsdsp", { cfrs2: fs, sp: 2 }, "c_sdsp", imm);
+        if (isQ(fs) && isQ(rs1)) return mk("c.fsd", { cfrs2q: fs, crs1q: rs1! }, "c_ld", imm);
         return undefined;
       }
       case "jalr": {

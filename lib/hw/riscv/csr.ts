@@ -7,6 +7,10 @@
 
 /** CSR numbers by name. */
 export const Csr = {
+  // Floating point (F, D): accessible while mstatus.FS is not Off
+  fflags: 0x001,
+  frm: 0x002,
+  fcsr: 0x003,
   // User counters (read-only shadows, gated by mcounteren/scounteren)
   cycle: 0xc00,
   time: 0xc01,
@@ -24,6 +28,8 @@ export const Csr = {
   scause: 0x142,
   stval: 0x143,
   sip: 0x144,
+  /** Sstc: supervisor timer compare. */
+  stimecmp: 0x14d,
   satp: 0x180,
   // Machine information (read-only)
   mvendorid: 0xf11,

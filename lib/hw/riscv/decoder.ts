@@ -15,8 +15,13 @@
  * @module
  */
 
-/** Decoded operations. */
-export const Op = {
+/**
+ * Base operations (RV64IMAC, Zicsr, Zifencei, privileged); use {@linkcode Op}, which holds these
+ * and {@linkcode ExtensionOp}. Kept apart because V8 builds an object literal of 128 or more
+ * properties in dictionary mode, which would turn every `case Op.X:` of the interpreter's
+ * switch into a hash lookup.
+ */
+export const BaseOp = {
   ILLEGAL: 0,
   LUI: 1,
   AUIPC: 2,
@@ -118,6 +123,10 @@ export const Op = {
   AMOMAXU_D: 98,
   /** A 32-bit instruction whose upper half lies on the next page (decoded at execution). */
   CROSS: 99,
+} as const;
+
+/** Operations of the F, D, Zba, Zbb, Zbs and Zicond extensions. */
+export const ExtensionOp = {
   // F and D. `imm` packs the fields: rm (bits 0-2, 7 = dynamic), the integer kind of a
   // conversion (bits 4-5: 0 W, 1 WU, 2 L, 3 LU), the format (bit 8: 0 S, 1 D; for FCVT_F_F the
   // destination format), rs3 (bits 10-14); funct3 goes into the rm bits where it selects a
@@ -203,6 +212,12 @@ export const Op = {
   CZERO_EQZ: 162,
   CZERO_NEZ: 163,
 } as const;
+
+/**
+ * Decoded operations. Built from a literal of under 128 properties extended by assignment, so
+ * that V8 keeps it in fast mode (constant-folded property loads).
+ */
+export const Op: typeof BaseOp & typeof ExtensionOp = Object.assign({ ...BaseOp }, ExtensionOp);
 
 /** Number of distinct {@linkcode Op} values. */
 export const OP_COUNT = 164;

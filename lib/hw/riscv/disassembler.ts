@@ -24,9 +24,11 @@ import {
   decodeRegister,
   fenceSetName,
   FIELDS,
+  FP_ABI_REGISTER_NAMES,
   type ImmediateField,
   type InstructionSpec,
   type OperandField,
+  ROUNDING_MODE_NAMES,
   standardCsrName,
 } from "./isa_table.ts";
 
@@ -81,12 +83,16 @@ function formatImmediate(word: number, f: ImmediateField, pc: number): string {
       return standardCsrName(value) ?? `0x${hex(value)}`;
     case "fence":
       return fenceSetName(value);
+    case "rm":
+      return ROUNDING_MODE_NAMES[value];
   }
 }
 
 function formatField(word: number, name: string, pc: number): string {
   const f: OperandField = FIELDS[name];
-  if (f.type === "reg") return ABI_REGISTER_NAMES[decodeRegister(word, f)];
+  if (f.type === "reg") {
+    return (f.file === "f" ? FP_ABI_REGISTER_NAMES : ABI_REGISTER_NAMES)[decodeRegister(word, f)];
+  }
   return formatImmediate(word, f, pc);
 }
 

@@ -3,11 +3,14 @@
  * RISC-V rounding modes and the five accrued exception flags, working directly on a hart's FP
  * register file.
  *
- * Every operation reads its operands from `r.words`
- * (bit-exact; a single is NaN-boxed: high word 0xffffffff, else it reads as the canonical NaN
- * 0x7fc00000), writes its result bit-exactly (singles NaN-boxed), ORs exception flags into
- * `r.fflags`, and takes an already-resolved rounding mode 0..4 (the caller maps rm=7 to frm and
- * refuses reserved modes as illegal instructions).
+ * Every operation reads its operands from `r.words` (bit-exact; a single is NaN-boxed: high word
+ * 0xffffffff, else it reads as the canonical NaN 0x7fc00000), writes its result bit-exactly
+ * (singles NaN-boxed), ORs exception flags into `r.fflags`, and takes an already-resolved
+ * rounding mode 0..4 (the caller maps rm=7 to frm and refuses reserved modes as illegal
+ * instructions). Arithmetic NaN results are the canonical NaN; fmin/fmax follow version 2.2
+ * (IEEE 754-2019 minimumNumber/maximumNumber); the fused multiply-adds round once; underflow
+ * is detected after rounding. Everything agrees bit for bit with QEMU's softfloat
+ * (`tests/hw/riscv/fpu_qemu_differential_test.ts`).
  *
  * The implementation lives in `fpu/`: `arith.ts` (add, sub, mul, div, sqrt, fma: fast paths on
  * doubles with error-free transformations), `exact.ts` (the exact BigInt path and the one

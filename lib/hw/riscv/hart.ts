@@ -1,6 +1,7 @@
 /**
- * The RV64IMAC hart: an interpreter for RV64I, M, A, C, Zicsr, Zifencei and Zicntr with the
- * M, S and U privilege modes and Sv39 virtual memory.
+ * The RV64GC hart: an interpreter for RV64I, M, A, F, D, C, Zicsr, Zifencei, Zicntr, Zba, Zbb,
+ * Zbs, Zicond and Sstc (the list is isa.ts's) with the M, S and U privilege modes and Sv39
+ * virtual memory.
  *
  * Design:
  *
@@ -18,7 +19,9 @@
  *   translation of a virtual page to a RAM page view. Device pages are never cached and go
  *   through the bus on every access.
  * - The `pc` is a number holding the signed 64-bit value: exact for every canonical Sv39
- *   address and every physical address below 2^53.
+ *   address and every physical address below 2^53. A fetch with bit 63 set or at or above 2^56
+ *   (bare) raises an instruction access fault, a non-canonical Sv39 fetch a page fault; a jump
+ *   target beyond 2^53 in magnitude faults too, with mepc/mtval rounded to a double.
  *
  * Architectural choices (all allowed by the specifications):
  *
@@ -53,7 +56,15 @@ import type { Bus, BusRegion } from "../bus.ts";
 import type { SparseMemory } from "../memory.ts";
 import * as alu from "./alu.ts";
 import { Cause, Csr, Mstatus } from "./csr.ts";
-import { decode, Op } from "./decoder.ts";
+import {
+  BIT_IMM_OPS,
+  BIT_OP_FIRST,
+  BIT_OP_LAST,
+  decode,
+  FP_OP_FIRST,
+  FP_OP_LAST,
+  Op,
+} from "./decoder.ts";
 import { bitOp } from "./bitmanip.ts";
 import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
@@ -61,167 +72,11 @@ import { MISA_EXTENSION_BITS } from "./isa.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
 import { codeCacheStats, HartStats } from "./hart_stats.ts";
 import { Access, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
+import { DecodedPage, dummyPage, dummyView, NO_BLOCKS } from "./decoded_page.ts";
+import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
 
-/** Why {@linkcode Hart.run} returned. */
-export const StopReason = {
-  /** The instruction budget was spent. */
-  Budget: 0,
-  /** `wfi` executed (exitOnWfi), or the hart waits for an interrupt. `pc` is after the wfi. */
-  Wfi: 1,
-  /** S-mode `ecall` with exitOnSupervisorEcall. `pc` is at the ecall. */
-  Ecall: 2,
-  /** An access nobody answered, with exitOnBusError. See {@linkcode Hart.lastBusError}. */
-  BusError: 3,
-  /** `ebreak` with exitOnEbreak. `pc` is at the ebreak. */
-  Breakpoint: 4,
-  /** The hart is halted ({@linkcode Hart.halted}). */
-  Halted: 5,
-  /**
-   * {@linkcode Hart.requestStop} was called during the run (by a device or a write watch): the
-   * instruction that caused it completed and counts as retired; `pc` is after it.
-   */
-  Requested: 6,
-} as const;
-
-/** One of the {@linkcode StopReason} values. */
-export type StopReasonCode = typeof StopReason[keyof typeof StopReason];
-
-/** Names of the stop reasons, by code. */
-export const STOP_REASON_NAMES: readonly string[] = [
-  "budget",
-  "wfi",
-  "ecall",
-  "bus-error",
-  "breakpoint",
-  "halted",
-  "requested",
-];
-
-/** Options of a {@linkcode Hart}. */
-export interface HartOptions {
-  /** The physical address space. */
-  bus: Bus;
-  /** Value of mhartid. */
-  hartId: number;
-  /**
-   * Value of the `time` CSR in timebase ticks. Defaults to a clock that reads 0. It receives
-   * the hart's live instruction count ({@linkcode Hart.instretNow}), so a clock derived from
-   * executed instructions advances inside a long run.
-   */
-  readTime?: (instretNow: number) => number;
-  /** VMM: an S-mode ecall stops the run with StopReason.Ecall instead of trapping. */
-  exitOnSupervisorEcall?: boolean;
-  /** VMM: wfi stops the run with StopReason.Wfi instead of waiting for an interrupt. */
-  exitOnWfi?: boolean;
-  /** VMM: an unanswered access stops the run (StopReason.BusError) instead of an access fault. */
-  exitOnBusError?: boolean;
-  /** Debuggers: ebreak stops the run with StopReason.Breakpoint instead of trapping. */
-  exitOnEbreak?: boolean;
-  /**
-   * Translate hot code into JavaScript functions (the second tier). Default `true`; `false`
-   * keeps every instruction in the interpreter (differential testing, debugging).
-   */
-  jit?: boolean;
-  /**
-   * How many times an instruction is interpreted before a block is compiled from it (1..255,
-   * default 100). Tests use 1 to push nearly everything through the second tier.
-   */
-  jitThreshold?: number;
-  /**
-   * Configure M-mode CSRs as SBI firmware does for an S-mode guest, at construction and on
-   * every reset: all delegable exceptions in medeleg, the S-level interrupts in mideleg, and
-   * cycle/time/instret readable from S and U (mcounteren = 7).
-   */
-  guestDelegation?: boolean;
-  /**
-   * Implement Sstc (the `stimecmp` CSR and menvcfg.STCE). Default `true`; `false` makes
-   * stimecmp an illegal CSR and menvcfg.STCE read-only zero.
-   */
-  sstc?: boolean;
-}
-
-/** Details of the last unanswered access (see {@linkcode HartOptions.exitOnBusError}). */
-export interface BusErrorInfo {
-  /** Physical address of the access (virtual address when it could not be translated). */
-  addr: number;
-  /** Access width in bytes. */
-  width: number;
-  /** Whether it was a store. */
-  write: boolean;
-  /** Whether it was an instruction fetch. */
-  fetch: boolean;
-  /** pc of the instruction. */
-  pc: number;
-}
-
-/** A hart's architectural state, as plain JSON-serialisable data. */
-export interface HartState {
-  /** Format version. */
-  version: 1;
-  /** Program counter (signed 64-bit value as a number). */
-  pc: number;
-  /** Privilege level. */
-  priv: 0 | 1 | 3;
-  /** Low halves of x0..x31 (signed int32). */
-  xl: number[];
-  /** High halves of x0..x31 (signed int32). */
-  xh: number[];
-  /** Instructions retired. */
-  instret: number;
-  /** mstatus low 32 bits. */
-  mstatus: number;
-  /** Software-writable mip bits. */
-  mipSw: number;
-  /** mip bits driven by external lines. */
-  mipExt: number;
-  /** mie. */
-  mie: number;
-  /** mideleg. */
-  mideleg: number;
-  /** medeleg. */
-  medeleg: number;
-  /** Counter offsets and frozen values: [cycleOffset, instretOffset, cycleFrozen, instretFrozen]. */
-  counters: number[];
-  /** Other CSRs with a non-zero value: [number, lo, hi] triples. */
-  csrs: number[][];
-  /** Whether the hart waits in wfi. */
-  waiting: boolean;
-  /** Whether the hart is halted. */
-  halted: boolean;
-  /** f0..f31 as 64 int32 words (`[2i]` low, `[2i + 1]` high); absent in older snapshots. */
-  fpr?: number[];
-  /** fcsr (frm << 5 | fflags); absent in older snapshots. */
-  fcsr?: number;
-}
-
-const NO_BLOCKS: (BlockFn | null)[] = new Array<BlockFn | null>(2048).fill(null);
-const NO_BLOCK_BYTES = new Uint8Array(2048);
-
-/** Decoded instructions of one physical code page (2048 halfword slots). */
-export class DecodedPage {
-  /** Packed decoded words by halfword slot (0 = not decoded yet). */
-  readonly ops: Int32Array = new Int32Array(2048);
-  /** Immediates by halfword slot. */
-  readonly imms: Int32Array = new Int32Array(2048);
-  /**
-   * Compiled blocks by the slot they start at (second tier). Shared empty tables until the
-   * first block of the page is compiled, so that cold code pages stay small.
-   */
-  blocks: (BlockFn | null)[] = NO_BLOCKS;
-  /** Instruction count of each compiled block. */
-  blockLengths: Uint8Array = NO_BLOCK_BYTES;
-  /** 1 for every slot that some compiled block covers. */
-  covered: Uint8Array = NO_BLOCK_BYTES;
-  /** Execution counts of interpreted instructions, to find hot ones. */
-  readonly heat: Uint8Array = new Uint8Array(2048);
-  /** Number of compiled blocks on the page. */
-  blockCount = 0;
-  /** Creates the decoded form of the RAM page viewed by `view`. */
-  constructor(
-    /** The RAM page view (repointed when copy-on-write gives the page a private copy). */
-    public view: DataView,
-  ) {}
-}
+export * from "./hart_state.ts";
+export { DecodedPage } from "./decoded_page.ts";
 
 const TLB_SIZE = 256;
 /** Executions of an interpreted instruction before a block is compiled from it. */
@@ -238,12 +93,6 @@ const SSTATUS_MASK = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.FS | Mst
 const FS_DIRTY = 3 << 13;
 /** mip.STIP. */
 const STIP = 1 << 5;
-/** fflags, frm, fcsr. */
-const CSR_FFLAGS = 0x001;
-const CSR_FRM = 0x002;
-const CSR_FCSR = 0x003;
-/** stimecmp (Sstc). */
-const CSR_STIMECMP = 0x14d;
 /** mstatus high word: UXL = SXL = 2 (64-bit). */
 const MSTATUS_HI = 0xa;
 const SSTATUS_HI = 0x2;
@@ -253,10 +102,10 @@ const MEDELEG_MASK = 0xb3ff;
 /** misa: RV64 (MXL=2) and the extensions of isa.ts (plus S and U). */
 const MISA_LO = MISA_EXTENSION_BITS;
 const MISA_HI = 0x80000000 | 0;
+/** Physical addresses are 56 bits wide (Sv39's PPN); fetches at or above fault. */
+const PA_LIMIT = 2 ** 56;
 /** Generic 64-bit CSR storage index of the CSR number. */
 const CSR_STORE = 4096;
-
-const dummyView = new DataView(new ArrayBuffer(8));
 
 /**
  * The decoded forms of one RAM page on every hart that executed from it. Stores into the page,
@@ -309,7 +158,6 @@ function codeStore(group: CodeGroup, po: number, width: number): DataView {
   for (let i = 0; i < pages.length; i++) invalidateSlots(pages[i], po, width);
   return group.view;
 }
-const dummyPage = new DecodedPage(dummyView);
 const dummyGroup = new CodeGroup(dummyView);
 
 /**
@@ -321,7 +169,7 @@ export type WriteWatch = (pa: number, width: number) => void;
 /** The hart that ran last: a run by another hart may have broken a reservation. */
 let lastRunner: Hart | undefined;
 
-/** An RV64IMAC hart with M/S/U privilege modes and Sv39. */
+/** An RV64GC (+ Zba/Zbb/Zbs/Zicond, Sstc) hart with M/S/U privilege modes and Sv39. */
 export class Hart {
   /** Low 32 bits of x0..x31 (index 32 is the write sink for x0). */
   readonly xl: Int32Array = new Int32Array(34);
@@ -482,8 +330,8 @@ export class Hart {
     this.#syncFs();
     if (this.#sstc) {
       // stimecmp's reset value is unspecified: all ones, i.e. no Sstc timer armed.
-      this.#csr[CSR_STIMECMP * 2] = -1;
-      this.#csr[CSR_STIMECMP * 2 + 1] = -1;
+      this.#csr[Csr.stimecmp * 2] = -1;
+      this.#csr[Csr.stimecmp * 2 + 1] = -1;
     }
     if (this.#guestDelegation) {
       this.#medeleg = MEDELEG_MASK;
@@ -611,6 +459,11 @@ export class Hart {
     const v = BigInt.asUintN(64, value);
     this.xl[i] = Number(v & 0xffffffffn) | 0;
     this.xh[i] = Number(v >> 32n) | 0;
+  }
+
+  /** Raw 64 bits of FP register f`i` (a single is NaN-boxed: high word all ones). */
+  getF(i: number): bigint {
+    return alu.bigU(this.fp.words[i * 2], this.fp.words[i * 2 + 1]);
   }
 
   /** Low 32 bits of register `i`, signed. */
@@ -1436,96 +1289,6 @@ export class Hart {
             case Op.FENCE:
               off += w >>> 26;
               break;
-            case Op.SH1ADD:
-            case Op.SH2ADD:
-            case Op.SH3ADD:
-            case Op.SH1ADD_UW:
-            case Op.SH2ADD_UW:
-            case Op.SH3ADD_UW:
-            case Op.ADD_UW:
-            case Op.ANDN:
-            case Op.ORN:
-            case Op.XNOR:
-            case Op.CLZ:
-            case Op.CTZ:
-            case Op.CPOP:
-            case Op.CLZW:
-            case Op.CTZW:
-            case Op.CPOPW:
-            case Op.MAX:
-            case Op.MAXU:
-            case Op.MIN:
-            case Op.MINU:
-            case Op.SEXT_B:
-            case Op.SEXT_H:
-            case Op.ZEXT_H:
-            case Op.ROL:
-            case Op.ROR:
-            case Op.ROLW:
-            case Op.RORW:
-            case Op.ORC_B:
-            case Op.REV8:
-            case Op.BCLR:
-            case Op.BSET:
-            case Op.BINV:
-            case Op.BEXT:
-            case Op.CZERO_EQZ:
-            case Op.CZERO_NEZ: {
-              const r1 = (w >> 14) & 63;
-              const r2 = (w >> 20) & 63;
-              bitOp(w & 255, xl[r1], xh[r1], xl[r2], xh[r2]);
-              const rd = (w >> 8) & 63;
-              xl[rd] = alu.aluOut[0];
-              xh[rd] = alu.aluOut[1];
-              off += w >>> 26;
-              break;
-            }
-            case Op.SLLI_UW:
-            case Op.RORI:
-            case Op.RORIW:
-            case Op.BCLRI:
-            case Op.BSETI:
-            case Op.BINVI:
-            case Op.BEXTI: {
-              const r1 = (w >> 14) & 63;
-              bitOp(w & 255, xl[r1], xh[r1], imm, 0);
-              const rd = (w >> 8) & 63;
-              xl[rd] = alu.aluOut[0];
-              xh[rd] = alu.aluOut[1];
-              off += w >>> 26;
-              break;
-            }
-            case Op.FLW:
-            case Op.FLD:
-            case Op.FSW:
-            case Op.FSD:
-            case Op.FMADD:
-            case Op.FMSUB:
-            case Op.FNMSUB:
-            case Op.FNMADD:
-            case Op.FADD:
-            case Op.FSUB:
-            case Op.FMUL:
-            case Op.FDIV:
-            case Op.FSQRT:
-            case Op.FSGNJ:
-            case Op.FMINMAX:
-            case Op.FCVT_I_F:
-            case Op.FCVT_F_I:
-            case Op.FCVT_F_F:
-            case Op.FMV_X_F:
-            case Op.FMV_F_X:
-            case Op.FCMP:
-            case Op.FCLASS: {
-              this.pc = base + off;
-              this.#runCount = n - 1;
-              if (this.#fp(w, imm)) pc = base + off + (w >>> 26);
-              else {
-                pc = this.pc;
-                if (this.#stop >= 0) break outer;
-              }
-              continue outer;
-            }
             case Op.CROSS: {
               this.pc = base + off;
               this.#runCount = n - 1;
@@ -1539,6 +1302,24 @@ export class Hart {
               continue dispatch;
             }
             default: {
+              const op = w & 255;
+              if (op >= BIT_OP_FIRST && op <= BIT_OP_LAST) {
+                // Zba/Zbb/Zbs/Zicond: out of the main switch, which stays as small as the
+                // integer hot path wants it (the JIT runs hot bit-manipulation code).
+                this.#bitmanip(w, imm);
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (op >= FP_OP_FIRST && op <= FP_OP_LAST) {
+                if (this.#fp(w, imm)) pc = base + off + (w >>> 26);
+                else {
+                  pc = this.pc;
+                  if (this.#stop >= 0) break outer;
+                }
+                continue outer;
+              }
               // Everything else: system, CSR, atomics, illegal. Always leaves the block.
               this.pc = base + off;
               this.#runCount = n - 1;
@@ -1721,6 +1502,13 @@ export class Hart {
         return -1;
       }
       return this.#walk.pa;
+    }
+    if (va < 0 || va >= PA_LIMIT) {
+      // Bare: bit 63 set, or beyond the 56-bit physical address space. No such memory exists
+      // on any bus, so this is the guest's own access fault (never a VMM bus error).
+      this.pc = instrPc;
+      this.#trapNum(Cause.InstructionAccessFault, va);
+      return -1;
     }
     return va;
   }
@@ -2297,6 +2085,20 @@ export class Hart {
     }
   }
 
+  /** Executes a Zba/Zbb/Zbs/Zicond instruction (the semantics are bitmanip.ts's). */
+  #bitmanip(w: number, imm: number): void {
+    const op = w & 255;
+    const r1 = (w >> 14) & 63;
+    if (BIT_IMM_OPS.has(op)) bitOp(op, this.xl[r1], this.xh[r1], imm, 0);
+    else {
+      const r2 = (w >> 20) & 63;
+      bitOp(op, this.xl[r1], this.xh[r1], this.xl[r2], this.xh[r2]);
+    }
+    const rd = (w >> 8) & 63;
+    this.xl[rd] = alu.aluOut[0];
+    this.xh[rd] = alu.aluOut[1];
+  }
+
   // ---------------------------------------------------------------- F and D
 
   /** Re-reads the bits of the instruction at pc (it was just fetched), for mtval; 0 if gone. */
@@ -2434,7 +2236,7 @@ export class Hart {
   /** mip.STIP driven by Sstc: time >= stimecmp while menvcfg.STCE is set. */
   #sstcPending(): number {
     if (!this.#stce()) return 0;
-    const cmp = this.#csrNum(CSR_STIMECMP);
+    const cmp = this.#csrNum(Csr.stimecmp);
     if (cmp < 0) return 0; // stimecmp >= 2^63: never (time is below)
     return this.#readTime(this.#counterNow()) >= cmp ? STIP : 0;
   }
@@ -2446,7 +2248,7 @@ export class Hart {
    */
   sstcDeadline(): number | undefined {
     if (!this.#stce()) return undefined;
-    const cmp = this.#csrNum(CSR_STIMECMP);
+    const cmp = this.#csrNum(Csr.stimecmp);
     return cmp < 0 ? undefined : cmp;
   }
 
@@ -2484,17 +2286,17 @@ export class Hart {
         this.#csrLo = this.#ms & SSTATUS_MASK;
         this.#csrHi = SSTATUS_HI | ((this.#ms & FS_DIRTY) === FS_DIRTY ? 0x80000000 : 0);
         return true;
-      case CSR_FFLAGS:
-      case CSR_FRM:
-      case CSR_FCSR:
+      case Csr.fflags:
+      case Csr.frm:
+      case Csr.fcsr:
         if (!debug && (this.#ms & Mstatus.FS) === 0) return false;
-        this.#csrLo = num === CSR_FFLAGS
+        this.#csrLo = num === Csr.fflags
           ? this.fp.fflags
-          : num === CSR_FRM
+          : num === Csr.frm
           ? this.fp.frm
           : (this.fp.frm << 5) | this.fp.fflags;
         return true;
-      case CSR_STIMECMP:
+      case Csr.stimecmp:
         if (!this.#sstc) return false;
         if (!debug && this.priv === 1 && (!this.#counterAllowed(1) || !this.#stce())) {
           return false;
@@ -2623,11 +2425,11 @@ export class Hart {
       }
       case Csr.misa:
         return true; // read-only WARL
-      case CSR_FFLAGS:
-      case CSR_FRM:
-      case CSR_FCSR:
-        if (num === CSR_FFLAGS) this.fp.fflags = lo & 31;
-        else if (num === CSR_FRM) this.fp.frm = lo & 7;
+      case Csr.fflags:
+      case Csr.frm:
+      case Csr.fcsr:
+        if (num === Csr.fflags) this.fp.fflags = lo & 31;
+        else if (num === Csr.frm) this.fp.frm = lo & 7;
         else {
           this.fp.fflags = lo & 31;
           this.fp.frm = (lo >> 5) & 7;
@@ -2635,7 +2437,7 @@ export class Hart {
         this.#ms |= FS_DIRTY;
         this.#syncFs();
         return true;
-      case CSR_STIMECMP:
+      case Csr.stimecmp:
         c[num * 2] = lo;
         c[num * 2 + 1] = hi;
         return true;

@@ -70,6 +70,47 @@ export function registerNumber(name: string): number | undefined {
   return REGISTER_NUMBERS.get(name);
 }
 
+/** ABI names of the 32 FP registers (`ft0`.., `fs0`.., `fa0`..), indexed by register number. */
+export const FP_ABI_REGISTER_NAMES: readonly string[] = Array.from(
+  { length: 32 },
+  (_, i) =>
+    i < 8
+      ? `ft${i}`
+      : i < 10
+      ? `fs${i - 8}`
+      : i < 18
+      ? `fa${i - 10}`
+      : i < 28
+      ? `fs${i - 16}`
+      : `ft${i - 20}`,
+);
+
+const FP_REGISTER_NUMBERS: ReadonlyMap<string, number> = (() => {
+  const map = new Map<string, number>();
+  FP_ABI_REGISTER_NAMES.forEach((name, i) => {
+    map.set(name, i);
+    map.set(`f${i}`, i);
+  });
+  return map;
+})();
+
+/** Register number of an FP register name (`f0`..`f31`, ABI names), or `undefined`. */
+export function fpRegisterNumber(name: string): number | undefined {
+  return FP_REGISTER_NUMBERS.get(name);
+}
+
+/** Rounding-mode operand names by rm value (5 and 6 are reserved). */
+export const ROUNDING_MODE_NAMES: readonly string[] = [
+  "rne",
+  "rtz",
+  "rdn",
+  "rup",
+  "rmm",
+  "unknown",
+  "unknown",
+  "dyn",
+];
+
 function csrFamily(prefix: string, base: number, first: number, last: number, suffix = "") {
   const out: [number, string][] = [];
   for (let i = first; i <= last; i++) out.push([base + i - first, `${prefix}${i}${suffix}`]);
@@ -275,6 +316,8 @@ export type Extension =
   | "I"
   | "M"
   | "A"
+  | "F"
+  | "D"
   | "C"
   | "Zicsr"
   | "Zifencei"
@@ -288,7 +331,7 @@ export type Extension =
 export type BitSegment = readonly [instLo: number, valueLo: number, length: number];
 
 /** How a disassembler prints an operand value. */
-export type PrintStyle = "dec" | "hex" | "target" | "csr" | "fence" | "clui";
+export type PrintStyle = "dec" | "hex" | "target" | "csr" | "fence" | "clui" | "rm";
 
 /** A register operand: a bit field holding a register number. */
 export interface RegisterField {
@@ -302,6 +345,8 @@ export interface RegisterField {
   readonly base: number;
   /** A register the syntax names but the encoding implies (`sp` in `c.lwsp`). */
   readonly fixed?: number;
+  /** The register file: `x` (integer, default) or `f` (floating point). */
+  readonly file?: "x" | "f";
 }
 
 /** An immediate operand scattered over one or more bit segments. */
@@ -327,8 +372,8 @@ export interface ImmediateField {
 /** Any operand field. */
 export type OperandField = RegisterField | ImmediateField;
 
-function reg(lo: number, width: 5 | 3 = 5, fixed?: number): RegisterField {
-  return { type: "reg", lo, width, base: width === 3 ? 8 : 0, fixed };
+function reg(lo: number, width: 5 | 3 = 5, fixed?: number, file?: "f"): RegisterField {
+  return { type: "reg", lo, width, base: width === 3 ? 8 : 0, fixed, file };
 }
 
 function imm(
@@ -361,6 +406,15 @@ export const FIELDS: Readonly<Record<string, OperandField>> = {
   crs1q: reg(7, 3),
   crs2q: reg(2, 3),
   sp: reg(7, 5, 2),
+  frd: reg(7, 5, undefined, "f"),
+  frs1: reg(15, 5, undefined, "f"),
+  frs2: reg(20, 5, undefined, "f"),
+  frs3: reg(27, 5, undefined, "f"),
+  cfrd: reg(7, 5, undefined, "f"),
+  cfrs2: reg(2, 5, undefined, "f"),
+  cfrdq: reg(2, 3, undefined, "f"),
+  cfrs2q: reg(2, 3, undefined, "f"),
+  rm: imm("rounding mode", [[12, 0, 3]], false, "rm"),
   imm12: imm("12-bit signed immediate", [[20, 0, 12]], true, "dec"),
   simm12: imm("12-bit signed offset", [[7, 0, 5], [25, 5, 7]], true, "dec"),
   boff: imm("branch offset", [[8, 1, 4], [25, 5, 6], [7, 11, 1], [31, 12, 1]], true, "target", {
@@ -554,6 +608,61 @@ function rTypes(ext: Extension, opcode: number, funct7: number, names: [number, 
   ) => [name, "rd,rs1,rs2", opcode | (f3 << 12) | (funct7 << 25), R, ext]);
 }
 
+/** rm 5 and 6 are reserved: such words are no instruction. */
+const rmValid = (w: number) => ((w >>> 12) & 7) < 5 || ((w >>> 12) & 7) === 7;
+const RM = 0x7000;
+
+/**
+ * F and D. An operation with a rounding mode has two rows, as binutils 2.40 has them: without
+ * the rm operand (rm = dyn, listed first so that the disassembler prints it so) and with it.
+ * The exact conversions fcvt.d.w, fcvt.d.wu and fcvt.d.s take no rm operand (rm = 0).
+ */
+function fpRows(): Row[] {
+  const rows: Row[] = [];
+  const withRm = (ext: Extension, name: string, syntax: string, match: number, mask: number) => {
+    rows.push([name, syntax, match | RM, mask | RM, ext]);
+    rows.push([name, `${syntax},rm`, match, mask, ext, rmValid]);
+  };
+  for (const [s, fmt, ext] of [["s", 0, "F"], ["d", 1, "D"]] as const) {
+    const f7 = (funct5: number) => (funct5 << 27) | (fmt << 25);
+    rows.push([`fl${s === "s" ? "w" : "d"}`, "frd,imm12(rs1)", 0x07 | ((2 + fmt) << 12), I, ext]);
+    rows.push([`fs${s === "s" ? "w" : "d"}`, "frs2,simm12(rs1)", 0x27 | ((2 + fmt) << 12), I, ext]);
+    for (
+      const [name, opcode] of [["fmadd", 0x43], ["fmsub", 0x47], ["fnmsub", 0x4b], [
+        "fnmadd",
+        0x4f,
+      ]] as const
+    ) {
+      withRm(ext, `${name}.${s}`, "frd,frs1,frs2,frs3", opcode | (fmt << 25), 0x0600007f);
+    }
+    for (const [name, funct5] of [["fadd", 0], ["fsub", 1], ["fmul", 2], ["fdiv", 3]] as const) {
+      withRm(ext, `${name}.${s}`, "frd,frs1,frs2", 0x53 | f7(funct5), 0xfe00007f);
+    }
+    withRm(ext, `fsqrt.${s}`, "frd,frs1", 0x53 | f7(0x0b), 0xfff0007f);
+    for (const [name, f3] of [["fsgnj", 0], ["fsgnjn", 1], ["fsgnjx", 2]] as const) {
+      rows.push([`${name}.${s}`, "frd,frs1,frs2", 0x53 | f7(0x04) | (f3 << 12), R, ext]);
+    }
+    rows.push([`fmin.${s}`, "frd,frs1,frs2", 0x53 | f7(0x05), R, ext]);
+    rows.push([`fmax.${s}`, "frd,frs1,frs2", 0x53 | f7(0x05) | (1 << 12), R, ext]);
+    for (const [name, f3] of [["feq", 2], ["flt", 1], ["fle", 0]] as const) {
+      rows.push([`${name}.${s}`, "rd,frs1,frs2", 0x53 | f7(0x14) | (f3 << 12), R, ext]);
+    }
+    rows.push([`fclass.${s}`, "rd,frs1", 0x53 | f7(0x1c) | (1 << 12), UNARY, ext]);
+    const x = s === "s" ? "w" : "d";
+    rows.push([`fmv.x.${x}`, "rd,frs1", 0x53 | f7(0x1c), UNARY, ext]);
+    rows.push([`fmv.${x}.x`, "frd,rs1", 0x53 | f7(0x1e), UNARY, ext]);
+    for (const [int, k] of [["w", 0], ["wu", 1], ["l", 2], ["lu", 3]] as const) {
+      withRm(ext, `fcvt.${int}.${s}`, "rd,frs1", 0x53 | f7(0x18) | (k << 20), 0xfff0007f);
+      if (s === "d" && k < 2) {
+        rows.push([`fcvt.d.${int}`, "frd,rs1", 0x53 | f7(0x1a) | (k << 20), UNARY, ext]);
+      } else withRm(ext, `fcvt.${s}.${int}`, "frd,rs1", 0x53 | f7(0x1a) | (k << 20), 0xfff0007f);
+    }
+  }
+  withRm("D", "fcvt.s.d", "frd,frs1", 0x53 | (0x08 << 27) | (1 << 20), 0xfff0007f);
+  rows.push(["fcvt.d.s", "frd,frs1", 0x53 | (0x08 << 27) | (1 << 25), UNARY, "D"]);
+  return rows;
+}
+
 function amos(): Row[] {
   const rows: Row[] = [];
   const ops: [string, number][] = [
@@ -650,6 +759,8 @@ const ROWS: Row[] = [
   ...rTypes("M", 0x3b, 1, [[0, "mulw"], [4, "divw"], [5, "divuw"], [6, "remw"], [7, "remuw"]]),
   // A
   ...amos(),
+  // F, D
+  ...fpRows(),
   // Zba
   ...rTypes("Zba", 0x33, 0x10, [[2, "sh1add"], [4, "sh2add"], [6, "sh3add"]]),
   ...rTypes("Zba", 0x3b, 0x10, [[2, "sh1add.uw"], [4, "sh2add.uw"], [6, "sh3add.uw"]]),
@@ -688,6 +799,8 @@ const ROWS: Row[] = [
   ["c.addi4spn", "crdq,sp,c_addi4spn", 0x0000, 0xe003, "C", (w) => (w & 0x1fe0) !== 0],
   ["c.lw", "crdq,c_lw(crs1q)", 0x4000, 0xe003, "C"],
   ["c.ld", "crdq,c_ld(crs1q)", 0x6000, 0xe003, "C"],
+  ["c.fld", "cfrdq,c_ld(crs1q)", 0x2000, 0xe003, "C"],
+  ["c.fsd", "cfrs2q,c_ld(crs1q)", 0xa000, 0xe003, "C"],
   ["c.sw", "crs2q,c_lw(crs1q)", 0xc000, 0xe003, "C"],
   ["c.sd", "crs2q,c_ld(crs1q)", 0xe000, 0xe003, "C"],
   // C, quadrant 1
@@ -716,6 +829,8 @@ const ROWS: Row[] = [
   ["c.slli", "crd,c_shamt", 0x0002, 0xe003, "C"],
   ["c.lwsp", "crd,c_lwsp(sp)", 0x4002, 0xe003, "C", (w) => rd(w) !== 0],
   ["c.ldsp", "crd,c_ldsp(sp)", 0x6002, 0xe003, "C", (w) => rd(w) !== 0],
+  ["c.fldsp", "cfrd,c_ldsp(sp)", 0x2002, 0xe003, "C"],
+  ["c.fsdsp", "cfrs2,c_sdsp(sp)", 0xa002, 0xe003, "C"],
   ["c.jr", "crd", 0x8002, 0xf07f, "C", (w) => rd(w) !== 0],
   ["c.mv", "crd,crs2", 0x8002, 0xf003, "C", (w) => rs2c(w) !== 0],
   ["c.ebreak", "", 0x9002, 0xffff, "C"],
@@ -739,13 +854,28 @@ export const INSTRUCTIONS: readonly InstructionSpec[] = ROWS.map((
   valid,
 }));
 
-const BY_MNEMONIC: ReadonlyMap<string, InstructionSpec> = new Map(
-  INSTRUCTIONS.map((spec) => [spec.mnemonic, spec]),
-);
+const BY_MNEMONIC: ReadonlyMap<string, readonly InstructionSpec[]> = (() => {
+  const map = new Map<string, InstructionSpec[]>();
+  for (const spec of INSTRUCTIONS) {
+    const list = map.get(spec.mnemonic) ?? [];
+    list.push(spec);
+    map.set(spec.mnemonic, list);
+  }
+  return map;
+})();
 
-/** The encoding of a mnemonic, or `undefined` when it is not a real instruction. */
-export function instructionByMnemonic(mnemonic: string): InstructionSpec | undefined {
-  return BY_MNEMONIC.get(mnemonic);
+/**
+ * The encoding of a mnemonic (its first form), or `undefined` when it is not a real
+ * instruction. With `operands`, the form taking that many operands (FP operations have one
+ * without and one with a rounding-mode operand), else the first.
+ */
+export function instructionByMnemonic(
+  mnemonic: string,
+  operands?: number,
+): InstructionSpec | undefined {
+  const list = BY_MNEMONIC.get(mnemonic);
+  if (list === undefined) return undefined;
+  return list.find((s) => s.operands.length === operands) ?? list[0];
 }
 
 // Decoding index: 32-bit words by major opcode, 16-bit words by quadrant and funct3.

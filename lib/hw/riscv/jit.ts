@@ -450,8 +450,9 @@ export function blockSource(
 
 /**
  * Turns the emitted code into the block body: registers live in locals (`l5`/`h5`) loaded at
- * entry and written back at every exit; a branch back to the block's start loops inside the
- * function while the budget allows.
+ * entry and written back once, on the single exit path that every exit breaks to (so a block's
+ * source grows with its instructions, not with instructions times exits); a branch back to the
+ * block's start loops inside the function while the budget allows.
  */
 function finish(code: string, length: number, start: number, written: Set<number>): string {
   const used = new Set<number>();
@@ -462,14 +463,13 @@ function finish(code: string, length: number, start: number, written: Set<number
   const writeBack = [...written].filter((r) => r !== 0 && r !== X0_SINK)
     .map((r) => `xl[${r}] = l${r}; xh[${r}] = h${r};`).join(" ");
   body = body.replace(
-    /@EXIT (\d+) (\d)@/g,
-    (_m, n: string, why: string) => `${writeBack} st[0] = done + ${n}; st[1] = ${why};`,
-  );
-  body = body.replace(
+    /@EXIT (\d+) (\d)@ return ([^;]+);/g,
+    "{ exN = $1; exW = $2; exR = $3; break main; }",
+  ).replace(
     /@LOOP (\d+)@/g,
-    (_m, n: string) =>
-      `done += ${n}; if (done + ${length} <= limit) continue; ${writeBack} st[0] = done; st[1] = 3; return ${start};`,
+    `done += $1; if (done + ${length} <= limit) continue; exN = 0; exW = 3; exR = ${start}; break main;`,
   );
+  if (body.includes("@")) throw new Error(`jit: unresolved exit marker in block source:\n${body}`);
   const decls = [...used].map((r) =>
     r === 0
       ? "const l0 = 0, h0 = 0;"
@@ -477,7 +477,7 @@ function finish(code: string, length: number, start: number, written: Set<number
       ? "let l32 = 0, h32 = 0;"
       : `let l${r} = xl[${r}], h${r} = xh[${r}];`
   ).join(" ");
-  return `${decls}\nlet done = 0;\nfor (;;) {\n${body}\n}`;
+  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0;\nmain: for (;;) {\n${body}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
 }
 
 const divw = (a: number, b: number): number => b === 0 ? -1 : (a / b) | 0;

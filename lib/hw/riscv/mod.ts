@@ -1,6 +1,6 @@
 /**
- * The RISC-V (RV64IMAC) hart and its tools: decoder, interpreter with M/S/U privilege and Sv39,
- * assembler, disassembler and ELF loader.
+ * The RISC-V (RV64GC + Zba/Zbb/Zbs/Zicond + Sstc) hart and its tools: decoder, interpreter with
+ * M/S/U privilege and Sv39, assembler, disassembler and ELF loader.
  *
  * @module
  */
@@ -8,6 +8,9 @@ export * from "./alu.ts";
 export * from "./csr.ts";
 export * from "./decoder.ts";
 export * from "./hart.ts";
+export { FFlag, type FpFormat, FpRegisters, RoundingMode } from "./fpu.ts";
+export { formatAddress } from "./address.ts";
+export * from "./isa.ts";
 export * from "./mmu.ts";
 export * from "./assembler.ts";
 export * from "./disassembler.ts";

@@ -21,6 +21,7 @@ import { ArgDef, CommandNode } from "../command_tree.ts";
 import { fsErrorText } from "../fs_errors.ts";
 import { formatMemorySize, hex } from "../format.ts";
 import { failure, success } from "../outcome.ts";
+import { expandGlob, GlobError, hasWildcards } from "../glob.ts";
 import { resolvePath } from "../paths.ts";
 import type { ShellContext } from "./vm_target.ts";
 
@@ -55,7 +56,8 @@ export function checkConfig(fs: FileSystem, hypervisor: Hypervisor, path: string
     config = parseVmConfig(text, path);
   } catch (error) {
     if (error instanceof ConfigError) {
-      report.errors.push(error.message);
+      // Every problem of the file, not only the first.
+      report.errors.push(...error.all.map((e) => e.message));
       return report;
     }
     throw error;
@@ -63,6 +65,14 @@ export function checkConfig(fs: FileSystem, hypervisor: Hypervisor, path: string
   report.warnings.push(...config.warnings);
   const board = hypervisor.board;
   const pcpus = board.cpus.hartIds.length;
+  if (config.base.cpuNum > pcpus) {
+    const line = configKeyLine(text, "base", "cpu_num");
+    report.warnings.push(
+      `${path}${
+        line !== undefined ? `:${line}` : ""
+      }: base.cpu_num: ${config.base.cpuNum} vCPUs on board ${board.name}, which has ${pcpus} hart(s): vCPUs will share pCPUs (time-sliced)`,
+    );
+  }
   config.base.physCpuSets?.forEach((mask, i) => {
     if (mask >= 2 ** pcpus) {
       report.errors.push(
@@ -158,8 +168,11 @@ export function configCommand(): CommandNode<ShellContext> {
       "check",
       new CommandNode<ShellContext>("Validate VM config files without creating VMs")
         .withUsage("config check <CONFIG_FILE...>")
+        .withNotes(
+          "File names may use wildcards: *, ? and [a-z] (e.g. config check /configs/*.toml).",
+        )
         .addArg(
-          new ArgDef("CONFIG_FILE", "AxVisor VM config files (TOML)")
+          new ArgDef("CONFIG_FILE", "AxVisor VM config files (TOML); wildcards allowed")
             .required("No VM configuration file specified").variadic().completes("path"),
         )
         .readOnly()
@@ -167,8 +180,30 @@ export function configCommand(): CommandNode<ShellContext> {
           const reports: ConfigReport[] = [];
           const lines: string[] = [];
           const ids = new Map<number, string>();
+          const targets: { arg: string; path: string }[] = [];
           for (const arg of cmd.positionalArgs) {
             const path = resolvePath(ctx.session.cwd, arg);
+            if (!hasWildcards(arg)) {
+              targets.push({ arg, path });
+              continue;
+            }
+            let matches: string[];
+            try {
+              matches = expandGlob(ctx.fs, path);
+            } catch (error) {
+              if (!(error instanceof GlobError)) throw error;
+              reports.push({ path, errors: [error.message], warnings: [] });
+              lines.push(`Checking ${arg}`, `  ✗ error: ${error.message}`);
+              continue;
+            }
+            if (matches.length === 0) {
+              const message = `${arg}: no file matches the pattern`;
+              reports.push({ path, errors: [message], warnings: [] });
+              lines.push(`Checking ${arg}`, `  ✗ error: ${message}`);
+            }
+            for (const m of matches) targets.push({ arg: m, path: m });
+          }
+          for (const { arg, path } of targets) {
             const report = checkConfig(ctx.fs, ctx.hypervisor, path);
             if (report.vm) {
               const other = ids.get(report.vm.id);

@@ -20,6 +20,28 @@ export const DUMP_INSTRUCTIONS = 8;
 
 const PRIV_NAMES: Record<number, string> = { 0: "U", 1: "S", 3: "M" };
 
+/** ABI names of f0..f31. */
+const FP_ABI_NAMES: readonly string[] = Array.from(
+  { length: 32 },
+  (_, i) =>
+    i < 8
+      ? `ft${i}`
+      : i < 10
+      ? `fs${i - 8}`
+      : i < 18
+      ? `fa${i - 10}`
+      : i < 28
+      ? `fs${i - 16}`
+      : `ft${i - 20}`,
+);
+const ROUNDING_NAMES = ["rne", "rtz", "rdn", "rup", "rmm", "5?", "6?", "7?"];
+const FS_NAMES = ["Off", "Initial", "Clean", "Dirty"];
+
+/** fflags as `NV DZ OF UF NX` letters, `-` for a clear flag. */
+function fflagsText(f: number): string {
+  return ["NV", "DZ", "OF", "UF", "NX"].map((n, i) => (f >> (4 - i)) & 1 ? n : "-").join(" ");
+}
+
 /** The supervisor CSRs `vcpu dump` shows, with the machine-level ones the VMM sets. */
 const DUMP_CSRS: [string, number][] = [
   ["sstatus", Csr.sstatus],
@@ -151,14 +173,37 @@ export function vcpuDumpCommand(): CommandNode<ShellContext> {
         "",
         "Registers:",
       ];
-      for (let i = 0; i < 32; i += 4) {
+      // Three registers a row: the dump stays within 90 columns.
+      for (let i = 0; i < 32; i += 3) {
         const cells = [];
-        for (let j = i; j < i + 4; j++) {
+        for (let j = i; j < Math.min(32, i + 3); j++) {
           cells.push(
             `${padRight(`x${j}`, 3)} ${padRight(ABI_REGISTER_NAMES[j], 4)} ${hex64(x[j])}`,
           );
         }
         lines.push("  " + cells.join("  "));
+      }
+      const fp = v.fpRegisters();
+      if (fp === undefined) {
+        // A hart without F/D (the VMM's contract allows it).
+      } else if (fp.fs === 0) {
+        lines.push("", "FP: off (sstatus.FS = Off; the guest has not used F/D yet)");
+      } else {
+        lines.push(
+          "",
+          `FP registers: fcsr ${hex(fp.fcsr)} (frm ${ROUNDING_NAMES[(fp.fcsr >> 5) & 7]}, fflags ${
+            fflagsText(fp.fcsr & 31)
+          }), sstatus.FS ${FS_NAMES[fp.fs]}`,
+        );
+        for (let i = 0; i < 32; i += 3) {
+          const cells = [];
+          for (let j = i; j < Math.min(32, i + 3); j++) {
+            cells.push(
+              `${padRight(`f${j}`, 3)} ${padRight(FP_ABI_NAMES[j], 4)} ${hex64(fp.f[j])}`,
+            );
+          }
+          lines.push("  " + cells.join("  "));
+        }
       }
       const csrs: Record<string, string> = {};
       lines.push("", "CSRs:");
@@ -186,7 +231,7 @@ export function vcpuDumpCommand(): CommandNode<ShellContext> {
             const word = l.word.toString(16).padStart(l.length * 2, "0").padEnd(8);
             lines.push(
               `${l.address === pc ? "=>" : "  "} ${
-                l.address.toString(16).padStart(8, "0")
+                BigInt.asUintN(64, BigInt(l.address)).toString(16).padStart(8, "0")
               }:  ${word}  ${l.text}`,
             );
           }
@@ -199,6 +244,9 @@ export function vcpuDumpCommand(): CommandNode<ShellContext> {
         pc,
         privilege: PRIV_NAMES[priv] ?? String(priv),
         registers: x.map((r) => hex64(r)),
+        fp: fp === undefined || fp.fs === 0
+          ? undefined
+          : { fcsr: fp.fcsr, registers: fp.f.map((r) => hex64(r)) },
         csrs,
         code,
       });

@@ -182,7 +182,12 @@ export function vmSendCommand(): CommandNode<ShellContext> {
       const bytes = new Uint8Array(body.length + newline);
       bytes.set(body);
       if (newline) bytes[body.length] = 10;
-      vm.console.writeInput(bytes);
+      const taken = vm.console.writeInput(bytes);
+      if (taken < bytes.length) {
+        const message =
+          `VM[${vm.id}] console input is full (the guest is not reading it): ${taken} of ${bytes.length} byte(s) queued`;
+        return failure("BUSY", message, `✗ ${message}`);
+      }
       return success(`✓ Sent ${bytes.length} byte(s) to VM[${vm.id}] console`, {
         vmId: vm.id,
         bytes: bytes.length,

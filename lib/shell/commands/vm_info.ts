@@ -16,6 +16,7 @@ import {
   vmStatusWithIcon,
 } from "../../vmm/status.ts";
 import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
+import { VmRecords } from "../vm_records.ts";
 import { formatDuration, formatMemorySize, hex, padRight } from "../format.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
 import { formatJitStats, vmJitStats } from "./vm_jit_stats.ts";
@@ -83,10 +84,9 @@ export function vcpuIdList(vm: Vm, width: number): string {
   return parts.join(",");
 }
 
-/** `vm show`'s status: the seed's icon and name, and why a stopped VM stopped. */
-function statusText(vm: Vm): string {
-  const base = vmStatusWithIcon(vm.status);
-  return vm.status === "stopped" && vm.stopReason ? `${base} (${vm.stopReason})` : base;
+/** `vm show`'s line saying why a stopped VM stopped (after the seed's Status line), if known. */
+function stopReasonLines(vm: Vm): string[] {
+  return vm.status === "stopped" && vm.stopReason ? [`  Stopped:   ${vm.stopReason}`] : [];
 }
 
 /** Builds `vm list`. */
@@ -100,6 +100,9 @@ export function vmListCommand(): CommandNode<ShellContext> {
     .addOption(
       new OptionDef("state", "Only VMs in this state").withShort("s").withValueType("STATE")
         .withChoices([...VM_STATUSES]),
+    )
+    .addFlag(
+      new FlagDef("autostart", "Add an AUTOSTART column (recorded VMs: on/off; others: -)"),
     )
     .readOnly()
     .withHandler((cmd, ctx) => {
@@ -139,6 +142,18 @@ export function vmListCommand(): CommandNode<ShellContext> {
           formatMemorySize(vm.memorySize),
           vcpuStateSummary(vm),
         ], LIST_WIDTHS));
+      }
+      if (cmd.hasFlag("autostart")) {
+        // An extra column after the seed's table (the default table stays the seed's).
+        const records = new VmRecords(ctx.data);
+        const flags = vms.map((vm) => {
+          const r = records.get(vm.name);
+          return r && r.id === vm.id ? (r.autostart ? "on" : "off") : "-";
+        });
+        lines[0] += " AUTOSTART";
+        lines[1] += " " + "-".repeat(9);
+        flags.forEach((f, i) => (lines[i + 2] += " " + f));
+        data.vms.forEach((v, i) => Object.assign(v, { autostart: flags[i] }));
       }
       return success(lines.join("\n"), data);
     });
@@ -242,7 +257,7 @@ function basicDetails(vm: Vm, showConfig: boolean, showStats: boolean): string {
     "",
     `  VM ID:     ${vm.id}`,
     `  Name:      ${vm.name}`,
-    `  Status:    ${statusText(vm)}`,
+    `  Status:    ${vmStatusWithIcon(vm.status)}`,
     `  VCPUs:     ${vm.vcpus.length}`,
     `  Memory:    ${formatMemorySize(vm.memorySize)}`,
     ...hintLines(vm),
@@ -255,6 +270,7 @@ function basicDetails(vm: Vm, showConfig: boolean, showStats: boolean): string {
     `  Total Size:    ${formatMemorySize(vm.memorySize)}`,
   ];
   if (vm.lastError) lines.splice(7, 0, `  Last Error: ${vm.lastError}`);
+  lines.splice(7, 0, ...stopReasonLines(vm));
   if (showConfig) lines.push("", ...configLines(vm));
   if (showStats) {
     lines.push(
@@ -275,11 +291,12 @@ function fullDetails(vm: Vm): string {
     "Basic Information:",
     `  VM ID:     ${vm.id}`,
     `  Name:      ${vm.name}`,
-    `  Status:    ${statusText(vm)}`,
+    `  Status:    ${vmStatusWithIcon(vm.status)}`,
     `  VCPUs:     ${vm.vcpus.length}`,
     `  Memory:    ${formatMemorySize(vm.memorySize)}`,
     `  EPT Root:  ${hex(vm.eptRoot)}`,
   ];
+  lines.push(...stopReasonLines(vm));
   if (vm.lastError) lines.push(`  Last Error: ${vm.lastError}`);
   lines.push("", "VCPU Details:");
   for (const v of vm.vcpus) {
@@ -387,48 +404,83 @@ export function vmStatsCommand(): CommandNode<ShellContext> {
     .withHandler((cmd, ctx) => {
       const vm = lookup(ctx, cmd.getArg(0)!);
       if (!("vcpus" in vm)) return vm;
-      const stats = vm.stats();
       const now = ctx.hypervisor.clock.now();
+      const stats = vm.stats(now);
       const uptime = vm.status === "running" || vm.status === "suspended"
-        ? vm.startedAtNs !== undefined ? now - vm.startedAtNs : undefined
+        ? stats.boot.upNs
         : undefined;
+      const counterWidths = [22, 16, 16];
+      const counter = (name: string, boot: string | number, total: string | number) =>
+        "  " + row([name, boot, total], counterWidths);
       const lines = [
         `VM[${vm.id}] ${vm.name}: ${vmStatusName(vm.status)}`,
         `  Virtual time:         ${formatDuration(now)}${
           uptime !== undefined ? ` (up ${formatDuration(uptime)})` : ""
         }`,
         `  Boots:                ${stats.boots}`,
-        `  Instructions retired: ${stats.instret}`,
-        `  Console output:       ${stats.consoleBytes} byte(s)`,
-        `  VM exits:             ${stats.totalExits}`,
+        "",
+        counter("COUNTER", "THIS BOOT", "ALL BOOTS"),
+        counter(
+          "Up time",
+          stats.boot.upNs !== undefined ? formatDuration(stats.boot.upNs) : "-",
+          "-",
+        ),
+        counter("Instructions retired", stats.boot.instret, stats.total.instret),
+        counter(
+          "Console output",
+          `${stats.boot.consoleBytes} byte(s)`,
+          `${stats.total.consoleBytes} byte(s)`,
+        ),
+        counter("VM exits", stats.boot.totalExits, stats.total.totalExits),
+        counter(
+          "vCPU run time",
+          formatDuration(stats.boot.runNs),
+          formatDuration(stats.total.runNs),
+        ),
       ];
       const kinds = EXIT_KINDS.filter((k) =>
         (stats.exits[k] ?? 0) > 0 || stats.vcpus.some((v) => (v.exits[k] ?? 0) > 0)
       );
       if (kinds.length > 0) {
-        const widths = [18, 10, ...stats.vcpus.map(() => 10)];
+        const exitWidths = [18, 10, 10, ...stats.vcpus.map(() => 10)];
         lines.push(
           "",
-          "  " + row(["EXIT REASON", "TOTAL", ...stats.vcpus.map((v) => `VCPU ${v.id}`)], widths),
+          "  " + row(
+            ["EXIT REASON", "ALL BOOTS", "THIS BOOT", ...stats.vcpus.map((v) => `VCPU ${v.id}`)],
+            exitWidths,
+          ),
         );
         for (const k of kinds) {
           lines.push(
-            "  " +
-              row([k, stats.exits[k] ?? 0, ...stats.vcpus.map((v) => v.exits[k] ?? 0)], widths),
+            "  " + row([
+              k,
+              stats.total.exits[k] ?? 0,
+              stats.boot.exits[k] ?? 0,
+              ...stats.vcpus.map((v) => v.exits[k] ?? 0),
+            ], exitWidths),
           );
         }
       } else {
         lines.push("", "  (no VM exits yet)");
       }
+      const vcpuWidths = [6, 14, 10, 10, 12, 12];
       lines.push(
         "",
-        "  " + row(["VCPU", "INSTRET", "EXITS", "PREEMPT", "RUN TIME"], [6, 14, 10, 10, 12]),
+        "  vCPUs, this boot (run time never exceeds the up time; stalled: waiting on a full console):",
+        "  " + row(["VCPU", "INSTRET", "EXITS", "PREEMPT", "RUN TIME", "STALLED"], vcpuWidths),
       );
       for (const v of stats.vcpus) {
         lines.push(
           "  " + row(
-            [v.id, v.instret, v.totalExits, v.preemptions, formatDuration(v.runNs)],
-            [6, 14, 10, 10, 12],
+            [
+              v.id,
+              v.instret,
+              v.totalExits,
+              v.preemptions,
+              formatDuration(v.runNs),
+              formatDuration(v.throttledNs),
+            ],
+            vcpuWidths,
           ),
         );
       }

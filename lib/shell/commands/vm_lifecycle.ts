@@ -13,6 +13,7 @@ import { cancellableWait, CANCELLED } from "../cancel.ts";
 import { ArgDef, CommandNode, FlagDef } from "../command_tree.ts";
 import { type CommandOutcome, failure, success } from "../outcome.ts";
 import { resolvePath } from "../paths.ts";
+import { VmRecords } from "../vm_records.ts";
 import {
   notFoundError,
   notFoundLine,
@@ -133,6 +134,12 @@ const vmArgs = (what: string, usage: string) =>
 /** Builds `vm create`. */
 export function vmCreateCommand(): CommandNode<ShellContext> {
   return vmNode("Create virtual machines from config files", "vm create <CONFIG_FILE...>")
+    .addFlag(
+      new FlagDef(
+        "transient",
+        "Do not record the VM: it is not created again at the next program start",
+      ),
+    )
     .addArg(
       new ArgDef("CONFIG_FILE", "AxVisor VM config files (TOML)")
         .required(
@@ -160,6 +167,11 @@ export function vmCreateCommand(): CommandNode<ShellContext> {
           // The same warnings `config check` gives (unknown keys, polled devices, ...).
           const warnings = [...vm.config.warnings];
           for (const w of warnings) report.line(`  ⚠ warning: ${w}`);
+          if (!cmd.hasFlag("transient")) {
+            // Kept across restarts (config.toml + vm.json in the VM's data folder).
+            const problem = new VmRecords(ctx.data).record(vm, "create");
+            if (problem) report.line(`  ⚠ warning: ${problem}`);
+          }
           created.push({ path, vmId: vm.id, name: vm.name });
           report.results.push({ path, ok: true, vmId: vm.id, name: vm.name, warnings });
         } catch (error) {
@@ -485,7 +497,14 @@ export function vmDeleteCommand(): CommandNode<ShellContext> {
           `  ⚠ Warning: Unexpected Arc count ${result.leakedReferences.length + 1}, possible leak!`,
         );
       }
+      // The record goes in any case: a deleted VM is not created again at the next start.
+      const recorded = new VmRecords(ctx.data).remove(vm.name);
       if (!keepData) ctx.data.removeData(vm.name);
+      else if (recorded) {
+        report.line(
+          `  Data kept in ${ctx.data.folderOf(vm.name)}; its config.toml creates the VM again`,
+        );
+      }
       report.line(`✓ VM[${id}] deletion completed`);
       return report.outcome();
     });

@@ -9,7 +9,9 @@
  * @module
  */
 
+import type { FileSystem } from "../../vmm/filesystem.ts";
 import type { Vm } from "../../vmm/mod.ts";
+import { VmRecords } from "../vm_records.ts";
 import { readSnapshotHeader, SnapshotFormatError } from "../../vmm/snapshot_file.ts";
 import { SnapshotError } from "../../vmm/snapshot_types.ts";
 import { vmStatusName } from "../../vmm/status.ts";
@@ -37,12 +39,15 @@ export function snapshotDir(ctx: ShellContext, vm: Vm): string {
   return `${ctx.data.folderOf(vm.name)}/snapshots`;
 }
 
-/** Where snapshot `name` of `vm` lives (a name with `/` is a path). */
-function snapshotPath(ctx: ShellContext, vm: Vm, name: string): string {
-  if (name.includes("/")) return resolvePath(ctx.session.cwd, name);
+/**
+ * Where snapshot `name` of `vm` lives: in the VM's data folder (on the data filesystem), or, for
+ * a name with `/`, at that path of the shell's filesystem.
+ */
+function locate(ctx: ShellContext, vm: Vm, name: string): { fs: FileSystem; path: string } {
+  if (name.includes("/")) return { fs: ctx.fs, path: resolvePath(ctx.session.cwd, name) };
   const problem = snapshotNameProblem(name);
   if (problem) throw new SnapshotError("INVALID_ARGUMENT", problem);
-  return `${snapshotDir(ctx, vm)}/${name}${SNAPSHOT_EXTENSION}`;
+  return { fs: ctx.data.fs, path: `${snapshotDir(ctx, vm)}/${name}${SNAPSHOT_EXTENSION}` };
 }
 
 function formatBytes(n: number): string {
@@ -77,8 +82,8 @@ function nextName(ctx: ShellContext, vm: Vm): string {
 /** Snapshot files of a VM's folder: name, path, size. */
 function listSnapshots(ctx: ShellContext, vm: Vm): { name: string; path: string; size: number }[] {
   const dir = snapshotDir(ctx, vm);
-  if (ctx.fs.stat(dir)?.kind !== "dir") return [];
-  return ctx.fs.readDir(dir)
+  if (ctx.data.fs.stat(dir)?.kind !== "dir") return [];
+  return ctx.data.fs.readDir(dir)
     .filter((f) => f.kind === "file" && f.name.endsWith(SNAPSHOT_EXTENSION))
     .map((f) => ({
       name: f.name.slice(0, -SNAPSHOT_EXTENSION.length),
@@ -103,10 +108,10 @@ export function vmSnapshotCommand(): CommandNode<ShellContext> {
       if (!("vcpus" in vm)) return vm;
       const stop = cmd.hasFlag("stop");
       let name = cmd.getArg(1);
-      let path: string;
+      let fs: FileSystem, path: string;
       try {
         name ??= nextName(ctx, vm);
-        path = snapshotPath(ctx, vm, name);
+        ({ fs, path } = locate(ctx, vm, name));
       } catch (e) {
         return errorOutcome(e, `cannot snapshot VM[${vm.id}]`);
       }
@@ -119,10 +124,10 @@ export function vmSnapshotCommand(): CommandNode<ShellContext> {
       }
       try {
         const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-        ctx.fs.mkdir(dir, { recursive: true });
+        fs.mkdir(dir, { recursive: true });
         // Written next to the target, then renamed: a crash never leaves half a snapshot.
-        ctx.fs.writeFile(`${path}.partial`, result.bytes);
-        ctx.fs.rename(`${path}.partial`, path);
+        fs.writeFile(`${path}.partial`, result.bytes);
+        fs.rename(`${path}.partial`, path);
       } catch (e) {
         return failure(
           "FS_ERROR",
@@ -164,7 +169,7 @@ function snapshotListCommand(): CommandNode<ShellContext> {
         let savedAtNs: number | undefined;
         let problem: string | undefined;
         try {
-          const head = ctx.fs.readFile(s.path);
+          const head = ctx.data.fs.readFile(s.path);
           savedAtNs = readSnapshotHeader(head, s.path).savedAtNs;
         } catch (e) {
           problem = (e as Error).message;
@@ -199,13 +204,13 @@ function snapshotDeleteCommand(): CommandNode<ShellContext> {
       const vm = vmOf(ctx, cmd.getArg(0)!);
       if (!("vcpus" in vm)) return vm;
       const name = cmd.getArg(1)!;
-      let path: string;
+      let fs: FileSystem, path: string;
       try {
-        path = snapshotPath(ctx, vm, name);
+        ({ fs, path } = locate(ctx, vm, name));
       } catch (e) {
         return errorOutcome(e, "cannot delete snapshot");
       }
-      if (ctx.fs.stat(path)?.kind !== "file") {
+      if (fs.stat(path)?.kind !== "file") {
         return failure(
           "NOT_FOUND",
           `VM[${vm.id}] has no snapshot '${name}'`,
@@ -213,7 +218,7 @@ function snapshotDeleteCommand(): CommandNode<ShellContext> {
         );
       }
       try {
-        ctx.fs.remove(path);
+        fs.remove(path);
       } catch (e) {
         return failure("FS_ERROR", `cannot remove ${path}: ${fsErrorText(e)}`);
       }
@@ -221,16 +226,16 @@ function snapshotDeleteCommand(): CommandNode<ShellContext> {
     });
 }
 
-function readFile(ctx: ShellContext, path: string): Uint8Array | CommandOutcome {
+function readFile(fs: FileSystem, path: string): Uint8Array | CommandOutcome {
   try {
-    if (ctx.fs.stat(path)?.kind !== "file") {
+    if (fs.stat(path)?.kind !== "file") {
       return failure(
         "NOT_FOUND",
         `snapshot ${path} does not exist`,
         `✗ snapshot ${path} does not exist`,
       );
     }
-    return ctx.fs.readFile(path);
+    return fs.readFile(path);
   } catch (e) {
     return failure("FS_ERROR", `cannot read ${path}: ${fsErrorText(e)}`);
   }
@@ -266,7 +271,7 @@ export function vmRestoreCommand(): CommandNode<ShellContext> {
           );
         }
         const path = resolvePath(ctx.session.cwd, cmd.getArg(0)!);
-        const file = readFile(ctx, path);
+        const file = readFile(ctx.fs, path);
         if (!(file instanceof Uint8Array)) return file;
         const id = idOption(cmd.getOption("id"));
         if (id !== undefined && typeof id !== "number") return id;
@@ -277,8 +282,10 @@ export function vmRestoreCommand(): CommandNode<ShellContext> {
             what: path,
           });
           const vm = ctx.hypervisor.vm(r.vmId)!;
+          const problem = new VmRecords(ctx.data).record(vm, "restore");
           return success(
-            `✓ VM[${vm.id}] '${vm.name}' created from ${path} (${vmStatusName(vm.status)})`,
+            `✓ VM[${vm.id}] '${vm.name}' created from ${path} (${vmStatusName(vm.status)})` +
+              (problem ? `\n  ⚠ warning: ${problem}` : ""),
             { vmId: vm.id, name: vm.name, path, status: vm.status, applyMs: r.applyMs },
           );
         } catch (e) {
@@ -298,13 +305,13 @@ export function vmRestoreCommand(): CommandNode<ShellContext> {
           `Error: vm restore needs a snapshot NAME\nUsage: vm restore <VM> <NAME|PATH>`,
         );
       }
-      let path: string;
+      let fs: FileSystem, path: string;
       try {
-        path = snapshotPath(ctx, vm, name);
+        ({ fs, path } = locate(ctx, vm, name));
       } catch (e) {
         return errorOutcome(e, `cannot restore VM[${vm.id}]`);
       }
-      const file = readFile(ctx, path);
+      const file = readFile(fs, path);
       if (!(file instanceof Uint8Array)) return file;
       try {
         const r = await ctx.hypervisor.restore(vm, file, path);
@@ -346,14 +353,43 @@ export function vmCloneCommand(): CommandNode<ShellContext> {
         const vm = ctx.hypervisor.clone(src, { name: cmd.getArg(1)!, id });
         const ms = performance.now() - started;
         const shared = vm.regions.reduce((n, r) => n + (r.memory?.sharedPages ?? 0), 0);
+        const problem = new VmRecords(ctx.data).record(vm, "clone");
         return success(
           `✓ VM[${src.id}] cloned to VM[${vm.id}] '${vm.name}' (${
             vmStatusName(vm.status)
-          }, ${shared} pages shared copy-on-write, ${ms.toFixed(1)} ms)`,
+          }, ${shared} pages shared copy-on-write, ${ms.toFixed(1)} ms)` +
+            (problem ? `\n  ⚠ warning: ${problem}` : ""),
           { sourceId: src.id, vmId: vm.id, name: vm.name, status: vm.status, sharedPages: shared },
         );
       } catch (e) {
         return errorOutcome(e, `cannot clone VM[${src.id}]`);
       }
+    });
+}
+
+/** Builds `vm autostart`. */
+export function vmAutostartCommand(): CommandNode<ShellContext> {
+  return new CommandNode<ShellContext>("Mark a recorded VM to be started at program start")
+    .withUsage("vm autostart <VM> on|off")
+    .addArg(new ArgDef("VM", "Recorded VM (id or name)").required().completes("vm"))
+    .addArg(new ArgDef("STATE", "on or off").required().withChoices(["on", "off"]))
+    .withHandler((cmd, ctx) => {
+      const vm = vmOf(ctx, cmd.getArg(0)!);
+      if (!("vcpus" in vm)) return vm;
+      const state = cmd.getArg(1)!;
+      if (state !== "on" && state !== "off") {
+        return failure("INVALID_ARGUMENT", `autostart must be 'on' or 'off', not '${state}'`);
+      }
+      try {
+        new VmRecords(ctx.data).setAutostart(vm, state === "on");
+      } catch (e) {
+        return failure("NOT_RECORDED", (e as Error).message, `✗ ${(e as Error).message}`);
+      }
+      return success(
+        `✓ VM[${vm.id}] autostart ${state}${
+          state === "on" ? " (started when the program starts with --autostart)" : ""
+        }`,
+        { vmId: vm.id, autostart: state === "on" },
+      );
     });
 }

@@ -49,7 +49,39 @@ const COMPRESSED: Record<string, string> = {
   "c.swsp": "SW",
   "c.sdsp": "SD",
   "c.unimp": "ILLEGAL",
+  "c.fld": "FLD",
+  "c.fsd": "FSD",
+  "c.fldsp": "FLD",
+  "c.fsdsp": "FSD",
 };
+
+/** The op of an F/D mnemonic (`fadd.d` -> FADD, `fcvt.w.s` -> FCVT_I_F). */
+function fpOp(mnemonic: string): string | undefined {
+  const m = /^(f[a-z]+)\.([a-z]+)(?:\.([a-z]+))?$/.exec(mnemonic);
+  if (!m || !mnemonic.startsWith("f") || mnemonic.startsWith("fence")) return undefined;
+  const [, name, a, b] = m;
+  const FP = new Set(["s", "d"]);
+  if (name === "fcvt") {
+    if (FP.has(a) && FP.has(b!)) return "FCVT_F_F";
+    return FP.has(a) ? "FCVT_F_I" : "FCVT_I_F";
+  }
+  if (name === "fmv") return a === "x" ? "FMV_X_F" : "FMV_F_X";
+  const simple: Record<string, string> = {
+    flw: "FLW",
+    fld: "FLD",
+    fsw: "FSW",
+    fsd: "FSD",
+    fsgnj: "FSGNJ",
+    fsgnjn: "FSGNJ",
+    fsgnjx: "FSGNJ",
+    fmin: "FMINMAX",
+    fmax: "FMINMAX",
+    feq: "FCMP",
+    flt: "FCMP",
+    fle: "FCMP",
+  };
+  return simple[name] ?? name.toUpperCase();
+}
 /**
  * Reserved encodings that objdump still prints as an instruction (so the table lists them) but
  * that the hart refuses, as the spec says: c.addi16sp with a zero immediate.
@@ -67,6 +99,8 @@ const SPECIAL: Record<string, string> = {
 function expectedOp(mnemonic: string): string {
   if (mnemonic in COMPRESSED) return COMPRESSED[mnemonic];
   if (mnemonic in SPECIAL) return SPECIAL[mnemonic];
+  const fp = fpOp(mnemonic);
+  if (fp !== undefined) return fp;
   return mnemonic.replace(/\.(aqrl|aq|rl)$/, "").replaceAll(".", "_").toUpperCase();
 }
 
@@ -98,10 +132,13 @@ Deno.test("decoder: every isa_table encoding decodes to the op its mnemonic name
   assert.ok(checked > 10_000, `checked ${checked}`);
 });
 
-/** Ops the decoder knows but the table does not describe yet (F and D have no assembler syntax). */
-const NOT_IN_TABLE = new Set(
-  Object.entries(Op).filter(([, v]) => v >= Op.FLW && v <= Op.FCLASS).map(([k]) => k),
-);
+/**
+ * The exact conversions fcvt.d.w, fcvt.d.wu and fcvt.d.s: binutils (and so the table) know them
+ * with rm = 0 only; the hart accepts every valid rm, as QEMU does (rm cannot change the result).
+ */
+const isExactConversion = (w: number) =>
+  (w & 0x7f) === 0x53 && ((w >>> 25) === 0x69 && ((w >>> 20) & 31) < 2 ||
+    (w >>> 25) === 0x21 && ((w >>> 20) & 31) === 0);
 
 Deno.test("decoder: accepts exactly the words the table knows (16-bit parcels, random words)", () => {
   const words: number[] = [];
@@ -120,7 +157,7 @@ Deno.test("decoder: accepts exactly the words the table knows (16-bit parcels, r
   for (const w of words) {
     const op = OP_NAMES.get(decode(w).word & 255)!;
     const spec = decodeInstruction(w);
-    if (NOT_IN_TABLE.has(op)) continue;
+    if (spec === undefined && isExactConversion(w) && op !== "ILLEGAL") continue;
     const tableSays = spec === undefined || RESERVED_BUT_LISTED.has(w)
       ? "ILLEGAL"
       : expectedOp(spec.mnemonic);

@@ -297,3 +297,28 @@ Deno.test("fmadd.s: the double-rounding trap of a * b + c", () => {
   });
   check("fmadd.s", fma(0), [S(0), S(0x7f800000), S(0x7fc00000)], all(CANON_S, NV));
 });
+
+Deno.test("single underflow: tininess after rounding at 2^-126", () => {
+  // 2^-126 (1 - 2^-24): exact with 24 bits at exponent -127, so tiny; the subnormal result is a
+  // tie that RNE rounds up to 2^-126
+  check("fmul.s", mul(0), [S(0x00800000), S(0x3f7fffff)], {
+    [RNE]: [S(0x00800000), UF | NX],
+    [RTZ]: [S(0x007fffff), UF | NX],
+    [RUP]: [S(0x00800000), UF | NX],
+  });
+  // (1 - 2^-23)(1 + 2^-23) 2^-126 = 2^-126 (1 - 2^-46): rounds to 2^-126 unbounded (not tiny)
+  check("fmul.s", mul(0), [S(0x3f7ffffe), S(0x00800001)], {
+    [RNE]: [S(0x00800000), NX],
+    [RMM]: [S(0x00800000), NX],
+    [RUP]: [S(0x00800000), NX],
+    [RTZ]: [S(0x007fffff), UF | NX],
+    [RDN]: [S(0x007fffff), UF | NX],
+  });
+  // through a fused multiply-add: an exact subnormal result raises nothing; the boundary above
+  // with a -0 addend
+  check("fmadd.s", fma(0), [S(0x00800000), S(0x3f7ffffe), S(0x00000000)], all(S(0x007fffff), 0));
+  check("fmadd.s", fma(0), [S(0x3f7ffffe), S(0x00800001), S(0x80000000)], {
+    [RNE]: [S(0x00800000), NX],
+    [RTZ]: [S(0x007fffff), UF | NX],
+  });
+});

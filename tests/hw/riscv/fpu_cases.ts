@@ -363,6 +363,58 @@ function nudge(rng: Rng, bits: bigint, fmt: 0 | 1): bigint {
   return (bits + BigInt(rng.below(7)) - 3n) & m;
 }
 
+/** Special values of a format (64-bit register patterns; singles boxed, one improperly). */
+function specials(fmt: 0 | 1): bigint[] {
+  const neg = (v: bigint) => v | (fmt === 0 ? 1n << 31n : 1n << 63n);
+  const base = fmt === 0
+    ? [0n, 1n, 0x007fffffn, 0x00800000n, 0x3f800000n, 0x3f800001n, 0x7f7fffffn, 0x7f800000n]
+    : [
+      0n,
+      1n,
+      0x000fffffffffffffn,
+      0x0010000000000000n,
+      0x3ff0000000000000n,
+      0x3ff0000000000001n,
+      0x7fefffffffffffffn,
+      0x7ff0000000000000n,
+    ];
+  const nans = fmt === 0 ? [0x7fc00000n, 0x7f800001n] : [0x7ff8000000000000n, 0x7ff0000000000001n];
+  const all = [...base, ...base.map(neg), ...nans];
+  if (fmt === 1) return all;
+  return [...all.map((v) => (M32 << 32n) | v), 0x000000003f800000n];
+}
+
+/** Integer operands at the limits. */
+const INT_SPECIALS = [
+  0n,
+  1n,
+  -1n,
+  2n ** 31n - 1n,
+  -(2n ** 31n),
+  2n ** 32n - 1n,
+  2n ** 53n + 1n,
+  2n ** 63n - 1n,
+  -(2n ** 63n),
+  2n ** 24n + 1n,
+].map((v) => BigInt.asUintN(64, v));
+
+/** Every combination of special operands for `op` (a cross product over its arity). */
+export function specialOperands(op: FpOp): [bigint, bigint, bigint][] {
+  if (op.operands === "int") return INT_SPECIALS.map((v) => [v, 0n, 0n]);
+  const vals = specials(op.operands === "S" ? 0 : 1);
+  const out: [bigint, bigint, bigint][] = [];
+  for (const a of vals) {
+    if (op.arity === 1) out.push([a, 0n, 0n]);
+    else {
+      for (const b of vals) {
+        if (op.arity === 2) out.push([a, b, 0n]);
+        else for (const c of vals) out.push([a, b, c]);
+      }
+    }
+  }
+  return out;
+}
+
 /** The a, b, c operand bits (64 each) of one case of `op`. */
 export function randomOperands(rng: Rng, op: FpOp): [bigint, bigint, bigint] {
   if (op.operands === "int") return [randomInt(rng), 0n, 0n];

@@ -12,6 +12,10 @@
  * (`fmv.x.d` of f0, or a0) and fflags as hex on the NS16550 UART, then ends with the SiFive
  * test finisher. Our side runs the same records through `lib/hw/riscv/fpu.ts`.
  *
+ * Before the random cases, every operation runs on every combination of special operands (±0,
+ * the least subnormal, the greatest subnormal, the least normal, 1, 1 + ulp, the greatest finite
+ * value, ±infinity, a quiet and a signalling NaN, and for singles an improperly boxed value).
+ *
  * `FPU_DIFF_CASES=N` sets the cases per (operation, rounding mode) pair (default 500, 93,000
  * cases in all, a few seconds); `FPU_DIFF_SEED=S` the seed. A missing QEMU or binutils fails the test
  * when `CI=true` and skips it otherwise.
@@ -19,7 +23,15 @@
 
 import assert from "node:assert/strict";
 import { FpRegisters } from "../../../lib/hw/riscv/fpu.ts";
-import { FP_OPS, type FpOp, randomOperands, RM_NAMES, Rng, runOurs } from "./fpu_cases.ts";
+import {
+  FP_OPS,
+  type FpOp,
+  randomOperands,
+  RM_NAMES,
+  Rng,
+  runOurs,
+  specialOperands,
+} from "./fpu_cases.ts";
 import { buildProgram, type BuiltProgram, qemuVersion, runOnQemu } from "./qemu_oracle.ts";
 
 const CASES = Number(Deno.env.get("FPU_DIFF_CASES") ?? 500);
@@ -32,10 +44,26 @@ const ORIGIN = 0x8000_0000;
 const DATA_OFFSET = 0x4_0000;
 const CPU = "rv64,priv_spec=v1.12.0";
 
+/** Whether GNU as for RISC-V can be started. */
+async function haveAssembler(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("riscv64-unknown-elf-as", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
 const version = await qemuVersion();
 const inCi = Deno.env.get("CI") === "true";
 const reason = version === undefined
   ? "qemu-system-riscv64 not found: install the Debian package qemu-system-misc"
+  : !(await haveAssembler())
+  ? "riscv64-unknown-elf-as not found: install the Debian package binutils-riscv64-unknown-elf"
   : "";
 if (reason && !inCi) console.warn(`fpu_qemu_differential_test: skipped (${reason})`);
 
@@ -198,6 +226,18 @@ function generateCases(rng: Rng, r: FpRegisters, start: number, count: number): 
   return cases;
 }
 
+/** Every pair on every combination of special operands. */
+function specialCases(r: FpRegisters): Case[] {
+  const cases: Case[] = [];
+  PAIRS.forEach(({ op, rm }, pair) => {
+    for (const [a, b, c] of specialOperands(op)) {
+      const [result, flags] = runOurs(r, op, rm, a, b, c);
+      cases.push({ pair, a, b, c, result, flags });
+    }
+  });
+  return cases;
+}
+
 /** What QEMU found different: record index -> its result and fflags. */
 type Differences = Map<number, { result: bigint; flags: number }>;
 
@@ -258,8 +298,15 @@ Deno.test({
     const perOp = new Map<string, { n: number; bad: number }>();
     let divergences = 0;
     const flagCounts = [0, 0, 0, 0, 0]; // NX, UF, OF, DZ, NV among the results
-    for (let start = 0; start < total; start += CHUNK) {
-      const chunk = generateCases(rng, r, start, Math.min(CHUNK, total - start));
+    const special = specialCases(r);
+    // the special cases first, then the random ones in chunks
+    const chunks = function* () {
+      yield special;
+      for (let start = 0; start < total; start += CHUNK) {
+        yield generateCases(rng, r, start, Math.min(CHUNK, total - start));
+      }
+    };
+    for (const chunk of chunks()) {
       const diffs = await runChunk(program, chunk);
       chunk.forEach((c, i) => {
         const { op, rm } = PAIRS[c.pair];
@@ -284,7 +331,7 @@ Deno.test({
     }
     if (CASES > 500) {
       console.log(
-        `fpu differential: ${total} cases, ${divergences} divergences; per op: ` +
+        `fpu differential: ${special.length} special and ${total} random cases, ${divergences} divergences; per op: ` +
           [...perOp].map(([n, s]) => `${n} ${s.n}${s.bad ? ` (${s.bad} bad)` : ""}`).join(", ") +
           `; results raising NX ${flagCounts[0]}, UF ${flagCounts[1]}, OF ${flagCounts[2]}, ` +
           `DZ ${flagCounts[3]}, NV ${flagCounts[4]}`,
@@ -294,7 +341,7 @@ Deno.test({
     assert.equal(
       divergences,
       0,
-      `${divergences} of ${total} cases differ from QEMU:\n${failures.join("\n")}`,
+      `${divergences} of ${special.length + total} cases differ from QEMU:\n${failures.join("\n")}`,
     );
   },
 });

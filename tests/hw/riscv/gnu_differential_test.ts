@@ -23,18 +23,22 @@ import {
   CSR_TABLE,
   decodeInstruction,
   FIELDS,
+  FP_ABI_REGISTER_NAMES,
   immediateBits,
   type ImmediateField,
   INSTRUCTIONS,
   type InstructionSpec,
+  ROUNDING_MODE_NAMES,
 } from "../../../lib/hw/riscv/isa_table.ts";
 
 const ORIGIN = 0x8000_0000;
 const TOOLS = ["as", "ld", "objcopy", "objdump"].map((t) => `riscv64-unknown-elf-${t}`);
 /** GNU as flags for the 32-bit forms: every extension of the table Debian's binutils 2.40 knows. */
-const BASE_MARCH = "rv64ima_zicsr_zifencei_zba_zbb_zbs";
+const BASE_MARCH = "rv64imafd_zicsr_zifencei_zba_zbb_zbs";
 /** The same with C, for the disassembler comparison on raw words. */
-const WORDS_MARCH = "rv64imac_zicsr_zifencei_zba_zbb_zbs";
+const WORDS_MARCH = "rv64imafdc_zicsr_zifencei_zba_zbb_zbs";
+/** Major opcodes of F/D computational instructions. */
+const FP_OPCODES = new Set([0x43, 0x47, 0x4b, 0x4f, 0x53]);
 /** Whether binutils 2.40 knows the instruction (Zicond arrived in 2.41). */
 const GNU_KNOWS = (spec: InstructionSpec): boolean => spec.extension !== "Zicond";
 
@@ -210,6 +214,10 @@ function operandText(
   const f = FIELDS[name];
   if (f.type === "reg") {
     if (f.fixed !== undefined) return "sp";
+    if (f.file === "f") {
+      const n = f.width === 3 ? 8 + Math.floor(r() * 8) : Math.floor(r() * 32);
+      return r() < 0.5 ? `f${n}` : FP_ABI_REGISTER_NAMES[n];
+    }
     let n = f.width === 3 ? 8 + Math.floor(r() * 8) : Math.floor(r() * 32);
     // Compressed forms where x0 (or sp for c.lui) is reserved.
     if (
@@ -228,6 +236,8 @@ function operandText(
       return r() < 0.7 ? pick(CSR_NAMES, r) : `0x${Math.floor(r() * 4096).toString(16)}`;
     case "fence":
       return pick(FENCE_SETS, r);
+    case "rm":
+      return ROUNDING_MODE_NAMES[Math.floor(r() * 5)];
     case "clui":
       return `0x${(v & 0xfffff).toString(16)}`;
     case "hex":
@@ -523,6 +533,10 @@ Deno.test("assembler matches GNU as on explicit compressed forms and .option rvc
       `nop`,
       `addi ${x}, ${x}, 100`,
       `lw ${a}, 128(${b})`,
+      `fld f${8 + Math.floor(r() * 8)}, ${8 * Math.floor(r() * 32)}(${b})`,
+      `fsd f${8 + Math.floor(r() * 8)}, ${8 * Math.floor(r() * 32)}(${b})`,
+      `fld f${Math.floor(r() * 32)}, ${8 * Math.floor(r() * 64)}(sp)`,
+      `fsd f${Math.floor(r() * 32)}, ${8 * Math.floor(r() * 64)}(sp)`,
     );
   }
   // Edge cases of compression (zero immediates, x0, sp) and the RV64 hints.
@@ -559,7 +573,7 @@ Deno.test("assembler matches GNU as on explicit compressed forms and .option rvc
   const dir = await Deno.makeTempDir({ prefix: "axv-gnu-c-" });
   try {
     const ours = assemble(ourSource, { origin: ORIGIN, fileName: "diff_c.s" });
-    const gnu = await gnuAssemble(dir, "rvc", gnuSource, "rv64imac_zicsr_zifencei");
+    const gnu = await gnuAssemble(dir, "rvc", gnuSource, "rv64imafdc_zicsr_zifencei");
     compareImages(ours.image, gnu.image, ours.symbols, lines);
     const dump = await objdump(dir, gnu.elf);
     for (const [addr, { word, text }] of dump) {
@@ -602,6 +616,9 @@ Deno.test("disassembler matches objdump on all 16-bit parcels and random 32-bit 
     for (const [addr, { word, text }] of dump) {
       const spec = decodeInstruction(word);
       if (spec !== undefined && !GNU_KNOWS(spec)) continue;
+      // FP words with a reserved rounding mode (5, 6): objdump prints them with `unknown`, the
+      // table (like the hart) does not list them.
+      if (spec === undefined && FP_OPCODES.has(word & 0x7f) && /,unknown$/.test(text)) continue;
       const got = disassemble(word, addr).text;
       const want = text.replace(/\bunknown\b/g, "0");
       if (got !== want) {

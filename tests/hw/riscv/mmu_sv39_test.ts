@@ -310,3 +310,58 @@ Deno.test("sv39 walker: results, leaf level and physical address", () => {
     WalkResult.AccessFault,
   );
 });
+
+Deno.test("sv39: fetch from non-canonical addresses is an instruction page fault with tval", () => {
+  for (
+    const target of [
+      "0x0000008000000000", // bit 39 set, bit 38 clear
+      "0x7ffffffffffffff8", // beyond 2^53: exact as a value in the number, still non-canonical
+      "0xffffff7ffffff000", // bits 63..39 set, bit 38 clear
+    ]
+  ) {
+    const r = rig(`
+_start:
+${setup}
+${resumeAt("after")}
+  li t0, ${target}
+  jr t0
+after:
+  ecall
+done:
+  j done
+${HANDLER}
+`);
+    tables(r);
+    r.runToDone();
+    const [cause, tval] = log(r)[0];
+    assert.equal(cause, 12n, `${target}: instruction page fault`);
+    // The hart holds addresses as numbers: values beyond 2^53 are rounded (still faulting).
+    const want = BigInt.asUintN(64, BigInt(Number(BigInt.asIntN(64, BigInt(target)))));
+    assert.equal(tval, want, `${target}: tval`);
+  }
+});
+
+Deno.test("bare: fetch with bit 63 set or beyond 56 physical bits is an access fault", () => {
+  for (const target of ["-8", "0x0100000000000000", "0x0000000100000000"]) {
+    const r = rig(`
+_start:
+  la t0, mtrap
+  csrw mtvec, t0
+  li t0, ${target}
+  jr t0
+done:
+  j done
+  .balign 4
+mtrap:
+  csrr a0, mcause
+  csrr a1, mepc
+  csrr a2, mtval
+  j done
+`);
+    r.runToDone(1000);
+    const want = BigInt.asUintN(64, BigInt(target));
+    assert.equal(r.x("a0"), 1n, `${target}: instruction access fault`);
+    assert.equal(r.x("a1"), want, `${target}: mepc`);
+    assert.equal(r.x("a2"), want, `${target}: mtval`);
+  }
+});

@@ -303,7 +303,7 @@ async function locate(program: RandomProgram): Promise<string | undefined> {
 
 for (const seed of SEEDS) {
   Deno.test({
-    name: `qemu differential: random RV64IMAC program, seed ${seed}`,
+    name: `qemu differential: random RV64IMAC+Zba/Zbb/Zbs program, seed ${seed}`,
     ignore: reason !== "" && !inCi,
     sanitizeOps: true,
     sanitizeResources: true,

@@ -75,6 +75,7 @@ export const FEATURES = [
   "trap",
   "sv39",
   "smc",
+  "bitmanip",
 ] as const;
 
 /** One kind of item (see {@linkcode FEATURES}). */
@@ -223,6 +224,51 @@ const R_OPS = [
   "sraw",
 ];
 const I_OPS = ["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"];
+const B_RR_OPS = [
+  "sh1add",
+  "sh2add",
+  "sh3add",
+  "sh1add.uw",
+  "sh2add.uw",
+  "sh3add.uw",
+  "add.uw",
+  "andn",
+  "orn",
+  "xnor",
+  "max",
+  "maxu",
+  "min",
+  "minu",
+  "rol",
+  "ror",
+  "rolw",
+  "rorw",
+  "bclr",
+  "bset",
+  "binv",
+  "bext",
+];
+const B_UNARY_OPS = [
+  "clz",
+  "ctz",
+  "cpop",
+  "clzw",
+  "cpopw",
+  "sext.b",
+  "sext.h",
+  "zext.h",
+  "orc.b",
+  "rev8",
+]; // ctzw is left out: QEMU 7.2 gets ctzw of 0x8000000000000000 wrong (63, not 32)
+const B_IMM_OPS: [string, number][] = [
+  ["slli.uw", 63],
+  ["rori", 63],
+  ["roriw", 31],
+  ["bclri", 63],
+  ["bseti", 63],
+  ["binvi", 63],
+  ["bexti", 63],
+];
 const SHIFT_OPS = ["slli", "srli", "srai"];
 const SHIFTW_OPS = ["slliw", "srliw", "sraiw"];
 const M_OPS = [
@@ -271,8 +317,8 @@ const ILLEGAL = [
   ".4byte 0xffffffff",
   ".4byte 0xc0001073", // csrrw x0, cycle, x0: write to a read-only CSR
   ".4byte 0xf1101073", // csrrw x0, mvendorid, x0
-  ".4byte 0x00b50553", // fadd.s: F is absent
-  ".2byte 0x2000", // c.fld: D is absent
+  ".4byte 0x00b50553", // fadd.s: mstatus.FS is Off
+  ".2byte 0x2000", // c.fld: mstatus.FS is Off
   ".4byte 0x0000000b", // custom-0
   ".4byte 0x30200073 | (1 << 20)", // mret with rs2 = 1: reserved SYSTEM encoding
 ];
@@ -342,6 +388,15 @@ class BlockWriter {
           ]
           : [`addiw ${this.rd()}, ${this.rs()}, ${this.imm12()}`];
     }
+  }
+
+  /** Zba, Zbb, Zbs (Zicond is left out: the installed binutils and QEMU predate it). */
+  bitmanip(): string[] {
+    const r = this.r;
+    if (r.chance(0.5)) return [`${r.pick(B_RR_OPS)} ${this.rd()}, ${this.rs()}, ${this.rs()}`];
+    if (r.chance(0.5)) return [`${r.pick(B_UNARY_OPS)} ${this.rd()}, ${this.rs()}`];
+    const [op, max] = r.pick(B_IMM_OPS);
+    return [`${op} ${this.rd()}, ${this.rs()}, ${r.pick([0, 1, max >> 1, max, r.int(0, max)])}`];
   }
 
   muldiv(): string[] {
@@ -692,6 +747,7 @@ const WEIGHTS: Record<Feature, number> = {
   trap: 4,
   sv39: 2,
   smc: 3,
+  bitmanip: 10,
 };
 
 /** Generates the program of `seed`. The same seed and options always give the same program. */
@@ -781,7 +837,7 @@ export function truncateProgram(program: RandomProgram, count: number): RandomPr
   };
 }
 
-/** The assembly source of a program (GNU as syntax, `-march=rv64imac_zicsr_zifencei`). */
+/** The assembly source of a program (GNU as syntax, `-march=rv64imac_zicsr_zifencei_zba_zbb_zbs`). */
 export function renderProgram(program: RandomProgram): string {
   const L: string[] = [];
   const emit = (...lines: string[]) => L.push(...lines);

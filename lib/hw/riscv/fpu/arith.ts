@@ -52,7 +52,13 @@ function productError(a: number, b: number, p: number): number {
  * Writes the double `q` (normal, |q| in [2^-1020, 2^1020)) rounded per the directed mode `rm`
  * given the sign of the exact value's error `err = V - q` (nonzero): `q` or its neighbour.
  */
-function writeDirectedD(r: FpRegisters, rd: number, q: number, err: number, rm: number): void {
+export function writeDirectedD(
+  r: FpRegisters,
+  rd: number,
+  q: number,
+  err: number,
+  rm: number,
+): void {
   sf64[0] = q;
   let lo = si32[0], hi = si32[1];
   // +1: one unit up in magnitude, -1: one down, 0: q itself
@@ -388,14 +394,9 @@ function fmaS(
       finishS(r, rd, q, diff, rm);
       return;
     }
-  } else if (d === 0 && t0(p, c) && rm !== RDN) {
-    writeS(r, rd, d);
+  } else if (d === 0 && rm !== RDN) {
+    writeS(r, rd, d); // an exact zero (the sum of a 48-bit product and a single never underflows)
     return;
   }
   slowFma(r, 0, rd, rs1, rs2, rs3, rm, negP, negC);
-}
-
-/** Whether the double sum p + c (which rounded to zero) is exactly zero. */
-function t0(p: number, c: number): boolean {
-  return p === -c;
 }

@@ -20,6 +20,7 @@ import {
   slowDoubleToSingle,
   slowFromInt,
 } from "./exact.ts";
+import { writeDirectedD } from "./arith.ts";
 
 const scratch = new ArrayBuffer(8);
 const sf32 = new Float32Array(scratch);
@@ -331,6 +332,21 @@ export function fpFromInt(
   if (!wide) v = signed ? lo | 0 : lo >>> 0;
   else if (signed ? hi >= -0x200000 && hi < 0x200000 : hi >>> 0 < 0x200000) {
     v = (signed ? hi | 0 : hi >>> 0) * TWO_32 + (lo >>> 0); // exact: |v| < 2^53
+  } else if (fmt === 1 && rm !== RMM) {
+    // hi * 2^32 and lo are exact doubles: their sum is one correctly rounded addition, and
+    // TwoSum gives its exact error
+    const h = (signed ? hi | 0 : hi >>> 0) * TWO_32;
+    const l = lo >>> 0;
+    const s = h + l;
+    const bb = s - h;
+    const err = (h - (s - bb)) + (l - bb);
+    if (err === 0) r.f64[rd] = s;
+    else {
+      r.fflags |= NX;
+      if (rm === RNE) r.f64[rd] = s;
+      else writeDirectedD(r, rd, s, err, rm);
+    }
+    return;
   } else {
     const big = ((signed ? BigInt(hi | 0) : BigInt(hi >>> 0)) << 32n) + BigInt(lo >>> 0);
     slowFromInt(r, fmt, rd, big, rm);
