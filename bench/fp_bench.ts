@@ -10,7 +10,6 @@
 import process from "node:process";
 import { prepareRun, runMachine } from "../lib/hw/bare_runner.ts";
 import { buildFpWorkload } from "../tests/hw/riscv/fp_workload_test.ts";
-import { useFpuShimIfMissing } from "../tests/hw/riscv/fpu_shim.ts";
 import { fpAdd, FpRegisters } from "../lib/hw/riscv/fpu.ts";
 
 function fpuIsShim(): boolean {
@@ -59,7 +58,6 @@ try {
   Deno.exit(0);
 }
 const shim = fpuIsShim();
-useFpuShimIfMissing();
 ours(small); // warm-up
 const a = ours(small);
 const b = ours(large);

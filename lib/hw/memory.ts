@@ -23,6 +23,12 @@ const CHUNK_SHIFT = 9;
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
+/**
+ * How many memories hold each page buffer copy-on-write (absent: one). A page whose buffer has a
+ * single holder left is written in place even if it was shared once.
+ */
+const holders = new WeakMap<ArrayBufferLike, number>();
+
 /** Raised when an access or an argument falls outside a {@linkcode SparseMemory}. */
 export class MemoryRangeError extends RangeError {
   /** Machine-readable error code. */
@@ -42,6 +48,11 @@ export class MemoryRangeError extends RangeError {
 export interface PageReplacementWatcher {
   /** Page view `old` was replaced by `now`, which holds the same bytes. */
   pageReplaced(old: DataView, now: DataView): void;
+  /**
+   * Pages of this memory became shared copy-on-write: views cached for writing must be dropped
+   * (the next write goes through {@linkcode SparseMemory.pageForWrite}, which copies).
+   */
+  pagesShared(): void;
 }
 
 /** RAM that costs host memory only where written (4 KiB pages allocated on first write). */
@@ -112,16 +123,36 @@ export class SparseMemory {
     if (page === undefined) {
       page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(new ArrayBuffer(PAGE_SIZE));
       this.#resident++;
-    } else if (this.#shared.size !== 0 && this.#shared.delete(index)) {
-      // Copy-on-write: this memory takes a private copy; the other sharers keep the old view.
-      const old = page;
-      page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(old.buffer.slice(0));
-      for (const w of this.#watchers) w.pageReplaced(old, page);
+    } else if (this.#shared.size !== 0 && this.#shared.has(index)) {
+      const others = (holders.get(page.buffer) ?? 1) > 1;
+      this.#unshare(index, page);
+      if (others) {
+        // Copy-on-write: this memory takes a private copy; the other holders keep the old view.
+        const old = page;
+        page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(old.buffer.slice(0));
+        for (const w of this.#watchers) w.pageReplaced(old, page);
+      }
     }
     return page;
   }
 
-  /** Pages that may still be shared copy-on-write with another memory. */
+  /** This memory stops holding `view` (page `index`) copy-on-write. */
+  #unshare(index: number, view: DataView): void {
+    if (!this.#shared.delete(index)) return;
+    const n = holders.get(view.buffer) ?? 1;
+    if (n <= 2) holders.delete(view.buffer);
+    else holders.set(view.buffer, n - 1);
+  }
+
+  /** Lets go of every page shared with other memories (before the directory is dropped). */
+  #unshareAll(): void {
+    for (const index of [...this.#shared]) this.#unshare(index, this.page(index)!);
+  }
+
+  /**
+   * Pages that may still be shared copy-on-write with another memory (a page whose other
+   * holders let go is counted until this memory writes it).
+   */
   get sharedPages(): number {
     return this.#shared.size;
   }
@@ -129,7 +160,7 @@ export class SparseMemory {
   /**
    * A copy of this memory that shares every page copy-on-write: the copy costs a page directory,
    * and whichever side writes a shared page first takes a private copy of it. Caches holding
-   * this memory's page views for writing must be dropped (the generation is bumped).
+   * this memory's page views for writing are told to drop them (watchers' `pagesShared`).
    */
   cloneShared(): SparseMemory {
     const copy = new SparseMemory(this.size);
@@ -139,8 +170,8 @@ export class SparseMemory {
 
   /**
    * Drops this memory's pages and shares every page of `source` (same size) copy-on-write, as
-   * {@linkcode SparseMemory.cloneShared} does; both generations are bumped, so caches of either
-   * side start over.
+   * {@linkcode SparseMemory.cloneShared} does. Caches of this memory start over (its generation
+   * is bumped); caches of `source` only drop what they hold for writing.
    */
   shareFrom(source: SparseMemory): void {
     if (source.size !== this.size) {
@@ -148,22 +179,25 @@ export class SparseMemory {
         `cannot share a ${hex(source.size)}-byte memory into a ${hex(this.size)}-byte one`,
       );
     }
+    this.#unshareAll();
     this.#dir = [];
-    this.#shared.clear();
     for (let c = 0; c < source.#dir.length; c++) {
       const chunk = source.#dir[c];
       if (chunk === undefined) continue;
       this.#dir[c] = chunk.slice();
       for (let i = 0; i < CHUNK_PAGES; i++) {
-        if (chunk[i] === undefined) continue;
+        const view = chunk[i];
+        if (view === undefined) continue;
         const index = c * CHUNK_PAGES + i;
+        holders.set(view.buffer, (holders.get(view.buffer) ?? 1) + 1);
         source.#shared.add(index);
         this.#shared.add(index);
       }
     }
     this.#resident = source.#resident;
-    // Write TLBs may hold views that are shared now: make every cache start over.
-    source.generation++;
+    // The source's caches may hold views for writing that are shared now: they drop those
+    // (reads and decoded code stay valid). This memory's content changed entirely.
+    for (const w of source.#watchers) w.pagesShared();
     this.generation++;
   }
 
@@ -181,9 +215,10 @@ export class SparseMemory {
     if (data !== undefined && data.length !== PAGE_SIZE) {
       throw new MemoryRangeError(`page data must be ${PAGE_SIZE} bytes, got ${data.length}`);
     }
-    this.#shared.delete(index);
     let chunk = this.#dir[index >>> CHUNK_SHIFT];
-    const had = chunk?.[index & (CHUNK_PAGES - 1)] !== undefined;
+    const old = chunk?.[index & (CHUNK_PAGES - 1)];
+    const had = old !== undefined;
+    if (had) this.#unshare(index, old);
     if (data === undefined) {
       if (had) {
         chunk![index & (CHUNK_PAGES - 1)] = undefined;
@@ -229,9 +264,9 @@ export class SparseMemory {
 
   /** Drops every page: the whole memory reads as zero again and costs nothing. */
   clear(): void {
+    this.#unshareAll();
     this.#dir = [];
     this.#resident = 0;
-    this.#shared.clear();
     this.generation++;
   }
 

@@ -373,9 +373,12 @@ export function interceptKeys(
 }
 
 /** The key object readline hands to its line editor. */
-interface Key {
+export interface Key {
+  /** Control held. */
   ctrl?: boolean;
+  /** Meta (Alt) held. */
   meta?: boolean;
+  /** The key's name (`r`, `return`, `escape`...). */
   name?: string;
 }
 

@@ -31,10 +31,10 @@ import { tokenize } from "../shell/tokenizer.ts";
 export const PROMPT = "axvisor> ";
 
 /** The escape byte that ends a console attach by default (Ctrl-]). */
-export const ATTACH_ESCAPE_BYTE = DEFAULT_ESCAPE_BYTE;
+export const ATTACH_ESCAPE_BYTE: number = DEFAULT_ESCAPE_BYTE;
 
 /** Why `vm console` / `vm log --follow` are refused without a terminal (pipes, batch). */
-export const NO_TTY_MESSAGE =
+export const NO_TTY_MESSAGE: string =
   "`vm console` needs a terminal (this session reads a pipe or a script); use `vm send` to " +
   "type, `vm wait --console REGEX` to wait for output and `vm log` to read it (or attach over " +
   "TCP: --listen, --console-ports)";

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { isGuestRam } from "./sbi_args.ts";
 import type { Bus } from "../hw/bus.ts";
 import { Access, type WalkOutput, WalkResult, walkSv39 } from "../hw/riscv/mmu.ts";
 
@@ -106,7 +107,8 @@ export function readGuestVirtual(
     const t = translateGuestVa(bus, mmu, addr, "read");
     if (!t.ok) return t;
     const chunk = Math.min(length - done, 4096 - Number(addr & 0xfffn));
-    const bytes = bus.readBytes(t.gpa, chunk);
+    // Only guest RAM: reading device registers on the guest's behalf would have side effects.
+    const bytes = isGuestRam(bus, t.gpa, chunk) ? bus.readBytes(t.gpa, chunk) : undefined;
     if (!bytes) {
       return {
         ok: false,

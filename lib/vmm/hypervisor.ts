@@ -1294,7 +1294,7 @@ export class Hypervisor {
    * its state as data, and frozen copy-on-write copies of its memory (the VM may run on while
    * the copies are written out).
    */
-  #capture(vm: Vm): VmCapture {
+  #capture(vm: Vm, freeze = true): VmCapture {
     const offset = vm.vcpus[0]?.timeOffsetNs ?? 0;
     const guestNowNs = this.clock.now() - offset;
     const timers: TimerEventData[] = (this.#bootTimers.get(vm) ?? []).map((t) => ({
@@ -1311,7 +1311,8 @@ export class Hypervisor {
       const region = vm.regions.find((x) => x.index === r.index)!;
       return {
         region: r.index,
-        memory: region.memory!.cloneShared(),
+        // Unfrozen (a clone applied in the same step): the live memory itself.
+        memory: freeze ? region.memory!.cloneShared() : region.memory!,
         first: region.memoryOffset / 4096,
         pages: r.pages,
       };
@@ -1347,17 +1348,23 @@ export class Hypervisor {
         page: (i: number) => new Uint8Array(m.memory.page(m.first + i)!.buffer),
       };
     });
-    const bytes = await encodeSnapshot(
-      {
-        board: this.board.name,
-        isa: isaString(),
-        vm: { id: vm.id, name: vm.name },
-        name: options.name ?? "",
-        savedAtNs: this.clock.now(),
-      },
-      capture.state,
-      sources,
-    );
+    let bytes: Uint8Array;
+    try {
+      bytes = await encodeSnapshot(
+        {
+          board: this.board.name,
+          isa: isaString(),
+          vm: { id: vm.id, name: vm.name },
+          name: options.name ?? "",
+          savedAtNs: this.clock.now(),
+        },
+        capture.state,
+        sources,
+      );
+    } finally {
+      // The frozen copies let go of the pages: the VM writes them in place again.
+      for (const m of capture.memories) m.memory.clear();
+    }
     return {
       vmId: vm.id,
       status,
@@ -1420,6 +1427,8 @@ export class Hypervisor {
     } catch (e) {
       this.#applyUnchecked(vm, before.state, { kind: "shared", memories: before.memories });
       throw e;
+    } finally {
+      for (const m of before.memories) m.memory.clear();
     }
   }
 
@@ -1633,9 +1642,10 @@ export class Hypervisor {
         `cannot clone VM[${src.id}]: its identical or reserved memory regions are board memory that only one VM can own`,
       );
     }
-    const capture = this.#capture(src);
     const vm = this.createVmFromConfig(config, { readImages: false });
     try {
+      // Captured and applied in one synchronous step: the clone shares the live pages directly.
+      const capture = this.#capture(src, false);
       this.#apply(vm, capture.state, { kind: "shared", memories: capture.memories });
     } catch (e) {
       this.deleteVm(vm.id, { force: true, keepData: true });

@@ -89,11 +89,11 @@ Deno.test("tcp e2e: console attach forwards input and detaches on ~. and Ctrl-]"
     assert.match(await c.readUntil(PROMPT), /detached from VM 8/);
     await c.send("vm log echo\n");
     assert.match(await c.readUntil(PROMPT), /uart: ready[^]*HELLO, GUEST/);
-    await c.send("vm console 1\n");
+    await c.send("vm console --force 1\n"); // VM 1 was never started: --force attaches anyway
     assert.match(await c.readUntil(/\n/), /VM\[1\]|VM 1/);
     await c.send("typed into the guest\n~.\n");
     assert.match(await c.readUntil(PROMPT), /detached from VM 1/);
-    await c.send("vm console hello\nabc\x1dvm list\n");
+    await c.send("vm console --force hello\nabc\x1dvm list\n");
     const out = await c.readUntil(/1\s+hello/);
     assert.match(out, /detached from VM 1/);
     await c.readUntil(PROMPT);

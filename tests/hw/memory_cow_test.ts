@@ -32,6 +32,29 @@ Deno.test("memory: a shared clone reads the same bytes and writes stay private t
   assert.deepEqual(b.residentPages(), [0, 2, 5]);
 });
 
+Deno.test("memory: once the other holders let go (clear), writes no longer copy", () => {
+  const a = new SparseMemory(1 << 16);
+  a.write8(0, 1);
+  a.write8(0x1000, 2);
+  const replaced: number[] = [];
+  a.watchReplacements({
+    pageReplaced: () => replaced.push(1),
+    pagesShared: () => {},
+  });
+  const frozen = a.cloneShared();
+  const clone = a.cloneShared();
+  a.write8(0, 5); // two other holders: copies
+  assert.equal(replaced.length, 1);
+  assert.equal(frozen.read8(0), 1);
+  frozen.clear();
+  clone.write8(0x1000, 7); // clone copies (a still holds the page)
+  assert.equal(a.read8(0x1000), 2);
+  a.write8(0x1000, 9); // nobody else holds it any more: written in place
+  assert.equal(replaced.length, 1);
+  assert.equal(clone.read8(0x1000), 7);
+  assert.equal(a.read8(0x1000), 9);
+});
+
 Deno.test("memory: setPage replaces or drops a page without touching a sharer", () => {
   const a = new SparseMemory(1 << 16);
   a.write8(0, 1);

@@ -13,7 +13,7 @@ Deno.test("console attach is bound to the VM instance: delete + re-create detach
   const a = server.openSession({ kind: "tcp", peer: "a", banner: false });
   const b = server.openSession({ kind: "tcp", peer: "b", banner: false });
   drain(a.output);
-  await b.receive(enc("vm create /guest/configs/spin.toml\n"));
+  await b.receive(enc("vm create /guest/configs/spin.toml\nvm start 1\n"));
   await a.receive(enc("vm console 1\n"));
   assert.equal(a.attachedVm, 1);
   const first = f.hv.vm(1)!;

@@ -45,7 +45,8 @@ Deno.test("console log: a flooding guest stays within size x files, rotated, bat
   for (const name of ["flood", "nonl"]) {
     const dir = `/guest/vms/${name}`;
     const files = fs.readDir(dir).map((e) => e.name).sort();
-    assert.deepEqual(files, ["config.toml", "vm.log", "vm.log.1", "vm.log.2"], name);
+    // vm.json is the VM's record (lib/shell/vm_records.ts), kept next to its logs.
+    assert.deepEqual(files, ["config.toml", "vm.json", "vm.log", "vm.log.1", "vm.log.2"], name);
     for (const f of ["vm.log", "vm.log.1", "vm.log.2"]) {
       const size = fs.stat(`${dir}/${f}`)!.size;
       assert.ok(size > 0 && size <= cap.maxBytes, `${dir}/${f} has ${size} bytes`);
@@ -80,6 +81,7 @@ Deno.test("console log: one file only is truncated at the cap; `false` keeps no 
   one.shell.flushLogs();
   assert.deepEqual(one.fs.readDir("/guest/vms/flood").map((e) => e.name).sort(), [
     "config.toml",
+    "vm.json",
     "vm.log",
   ]);
   assert.ok(one.fs.stat("/guest/vms/flood/vm.log")!.size <= 4096);
@@ -89,7 +91,10 @@ Deno.test("console log: one file only is truncated at the cap; `false` keeps no 
   await none.run("vm start 1");
   none.hv.runFor(100_000);
   none.shell.flushLogs();
-  assert.deepEqual(none.fs.readDir("/guest/vms/flood").map((e) => e.name), ["config.toml"]);
+  assert.deepEqual(none.fs.readDir("/guest/vms/flood").map((e) => e.name).sort(), [
+    "config.toml",
+    "vm.json",
+  ]);
   assert.equal(none.shell.data.consoleLog, false);
 });
 

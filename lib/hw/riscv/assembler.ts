@@ -204,6 +204,8 @@ type SymbolEntry =
     evaluating: boolean;
     /** The value last computed, valid while the symbol table's epoch is unchanged. */
     memo?: { epoch: number; value: Value };
+    /** The chain-too-deep error met while evaluating it, valid for the same epoch. */
+    tooDeep?: { epoch: number; error: ExprError };
   };
 
 /** An instruction operand after parsing: a register number or an expression. */
@@ -246,6 +248,8 @@ export const MAX_SOURCE_CHARS = 2 << 20;
 export const MAX_TOTAL_STATEMENTS = 100_000;
 /** Most statements one `.rept` or `.irp` may produce. */
 const MAX_REPEATED_STATEMENTS = MAX_TOTAL_STATEMENTS;
+/** Deepest chain of symbols defined in terms of one another that is evaluated at once. */
+const MAX_SYMBOL_DEPTH = 1000;
 /** Longest statement a macro expansion may produce, in characters. */
 export const MAX_STATEMENT_CHARS = 64 * 1024;
 /** Most characters all expansions together may produce (bounds the memory they take). */
@@ -275,11 +279,15 @@ class Assembler {
   private readonly macros = new Map<string, Macro>();
   private macroUses = 0;
   /**
-   * Bumped whenever anything a symbol's value may depend on changes (a definition, the final
-   * layout, a %pcrel_hi): `.equ` values are memoized per epoch, so evaluating a chain of symbols
-   * that each use the previous one twice takes linear, not exponential, time.
+   * Bumped whenever anything a symbol's value may depend on changes (a `.set` redefinition, the
+   * final layout, a %pcrel_hi): `.equ` values are memoized per epoch, so evaluating a chain of
+   * symbols that each use the previous one twice takes linear, not exponential, time.
    */
   private symbolEpoch = 0;
+  /** Symbols being evaluated inside one another right now (bounded: evaluation recurses). */
+  private symbolDepth = 0;
+  /** The last chain-too-deep error (marked on every symbol of the chain as it unwinds). */
+  private tooDeepError: ExprError | undefined;
   /** Characters produced by macro and repeat expansions so far. */
   private expansionChars = 0;
   private note: string | undefined;
@@ -556,7 +564,6 @@ class Assembler {
       throw new Fail(`symbol '${name}' is already defined at line ${existing.line}`, tok.column);
     }
     this.use(this.current);
-    this.symbolEpoch++;
     this.symbols.set(name, {
       kind: "label",
       section: this.current,
@@ -570,10 +577,20 @@ class Assembler {
     if (existing && (existing.kind === "label" || !redefinable)) {
       throw new Fail(`symbol '${name}' is already defined at line ${existing.line}`, tok.column);
     }
-    this.symbolEpoch++;
+    // A first definition changes no value computed so far (an expression that needed it failed
+    // and was not memoized); a redefinition (`.set`) may change those that looked it up by name.
+    if (existing) this.symbolEpoch++;
+    // An expression that is already an absolute constant is kept as its value (as GNU as does):
+    // `.set n, n+1` repeated then never builds a chain of definitions to walk.
+    let constant: bigint | undefined;
+    try {
+      constant = this.tryConstant(expr);
+    } catch {
+      constant = undefined; // the problem is reported where the symbol is used
+    }
     this.symbols.set(name, {
       kind: "equ",
-      expr,
+      expr: constant === undefined ? expr : { k: "num", v: constant },
       dotSection: this.current,
       dotOffset: this.current.size,
       line: tok.line,
@@ -616,6 +633,18 @@ class Assembler {
       throw new ExprError(`symbol '${name}' is defined in terms of itself`, tok?.column, tok?.line);
     }
     if (entry.memo?.epoch === this.symbolEpoch) return { ...entry.memo.value };
+    // A chain found too deep stays too deep: every symbol on it fails at once afterwards.
+    if (entry.tooDeep?.epoch === this.symbolEpoch) throw entry.tooDeep.error;
+    if (this.symbolDepth >= MAX_SYMBOL_DEPTH) {
+      const error = new ExprError(
+        `symbol '${name}': definitions refer to one another more than ${MAX_SYMBOL_DEPTH} deep`,
+        tok?.column,
+        tok?.line,
+      );
+      this.tooDeepError = error;
+      throw error;
+    }
+    this.symbolDepth++;
     entry.evaluating = true;
     try {
       const pc = this.final ? entry.dotSection.base + entry.dotOffset : undefined;
@@ -623,7 +652,13 @@ class Assembler {
       const value = this.evalValue(entry.expr, entry.dotSection, entry.dotOffset, pc);
       entry.memo = { epoch, value: { ...value } };
       return value;
+    } catch (e) {
+      if (e === this.tooDeepError) {
+        entry.tooDeep = { epoch: this.symbolEpoch, error: e as ExprError };
+      }
+      throw e;
     } finally {
+      this.symbolDepth--;
       entry.evaluating = false;
     }
   }
@@ -706,7 +741,6 @@ class Assembler {
       else if (t.kind === "number" && /^[0-9]+$/.test(t.text)) {
         const name = this.localDefinition(String(Number(t.text)));
         this.use(this.current);
-        this.symbolEpoch++;
         this.symbols.set(name, {
           kind: "label",
           section: this.current,

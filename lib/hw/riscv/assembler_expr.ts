@@ -108,9 +108,26 @@ const LEVELS: readonly (readonly string[])[] = [
   ["*", "/", "%", "<<", ">>"],
 ];
 
+/** Most tokens in one expression (bounds parsing and evaluation, which recurse). */
+export const MAX_EXPRESSION_TOKENS = 1024;
+/** Deepest nesting of parentheses and unary operators in one expression. */
+export const MAX_EXPRESSION_DEPTH = 64;
+
 /** Parses a token list as one expression; throws {@linkcode ExprError} on bad syntax. */
 export function parseExpression(tokens: readonly Token[], hooks: ParseHooks): Expr {
+  if (tokens.length > MAX_EXPRESSION_TOKENS) {
+    throw new ExprError(
+      `expression of ${tokens.length} tokens is too long (at most ${MAX_EXPRESSION_TOKENS})`,
+      tokens[0].column,
+    );
+  }
   let pos = 0;
+  let depth = 0;
+  const nest = (t: Token) => {
+    if (++depth > MAX_EXPRESSION_DEPTH) {
+      throw new ExprError(`expression nested more than ${MAX_EXPRESSION_DEPTH} deep`, t.column);
+    }
+  };
   const peek = () => tokens[pos];
   const endColumn = () => {
     const last = tokens[tokens.length - 1];
@@ -141,18 +158,25 @@ export function parseExpression(tokens: readonly Token[], hooks: ParseHooks): Ex
         return { k: "sym", name: t.text, tok: t, entry: hooks.bindSymbol(t.text) };
       case "reloc": {
         expect("(");
+        nest(t);
         const a = binary(0);
+        depth--;
         expect(")");
         return { k: "reloc", op: t.text as RelocOp, a, tok: t };
       }
       case "punct":
         if (t.text === "(") {
+          nest(t);
           const e = binary(0);
+          depth--;
           expect(")");
           return e;
         }
         if (t.text === "-" || t.text === "~" || t.text === "!" || t.text === "+") {
-          return { k: "un", op: t.text, a: primary() };
+          nest(t);
+          const a = primary();
+          depth--;
+          return { k: "un", op: t.text, a };
         }
         break;
       case "string":

@@ -337,6 +337,9 @@ export class Hart {
       this.#medeleg = MEDELEG_MASK;
       this.#mideleg = S_INTS;
       this.#csr[Csr.mcounteren * 2] = 7;
+      // As OpenSBI does at boot: U-mode may read cycle, time and instret (a Linux guest's vDSO
+      // reads `time` in clock_gettime; without an SBI PMU the kernel leaves scounteren alone).
+      this.#csr[Csr.scounteren * 2] = 7;
       // What SBI firmware does on a hart with Sstc: S-mode owns stimecmp.
       if (this.#sstc) this.#csr[Csr.menvcfg * 2 + 1] = 0x80000000 | 0;
     }
@@ -1421,6 +1424,15 @@ export class Hart {
       }
       group.pages.push(code);
     }
+  }
+
+  /**
+   * Pages of a memory became shared copy-on-write: the store TLBs drop their views, so that the
+   * next store to each page takes a private copy first. Loads and decoded code stay cached.
+   */
+  pagesShared(): void {
+    this.#wTag.fill(-1);
+    this.#wcTag.fill(-1);
   }
 
   /** The RAM page view for physical address `pa` in region `r` (allocating it if `alloc`). */

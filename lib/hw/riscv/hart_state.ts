@@ -75,7 +75,7 @@ export interface HartOptions {
   /**
    * Configure M-mode CSRs as SBI firmware does for an S-mode guest, at construction and on
    * every reset: all delegable exceptions in medeleg, the S-level interrupts in mideleg, and
-   * cycle/time/instret readable from S and U (mcounteren = 7).
+   * cycle/time/instret readable from S and U (mcounteren = scounteren = 7).
    */
   guestDelegation?: boolean;
   /**

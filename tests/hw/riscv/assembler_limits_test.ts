@@ -50,3 +50,21 @@ Deno.test("a large .rept is a clear error or an image, never a stack overflow", 
   const e = error(".rept 150000\nnop\n.endr");
   assert.match(e.message, /\.rept count 150000 out of range/);
 });
+
+Deno.test("deeply nested or huge expressions are clear errors, never a stack overflow", () => {
+  assert.match(error(".dword " + "(".repeat(5000) + "1" + ")".repeat(5000)).message, /too long/);
+  assert.match(error(".dword " + "(".repeat(100) + "1" + ")".repeat(100)).message, /nested more/);
+  assert.match(error(".dword " + "-".repeat(100) + "1").message, /nested more than 64 deep/);
+  assert.match(error(".dword " + "1+".repeat(2000) + "1").message, /bomb\.S:1:8: expression/);
+});
+
+Deno.test("symbol chains: counters (.set n, n+1) of any length; deep lazy chains are an error", () => {
+  const counter = [".set n, 0", ".rept 5000", ".set n, n+1", ".endr", ".dword n"].join("\n");
+  const r = assemble(counter, { origin: 0 });
+  assert.equal(new DataView(r.image.buffer).getBigUint64(0, true), 5000n);
+  // A chain through a forward reference cannot be folded: its depth is bounded.
+  const lines = [".dword s1999"];
+  for (let i = 1; i < 2000; i++) lines.push(`.equ s${i}, s${i + 1}`);
+  lines.push(".equ s2000, 7");
+  assert.match(error(lines.join("\n")).message, /more than 1000 deep/);
+});

@@ -8,9 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { prepareRun, runMachine } from "../../../lib/hw/bare_runner.ts";
-import { useFpuShimIfMissing } from "./fpu_shim.ts";
-
-useFpuShimIfMissing();
 
 const GCC = "riscv64-unknown-elf-gcc";
 const QEMU = "qemu-system-riscv64";

@@ -101,6 +101,55 @@ const R3 = [
   "remuw",
 ];
 const RI = ["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"];
+/** Zba/Zbb/Zbs/Zicond register forms, unary forms and immediate forms. */
+const B3 = [
+  "sh1add",
+  "sh2add",
+  "sh3add",
+  "sh1add.uw",
+  "sh2add.uw",
+  "sh3add.uw",
+  "add.uw",
+  "andn",
+  "orn",
+  "xnor",
+  "max",
+  "maxu",
+  "min",
+  "minu",
+  "rol",
+  "ror",
+  "rolw",
+  "rorw",
+  "bclr",
+  "bset",
+  "binv",
+  "bext",
+  "czero.eqz",
+  "czero.nez",
+];
+const B1 = [
+  "clz",
+  "ctz",
+  "cpop",
+  "clzw",
+  "ctzw",
+  "cpopw",
+  "sext.b",
+  "sext.h",
+  "zext.h",
+  "orc.b",
+  "rev8",
+];
+const BI: [string, number][] = [
+  ["slli.uw", 64],
+  ["rori", 64],
+  ["roriw", 32],
+  ["bclri", 64],
+  ["bseti", 64],
+  ["binvi", 64],
+  ["bexti", 64],
+];
 const SH = ["slli", "srli", "srai"];
 const SHW = ["slliw", "srliw", "sraiw"];
 const BR = ["beq", "bne", "blt", "bge", "bltu", "bgeu"];
@@ -116,8 +165,16 @@ function generated(seed: number): string {
   const lines: string[] = [];
   for (let i = 0; i < 160; i++) {
     const kind = rnd() % 10;
-    if (kind < 4) lines.push(`${pick(R3)} ${dst()}, ${reg()}, ${reg()}`);
-    else if (kind < 6) lines.push(`${pick(RI)} ${dst()}, ${reg()}, ${(rnd() % 4096) - 2048}`);
+    if (kind < 3) lines.push(`${pick(R3)} ${dst()}, ${reg()}, ${reg()}`);
+    else if (kind === 3) {
+      const b = rnd() % 3;
+      if (b === 0) lines.push(`${pick(B3)} ${dst()}, ${reg()}, ${reg()}`);
+      else if (b === 1) lines.push(`${pick(B1)} ${dst()}, ${reg()}`);
+      else {
+        const [op, n] = pick(BI);
+        lines.push(`${op} ${dst()}, ${reg()}, ${rnd() % n}`);
+      }
+    } else if (kind < 6) lines.push(`${pick(RI)} ${dst()}, ${reg()}, ${(rnd() % 4096) - 2048}`);
     else if (kind === 6) {
       lines.push(
         rnd() & 1
@@ -303,4 +360,27 @@ done:
   i.runToDone();
   assert.equal(i.hart.compiledBlocks, 0);
   assert.equal(i.hart.blockInstructions, 0);
+});
+
+Deno.test("jit: a block of only bit-manipulation ops writes its results back", () => {
+  compareTiers(
+    `
+_start:
+  li a0, 0x0123456789abcdef
+  li t1, 100
+loop:
+  addi a0, a0, 3
+  rev8 a1, a0
+  clz a2, a1
+  sh1add a3, a0, a1
+  czero.eqz a4, a0, t1
+  rori a5, a0, 7
+  addi t1, t1, -1
+  bnez t1, loop
+done:
+  j done
+`,
+    [5, 50, 500],
+    1,
+  );
 });

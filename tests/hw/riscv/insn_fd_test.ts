@@ -10,9 +10,6 @@ import assert from "node:assert/strict";
 import { Hart } from "../../../lib/hw/riscv/hart.ts";
 import { decode, Op } from "../../../lib/hw/riscv/decoder.ts";
 import { RAM_BASE, rig, u64 } from "./hart_rig_test.ts";
-import { useFpuShimIfMissing } from "./fpu_shim.ts";
-
-useFpuShimIfMissing();
 
 const MSTATUS = 0x300;
 const FS_INITIAL = 1n << 13n;

@@ -98,7 +98,7 @@ export async function qemuVersion(): Promise<string | undefined> {
 
 /**
  * Assembles and links `source` at `origin` with GNU binutils in a temporary directory and
- * returns the flat image (`options.march` overrides the ISA, RV64IMAC by default). The temporary
+ * returns the flat image (`options.march` overrides the ISA, RV64GC with Zba/Zbb/Zbs by default). The temporary
  * directory is removed before returning; the disassembly is produced on demand from a kept copy
  * of the ELF bytes.
  */
@@ -107,7 +107,7 @@ export async function buildProgram(
   origin = 0x8000_0000,
   options: { march?: string } = {},
 ): Promise<BuiltProgram> {
-  const march = options.march ?? "rv64imac_zicsr_zifencei";
+  const march = options.march ?? "rv64imafdc_zicsr_zifencei_zba_zbb_zbs";
   const dir = await Deno.makeTempDir({ prefix: "axvisor-qemu-diff-" });
   const pkg = "binutils-riscv64-unknown-elf";
   try {

@@ -76,6 +76,7 @@ export const FEATURES = [
   "sv39",
   "smc",
   "bitmanip",
+  "fp",
 ] as const;
 
 /** One kind of item (see {@linkcode FEATURES}). */
@@ -106,6 +107,8 @@ export interface RandomProgram {
    * loop so that the hart's second tier compiles them).
    */
   loops: number[];
+  /** Whether F/D is on (see {@linkcode ProgramOptions.fp}). */
+  fp?: boolean;
 }
 
 /** Options of {@linkcode generateProgram}. */
@@ -118,6 +121,13 @@ export interface ProgramOptions {
   loopShare?: number;
   /** Features to leave out (default none). */
   exclude?: readonly Feature[];
+  /**
+   * Generate F/D items (the prologue then sets mstatus.FS = Dirty and loads the FP registers).
+   * Default false. The items are simple round-to-nearest operations and never read fflags, so
+   * that they also compare before the exact FPU lands (with the test shim); fused multiply-add is
+   * left out for the same reason.
+   */
+  fp?: boolean;
 }
 
 /** A small deterministic PRNG (mulberry32). */
@@ -224,6 +234,27 @@ const R_OPS = [
   "sraw",
 ];
 const I_OPS = ["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"];
+/** Initial FP register values: exact, signed zeros, infinities, a NaN, large and small. */
+const FP_VALUES = [
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  1.5,
+  -2.25,
+  3,
+  10,
+  1e10,
+  -1e-5,
+  2.5,
+  Infinity,
+  -Infinity,
+  NaN,
+  4294967296.5,
+  -3.75,
+  0.1,
+];
 const B_RR_OPS = [
   "sh1add",
   "sh2add",
@@ -387,6 +418,55 @@ class BlockWriter {
             } ${this.rd()}, ${this.rs()}, ${this.rs()}`,
           ]
           : [`addiw ${this.rd()}, ${this.rs()}, ${this.imm12()}`];
+    }
+  }
+
+  /** F and D: simple operations whose result is exposed in an integer register. */
+  fp(): string[] {
+    const r = this.r;
+    const f = () => `f${r.int(0, 31)}`;
+    const s = r.pick(["s", "d"]);
+    const fd = f();
+    const show = `fmv.x.${s === "s" ? "w" : "d"} ${this.rd()}, ${fd}`;
+    switch (r.int(0, 9)) {
+      case 0:
+      case 1:
+        return [`${r.pick(["fadd", "fsub", "fmul", "fdiv"])}.${s} ${fd}, ${f()}, ${f()}`, show];
+      case 2:
+        return [
+          `${r.pick(["fsgnj", "fsgnjn", "fsgnjx", "fmin", "fmax"])}.${s} ${fd}, ${f()}, ${f()}`,
+          show,
+        ];
+      case 3:
+        return [`fsqrt.${s} ${fd}, ${f()}`, show];
+      case 4:
+        return [`${r.pick(["feq", "flt", "fle"])}.${s} ${this.rd()}, ${f()}, ${f()}`];
+      case 5:
+        return [`fclass.${s} ${this.rd()}, ${f()}`];
+      case 6:
+        return [
+          `fcvt.${r.pick(["w", "wu", "l", "lu"])}.${s} ${this.rd()}, ${f()}, ${
+            r.pick(["rne", "rtz", "rdn", "rup", "rmm"])
+          }`,
+        ];
+      case 7:
+        return r.chance(0.5)
+          ? [
+            `fcvt.d.${r.pick(["w", "wu", "l", "lu"])} ${fd}, ${this.rs()}`,
+            `fmv.x.d ${this.rd()}, ${fd}`,
+          ]
+          : [`fcvt.s.${r.pick(["w", "wu"])} ${fd}, ${this.rs()}`, `fmv.x.w ${this.rd()}, ${fd}`];
+      case 8:
+        return [
+          r.chance(0.5) ? `fcvt.s.d ${fd}, ${f()}` : `fcvt.d.s ${fd}, ${f()}`,
+          `fmv.x.d ${this.rd()}, ${fd}`,
+        ];
+      default: {
+        const off = r.int(-256, 255) * 8;
+        return r.chance(0.5)
+          ? [`fsd ${f()}, ${off}(gp)`, `ld ${this.rd()}, ${off}(gp)`]
+          : [`fld ${fd}, ${off}(gp)`, `fmv.x.d ${this.rd()}, ${fd}`];
+      }
     }
   }
 
@@ -748,6 +828,7 @@ const WEIGHTS: Record<Feature, number> = {
   sv39: 2,
   smc: 3,
   bitmanip: 10,
+  fp: 10,
 };
 
 /** Generates the program of `seed`. The same seed and options always give the same program. */
@@ -755,6 +836,7 @@ export function generateProgram(seed: number, options: ProgramOptions = {}): Ran
   const blocks = options.blocks ?? 64;
   const [minItems, maxItems] = options.itemsPerBlock ?? [8, 24];
   const exclude = new Set(options.exclude ?? []);
+  if (!options.fp) exclude.add("fp");
   for (const f of exclude) {
     if (!FEATURES.includes(f)) throw new RangeError(`generateProgram: unknown feature "${f}"`);
   }
@@ -818,7 +900,7 @@ export function generateProgram(seed: number, options: ProgramOptions = {}): Ran
     out.push(items);
     loops.push(iterations);
   }
-  return { seed, registers, scratch, pageFlags, blocks: out, loops };
+  return { seed, registers, scratch, pageFlags, blocks: out, loops, fp: options.fp === true };
 }
 
 /** An upper bound of the traps an item can take. */
@@ -888,6 +970,22 @@ export function renderProgram(program: RandomProgram): string {
     "  sd t0, 24(tp)",
     `  li gp, ${hex(SCRATCH + 2048)}`,
   );
+  if (program.fp) {
+    // FS = Dirty (so that dirty tracking cannot differ), then f0..f31 from exact values:
+    // doubles, and NaN-boxed singles in every fourth register.
+    emit("  li t0, 3 << 13", "  csrs mstatus, t0");
+    for (let i = 0; i < 32; i++) {
+      const v = FP_VALUES[(i * 7 + program.seed) % FP_VALUES.length];
+      const view = new DataView(new ArrayBuffer(8));
+      if (i % 4 === 3) {
+        view.setFloat32(0, v, true);
+        emit(`  li t0, ${hex(BigInt(view.getUint32(0, true)))}`, `  fmv.w.x f${i}, t0`);
+      } else {
+        view.setFloat64(0, v, true);
+        emit(`  li t0, ${hex(view.getBigUint64(0, true))}`, `  fmv.d.x f${i}, t0`);
+      }
+    }
+  }
   for (let i = 1; i < 32; i++) {
     if (i === 3 || i === 4) continue;
     emit(`  li x${i}, ${hex(program.registers[i])}`);

@@ -476,8 +476,8 @@ export function runOnQemu(suites: Suite[]): string | undefined {
     const exitOf = (list: Suite[], tag: string) => {
       const { source } = programSource(list, true);
       const march = list.some((s) => s.compressed)
-        ? "rv64imac_zicsr_zifencei_zba_zbb_zbs"
-        : "rv64ima_zicsr_zifencei_zba_zbb_zbs";
+        ? "rv64imafdc_zicsr_zifencei_zba_zbb_zbs"
+        : "rv64imafd_zicsr_zifencei_zba_zbb_zbs";
       Deno.writeTextFileSync(`${dir}/${tag}.S`, source);
       Deno.writeTextFileSync(`${dir}/link.ld`, LINKER_SCRIPT);
       run(GNU_AS, [`-march=${march}`, "-o", `${dir}/${tag}.o`, `${dir}/${tag}.S`]);
