@@ -87,7 +87,10 @@ export function buildBusyboxInitramfs(input: BusyboxInitramfsInput): Uint8Array 
   cpio.charDevice("dev/console", 5, 1, 0o600);
   cpio.file("bin/busybox", input.busybox, 0o755);
   for (const name of [...new Set(input.applets)].sort()) {
-    if (name === "busybox" || !/^[a-z0-9][a-z0-9._+-]*$/i.test(name)) continue;
+    if (name === "busybox" || name === "." || name === ".." || !/^[\x21-\x7e]+$/.test(name)) {
+      continue;
+    }
+    if (name.includes("/")) continue;
     cpio.symlink(`bin/${name}`, "busybox");
   }
   cpio.file("etc/passwd", enc.encode("root:x:0:0:root:/root:/bin/sh\n"));

@@ -43,19 +43,19 @@ export class Axvisor {
   #listenWaiters: (() => void)[] = [];
   #watchdog: ReturnType<typeof setTimeout>;
 
-  private constructor(child: Deno.ChildProcess, fsRoot: string) {
+  private constructor(child: Deno.ChildProcess, fsRoot: string, watchdogMs = WATCHDOG_MS) {
     this.child = child;
     this.fsRoot = fsRoot;
     // A safety net, not a timing: a test that hangs fails (its reads end) instead of blocking
     // the suite forever.
     this.#watchdog = setTimeout(() => {
-      this.#stderr += `\n[harness: killed after ${WATCHDOG_MS} ms]\n`;
+      this.#stderr += `\n[harness: killed after ${watchdogMs} ms]\n`;
       try {
         child.kill("SIGKILL");
       } catch {
         // already gone
       }
-    }, WATCHDOG_MS);
+    }, watchdogMs);
     this.#stdin = child.stdin.getWriter();
     this.#stdoutReader = child.stdout.getReader();
     this.#stderrDone = (async () => {
@@ -74,11 +74,11 @@ export class Axvisor {
 
   /**
    * Starts `bin/axvisor.ts` with `args` (plus `--fs-root` unless given). With `--listen`, waits
-   * for the bound port.
+   * for the bound port. `watchdogMs` (default 120 s) bounds the whole run: a hung test fails.
    */
   static async start(
     args: string[],
-    options: { env?: Record<string, string>; fsRoot?: string } = {},
+    options: { env?: Record<string, string>; fsRoot?: string; watchdogMs?: number } = {},
   ): Promise<Axvisor> {
     const fsRoot = options.fsRoot ?? makeFsRoot();
     const child = new Deno.Command(Deno.execPath(), {
@@ -89,7 +89,7 @@ export class Axvisor {
       env: options.env,
       cwd: ROOT,
     }).spawn();
-    const ax = new Axvisor(child, fsRoot);
+    const ax = new Axvisor(child, fsRoot, options.watchdogMs);
     if (args.includes("--listen")) {
       await new Promise<void>((resolve) => ax.#listenWaiters.push(resolve));
       if (ax.port === 0) {

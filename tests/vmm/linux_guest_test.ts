@@ -129,13 +129,10 @@ testNeedingLinux(
     checkCpuinfo(tty, 4);
 
     // Work on every CPU: four md5sum jobs at once.
-    assert.equal(
-      tty.command(
-        "sh -c 'for i in 1 2 3 4; do (dd if=/dev/zero bs=4096 count=64 2>/dev/null | md5sum > " +
-          "/tmp/$i) & done; wait; cat /tmp/1 /tmp/2 /tmp/3 /tmp/4 | sort -u'",
-      ),
-      "ec87a838931d4d5d2e94a04644788a55  -",
-    );
+    // (Each command stays within the 80-column line the shell edits, so its echo is one line.)
+    const jobs = "sh -c 'for i in 1 2 3 4; do head -c 262144 /dev/zero|md5sum>/tmp/$i& done;wait'";
+    assert.equal(tty.command(jobs), "");
+    assert.equal(tty.command("cat /tmp/[1-4] | sort -u"), "ec87a838931d4d5d2e94a04644788a55  -");
 
     // CPU hotplug: CPU 2 goes offline (SBI HSM hart_stop) and comes back (hart_start).
     assert.equal(tty.command("cat /sys/devices/system/cpu/online"), "0-3");

@@ -133,7 +133,9 @@ export function matchEnd(text: string, pattern: string | RegExp, from: number): 
  * command line and the next prompt, CR LF as LF, busybox's terminal query (ESC [6n) removed.
  */
 export function shellOutput(command: string, text: string): string {
-  const clean = text.replaceAll("\x1b[6n", "").replaceAll("\r\n", "\n").replaceAll("\r", "");
+  // ash's line editor wraps a long echoed line at the terminal's width with CR CR LF.
+  const clean = text.replaceAll("\x1b[6n", "").replaceAll("\r\r\n", "").replaceAll("\r\n", "\n")
+    .replaceAll("\r", "");
   const m = /\n[~/][^\n]* # $/.exec(clean);
   const body = m ? clean.slice(0, m.index) : clean;
   const echo = body.indexOf("\n");
