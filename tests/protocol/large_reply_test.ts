@@ -32,7 +32,7 @@ async function withServer(
 
 /**
  * Reads raw bytes until at least `total` have arrived and the text ends with `end` (calling
- * `midway` once past half); decodes them.
+ * `midway` once, at the first bytes); decodes them.
  */
 async function readBytes(
   c: RawClient,
@@ -52,7 +52,9 @@ async function readBytes(
     parts.push(buf.slice(0, n));
     tail = (tail + new TextDecoder().decode(buf.slice(Math.max(0, n - 64), n))).slice(-128);
     have += n;
-    if (!called && midway && have > total / 2) {
+    // At the first bytes: the server is still streaming then (socket buffers hold a few MB
+    // at most, the reply is larger), so the event must wait for the end of the reply.
+    if (!called && midway) {
       called = true;
       midway();
     }
