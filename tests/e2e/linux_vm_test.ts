@@ -74,7 +74,7 @@ testNeedingLinux("e2e linux: a Linux VM over TCP, typed commands answered, power
     const [entry] = created.created as { path: string; vmId: number; name: string }[];
     assert.deepEqual([entry.path, entry.vmId, entry.name], ["/configs/linux.toml", 21, "linux"]);
     await tty.readUntil("axvisor:/$ ");
-    await tty.send("vm console --force linux\n"); // not running yet: --force attaches and waits
+    await tty.send("vm console --force linux\n"); // attach before start: --force
     await tty.readUntil("Escape character is '^]'.");
     await ok(["vm", "start", "linux"]);
     await waitConsole(`${literal(BANNER)}[\\s\\S]*?${PROMPT_SRC}`, "400s");

@@ -86,18 +86,18 @@ Deno.test("initramfs: layout, console node, applet links, inittab and /init", ()
 
 Deno.test("initramfs: Debian's archive is found in one-line and deb822 apt sources", () => {
   const deb822 = `Types: deb
-# http://snapshot.debian.org/archive/debian/20250520T000000Z
-URIs: http://deb.debian.org/debian
+# a snapshot comment
+URIs: http://archive.example.net/debian
 Suites: bookworm bookworm-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb
-URIs: http://deb.debian.org/debian-security
+URIs: http://archive.example.net/debian-security
 Suites: bookworm-security
 Components: main
 `;
-  assert.equal(debianArchiveFromSources([deb822]), "http://deb.debian.org/debian");
+  assert.equal(debianArchiveFromSources([deb822]), "http://archive.example.net/debian");
   assert.equal(
     debianArchiveFromSources([
       "# comment\ndeb https://packages.cloud.google.com/apt cloud-sdk main\n",

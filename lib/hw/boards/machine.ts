@@ -359,16 +359,42 @@ export class Machine {
       if (anyAwake) {
         this.#cycles += longest;
         this.aclint?.updateTimers();
+        this.#wakeSstc();
         continue;
       }
-      // Every hart sleeps: jump to the next timer deadline, or report idleness.
-      const deadline = this.aclint?.nextDeadline();
+      // Every hart sleeps: jump to the next timer deadline (the CLINT's mtimecmp or a hart's
+      // Sstc stimecmp), or report idleness.
+      const deadline = this.#nextDeadline();
       if (deadline === undefined) return stop("idle");
       const target = Math.ceil(deadline * this.spec.cpus.frequency / this.spec.timebaseFrequency);
       this.#cycles = Math.max(this.#cycles + 1, target);
-      this.aclint!.updateTimers();
+      this.aclint?.updateTimers();
+      this.#wakeSstc();
     }
     return stop("budget");
+  }
+
+  /** The next timer deadline in clock ticks (before mtime's offset): mtimecmp or stimecmp. */
+  #nextDeadline(): number | undefined {
+    let next = this.aclint?.nextDeadline();
+    const offset = this.time() - this.#ticks(); // what a guest write to mtime shifted
+    for (const hart of this.harts) {
+      const cmp = hart.sstcDeadline();
+      if (cmp === undefined) continue;
+      const at = Math.max(cmp - offset, this.#ticks());
+      if (next === undefined || at < next) next = at;
+    }
+    return next;
+  }
+
+  /** Wakes harts waiting in wfi whose Sstc timer (stimecmp) has expired: STIP is now pending. */
+  #wakeSstc(): void {
+    const now = this.time();
+    for (const hart of this.harts) {
+      if (!hart.waiting) continue;
+      const cmp = hart.sstcDeadline();
+      if (cmp !== undefined && cmp <= now) hart.waiting = false;
+    }
   }
 
   #emit(byte: number): void {
