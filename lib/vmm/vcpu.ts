@@ -207,12 +207,13 @@ export class VCpu {
   }
 
   /**
-   * Virtual time (ns) at which the guest's Sstc timer (`stimecmp`) raises STIP, or Infinity when
-   * none is armed. The scheduler wakes a vCPU waiting in wfi then and ends runs there.
+   * Hypervisor time (ns) at which the guest's Sstc timer (`stimecmp`, in guest ticks) raises
+   * STIP, or Infinity when none is armed. The scheduler wakes a vCPU waiting in wfi then and
+   * ends runs there. Guest time runs {@linkcode VCpu.timeOffsetNs} behind (suspend, restore).
    */
   sstcDeadlineNs(nsPerTick: number): number {
     const ticks = this.hart.sstcDeadline?.();
-    return ticks === undefined ? Infinity : ticks * nsPerTick;
+    return ticks === undefined ? Infinity : ticks * nsPerTick + this.timeOffsetNs;
   }
 
   /**

@@ -99,6 +99,26 @@ Deno.test("sstc: a guest's stimecmp timer wakes wfi at the right virtual time, n
   assert.ok(vm.stats().instret < 10_000, "the guest slept: idle time was skipped");
 });
 
+Deno.test("sstc: after suspend/resume the stimecmp timer still wakes wfi (guest time runs behind)", () => {
+  const { hv } = makeHypervisor({ "/guests/sstc.S": GUEST, "/configs/sstc.toml": CONFIG("") });
+  const vm = hv.createVm({ path: "/configs/sstc.toml" });
+  hv.startVm(vm.id);
+  // The first timer fires at 1 ms; suspend at 0.5 ms (the guest waits in wfi) for 50 ms.
+  hv.runFor(500_000);
+  assert.ok(hv.suspendVm(vm.id).ok);
+  hv.runFor(50_000_000);
+  assert.equal(vm.console.text(), "", "nothing ran while suspended");
+  assert.ok(hv.resumeVm(vm.id).ok);
+  const resumedAt = hv.clock.now();
+  assert.ok(hv.runUntil(() => vm.status === "stopped", 1e9));
+  assert.equal(vm.console.text(), "TTTD");
+  // Three timers of 1 ms each in guest time: 2.5 ms more of hypervisor time, not 0 (a deadline
+  // taken as hypervisor time would have expired during the suspension) nor never (a deadline
+  // never reached would leave the vCPU asleep).
+  const ran = hv.clock.now() - resumedAt;
+  assert.ok(ran >= 2.4e6 && ran < 3.6e6, `ran ${ran} ns after resume`);
+});
+
 Deno.test("sstc: [base] sstc = false hides stimecmp (illegal) and the DTB does not list it", () => {
   const { hv } = makeHypervisor({
     "/guests/sstc.S": GUEST,
