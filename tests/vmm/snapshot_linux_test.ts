@@ -15,7 +15,8 @@ const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
 const CONFIG = `${EXAMPLES}configs/linux.toml`;
 const IMAGES = `${EXAMPLES}images/`;
 /** The shell's prompt; busybox's line editor then asks for the cursor position (ESC [6n). */
-const PROMPT = /[#$] (\x1b\[6n)?$/;
+const CURSOR_QUERY = `${String.fromCharCode(27)}\\[6n`;
+const PROMPT = new RegExp(`[#$] (${CURSOR_QUERY})?$`);
 
 function missing(): string | undefined {
   for (const p of [CONFIG, IMAGES]) {
@@ -67,7 +68,7 @@ if (why === undefined) {
     const vm = hv.createVm({ path: "/configs/linux.toml" });
     assert.ok(hv.startVm(vm.id).ok);
     const boot = follow(vm);
-    runUntilText(hv, boot.read, /[#$] (\x1b\[6n)?$|activate this console/, 600e9);
+    runUntilText(hv, boot.read, new RegExp(`${PROMPT.source}|activate this console`), 600e9);
     if (!PROMPT.test(boot.read())) {
       vm.console.writeInput("\n"); // busybox's askfirst: "Please press Enter ..."
       runUntilText(hv, boot.read, PROMPT, 60e9);
