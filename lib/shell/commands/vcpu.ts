@@ -7,7 +7,7 @@
  */
 
 import { disassembleRange } from "../../hw/riscv/disassembler.ts";
-import { ABI_REGISTER_NAMES } from "../../hw/riscv/isa_table.ts";
+import { ABI_REGISTER_NAMES, FP_ABI_REGISTER_NAMES } from "../../hw/riscv/isa_table.ts";
 import type { VCpu, Vm } from "../../vmm/mod.ts";
 import { Csr } from "../../vmm/vcpu.ts";
 import { ArgDef, CommandNode } from "../command_tree.ts";
@@ -20,20 +20,6 @@ export const DUMP_INSTRUCTIONS = 8;
 
 const PRIV_NAMES: Record<number, string> = { 0: "U", 1: "S", 3: "M" };
 
-/** ABI names of f0..f31. */
-const FP_ABI_NAMES: readonly string[] = Array.from(
-  { length: 32 },
-  (_, i) =>
-    i < 8
-      ? `ft${i}`
-      : i < 10
-      ? `fs${i - 8}`
-      : i < 18
-      ? `fa${i - 10}`
-      : i < 28
-      ? `fs${i - 16}`
-      : `ft${i - 20}`,
-);
 const ROUNDING_NAMES = ["rne", "rtz", "rdn", "rup", "rmm", "5?", "6?", "7?"];
 const FS_NAMES = ["Off", "Initial", "Clean", "Dirty"];
 
@@ -199,7 +185,7 @@ export function vcpuDumpCommand(): CommandNode<ShellContext> {
           const cells = [];
           for (let j = i; j < Math.min(32, i + 3); j++) {
             cells.push(
-              `${padRight(`f${j}`, 3)} ${padRight(FP_ABI_NAMES[j], 4)} ${hex64(fp.f[j])}`,
+              `${padRight(`f${j}`, 3)} ${padRight(FP_ABI_REGISTER_NAMES[j], 4)} ${hex64(fp.f[j])}`,
             );
           }
           lines.push("  " + cells.join("  "));
