@@ -8,6 +8,7 @@ export * from "./alu.ts";
 export * from "./csr.ts";
 export * from "./decoder.ts";
 export * from "./hart.ts";
+export * from "./hart_stats.ts";
 export * from "./mmu.ts";
 export * from "./assembler.ts";
 export * from "./disassembler.ts";
