@@ -186,8 +186,10 @@ export async function runOnQemu(
       options.cpu ?? QEMU_CPU,
       "-smp",
       "1",
+      // As much RAM as our qemu-virt board (8 GiB, allocated lazily on both sides): an access
+      // at a random address is then RAM, or a fault, on both.
       "-m",
-      "256M",
+      "8G",
       "-bios",
       "none",
       "-display",

@@ -123,9 +123,8 @@ export interface ProgramOptions {
   exclude?: readonly Feature[];
   /**
    * Generate F/D items (the prologue then sets mstatus.FS = Dirty and loads the FP registers).
-   * Default false. The items are simple round-to-nearest operations and never read fflags, so
-   * that they also compare before the exact FPU lands (with the test shim); fused multiply-add is
-   * left out for the same reason.
+   * Default false. Items use every rounding mode, the fused multiply-add family, and read and
+   * clear fflags, so the exact FPU's results and flags are compared with QEMU's.
    */
   fp?: boolean;
 }
@@ -428,17 +427,31 @@ class BlockWriter {
     const s = r.pick(["s", "d"]);
     const fd = f();
     const show = `fmv.x.${s === "s" ? "w" : "d"} ${this.rd()}, ${fd}`;
-    switch (r.int(0, 9)) {
+    const rm = () => r.chance(0.5) ? "" : `, ${r.pick(["rne", "rtz", "rdn", "rup", "rmm"])}`;
+    switch (r.int(0, 11)) {
+      case 10:
+        return [
+          `${
+            r.pick(["fmadd", "fmsub", "fnmsub", "fnmadd"])
+          }.${s} ${fd}, ${f()}, ${f()}, ${f()}${rm()}`,
+          show,
+        ];
+      case 11:
+        // Read and clear the accrued flags: every earlier FP item's flags are compared.
+        return [`csrrw ${this.rd()}, fflags, x0`];
       case 0:
       case 1:
-        return [`${r.pick(["fadd", "fsub", "fmul", "fdiv"])}.${s} ${fd}, ${f()}, ${f()}`, show];
+        return [
+          `${r.pick(["fadd", "fsub", "fmul", "fdiv"])}.${s} ${fd}, ${f()}, ${f()}${rm()}`,
+          show,
+        ];
       case 2:
         return [
           `${r.pick(["fsgnj", "fsgnjn", "fsgnjx", "fmin", "fmax"])}.${s} ${fd}, ${f()}, ${f()}`,
           show,
         ];
       case 3:
-        return [`fsqrt.${s} ${fd}, ${f()}`, show];
+        return [`fsqrt.${s} ${fd}, ${f()}${rm()}`, show];
       case 4:
         return [`${r.pick(["feq", "flt", "fle"])}.${s} ${this.rd()}, ${f()}, ${f()}`];
       case 5:
