@@ -160,9 +160,41 @@ export class ConsoleAssembler {
   }
 
   #line(text: string): string {
-    const line = text.endsWith("\r") ? text.slice(0, -1) : text;
-    return `[VM ${this.vmId}] ${line}\n`;
+    return `[VM ${this.vmId}] ${plainText(text)}\n`;
   }
+}
+
+/**
+ * A guest's console line as plain text for a `[VM n] ` line: terminal control sequences (colours,
+ * cursor moves, and queries such as busybox's ESC [6n, which a terminal would answer into the
+ * host's prompt) and other control characters except tab are taken out. An attached console gets
+ * the raw bytes instead.
+ */
+export function plainText(text: string): string {
+  let out = "";
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x20 && c !== 0x7f || c === 0x09) continue;
+    out += text.slice(start, i);
+    if (c === 0x1b && i + 1 < text.length) {
+      const kind = text[i + 1];
+      if (kind === "[") {
+        // CSI: parameters and intermediates, then one final byte in @..~.
+        i += 2;
+        while (i < text.length && !(text.charCodeAt(i) >= 0x40 && text.charCodeAt(i) <= 0x7e)) i++;
+      } else if (kind === "]") {
+        // OSC: up to BEL or ESC \.
+        i += 2;
+        while (i < text.length && text.charCodeAt(i) !== 0x07 && text.charCodeAt(i) !== 0x1b) i++;
+        if (text.charCodeAt(i) === 0x1b) i++;
+      } else {
+        i++; // a two-byte escape (ESC 7, ESC c, ...)
+      }
+    }
+    start = i + 1;
+  }
+  return start === 0 ? text : out + text.slice(start);
 }
 
 /**
