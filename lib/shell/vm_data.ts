@@ -43,9 +43,6 @@ export interface ConsoleLogOptions {
   files?: number;
 }
 
-/** The files of a data folder that `vm delete` removes (the rotated logs too). */
-export const DATA_FILES: readonly string[] = VM_DATA_FILES;
-
 /** One VM's console log being written. */
 interface LogState {
   /** The log's path, `<folder>/vm.log`. */
@@ -153,7 +150,7 @@ export class VmDataFolders {
    */
   removeData(name: string): boolean {
     const folder = this.folderOf(name);
-    for (const file of DATA_FILES) {
+    for (const file of VM_DATA_FILES) {
       const path = `${folder}/${file}`;
       try {
         if (this.#fs.stat(path)?.kind === "file") this.#fs.remove(path);

@@ -131,6 +131,13 @@ export class HypervisorDriver {
     });
   }
 
+  /** Virtual time of the next hypervisor event or waiter deadline (Infinity: none). */
+  #nearestNs(): number {
+    let nearest = this.hypervisor.nextEventNs() ?? Infinity;
+    for (const w of this.#waiters) nearest = Math.min(nearest, w.deadlineNs);
+    return nearest;
+  }
+
   #schedule(ms: number): void {
     this.#timer = setTimeout(() => this.#tick(), ms);
   }
@@ -166,9 +173,7 @@ export class HypervisorDriver {
           if (!hv.hasRunnable()) {
             // Idle: jump to the next event, or catch up with the wall clock and sleep. (Looping
             // on the microseconds the wall clock moves meanwhile kept a core 10% busy.)
-            const next = hv.nextEventNs();
-            const nearest = Math.min(next ?? Infinity, ...this.#waiters.map((w) => w.deadlineNs));
-            const toNext = nearest - hv.clock.now();
+            const toNext = this.#nearestNs() - hv.clock.now();
             if (toNext >= behind) {
               hv.runFor(behind);
               this.#checkWaiters();
@@ -178,8 +183,7 @@ export class HypervisorDriver {
             span = Math.max(0, toNext);
           } else span = Math.min(span, behind);
         } else if (!hv.hasRunnable()) {
-          const next = hv.nextEventNs();
-          const nearest = Math.min(next ?? Infinity, ...this.#waiters.map((w) => w.deadlineNs));
+          const nearest = this.#nearestNs();
           if (nearest === Infinity) break;
           span = Math.max(0, nearest - hv.clock.now());
         }
@@ -214,9 +218,7 @@ export class HypervisorDriver {
       const wallNs = Math.floor((this.#now() - this.#wallBase) * 1e6);
       const ahead = hv.clock.now() - (this.#virtualBase + wallNs);
       if (!hv.hasRunnable()) {
-        const next = hv.nextEventNs();
-        const deadlines = this.#waiters.map((w) => w.deadlineNs);
-        const nearest = Math.min(next ?? Infinity, ...deadlines);
+        const nearest = this.#nearestNs();
         sleepMs = nearest === Infinity
           ? this.#idleSleepMs
           : Math.min(this.#maxSleepMs, Math.max(1, (nearest - hv.clock.now()) / 1e6));

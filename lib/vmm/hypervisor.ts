@@ -450,7 +450,6 @@ export class Hypervisor {
     vm.runningHaltingCount = 0;
     vm.boots++;
     vm.startedAtNs = this.clock.now();
-    vm.pausedNs = 0;
     vm.suspendedAtNs = undefined;
     this.#active.add(vm);
     this.runningVmCount++;
@@ -687,10 +686,9 @@ export class Hypervisor {
     const refusal = canResumeVm(vm.status);
     if (refusal) return this.#refuse("resume", vm, "INVALID_STATE", refusal);
     this.#setStatus(vm, "running", "resume");
-    // The guest's clock did not run while suspended (see Vm.pausedNs).
+    // The guest's clock did not run while suspended (see Vm.suspendedAtNs).
     if (vm.suspendedAtNs !== undefined) {
       const paused = this.clock.now() - vm.suspendedAtNs;
-      vm.pausedNs += paused;
       for (const v of vm.vcpus) {
         v.timeOffsetNs += paused;
         if (v.timerDeadlineNs !== Infinity) v.timerDeadlineNs += paused;
@@ -1094,7 +1092,7 @@ export class Hypervisor {
     let next = this.clock.nextDeadline() ?? Infinity;
     const now = this.clock.now();
     for (const vm of this.#active) {
-      if (vm.status === "suspended") continue; // its clock stands still (Vm.pausedNs)
+      if (vm.status === "suspended") continue; // its clock stands still (Vm.suspendedAtNs)
       for (const v of vm.vcpus) {
         if (v.timerDeadlineNs > now && v.timerDeadlineNs < next && v.counted) {
           next = v.timerDeadlineNs;

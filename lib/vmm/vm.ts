@@ -187,12 +187,10 @@ export class Vm implements IvcEndpoint {
   /** Virtual time of the last start. */
   startedAtNs?: number;
   /**
-   * Virtual time (ns) this boot spent suspended. The guest's clock (its `time` CSR and timer
-   * deadlines) does not count it (each vCPU's `timeOffsetNs` grows by it on resume), so after
+   * Virtual time of the last `vm suspend`, while the VM is Suspended. The guest's clock does not
+   * count the suspension (each vCPU's `timeOffsetNs` grows by it on resume), so after
    * `vm resume` the guest sees no jump: no burst of expired timers, no soft-lockup reports.
    */
-  pausedNs = 0;
-  /** Virtual time of the last `vm suspend`, while the VM is Suspended. */
   suspendedAtNs?: number;
   /** Virtual time the last boot ended (undefined while it runs). */
   stoppedAtNs?: number;
