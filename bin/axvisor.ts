@@ -9,6 +9,7 @@
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadBoard } from "../lib/hw/boards/mod.ts";
+import { DEFAULT_RTC_EPOCH_NS } from "../lib/hw/devices/goldfish_rtc.ts";
 import { type BoardSpec } from "../lib/hw/boards/spec.ts";
 import { Hypervisor, HypervisorDriver } from "../lib/vmm/mod.ts";
 import { Shell, ShellSession } from "../lib/shell/mod.ts";
@@ -69,6 +70,7 @@ interface Options {
   consoleLogSize: number;
   consoleLogFiles: number;
   consolePorts?: string;
+  rtc?: string;
 }
 
 function buildProgram(): Command {
@@ -108,6 +110,12 @@ function buildProgram(): Command {
         "virtual clock: realtime (follows the wall clock) or warp (as fast as possible, " +
           "deterministic). Default: realtime, or warp with -c/--batch",
       ).choices(["realtime", "warp"]),
+    )
+    .option(
+      "--rtc <time>",
+      "what board real-time clocks (a goldfish-rtc passed through to a guest) read at start: " +
+        "'host' (the host's time), 'fixed' (2026-01-01T00:00:00Z) or an ISO 8601 time. " +
+        "Default: host with the realtime clock, fixed with warp (repeatable runs)",
     )
     .addOption(
       new Option("--fs-root <dir>", "host directory that is the hypervisor's /")
@@ -251,6 +259,19 @@ function envToken(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Wall-clock start (ns since the Unix epoch) of board RTCs for the `--rtc` value `text`. */
+function rtcEpochNs(text: string): number {
+  if (text === "host") return Date.now() * 1e6;
+  if (text === "fixed") return DEFAULT_RTC_EPOCH_NS;
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new StartupError(
+      `--rtc ${text}: expected host, fixed or an ISO 8601 time after 1970 (e.g. 2026-12-02T09:00:00Z)`,
+    );
+  }
+  return ms * 1e6;
 }
 
 function describeBoard(board: BoardSpec, clock: string): string {
@@ -404,7 +425,13 @@ async function main(args: string[]): Promise<number> {
   } catch (e) {
     throw new StartupError((e as Error).message);
   }
-  const hypervisor = new Hypervisor({ board, fs, clock, bootDelaySeconds: opts.bootDelay });
+  const hypervisor = new Hypervisor({
+    board,
+    fs,
+    clock,
+    bootDelaySeconds: opts.bootDelay,
+    rtcEpochNs: rtcEpochNs(opts.rtc ?? (clock === "realtime" ? "host" : "fixed")),
+  });
   const data = dataLocation(opts, program.getOptionValueSource("fsRoot") === "cli");
   const shell = new Shell({
     hypervisor,

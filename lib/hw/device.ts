@@ -32,6 +32,23 @@ export interface MmioDevice {
   restore(state: DeviceState): void;
 }
 
+/**
+ * A device with something to do at a point in virtual time (an alarm, a timer): its owner calls
+ * {@linkcode TimedDevice.update} once virtual time reaches {@linkcode TimedDevice.deadlineNs}.
+ */
+export interface TimedDevice {
+  /** Virtual time (ns, the owner's clock) of the next thing to do, or undefined when none. */
+  deadlineNs(): number | undefined;
+  /** Does what is due by now (nothing when nothing is). */
+  update(): void;
+}
+
+/** Whether `device` is a {@linkcode TimedDevice}. */
+export function isTimedDevice(device: object): device is TimedDevice {
+  return typeof (device as Partial<TimedDevice>).deadlineNs === "function" &&
+    typeof (device as Partial<TimedDevice>).update === "function";
+}
+
 /** One interrupt wire from a device to an interrupt controller (or to a hart's mip bit). */
 export interface IrqLine {
   /** Drives the wire high (`true`) or low (`false`). Level-triggered. */

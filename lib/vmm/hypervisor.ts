@@ -17,6 +17,7 @@
 
 import { Bus } from "../hw/bus.ts";
 import type { BoardSpec } from "../hw/boards/spec.ts";
+import { DEFAULT_RTC_EPOCH_NS } from "../hw/devices/goldfish_rtc.ts";
 import { StopReason } from "../hw/riscv/hart.ts";
 import { type ClockMode, type TimerEvent, type TimerHandle, VirtualClock } from "./clock.ts";
 import { HypervisorDriver } from "./driver.ts";
@@ -114,6 +115,12 @@ export interface HypervisorOptions {
    * Default 5 s. Callers that wait (the shell's `vm restart`) use it as their timeout.
    */
   restartTimeoutNs?: number;
+  /**
+   * Wall-clock time (ns since the Unix epoch) that board real-time clocks (a `goldfish-rtc`
+   * passed through to a guest) read at virtual time 0; they advance with virtual time. Default
+   * 2026-01-01T00:00:00Z, so runs are repeatable; `bin/axvisor.ts` passes the host's time.
+   */
+  rtcEpochNs?: number;
 }
 
 const hex = formatAddress;
@@ -209,6 +216,12 @@ export class Hypervisor {
       externalLine: (vm, vcpuId, level) => this.#externalLine(vm, vcpuId, level),
       pumpInput: (vm) => this.#pumpInput(vm),
       randomSeeds: () => this.clock.mode === "realtime",
+      deviceNowNs: () => this.#current ? this.#vcpuNowNs(this.#current) : this.clock.now(),
+      rtcEpochNs: options.rtcEpochNs ?? DEFAULT_RTC_EPOCH_NS,
+      scheduleAt: (atNs, callback, owner) => {
+        const handle = this.clock.schedule(atNs, callback, owner);
+        return () => this.clock.cancel(handle);
+      },
     });
     const emit = (e: HypervisorEvent) => this.#emit(e);
     const vcpuNowNs = (v: VCpu) => this.#vcpuNowNs(v);

@@ -6,8 +6,9 @@
  * @module
  */
 
-import type { AccessWidth, MmioDevice } from "../hw/device.ts";
-import { NO_IRQ } from "../hw/device.ts";
+import type { AccessWidth, IrqLine, MmioDevice } from "../hw/device.ts";
+import { isTimedDevice, NO_IRQ } from "../hw/device.ts";
+import { deviceKind, isBoardDeviceType } from "../hw/boards/device_kinds.ts";
 import { SparseMemory } from "../hw/memory.ts";
 import { Ns16550a } from "../hw/devices/ns16550a.ts";
 import { Plic } from "../hw/devices/plic.ts";
@@ -74,6 +75,15 @@ export interface VmBuilderContext {
    * identity and boot number (warp clock: reproducible runs). Default: derived.
    */
   randomSeeds?(): boolean;
+  /**
+   * Virtual time for board devices that keep time (an RTC passed through), in ns: the running
+   * vCPU's time inside a slice, else the clock's.
+   */
+  deviceNowNs(): number;
+  /** Wall-clock time (ns since the Unix epoch) that board RTCs read at virtual time 0. */
+  rtcEpochNs: number;
+  /** Calls `callback` at virtual time `atNs` (the hypervisor clock); returns a cancel function. */
+  scheduleAt(atNs: number, callback: () => void, owner: string): () => void;
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -98,6 +108,16 @@ export interface PassthroughIrqRoute {
   vmId: number;
   /** PLIC source in the VM (the config's `irq`). */
   irq: number;
+}
+
+/** A device whose interrupt line can be connected after it was built. */
+interface IrqInput {
+  /** Connects the device's interrupt output. */
+  setIrq(irq: IrqLine): void;
+}
+
+function hasIrqInput(device: MmioDevice): device is MmioDevice & IrqInput {
+  return typeof (device as Partial<IrqInput>).setIrq === "function";
 }
 
 /** Builds VMs for one hypervisor. */
@@ -149,7 +169,7 @@ export class VmBuilder {
       if (r.vm !== vm) continue;
       this.#irqRoutes.delete(name);
       const dev = this.#boardDevices.get(name);
-      if (dev instanceof Ns16550a) dev.setIrq(NO_IRQ);
+      if (dev && hasIrqInput(dev)) dev.setIrq(NO_IRQ);
     }
   }
 
@@ -160,7 +180,7 @@ export class VmBuilder {
   rewirePassthroughIrqs(vm: Vm): void {
     for (const [name, r] of this.#irqRoutes) {
       const dev = this.#boardDevices.get(name);
-      if (r.vm === vm && vm.plic && dev instanceof Ns16550a) dev.setIrq(vm.plic.irq(r.irq));
+      if (r.vm === vm && vm.plic && dev && hasIrqInput(dev)) dev.setIrq(vm.plic.irq(r.irq));
     }
   }
 
@@ -302,21 +322,33 @@ export class VmBuilder {
     let dev = this.#boardDevices.get(name);
     if (dev) return dev;
     const spec = this.#ctx.board.devices.find((d) => d.name === name)!;
-    switch (spec.type) {
-      case "ns16550a":
-        dev = new Ns16550a({
-          size: spec.size,
-          onOutput: (b) => this.#ctx.boardConsole.writeByte(b),
-        });
-        break;
-      case "plic":
-        dev = new Plic({ sources: spec.sources ?? 96, contexts: [NO_IRQ], size: spec.size });
-        break;
-      default:
-        throw new VmCreateError(
-          `board device ${name} (${spec.type}) cannot be passed through to a guest: it controls the physical harts`,
-        );
+    const kind = deviceKind(spec.type);
+    if (!kind.passthrough) {
+      throw new VmCreateError(
+        `board device ${name} (${spec.type}) cannot be passed through to a guest: it controls the physical harts`,
+      );
     }
+    // A timed device (an RTC's alarm) asks to be updated at its deadline; one timer at a time.
+    let cancelTimer: (() => void) | undefined;
+    const onDeadline = () => {
+      cancelTimer?.();
+      cancelTimer = undefined;
+      const at = isTimedDevice(created) ? created.deadlineNs() : undefined;
+      if (at !== undefined && isTimedDevice(created)) {
+        const device = created;
+        cancelTimer = this.#ctx.scheduleAt(at, () => {
+          cancelTimer = undefined;
+          device.update();
+        }, `board device ${name}`);
+      }
+    };
+    const created: MmioDevice = kind.create(spec, {
+      output: spec.type === "ns16550a" ? (b) => this.#ctx.boardConsole.writeByte(b) : undefined,
+      clockNs: () => this.#ctx.deviceNowNs(),
+      epochNs: this.#ctx.rtcEpochNs,
+      onDeadline: () => onDeadline(),
+    });
+    dev = created;
     this.#boardDevices.set(name, dev);
     this.pumpBoardInput();
     return dev;
@@ -549,7 +581,7 @@ export class VmBuilder {
     device: MmioDevice,
     irq: number,
   ): void {
-    if (!(device instanceof Ns16550a)) {
+    if (!hasIrqInput(device)) {
       vm.config.warnings.push(
         `${where}: IRQ ${irq} ignored: board device ${name} (${device.kind}) raises no interrupt of its own`,
       );
@@ -787,6 +819,18 @@ export class VmBuilder {
       }
       if (d.model === "ivc") {
         return { node: "ivc", compatible: ["axvisor,ivc"], base: d.gpa, size: d.size, irq: d.irq };
+      }
+      if (isBoardDeviceType(d.model)) {
+        const kind = deviceKind(d.model);
+        const spec = this.#ctx.board.devices.find((b) => b.type === d.model);
+        return {
+          node: kind.node,
+          compatible: [...kind.compatible],
+          base: d.gpa,
+          size: d.size,
+          irq: d.irq,
+          props: spec && kind.treeProps ? kind.treeProps(spec) : undefined,
+        };
       }
       return {
         node: d.model.replace(/[^a-z0-9-]/gi, "-"),

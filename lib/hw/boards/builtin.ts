@@ -22,6 +22,7 @@ stdout = "uart0"`;
 /** The QEMU virt device map the built-in boards share: type and base of each device, by name. */
 const VIRT_DEVICES: Readonly<Record<string, { type: string; base: string }>> = {
   test: { type: "sifive-test", base: "0x0010_0000" },
+  rtc: { type: "goldfish-rtc", base: "0x0010_1000" },
   clint: { type: "aclint", base: "0x0200_0000" },
   plic: { type: "plic", base: "0x0C00_0000" },
   uart0: { type: "ns16550a", base: "0x1000_0000" },
@@ -41,7 +42,7 @@ export const BUILTIN_BOARD_TEXTS: Readonly<Record<string, string>> = {
   "qemu-virt": `# The default board: QEMU's riscv64 virt machine memory map
 # (qemu-system-riscv64 -M virt -smp 4 -m 8G).
 name = "qemu-virt"
-description = "QEMU riscv virt memory map: 4 harts, 8 GiB RAM, CLINT, PLIC, NS16550A, test finisher"
+description = "QEMU riscv virt memory map: 4 harts, 8 GiB RAM, CLINT, PLIC, NS16550A, RTC, test finisher"
 model = "riscv-virtio,qemu"
 compatible = ["riscv-virtio"]
 timebase_frequency = 10_000_000
@@ -63,12 +64,14 @@ ${device("plic", "size = 0x60_0000", "sources = 96")}
 
 ${device("uart0", "size = 0x100", "irq = 10", "clock_frequency = 3_686_400")}
 
+${device("rtc", "size = 0x1000", "irq = 11")}
+
 ${CHOSEN_UART0}
 `,
   "server-64":
     `# A server-class board: 64 harts, 128 GiB of RAM in two banks, the QEMU virt device map.
 name = "server-64"
-description = "Server-class board: 64 harts, 128 GiB RAM in two banks, CLINT, PLIC, NS16550A, test finisher"
+description = "Server-class board: 64 harts, 128 GiB RAM in two banks, CLINT, PLIC, NS16550A, RTC, test finisher"
 model = "axvisor,server-64"
 compatible = ["axvisor,server-64", "riscv-virtio"]
 timebase_frequency = 25_000_000
@@ -101,11 +104,13 @@ ${device("uart0", "irq = 10")}
 
 ${device("uart1", "irq = 11")}
 
+${device("rtc", "irq = 12")}
+
 ${CHOSEN_UART0}
 `,
   "compact-2": `# A small board: 2 harts, 1 GiB of RAM, a 1 MHz timebase, the QEMU virt device map.
 name = "compact-2"
-description = "Compact board: 2 harts, 1 GiB RAM, 1 MHz timebase, CLINT, PLIC, NS16550A, test finisher"
+description = "Compact board: 2 harts, 1 GiB RAM, 1 MHz timebase, CLINT, PLIC, NS16550A, RTC, test finisher"
 model = "axvisor,compact-2"
 compatible = ["axvisor,compact-2"]
 timebase_frequency = 1_000_000
@@ -126,6 +131,8 @@ ${device("clint")}
 ${device("plic", "size = 0x40_0000", "sources = 32")}
 
 ${device("uart0", "irq = 10")}
+
+${device("rtc", "irq = 11")}
 
 ${CHOSEN_UART0}
 `,

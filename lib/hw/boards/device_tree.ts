@@ -9,6 +9,7 @@
 
 import { cells64, FdtNode } from "../fdt/node.ts";
 import { writeFdt } from "../fdt/writer.ts";
+import { deviceKind } from "./device_kinds.ts";
 import type { BoardSpec } from "./spec.ts";
 
 /** mip bit numbers used in `interrupts-extended`. */
@@ -28,15 +29,8 @@ export function isaExtensions(isa: string): { base: string; extensions: string[]
 export function boardDevicePath(spec: BoardSpec, deviceName: string): string | undefined {
   const d = spec.devices.find((x) => x.name === deviceName);
   if (!d) return undefined;
-  return `/soc/${NODE_NAMES[d.type]}@${d.base.toString(16)}`;
+  return `/soc/${deviceKind(d.type).node}@${d.base.toString(16)}`;
 }
-
-const NODE_NAMES = {
-  "ns16550a": "serial",
-  "plic": "plic",
-  "aclint": "clint",
-  "sifive-test": "test",
-} as const;
 
 /** Builds the board's device tree. */
 export function boardDeviceTree(spec: BoardSpec): FdtNode {
@@ -98,13 +92,16 @@ export function boardDeviceTree(spec: BoardSpec): FdtNode {
   const plicSpec = spec.devices.find((d) => d.type === "plic");
   const plicPhandle = plicSpec ? nextPhandle++ : 0;
   for (const d of spec.devices) {
-    const node = soc.add(`${NODE_NAMES[d.type]}@${d.base.toString(16)}`);
+    const kind = deviceKind(d.type);
+    const node = soc.add(`${kind.node}@${d.base.toString(16)}`)
+      .set("compatible", [...kind.compatible])
+      .set("reg", reg(d.base, d.size));
+    for (const [key, value] of Object.entries(kind.treeProps?.(d) ?? {})) node.set(key, value);
+    if (d.irq !== undefined) node.set("interrupts", d.irq).set("interrupt-parent", plicPhandle);
     switch (d.type) {
       case "sifive-test": {
         const phandle = nextPhandle++;
-        node.set("compatible", ["sifive,test1", "sifive,test0", "syscon"])
-          .set("reg", reg(d.base, d.size))
-          .set("phandle", phandle);
+        node.set("phandle", phandle);
         root.add("poweroff").set("compatible", "syscon-poweroff").set("regmap", phandle)
           .set("offset", 0).set("value", 0x5555);
         root.add("reboot").set("compatible", "syscon-reboot").set("regmap", phandle)
@@ -112,9 +109,7 @@ export function boardDeviceTree(spec: BoardSpec): FdtNode {
         break;
       }
       case "aclint":
-        node.set("compatible", ["sifive,clint0", "riscv,clint0"])
-          .set("reg", reg(d.base, d.size))
-          .set(
+        node.set(
             "interrupts-extended",
             intcPhandles.flatMap((ph) => [ph, IRQ_M_SOFT, ph, IRQ_M_TIMER]),
           );
@@ -122,18 +117,10 @@ export function boardDeviceTree(spec: BoardSpec): FdtNode {
       case "plic":
         node.set("#address-cells", 0)
           .set("#interrupt-cells", 1)
-          .set("compatible", ["sifive,plic-1.0.0", "riscv,plic0"])
-          .set("reg", reg(d.base, d.size))
           .set("interrupt-controller", true)
           .set("interrupts-extended", intcPhandles.flatMap((ph) => [ph, IRQ_M_EXT, ph, IRQ_S_EXT]))
           .set("riscv,ndev", d.sources!)
           .set("phandle", plicPhandle);
-        break;
-      case "ns16550a":
-        node.set("compatible", "ns16550a")
-          .set("reg", reg(d.base, d.size))
-          .set("clock-frequency", d.clockFrequency!);
-        if (d.irq !== undefined) node.set("interrupts", d.irq).set("interrupt-parent", plicPhandle);
         break;
     }
   }

@@ -25,14 +25,15 @@
  */
 
 import { Bus } from "../bus.ts";
-import type { IrqLine, MmioDevice } from "../device.ts";
-import { NO_IRQ } from "../device.ts";
+import type { IrqLine, MmioDevice, TimedDevice } from "../device.ts";
+import { isTimedDevice, NO_IRQ } from "../device.ts";
 import { SparseMemory } from "../memory.ts";
 import { Hart, StopReason } from "../riscv/hart.ts";
 import { Aclint } from "../devices/aclint.ts";
 import { Ns16550a } from "../devices/ns16550a.ts";
 import { Plic } from "../devices/plic.ts";
 import { type FinisherEvent, SifiveTest } from "../devices/sifive_test.ts";
+import { deviceKind } from "./device_kinds.ts";
 import { boardDtb } from "./device_tree.ts";
 import type { BoardSpec } from "./spec.ts";
 
@@ -84,6 +85,11 @@ export interface MachineOptions {
    * `/chosen` bootargs and initrd range, or a user's `--dtb`).
    */
   dtb?: Uint8Array;
+  /**
+   * Wall-clock time (ns since the Unix epoch) that real-time clocks (a `goldfish-rtc`) read at
+   * boot; they advance with virtual time. Default 2026-01-01T00:00:00Z, so runs are repeatable.
+   */
+  rtcEpochNs?: number;
 }
 
 /** Where a board places its DTB: as QEMU does, near the top of the first RAM range, below 3 GiB. */
@@ -130,6 +136,7 @@ export class Machine {
   #finished: FinisherEvent | undefined;
   #output: number[] = [];
   #listeners: ((bytes: Uint8Array) => void)[] = [];
+  #timed: TimedDevice[] = []; // devices with alarms (an RTC), updated as time advances
 
   /** Builds RAM, bus, devices, harts and the DTB (and writes the DTB into RAM). */
   constructor(spec: BoardSpec, options: MachineOptions = {}) {
@@ -166,54 +173,38 @@ export class Machine {
     if (plicSpec) {
       const contexts: IrqLine[] = [];
       for (let h = 0; h < n; h++) contexts.push(wire(h, MIP_MEIP), wire(h, MIP_SEIP));
-      plic = new Plic({ sources: plicSpec.sources!, contexts, size: plicSpec.size });
+      plic = deviceKind("plic").create(plicSpec, { plicContexts: contexts }) as Plic;
     }
     let consoleUart: Ns16550a | undefined;
     let aclint: Aclint | undefined;
     let finisher: SifiveTest | undefined;
+    const timed: TimedDevice[] = [];
     for (const d of spec.devices) {
-      let device: MmioDevice;
-      switch (d.type) {
-        case "plic":
-          device = plic!;
-          break;
-        case "aclint":
-          aclint = new Aclint({
-            harts: spec.cpus.hartIds.map((_, h) => ({
-              msip: wire(h, MIP_MSIP),
-              mtip: wire(h, MIP_MTIP),
-            })),
-            clock: () => this.#ticks(),
-            size: d.size,
-          });
-          device = aclint;
-          break;
-        case "sifive-test":
-          // The write that finishes ends the writing hart's run right after it.
-          finisher = new SifiveTest({
-            size: d.size,
-            onFinish: (e) => {
-              this.#finished ??= e;
-              for (const h of this.harts) h.requestStop();
-            },
-          });
-          device = finisher;
-          break;
-        case "ns16550a": {
-          const isConsole = d.name === spec.chosen.stdout;
-          const uart = new Ns16550a({
-            size: d.size,
-            irq: d.irq !== undefined && plic ? plic.irq(d.irq) : NO_IRQ,
-            onOutput: isConsole ? (byte) => this.#emit(byte) : undefined,
-          });
-          if (isConsole) consoleUart = uart;
-          device = uart;
-          break;
-        }
-      }
+      const isConsole = d.type === "ns16550a" && d.name === spec.chosen.stdout;
+      const device = d.type === "plic" ? plic! : deviceKind(d.type).create(d, {
+        irq: d.irq !== undefined && plic ? plic.irq(d.irq) : NO_IRQ,
+        output: isConsole ? (byte) => this.#emit(byte) : undefined,
+        clockNs: () => this.elapsedNs(),
+        epochNs: options.rtcEpochNs,
+        clintHarts: spec.cpus.hartIds.map((_, h) => ({
+          msip: wire(h, MIP_MSIP),
+          mtip: wire(h, MIP_MTIP),
+        })),
+        ticks: () => this.#ticks(),
+        // The write that finishes ends the writing hart's run right after it.
+        onFinish: (e) => {
+          this.#finished ??= e;
+          for (const h of this.harts) h.requestStop();
+        },
+      });
+      if (device instanceof Aclint) aclint = device;
+      if (device instanceof SifiveTest) finisher = device;
+      if (isConsole) consoleUart = device as Ns16550a;
+      if (isTimedDevice(device)) timed.push(device);
       devices.set(d.name, device);
       this.bus.mapDevice(d.base, device, d.name);
     }
+    this.#timed = timed;
     this.devices = devices;
     this.plic = plic;
     this.aclint = aclint;
@@ -360,16 +351,24 @@ export class Machine {
         this.#cycles += longest;
         this.aclint?.updateTimers();
         this.#wakeSstc();
+        this.#updateTimed();
         continue;
       }
-      // Every hart sleeps: jump to the next timer deadline (the CLINT's mtimecmp or a hart's
-      // Sstc stimecmp), or report idleness.
+      // Every hart sleeps: jump to the next timer deadline (the CLINT's mtimecmp, a hart's Sstc
+      // stimecmp or a device's alarm), or report idleness.
       const deadline = this.#nextDeadline();
-      if (deadline === undefined) return stop("idle");
-      const target = Math.ceil(deadline * this.spec.cpus.frequency / this.spec.timebaseFrequency);
+      const timedNs = this.#nextTimedNs();
+      if (deadline === undefined && timedNs === undefined) return stop("idle");
+      const target = Math.min(
+        deadline === undefined
+          ? Infinity
+          : Math.ceil(deadline * this.spec.cpus.frequency / this.spec.timebaseFrequency),
+        timedNs === undefined ? Infinity : Math.ceil(timedNs * this.spec.cpus.frequency / 1e9),
+      );
       this.#cycles = Math.max(this.#cycles + 1, target);
       this.aclint?.updateTimers();
       this.#wakeSstc();
+      this.#updateTimed();
     }
     return stop("budget");
   }
@@ -385,6 +384,24 @@ export class Machine {
       if (next === undefined || at < next) next = at;
     }
     return next;
+  }
+
+  /** The earliest deadline of a timed device (ns of virtual time), if any. */
+  #nextTimedNs(): number | undefined {
+    let next: number | undefined;
+    for (const d of this.#timed) {
+      const at = d.deadlineNs();
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+
+  /** Lets timed devices whose deadline has come do their work (an RTC alarm interrupts). */
+  #updateTimed(): void {
+    for (const d of this.#timed) {
+      const at = d.deadlineNs();
+      if (at !== undefined && at <= this.elapsedNs()) d.update();
+    }
   }
 
   /** Wakes harts waiting in wfi whose Sstc timer (stimecmp) has expired: STIP is now pending. */

@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./spec.ts";
+export * from "./device_kinds.ts";
 export * from "./builtin.ts";
 export * from "./load.ts";
 export * from "./device_tree.ts";

@@ -20,10 +20,10 @@
  *
  * [[devices]]                            # one table per device
  * name = "uart0"
- * type = "ns16550a"                      # ns16550a | plic | aclint | sifive-test
+ * type = "ns16550a"                      # ns16550a | plic | aclint | sifive-test | goldfish-rtc
  * base = 0x1000_0000
  * size = 0x100                           # optional: the type's default window
- * irq = 10                               # ns16550a: PLIC source
+ * irq = 10                               # ns16550a, goldfish-rtc: PLIC source
  * clock_frequency = 3_686_400            # ns16550a: optional
  * # sources = 96                         # plic: riscv,ndev
  *
@@ -39,35 +39,17 @@
 
 import { parse, TomlError } from "npm:smol-toml@^1.9.1";
 import { isaString } from "../riscv/isa.ts";
+import {
+  BOARD_DEVICE_TYPES,
+  type BoardDeviceSpec,
+  DEFAULT_PLIC_SOURCES,
+  DEFAULT_UART_CLOCK,
+  deviceKind,
+  isBoardDeviceType,
+} from "./device_kinds.ts";
 
-/** Device models a board can hold. */
-export type BoardDeviceType = "ns16550a" | "plic" | "aclint" | "sifive-test";
-
-/** The device types, in the order documented. */
-export const BOARD_DEVICE_TYPES: readonly BoardDeviceType[] = [
-  "ns16550a",
-  "plic",
-  "aclint",
-  "sifive-test",
-];
-
-/** One device of a board. */
-export interface BoardDeviceSpec {
-  /** Unique name on the board, e.g. `uart0`. */
-  name: string;
-  /** Device model. */
-  type: BoardDeviceType;
-  /** Physical base address of the register window. */
-  base: number;
-  /** Size of the register window in bytes. */
-  size: number;
-  /** PLIC source (ns16550a only). */
-  irq?: number;
-  /** Input clock in Hz (ns16550a only). */
-  clockFrequency?: number;
-  /** Number of interrupt sources, `riscv,ndev` (plic only). */
-  sources?: number;
-}
+export type { BoardDeviceSpec, BoardDeviceType } from "./device_kinds.ts";
+export { BOARD_DEVICE_TYPES } from "./device_kinds.ts";
 
 /** One range of RAM. */
 export interface BoardMemorySpec {
@@ -135,20 +117,10 @@ export class BoardError extends Error {
   }
 }
 
-/** Default window sizes per device type. */
-export const DEFAULT_DEVICE_SIZE: Record<BoardDeviceType, number> = {
-  "ns16550a": 0x100,
-  "plic": 0x600000,
-  "aclint": 0x10000,
-  "sifive-test": 0x1000,
-};
-
 /** The hart's own ISA string (isa.ts): what a board's harts implement unless it says otherwise. */
 const DEFAULT_ISA = isaString();
 const DEFAULT_MMU = "riscv,sv39";
 const DEFAULT_FREQUENCY = 100_000_000;
-const DEFAULT_UART_CLOCK = 3_686_400;
-const DEFAULT_PLIC_SOURCES = 96;
 const MAX_HARTS = 1024;
 
 /** One step of a key path: a key name or an array index. */
@@ -387,36 +359,41 @@ export function parseBoard(text: string, fileName: string): BoardSpec {
   const names = new Set<string>();
   rawDevices.forEach((d, i) => {
     const p: KeyPathPart[] = ["devices", i];
-    const t = c.table(d, p, ["name", "type", "base", "size", "irq", "clock_frequency", "sources"]);
+    const t = c.table(d, p, [
+      "name",
+      "type",
+      "base",
+      "size",
+      "irq",
+      ...new Set(BOARD_DEVICE_TYPES.flatMap((k) => deviceKind(k).settings)),
+    ]);
     const devName = c.string(t, p, "name", true)!;
     if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(devName)) {
       c.fail([...p, "name"], `"${devName}" is not a valid device name`);
     }
     if (names.has(devName)) c.fail([...p, "name"], `device name "${devName}" is used twice`);
     names.add(devName);
-    const type = c.string(t, p, "type", true)! as BoardDeviceType;
-    if (!BOARD_DEVICE_TYPES.includes(type)) {
-      c.fail(
+    const type = c.string(t, p, "type", true)!;
+    if (!isBoardDeviceType(type)) {
+      return c.fail(
         [...p, "type"],
         `unknown device type "${type}" (known: ${BOARD_DEVICE_TYPES.join(", ")})`,
       );
     }
+    const kind = deviceKind(type);
     const base = c.integer(t, p, "base", true, 0)!;
-    const size = c.integer(t, p, "size", false, 1) ?? DEFAULT_DEVICE_SIZE[type];
+    const size = c.integer(t, p, "size", false, 1) ?? kind.defaultSize;
     const spec: BoardDeviceSpec = { name: devName, type, base, size };
-    const only = (key: string, types: BoardDeviceType[]) => {
-      if (t[key] !== undefined && !types.includes(type)) {
+    for (const key of ["irq", "clock_frequency", "sources"]) {
+      const allowed = key === "irq" ? kind.interrupt : kind.settings.includes(key);
+      if (t[key] !== undefined && !allowed) {
         c.fail([...p, key], `not a setting of a ${type} device`);
       }
-    };
-    only("irq", ["ns16550a"]);
-    only("clock_frequency", ["ns16550a"]);
-    only("sources", ["plic"]);
+    }
+    if (kind.interrupt) spec.irq = c.integer(t, p, "irq", false, 1, 1023);
     if (type === "ns16550a") {
-      spec.irq = c.integer(t, p, "irq", false, 1, 1023);
       spec.clockFrequency = c.integer(t, p, "clock_frequency", false, 1, 0xffff_ffff) ??
         DEFAULT_UART_CLOCK;
-      if (size < 8) c.fail([...p, "size"], "an ns16550a needs at least 8 bytes");
     }
     if (type === "plic") {
       spec.sources = c.integer(t, p, "sources", false, 1, 1023) ?? DEFAULT_PLIC_SOURCES;
@@ -434,9 +411,12 @@ export function parseBoard(text: string, fileName: string): BoardSpec {
         c.fail(["cpus", "hart_ids"], "an aclint serves at most 4095 harts");
       }
     }
+    if (size < kind.minSize) {
+      c.fail([...p, "size"], `a ${type} needs at least ${hex(kind.minSize)} bytes`);
+    }
     devices.push(spec);
   });
-  for (const type of ["plic", "aclint", "sifive-test"] as const) {
+  for (const type of BOARD_DEVICE_TYPES.filter((k) => deviceKind(k).unique)) {
     const all = devices.map((d, i) => [d, i] as const).filter(([d]) => d.type === type);
     if (all.length > 1) c.fail(["devices", all[1][1], "type"], `a board has at most one ${type}`);
   }

@@ -8,5 +8,6 @@ export * from "./ns16550a.ts";
 export * from "./plic.ts";
 export * from "./aclint.ts";
 export * from "./sifive_test.ts";
+export * from "./goldfish_rtc.ts";
 export type { AccessWidth, DeviceState, IrqLine, MmioDevice } from "../device.ts";
 export { NO_IRQ } from "../device.ts";

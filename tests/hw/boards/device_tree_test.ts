@@ -107,10 +107,10 @@ const COMPACT_2_DTS = `/dts-v1/;
 		};
 
 		plic@c000000 {
-			#address-cells = <0x00>;
-			#interrupt-cells = <0x01>;
 			compatible = "sifive,plic-1.0.0\\0riscv,plic0";
 			reg = <0x00 0xc000000 0x00 0x400000>;
+			#address-cells = <0x00>;
+			#interrupt-cells = <0x01>;
 			interrupt-controller;
 			interrupts-extended = <0x02 0x0b 0x02 0x09 0x04 0x0b 0x04 0x09>;
 			riscv,ndev = <0x20>;
@@ -122,6 +122,13 @@ const COMPACT_2_DTS = `/dts-v1/;
 			reg = <0x00 0x10000000 0x00 0x100>;
 			clock-frequency = "\\08@";
 			interrupts = <0x0a>;
+			interrupt-parent = <0x05>;
+		};
+
+		rtc@101000 {
+			compatible = "google,goldfish-rtc";
+			reg = <0x00 0x101000 0x00 0x1000>;
+			interrupts = <0x0b>;
 			interrupt-parent = <0x05>;
 		};
 	};

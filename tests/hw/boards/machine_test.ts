@@ -255,6 +255,7 @@ Deno.test("machine: budget stops, loads outside RAM are refused, every board bui
   assert.equal(server.memories.length, 2);
   assert.deepEqual(server.bus.regions().map((r) => r.name), [
     "test",
+    "rtc",
     "clint",
     "plic",
     "uart0",
