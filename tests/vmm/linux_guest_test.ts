@@ -64,6 +64,10 @@ testNeedingLinux(
       assert.match(tty.command(command), expect, command);
     }
     assert.match(tty.command("cat /proc/cmdline"), /^console=ttyS0 earlycon$/);
+    // The passed-through Goldfish RTC sets the system clock at boot (the hypervisor's epoch,
+    // 2026-01-01 by default), instead of 1970.
+    assert.match(boot, /goldfish_rtc 101000\.rtc: setting system clock to 2026-01-01T00:00/);
+    assert.match(tty.command("date -u +%Y-%m-%dT%H"), /^2026-01-01T00$/);
 
     // sleep 1 sleeps one second of guest time.
     const before = hv.clock.now();

@@ -110,9 +110,9 @@ export function boardDeviceTree(spec: BoardSpec): FdtNode {
       }
       case "aclint":
         node.set(
-            "interrupts-extended",
-            intcPhandles.flatMap((ph) => [ph, IRQ_M_SOFT, ph, IRQ_M_TIMER]),
-          );
+          "interrupts-extended",
+          intcPhandles.flatMap((ph) => [ph, IRQ_M_SOFT, ph, IRQ_M_TIMER]),
+        );
         break;
       case "plic":
         node.set("#address-cells", 0)

@@ -307,3 +307,74 @@ ${PARK}
   assert.equal(machine.harts[0].instret, 5);
   assert.equal(stop.instructions, 5, "hart 0 runs first and ends the run");
 });
+
+Deno.test("machine: the RTC reads the epoch; its alarm wakes a sleeping hart through the PLIC", async () => {
+  const epochNs = Date.UTC(2030, 5, 1) * 1e6;
+  const machine = new Machine(loadBoard("qemu-virt"), { rtcEpochNs: epochNs });
+  machine.load(
+    RAM,
+    await assemble(`
+  .globl _start
+_start:
+  bnez a0, park
+  la t0, handler
+  csrw mtvec, t0
+  li s0, 0x101000        # RTC
+  lwu t0, 0(s0)          # TIME_LOW (latches TIME_HIGH)
+  lwu t1, 4(s0)
+  slli t1, t1, 32
+  or s3, t0, t1          # s3 = time now (ns since the epoch)
+  li t0, 0x80020000
+  sd s3, 0(t0)
+  li s1, 0x0c000000
+  li t0, 1
+  sw t0, 44(s1)          # priority[11] = 1
+  li t0, 1 << 11
+  li t1, 0x0c002000
+  sw t0, 0(t1)           # enable source 11 in context 0 (hart 0, M)
+  li s2, 0x0c200000
+  sw zero, 0(s2)         # threshold 0
+  li t0, 0x800           # MEIE
+  csrw mie, t0
+  csrsi mstatus, 8
+  li t0, 1
+  sw t0, 0x10(s0)        # IRQ_ENABLED
+  li t0, 250000000       # alarm 250 ms from now
+  add t0, s3, t0
+  srli t1, t0, 32
+  sw t1, 0x0c(s0)        # ALARM_HIGH
+  sw t0, 0x08(s0)        # ALARM_LOW: armed
+1:wfi
+  j 1b
+  .align 2
+handler:
+  lw t0, 4(s2)           # claim
+  sw zero, 0x1c(s0)      # CLEAR_INTERRUPT
+  sw t0, 4(s2)           # complete
+  lwu t0, 0(s0)
+  lwu t1, 4(s0)
+  slli t1, t1, 32
+  or t0, t0, t1
+  li t2, 0x80020000
+  sd t0, 8(t2)           # time at the alarm
+  li t4, 0x100000
+  li t5, 0x5555
+  sw t5, 0(t4)
+${PARK}
+`),
+  );
+  machine.boot(RAM);
+  const stop = machine.run(10_000_000);
+  assert.deepEqual(stop.finisher, { kind: "pass", code: 0 });
+  const words = new DataView(new ArrayBuffer(16));
+  for (let i = 0; i < 16; i++) words.setUint8(i, machine.bus.read(0x8002_0000 + i, 1)!);
+  const start = words.getBigUint64(0, true);
+  const fired = words.getBigUint64(8, true);
+  assert.ok(start - BigInt(epochNs) < 1_000_000n, `the RTC starts at the epoch (${start})`);
+  const waited = fired - start;
+  assert.ok(
+    waited >= 250_000_000n && waited < 251_000_000n,
+    `the alarm fired after ${waited} ns`,
+  );
+  assert.ok(stop.instructions < 1000, "the hart slept through the wait (time jumped)");
+});
