@@ -9,7 +9,7 @@
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadBoard } from "../lib/hw/boards/mod.ts";
-import { DEFAULT_RTC_EPOCH_NS } from "../lib/hw/devices/goldfish_rtc.ts";
+import { parseRtcStart } from "../lib/hw/devices/goldfish_rtc.ts";
 import { type BoardSpec } from "../lib/hw/boards/spec.ts";
 import { Hypervisor, HypervisorDriver } from "../lib/vmm/mod.ts";
 import { Shell, ShellSession } from "../lib/shell/mod.ts";
@@ -263,15 +263,11 @@ function envToken(): string | undefined {
 
 /** Wall-clock start (ns since the Unix epoch) of board RTCs for the `--rtc` value `text`. */
 function rtcEpochNs(text: string): number {
-  if (text === "host") return Date.now() * 1e6;
-  if (text === "fixed") return DEFAULT_RTC_EPOCH_NS;
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-  if (!Number.isFinite(ms) || ms < 0) {
-    throw new StartupError(
-      `--rtc ${text}: expected host, fixed or an ISO 8601 time after 1970 (e.g. 2026-12-02T09:00:00Z)`,
-    );
+  try {
+    return parseRtcStart(text, Date.now());
+  } catch (e) {
+    throw new StartupError(`--rtc: ${(e as Error).message}`);
   }
-  return ms * 1e6;
 }
 
 function describeBoard(board: BoardSpec, clock: string): string {

@@ -25,6 +25,7 @@ import {
   runMachine,
 } from "../lib/hw/bare_runner.ts";
 import { type BoardSpec, loadBoard } from "../lib/hw/boards/mod.ts";
+import { parseRtcStart } from "../lib/hw/devices/goldfish_rtc.ts";
 
 /** What the CLI touches: output streams and files. Injected so that tests can run it in-process. */
 export interface BareIo {
@@ -42,6 +43,7 @@ export interface BareIo {
 
 interface Options {
   maxInsns: number;
+  rtc?: number;
   stats?: boolean;
   trace?: boolean;
   traceLimit: number;
@@ -159,6 +161,18 @@ function buildProgram(io: BareIo): Command {
     )
     .option("--append <args>", "board: the kernel command line (/chosen/bootargs)")
     .option("--dtb <file>", "board: boot with this device tree blob instead of the board's")
+    .option(
+      "--rtc <time>",
+      "board: what the RTC reads at boot: fixed (2026-01-01T00:00:00Z, the default), host or " +
+        "an ISO 8601 time",
+      (value: string) => {
+        try {
+          return parseRtcStart(value, Date.now());
+        } catch (e) {
+          throw new InvalidArgumentError((e as Error).message);
+        }
+      },
+    )
     .addHelpText("after", HELP_AFTER)
     .configureOutput({
       writeOut: (text) => io.stdout(new TextEncoder().encode(text)),
@@ -226,6 +240,7 @@ export function main(args: string[], io: BareIo): number {
       initrd: files.initrd,
       dtb: files.dtb,
       append: opts.append,
+      rtcEpochNs: opts.rtc,
     });
   } catch (e) {
     return fail(e instanceof Error ? e.message : String(e));

@@ -218,6 +218,8 @@ export interface RunConfig {
   append?: string;
   /** A device tree blob to boot with instead of the board's own (board only), as QEMU's `-dtb`. */
   dtb?: ImageFile;
+  /** What the board's RTC reads at boot, in ns since the Unix epoch (default 2026-01-01). */
+  rtcEpochNs?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -311,7 +313,11 @@ export function prepareRun(config: RunConfig): PreparedRun {
         );
       }
     }
-    const machine = new Machine(config.board, { ...(config.trace ? { slice: 1 } : {}), dtb });
+    const machine = new Machine(config.board, {
+      ...(config.trace ? { slice: 1 } : {}),
+      dtb,
+      rtcEpochNs: config.rtcEpochNs,
+    });
     target = machine;
     writer = {
       writeBytes(addr, data) {

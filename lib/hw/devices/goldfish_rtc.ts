@@ -52,6 +52,25 @@ const MASK32 = 0xffffffffn;
  */
 export const DEFAULT_RTC_EPOCH_NS = Date.UTC(2026, 0, 1) * 1e6;
 
+/**
+ * The start time of an RTC from a user's choice: `host` (the host's time, `hostNowMs` ms since the
+ * epoch), `fixed` ({@linkcode DEFAULT_RTC_EPOCH_NS}) or an ISO 8601 time such as
+ * `2026-12-02T09:00:00Z`; in ns since the Unix epoch.
+ *
+ * @throws {RangeError} naming the expected forms when `text` is none of them
+ */
+export function parseRtcStart(text: string, hostNowMs: number): number {
+  if (text === "host") return hostNowMs * 1e6;
+  if (text === "fixed") return DEFAULT_RTC_EPOCH_NS;
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(
+      `"${text}" is not an RTC start: expected host, fixed or an ISO 8601 time after 1970 (e.g. 2026-12-02T09:00:00Z)`,
+    );
+  }
+  return ms * 1e6;
+}
+
 /** Options for {@linkcode GoldfishRtc}. */
 export interface GoldfishRtcOptions {
   /** Virtual time since the owner's clock started, in nanoseconds. */

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { DEFAULT_RTC_EPOCH_NS, GoldfishRtc } from "../../../lib/hw/devices/goldfish_rtc.ts";
+import {
+  DEFAULT_RTC_EPOCH_NS,
+  GoldfishRtc,
+  parseRtcStart,
+} from "../../../lib/hw/devices/goldfish_rtc.ts";
 import { isTimedDevice } from "../../../lib/hw/device.ts";
 
 /** An RTC on a clock the test moves by hand, with its interrupt line and deadline calls seen. */
@@ -111,4 +115,15 @@ Deno.test("goldfish-rtc: snapshot and restore; bad states are refused", () => {
     () => new GoldfishRtc({ clockNs: () => 0, size: 4 }),
     /size must be at least 0x20/,
   );
+});
+
+Deno.test("goldfish-rtc: start times from a user's choice", () => {
+  assert.equal(parseRtcStart("fixed", 5), DEFAULT_RTC_EPOCH_NS);
+  assert.equal(parseRtcStart("host", 1_700_000_000_000), 1_700_000_000_000 * 1e6);
+  assert.equal(parseRtcStart("2030-06-01T12:00:00Z", 0), Date.UTC(2030, 5, 1, 12) * 1e6);
+  assert.throws(
+    () => parseRtcStart("yesterday", 0),
+    /"yesterday" is not an RTC start: expected host, fixed/,
+  );
+  assert.throws(() => parseRtcStart("1960-01-01", 0), /after 1970/);
 });
