@@ -20,6 +20,7 @@ export * from "./runner.ts";
 export * from "./session.ts";
 export * from "./shell.ts";
 export * from "./tokenizer.ts";
+export * from "./user_regexp.ts";
 export * from "./vm_data.ts";
 export * from "./commands/base.ts";
 export * from "./commands/config_check.ts";

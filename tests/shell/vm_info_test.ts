@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { LINEAR_REGEXP } from "../../lib/shell/user_regexp.ts";
 import { fixture, spinVmIn, vmConfig } from "./helpers.ts";
 
 Deno.test("vm list: empty, table, json, --state filter", async () => {
@@ -332,6 +333,14 @@ Deno.test("vm wait: state, console (from the start or new output), timeouts in v
   assert.equal((await f.run("vm wait 1")).error?.code, "MISSING_ARGUMENT");
   assert.equal((await f.run("vm wait 1 --state up")).error?.code, "INVALID_VALUE");
   assert.equal((await f.run("vm wait 1 --console '(' ")).error?.code, "INVALID_VALUE");
+  // A pattern that would backtrack for hours never stalls the event loop: linear matching, or
+  // (without V8's linear engine) a refusal that says why.
+  const evil = await f.run("vm wait 1 --console '(.+)+x$' -t 10ms");
+  if (LINEAR_REGEXP) assert.equal(evil.error?.code, "TIMEOUT", evil.text);
+  else assert.match(evil.text, /Refused regular expression '\(\.\+\)\+x\$': it repeats a group/);
+  const backref = await f.run("vm wait 1 --console '(b)\\1' -t 10ms");
+  assert.equal(backref.error?.code, "INVALID_VALUE");
+  assert.match(backref.text, /Refused regular expression/);
   const badTimeout = await f.run("vm wait 1 --state stopped --timeout soon");
   assert.equal(badTimeout.error?.code, "INVALID_VALUE");
   assert.match(badTimeout.text, /expected a duration such as 10s, 500ms, 250us/);

@@ -14,6 +14,7 @@ import { ArgDef, CommandNode, FlagDef, OptionDef } from "../command_tree.ts";
 import { formatDuration, parseDuration, parseUnsigned } from "../format.ts";
 import { type CommandAction, type CommandOutcome, failure, success } from "../outcome.ts";
 import { notFoundError, notFoundLine, resolveVm, type ShellContext } from "./vm_target.ts";
+import { compileUserRegExp, UnsafePatternError } from "../user_regexp.ts";
 
 /** Default `vm wait --timeout`: 10 s of virtual time. */
 export const DEFAULT_WAIT_TIMEOUT = "10s";
@@ -277,7 +278,11 @@ export function vmWaitCommand(): CommandNode<ShellContext> {
     )
     .addArg(vmArg("VM to wait for (id or name)"))
     .readOnly()
-    .withNotes("With both --state and --console, both must hold. A timeout is an error.")
+    .withNotes(
+      "With both --state and --console, both must hold. A timeout is an error. Patterns must " +
+        "match in linear time (no backreferences or lookahead), so that no pattern can stall " +
+        "the hypervisor.",
+    )
     .withHandler(async (cmd, ctx) => {
       const vm = lookup(ctx, cmd.getArg(0)!);
       if (!isVm(vm)) return vm;
@@ -297,11 +302,13 @@ export function vmWaitCommand(): CommandNode<ShellContext> {
       let regex: RegExp | undefined;
       if (pattern !== undefined) {
         try {
-          regex = new RegExp(pattern, "m");
+          regex = compileUserRegExp(pattern, "m");
         } catch (error) {
           return failure(
             "INVALID_VALUE",
-            `Invalid regular expression '${pattern}': ${(error as Error).message}`,
+            error instanceof UnsafePatternError
+              ? `Refused regular expression '${pattern}': ${error.message}`
+              : `Invalid regular expression '${pattern}': ${(error as Error).message}`,
           );
         }
       }
