@@ -22,7 +22,6 @@ import {
   registerNumber,
   type TemplateOperand,
 } from "./isa_table.ts";
-import type { Op } from "./op.ts";
 
 /** Where a slot's value comes from: a field of the word or a constant. */
 export type ValueSource =
@@ -41,7 +40,7 @@ export interface ImmediatePart {
 export interface DecodeRecipe {
   /** The row. */
   readonly spec: InstructionSpec;
-  /** The op ({@linkcode Op.ILLEGAL}: the word is refused, its imm is the raw bits). */
+  /** The op (`Op.ILLEGAL`: the word is refused, its imm is the raw bits). */
   readonly op: number;
   /** The destination; absent means none (the x0 sink). */
   readonly rd?: ValueSource;

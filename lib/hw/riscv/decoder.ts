@@ -17,8 +17,9 @@
  *   instruction bits for {@linkcode Op.ILLEGAL}.
  *
  * Lookup structures: a 65536-entry table of 16-bit parcels, filled on first use of each parcel,
- * and for 32-bit words one function per major opcode and funct3, compiled at load from the rows
- * that can match there (mask/match tests in table order, then the row's field extraction).
+ * and for 32-bit words JavaScript compiled at load from the rows: a switch on the major opcode,
+ * then on funct3, funct7 or rs2 where they tell the rows apart, then mask/match tests in table
+ * order, each followed by its row's field extraction.
  *
  * @module
  */
@@ -130,7 +131,8 @@ function valueSource(source: ValueSource): string {
   const f = source.field;
   if (f.type === "imm") return immediateSource(f);
   if (f.fixed !== undefined) return String(f.fixed);
-  return `(((i >>> ${f.lo}) & ${(1 << f.width) - 1}) + ${f.base})`;
+  const value = `((i >>> ${f.lo}) & ${(1 << f.width) - 1})`;
+  return f.base === 0 ? value : `(${value} + ${f.base})`;
 }
 
 /** The statements that decode a word matching recipe `r` into `O` and return. */
@@ -139,56 +141,81 @@ function recipeSource(r: DecodeRecipe): string {
   const reserved = r.nonZero.map((f) =>
     `if (${immediateSource(f)} === 0) { O.word = ${illegalWord(4)}; O.imm = i; return; }`
   );
-  const rd = r.rd === undefined
-    ? `${X0_SINK << 8}`
-    : r.rdIsFp
-    ? `(${valueSource(r.rd)} << 8)`
-    : `((${valueSource(r.rd)} || ${X0_SINK}) << 8)`;
-  const word = [`${r.op | (4 << 26)}`, rd];
+  const word = [`${r.op | (4 << 26) | (r.rd === undefined ? X0_SINK << 8 : 0)}`];
+  if (r.rd !== undefined) {
+    word.push(
+      r.rdIsFp ? `(${valueSource(r.rd)} << 8)` : `((${valueSource(r.rd)} || ${X0_SINK}) << 8)`,
+    );
+  }
   if (r.rs1) word.push(`(${valueSource(r.rs1)} << 14)`);
   if (r.rs2) word.push(`(${valueSource(r.rs2)} << 20)`);
-  const imm = r.imm.map((p) => `(${valueSource(p.source)} << ${p.shift})`);
+  const imm = r.imm.map((p) =>
+    p.shift ? `(${valueSource(p.source)} << ${p.shift})` : valueSource(p.source)
+  );
   return `${reserved.join(" ")} O.word = ${word.join(" | ")}; O.imm = ${
     imm.length ? imm.join(" | ") : "0"
   }; return;`;
 }
 
-type Decode32 = (i: number) => void;
+/** Fields a 32-bit decoder switches on, when every row left covers them: funct3, funct7, rs2. */
+const SWITCH_FIELDS: readonly (readonly [lo: number, width: number])[] = [[12, 3], [25, 7], [
+  20,
+  5,
+]];
 
 /**
- * Decoders of the 32-bit words by major opcode and funct3 (`i & 0x7f | (i >>> 5) & 0x380`):
- * each tests, in table order, the rows that can match there.
+ * Statements that decode word `i` by `recipes` (in table order): a `switch` on the first field
+ * of `fields` that every recipe's mask covers and that tells them apart, else one mask/match
+ * test per recipe. Falls through when none matches.
  */
-const BUCKETS: readonly Decode32[] = (() => {
-  const valid: ((w: number) => boolean)[] = [];
-  const sources = new Map<string, Decode32>();
-  const illegal = `O.word = ${illegalWord(4)}; O.imm = i;`;
-  const buckets: Decode32[] = [];
-  for (let key = 0; key < 1024; key++) {
-    const bits = (key & 0x7f) | ((key >>> 7) << 12);
-    const tests: string[] = [];
-    for (const r of RECIPES) {
-      const { mask, match, length } = r.spec;
-      if (length !== 4 || ((bits ^ match) & mask & 0x707f) !== 0) continue;
-      let test = `(i & ${mask | 0}) === ${match | 0}`;
-      if (r.spec.valid) {
-        if (!valid.includes(r.spec.valid)) valid.push(r.spec.valid);
-        test += ` && V[${valid.indexOf(r.spec.valid)}](i)`;
-      }
-      tests.push(`if (${test}) { ${recipeSource(r)} }`);
-    }
-    const body = `${tests.join("\n")}\n${illegal}`;
-    let fn = sources.get(body);
-    if (fn === undefined) {
-      fn = new Function("O", "V", `"use strict"; return function decode32(i) {\n${body}\n};`)(
-        out,
-        valid,
-      ) as Decode32;
-      sources.set(body, fn);
-    }
-    buckets.push(fn);
+function treeSource(
+  recipes: readonly DecodeRecipe[],
+  fields: readonly (readonly [number, number])[],
+  known: number,
+  valid: ((w: number) => boolean)[],
+): string {
+  for (const [lo, width] of fields) {
+    const bits = ((1 << width) - 1) << lo;
+    if (recipes.length < 2 || recipes.some((r) => (r.spec.mask & bits) !== bits)) continue;
+    const groups = Map.groupBy(recipes, (r) => (r.spec.match >>> lo) & ((1 << width) - 1));
+    if (groups.size < 2) continue;
+    const rest = fields.filter((f) => f[0] !== lo);
+    const cases = [...groups].map(([value, group]) =>
+      `case ${value}: {\n${treeSource(group, rest, known | bits, valid)}\nbreak;\n}`
+    );
+    return `switch ((i >>> ${lo}) & ${(1 << width) - 1}) {\n${cases.join("\n")}\n}`;
   }
-  return buckets;
+  return recipes.map((r) => {
+    const mask = r.spec.mask & ~known;
+    const tests = mask === 0 ? [] : [`(i & ${mask | 0}) === ${r.spec.match & mask}`];
+    if (r.spec.valid) {
+      if (!valid.includes(r.spec.valid)) valid.push(r.spec.valid);
+      tests.push(`V[${valid.indexOf(r.spec.valid)}](i)`);
+    }
+    return tests.length ? `if (${tests.join(" && ")}) { ${recipeSource(r)} }` : recipeSource(r);
+  }).join("\n");
+}
+
+/**
+ * The 32-bit decoder, compiled at load: a `switch` on the major opcode calls one function per
+ * opcode, which finds the row by the fields that tell its rows apart ({@linkcode treeSource}).
+ */
+const decode32: (i: number) => void = (() => {
+  const valid: ((w: number) => boolean)[] = [];
+  const illegal = `O.word = ${illegalWord(4)}; O.imm = i;`;
+  const byOpcode = Map.groupBy(
+    RECIPES.filter((r) => r.spec.length === 4),
+    (r) => r.spec.match & 0x7f,
+  );
+  const functions = [...byOpcode].map(([opcode, recipes]) =>
+    `function opcode${opcode}(i) {\n${
+      treeSource(recipes, SWITCH_FIELDS, 0x7f, valid)
+    }\n${illegal}\n}`
+  );
+  const cases = [...byOpcode.keys()].map((opcode) => `case ${opcode}: opcode${opcode}(i); return;`);
+  const source = `"use strict";\n${functions.join("\n")}\nreturn function decode32(i) {\n` +
+    `switch (i & 127) {\n${cases.join("\n")}\n}\n${illegal}\n};`;
+  return new Function("O", "V", source)(out, valid);
 })();
 
 /**
@@ -197,7 +224,7 @@ const BUCKETS: readonly Decode32[] = (() => {
  * overwrites; copy the fields if you keep them.
  */
 export function decode(bits: number): Decoded {
-  if ((bits & 3) === 3) BUCKETS[(bits & 0x7f) | ((bits >>> 5) & 0x380)](bits | 0);
+  if ((bits & 3) === 3) decode32(bits | 0);
   else {
     const w = bits & 0xffff;
     const word = WORD16[w];

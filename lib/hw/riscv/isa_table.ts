@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type ExtensionOp, Op } from "./op.ts";
+import { Op } from "./op.ts";
 
 /** ABI names of the 32 integer registers, indexed by register number. */
 export const ABI_REGISTER_NAMES: readonly string[] = [
@@ -525,7 +525,7 @@ export interface InstructionSpec {
   /**
    * Fields of the word (keys of {@linkcode FIELDS}) that the hart's decoded immediate packs
    * besides the operands, each with its bit position there (F/D: rounding mode at 0, format at
-   * 8, ...; see {@linkcode ExtensionOp}).
+   * 8, ...; see `ExtensionOp` in `op.ts`).
    */
   readonly packs: readonly (readonly [field: string, shift: number])[];
   /**
@@ -659,7 +659,7 @@ function rTypes(ext: Extension, opcode: number, funct7: number, names: [number, 
 const rmValid = (w: number) => ((w >>> 12) & 7) < 5 || ((w >>> 12) & 7) === 7;
 const RM = 0x7000;
 
-/** What the F/D ops pack into the decoded immediate (the layout {@linkcode ExtensionOp} gives). */
+/** What the F/D ops pack into the decoded immediate (the layout `ExtensionOp` in `op.ts` gives). */
 const ROUNDED: RowOptions["packs"] = [["rm", 0], ["fmt", 8]];
 const FUSED: RowOptions["packs"] = [["rm", 0], ["fmt", 8], ["frs3", 10]];
 const SELECTED: RowOptions["packs"] = [["funct3", 0], ["fmt", 8]];
