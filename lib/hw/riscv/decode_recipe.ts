@@ -36,12 +36,11 @@ export interface ImmediatePart {
   readonly shift: number;
 }
 
-/** How to build the decoded form of the words one table row matches. */
-export interface DecodeRecipe {
-  /** The row. */
-  readonly spec: InstructionSpec;
-  /** The op (`Op.ILLEGAL`: the word is refused, its imm is the raw bits). */
-  readonly op: number;
+/**
+ * Where the slots of a decoded word come from; rows with the same operand syntax (and packs)
+ * share one.
+ */
+export interface Extraction {
   /** The destination; absent means none (the x0 sink). */
   readonly rd?: ValueSource;
   /** Whether rd names an FP register (f0 is real, so it is not replaced by the sink). */
@@ -54,6 +53,16 @@ export interface DecodeRecipe {
   readonly imm: readonly ImmediatePart[];
   /** Fields that must not be 0: a word where one is 0 is illegal. */
   readonly nonZero: readonly ImmediateField[];
+}
+
+/** How to build the decoded form of the words one table row matches. */
+export interface DecodeRecipe {
+  /** The row. */
+  readonly spec: InstructionSpec;
+  /** The op (`Op.ILLEGAL`: the word is refused, its imm is the raw bits). */
+  readonly op: number;
+  /** Where the slots come from. */
+  readonly extraction: Extraction;
 }
 
 /** The decoded slots. */
@@ -113,8 +122,21 @@ function pairOperands(
   return pairs;
 }
 
+/** Extractions already made, by operand syntax and packs (compressed rows: by mnemonic). */
+const extractions = new Map<string, Extraction>();
+
 /** The recipe of one table row. */
 export function decodeRecipe(spec: InstructionSpec): DecodeRecipe {
+  const key = spec.expands ? spec.mnemonic : `${spec.syntax}|${spec.packs.join(";")}`;
+  let extraction = extractions.get(key);
+  if (extraction === undefined) {
+    extraction = extractionOf(spec);
+    extractions.set(key, extraction);
+  }
+  return { spec, op: spec.op, extraction };
+}
+
+function extractionOf(spec: InstructionSpec): Extraction {
   const target = spec.expands?.spec ?? spec;
   const pairs = pairOperands(
     target.operands,
@@ -141,5 +163,5 @@ export function decodeRecipe(spec: InstructionSpec): DecodeRecipe {
   for (const [name, shift] of spec.packs) {
     imm.push({ source: { kind: "field", field: FIELDS[name] }, shift });
   }
-  return { spec, op: spec.op, rd, rdIsFp, rs1, rs2, imm, nonZero };
+  return { rd, rdIsFp, rs1, rs2, imm, nonZero };
 }

@@ -17,20 +17,27 @@
  *   instruction bits for {@linkcode Op.ILLEGAL}.
  *
  * Lookup structures: a 65536-entry table of 16-bit parcels, filled on first use of each parcel,
- * and for 32-bit words JavaScript compiled at load from the rows: a switch on the major opcode,
- * then on funct3, funct7 or rs2 where they tell the rows apart, then mask/match tests in table
- * order, each followed by its row's field extraction.
+ * and for 32-bit words one function compiled to JavaScript from the rows when the first 32-bit
+ * word is decoded: a switch on the major opcode, then on funct3, funct7 or rs2 where they tell
+ * the rows apart, then mask/match tests in table order, each followed by its row's field
+ * extraction. Loading the module only sorts the rows by opcode.
  *
  * @module
  */
 
-import { type DecodeRecipe, decodeRecipe, type ValueSource } from "./decode_recipe.ts";
+import {
+  type DecodeRecipe,
+  decodeRecipe,
+  type Extraction,
+  type ValueSource,
+} from "./decode_recipe.ts";
 import {
   decodeImmediate,
   decodeRegister,
   HART_ENCODINGS,
   immediateBits,
   type ImmediateField,
+  type InstructionSpec,
 } from "./isa_table.ts";
 import { Op } from "./op.ts";
 
@@ -63,7 +70,26 @@ const out: Decoded = { word: 0, imm: 0 };
 
 const illegalWord = (length: number) => Op.ILLEGAL | (X0_SINK << 8) | (length << 26);
 
-const RECIPES: readonly DecodeRecipe[] = HART_ENCODINGS.map(decodeRecipe);
+/**
+ * The rows the hart decodes, 16-bit ones by quadrant and funct3 (`w & 3 | (w >>> 13) << 2`,
+ * keys 0..31), 32-bit ones by major opcode (keys 32 + opcode), in table order. Their recipes
+ * and code are made on first use of a key, so that loading the module costs little.
+ */
+const ROWS_BY_KEY: readonly InstructionSpec[][] = (() => {
+  const lists: InstructionSpec[][] = Array.from({ length: 32 + 128 }, () => []);
+  for (const spec of HART_ENCODINGS) {
+    if (spec.length === 4) lists[32 + (spec.match & 0x7f)].push(spec);
+    else {
+      for (let key = 0; key < 32; key++) {
+        const bits = (key & 3) | ((key >>> 2) << 13);
+        if (((bits ^ spec.match) & spec.mask & 0xe003) === 0) lists[key].push(spec);
+      }
+    }
+  }
+  return lists;
+})();
+
+const recipesOf = (key: number) => ROWS_BY_KEY[key].map(decodeRecipe);
 
 // ---------------------------------------------------------------- 16-bit parcels
 
@@ -73,18 +99,8 @@ function valueOf(source: ValueSource, w: number): number {
   return f.type === "reg" ? decodeRegister(w, f) : decodeImmediate(w, f);
 }
 
-/** Recipes of the compressed rows by quadrant and funct3 (`w & 3 | (w >>> 13) << 2`). */
-const RECIPES16: readonly DecodeRecipe[][] = (() => {
-  const lists: DecodeRecipe[][] = Array.from({ length: 32 }, () => []);
-  for (const r of RECIPES) {
-    if (r.spec.length !== 2) continue;
-    for (let key = 0; key < 32; key++) {
-      const bits = (key & 3) | ((key >>> 2) << 13);
-      if (((bits ^ r.spec.match) & r.spec.mask & 0xe003) === 0) lists[key].push(r);
-    }
-  }
-  return lists;
-})();
+/** Recipes of the compressed rows by quadrant and funct3, made on first use. */
+const RECIPES16: (DecodeRecipe[] | undefined)[] = new Array(32);
 
 /** Decoded words of the 16-bit parcels (-1: not yet decoded) and their immediates. */
 const WORD16 = new Int32Array(0x10000).fill(-1);
@@ -93,15 +109,17 @@ const IMM16 = new Int32Array(0x10000);
 /** Decodes a compressed parcel into the tables; returns its word. */
 function fill16(w: number): number {
   let word = illegalWord(2), imm = w;
-  for (const r of RECIPES16[(w & 3) | ((w >>> 13) << 2)]) {
+  const key = (w & 3) | ((w >>> 13) << 2);
+  for (const r of RECIPES16[key] ??= recipesOf(key)) {
     if ((w & r.spec.mask) !== r.spec.match || (r.spec.valid && !r.spec.valid(w))) continue;
-    if (r.op !== Op.ILLEGAL && !r.nonZero.some((f) => decodeImmediate(w, f) === 0)) {
-      const rd = r.rd ? valueOf(r.rd, w) : 0;
-      word = r.op | ((rd === 0 && !r.rdIsFp ? X0_SINK : rd) << 8) |
-        ((r.rs1 ? valueOf(r.rs1, w) : 0) << 14) | ((r.rs2 ? valueOf(r.rs2, w) : 0) << 20) |
+    const x = r.extraction;
+    if (r.op !== Op.ILLEGAL && !x.nonZero.some((f) => decodeImmediate(w, f) === 0)) {
+      const rd = x.rd ? valueOf(x.rd, w) : 0;
+      word = r.op | ((rd === 0 && !x.rdIsFp ? X0_SINK : rd) << 8) |
+        ((x.rs1 ? valueOf(x.rs1, w) : 0) << 14) | ((x.rs2 ? valueOf(x.rs2, w) : 0) << 20) |
         (2 << 26);
       imm = 0;
-      for (const p of r.imm) imm |= valueOf(p.source, w) << p.shift;
+      for (const p of x.imm) imm |= valueOf(p.source, w) << p.shift;
     }
     break;
   }
@@ -135,33 +153,50 @@ function valueSource(source: ValueSource): string {
   return f.base === 0 ? value : `(${value} + ${f.base})`;
 }
 
+/** Source of the extractions made, without the op (see {@linkcode recipeSource}). */
+const extractionSources = new Map<Extraction, string>();
+
+/**
+ * The statements that decode a word by extraction `x` into `O`, the op or-ed into the word's
+ * constant part `OP`, and return.
+ */
+function extractionSource(x: Extraction): string {
+  let source = extractionSources.get(x);
+  if (source !== undefined) return source;
+  const reserved = x.nonZero.map((f) =>
+    `if (${immediateSource(f)} === 0) { O.word = ${illegalWord(4)}; O.imm = i; return; }`
+  );
+  const word = [];
+  if (x.rd !== undefined) {
+    word.push(
+      x.rdIsFp ? `(${valueSource(x.rd)} << 8)` : `((${valueSource(x.rd)} || ${X0_SINK}) << 8)`,
+    );
+  }
+  if (x.rs1) word.push(`(${valueSource(x.rs1)} << 14)`);
+  if (x.rs2) word.push(`(${valueSource(x.rs2)} << 20)`);
+  const imm = x.imm.map((p) =>
+    p.shift ? `(${valueSource(p.source)} << ${p.shift})` : valueSource(p.source)
+  );
+  source = `${reserved.join(" ")} O.word = OP${word.map((w) => ` | ${w}`).join("")}; O.imm = ${
+    imm.length ? imm.join(" | ") : "0"
+  }; return;`;
+  extractionSources.set(x, source);
+  return source;
+}
+
 /** The statements that decode a word matching recipe `r` into `O` and return. */
 function recipeSource(r: DecodeRecipe): string {
   if (r.op === Op.ILLEGAL) return `O.word = ${illegalWord(4)}; O.imm = i; return;`;
-  const reserved = r.nonZero.map((f) =>
-    `if (${immediateSource(f)} === 0) { O.word = ${illegalWord(4)}; O.imm = i; return; }`
-  );
-  const word = [`${r.op | (4 << 26) | (r.rd === undefined ? X0_SINK << 8 : 0)}`];
-  if (r.rd !== undefined) {
-    word.push(
-      r.rdIsFp ? `(${valueSource(r.rd)} << 8)` : `((${valueSource(r.rd)} || ${X0_SINK}) << 8)`,
-    );
-  }
-  if (r.rs1) word.push(`(${valueSource(r.rs1)} << 14)`);
-  if (r.rs2) word.push(`(${valueSource(r.rs2)} << 20)`);
-  const imm = r.imm.map((p) =>
-    p.shift ? `(${valueSource(p.source)} << ${p.shift})` : valueSource(p.source)
-  );
-  return `${reserved.join(" ")} O.word = ${word.join(" | ")}; O.imm = ${
-    imm.length ? imm.join(" | ") : "0"
-  }; return;`;
+  const rdSink = r.extraction.rd === undefined ? X0_SINK << 8 : 0;
+  return extractionSource(r.extraction).replace("OP", String(r.op | (4 << 26) | rdSink));
 }
 
-/** Fields a 32-bit decoder switches on, when every row left covers them: funct3, funct7, rs2. */
-const SWITCH_FIELDS: readonly (readonly [lo: number, width: number])[] = [[12, 3], [25, 7], [
-  20,
-  5,
-]];
+/** Fields an opcode's decoder switches on, when every row left covers them: funct3, funct7, rs2. */
+const SWITCH_FIELDS: readonly (readonly [lo: number, width: number])[] = [
+  [12, 3],
+  [25, 7],
+  [20, 5],
+];
 
 /**
  * Statements that decode word `i` by `recipes` (in table order): a `switch` on the first field
@@ -196,27 +231,28 @@ function treeSource(
   }).join("\n");
 }
 
+/** Decodes a 32-bit word into {@linkcode out}. */
+type Decode32 = (i: number) => void;
+
 /**
- * The 32-bit decoder, compiled at load: a `switch` on the major opcode calls one function per
- * opcode, which finds the row by the fields that tell its rows apart ({@linkcode treeSource}).
+ * Compiles the decoder of the 32-bit words: one function, a switch on the major opcode, then
+ * {@linkcode treeSource} of the opcode's rows.
  */
-const decode32: (i: number) => void = (() => {
+function compileDecode32(): Decode32 {
   const valid: ((w: number) => boolean)[] = [];
-  const illegal = `O.word = ${illegalWord(4)}; O.imm = i;`;
-  const byOpcode = Map.groupBy(
-    RECIPES.filter((r) => r.spec.length === 4),
-    (r) => r.spec.match & 0x7f,
-  );
-  const functions = [...byOpcode].map(([opcode, recipes]) =>
-    `function opcode${opcode}(i) {\n${
-      treeSource(recipes, SWITCH_FIELDS, 0x7f, valid)
-    }\n${illegal}\n}`
-  );
-  const cases = [...byOpcode.keys()].map((opcode) => `case ${opcode}: opcode${opcode}(i); return;`);
-  const source = `"use strict";\n${functions.join("\n")}\nreturn function decode32(i) {\n` +
-    `switch (i & 127) {\n${cases.join("\n")}\n}\n${illegal}\n};`;
+  const cases: string[] = [];
+  for (let opcode = 0; opcode < 128; opcode++) {
+    const recipes = recipesOf(32 + opcode);
+    if (recipes.length === 0) continue;
+    cases.push(`case ${opcode}: {\n${treeSource(recipes, SWITCH_FIELDS, 0x7f, valid)}\nbreak;\n}`);
+  }
+  const source = `"use strict"; return function decode32(i) {\nswitch (i & 127) {\n` +
+    `${cases.join("\n")}\n}\nO.word = ${illegalWord(4)}; O.imm = i;\n};`;
   return new Function("O", "V", source)(out, valid);
-})();
+}
+
+/** The 32-bit decoder, compiled when the first 32-bit word is decoded. */
+let decode32: Decode32 = (i: number) => (decode32 = compileDecode32())(i);
 
 /**
  * Decodes one instruction. `bits` holds the instruction: 32 bits when its low two bits are 11,
