@@ -215,8 +215,13 @@ function treeSource(
     const groups = Map.groupBy(recipes, (r) => (r.spec.match >>> lo) & ((1 << width) - 1));
     if (groups.size < 2) continue;
     const rest = fields.filter((f) => f[0] !== lo);
-    const cases = [...groups].map(([value, group]) =>
-      `case ${value}: {\n${treeSource(group, rest, known | bits, valid)}\nbreak;\n}`
+    const values = new Map<string, number[]>(); // case values by body: equal bodies share one
+    for (const [value, group] of groups) {
+      const body = treeSource(group, rest, known | bits, valid);
+      values.set(body, [...values.get(body) ?? [], value]);
+    }
+    const cases = [...values].map(([body, vs]) =>
+      `${vs.map((v) => `case ${v}:`).join(" ")} {\n${body}\nbreak;\n}`
     );
     return `switch ((i >>> ${lo}) & ${(1 << width) - 1}) {\n${cases.join("\n")}\n}`;
   }
