@@ -115,8 +115,9 @@ async function gnuAssemble(
 async function objdump(
   dir: string,
   elf: string,
+  aliases = false,
 ): Promise<Map<number, { word: number; text: string }>> {
-  const out = await run(TOOLS[3], ["-d", "-M", "no-aliases", elf], dir);
+  const out = await run(TOOLS[3], ["-d", ...(aliases ? [] : ["-M", "no-aliases"]), elf], dir);
   const lines = new Map<number, { word: number; text: string }>();
   for (const line of out.split("\n")) {
     const m = /^\s*([0-9a-f]+):\t([0-9a-f]+)\s*\t(.*)$/.exec(line);
@@ -630,6 +631,51 @@ Deno.test("disassembler matches objdump on all 16-bit parcels and random 32-bit 
     }
     assert.equal(mismatches, 0, report.join("\n"));
     assert.ok(compressedCount === 49152);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("disassembler aliases match objdump on F/D and CSR words", async () => {
+  await toolsPresent();
+  const r = rng(0xa11a5);
+  const words: number[] = [];
+  const FP_CSRS = [0x001, 0x002, 0x003];
+  for (const spec of INSTRUCTIONS) {
+    if (spec.length !== 4 || !["F", "D", "Zicsr"].includes(spec.extension)) continue;
+    for (let i = 0; i < 24; i++) {
+      let w = (spec.match | (Math.floor(r() * 2 ** 32) & ~spec.mask)) >>> 0;
+      if (spec.mnemonic.startsWith("fsgnj") && i % 2) {
+        w = (w & ~(31 << 20)) | (((w >>> 15) & 31) << 20);
+      }
+      if (spec.extension === "Zicsr" && spec.mnemonic !== "unimp") {
+        // Each FP CSR with rd = zero, with rs1 (or the immediate) 0, and with neither.
+        if (i < 18) w = (w & 0xfffff) | (FP_CSRS[i % 3] << 20);
+        if (Math.floor(i / 3) % 3 === 1) w &= ~(31 << 7);
+        if (Math.floor(i / 3) % 3 === 2) w &= ~(31 << 15);
+      }
+      if (!spec.valid || spec.valid(w)) words.push(w >>> 0);
+    }
+  }
+  const src = [".text", ...words.map((w) => `.insn 4, 0x${w.toString(16)}`)];
+  const dir = await Deno.makeTempDir({ prefix: "axv-gnu-a-" });
+  try {
+    const gnu = await gnuAssemble(dir, "aliases", src.join("\n") + "\n", WORDS_MARCH);
+    const dump = await objdump(dir, gnu.elf, true);
+    assert.equal(dump.size, words.length, "objdump listed every word");
+    const report: string[] = [];
+    const seen = new Set<string>();
+    for (const [addr, { word, text }] of dump) {
+      const got = disassemble(word, addr, { aliases: true }).text;
+      seen.add(got.split(" ")[0]);
+      if (got !== text && report.length < 20) {
+        report.push(`${word.toString(16)}: ours '${got}', objdump '${text}'`);
+      }
+    }
+    assert.deepEqual(report, []);
+    for (const alias of ["fmv.s", "fneg.d", "fabs.s", "frcsr", "fscsr", "fsrmi", "fsflagsi"]) {
+      assert.ok(seen.has(alias), `sample holds a ${alias}`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
