@@ -847,6 +847,7 @@ const ROWS: Row[] = [
   ["sret", "", 0x10200073, 0xffffffff, "Priv"],
   ["mret", "", 0x30200073, 0xffffffff, "Priv"],
   ["wfi", "", 0x10500073, 0xffffffff, "Priv"],
+  ["uret", "", 0x00200073, 0xffffffff, "Priv", { op: Op.ILLEGAL }], // no N extension
   ["dret", "", 0x7b200073, 0xffffffff, "Priv", { op: Op.ILLEGAL }], // no debug mode
   ["sfence.vma", "rs1,rs2", 0x12000073, 0xfe007fff, "Priv"],
   // Zicsr. unimp is csrrw zero,cycle,zero: it decodes, and traps when executed (cycle is
