@@ -153,20 +153,23 @@ function valueSource(source: ValueSource): string {
   return f.base === 0 ? value : `(${value} + ${f.base})`;
 }
 
-/** Source of the extractions made, without the op (see {@linkcode recipeSource}). */
-const extractionSources = new Map<Extraction, string>();
+/** What a compilation shares between its rows: their validity tests and extractions. */
+interface Shared {
+  /** `V[k]` in the code. */
+  readonly valid: ((w: number) => boolean)[];
+  /** `x<k>` in the code. */
+  readonly extractions: Map<Extraction, number>;
+}
 
 /**
- * The statements that decode a word by extraction `x` into `O`, the op or-ed into the word's
- * constant part `OP`, and return.
+ * The function `x<k>(i, OP)` that decodes word `i` by extraction `x` into `O`, `OP` being the
+ * constant part of the word (the op, the length, the sink when there is no rd).
  */
-function extractionSource(x: Extraction): string {
-  let source = extractionSources.get(x);
-  if (source !== undefined) return source;
+function extractionFunction(x: Extraction, k: number): string {
   const reserved = x.nonZero.map((f) =>
     `if (${immediateSource(f)} === 0) { O.word = ${illegalWord(4)}; O.imm = i; return; }`
   );
-  const word = [];
+  const word = ["OP"];
   if (x.rd !== undefined) {
     word.push(
       x.rdIsFp ? `(${valueSource(x.rd)} << 8)` : `((${valueSource(x.rd)} || ${X0_SINK}) << 8)`,
@@ -177,18 +180,17 @@ function extractionSource(x: Extraction): string {
   const imm = x.imm.map((p) =>
     p.shift ? `(${valueSource(p.source)} << ${p.shift})` : valueSource(p.source)
   );
-  source = `${reserved.join(" ")} O.word = OP${word.map((w) => ` | ${w}`).join("")}; O.imm = ${
-    imm.length ? imm.join(" | ") : "0"
-  }; return;`;
-  extractionSources.set(x, source);
-  return source;
+  return `function x${k}(i, OP) {\n${reserved.join("\n")}\nO.word = ${word.join(" | ")};\n` +
+    `O.imm = ${imm.length ? imm.join(" | ") : "0"};\n}`;
 }
 
 /** The statements that decode a word matching recipe `r` into `O` and return. */
-function recipeSource(r: DecodeRecipe): string {
+function recipeSource(r: DecodeRecipe, shared: Shared): string {
   if (r.op === Op.ILLEGAL) return `O.word = ${illegalWord(4)}; O.imm = i; return;`;
+  let k = shared.extractions.get(r.extraction);
+  if (k === undefined) shared.extractions.set(r.extraction, k = shared.extractions.size);
   const rdSink = r.extraction.rd === undefined ? X0_SINK << 8 : 0;
-  return extractionSource(r.extraction).replace("OP", String(r.op | (4 << 26) | rdSink));
+  return `x${k}(i, ${r.op | (4 << 26) | rdSink}); return;`;
 }
 
 /** Fields an opcode's decoder switches on, when every row left covers them: funct3, funct7, rs2. */
@@ -207,7 +209,7 @@ function treeSource(
   recipes: readonly DecodeRecipe[],
   fields: readonly (readonly [number, number])[],
   known: number,
-  valid: ((w: number) => boolean)[],
+  shared: Shared,
 ): string {
   for (const [lo, width] of fields) {
     const bits = ((1 << width) - 1) << lo;
@@ -217,7 +219,7 @@ function treeSource(
     const rest = fields.filter((f) => f[0] !== lo);
     const values = new Map<string, number[]>(); // case values by body: equal bodies share one
     for (const [value, group] of groups) {
-      const body = treeSource(group, rest, known | bits, valid);
+      const body = treeSource(group, rest, known | bits, shared);
       values.set(body, [...values.get(body) ?? [], value]);
     }
     const cases = [...values].map(([body, vs]) =>
@@ -229,10 +231,11 @@ function treeSource(
     const mask = r.spec.mask & ~known;
     const tests = mask === 0 ? [] : [`(i & ${mask | 0}) === ${r.spec.match & mask}`];
     if (r.spec.valid) {
-      if (!valid.includes(r.spec.valid)) valid.push(r.spec.valid);
-      tests.push(`V[${valid.indexOf(r.spec.valid)}](i)`);
+      if (!shared.valid.includes(r.spec.valid)) shared.valid.push(r.spec.valid);
+      tests.push(`V[${shared.valid.indexOf(r.spec.valid)}](i)`);
     }
-    return tests.length ? `if (${tests.join(" && ")}) { ${recipeSource(r)} }` : recipeSource(r);
+    const body = recipeSource(r, shared);
+    return tests.length ? `if (${tests.join(" && ")}) { ${body} }` : body;
   }).join("\n");
 }
 
@@ -244,16 +247,17 @@ type Decode32 = (i: number) => void;
  * {@linkcode treeSource} of the opcode's rows.
  */
 function compileDecode32(): Decode32 {
-  const valid: ((w: number) => boolean)[] = [];
+  const shared: Shared = { valid: [], extractions: new Map() };
   const cases: string[] = [];
   for (let opcode = 0; opcode < 128; opcode++) {
     const recipes = recipesOf(32 + opcode);
     if (recipes.length === 0) continue;
-    cases.push(`case ${opcode}: {\n${treeSource(recipes, SWITCH_FIELDS, 0x7f, valid)}\nbreak;\n}`);
+    cases.push(`case ${opcode}: {\n${treeSource(recipes, SWITCH_FIELDS, 0x7f, shared)}\nbreak;\n}`);
   }
-  const source = `"use strict"; return function decode32(i) {\nswitch (i & 127) {\n` +
-    `${cases.join("\n")}\n}\nO.word = ${illegalWord(4)}; O.imm = i;\n};`;
-  return new Function("O", "V", source)(out, valid);
+  const functions = [...shared.extractions].map(([x, k]) => extractionFunction(x, k));
+  const source = `"use strict";\n${functions.join("\n")}\nreturn function decode32(i) {\n` +
+    `switch (i & 127) {\n${cases.join("\n")}\n}\nO.word = ${illegalWord(4)}; O.imm = i;\n};`;
+  return new Function("O", "V", source)(out, shared.valid);
 }
 
 /** The 32-bit decoder, compiled when the first 32-bit word is decoded. */
