@@ -153,21 +153,21 @@ function valueSource(source: ValueSource): string {
   return f.base === 0 ? value : `(${value} + ${f.base})`;
 }
 
-/** What a compilation shares between its rows: their validity tests and extractions. */
+/** What a compilation shares between its rows: their validity tests and extractions' code. */
 interface Shared {
   /** `V[k]` in the code. */
   readonly valid: ((w: number) => boolean)[];
-  /** `x<k>` in the code. */
-  readonly extractions: Map<Extraction, number>;
+  /** The statements of each extraction ({@linkcode extractionSource}). */
+  readonly extractions: Map<Extraction, string>;
 }
 
 /**
- * The function `x<k>(i, OP)` that decodes word `i` by extraction `x` into `O`, `OP` being the
- * constant part of the word (the op, the length, the sink when there is no rd).
+ * The statements that decode word `i` by extraction `x` into `O`, `OP` standing for the word's
+ * constant part (the op, the length, the sink when there is no rd).
  */
-function extractionFunction(x: Extraction, k: number): string {
+function extractionSource(x: Extraction): string {
   const reserved = x.nonZero.map((f) =>
-    `if (${immediateSource(f)} === 0) { O.word = ${illegalWord(4)}; O.imm = i; return; }`
+    `if (${immediateSource(f)} === 0) { O.word = ${illegalWord(4)}; O.imm = i; return; } `
   );
   const word = ["OP"];
   if (x.rd !== undefined) {
@@ -180,17 +180,20 @@ function extractionFunction(x: Extraction, k: number): string {
   const imm = x.imm.map((p) =>
     p.shift ? `(${valueSource(p.source)} << ${p.shift})` : valueSource(p.source)
   );
-  return `function x${k}(i, OP) {\n${reserved.join("\n")}\nO.word = ${word.join(" | ")};\n` +
-    `O.imm = ${imm.length ? imm.join(" | ") : "0"};\n}`;
+  return `${reserved.join("")}O.word = ${word.join(" | ")}; O.imm = ${
+    imm.length ? imm.join(" | ") : "0"
+  };`;
 }
 
 /** The statements that decode a word matching recipe `r` into `O` and return. */
 function recipeSource(r: DecodeRecipe, shared: Shared): string {
   if (r.op === Op.ILLEGAL) return `O.word = ${illegalWord(4)}; O.imm = i; return;`;
-  let k = shared.extractions.get(r.extraction);
-  if (k === undefined) shared.extractions.set(r.extraction, k = shared.extractions.size);
+  let source = shared.extractions.get(r.extraction);
+  if (source === undefined) {
+    shared.extractions.set(r.extraction, source = extractionSource(r.extraction));
+  }
   const rdSink = r.extraction.rd === undefined ? X0_SINK << 8 : 0;
-  return `x${k}(i, ${r.op | (4 << 26) | rdSink}); return;`;
+  return `${source.replace("OP", String(r.op | (4 << 26) | rdSink))} return;`;
 }
 
 /** Fields an opcode's decoder switches on, when every row left covers them: funct3, funct7, rs2. */
@@ -254,8 +257,7 @@ function compileDecode32(): Decode32 {
     if (recipes.length === 0) continue;
     cases.push(`case ${opcode}: {\n${treeSource(recipes, SWITCH_FIELDS, 0x7f, shared)}\nbreak;\n}`);
   }
-  const functions = [...shared.extractions].map(([x, k]) => extractionFunction(x, k));
-  const source = `"use strict";\n${functions.join("\n")}\nreturn function decode32(i) {\n` +
+  const source = `"use strict"; return function decode32(i) {\n` +
     `switch (i & 127) {\n${cases.join("\n")}\n}\nO.word = ${illegalWord(4)}; O.imm = i;\n};`;
   return new Function("O", "V", source)(out, shared.valid);
 }
