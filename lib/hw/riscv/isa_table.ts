@@ -1,13 +1,15 @@
 /**
- * The single table of RV64 instruction encodings shared by the assembler and the disassembler.
+ * The single table of RV64 instruction encodings: the assembler, the disassembler and the hart's
+ * decoder (`decoder.ts`, generated from it at load) all derive from it.
  *
  * Every instruction is described once: its mnemonic, its operand syntax (a small template such
- * as `rd,imm12(rs1)`), and the `match`/`mask` pair that identifies it (`(word & mask) === match`).
+ * as `rd,imm12(rs1)`), the `match`/`mask` pair that identifies it (`(word & mask) === match`),
+ * the hart's op (`op.ts`), and for a compressed form the 32-bit instruction it expands to.
  * Operands name {@linkcode OperandField}s, which know where their bits live in the instruction
- * word, how to scatter a value into them (assembler) and gather it back (disassembler), and how
- * objdump prints them. Covered: RV64I, M, A, C (every RV64 integer compressed form), Zicsr,
- * Zifencei, Zba, Zbb, Zbs, Zicond and the privileged instructions (ecall, ebreak, mret, sret,
- * wfi, sfence.vma).
+ * word, how to scatter a value into them (assembler) and gather it back (disassembler, decoder),
+ * and how objdump prints them. Covered: RV64I, M, A, F, D, C (every RV64 compressed form),
+ * Zicsr, Zifencei, Zba, Zbb, Zbs, Zicond and the privileged instructions (ecall, ebreak, mret,
+ * sret, wfi, sfence.vma). A word that matches no row is illegal for the hart too.
  *
  * The CSR names are those of the ratified privileged specification 1.12, exactly the set that
  * `riscv64-unknown-elf-objdump` (binutils 2.40) prints for objects built with
@@ -1005,16 +1007,17 @@ function opOfMnemonic(mnemonic: string): number {
   return op;
 }
 
-/** Builds the specs of `rows`; `known` resolves compressed expansions (32-bit rows). */
-function specsOf(rows: readonly Row[], known: InstructionSpec[]): InstructionSpec[] {
+/**
+ * Builds the specs of `rows`; `known` (32-bit specs by `mnemonic/operand count`, the first of
+ * each) resolves compressed expansions.
+ */
+function specsOf(rows: readonly Row[], known: Map<string, InstructionSpec>): InstructionSpec[] {
   return rows.map(([mnemonic, syntax, match, mask, extension, options = {}]) => {
     let expands: InstructionSpec["expands"];
     if (options.expands !== undefined) {
       const [name, operandText = ""] = options.expands.split(" ");
       const operands = parseSyntax(operandText);
-      const spec = known.find((s) =>
-        s.length === 4 && s.mnemonic === name && s.operands.length === operands.length
-      );
+      const spec = known.get(`${name}/${operands.length}`);
       if (spec === undefined) throw new Error(`isa_table: ${mnemonic} expands to no ${name}`);
       expands = { spec, operands };
     }
@@ -1032,12 +1035,13 @@ function specsOf(rows: readonly Row[], known: InstructionSpec[]): InstructionSpe
       packs: options.packs ?? [],
       alias: options.alias ?? false,
     };
-    known.push(spec);
+    const key = `${mnemonic}/${spec.operands.length}`;
+    if (spec.length === 4 && !known.has(key)) known.set(key, spec);
     return spec;
   });
 }
 
-const ALL_SPECS: InstructionSpec[] = [];
+const ALL_SPECS = new Map<string, InstructionSpec>();
 
 /** Every instruction encoding, in decoding priority order (the first match wins). */
 export const INSTRUCTIONS: readonly InstructionSpec[] = specsOf(ROWS, ALL_SPECS);
