@@ -2,9 +2,9 @@
  * Instruction decoder: turns RV64GC + Zba/Zbb/Zbs/Zicond machine code (32-bit and compressed
  * 16-bit forms) into a compact decoded form that the hart's interpreter executes.
  *
- * The decoder knows no encoding of its own: it is generated at module load from the instruction
- * table (`isa_table.ts`, the one place each encoding is written, shared with the assembler and
- * the disassembler) through the recipes of `decode_recipe.ts`. A word that no row of the table
+ * The decoder knows no encoding of its own: it is generated from the instruction table
+ * (`isa_table.ts`, the one place each encoding is written, shared with the assembler and the
+ * disassembler) through the recipes of `decode_recipe.ts`. A word that no row of the table
  * matches is {@linkcode Op.ILLEGAL}. Compressed instructions decode to the same operations as
  * their 32-bit expansions (each compressed row names its expansion).
  *
