@@ -1484,6 +1484,7 @@ class Assembler {
     return {
       head,
       reg: (op) => this.requireReg(op),
+      fpReg: (op) => this.requireFpReg(op),
       isReg: (op) => this.reg(op, false) !== undefined,
       expr: (op) => this.operandExpr(op),
       csr: (op) => this.csrExpr(op),
@@ -1837,6 +1838,7 @@ function splitMem(op: Operand): { offset: Operand; base: Operand } {
 interface PseudoApi {
   head: Token;
   reg(op: Operand): number;
+  fpReg(op: Operand): number;
   isReg(op: Operand): boolean;
   expr(op: Operand): Expr;
   csr(op: Operand): Expr;
@@ -1944,6 +1946,33 @@ const twoReg =
     arity(api, ops, 2);
     return [api.insn(mnemonic, make(api.reg(ops[0]), api.reg(ops[1])))];
   };
+
+/** `fmv.s rd, rs` and friends: a sign injection with both sources `rs`. */
+const fpSignInjection = (mnemonic: string): Pseudo => (api, ops) => {
+  arity(api, ops, 2);
+  const rs = api.fpReg(ops[1]);
+  return [api.insn(mnemonic, { frd: api.fpReg(ops[0]), frs1: rs, frs2: rs })];
+};
+
+/** `frcsr rd` and friends: read an FP CSR. */
+const fpCsrRead = (csr: number): Pseudo => (api, ops) => {
+  arity(api, ops, 1);
+  return [api.insn("csrrs", { rd: api.reg(ops[0]), csr: num(csr), rs1: 0 })];
+};
+
+/** `fscsr [rd,] rs` and friends: swap an FP CSR (rd defaults to zero). */
+const fpCsrWrite = (csr: number): Pseudo => (api, ops) => {
+  arity(api, ops, 1, 2);
+  const rd = ops.length === 2 ? api.reg(ops[0]) : 0;
+  return [api.insn("csrrw", { rd, csr: num(csr), rs1: api.reg(ops[ops.length - 1]) })];
+};
+
+/** `fsrmi [rd,] imm` and `fsflagsi`: swap an FP CSR with an immediate. */
+const fpCsrWriteImm = (csr: number): Pseudo => (api, ops) => {
+  arity(api, ops, 1, 2);
+  const rd = ops.length === 2 ? api.reg(ops[0]) : 0;
+  return [api.insn("csrrwi", { rd, csr: num(csr), zimm5: api.expr(ops[ops.length - 1]) })];
+};
 
 const counter = (csr: number): Pseudo => (api, ops) => {
   arity(api, ops, 1);
@@ -2079,6 +2108,20 @@ const PSEUDO: Record<string, Pseudo> = {
   csrrw: csrRegWithImm("csrrwi"),
   csrrs: csrRegWithImm("csrrsi"),
   csrrc: csrRegWithImm("csrrci"),
+  "fmv.s": fpSignInjection("fsgnj.s"),
+  "fneg.s": fpSignInjection("fsgnjn.s"),
+  "fabs.s": fpSignInjection("fsgnjx.s"),
+  "fmv.d": fpSignInjection("fsgnj.d"),
+  "fneg.d": fpSignInjection("fsgnjn.d"),
+  "fabs.d": fpSignInjection("fsgnjx.d"),
+  frflags: fpCsrRead(0x001),
+  fsflags: fpCsrWrite(0x001),
+  fsflagsi: fpCsrWriteImm(0x001),
+  frrm: fpCsrRead(0x002),
+  fsrm: fpCsrWrite(0x002),
+  fsrmi: fpCsrWriteImm(0x002),
+  frcsr: fpCsrRead(0x003),
+  fscsr: fpCsrWrite(0x003),
   rdcycle: counter(0xc00),
   rdtime: counter(0xc01),
   rdinstret: counter(0xc02),

@@ -7,7 +7,10 @@
  * annotations. Canonical (no-alias) forms are the default because they name the real
  * instruction that the hart executes: `addi a0,zero,5`, not `li a0,5`; `c.addi sp,-16`.
  * With `{ aliases: true }` the common pseudo-instructions are printed instead (`li`, `mv`,
- * `ret`, `j`, `beqz`, `csrr`, ...), still objdump's spelling.
+ * `ret`, `j`, `beqz`, `csrr`, and for F/D `fmv.s`, `fneg.d`, `fabs.s`, `frcsr`, `fsrm`,
+ * `fsflagsi`, ...), still objdump's spelling (the default `-M` of `objdump -d`) for 32-bit
+ * words; compressed words stay canonical. A dynamic rounding mode is not printed, in both modes,
+ * as objdump does.
  *
  * Branch and jump targets are printed as absolute addresses in hexadecimal without `0x`
  * (`beq a0,a1,80000010`), CSRs by name when they have one, shift amounts and upper immediates
@@ -105,6 +108,18 @@ function formatOperands(spec: InstructionSpec, word: number, pc: number): string
 }
 
 const reg = (n: number) => ABI_REGISTER_NAMES[n];
+const freg = (n: number) => FP_ABI_REGISTER_NAMES[n];
+const csrOf = (w: number) => w >>> 20;
+
+/**
+ * The FP CSRs' names in objdump's aliases: `frflags`/`fsflags`/`fsflagsi`, `frrm`/`fsrm`/`fsrmi`,
+ * `frcsr`/`fscsr` (no `fscsri`).
+ */
+const FP_CSR_ALIASES: Readonly<Record<number, string>> = {
+  0x001: "flags",
+  0x002: "rm",
+  0x003: "csr",
+};
 const rdOf = (w: number) => (w >>> 7) & 31;
 const rs1Of = (w: number) => (w >>> 15) & 31;
 const rs2Of = (w: number) => (w >>> 20) & 31;
@@ -168,8 +183,20 @@ function aliasText(spec: InstructionSpec, w: number, pc: number): string | undef
       if (rd === 0) return `jr ${reg(rs1)}`;
       if (rd === 1) return `jalr ${reg(rs1)}`;
       return undefined;
+    case "fsgnj.s":
+    case "fsgnjn.s":
+    case "fsgnjx.s":
+    case "fsgnj.d":
+    case "fsgnjn.d":
+    case "fsgnjx.d": {
+      if (rs1 !== rs2) return undefined;
+      const name = { fsgnj: "fmv", fsgnjn: "fneg", fsgnjx: "fabs" }[spec.mnemonic.slice(0, -2)];
+      return `${name}${spec.mnemonic.slice(-2)} ${freg(rd)},${freg(rs1)}`;
+    }
     case "csrrs": {
       const csr = formatImmediate(w, FIELDS.csr as ImmediateField, pc);
+      const fp = FP_CSR_ALIASES[csrOf(w)];
+      if (fp && rs1 === 0) return `fr${fp} ${reg(rd)}`;
       if (rs1 === 0) {
         const num = (w >>> 20) & 0xfff;
         const rdName = { 0xc00: "rdcycle", 0xc01: "rdtime", 0xc02: "rdinstret" }[num];
@@ -183,15 +210,22 @@ function aliasText(spec: InstructionSpec, w: number, pc: number): string | undef
     case "csrrc": {
       const csr = formatImmediate(w, FIELDS.csr as ImmediateField, pc);
       if (spec.mnemonic === "csrrw" && (w >>> 0) === 0xc0001073) return "unimp";
+      const fp = FP_CSR_ALIASES[csrOf(w)];
+      if (fp && spec.mnemonic === "csrrw") {
+        return rd === 0 ? `fs${fp} ${reg(rs1)}` : `fs${fp} ${reg(rd)},${reg(rs1)}`;
+      }
       if (rd === 0) return `${spec.mnemonic === "csrrw" ? "csrw" : "csrc"} ${csr},${reg(rs1)}`;
       return undefined;
     }
     case "csrrwi":
     case "csrrsi":
     case "csrrci": {
+      // objdump spells the immediate forms as the register ones: csrw fcsr,3; csrrs a0,sie,2.
       const csr = formatImmediate(w, FIELDS.csr as ImmediateField, pc);
-      if (rd === 0) return `csr${spec.mnemonic[4]}i ${csr},${rs1}`;
-      return undefined;
+      const fp = FP_CSR_ALIASES[csrOf(w)];
+      if (spec.mnemonic === "csrrwi" && fp && fp !== "csr") return `fs${fp}i ${reg(rd)},${rs1}`;
+      if (rd === 0) return `csr${spec.mnemonic[4]} ${csr},${rs1}`;
+      return `${spec.mnemonic.slice(0, -1)} ${reg(rd)},${csr},${rs1}`;
     }
     case "fence":
       if (((w >>> 20) & 0xff) === 0xff) return "fence";

@@ -1,13 +1,15 @@
 /**
- * The single table of RV64 instruction encodings shared by the assembler and the disassembler.
+ * The single table of RV64 instruction encodings: the assembler, the disassembler and the hart's
+ * decoder (`decoder.ts`, generated from it at load) all derive from it.
  *
  * Every instruction is described once: its mnemonic, its operand syntax (a small template such
- * as `rd,imm12(rs1)`), and the `match`/`mask` pair that identifies it (`(word & mask) === match`).
+ * as `rd,imm12(rs1)`), the `match`/`mask` pair that identifies it (`(word & mask) === match`),
+ * the hart's op (`op.ts`), and for a compressed form the 32-bit instruction it expands to.
  * Operands name {@linkcode OperandField}s, which know where their bits live in the instruction
- * word, how to scatter a value into them (assembler) and gather it back (disassembler), and how
- * objdump prints them. Covered: RV64I, M, A, C (every RV64 integer compressed form), Zicsr,
- * Zifencei, Zba, Zbb, Zbs, Zicond and the privileged instructions (ecall, ebreak, mret, sret,
- * wfi, sfence.vma).
+ * word, how to scatter a value into them (assembler) and gather it back (disassembler, decoder),
+ * and how objdump prints them. Covered: RV64I, M, A, F, D, C (every RV64 compressed form),
+ * Zicsr, Zifencei, Zba, Zbb, Zbs, Zicond and the privileged instructions (ecall, ebreak, mret,
+ * sret, wfi, sfence.vma). A word that matches no row is illegal for the hart too.
  *
  * The CSR names are those of the ratified privileged specification 1.12, exactly the set that
  * `riscv64-unknown-elf-objdump` (binutils 2.40) prints for objects built with
@@ -15,6 +17,8 @@
  *
  * @module
  */
+
+import { Op } from "./op.ts";
 
 /** ABI names of the 32 integer registers, indexed by register number. */
 export const ABI_REGISTER_NAMES: readonly string[] = [
@@ -432,6 +436,10 @@ export const FIELDS: Readonly<Record<string, OperandField>> = {
   zimm5: imm("5-bit CSR immediate", [[15, 0, 5]], false, "dec"),
   pred: imm("fence predecessor set", [[24, 0, 4]], false, "fence"),
   succ: imm("fence successor set", [[20, 0, 4]], false, "fence"),
+  // Fields no syntax names, which the hart packs into an F/D op's decoded immediate.
+  funct3: imm("funct3", [[12, 0, 3]], false, "dec"),
+  fmt: imm("FP format", [[25, 0, 2]], false, "dec"),
+  cvt: imm("conversion integer kind", [[20, 0, 2]], false, "dec"),
   c_addi4spn: imm(
     "c.addi4spn immediate",
     [[11, 4, 2], [7, 6, 4], [6, 2, 1], [5, 3, 1]],
@@ -500,6 +508,33 @@ export interface InstructionSpec {
   readonly extension: Extension;
   /** Extra decoding condition (reserved or differently-decoded field values). */
   readonly valid?: (word: number) => boolean;
+  /**
+   * The hart's operation ({@linkcode Op}); a compressed instruction's is its expansion's,
+   * {@linkcode Op.ILLEGAL} for an encoding the hart refuses.
+   */
+  readonly op: number;
+  /**
+   * A compressed instruction's 32-bit expansion: that instruction's encoding and, in its operand
+   * order, what each operand is here: a field name of this row, a register name or a number
+   * (`c.li` is `addi crd,zero,c_imm6`).
+   */
+  readonly expands?: {
+    /** The 32-bit instruction. */
+    readonly spec: InstructionSpec;
+    /** Its operands, in terms of this row. */
+    readonly operands: readonly TemplateOperand[];
+  };
+  /**
+   * Fields of the word (keys of {@linkcode FIELDS}) that the hart's decoded immediate packs
+   * besides the operands, each with its bit position there (F/D: rounding mode at 0, format at
+   * 8, ...; see `ExtensionOp` in `op.ts`).
+   */
+  readonly packs: readonly (readonly [field: string, shift: number])[];
+  /**
+   * A spelling of an encoding that a later row also matches (`unimp` for `csrrw zero,cycle,zero`),
+   * for the assembler and the disassembler: the hart decodes the word by that later row.
+   */
+  readonly alias: boolean;
 }
 
 function parseSyntax(syntax: string): TemplateOperand[] {
@@ -583,13 +618,27 @@ export function encodeRegister(word: number, f: RegisterField, num: number): num
   return (word | (v << f.lo)) >>> 0;
 }
 
+/** How the hart decodes a row, where its mnemonic and operands alone do not say it. */
+interface RowOptions {
+  /** Extra decoding condition (see {@linkcode InstructionSpec.valid}). */
+  valid?: (w: number) => boolean;
+  /** The hart's op when it is not the mnemonic's (`fence.tso` is a FENCE). */
+  op?: number;
+  /** A compressed instruction's 32-bit expansion, e.g. `addi crd,zero,c_imm6`. */
+  expands?: string;
+  /** See {@linkcode InstructionSpec.packs}. */
+  packs?: readonly (readonly [string, number])[];
+  /** See {@linkcode InstructionSpec.alias}. */
+  alias?: boolean;
+}
+
 type Row = [
   mnemonic: string,
   syntax: string,
   match: number,
   mask: number,
   ext: Extension,
-  valid?: (w: number) => boolean,
+  options?: RowOptions,
 ];
 
 const R = 0xfe00707f; // funct7 + funct3 + opcode
@@ -612,54 +661,119 @@ function rTypes(ext: Extension, opcode: number, funct7: number, names: [number, 
 const rmValid = (w: number) => ((w >>> 12) & 7) < 5 || ((w >>> 12) & 7) === 7;
 const RM = 0x7000;
 
+/** What the F/D ops pack into the decoded immediate (the layout `ExtensionOp` in `op.ts` gives). */
+const ROUNDED: RowOptions["packs"] = [["rm", 0], ["fmt", 8]];
+const FUSED: RowOptions["packs"] = [["rm", 0], ["fmt", 8], ["frs3", 10]];
+const SELECTED: RowOptions["packs"] = [["funct3", 0], ["fmt", 8]];
+const CONVERTED: RowOptions["packs"] = [["rm", 0], ["cvt", 4], ["fmt", 8]];
+const FORMAT: RowOptions["packs"] = [["fmt", 8]];
+
+/**
+ * The exact conversions fcvt.d.w, fcvt.d.wu and fcvt.d.s: binutils 2.40 knows them with rm = 0
+ * only (no rm operand); the hart accepts every valid rm, as QEMU does (rm cannot change the
+ * result). `[name, match]`.
+ */
+const EXACT_CONVERSIONS: readonly (readonly [string, number])[] = [
+  ["fcvt.d.w", 0x53 | (0x1a << 27) | (1 << 25)],
+  ["fcvt.d.wu", 0x53 | (0x1a << 27) | (1 << 25) | (1 << 20)],
+  ["fcvt.d.s", 0x53 | (0x08 << 27) | (1 << 25)],
+];
+
 /**
  * F and D. An operation with a rounding mode has two rows, as binutils 2.40 has them: without
  * the rm operand (rm = dyn, listed first so that the disassembler prints it so) and with it.
- * The exact conversions fcvt.d.w, fcvt.d.wu and fcvt.d.s take no rm operand (rm = 0).
+ * The exact conversions ({@linkcode EXACT_CONVERSIONS}) take no rm operand (rm = 0).
  */
 function fpRows(): Row[] {
   const rows: Row[] = [];
-  const withRm = (ext: Extension, name: string, syntax: string, match: number, mask: number) => {
-    rows.push([name, syntax, match | RM, mask | RM, ext]);
-    rows.push([name, `${syntax},rm`, match, mask, ext, rmValid]);
+  const withRm = (
+    ext: Extension,
+    name: string,
+    syntax: string,
+    match: number,
+    mask: number,
+    options: RowOptions,
+  ) => {
+    rows.push([name, syntax, match | RM, mask | RM, ext, options]);
+    rows.push([name, `${syntax},rm`, match, mask, ext, { ...options, valid: rmValid }]);
   };
+  const exact = new Map(EXACT_CONVERSIONS);
   for (const [s, fmt, ext] of [["s", 0, "F"], ["d", 1, "D"]] as const) {
     const f7 = (funct5: number) => (funct5 << 27) | (fmt << 25);
     rows.push([`fl${s === "s" ? "w" : "d"}`, "frd,imm12(rs1)", 0x07 | ((2 + fmt) << 12), I, ext]);
     rows.push([`fs${s === "s" ? "w" : "d"}`, "frs2,simm12(rs1)", 0x27 | ((2 + fmt) << 12), I, ext]);
     for (
-      const [name, opcode] of [["fmadd", 0x43], ["fmsub", 0x47], ["fnmsub", 0x4b], [
-        "fnmadd",
-        0x4f,
-      ]] as const
+      const [name, opcode, op] of [
+        ["fmadd", 0x43, Op.FMADD],
+        ["fmsub", 0x47, Op.FMSUB],
+        ["fnmsub", 0x4b, Op.FNMSUB],
+        ["fnmadd", 0x4f, Op.FNMADD],
+      ] as const
     ) {
-      withRm(ext, `${name}.${s}`, "frd,frs1,frs2,frs3", opcode | (fmt << 25), 0x0600007f);
+      withRm(ext, `${name}.${s}`, "frd,frs1,frs2,frs3", opcode | (fmt << 25), 0x0600007f, {
+        op,
+        packs: FUSED,
+      });
     }
-    for (const [name, funct5] of [["fadd", 0], ["fsub", 1], ["fmul", 2], ["fdiv", 3]] as const) {
-      withRm(ext, `${name}.${s}`, "frd,frs1,frs2", 0x53 | f7(funct5), 0xfe00007f);
+    for (
+      const [name, funct5, op] of [
+        ["fadd", 0, Op.FADD],
+        ["fsub", 1, Op.FSUB],
+        ["fmul", 2, Op.FMUL],
+        ["fdiv", 3, Op.FDIV],
+      ] as const
+    ) {
+      withRm(ext, `${name}.${s}`, "frd,frs1,frs2", 0x53 | f7(funct5), 0xfe00007f, {
+        op,
+        packs: ROUNDED,
+      });
     }
-    withRm(ext, `fsqrt.${s}`, "frd,frs1", 0x53 | f7(0x0b), 0xfff0007f);
-    for (const [name, f3] of [["fsgnj", 0], ["fsgnjn", 1], ["fsgnjx", 2]] as const) {
-      rows.push([`${name}.${s}`, "frd,frs1,frs2", 0x53 | f7(0x04) | (f3 << 12), R, ext]);
-    }
-    rows.push([`fmin.${s}`, "frd,frs1,frs2", 0x53 | f7(0x05), R, ext]);
-    rows.push([`fmax.${s}`, "frd,frs1,frs2", 0x53 | f7(0x05) | (1 << 12), R, ext]);
-    for (const [name, f3] of [["feq", 2], ["flt", 1], ["fle", 0]] as const) {
-      rows.push([`${name}.${s}`, "rd,frs1,frs2", 0x53 | f7(0x14) | (f3 << 12), R, ext]);
-    }
-    rows.push([`fclass.${s}`, "rd,frs1", 0x53 | f7(0x1c) | (1 << 12), UNARY, ext]);
+    withRm(ext, `fsqrt.${s}`, "frd,frs1", 0x53 | f7(0x0b), 0xfff0007f, {
+      op: Op.FSQRT,
+      packs: ROUNDED,
+    });
+    const selected = (name: string, syntax: string, funct5: number, f3: number, op: number) =>
+      rows.push([`${name}.${s}`, syntax, 0x53 | f7(funct5) | (f3 << 12), R, ext, {
+        op,
+        packs: SELECTED,
+      }]);
+    selected("fsgnj", "frd,frs1,frs2", 0x04, 0, Op.FSGNJ);
+    selected("fsgnjn", "frd,frs1,frs2", 0x04, 1, Op.FSGNJ);
+    selected("fsgnjx", "frd,frs1,frs2", 0x04, 2, Op.FSGNJ);
+    selected("fmin", "frd,frs1,frs2", 0x05, 0, Op.FMINMAX);
+    selected("fmax", "frd,frs1,frs2", 0x05, 1, Op.FMINMAX);
+    selected("feq", "rd,frs1,frs2", 0x14, 2, Op.FCMP);
+    selected("flt", "rd,frs1,frs2", 0x14, 1, Op.FCMP);
+    selected("fle", "rd,frs1,frs2", 0x14, 0, Op.FCMP);
+    const format = { packs: FORMAT };
+    rows.push([`fclass.${s}`, "rd,frs1", 0x53 | f7(0x1c) | (1 << 12), UNARY, ext, {
+      ...format,
+      op: Op.FCLASS,
+    }]);
     const x = s === "s" ? "w" : "d";
-    rows.push([`fmv.x.${x}`, "rd,frs1", 0x53 | f7(0x1c), UNARY, ext]);
-    rows.push([`fmv.${x}.x`, "frd,rs1", 0x53 | f7(0x1e), UNARY, ext]);
+    rows.push([`fmv.x.${x}`, "rd,frs1", 0x53 | f7(0x1c), UNARY, ext, {
+      ...format,
+      op: Op.FMV_X_F,
+    }]);
+    rows.push([`fmv.${x}.x`, "frd,rs1", 0x53 | f7(0x1e), UNARY, ext, {
+      ...format,
+      op: Op.FMV_F_X,
+    }]);
     for (const [int, k] of [["w", 0], ["wu", 1], ["l", 2], ["lu", 3]] as const) {
-      withRm(ext, `fcvt.${int}.${s}`, "rd,frs1", 0x53 | f7(0x18) | (k << 20), 0xfff0007f);
-      if (s === "d" && k < 2) {
-        rows.push([`fcvt.d.${int}`, "frd,rs1", 0x53 | f7(0x1a) | (k << 20), UNARY, ext]);
-      } else withRm(ext, `fcvt.${s}.${int}`, "frd,rs1", 0x53 | f7(0x1a) | (k << 20), 0xfff0007f);
+      withRm(ext, `fcvt.${int}.${s}`, "rd,frs1", 0x53 | f7(0x18) | (k << 20), 0xfff0007f, {
+        op: Op.FCVT_I_F,
+        packs: CONVERTED,
+      });
+      const name = `fcvt.${s}.${int}`;
+      const options = { op: Op.FCVT_F_I, packs: CONVERTED };
+      const match = exact.get(name);
+      if (match !== undefined) rows.push([name, "frd,rs1", match, UNARY, ext, options]);
+      else withRm(ext, name, "frd,rs1", 0x53 | f7(0x1a) | (k << 20), 0xfff0007f, options);
     }
   }
-  withRm("D", "fcvt.s.d", "frd,frs1", 0x53 | (0x08 << 27) | (1 << 20), 0xfff0007f);
-  rows.push(["fcvt.d.s", "frd,frs1", 0x53 | (0x08 << 27) | (1 << 25), UNARY, "D"]);
+  const f2f = { op: Op.FCVT_F_F, packs: ROUNDED };
+  withRm("D", "fcvt.s.d", "frd,frs1", 0x53 | (0x08 << 27) | (1 << 20), 0xfff0007f, f2f);
+  rows.push(["fcvt.d.s", "frd,frs1", exact.get("fcvt.d.s")!, UNARY, "D", f2f]);
   return rows;
 }
 
@@ -725,7 +839,7 @@ const ROWS: Row[] = [
   ["sraiw", "rd,rs1,shamt5", 0x4000501b, R, "I"],
   ...rTypes("I", 0x3b, 0, [[0, "addw"], [1, "sllw"], [5, "srlw"]]),
   ...rTypes("I", 0x3b, 0x20, [[0, "subw"], [5, "sraw"]]),
-  ["fence.tso", "", 0x8330000f, 0xffffffff, "I"],
+  ["fence.tso", "", 0x8330000f, 0xffffffff, "I", { op: Op.FENCE }],
   ["fence", "pred,succ", 0x0000000f, 0xf00fffff, "I"],
   ["ecall", "", 0x00000073, 0xffffffff, "I"],
   ["ebreak", "", 0x00100073, 0xffffffff, "I"],
@@ -735,10 +849,12 @@ const ROWS: Row[] = [
   ["sret", "", 0x10200073, 0xffffffff, "Priv"],
   ["mret", "", 0x30200073, 0xffffffff, "Priv"],
   ["wfi", "", 0x10500073, 0xffffffff, "Priv"],
-  ["dret", "", 0x7b200073, 0xffffffff, "Priv"],
+  ["uret", "", 0x00200073, 0xffffffff, "Priv", { op: Op.ILLEGAL }], // no N extension
+  ["dret", "", 0x7b200073, 0xffffffff, "Priv", { op: Op.ILLEGAL }], // no debug mode
   ["sfence.vma", "rs1,rs2", 0x12000073, 0xfe007fff, "Priv"],
-  // Zicsr
-  ["unimp", "", 0xc0001073, 0xffffffff, "Zicsr"], // csrrw zero,cycle,zero: always illegal
+  // Zicsr. unimp is csrrw zero,cycle,zero: it decodes, and traps when executed (cycle is
+  // read-only).
+  ["unimp", "", 0xc0001073, 0xffffffff, "Zicsr", { op: Op.CSRRW, alias: true }],
   ["csrrw", "rd,csr,rs1", 0x1073, I, "Zicsr"],
   ["csrrs", "rd,csr,rs1", 0x2073, I, "Zicsr"],
   ["csrrc", "rd,csr,rs1", 0x3073, I, "Zicsr"],
@@ -794,65 +910,151 @@ const ROWS: Row[] = [
   ["bexti", "rd,rs1,shamt6", 0x48005013, SHIFT64, "Zbs"],
   // Zicond
   ...rTypes("Zicond", 0x33, 0x07, [[5, "czero.eqz"], [7, "czero.nez"]]),
-  // C, quadrant 0
-  ["c.unimp", "", 0x0000, 0xffff, "C"],
-  ["c.addi4spn", "crdq,sp,c_addi4spn", 0x0000, 0xe003, "C", (w) => (w & 0x1fe0) !== 0],
-  ["c.lw", "crdq,c_lw(crs1q)", 0x4000, 0xe003, "C"],
-  ["c.ld", "crdq,c_ld(crs1q)", 0x6000, 0xe003, "C"],
-  ["c.fld", "cfrdq,c_ld(crs1q)", 0x2000, 0xe003, "C"],
-  ["c.fsd", "cfrs2q,c_ld(crs1q)", 0xa000, 0xe003, "C"],
-  ["c.sw", "crs2q,c_lw(crs1q)", 0xc000, 0xe003, "C"],
-  ["c.sd", "crs2q,c_ld(crs1q)", 0xe000, 0xe003, "C"],
+  // C, quadrant 0. A field that must not be 0 (c.addi16sp's immediate) makes the word reserved
+  // for the hart when it is 0, though objdump still prints it.
+  ["c.unimp", "", 0x0000, 0xffff, "C", { op: Op.ILLEGAL }],
+  ["c.addi4spn", "crdq,sp,c_addi4spn", 0x0000, 0xe003, "C", {
+    valid: (w) => (w & 0x1fe0) !== 0,
+    expands: "addi crdq,sp,c_addi4spn",
+  }],
+  ["c.lw", "crdq,c_lw(crs1q)", 0x4000, 0xe003, "C", { expands: "lw crdq,c_lw(crs1q)" }],
+  ["c.ld", "crdq,c_ld(crs1q)", 0x6000, 0xe003, "C", { expands: "ld crdq,c_ld(crs1q)" }],
+  ["c.fld", "cfrdq,c_ld(crs1q)", 0x2000, 0xe003, "C", { expands: "fld cfrdq,c_ld(crs1q)" }],
+  ["c.fsd", "cfrs2q,c_ld(crs1q)", 0xa000, 0xe003, "C", { expands: "fsd cfrs2q,c_ld(crs1q)" }],
+  ["c.sw", "crs2q,c_lw(crs1q)", 0xc000, 0xe003, "C", { expands: "sw crs2q,c_lw(crs1q)" }],
+  ["c.sd", "crs2q,c_ld(crs1q)", 0xe000, 0xe003, "C", { expands: "sd crs2q,c_ld(crs1q)" }],
   // C, quadrant 1
-  ["c.addi", "crd,c_imm6", 0x0001, 0xe003, "C"],
-  ["c.nop", "", 0x0001, 0xffff, "C"], // objdump -M no-aliases prints c.addi zero,0
-  ["c.addiw", "crd,c_imm6", 0x2001, 0xe003, "C", (w) => rd(w) !== 0],
-  ["c.li", "crd,c_imm6", 0x4001, 0xe003, "C"],
-  ["c.addi16sp", "sp,c_addi16sp", 0x6101, 0xef83, "C"],
-  ["c.lui", "crd,c_lui", 0x6001, 0xe003, "C", (w) => rd(w) !== 2 && cimm6(w) !== 0],
-  ["c.srli64", "crs1q", 0x8001, 0xfc7f, "C"],
-  ["c.srai64", "crs1q", 0x8401, 0xfc7f, "C"],
-  ["c.srli", "crs1q,c_shamt", 0x8001, 0xec03, "C"],
-  ["c.srai", "crs1q,c_shamt", 0x8401, 0xec03, "C"],
-  ["c.andi", "crs1q,c_imm6", 0x8801, 0xec03, "C"],
-  ["c.sub", "crs1q,crs2q", 0x8c01, 0xfc63, "C"],
-  ["c.xor", "crs1q,crs2q", 0x8c21, 0xfc63, "C"],
-  ["c.or", "crs1q,crs2q", 0x8c41, 0xfc63, "C"],
-  ["c.and", "crs1q,crs2q", 0x8c61, 0xfc63, "C"],
-  ["c.subw", "crs1q,crs2q", 0x9c01, 0xfc63, "C"],
-  ["c.addw", "crs1q,crs2q", 0x9c21, 0xfc63, "C"],
-  ["c.j", "c_joff", 0xa001, 0xe003, "C"],
-  ["c.beqz", "crs1q,c_boff", 0xc001, 0xe003, "C"],
-  ["c.bnez", "crs1q,c_boff", 0xe001, 0xe003, "C"],
+  ["c.addi", "crd,c_imm6", 0x0001, 0xe003, "C", { expands: "addi crd,crd,c_imm6" }],
+  // objdump -M no-aliases prints c.addi zero,0 (the row above matches first)
+  ["c.nop", "", 0x0001, 0xffff, "C", { expands: "addi zero,zero,0" }],
+  ["c.addiw", "crd,c_imm6", 0x2001, 0xe003, "C", {
+    valid: (w) => rd(w) !== 0,
+    expands: "addiw crd,crd,c_imm6",
+  }],
+  ["c.li", "crd,c_imm6", 0x4001, 0xe003, "C", { expands: "addi crd,zero,c_imm6" }],
+  ["c.addi16sp", "sp,c_addi16sp", 0x6101, 0xef83, "C", { expands: "addi sp,sp,c_addi16sp" }],
+  ["c.lui", "crd,c_lui", 0x6001, 0xe003, "C", {
+    valid: (w) => rd(w) !== 2 && cimm6(w) !== 0,
+    expands: "lui crd,c_lui",
+  }],
+  ["c.srli64", "crs1q", 0x8001, 0xfc7f, "C", { expands: "srli crs1q,crs1q,0" }],
+  ["c.srai64", "crs1q", 0x8401, 0xfc7f, "C", { expands: "srai crs1q,crs1q,0" }],
+  ["c.srli", "crs1q,c_shamt", 0x8001, 0xec03, "C", { expands: "srli crs1q,crs1q,c_shamt" }],
+  ["c.srai", "crs1q,c_shamt", 0x8401, 0xec03, "C", { expands: "srai crs1q,crs1q,c_shamt" }],
+  ["c.andi", "crs1q,c_imm6", 0x8801, 0xec03, "C", { expands: "andi crs1q,crs1q,c_imm6" }],
+  ["c.sub", "crs1q,crs2q", 0x8c01, 0xfc63, "C", { expands: "sub crs1q,crs1q,crs2q" }],
+  ["c.xor", "crs1q,crs2q", 0x8c21, 0xfc63, "C", { expands: "xor crs1q,crs1q,crs2q" }],
+  ["c.or", "crs1q,crs2q", 0x8c41, 0xfc63, "C", { expands: "or crs1q,crs1q,crs2q" }],
+  ["c.and", "crs1q,crs2q", 0x8c61, 0xfc63, "C", { expands: "and crs1q,crs1q,crs2q" }],
+  ["c.subw", "crs1q,crs2q", 0x9c01, 0xfc63, "C", { expands: "subw crs1q,crs1q,crs2q" }],
+  ["c.addw", "crs1q,crs2q", 0x9c21, 0xfc63, "C", { expands: "addw crs1q,crs1q,crs2q" }],
+  ["c.j", "c_joff", 0xa001, 0xe003, "C", { expands: "jal zero,c_joff" }],
+  ["c.beqz", "crs1q,c_boff", 0xc001, 0xe003, "C", { expands: "beq crs1q,zero,c_boff" }],
+  ["c.bnez", "crs1q,c_boff", 0xe001, 0xe003, "C", { expands: "bne crs1q,zero,c_boff" }],
   // C, quadrant 2
-  ["c.slli64", "crd", 0x0002, 0xf07f, "C"],
-  ["c.slli", "crd,c_shamt", 0x0002, 0xe003, "C"],
-  ["c.lwsp", "crd,c_lwsp(sp)", 0x4002, 0xe003, "C", (w) => rd(w) !== 0],
-  ["c.ldsp", "crd,c_ldsp(sp)", 0x6002, 0xe003, "C", (w) => rd(w) !== 0],
-  ["c.fldsp", "cfrd,c_ldsp(sp)", 0x2002, 0xe003, "C"],
-  ["c.fsdsp", "cfrs2,c_sdsp(sp)", 0xa002, 0xe003, "C"],
-  ["c.jr", "crd", 0x8002, 0xf07f, "C", (w) => rd(w) !== 0],
-  ["c.mv", "crd,crs2", 0x8002, 0xf003, "C", (w) => rs2c(w) !== 0],
-  ["c.ebreak", "", 0x9002, 0xffff, "C"],
-  ["c.jalr", "crd", 0x9002, 0xf07f, "C", (w) => rd(w) !== 0],
-  ["c.add", "crd,crs2", 0x9002, 0xf003, "C", (w) => rs2c(w) !== 0],
-  ["c.swsp", "crs2,c_swsp(sp)", 0xc002, 0xe003, "C"],
-  ["c.sdsp", "crs2,c_sdsp(sp)", 0xe002, 0xe003, "C"],
+  ["c.slli64", "crd", 0x0002, 0xf07f, "C", { expands: "slli crd,crd,0" }],
+  ["c.slli", "crd,c_shamt", 0x0002, 0xe003, "C", { expands: "slli crd,crd,c_shamt" }],
+  ["c.lwsp", "crd,c_lwsp(sp)", 0x4002, 0xe003, "C", {
+    valid: (w) => rd(w) !== 0,
+    expands: "lw crd,c_lwsp(sp)",
+  }],
+  ["c.ldsp", "crd,c_ldsp(sp)", 0x6002, 0xe003, "C", {
+    valid: (w) => rd(w) !== 0,
+    expands: "ld crd,c_ldsp(sp)",
+  }],
+  ["c.fldsp", "cfrd,c_ldsp(sp)", 0x2002, 0xe003, "C", { expands: "fld cfrd,c_ldsp(sp)" }],
+  ["c.fsdsp", "cfrs2,c_sdsp(sp)", 0xa002, 0xe003, "C", { expands: "fsd cfrs2,c_sdsp(sp)" }],
+  ["c.jr", "crd", 0x8002, 0xf07f, "C", { valid: (w) => rd(w) !== 0, expands: "jalr zero,0(crd)" }],
+  ["c.mv", "crd,crs2", 0x8002, 0xf003, "C", {
+    valid: (w) => rs2c(w) !== 0,
+    expands: "add crd,zero,crs2",
+  }],
+  ["c.ebreak", "", 0x9002, 0xffff, "C", { expands: "ebreak" }],
+  ["c.jalr", "crd", 0x9002, 0xf07f, "C", { valid: (w) => rd(w) !== 0, expands: "jalr ra,0(crd)" }],
+  ["c.add", "crd,crs2", 0x9002, 0xf003, "C", {
+    valid: (w) => rs2c(w) !== 0,
+    expands: "add crd,crd,crs2",
+  }],
+  ["c.swsp", "crs2,c_swsp(sp)", 0xc002, 0xe003, "C", { expands: "sw crs2,c_swsp(sp)" }],
+  ["c.sdsp", "crs2,c_sdsp(sp)", 0xe002, 0xe003, "C", { expands: "sd crs2,c_sdsp(sp)" }],
 ];
 
+/**
+ * Encodings the hart executes that binutils 2.40 (and so the assembler and the disassembler)
+ * does not know: FENCE and FENCE.I with non-zero reserved fields (rd, rs1, fm, imm), which the
+ * spec asks implementations to ignore, and the exact conversions with an explicit rm.
+ */
+const HART_ONLY_ROWS: Row[] = [
+  ["fence", "pred,succ", 0x0000000f, I, "I"],
+  ["fence.i", "", 0x0000100f, I, "Zifencei"],
+  ...EXACT_CONVERSIONS.map(([name, match]): Row => [
+    name,
+    name === "fcvt.d.s" ? "frd,frs1,rm" : "frd,rs1,rm",
+    match,
+    0xfff0007f,
+    "D",
+    name === "fcvt.d.s"
+      ? { op: Op.FCVT_F_F, packs: ROUNDED, valid: rmValid }
+      : { op: Op.FCVT_F_I, packs: CONVERTED, valid: rmValid },
+  ]),
+];
+
+/** The op a mnemonic names when its row does not say: `amoadd.w.aq` is AMOADD_W. */
+function opOfMnemonic(mnemonic: string): number {
+  const name = mnemonic.replace(/\.(aqrl|aq|rl)$/, "").replaceAll(".", "_").toUpperCase();
+  const op = (Op as Record<string, number>)[name];
+  if (op === undefined) throw new Error(`isa_table: ${mnemonic} names no op (give one)`);
+  return op;
+}
+
+/**
+ * Builds the specs of `rows`; `known` (32-bit specs by `mnemonic/operand count`, the first of
+ * each) resolves compressed expansions.
+ */
+function specsOf(rows: readonly Row[], known: Map<string, InstructionSpec>): InstructionSpec[] {
+  return rows.map(([mnemonic, syntax, match, mask, extension, options = {}]) => {
+    let expands: InstructionSpec["expands"];
+    if (options.expands !== undefined) {
+      const [name, operandText = ""] = options.expands.split(" ");
+      const operands = parseSyntax(operandText);
+      const spec = known.get(`${name}/${operands.length}`);
+      if (spec === undefined) throw new Error(`isa_table: ${mnemonic} expands to no ${name}`);
+      expands = { spec, operands };
+    }
+    const spec: InstructionSpec = {
+      mnemonic,
+      syntax,
+      operands: parseSyntax(syntax),
+      match: match >>> 0,
+      mask: mask >>> 0,
+      length: (match & 3) === 3 ? 4 : 2,
+      extension,
+      valid: options.valid,
+      op: options.op ?? expands?.spec.op ?? opOfMnemonic(mnemonic),
+      expands,
+      packs: options.packs ?? [],
+      alias: options.alias ?? false,
+    };
+    const key = `${mnemonic}/${spec.operands.length}`;
+    if (spec.length === 4 && !known.has(key)) known.set(key, spec);
+    return spec;
+  });
+}
+
+const ALL_SPECS = new Map<string, InstructionSpec>();
+
 /** Every instruction encoding, in decoding priority order (the first match wins). */
-export const INSTRUCTIONS: readonly InstructionSpec[] = ROWS.map((
-  [mnemonic, syntax, match, mask, extension, valid],
-) => ({
-  mnemonic,
-  syntax,
-  operands: parseSyntax(syntax),
-  match: match >>> 0,
-  mask: mask >>> 0,
-  length: (match & 3) === 3 ? 4 : 2,
-  extension,
-  valid,
-}));
+export const INSTRUCTIONS: readonly InstructionSpec[] = specsOf(ROWS, ALL_SPECS);
+
+/**
+ * The encodings the hart decodes, in priority order (the first match wins; a word none matches
+ * is illegal): {@linkcode INSTRUCTIONS} but the aliases, then the encodings only the hart knows
+ * (reserved fields it ignores, see the rows).
+ */
+export const HART_ENCODINGS: readonly InstructionSpec[] = [
+  ...INSTRUCTIONS.filter((s) => !s.alias),
+  ...specsOf(HART_ONLY_ROWS, ALL_SPECS),
+];
 
 const BY_MNEMONIC: ReadonlyMap<string, readonly InstructionSpec[]> = (() => {
   const map = new Map<string, InstructionSpec[]>();

@@ -110,6 +110,7 @@ Deno.test("aliases mode prints pseudo-instructions that re-assemble to the same 
     csrwi sscratch, 3
     csrsi sstatus, 2
     csrci sstatus, 1
+    csrrwi a0, sscratch, 3
     rdtime a0
     rdcycle a0
     rdinstret a0
@@ -119,6 +120,22 @@ Deno.test("aliases mode prints pseudo-instructions that re-assemble to the same 
     unimp
     addi a0, a1, 3
     fence rw, w
+    fmv.s fa0, fa1
+    fneg.d ft0, fs1
+    fabs.s fa5, fa5
+    fsgnj.d fa0, fa1, fa2
+    frcsr a0
+    fscsr a0, a1
+    fscsr a1
+    frrm t0
+    fsrm a2
+    fsrmi a0, 3
+    fsrmi 1
+    frflags a0
+    fsflags a3, a4
+    fsflagsi 31
+    fadd.d fa0, fa1, fa2, dyn
+    fadd.d fa0, fa1, fa2, rtz
   `;
   const origin = 0x8000_0000;
   const { image } = assemble(source, { origin });
@@ -152,9 +169,10 @@ Deno.test("aliases mode prints pseudo-instructions that re-assemble to the same 
     "csrw mtvec,a0",
     "csrs mie,a0",
     "csrc mip,a0",
-    "csrwi sscratch,3",
-    "csrsi sstatus,2",
-    "csrci sstatus,1",
+    "csrw sscratch,3",
+    "csrs sstatus,2",
+    "csrc sstatus,1",
+    "csrrw a0,sscratch,3",
     "rdtime a0",
     "rdcycle a0",
     "rdinstret a0",
@@ -164,6 +182,22 @@ Deno.test("aliases mode prints pseudo-instructions that re-assemble to the same 
     "unimp",
     "addi a0,a1,3",
     "fence rw,w",
+    "fmv.s fa0,fa1",
+    "fneg.d ft0,fs1",
+    "fabs.s fa5,fa5",
+    "fsgnj.d fa0,fa1,fa2",
+    "frcsr a0",
+    "fscsr a0,a1",
+    "fscsr a1",
+    "frrm t0",
+    "fsrm a2",
+    "fsrmi a0,3",
+    "fsrmi zero,1",
+    "frflags a0",
+    "fsflags a3,a4",
+    "fsflagsi zero,31",
+    "fadd.d fa0,fa1,fa2",
+    "fadd.d fa0,fa1,fa2,rtz",
   ]);
   // Each alias assembles back to its word.
   for (const line of lines) {

@@ -30,13 +30,10 @@ import {
   type InstructionSpec,
   ROUNDING_MODE_NAMES,
 } from "../../../lib/hw/riscv/isa_table.ts";
+import { gnuAssemble, objdump, ORIGIN, toolsPresent, WORDS_MARCH } from "./gnu_tools.ts";
 
-const ORIGIN = 0x8000_0000;
-const TOOLS = ["as", "ld", "objcopy", "objdump"].map((t) => `riscv64-unknown-elf-${t}`);
 /** GNU as flags for the 32-bit forms: every extension of the table Debian's binutils 2.40 knows. */
 const BASE_MARCH = "rv64imafd_zicsr_zifencei_zba_zbb_zbs";
-/** The same with C, for the disassembler comparison on raw words. */
-const WORDS_MARCH = "rv64imafdc_zicsr_zifencei_zba_zbb_zbs";
 /** Major opcodes of F/D computational instructions. */
 const FP_OPCODES = new Set([0x43, 0x47, 0x4b, 0x4f, 0x53]);
 /** Whether binutils 2.40 knows the instruction (Zicond arrived in 2.41). */
@@ -52,79 +49,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function run(cmd: string, args: string[], cwd: string): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`);
-  }
-  return text;
-}
-
-async function toolsPresent(): Promise<void> {
-  for (const tool of TOOLS) {
-    try {
-      await new Deno.Command(tool, { args: ["--version"], stdout: "null", stderr: "null" })
-        .output();
-    } catch {
-      throw new Error(
-        `${tool} not found: install the Debian package binutils-riscv64-unknown-elf (.ci/run does)`,
-      );
-    }
-  }
-}
-
-/** Assembles with GNU as + ld at ORIGIN; returns the flat image and the ELF path. */
-async function gnuAssemble(
-  dir: string,
-  name: string,
-  source: string,
-  march: string,
-): Promise<{ image: Uint8Array; data: Uint8Array; elf: string }> {
-  await Deno.writeTextFile(`${dir}/${name}.s`, source);
-  await run(TOOLS[0], [
-    `-march=${march}`,
-    "-mabi=lp64",
-    "-mno-relax",
-    "-mpriv-spec=1.12",
-    "-o",
-    `${name}.o`,
-    `${name}.s`,
-  ], dir);
-  await run(TOOLS[1], [
-    "-Ttext=0x80000000",
-    "--no-relax",
-    "-e",
-    "0x80000000",
-    "-o",
-    `${name}.elf`,
-    `${name}.o`,
-  ], dir);
-  await run(TOOLS[2], ["-O", "binary", "-j", ".text", `${name}.elf`, `${name}.bin`], dir);
-  await run(TOOLS[2], ["-O", "binary", "-j", ".data", `${name}.elf`, `${name}.data`], dir);
-  return {
-    image: await Deno.readFile(`${dir}/${name}.bin`),
-    data: await Deno.readFile(`${dir}/${name}.data`),
-    elf: `${name}.elf`,
-  };
-}
-
-/** objdump's instruction lines: address, word, text (annotations stripped). */
-async function objdump(
-  dir: string,
-  elf: string,
-): Promise<Map<number, { word: number; text: string }>> {
-  const out = await run(TOOLS[3], ["-d", "-M", "no-aliases", elf], dir);
-  const lines = new Map<number, { word: number; text: string }>();
-  for (const line of out.split("\n")) {
-    const m = /^\s*([0-9a-f]+):\t([0-9a-f]+)\s*\t(.*)$/.exec(line);
-    if (!m) continue;
-    const text = m[3].replace(/\s*#.*$/, "").replace(/\s*<[^>]*>/, "").replace("\t", " ").trim();
-    lines.set(parseInt(m[1], 16), { word: parseInt(m[2], 16), text });
-  }
-  return lines;
 }
 
 function hex(bytes: Uint8Array, at: number, n: number): string {
@@ -630,6 +554,51 @@ Deno.test("disassembler matches objdump on all 16-bit parcels and random 32-bit 
     }
     assert.equal(mismatches, 0, report.join("\n"));
     assert.ok(compressedCount === 49152);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("disassembler aliases match objdump on F/D and CSR words", async () => {
+  await toolsPresent();
+  const r = rng(0xa11a5);
+  const words: number[] = [];
+  const FP_CSRS = [0x001, 0x002, 0x003];
+  for (const spec of INSTRUCTIONS) {
+    if (spec.length !== 4 || !["F", "D", "Zicsr"].includes(spec.extension)) continue;
+    for (let i = 0; i < 24; i++) {
+      let w = (spec.match | (Math.floor(r() * 2 ** 32) & ~spec.mask)) >>> 0;
+      if (spec.mnemonic.startsWith("fsgnj") && i % 2) {
+        w = (w & ~(31 << 20)) | (((w >>> 15) & 31) << 20);
+      }
+      if (spec.extension === "Zicsr" && spec.mnemonic !== "unimp") {
+        // Each FP CSR with rd = zero, with rs1 (or the immediate) 0, and with neither.
+        if (i < 18) w = (w & 0xfffff) | (FP_CSRS[i % 3] << 20);
+        if (Math.floor(i / 3) % 3 === 1) w &= ~(31 << 7);
+        if (Math.floor(i / 3) % 3 === 2) w &= ~(31 << 15);
+      }
+      if (!spec.valid || spec.valid(w)) words.push(w >>> 0);
+    }
+  }
+  const src = [".text", ...words.map((w) => `.insn 4, 0x${w.toString(16)}`)];
+  const dir = await Deno.makeTempDir({ prefix: "axv-gnu-a-" });
+  try {
+    const gnu = await gnuAssemble(dir, "aliases", src.join("\n") + "\n", WORDS_MARCH);
+    const dump = await objdump(dir, gnu.elf, true);
+    assert.equal(dump.size, words.length, "objdump listed every word");
+    const report: string[] = [];
+    const seen = new Set<string>();
+    for (const [addr, { word, text }] of dump) {
+      const got = disassemble(word, addr, { aliases: true }).text;
+      seen.add(got.split(" ")[0]);
+      if (got !== text && report.length < 20) {
+        report.push(`${word.toString(16)}: ours '${got}', objdump '${text}'`);
+      }
+    }
+    assert.deepEqual(report, []);
+    for (const alias of ["fmv.s", "fneg.d", "fabs.s", "frcsr", "fscsr", "fsrmi", "fsflagsi"]) {
+      assert.ok(seen.has(alias), `sample holds a ${alias}`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
