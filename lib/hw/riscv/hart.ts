@@ -70,15 +70,22 @@ import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
 import { MISA_EXTENSION_BITS } from "./isa.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
-import { codeCacheStats, HartStats } from "./hart_stats.ts";
-import { Access, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
-import { DecodedPage, dummyPage, dummyView, NO_BLOCKS } from "./decoded_page.ts";
+import { HartStats, TlbFlushCause } from "./hart_stats.ts";
+import { Access, Pte, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
+import { DecodedPage, NO_BLOCKS } from "./decoded_page.ts";
+import {
+  codeGroupGeneration,
+  codeGroupOf,
+  codeGroups,
+  codeStore,
+  leaveCodeGroup,
+} from "./code_group.ts";
+import { leafSizeFlags, SoftTlb, staleFlags, TlbEntry } from "./soft_tlb.ts";
 import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
 
 export * from "./hart_state.ts";
 export { DecodedPage } from "./decoded_page.ts";
 
-const TLB_SIZE = 256;
 /**
  * Executions of an interpreted instruction before a block is compiled from it. Each compiled
  * block costs V8 about 2 ms (parse, lazy compile, running cold in its bytecode interpreter,
@@ -111,61 +118,10 @@ const MISA_LO = MISA_EXTENSION_BITS;
 const MISA_HI = 0x80000000 | 0;
 /** Physical addresses are 56 bits wide (Sv39's PPN); fetches at or above fault. */
 const PA_LIMIT = 2 ** 56;
+/** Ranged remote sfence above this many bytes (64 pages) flushes everything. */
+const RANGED_FLUSH_LIMIT = 64n * 4096n;
 /** Generic 64-bit CSR storage index of the CSR number. */
 const CSR_STORE = 4096;
-
-/**
- * The decoded forms of one RAM page on every hart that executed from it. Stores into the page,
- * by any hart, go through {@linkcode codeStore}, which invalidates exactly the instructions they
- * overlap on all of those harts: decoded code is always coherent with memory (as in QEMU), so
- * `fence.i` and remote fence.i need not throw code away.
- */
-class CodeGroup {
-  /** The decoded pages of this RAM page, one per hart that currently has it decoded. */
-  readonly pages: DecodedPage[] = [];
-  /** Creates the group of the RAM page `view`. */
-  constructor(readonly view: DataView) {}
-}
-
-/**
- * Code groups by RAM page view, shared by every hart (harts of one VM, and of VMs sharing RAM,
- * see each other's stores). A group lives as long as its page: store-TLB entries keep pointing
- * at it.
- */
-const codeGroups = new WeakMap<DataView, CodeGroup>();
-/** Incremented when a RAM page gets its code group: harts then re-sort their store TLBs. */
-let codeGroupGen = 0;
-
-/** Decoded instructions of the page's slots that a store of `width` bytes at `po` overlaps. */
-function invalidateSlots(page: DecodedPage, po: number, width: number): void {
-  const ops = page.ops;
-  const covered = page.covered;
-  const last = (po + width - 1) >> 1;
-  let hit = 0;
-  for (let i = po > 1 ? (po - 2) >> 1 : 0; i <= last; i++) {
-    ops[i] = 0;
-    hit |= covered[i];
-  }
-  if (hit !== 0) {
-    codeCacheStats.storeInvalidations++;
-    page.blocks.fill(null);
-    page.heat.fill(0);
-    covered.fill(0);
-    page.blockCount = 0;
-  }
-}
-
-/**
- * Invalidates, on every hart, the decoded instructions that a store of `width` bytes at page
- * offset `po` overlaps (they decode again when next executed), drops a page's compiled blocks
- * when the store hits one of them, and returns the page view to store into.
- */
-function codeStore(group: CodeGroup, po: number, width: number): DataView {
-  const pages = group.pages;
-  for (let i = 0; i < pages.length; i++) invalidateSlots(pages[i], po, width);
-  return group.view;
-}
-const dummyGroup = new CodeGroup(dummyView);
 
 /**
  * Called by {@linkcode Hart.watchWrites} right after a store wrote watched bytes: `pa` and
@@ -256,14 +212,9 @@ export class Hart {
   #walk: WalkOutput = { pa: 0, pte: 0, level: 0, pteAddr: 0 };
 
   // Caches.
-  #rTag = new Float64Array(TLB_SIZE).fill(-1);
-  #rPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
-  #wTag = new Float64Array(TLB_SIZE).fill(-1);
-  #wPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
-  #wcTag = new Float64Array(TLB_SIZE).fill(-1);
-  #wcPage: CodeGroup[] = new Array<CodeGroup>(TLB_SIZE).fill(dummyGroup);
-  #fTag = new Float64Array(TLB_SIZE).fill(-1);
-  #fPage: DecodedPage[] = new Array<DecodedPage>(TLB_SIZE).fill(dummyPage);
+  #tlb = new SoftTlb();
+  /** TlbEntry flags of the last translation by #dataPa/#fetchPa. */
+  #xlatFlags = 0;
   #code = new Map<DataView, DecodedPage>();
   #codeGroupGen = -1;
   /** Host writes into RAM (summed over #memories) when this hart's code was last known good. */
@@ -294,7 +245,10 @@ export class Hart {
 
   // ---------------------------------------------------------------- public slow-path API
 
-  /** Current privilege level: 0 U, 1 S, 3 M. Setting it drops cached translations. */
+  /**
+   * Current privilege level: 0 U, 1 S, 3 M. Setting it drops the cached translations the new
+   * level may not use.
+   */
   get priv(): 0 | 1 | 3 {
     return this.#priv;
   }
@@ -304,7 +258,7 @@ export class Hart {
       throw new RangeError(`privilege level ${p} is not 0, 1 or 3`);
     }
     this.#priv = p;
-    this.#flushTlb();
+    this.#retainTlb();
     this.#irqCheck = true;
   }
 
@@ -356,13 +310,28 @@ export class Hart {
 
   /** Drops every cached translation and decoded instruction (e.g. after memory was reloaded). */
   flushCaches(): void {
-    this.#flushTlb();
+    this.#flushTlb(TlbFlushCause.Host);
     this.#dropCode();
   }
 
-  /** Drops the cached translations (sfence.vma, and remote sfence.vma from other harts). */
+  /** Drops the cached translations (remote sfence.vma of the whole address space). */
   flushTlb(): void {
-    this.#flushTlb();
+    this.#flushTlb(TlbFlushCause.Remote);
+  }
+
+  /**
+   * Drops the cached translations of the virtual pages that [`va`, `va + size`) touches
+   * (remote sfence.vma of a range: SBI RFENCE's start_addr and size, as unsigned 64-bit
+   * values). A size of 0, or one above 64 pages (all ones: the whole address space), drops
+   * everything, as SBI implementations do.
+   */
+  flushTlbRange(va: bigint, size: bigint): void {
+    const pages = BigInt.asUintN(64, size);
+    if (pages === 0n || pages > RANGED_FLUSH_LIMIT) return this.#flushTlb(TlbFlushCause.Remote);
+    const start = BigInt.asIntN(64, va);
+    const first = start - (start & 4095n);
+    for (let a = first; a < start + pages; a += 4096n) this.#tlb.dropAddress(Number(a));
+    this.stats.tlbFlushesBy[TlbFlushCause.SfencePage]++;
   }
 
   /**
@@ -375,7 +344,7 @@ export class Hart {
     if (this.#hostWriteCount() === this.#hostWrites) return;
     this.stats.fenceIFlushes++;
     this.#dropCode();
-    this.#fTag.fill(-1);
+    this.#tlb.fTag.fill(-1);
   }
 
   #hostWriteCount(): number {
@@ -386,11 +355,7 @@ export class Hart {
 
   /** Drops the decoded instructions: the next fetches decode again. */
   #dropCode(): void {
-    for (const [view, page] of this.#code) {
-      const pages = codeGroups.get(view)?.pages;
-      const i = pages === undefined ? -1 : pages.indexOf(page);
-      if (i >= 0) pages!.splice(i, 1);
-    }
+    for (const [view, page] of this.#code) leaveCodeGroup(view, page);
     if (this.#code.size !== 0) this.stats.codeFlushes++;
     this.#code.clear();
     this.#hostWrites = this.#hostWriteCount();
@@ -434,8 +399,7 @@ export class Hart {
     }
     const watch = { start: pa, end: pa + length, onWrite };
     this.#watches.push(watch);
-    this.#wTag.fill(-1);
-    this.#wcTag.fill(-1);
+    this.#tlb.flushStores();
     return () => {
       const i = this.#watches.indexOf(watch);
       if (i >= 0) this.#watches.splice(i, 1);
@@ -621,14 +585,15 @@ export class Hart {
     this.#running = true;
     const xl = this.xl;
     const xh = this.xh;
-    const rTag = this.#rTag;
-    const rPage = this.#rPage;
-    const wTag = this.#wTag;
-    const wPage = this.#wPage;
-    const wcTag = this.#wcTag;
-    const wcPage = this.#wcPage;
-    const fTag = this.#fTag;
-    const fPage = this.#fPage;
+    const tlb = this.#tlb;
+    const rTag = tlb.rTag;
+    const rPage = tlb.rPage;
+    const wTag = tlb.wTag;
+    const wPage = tlb.wPage;
+    const wcTag = tlb.wcTag;
+    const wcPage = tlb.wcPage;
+    const fTag = tlb.fTag;
+    const fPage = tlb.fPage;
     const jst = this.#jitStatus;
     const blockExits = this.stats.blockExits;
     const jit = this.#jit;
@@ -1358,12 +1323,32 @@ export class Hart {
 
   // ---------------------------------------------------------------- caches
 
-  #flushTlb(): void {
+  #flushTlb(cause: number): void {
     this.stats.tlbFlushes++;
-    this.#rTag.fill(-1);
-    this.#wTag.fill(-1);
-    this.#wcTag.fill(-1);
-    this.#fTag.fill(-1);
+    this.stats.tlbFlushesBy[cause]++;
+    this.#tlb.flushAll();
+  }
+
+  /**
+   * The translation context changed (privilege, MPRV/MPP, SUM, MXR): drops the cached
+   * translations the new context may not use (see soft_tlb.ts). Cheap when none may be stale.
+   */
+  #retainTlb(): void {
+    const translated = this.#satpMode === 8;
+    const ms = this.#ms;
+    const priv = this.#priv;
+    const dataPriv = priv === 3 && (ms & Mstatus.MPRV) !== 0 ? (ms >> 11) & 3 : priv;
+    const fetchStale = staleFlags(translated && priv < 3, priv, false, false, true);
+    const dataStale = staleFlags(
+      translated && dataPriv < 3,
+      dataPriv,
+      (ms & Mstatus.SUM) !== 0,
+      (ms & Mstatus.MXR) !== 0,
+      false,
+    );
+    if (this.#tlb.dropStale(fetchStale, dataStale)) {
+      this.stats.tlbFlushesBy[TlbFlushCause.Context]++;
+    }
   }
 
   #syncCaches(): void {
@@ -1383,18 +1368,10 @@ export class Hart {
       this.#memGen = g;
       this.flushCaches();
     }
-    if (this.#codeGroupGen !== codeGroupGen) {
+    if (this.#codeGroupGen !== codeGroupGeneration.value) {
       // Other harts decoded new pages: stores into them must now go through codeStore.
-      this.#codeGroupGen = codeGroupGen;
-      const wTag = this.#wTag;
-      for (let i = 0; i < TLB_SIZE; i++) {
-        const group = wTag[i] === -1 ? undefined : codeGroups.get(this.#wPage[i]);
-        if (group !== undefined) {
-          this.#wcTag[i] = wTag[i];
-          this.#wcPage[i] = group;
-          wTag[i] = -1;
-        }
-      }
+      this.#codeGroupGen = codeGroupGeneration.value;
+      this.#tlb.sortStores((view) => codeGroups.get(view));
     }
   }
 
@@ -1403,33 +1380,14 @@ export class Hart {
    * code that point at the old view follow it to the new one.
    */
   pageReplaced(old: DataView, now: DataView): void {
-    const rPage = this.#rPage;
-    const wPage = this.#wPage;
-    for (let i = 0; i < TLB_SIZE; i++) {
-      if (rPage[i] === old) rPage[i] = now;
-      if (wPage[i] === old) wPage[i] = now;
-    }
-    // Store-TLB entries of code pages point at the old page's code group: refill them.
-    const wcTag = this.#wcTag;
-    const wcPage = this.#wcPage;
-    for (let i = 0; i < TLB_SIZE; i++) {
-      if (wcTag[i] !== -1 && wcPage[i].view === old) wcTag[i] = -1;
-    }
+    this.#tlb.pageReplaced(old, now);
     const code = this.#code.get(old);
     if (code !== undefined) {
       this.#code.delete(old);
-      const pages = codeGroups.get(old)?.pages;
-      const at = pages === undefined ? -1 : pages.indexOf(code);
-      if (at >= 0) pages!.splice(at, 1);
+      leaveCodeGroup(old, code);
       code.view = now;
       this.#code.set(now, code);
-      let group = codeGroups.get(now);
-      if (group === undefined) {
-        group = new CodeGroup(now);
-        codeGroups.set(now, group);
-        codeGroupGen++;
-      }
-      group.pages.push(code);
+      codeGroupOf(now).pages.push(code);
     }
   }
 
@@ -1438,8 +1396,7 @@ export class Hart {
    * next store to each page takes a private copy first. Loads and decoded code stay cached.
    */
   pagesShared(): void {
-    this.#wTag.fill(-1);
-    this.#wcTag.fill(-1);
+    this.#tlb.flushStores();
   }
 
   /** The RAM page view for physical address `pa` in region `r` (allocating it if `alloc`). */
@@ -1480,12 +1437,12 @@ export class Hart {
     page.blocks[off >> 1] = compileBlock(src, {
       xl: this.xl,
       xh: this.xh,
-      rTag: this.#rTag,
-      rPage: this.#rPage,
-      wTag: this.#wTag,
-      wPage: this.#wPage,
-      wcTag: this.#wcTag,
-      wcPage: this.#wcPage,
+      rTag: this.#tlb.rTag,
+      rPage: this.#tlb.rPage,
+      wTag: this.#tlb.wTag,
+      wPage: this.#tlb.wPage,
+      wcTag: this.#tlb.wcTag,
+      wcPage: this.#tlb.wcPage,
       codeStore,
       st: this.#jitStatus,
       fr: this.fp,
@@ -1520,8 +1477,11 @@ export class Hart {
         );
         return -1;
       }
+      this.#xlatFlags = ((this.#walk.pte & Pte.U) !== 0 ? TlbEntry.User : TlbEntry.Supervisor) |
+        leafSizeFlags(this.#walk.level);
       return this.#walk.pa;
     }
+    this.#xlatFlags = TlbEntry.Bare;
     if (va < 0 || va >= PA_LIMIT) {
       // Bare: bit 63 set, or beyond the 56-bit physical address space. No such memory exists
       // on any bus, so this is the guest's own access fault (never a VMM bus error).
@@ -1535,6 +1495,7 @@ export class Hart {
   #fetchPage(pc: number): DecodedPage | null {
     const pa = this.#fetchPa(pc, pc);
     if (pa < 0) return null;
+    const flags = this.#xlatFlags;
     const r = pa >= 0 && pa < 2 ** 53 ? this.bus.find(pa) : undefined;
     if (r === undefined || r.kind !== "ram") {
       this.#busError(pa, 2, false, true, Cause.InstructionAccessFault, pc, 0);
@@ -1546,28 +1507,15 @@ export class Hart {
     if (page === undefined) {
       page = new DecodedPage(view);
       this.#code.set(view, page);
-      let group = codeGroups.get(view);
-      if (group === undefined) {
-        group = new CodeGroup(view);
-        codeGroups.set(view, group);
-        // Other harts' store TLBs must learn it at their next run; this one's is done below.
-        if (this.#codeGroupGen === codeGroupGen) this.#codeGroupGen++;
-        codeGroupGen++;
-      }
+      // Other harts' store TLBs learn of a new group at their next run; this one's is done here.
+      const known = this.#codeGroupGen === codeGroupGeneration.value;
+      const group = codeGroupOf(view);
+      if (known) this.#codeGroupGen = codeGroupGeneration.value;
       group.pages.push(page);
       // Stores to this page must now invalidate decoded slots: move its write-TLB entries.
-      for (let i = 0; i < TLB_SIZE; i++) {
-        if (this.#wPage[i] === view && this.#wTag[i] !== -1) {
-          this.#wcTag[i] = this.#wTag[i];
-          this.#wcPage[i] = group;
-          this.#wTag[i] = -1;
-        }
-      }
+      this.#tlb.moveToCodeStores(view, group);
     }
-    const base = pc - (pc & 4095);
-    const fi = (pc >>> 12) & 255;
-    this.#fTag[fi] = base;
-    this.#fPage[fi] = page;
+    this.#tlb.fillFetch(pc - (pc & 4095), page, flags);
     return page;
   }
 
@@ -1630,13 +1578,19 @@ export class Hart {
         (this.#ms & Mstatus.MXR) !== 0,
         this.#walk,
       );
-      if (r === WalkResult.Ok) return this.#walk.pa;
+      if (r === WalkResult.Ok) {
+        const pte = this.#walk.pte;
+        this.#xlatFlags = ((pte & Pte.U) !== 0 ? TlbEntry.User : TlbEntry.Supervisor) |
+          ((pte & Pte.R) === 0 ? TlbEntry.Mxr : 0) | leafSizeFlags(this.#walk.level);
+        return this.#walk.pa;
+      }
       const cause = r === WalkResult.PageFault
         ? (store ? Cause.StorePageFault : Cause.LoadPageFault)
         : (store ? Cause.StoreAccessFault : Cause.LoadAccessFault);
       this.#trap(cause, false, this.#eaLo, this.#eaHi);
       return -1;
     }
+    this.#xlatFlags = TlbEntry.Bare;
     if (wild || va < 0) return -2;
     return va;
   }
@@ -1702,9 +1656,7 @@ export class Hart {
         this.#setLoaded(0, 0, width, signed);
         return true;
       }
-      const ti = (va >>> 12) & 255;
-      this.#rTag[ti] = va - po;
-      this.#rPage[ti] = view;
+      this.#tlb.fillLoad(va - po, view, this.#xlatFlags);
       const lo = width === 8 || width === 4
         ? view.getInt32(po, true)
         : width === 2
@@ -1777,20 +1729,13 @@ export class Hart {
     if (r.kind === "ram") {
       const view = this.#ramView(r, pa, true)!;
       const code = codeGroups.get(view);
-      const ti = (va >>> 12) & 255;
+      const flags = this.#xlatFlags;
       const watched = this.#watches.length !== 0 && this.#watchedPage(pa);
       if (code !== undefined) {
         codeStore(code, po, width);
-        if (!watched) {
-          this.#wcTag[ti] = va - po;
-          this.#wcPage[ti] = code;
-        }
-      } else if (!watched) {
-        this.#wTag[ti] = va - po;
-        this.#wPage[ti] = view;
-      }
-      this.#rTag[ti] = va - po;
-      this.#rPage[ti] = view;
+        if (!watched) this.#tlb.fillCodeStore(va - po, code, flags);
+      } else if (!watched) this.#tlb.fillStore(va - po, view, flags);
+      this.#tlb.fillLoad(va - po, view, flags);
       if (width === 8) {
         view.setInt32(po, lo, true);
         view.setInt32(po + 4, hi, true);
@@ -2057,13 +2002,20 @@ export class Hart {
           this.#stop = StopReason.Wfi;
         }
         return;
-      case Op.SFENCE_VMA:
+      case Op.SFENCE_VMA: {
         if (this.priv === 0 || (this.priv === 1 && (this.#ms & Mstatus.TVM) !== 0)) {
           return this.#illegal(0x12000073 | (((w >> 14) & 31) << 15) | (((w >> 20) & 31) << 20));
         }
-        this.#flushTlb();
+        const r1 = (w >> 14) & 31;
+        if (r1 === 0) this.#flushTlb(TlbFlushCause.Sfence);
+        else {
+          // One page: its entries in every TLB (all of them for a superpage it lies in).
+          this.#tlb.dropAddress(this.xh[r1] * TWO32 + (this.xl[r1] >>> 0));
+          this.stats.tlbFlushesBy[TlbFlushCause.SfencePage]++;
+        }
         this.pc += 4;
         return;
+      }
       case Op.FENCE_I:
         this.fenceI();
         this.pc += 4;
@@ -2438,7 +2390,7 @@ export class Hart {
         this.#ms = ms;
         this.#syncFs();
         if ((changed & (Mstatus.MPRV | Mstatus.MPP | Mstatus.SUM | Mstatus.MXR)) !== 0) {
-          this.#flushTlb();
+          this.#retainTlb();
         }
         return true;
       }
@@ -2502,7 +2454,7 @@ export class Hart {
         c[num * 2 + 1] = hi;
         this.#satpMode = mode;
         this.#satpPpn = (hi & 0xfff) * TWO32 + (lo >>> 0);
-        this.#flushTlb();
+        this.#flushTlb(TlbFlushCause.Satp);
         return true;
       }
       case Csr.mcounteren:
@@ -2608,11 +2560,11 @@ export class Hart {
 
   // ---------------------------------------------------------------- traps and interrupts
 
+  /** Enters privilege `p` after mstatus was updated (a trap or xRET). */
   #setPriv(p: 0 | 1 | 3): void {
-    if (p !== this.#priv) {
-      this.#priv = p;
-      if (this.#satpMode === 8) this.#flushTlb();
-    }
+    this.#priv = p;
+    // Also when p is unchanged: a trap into M rewrites MPP, which MPRV accesses use.
+    this.#retainTlb();
   }
 
   /** Raises an exception whose tval is a number (a pc or address). */
