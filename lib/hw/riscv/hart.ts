@@ -56,6 +56,8 @@ import type { Bus, BusRegion } from "../bus.ts";
 import type { SparseMemory } from "../memory.ts";
 import * as alu from "./alu.ts";
 import { Cause, Csr, Mstatus } from "./csr.ts";
+import { CsrFile } from "./csr_file.ts";
+import { csrMinPriv, csrReadOnly } from "./csr_table.ts";
 import {
   BIT_IMM_OPS,
   BIT_OP_FIRST,
@@ -68,7 +70,6 @@ import {
 import { bitOp } from "./bitmanip.ts";
 import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
-import { MISA_EXTENSION_BITS } from "./isa.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
 import { HartStats, TlbFlushCause } from "./hart_stats.ts";
 import { Access, Pte, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
@@ -98,30 +99,10 @@ const JIT_THRESHOLD = 60000;
 const TWO32 = 4294967296;
 /** Interrupt priority order of the privileged spec: MEI, MSI, MTI, SEI, SSI, STI. */
 const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];
-const MSTATUS_WMASK = Mstatus.SIE | Mstatus.MIE | Mstatus.SPIE | Mstatus.MPIE | Mstatus.SPP |
-  Mstatus.MPP | Mstatus.FS | Mstatus.MPRV | Mstatus.SUM | Mstatus.MXR | Mstatus.TVM | Mstatus.TW |
-  Mstatus.TSR;
-const SSTATUS_MASK = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.FS | Mstatus.SUM |
-  Mstatus.MXR;
-/** mstatus.FS = Dirty. */
-const FS_DIRTY = 3 << 13;
-/** mip.STIP. */
-const STIP = 1 << 5;
-/** mstatus high word: UXL = SXL = 2 (64-bit). */
-const MSTATUS_HI = 0xa;
-const SSTATUS_HI = 0x2;
-const S_INTS = 0x222;
-const MIE_MASK = 0xaaa;
-const MEDELEG_MASK = 0xb3ff;
-/** misa: RV64 (MXL=2) and the extensions of isa.ts (plus S and U). */
-const MISA_LO = MISA_EXTENSION_BITS;
-const MISA_HI = 0x80000000 | 0;
 /** Physical addresses are 56 bits wide (Sv39's PPN); fetches at or above fault. */
 const PA_LIMIT = 2 ** 56;
 /** Ranged remote sfence above this many bytes (64 pages) flushes everything. */
 const RANGED_FLUSH_LIMIT = 64n * 4096n;
-/** Generic 64-bit CSR storage index of the CSR number. */
-const CSR_STORE = 4096;
 
 /**
  * Called by {@linkcode Hart.watchWrites} right after a store wrote watched bytes: `pa` and
@@ -172,25 +153,11 @@ export class Hart {
   #jit: boolean;
   #jitThreshold: number;
   #jitStatus = new Int32Array(2);
-  /** mstatus.FS (0..3), for compiled blocks (they run FP ops only when it is Dirty). */
-  #fsState = new Int32Array(1);
   #sstc: boolean;
 
   // Privileged state.
   #priv: 0 | 1 | 3 = 3;
-  #ms = 0;
-  #mie = 0;
-  #mipSw = 0;
-  #mipExt = 0;
-  #mideleg = 0;
-  #medeleg = 0;
-  #satpMode = 0;
-  #satpPpn = 0;
-  #csr = new Int32Array(CSR_STORE * 2);
-  #cycleOffset = 0;
-  #instretOffset = 0;
-  #cycleFrozen = 0;
-  #instretFrozen = 0;
+  #csrs: CsrFile;
 
   // Run state.
   #stop = -1;
@@ -240,6 +207,18 @@ export class Hart {
       throw new RangeError(`jitThreshold ${threshold} is not an integer in 1..65535`);
     }
     this.#jitThreshold = threshold;
+    const readTime = this.#readTime;
+    this.#csrs = new CsrFile({
+      hartId: this.hartId,
+      sstc: this.#sstc,
+      fp: this.fp,
+      counterNow: () => this.#counterNow(),
+      readTime,
+      translationChanged: (whole) => {
+        if (whole) this.#flushTlb(TlbFlushCause.Satp);
+        else this.#retainTlb();
+      },
+    });
     this.reset(0, 3);
   }
 
@@ -266,44 +245,16 @@ export class Hart {
   reset(pc: number, priv: 0 | 1 | 3): void {
     this.xl.fill(0);
     this.xh.fill(0);
-    this.#csr.fill(0);
     this.pc = pc;
     this.priv = priv;
     this.instret = 0;
-    this.#ms = 0;
-    this.#mie = 0;
-    this.#mipSw = 0;
-    this.#mideleg = 0;
-    this.#medeleg = 0;
-    this.#satpMode = 0;
-    this.#satpPpn = 0;
-    this.#cycleOffset =
-      this.#instretOffset =
-      this.#cycleFrozen =
-      this.#instretFrozen =
-        0;
+    this.#csrs.reset(this.#guestDelegation);
     this.#resValid = false;
     this.waiting = false;
     this.halted = false;
     new Int32Array(this.fp.buffer).fill(0);
     this.fp.fflags = 0;
     this.fp.frm = 0;
-    this.#syncFs();
-    if (this.#sstc) {
-      // stimecmp's reset value is unspecified: all ones, i.e. no Sstc timer armed.
-      this.#csr[Csr.stimecmp * 2] = -1;
-      this.#csr[Csr.stimecmp * 2 + 1] = -1;
-    }
-    if (this.#guestDelegation) {
-      this.#medeleg = MEDELEG_MASK;
-      this.#mideleg = S_INTS;
-      this.#csr[Csr.mcounteren * 2] = 7;
-      // As OpenSBI does at boot: U-mode may read cycle, time and instret (a Linux guest's vDSO
-      // reads `time` in clock_gettime; without an SBI PMU the kernel leaves scounteren alone).
-      this.#csr[Csr.scounteren * 2] = 7;
-      // What SBI firmware does on a hart with Sstc: S-mode owns stimecmp.
-      if (this.#sstc) this.#csr[Csr.menvcfg * 2 + 1] = 0x80000000 | 0;
-    }
     this.#irqCheck = true;
     this.flushCaches();
   }
@@ -457,23 +408,23 @@ export class Hart {
    */
   setIrqLine(mipBit: number, level: boolean): void {
     if (mipBit === (1 << 1) || mipBit === (1 << 5)) {
-      this.#mipSw = level ? this.#mipSw | mipBit : this.#mipSw & ~mipBit;
+      this.#csrs.mipSw = level ? this.#csrs.mipSw | mipBit : this.#csrs.mipSw & ~mipBit;
     } else if ((mipBit & 0xa88) === mipBit && mipBit !== 0) {
-      this.#mipExt = level ? this.#mipExt | mipBit : this.#mipExt & ~mipBit;
+      this.#csrs.mipExt = level ? this.#csrs.mipExt | mipBit : this.#csrs.mipExt & ~mipBit;
     } else {
       throw new RangeError(`setIrqLine: mip bit mask 0x${mipBit.toString(16)} is not a wire`);
     }
     this.#irqCheck = true;
-    if (this.waiting && (this.#mip() & this.#mie) !== 0) this.waiting = false;
+    if (this.waiting && (this.#csrs.mip() & this.#csrs.mie) !== 0) this.waiting = false;
   }
 
   /** Reads a CSR without privilege checks (debuggers, the VMM). Throws for unknown CSRs. */
   readCsr(num: number): bigint {
     this.#runCount = 0;
-    if (!this.#csrRead(num, true)) {
+    if (!this.#csrs.read(num, this.#priv, true)) {
       throw new RangeError(`CSR 0x${num.toString(16)} does not exist on this hart`);
     }
-    return alu.bigU(this.#csrLo, this.#csrHi);
+    return alu.bigU(this.#csrs.lo, this.#csrs.hi);
   }
 
   /** Writes a CSR without privilege checks (WARL rules apply). Throws for unknown CSRs. */
@@ -481,8 +432,8 @@ export class Hart {
     const v = BigInt.asUintN(64, value);
     this.#runCount = -1;
     if (
-      !this.#csrRead(num, true) ||
-      !this.#csrWrite(num, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0)
+      !this.#csrs.read(num, this.#priv, true) ||
+      !this.#csrs.write(num, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0)
     ) {
       throw new RangeError(`CSR 0x${num.toString(16)} does not exist or is read-only`);
     }
@@ -491,12 +442,6 @@ export class Hart {
 
   /** Captures the architectural state. */
   snapshot(): HartState {
-    const csrs: number[][] = [];
-    for (let i = 0; i < CSR_STORE; i++) {
-      const lo = this.#csr[i * 2];
-      const hi = this.#csr[i * 2 + 1];
-      if (lo !== 0 || hi !== 0) csrs.push([i, lo, hi]);
-    }
     return {
       version: 1,
       pc: this.pc,
@@ -504,14 +449,7 @@ export class Hart {
       xl: Array.from(this.xl.subarray(0, 32)),
       xh: Array.from(this.xh.subarray(0, 32)),
       instret: this.instret,
-      mstatus: this.#ms,
-      mipSw: this.#mipSw,
-      mipExt: this.#mipExt,
-      mie: this.#mie,
-      mideleg: this.#mideleg,
-      medeleg: this.#medeleg,
-      counters: [this.#cycleOffset, this.#instretOffset, this.#cycleFrozen, this.#instretFrozen],
-      csrs,
+      ...this.#csrs.snapshot(),
       waiting: this.waiting,
       halted: this.halted,
       fpr: Array.from(this.fp.words),
@@ -532,29 +470,13 @@ export class Hart {
     this.pc = state.pc;
     this.priv = state.priv;
     this.instret = state.instret;
-    this.#ms = state.mstatus;
-    this.#mipSw = state.mipSw;
-    this.#mipExt = state.mipExt;
-    this.#mie = state.mie;
-    this.#mideleg = state.mideleg;
-    this.#medeleg = state.medeleg;
-    [this.#cycleOffset, this.#instretOffset, this.#cycleFrozen, this.#instretFrozen] =
-      state.counters;
-    this.#csr.fill(0);
-    for (const [i, lo, hi] of state.csrs) {
-      this.#csr[i * 2] = lo;
-      this.#csr[i * 2 + 1] = hi;
-    }
-    const satpHi = this.#csr[Csr.satp * 2 + 1];
-    this.#satpMode = satpHi >>> 28;
-    this.#satpPpn = (satpHi & 0xfff) * TWO32 + (this.#csr[Csr.satp * 2] >>> 0);
+    this.#csrs.restore(state);
     this.waiting = state.waiting;
     this.halted = state.halted;
     this.fp.words.fill(0);
     if (state.fpr !== undefined) this.fp.words.set(state.fpr.slice(0, 64));
     this.fp.fflags = (state.fcsr ?? 0) & 31;
     this.fp.frm = ((state.fcsr ?? 0) >> 5) & 7;
-    this.#syncFs();
     this.#resValid = false;
     this.#irqCheck = true;
     this.flushCaches();
@@ -575,7 +497,7 @@ export class Hart {
       this.#resValid = false;
     }
     if (this.waiting) {
-      if ((this.#mip() & this.#mie) === 0) return StopReason.Wfi;
+      if ((this.#csrs.mip() & this.#csrs.mie) === 0) return StopReason.Wfi;
       this.waiting = false;
     }
     this.#stop = -1;
@@ -1334,8 +1256,8 @@ export class Hart {
    * translations the new context may not use (see soft_tlb.ts). Cheap when none may be stale.
    */
   #retainTlb(): void {
-    const translated = this.#satpMode === 8;
-    const ms = this.#ms;
+    const translated = this.#csrs.satpMode === 8;
+    const ms = this.#csrs.ms;
     const priv = this.#priv;
     const dataPriv = priv === 3 && (ms & Mstatus.MPRV) !== 0 ? (ms >> 11) & 3 : priv;
     const fetchStale = staleFlags(translated && priv < 3, priv, false, false, true);
@@ -1446,7 +1368,7 @@ export class Hart {
       codeStore,
       st: this.#jitStatus,
       fr: this.fp,
-      fs: this.#fsState,
+      fs: this.#csrs.fsState,
     });
     page.blockLengths[off >> 1] = src.length;
     page.covered.fill(1, off >> 1, Math.min(2048, (src.end + 1) >> 1));
@@ -1457,11 +1379,11 @@ export class Hart {
 
   /** Translates the fetch address `pc` to a physical address, or traps (returns -1). */
   #fetchPa(va: number, instrPc: number): number {
-    if (this.#satpMode === 8 && this.priv < 3) {
+    if (this.#csrs.satpMode === 8 && this.priv < 3) {
       this.stats.pageWalks++;
       const r = walkSv39(
         this.bus,
-        this.#satpPpn,
+        this.#csrs.satpPpn,
         va,
         Access.Fetch,
         this.priv,
@@ -1556,7 +1478,9 @@ export class Hart {
 
   /** Effective privilege of loads and stores (MPRV). */
   #dataPriv(): number {
-    return this.priv === 3 && (this.#ms & Mstatus.MPRV) !== 0 ? (this.#ms >> 11) & 3 : this.priv;
+    return this.priv === 3 && (this.#csrs.ms & Mstatus.MPRV) !== 0
+      ? (this.#csrs.ms >> 11) & 3
+      : this.priv;
   }
 
   /**
@@ -1566,16 +1490,16 @@ export class Hart {
   #dataPa(va: number, store: boolean): number {
     const eff = this.#dataPriv();
     const wild = this.#eaHi < -0x200000 || this.#eaHi >= 0x200000;
-    if (this.#satpMode === 8 && eff < 3) {
+    if (this.#csrs.satpMode === 8 && eff < 3) {
       this.stats.pageWalks++;
       const r = wild ? WalkResult.PageFault : walkSv39(
         this.bus,
-        this.#satpPpn,
+        this.#csrs.satpPpn,
         va,
         store ? Access.Store : Access.Load,
         eff,
-        (this.#ms & Mstatus.SUM) !== 0,
-        (this.#ms & Mstatus.MXR) !== 0,
+        (this.#csrs.ms & Mstatus.SUM) !== 0,
+        (this.#csrs.ms & Mstatus.MXR) !== 0,
         this.#walk,
       );
       if (r === WalkResult.Ok) {
@@ -1963,33 +1887,33 @@ export class Hart {
         return;
       case Op.MRET: {
         if (this.priv < 3) return this.#illegal(0x30200073);
-        const mpp = (this.#ms >> 11) & 3;
-        let ms = this.#ms;
+        const mpp = (this.#csrs.ms >> 11) & 3;
+        let ms = this.#csrs.ms;
         ms = (ms & Mstatus.MPIE) !== 0 ? ms | Mstatus.MIE : ms & ~Mstatus.MIE;
         ms = (ms | Mstatus.MPIE) & ~Mstatus.MPP;
         if (mpp !== 3) ms &= ~Mstatus.MPRV;
-        this.#ms = ms;
+        this.#csrs.ms = ms;
         this.#setPriv(mpp as 0 | 1 | 3);
-        this.pc = this.#csrNum(Csr.mepc);
+        this.pc = this.#csrs.get64(Csr.mepc);
         this.#irqCheck = true;
         return;
       }
       case Op.SRET: {
-        if (this.priv === 0 || (this.priv === 1 && (this.#ms & Mstatus.TSR) !== 0)) {
+        if (this.priv === 0 || (this.priv === 1 && (this.#csrs.ms & Mstatus.TSR) !== 0)) {
           return this.#illegal(0x10200073);
         }
-        const spp = (this.#ms >> 8) & 1;
-        let ms = this.#ms;
+        const spp = (this.#csrs.ms >> 8) & 1;
+        let ms = this.#csrs.ms;
         ms = (ms & Mstatus.SPIE) !== 0 ? ms | Mstatus.SIE : ms & ~Mstatus.SIE;
         ms = (ms | Mstatus.SPIE) & ~Mstatus.SPP & ~Mstatus.MPRV;
-        this.#ms = ms;
+        this.#csrs.ms = ms;
         this.#setPriv(spp as 0 | 1);
-        this.pc = this.#csrNum(Csr.sepc);
+        this.pc = this.#csrs.get64(Csr.sepc);
         this.#irqCheck = true;
         return;
       }
       case Op.WFI:
-        if (this.priv === 0 || (this.priv === 1 && (this.#ms & Mstatus.TW) !== 0)) {
+        if (this.priv === 0 || (this.priv === 1 && (this.#csrs.ms & Mstatus.TW) !== 0)) {
           return this.#illegal(0x10500073);
         }
         this.pc += 4;
@@ -1997,13 +1921,13 @@ export class Hart {
           this.#stop = StopReason.Wfi;
           return;
         }
-        if ((this.#mip() & this.#mie) === 0) {
+        if ((this.#csrs.mip() & this.#csrs.mie) === 0) {
           this.waiting = true;
           this.#stop = StopReason.Wfi;
         }
         return;
       case Op.SFENCE_VMA: {
-        if (this.priv === 0 || (this.priv === 1 && (this.#ms & Mstatus.TVM) !== 0)) {
+        if (this.priv === 0 || (this.priv === 1 && (this.#csrs.ms & Mstatus.TVM) !== 0)) {
           return this.#illegal(0x12000073 | (((w >> 14) & 31) << 15) | (((w >> 20) & 31) << 20));
         }
         const r1 = (w >> 14) & 31;
@@ -2079,10 +2003,10 @@ export class Hart {
     for (let k = 0; k < len; k += 2) {
       const va = pc + k;
       let pa = va;
-      if (this.#satpMode === 8 && this.priv < 3) {
+      if (this.#csrs.satpMode === 8 && this.priv < 3) {
         const r = walkSv39(
           this.bus,
-          this.#satpPpn,
+          this.#csrs.satpPpn,
           va,
           Access.Fetch,
           this.priv,
@@ -2102,7 +2026,7 @@ export class Hart {
 
   /** Mirrors mstatus.FS for compiled blocks; call after every change of #ms's FS field. */
   #syncFs(): void {
-    this.#fsState[0] = (this.#ms >> 13) & 3;
+    this.#csrs.fsState[0] = (this.#csrs.ms >> 13) & 3;
   }
 
   /**
@@ -2111,7 +2035,7 @@ export class Hart {
    */
   #fp(w: number, imm: number): boolean {
     const op = w & 255;
-    if ((this.#ms & Mstatus.FS) === 0) {
+    if ((this.#csrs.ms & Mstatus.FS) === 0) {
       this.#illegal(this.#instructionBits(w >>> 26));
       return false;
     }
@@ -2123,8 +2047,7 @@ export class Hart {
       const rd = (w >> 8) & 31;
       words[rd * 2] = this.#csrLo;
       words[rd * 2 + 1] = d ? this.#csrHi : -1;
-      this.#ms |= FS_DIRTY;
-      this.#syncFs();
+      this.#csrs.markFsDirty();
       return this.#completed(w);
     }
     if (op === Op.FSW || op === Op.FSD) {
@@ -2146,10 +2069,7 @@ export class Hart {
       this.xl[rd] = fr.intOut[0];
       this.xh[rd] = fr.intOut[1];
     }
-    if (!FP_CLEAN_OPS.has(op)) {
-      this.#ms |= FS_DIRTY;
-      this.#syncFs();
-    }
+    if (!FP_CLEAN_OPS.has(op)) this.#csrs.markFsDirty();
     return true;
   }
 
@@ -2162,10 +2082,11 @@ export class Hart {
     const f3 = op - Op.CSRRW + (op >= Op.CSRRWI ? 2 : 1);
     const bits = (num << 20) | (src << 15) | (f3 << 12) | (rd << 7) | 0x73;
     const writes = op === Op.CSRRW || op === Op.CSRRWI || src !== 0;
-    if (((num >> 8) & 3) > this.priv || (writes && (num >> 10) === 3)) return this.#illegal(bits);
-    if (!this.#csrRead(num, false)) return this.#illegal(bits);
-    const ol = this.#csrLo;
-    const oh = this.#csrHi;
+    if (csrMinPriv(num) > this.#priv || (writes && csrReadOnly(num))) return this.#illegal(bits);
+    const csrs = this.#csrs;
+    if (!csrs.read(num, this.#priv, false)) return this.#illegal(bits);
+    const ol = csrs.lo;
+    const oh = csrs.hi;
     if (writes) {
       let sl: number;
       let sh: number;
@@ -2185,7 +2106,7 @@ export class Hart {
         nl = ol & ~sl;
         nh = oh & ~sh;
       }
-      if (!this.#csrWrite(num, nl, nh)) return this.#illegal(bits);
+      if (!csrs.write(num, nl, nh)) return this.#illegal(bits);
     }
     this.xl[rdField] = ol;
     this.xh[rdField] = oh;
@@ -2195,367 +2116,17 @@ export class Hart {
 
   // ---------------------------------------------------------------- CSRs
 
-  #mip(): number {
-    return this.#mipSw | this.#mipExt | this.#sstcPending();
-  }
-
-  /** Whether menvcfg.STCE is set (Sstc enabled for S-mode). */
-  #stce(): boolean {
-    return this.#sstc && this.#csr[Csr.menvcfg * 2 + 1] < 0;
-  }
-
-  /** mip.STIP driven by Sstc: time >= stimecmp while menvcfg.STCE is set. */
-  #sstcPending(): number {
-    if (!this.#stce()) return 0;
-    const cmp = this.#csrNum(Csr.stimecmp);
-    if (cmp < 0) return 0; // stimecmp >= 2^63: never (time is below)
-    return this.#readTime(this.#counterNow()) >= cmp ? STIP : 0;
-  }
-
   /**
    * The Sstc timer: the `stimecmp` value (timebase ticks) at which mip.STIP rises, or
    * `undefined` when Sstc is off (menvcfg.STCE clear) or stimecmp is beyond 2^63. The VMM uses
    * it to wake a vCPU waiting in wfi.
    */
   sstcDeadline(): number | undefined {
-    if (!this.#stce()) return undefined;
-    const cmp = this.#csrNum(Csr.stimecmp);
-    return cmp < 0 ? undefined : cmp;
-  }
-
-  #csrNum(num: number): number {
-    return this.#csr[num * 2 + 1] * TWO32 + (this.#csr[num * 2] >>> 0);
+    return this.#csrs.sstcDeadline();
   }
 
   #counterNow(): number {
     return this.instret + this.#runCount - this.#exc;
-  }
-
-  /** Whether counter bit `bit` is accessible at the current privilege. */
-  #counterAllowed(bit: number): boolean {
-    if (this.priv === 3) return true;
-    if (((this.#csr[Csr.mcounteren * 2] >>> bit) & 1) === 0) return false;
-    if (this.priv === 0 && ((this.#csr[Csr.scounteren * 2] >>> bit) & 1) === 0) return false;
-    return true;
-  }
-
-  #setCsrNum(v: number): void {
-    this.#csrLo = v | 0;
-    this.#csrHi = Math.floor(v / TWO32) | 0;
-  }
-
-  /** Reads CSR `num` into #csrLo/#csrHi; false when it does not exist or is not accessible. */
-  #csrRead(num: number, debug: boolean): boolean {
-    this.#csrHi = 0;
-    const c = this.#csr;
-    switch (num) {
-      case Csr.mstatus:
-        this.#csrLo = this.#ms;
-        this.#csrHi = MSTATUS_HI | ((this.#ms & FS_DIRTY) === FS_DIRTY ? 0x80000000 : 0);
-        return true;
-      case Csr.sstatus:
-        this.#csrLo = this.#ms & SSTATUS_MASK;
-        this.#csrHi = SSTATUS_HI | ((this.#ms & FS_DIRTY) === FS_DIRTY ? 0x80000000 : 0);
-        return true;
-      case Csr.fflags:
-      case Csr.frm:
-      case Csr.fcsr:
-        if (!debug && (this.#ms & Mstatus.FS) === 0) return false;
-        this.#csrLo = num === Csr.fflags
-          ? this.fp.fflags
-          : num === Csr.frm
-          ? this.fp.frm
-          : (this.fp.frm << 5) | this.fp.fflags;
-        return true;
-      case Csr.stimecmp:
-        if (!this.#sstc) return false;
-        if (!debug && this.priv === 1 && (!this.#counterAllowed(1) || !this.#stce())) {
-          return false;
-        }
-        break;
-      case Csr.misa:
-        this.#csrLo = MISA_LO;
-        this.#csrHi = MISA_HI;
-        return true;
-      case Csr.medeleg:
-        this.#csrLo = this.#medeleg;
-        return true;
-      case Csr.mideleg:
-        this.#csrLo = this.#mideleg;
-        return true;
-      case Csr.mie:
-        this.#csrLo = this.#mie;
-        return true;
-      case Csr.sie:
-        this.#csrLo = this.#mie & this.#mideleg;
-        return true;
-      case Csr.mip:
-        this.#csrLo = this.#mip();
-        return true;
-      case Csr.menvcfg:
-        this.#csrLo = this.#csr[num * 2];
-        this.#csrHi = this.#csr[num * 2 + 1];
-        return true;
-      case Csr.sip:
-        this.#csrLo = this.#mip() & this.#mideleg;
-        return true;
-      case Csr.satp:
-        if (!debug && this.priv === 1 && (this.#ms & Mstatus.TVM) !== 0) return false;
-        break;
-      case Csr.mvendorid:
-      case Csr.marchid:
-      case Csr.mimpid:
-      case Csr.mconfigptr:
-      case Csr.mseccfg:
-      case Csr.tselect:
-      case Csr.tdata1:
-      case Csr.tdata2:
-      case Csr.tdata3:
-        this.#csrLo = 0;
-        return true;
-      case Csr.tinfo:
-        this.#csrLo = 1;
-        return true;
-      case Csr.mhartid:
-        this.#csrLo = this.hartId;
-        return true;
-      case Csr.cycle:
-      case Csr.instret:
-      case Csr.mcycle:
-      case Csr.minstret: {
-        const isCycle = (num & 2) === 0;
-        if (num < 0xc00 + 3 && !debug && !this.#counterAllowed(isCycle ? 0 : 2)) return false;
-        const inhibit = this.#csr[Csr.mcountinhibit * 2];
-        const now = this.#counterNow();
-        const v = isCycle
-          ? ((inhibit & 1) !== 0 ? this.#cycleFrozen : now + this.#cycleOffset)
-          : ((inhibit & 4) !== 0 ? this.#instretFrozen : now + this.#instretOffset);
-        this.#setCsrNum(v);
-        return true;
-      }
-      case Csr.time:
-        if (!debug && !this.#counterAllowed(1)) return false;
-        this.#setCsrNum(this.#readTime(this.#counterNow()));
-        return true;
-      case Csr.sscratch:
-      case Csr.sepc:
-      case Csr.scause:
-      case Csr.stval:
-      case Csr.stvec:
-      case Csr.scounteren:
-      case Csr.senvcfg:
-      case Csr.mscratch:
-      case Csr.mepc:
-      case Csr.mcause:
-      case Csr.mtval:
-      case Csr.mtvec:
-      case Csr.mcounteren:
-      case Csr.mcountinhibit:
-        break;
-      default:
-        if (num >= Csr.hpmcounter3 && num <= Csr.hpmcounter31) {
-          if (!debug && !this.#counterAllowed(num - 0xc00)) return false;
-          this.#csrLo = 0;
-          return true;
-        }
-        if (
-          (num >= Csr.mhpmcounter3 && num <= Csr.mhpmcounter31) ||
-          (num >= Csr.mhpmevent3 && num <= Csr.mhpmevent31)
-        ) {
-          this.#csrLo = 0;
-          return true;
-        }
-        if (num >= Csr.pmpcfg0 && num <= Csr.pmpcfg15) {
-          if ((num & 1) !== 0) return false; // RV64: odd pmpcfg registers do not exist
-          break;
-        }
-        if (num >= Csr.pmpaddr0 && num <= Csr.pmpaddr63) break;
-        return false;
-    }
-    this.#csrLo = c[num * 2];
-    this.#csrHi = c[num * 2 + 1];
-    return true;
-  }
-
-  /** Writes CSR `num` (WARL rules); false when it cannot be written. Call after #csrRead. */
-  #csrWrite(num: number, lo: number, hi: number): boolean {
-    const c = this.#csr;
-    switch (num) {
-      case Csr.mstatus:
-      case Csr.sstatus: {
-        const mask = num === Csr.mstatus ? MSTATUS_WMASK : SSTATUS_MASK;
-        let ms = (this.#ms & ~mask) | (lo & mask);
-        if (((ms >> 11) & 3) === 2) ms &= ~Mstatus.MPP; // reserved MPP value -> U
-        const changed = ms ^ this.#ms;
-        this.#ms = ms;
-        this.#syncFs();
-        if ((changed & (Mstatus.MPRV | Mstatus.MPP | Mstatus.SUM | Mstatus.MXR)) !== 0) {
-          this.#retainTlb();
-        }
-        return true;
-      }
-      case Csr.misa:
-        return true; // read-only WARL
-      case Csr.fflags:
-      case Csr.frm:
-      case Csr.fcsr:
-        if (num === Csr.fflags) this.fp.fflags = lo & 31;
-        else if (num === Csr.frm) this.fp.frm = lo & 7;
-        else {
-          this.fp.fflags = lo & 31;
-          this.fp.frm = (lo >> 5) & 7;
-        }
-        this.#ms |= FS_DIRTY;
-        this.#syncFs();
-        return true;
-      case Csr.stimecmp:
-        c[num * 2] = lo;
-        c[num * 2 + 1] = hi;
-        return true;
-      case Csr.medeleg:
-        this.#medeleg = lo & MEDELEG_MASK;
-        return true;
-      case Csr.mideleg:
-        this.#mideleg = lo & S_INTS;
-        return true;
-      case Csr.mie:
-        this.#mie = lo & MIE_MASK;
-        return true;
-      case Csr.sie:
-        this.#mie = (this.#mie & ~this.#mideleg) | (lo & this.#mideleg & S_INTS);
-        return true;
-      case Csr.mip: {
-        // With Sstc on, STIP is the comparison's (read-only to software).
-        const m = this.#stce() ? S_INTS & ~STIP : S_INTS;
-        this.#mipSw = (this.#mipSw & ~m) | (lo & m);
-        return true;
-      }
-      case Csr.sip: {
-        const m = this.#mideleg & 2;
-        this.#mipSw = (this.#mipSw & ~m) | (lo & m);
-        return true;
-      }
-      case Csr.mtvec:
-      case Csr.stvec: {
-        const mode = lo & 3;
-        c[num * 2] = (lo & ~3) | (mode > 1 ? 0 : mode);
-        c[num * 2 + 1] = hi;
-        return true;
-      }
-      case Csr.mepc:
-      case Csr.sepc:
-        c[num * 2] = lo & ~1;
-        c[num * 2 + 1] = hi;
-        return true;
-      case Csr.satp: {
-        const mode = hi >>> 28;
-        if (mode !== 0 && mode !== 8) return true; // unsupported mode: the write is ignored
-        c[num * 2] = lo;
-        c[num * 2 + 1] = hi;
-        this.#satpMode = mode;
-        this.#satpPpn = (hi & 0xfff) * TWO32 + (lo >>> 0);
-        this.#flushTlb(TlbFlushCause.Satp);
-        return true;
-      }
-      case Csr.mcounteren:
-      case Csr.scounteren:
-        c[num * 2] = lo;
-        return true;
-      case Csr.menvcfg:
-        c[num * 2] = lo & 1; // FIOM
-        c[num * 2 + 1] = this.#sstc ? hi & (0x80000000 | 0) : 0; // STCE
-        return true;
-      case Csr.senvcfg:
-        c[num * 2] = lo & 1;
-        return true;
-      case Csr.mcountinhibit: {
-        const old = c[num * 2];
-        const nv = lo & 5;
-        const now = this.#counterNow() + 1;
-        if ((old & 1) === 0 && (nv & 1) !== 0) this.#cycleFrozen = now + this.#cycleOffset;
-        if ((old & 1) !== 0 && (nv & 1) === 0) this.#cycleOffset = this.#cycleFrozen - now;
-        if ((old & 4) === 0 && (nv & 4) !== 0) this.#instretFrozen = now + this.#instretOffset;
-        if ((old & 4) !== 0 && (nv & 4) === 0) this.#instretOffset = this.#instretFrozen - now;
-        c[num * 2] = nv;
-        return true;
-      }
-      case Csr.mcycle:
-      case Csr.minstret: {
-        const v = hi * TWO32 + (lo >>> 0);
-        const now = this.#counterNow() + 1;
-        const inhibit = c[Csr.mcountinhibit * 2];
-        if (num === Csr.mcycle) {
-          if ((inhibit & 1) !== 0) this.#cycleFrozen = v;
-          else this.#cycleOffset = v - now;
-        } else if ((inhibit & 4) !== 0) this.#instretFrozen = v;
-        else this.#instretOffset = v - now;
-        return true;
-      }
-      case Csr.sscratch:
-      case Csr.scause:
-      case Csr.stval:
-      case Csr.mscratch:
-      case Csr.mcause:
-      case Csr.mtval:
-        c[num * 2] = lo;
-        c[num * 2 + 1] = hi;
-        return true;
-      case Csr.mseccfg:
-      case Csr.tselect:
-      case Csr.tdata1:
-      case Csr.tdata2:
-      case Csr.tdata3:
-      case Csr.tinfo:
-        return true; // no triggers, no Smepmp: WARL zero
-      default:
-        if (
-          (num >= Csr.mhpmcounter3 && num <= Csr.mhpmcounter31) ||
-          (num >= Csr.mhpmevent3 && num <= Csr.mhpmevent31)
-        ) return true;
-        if (num >= Csr.pmpcfg0 && num <= Csr.pmpcfg15) {
-          this.#writePmpcfg(num, lo, hi);
-          return true;
-        }
-        if (num >= Csr.pmpaddr0 && num <= Csr.pmpaddr63) {
-          if (!this.#pmpLocked(num - Csr.pmpaddr0)) {
-            c[num * 2] = lo;
-            c[num * 2 + 1] = hi & 0x3fffff;
-          }
-          return true;
-        }
-        return false;
-    }
-  }
-
-  #pmpCfgByte(i: number): number {
-    const reg = Csr.pmpcfg0 + (i >> 3) * 2;
-    const k = i & 7;
-    const word = this.#csr[reg * 2 + (k >> 2)];
-    return (word >>> ((k & 3) * 8)) & 0xff;
-  }
-
-  #pmpLocked(i: number): boolean {
-    if ((this.#pmpCfgByte(i) & 0x80) !== 0) return true;
-    // A locked TOR entry also locks the previous pmpaddr.
-    if (i < 63) {
-      const next = this.#pmpCfgByte(i + 1);
-      if ((next & 0x80) !== 0 && ((next >> 3) & 3) === 1) return true;
-    }
-    return false;
-  }
-
-  #writePmpcfg(num: number, lo: number, hi: number): void {
-    const first = (num - Csr.pmpcfg0) * 4;
-    const halves = [lo, hi];
-    for (let k = 0; k < 8; k++) {
-      const i = first + k;
-      if ((this.#pmpCfgByte(i) & 0x80) !== 0) continue; // locked
-      let b = (halves[k >> 2] >>> ((k & 3) * 8)) & 0xff & 0x9f;
-      if ((b & 3) === 2) b &= ~2; // W without R is reserved
-      const idx = num * 2 + (k >> 2);
-      const shift = (k & 3) * 8;
-      this.#csr[idx] = (this.#csr[idx] & ~(0xff << shift)) | (b << shift);
-    }
   }
 
   // ---------------------------------------------------------------- traps and interrupts
@@ -2580,14 +2151,15 @@ export class Hart {
     (interrupt ? this.stats.interrupts : this.stats.exceptions)[cause & 15]++;
     this.#resValid = false;
     const p = this.priv;
-    const deleg = p <= 1 && (((interrupt ? this.#mideleg : this.#medeleg) >>> cause) & 1) !== 0;
-    const c = this.#csr;
+    const deleg = p <= 1 &&
+      (((interrupt ? this.#csrs.mideleg : this.#csrs.medeleg) >>> cause) & 1) !== 0;
+    const c = this.#csrs.regs;
     const pc = this.pc;
     const epcLo = pc | 0;
     const epcHi = Math.floor(pc / TWO32) | 0;
     const causeHi = interrupt ? 0x80000000 | 0 : 0;
     if (!interrupt) this.#exc++;
-    let ms = this.#ms;
+    let ms = this.#csrs.ms;
     let vec: number;
     if (deleg) {
       c[Csr.scause * 2] = cause;
@@ -2599,7 +2171,7 @@ export class Hart {
       ms = (ms & Mstatus.SIE) !== 0 ? ms | Mstatus.SPIE : ms & ~Mstatus.SPIE;
       ms &= ~Mstatus.SIE;
       ms = p === 1 ? ms | Mstatus.SPP : ms & ~Mstatus.SPP;
-      this.#ms = ms;
+      this.#csrs.ms = ms;
       this.#setPriv(1);
       vec = Csr.stvec;
     } else {
@@ -2612,7 +2184,7 @@ export class Hart {
       ms = (ms & Mstatus.MIE) !== 0 ? ms | Mstatus.MPIE : ms & ~Mstatus.MPIE;
       ms &= ~Mstatus.MIE;
       ms = (ms & ~Mstatus.MPP) | (p << 11);
-      this.#ms = ms;
+      this.#csrs.ms = ms;
       this.#setPriv(3);
       vec = Csr.mtvec;
     }
@@ -2624,14 +2196,16 @@ export class Hart {
 
   /** Takes the highest-priority pending and enabled interrupt, if any. */
   #checkInterrupts(): boolean {
-    const pending = this.#mip() & this.#mie;
+    const pending = this.#csrs.mip() & this.#csrs.mie;
     if (pending === 0) return false;
-    const m = pending & ~this.#mideleg;
+    const m = pending & ~this.#csrs.mideleg;
     let take = 0;
-    if (m !== 0 && (this.priv < 3 || (this.#ms & Mstatus.MIE) !== 0)) take = m;
+    if (m !== 0 && (this.priv < 3 || (this.#csrs.ms & Mstatus.MIE) !== 0)) take = m;
     else {
-      const s = pending & this.#mideleg;
-      if (s !== 0 && (this.priv === 0 || (this.priv === 1 && (this.#ms & Mstatus.SIE) !== 0))) {
+      const s = pending & this.#csrs.mideleg;
+      if (
+        s !== 0 && (this.priv === 0 || (this.priv === 1 && (this.#csrs.ms & Mstatus.SIE) !== 0))
+      ) {
         take = s;
       }
     }
