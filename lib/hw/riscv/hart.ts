@@ -59,6 +59,17 @@ import { Cause, Csr, Mstatus } from "./csr.ts";
 import { CsrFile } from "./csr_file.ts";
 import { csrMinPriv, csrReadOnly } from "./csr_table.ts";
 import {
+  enterTrap,
+  leaveMret,
+  leaveSret,
+  pendingInterrupt,
+  sfenceIllegal,
+  sretIllegal,
+  trapTarget,
+  wakesFromWfi,
+  wfiIllegal,
+} from "./traps.ts";
+import {
   BIT_IMM_OPS,
   BIT_OP_FIRST,
   BIT_OP_LAST,
@@ -97,8 +108,6 @@ export { DecodedPage } from "./decoded_page.ts";
  */
 const JIT_THRESHOLD = 60000;
 const TWO32 = 4294967296;
-/** Interrupt priority order of the privileged spec: MEI, MSI, MTI, SEI, SSI, STI. */
-const IRQ_PRIORITY = [11, 3, 7, 9, 1, 5];
 /** Physical addresses are 56 bits wide (Sv39's PPN); fetches at or above fault. */
 const PA_LIMIT = 2 ** 56;
 /** Ranged remote sfence above this many bytes (64 pages) flushes everything. */
@@ -415,7 +424,7 @@ export class Hart {
       throw new RangeError(`setIrqLine: mip bit mask 0x${mipBit.toString(16)} is not a wire`);
     }
     this.#irqCheck = true;
-    if (this.waiting && (this.#csrs.mip() & this.#csrs.mie) !== 0) this.waiting = false;
+    if (this.waiting && wakesFromWfi(this.#csrs)) this.waiting = false;
   }
 
   /** Reads a CSR without privilege checks (debuggers, the VMM). Throws for unknown CSRs. */
@@ -497,7 +506,7 @@ export class Hart {
       this.#resValid = false;
     }
     if (this.waiting) {
-      if ((this.#csrs.mip() & this.#csrs.mie) === 0) return StopReason.Wfi;
+      if (!wakesFromWfi(this.#csrs)) return StopReason.Wfi;
       this.waiting = false;
     }
     this.#stop = -1;
@@ -1885,49 +1894,32 @@ export class Hart {
         }
         this.#trapNum(Cause.Breakpoint, this.pc);
         return;
-      case Op.MRET: {
-        if (this.priv < 3) return this.#illegal(0x30200073);
-        const mpp = (this.#csrs.ms >> 11) & 3;
-        let ms = this.#csrs.ms;
-        ms = (ms & Mstatus.MPIE) !== 0 ? ms | Mstatus.MIE : ms & ~Mstatus.MIE;
-        ms = (ms | Mstatus.MPIE) & ~Mstatus.MPP;
-        if (mpp !== 3) ms &= ~Mstatus.MPRV;
-        this.#csrs.ms = ms;
-        this.#setPriv(mpp as 0 | 1 | 3);
+      case Op.MRET:
+        if (this.#priv < 3) return this.#illegal(0x30200073);
+        this.#setPriv(leaveMret(this.#csrs));
         this.pc = this.#csrs.get64(Csr.mepc);
         this.#irqCheck = true;
         return;
-      }
-      case Op.SRET: {
-        if (this.priv === 0 || (this.priv === 1 && (this.#csrs.ms & Mstatus.TSR) !== 0)) {
-          return this.#illegal(0x10200073);
-        }
-        const spp = (this.#csrs.ms >> 8) & 1;
-        let ms = this.#csrs.ms;
-        ms = (ms & Mstatus.SPIE) !== 0 ? ms | Mstatus.SIE : ms & ~Mstatus.SIE;
-        ms = (ms | Mstatus.SPIE) & ~Mstatus.SPP & ~Mstatus.MPRV;
-        this.#csrs.ms = ms;
-        this.#setPriv(spp as 0 | 1);
+      case Op.SRET:
+        if (sretIllegal(this.#csrs, this.#priv)) return this.#illegal(0x10200073);
+        this.#setPriv(leaveSret(this.#csrs));
         this.pc = this.#csrs.get64(Csr.sepc);
         this.#irqCheck = true;
         return;
-      }
       case Op.WFI:
-        if (this.priv === 0 || (this.priv === 1 && (this.#csrs.ms & Mstatus.TW) !== 0)) {
-          return this.#illegal(0x10500073);
-        }
+        if (wfiIllegal(this.#csrs, this.#priv)) return this.#illegal(0x10500073);
         this.pc += 4;
         if (this.#exitOnWfi) {
           this.#stop = StopReason.Wfi;
           return;
         }
-        if ((this.#csrs.mip() & this.#csrs.mie) === 0) {
+        if (!wakesFromWfi(this.#csrs)) {
           this.waiting = true;
           this.#stop = StopReason.Wfi;
         }
         return;
       case Op.SFENCE_VMA: {
-        if (this.priv === 0 || (this.priv === 1 && (this.#csrs.ms & Mstatus.TVM) !== 0)) {
+        if (sfenceIllegal(this.#csrs, this.#priv)) {
           return this.#illegal(0x12000073 | (((w >> 14) & 31) << 15) | (((w >> 20) & 31) << 20));
         }
         const r1 = (w >> 14) & 31;
@@ -2145,78 +2137,25 @@ export class Hart {
 
   /**
    * Takes a trap at this.pc: an exception (`interrupt` false) or an interrupt; tval given as
-   * int32 halves.
+   * int32 halves (traps.ts decides where it goes and what it writes).
    */
   #trap(cause: number, interrupt: boolean, tLo: number, tHi: number): void {
     (interrupt ? this.stats.interrupts : this.stats.exceptions)[cause & 15]++;
     this.#resValid = false;
-    const p = this.priv;
-    const deleg = p <= 1 &&
-      (((interrupt ? this.#csrs.mideleg : this.#csrs.medeleg) >>> cause) & 1) !== 0;
-    const c = this.#csrs.regs;
-    const pc = this.pc;
-    const epcLo = pc | 0;
-    const epcHi = Math.floor(pc / TWO32) | 0;
-    const causeHi = interrupt ? 0x80000000 | 0 : 0;
     if (!interrupt) this.#exc++;
-    let ms = this.#csrs.ms;
-    let vec: number;
-    if (deleg) {
-      c[Csr.scause * 2] = cause;
-      c[Csr.scause * 2 + 1] = causeHi;
-      c[Csr.sepc * 2] = epcLo;
-      c[Csr.sepc * 2 + 1] = epcHi;
-      c[Csr.stval * 2] = tLo;
-      c[Csr.stval * 2 + 1] = tHi;
-      ms = (ms & Mstatus.SIE) !== 0 ? ms | Mstatus.SPIE : ms & ~Mstatus.SPIE;
-      ms &= ~Mstatus.SIE;
-      ms = p === 1 ? ms | Mstatus.SPP : ms & ~Mstatus.SPP;
-      this.#csrs.ms = ms;
-      this.#setPriv(1);
-      vec = Csr.stvec;
-    } else {
-      c[Csr.mcause * 2] = cause;
-      c[Csr.mcause * 2 + 1] = causeHi;
-      c[Csr.mepc * 2] = epcLo;
-      c[Csr.mepc * 2 + 1] = epcHi;
-      c[Csr.mtval * 2] = tLo;
-      c[Csr.mtval * 2 + 1] = tHi;
-      ms = (ms & Mstatus.MIE) !== 0 ? ms | Mstatus.MPIE : ms & ~Mstatus.MPIE;
-      ms &= ~Mstatus.MIE;
-      ms = (ms & ~Mstatus.MPP) | (p << 11);
-      this.#csrs.ms = ms;
-      this.#setPriv(3);
-      vec = Csr.mtvec;
-    }
-    const tvLo = c[vec * 2];
-    const tvec = c[vec * 2 + 1] * TWO32 + ((tvLo & ~3) >>> 0);
-    this.pc = interrupt && (tvLo & 3) === 1 ? tvec + 4 * cause : tvec;
+    const from = this.#priv;
+    const target = trapTarget(this.#csrs, from, cause, interrupt);
+    this.pc = enterTrap(this.#csrs, target, from, this.pc, cause, interrupt, tLo, tHi);
+    this.#setPriv(target);
     this.#irqCheck = true;
   }
 
   /** Takes the highest-priority pending and enabled interrupt, if any. */
   #checkInterrupts(): boolean {
-    const pending = this.#csrs.mip() & this.#csrs.mie;
-    if (pending === 0) return false;
-    const m = pending & ~this.#csrs.mideleg;
-    let take = 0;
-    if (m !== 0 && (this.priv < 3 || (this.#csrs.ms & Mstatus.MIE) !== 0)) take = m;
-    else {
-      const s = pending & this.#csrs.mideleg;
-      if (
-        s !== 0 && (this.priv === 0 || (this.priv === 1 && (this.#csrs.ms & Mstatus.SIE) !== 0))
-      ) {
-        take = s;
-      }
-    }
-    if (take === 0) return false;
-    for (const irq of IRQ_PRIORITY) {
-      if ((take >>> irq) & 1) {
-        this.waiting = false;
-        this.#trap(irq, true, 0, 0);
-        return true;
-      }
-    }
-    return false;
+    const irq = pendingInterrupt(this.#csrs, this.#priv);
+    if (irq < 0) return false;
+    this.waiting = false;
+    this.#trap(irq, true, 0, 0);
+    return true;
   }
 }
