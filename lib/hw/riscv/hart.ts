@@ -52,8 +52,7 @@
  * @module
  */
 
-import type { Bus, BusRegion } from "../bus.ts";
-import type { SparseMemory } from "../memory.ts";
+import type { Bus } from "../bus.ts";
 import * as alu from "./alu.ts";
 import { Cause, Csr, Mstatus } from "./csr.ts";
 import { CsrFile } from "./csr_file.ts";
@@ -83,20 +82,15 @@ import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
 import { HartStats, TlbFlushCause } from "./hart_stats.ts";
-import { Access, Pte, type WalkOutput, WalkResult, walkSv39 } from "./mmu.ts";
-import { DecodedPage, NO_BLOCKS } from "./decoded_page.ts";
-import {
-  codeGroupGeneration,
-  codeGroupOf,
-  codeGroups,
-  codeStore,
-  leaveCodeGroup,
-} from "./code_group.ts";
-import { leafSizeFlags, SoftTlb, staleFlags, TlbEntry } from "./soft_tlb.ts";
+import { type DecodedPage, NO_BLOCKS } from "./decoded_page.ts";
+import { codeStore } from "./code_group.ts";
+import { amo, Reservation } from "./atomics.ts";
+import { MemoryAccess, type WriteWatch } from "./memory_access.ts";
 import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
 
 export * from "./hart_state.ts";
 export { DecodedPage } from "./decoded_page.ts";
+export type { WriteWatch } from "./memory_access.ts";
 
 /**
  * Executions of an interpreted instruction before a block is compiled from it. Each compiled
@@ -108,16 +102,8 @@ export { DecodedPage } from "./decoded_page.ts";
  */
 const JIT_THRESHOLD = 60000;
 const TWO32 = 4294967296;
-/** Physical addresses are 56 bits wide (Sv39's PPN); fetches at or above fault. */
-const PA_LIMIT = 2 ** 56;
 /** Ranged remote sfence above this many bytes (64 pages) flushes everything. */
 const RANGED_FLUSH_LIMIT = 64n * 4096n;
-
-/**
- * Called by {@linkcode Hart.watchWrites} right after a store wrote watched bytes: `pa` and
- * `width` describe the store (physical address, bytes). It may call {@linkcode Hart.requestStop}.
- */
-export type WriteWatch = (pa: number, width: number) => void;
 
 /** The hart that ran last: a run by another hart may have broken a reservation. */
 let lastRunner: Hart | undefined;
@@ -173,31 +159,12 @@ export class Hart {
   #irqCheck = true;
   #runCount = 0;
   #exc = 0;
-  #resValid = false;
-  #resAddr = 0;
-  #resWidth = 0;
+  readonly #reservation = new Reservation();
   #running = false;
-  /** Write watches: [physical start, end (exclusive), callback]. */
-  #watches: { start: number; end: number; onWrite: WriteWatch }[] = [];
+  /** The decoded word and immediate of the last page-crossing instruction. */
   #crossWord = 0;
   #crossImm = 0;
-  #csrLo = 0;
-  #csrHi = 0;
-  #eaLo = 0;
-  #eaHi = 0;
-  #walk: WalkOutput = { pa: 0, pte: 0, level: 0, pteAddr: 0 };
-
-  // Caches.
-  #tlb = new SoftTlb();
-  /** TlbEntry flags of the last translation by #dataPa/#fetchPa. */
-  #xlatFlags = 0;
-  #code = new Map<DataView, DecodedPage>();
-  #codeGroupGen = -1;
-  /** Host writes into RAM (summed over #memories) when this hart's code was last known good. */
-  #hostWrites = 0;
-  #busGen = -1;
-  #memGen = -1;
-  #memories: SparseMemory[] = [];
+  #mem: MemoryAccess;
 
   /** Creates a hart in M-mode at pc 0 with every register zero. */
   constructor(options: HartOptions) {
@@ -224,8 +191,25 @@ export class Hart {
       counterNow: () => this.#counterNow(),
       readTime,
       translationChanged: (whole) => {
-        if (whole) this.#flushTlb(TlbFlushCause.Satp);
-        else this.#retainTlb();
+        if (whole) this.#mem.flushTlb(TlbFlushCause.Satp);
+        else this.#mem.retainTlb();
+      },
+    });
+    this.#mem = new MemoryAccess({
+      bus: this.bus,
+      csrs: this.#csrs,
+      stats: this.stats,
+      xl: this.xl,
+      xh: this.xh,
+      lastBusError: this.lastBusError,
+      exitOnBusError: this.#exitOnBusError,
+      host: {
+        priv: () => this.#priv,
+        pc: () => this.pc,
+        setPc: (pc: number) => void (this.pc = pc),
+        exception: (cause: number, tLo: number, tHi: number) => this.#trap(cause, false, tLo, tHi),
+        stopOnBusError: () => void (this.#stop = StopReason.BusError),
+        deviceWritten: () => void (this.#irqCheck = true),
       },
     });
     this.reset(0, 3);
@@ -246,7 +230,7 @@ export class Hart {
       throw new RangeError(`privilege level ${p} is not 0, 1 or 3`);
     }
     this.#priv = p;
-    this.#retainTlb();
+    this.#mem.retainTlb();
     this.#irqCheck = true;
   }
 
@@ -258,7 +242,7 @@ export class Hart {
     this.priv = priv;
     this.instret = 0;
     this.#csrs.reset(this.#guestDelegation);
-    this.#resValid = false;
+    this.#reservation.valid = false;
     this.waiting = false;
     this.halted = false;
     new Int32Array(this.fp.buffer).fill(0);
@@ -270,13 +254,12 @@ export class Hart {
 
   /** Drops every cached translation and decoded instruction (e.g. after memory was reloaded). */
   flushCaches(): void {
-    this.#flushTlb(TlbFlushCause.Host);
-    this.#dropCode();
+    this.#mem.flushCaches();
   }
 
   /** Drops the cached translations (remote sfence.vma of the whole address space). */
   flushTlb(): void {
-    this.#flushTlb(TlbFlushCause.Remote);
+    this.#mem.flushTlb(TlbFlushCause.Remote);
   }
 
   /**
@@ -286,12 +269,11 @@ export class Hart {
    * everything, as SBI implementations do.
    */
   flushTlbRange(va: bigint, size: bigint): void {
-    const pages = BigInt.asUintN(64, size);
-    if (pages === 0n || pages > RANGED_FLUSH_LIMIT) return this.#flushTlb(TlbFlushCause.Remote);
-    const start = BigInt.asIntN(64, va);
-    const first = start - (start & 4095n);
-    for (let a = first; a < start + pages; a += 4096n) this.#tlb.dropAddress(Number(a));
-    this.stats.tlbFlushesBy[TlbFlushCause.SfencePage]++;
+    const bytes = BigInt.asUintN(64, size);
+    if (bytes === 0n || bytes > RANGED_FLUSH_LIMIT) {
+      return this.#mem.flushTlb(TlbFlushCause.Remote);
+    }
+    this.#mem.flushTlbRange(Number(BigInt.asIntN(64, va)), Number(bytes));
   }
 
   /**
@@ -300,25 +282,7 @@ export class Hart {
    * write guest memory) since the code was decoded make this drop the decoded code.
    */
   fenceI(): void {
-    this.stats.fenceI++;
-    if (this.#hostWriteCount() === this.#hostWrites) return;
-    this.stats.fenceIFlushes++;
-    this.#dropCode();
-    this.#tlb.fTag.fill(-1);
-  }
-
-  #hostWriteCount(): number {
-    let n = 0;
-    for (const m of this.#memories) n += m.hostWrites;
-    return n;
-  }
-
-  /** Drops the decoded instructions: the next fetches decode again. */
-  #dropCode(): void {
-    for (const [view, page] of this.#code) leaveCodeGroup(view, page);
-    if (this.#code.size !== 0) this.stats.codeFlushes++;
-    this.#code.clear();
-    this.#hostWrites = this.#hostWriteCount();
+    this.#mem.fenceI();
   }
 
   /** Executes one instruction (or takes one pending interrupt); returns a StopReason. */
@@ -357,29 +321,7 @@ export class Hart {
     if (!Number.isSafeInteger(pa) || pa < 0 || !Number.isSafeInteger(length) || length < 1) {
       throw new RangeError(`watchWrites: bad range (address ${pa}, length ${length})`);
     }
-    const watch = { start: pa, end: pa + length, onWrite };
-    this.#watches.push(watch);
-    this.#tlb.flushStores();
-    return () => {
-      const i = this.#watches.indexOf(watch);
-      if (i >= 0) this.#watches.splice(i, 1);
-    };
-  }
-
-  /** Whether the physical page holding `pa` holds watched bytes. */
-  #watchedPage(pa: number): boolean {
-    const start = pa - (pa & 4095);
-    for (const w of this.#watches) {
-      if (w.start < start + 4096 && w.end > start) return true;
-    }
-    return false;
-  }
-
-  /** Calls the watches that the store of `width` bytes at physical `pa` wrote into. */
-  #fireWatches(pa: number, width: number): void {
-    for (const w of [...this.#watches]) {
-      if (w.start < pa + width && w.end > pa) w.onWrite(pa, width);
-    }
+    return this.#mem.watchWrites(pa, length, onWrite);
   }
 
   /** Value of register `i` as an unsigned 64-bit BigInt. */
@@ -486,7 +428,7 @@ export class Hart {
     if (state.fpr !== undefined) this.fp.words.set(state.fpr.slice(0, 64));
     this.fp.fflags = (state.fcsr ?? 0) & 31;
     this.fp.frm = ((state.fcsr ?? 0) >> 5) & 7;
-    this.#resValid = false;
+    this.#reservation.valid = false;
     this.#irqCheck = true;
     this.flushCaches();
   }
@@ -500,10 +442,10 @@ export class Hart {
   run(budget: number): number {
     this.lastRunInstructions = 0;
     if (this.halted) return StopReason.Halted;
-    this.#syncCaches();
+    this.#mem.syncCaches();
     if (lastRunner !== this) {
       lastRunner = this;
-      this.#resValid = false;
+      this.#reservation.valid = false;
     }
     if (this.waiting) {
       if (!wakesFromWfi(this.#csrs)) return StopReason.Wfi;
@@ -516,7 +458,7 @@ export class Hart {
     this.#running = true;
     const xl = this.xl;
     const xh = this.xh;
-    const tlb = this.#tlb;
+    const tlb = this.#mem.tlb;
     const rTag = tlb.rTag;
     const rPage = tlb.rPage;
     const wTag = tlb.wTag;
@@ -555,7 +497,7 @@ export class Hart {
       if (fTag[fi] !== base) {
         this.pc = pc;
         this.#runCount = n;
-        const p = this.#fetchPage(pc);
+        const p = this.#mem.fetchPage(pc);
         if (p === null) {
           pc = this.pc;
           n++;
@@ -1254,88 +1196,6 @@ export class Hart {
 
   // ---------------------------------------------------------------- caches
 
-  #flushTlb(cause: number): void {
-    this.stats.tlbFlushes++;
-    this.stats.tlbFlushesBy[cause]++;
-    this.#tlb.flushAll();
-  }
-
-  /**
-   * The translation context changed (privilege, MPRV/MPP, SUM, MXR): drops the cached
-   * translations the new context may not use (see soft_tlb.ts). Cheap when none may be stale.
-   */
-  #retainTlb(): void {
-    const translated = this.#csrs.satpMode === 8;
-    const ms = this.#csrs.ms;
-    const priv = this.#priv;
-    const dataPriv = priv === 3 && (ms & Mstatus.MPRV) !== 0 ? (ms >> 11) & 3 : priv;
-    const fetchStale = staleFlags(translated && priv < 3, priv, false, false, true);
-    const dataStale = staleFlags(
-      translated && dataPriv < 3,
-      dataPriv,
-      (ms & Mstatus.SUM) !== 0,
-      (ms & Mstatus.MXR) !== 0,
-      false,
-    );
-    if (this.#tlb.dropStale(fetchStale, dataStale)) {
-      this.stats.tlbFlushesBy[TlbFlushCause.Context]++;
-    }
-  }
-
-  #syncCaches(): void {
-    const bus = this.bus;
-    if (bus.generation !== this.#busGen) {
-      this.#busGen = bus.generation;
-      const mems = new Set<SparseMemory>();
-      for (const r of bus.regions()) if (r.memory !== undefined) mems.add(r.memory);
-      for (const m of this.#memories) m.unwatchReplacements(this);
-      this.#memories = [...mems];
-      for (const m of this.#memories) m.watchReplacements(this);
-      this.#memGen = -1;
-    }
-    let g = 0;
-    for (const m of this.#memories) g += m.generation;
-    if (g !== this.#memGen) {
-      this.#memGen = g;
-      this.flushCaches();
-    }
-    if (this.#codeGroupGen !== codeGroupGeneration.value) {
-      // Other harts decoded new pages: stores into them must now go through codeStore.
-      this.#codeGroupGen = codeGroupGeneration.value;
-      this.#tlb.sortStores((view) => codeGroups.get(view));
-    }
-  }
-
-  /**
-   * Copy-on-write gave a RAM page a private copy (same bytes): cached translations and decoded
-   * code that point at the old view follow it to the new one.
-   */
-  pageReplaced(old: DataView, now: DataView): void {
-    this.#tlb.pageReplaced(old, now);
-    const code = this.#code.get(old);
-    if (code !== undefined) {
-      this.#code.delete(old);
-      leaveCodeGroup(old, code);
-      code.view = now;
-      this.#code.set(now, code);
-      codeGroupOf(now).pages.push(code);
-    }
-  }
-
-  /**
-   * Pages of a memory became shared copy-on-write: the store TLBs drop their views, so that the
-   * next store to each page takes a private copy first. Loads and decoded code stay cached.
-   */
-  pagesShared(): void {
-    this.#tlb.flushStores();
-  }
-
-  /** The RAM page view for physical address `pa` in region `r` (allocating it if `alloc`). */
-  #ramView(r: BusRegion, pa: number, alloc: boolean): DataView | undefined {
-    const idx = Math.floor((r.memoryOffset! + pa - r.base) / 4096);
-    return alloc ? r.memory!.pageForWrite(idx) : r.memory!.page(idx);
-  }
-
   #decodeSlot(page: DecodedPage, off: number): number {
     const v = page.view;
     const low = v.getUint16(off, true);
@@ -1368,12 +1228,12 @@ export class Hart {
     page.blocks[off >> 1] = compileBlock(src, {
       xl: this.xl,
       xh: this.xh,
-      rTag: this.#tlb.rTag,
-      rPage: this.#tlb.rPage,
-      wTag: this.#tlb.wTag,
-      wPage: this.#tlb.wPage,
-      wcTag: this.#tlb.wcTag,
-      wcPage: this.#tlb.wcPage,
+      rTag: this.#mem.tlb.rTag,
+      rPage: this.#mem.tlb.rPage,
+      wTag: this.#mem.tlb.wTag,
+      wPage: this.#mem.tlb.wPage,
+      wcTag: this.#mem.tlb.wcTag,
+      wcPage: this.#mem.tlb.wcPage,
       codeStore,
       st: this.#jitStatus,
       fr: this.fp,
@@ -1386,360 +1246,18 @@ export class Hart {
     this.stats.compilations++;
   }
 
-  /** Translates the fetch address `pc` to a physical address, or traps (returns -1). */
-  #fetchPa(va: number, instrPc: number): number {
-    if (this.#csrs.satpMode === 8 && this.priv < 3) {
-      this.stats.pageWalks++;
-      const r = walkSv39(
-        this.bus,
-        this.#csrs.satpPpn,
-        va,
-        Access.Fetch,
-        this.priv,
-        false,
-        false,
-        this.#walk,
-      );
-      if (r !== WalkResult.Ok) {
-        this.pc = instrPc;
-        this.#trapNum(
-          r === WalkResult.PageFault ? Cause.InstructionPageFault : Cause.InstructionAccessFault,
-          va,
-        );
-        return -1;
-      }
-      this.#xlatFlags = ((this.#walk.pte & Pte.U) !== 0 ? TlbEntry.User : TlbEntry.Supervisor) |
-        leafSizeFlags(this.#walk.level);
-      return this.#walk.pa;
-    }
-    this.#xlatFlags = TlbEntry.Bare;
-    if (va < 0 || va >= PA_LIMIT) {
-      // Bare: bit 63 set, or beyond the 56-bit physical address space. No such memory exists
-      // on any bus, so this is the guest's own access fault (never a VMM bus error).
-      this.pc = instrPc;
-      this.#trapNum(Cause.InstructionAccessFault, va);
-      return -1;
-    }
-    return va;
-  }
+  // ---------------------------------------------------------------- atomics
 
-  #fetchPage(pc: number): DecodedPage | null {
-    const pa = this.#fetchPa(pc, pc);
-    if (pa < 0) return null;
-    const flags = this.#xlatFlags;
-    const r = pa >= 0 && pa < 2 ** 53 ? this.bus.find(pa) : undefined;
-    if (r === undefined || r.kind !== "ram") {
-      this.#busError(pa, 2, false, true, Cause.InstructionAccessFault, pc, 0);
-      return null;
-    }
-    // Fetching does not write: a page shared copy-on-write stays shared.
-    const view = this.#ramView(r, pa, false) ?? this.#ramView(r, pa, true)!;
-    let page = this.#code.get(view);
-    if (page === undefined) {
-      page = new DecodedPage(view);
-      this.#code.set(view, page);
-      // Other harts' store TLBs learn of a new group at their next run; this one's is done here.
-      const known = this.#codeGroupGen === codeGroupGeneration.value;
-      const group = codeGroupOf(view);
-      if (known) this.#codeGroupGen = codeGroupGeneration.value;
-      group.pages.push(page);
-      // Stores to this page must now invalidate decoded slots: move its write-TLB entries.
-      this.#tlb.moveToCodeStores(view, group);
-    }
-    this.#tlb.fillFetch(pc - (pc & 4095), page, flags);
-    return page;
-  }
+  // ---------------------------------------------------------------- memory instructions
 
-  /** Fetches and decodes a 32-bit instruction that straddles a page boundary. */
-  #fetchCross(pc: number): boolean {
-    const lowPa = this.#fetchPa(pc, pc);
-    if (lowPa < 0) return false;
-    const hiVa = pc + 2;
-    const hiPa = this.#fetchPa(hiVa, pc);
-    if (hiPa < 0) return false;
-    const lo = this.bus.find(lowPa);
-    const hi = this.bus.find(hiPa);
-    if (lo === undefined || lo.kind !== "ram") {
-      this.#busError(lowPa, 2, false, true, Cause.InstructionAccessFault, pc, 0);
-      return false;
-    }
-    if (hi === undefined || hi.kind !== "ram") {
-      this.#busError(hiPa, 2, false, true, Cause.InstructionAccessFault, hiVa, 0);
-      return false;
-    }
-    const bits = (this.bus.read(lowPa, 2)! | (this.bus.read(hiPa, 2)! << 16)) | 0;
-    const d = decode(bits);
-    this.#crossWord = d.word;
-    this.#crossImm = d.imm;
-    return true;
-  }
-
-  // ---------------------------------------------------------------- data accesses
-
-  /** Computes rs1 + imm exactly into #eaLo/#eaHi and returns it as a number. */
-  #ea(w: number, imm: number): number {
-    const r1 = (w >> 14) & 63;
-    const al = this.xl[r1];
-    this.#eaLo = (al + imm) | 0;
-    this.#eaHi = (this.xh[r1] + (imm >> 31) + ((al >>> 0) + (imm >>> 0) > 4294967295 ? 1 : 0)) | 0;
-    return this.#eaHi * TWO32 + (this.#eaLo >>> 0);
-  }
-
-  /** Effective privilege of loads and stores (MPRV). */
-  #dataPriv(): number {
-    return this.priv === 3 && (this.#csrs.ms & Mstatus.MPRV) !== 0
-      ? (this.#csrs.ms >> 11) & 3
-      : this.priv;
-  }
-
-  /**
-   * Translates a data address. Returns the physical address, or -1 after raising a fault, or -2
-   * when the address cannot exist physically (reported as unanswered by the caller).
-   */
-  #dataPa(va: number, store: boolean): number {
-    const eff = this.#dataPriv();
-    const wild = this.#eaHi < -0x200000 || this.#eaHi >= 0x200000;
-    if (this.#csrs.satpMode === 8 && eff < 3) {
-      this.stats.pageWalks++;
-      const r = wild ? WalkResult.PageFault : walkSv39(
-        this.bus,
-        this.#csrs.satpPpn,
-        va,
-        store ? Access.Store : Access.Load,
-        eff,
-        (this.#csrs.ms & Mstatus.SUM) !== 0,
-        (this.#csrs.ms & Mstatus.MXR) !== 0,
-        this.#walk,
-      );
-      if (r === WalkResult.Ok) {
-        const pte = this.#walk.pte;
-        this.#xlatFlags = ((pte & Pte.U) !== 0 ? TlbEntry.User : TlbEntry.Supervisor) |
-          ((pte & Pte.R) === 0 ? TlbEntry.Mxr : 0) | leafSizeFlags(this.#walk.level);
-        return this.#walk.pa;
-      }
-      const cause = r === WalkResult.PageFault
-        ? (store ? Cause.StorePageFault : Cause.LoadPageFault)
-        : (store ? Cause.StoreAccessFault : Cause.LoadAccessFault);
-      this.#trap(cause, false, this.#eaLo, this.#eaHi);
-      return -1;
-    }
-    this.#xlatFlags = TlbEntry.Bare;
-    if (wild || va < 0) return -2;
-    return va;
-  }
-
-  #busError(
-    addr: number,
-    width: number,
-    write: boolean,
-    fetch: boolean,
-    cause: number,
-    tLo: number,
-    tHi: number,
-  ): void {
-    if (this.#exitOnBusError) {
-      const e = this.lastBusError;
-      e.addr = addr;
-      e.width = width;
-      e.write = write;
-      e.fetch = fetch;
-      e.pc = this.pc;
-      this.#stop = StopReason.BusError;
-      return;
-    }
-    if (fetch) this.#trapNum(cause, tLo);
-    else this.#trap(cause, false, tLo, tHi);
-  }
-
-  /** Reads `width` bytes at virtual address `va` (#eaLo/#eaHi hold it) into #csrLo/#csrHi. */
-  #readData(va: number, width: number, signed: boolean): boolean {
-    const po = va & 4095;
-    if (po + width > 4096) {
-      // Misaligned across a page: every byte translated, RAM only.
-      const pas = this.#crossPas(va, width, false);
-      if (pas === null) return false;
-      let lo = 0;
-      let hi = 0;
-      for (let i = 0; i < width; i++) {
-        const b = this.bus.read(pas[i], 1)!;
-        if (i < 4) lo |= b << (8 * i);
-        else hi |= b << (8 * (i - 4));
-      }
-      this.#setLoaded(lo, hi, width, signed);
-      return true;
-    }
-    const pa = this.#dataPa(va, false);
-    if (pa === -1) return false;
-    const r = pa === -2 ? undefined : this.bus.find(pa);
-    if (r === undefined || pa + width > r.base + r.size) {
-      this.#busError(
-        pa === -2 ? va : pa,
-        width,
-        false,
-        false,
-        Cause.LoadAccessFault,
-        this.#eaLo,
-        this.#eaHi,
-      );
-      return false;
-    }
-    if (r.kind === "ram") {
-      const view = this.#ramView(r, pa, false);
-      if (view === undefined) {
-        this.#setLoaded(0, 0, width, signed);
-        return true;
-      }
-      this.#tlb.fillLoad(va - po, view, this.#xlatFlags);
-      const lo = width === 8 || width === 4
-        ? view.getInt32(po, true)
-        : width === 2
-        ? view.getUint16(po, true)
-        : view.getUint8(po);
-      this.#setLoaded(lo, width === 8 ? view.getInt32(po + 4, true) : 0, width, signed);
-      return true;
-    }
-    if (pa % width !== 0) {
-      this.#trap(Cause.LoadAccessFault, false, this.#eaLo, this.#eaHi);
-      return false;
-    }
-    if (width === 8) {
-      this.bus.readPair(pa);
-      this.#setLoaded(this.bus.pairLo, this.bus.pairHi, 8, signed);
-    } else {
-      this.#setLoaded(this.bus.read(pa, width as 1 | 2 | 4)!, 0, width, signed);
-    }
-    return true;
-  }
-
-  #setLoaded(lo: number, hi: number, width: number, signed: boolean): void {
-    if (width === 8) {
-      this.#csrLo = lo | 0;
-      this.#csrHi = hi | 0;
-      return;
-    }
-    const shift = 32 - 8 * width;
-    const v = signed
-      ? (lo << shift) >> shift
-      : shift === 0
-      ? lo | 0
-      : lo & ((1 << (8 * width)) - 1);
-    this.#csrLo = v;
-    this.#csrHi = signed ? v >> 31 : 0;
-  }
-
-  /** Writes the low `width` bytes of lo/hi at virtual address `va` (#eaLo/#eaHi hold it). */
-  #writeData(va: number, width: number, lo: number, hi: number): boolean {
-    const po = va & 4095;
-    if (po + width > 4096) {
-      // Translate every byte first so that a fault leaves memory untouched.
-      const pas = this.#crossPas(va, width, true);
-      if (pas === null) return false;
-      for (let i = 0; i < width; i++) {
-        const b = i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4));
-        this.#invalidateCodeAt(pas[i]);
-        this.bus.write(pas[i], 1, b & 0xff);
-      }
-      if (this.#watches.length !== 0) {
-        for (let i = 0; i < width; i++) this.#fireWatches(pas[i], 1);
-      }
-      return true;
-    }
-    const pa = this.#dataPa(va, true);
-    if (pa === -1) return false;
-    const r = pa === -2 ? undefined : this.bus.find(pa);
-    if (r === undefined || pa + width > r.base + r.size) {
-      this.#busError(
-        pa === -2 ? va : pa,
-        width,
-        true,
-        false,
-        Cause.StoreAccessFault,
-        this.#eaLo,
-        this.#eaHi,
-      );
-      return false;
-    }
-    if (r.kind === "ram") {
-      const view = this.#ramView(r, pa, true)!;
-      const code = codeGroups.get(view);
-      const flags = this.#xlatFlags;
-      const watched = this.#watches.length !== 0 && this.#watchedPage(pa);
-      if (code !== undefined) {
-        codeStore(code, po, width);
-        if (!watched) this.#tlb.fillCodeStore(va - po, code, flags);
-      } else if (!watched) this.#tlb.fillStore(va - po, view, flags);
-      this.#tlb.fillLoad(va - po, view, flags);
-      if (width === 8) {
-        view.setInt32(po, lo, true);
-        view.setInt32(po + 4, hi, true);
-      } else if (width === 4) view.setInt32(po, lo, true);
-      else if (width === 2) view.setInt16(po, lo, true);
-      else view.setInt8(po, lo);
-      if (watched) this.#fireWatches(pa, width);
-      return true;
-    }
-    if (pa % width !== 0) {
-      this.#trap(Cause.StoreAccessFault, false, this.#eaLo, this.#eaHi);
-      return false;
-    }
-    if (width === 8) this.bus.writePair(pa, lo, hi);
-    else this.bus.write(pa, width as 1 | 2 | 4, lo);
-    this.#irqCheck = true;
-    return true;
-  }
-
-  /**
-   * Physical addresses of the `width` bytes of a page-crossing access at `va`, or null after a
-   * fault or a bus error. Misaligned accesses to devices raise access faults.
-   */
-  #crossPas(va: number, width: number, store: boolean): number[] | null {
-    const eaLo = this.#eaLo;
-    const eaHi = this.#eaHi;
-    const pas: number[] = [];
-    for (let i = 0; i < width; i++) {
-      const pa = this.#dataPa(va + i, store);
-      this.#eaLo = eaLo;
-      this.#eaHi = eaHi;
-      if (pa === -1) return null;
-      const r = pa === -2 ? undefined : this.bus.find(pa);
-      const cause = store ? Cause.StoreAccessFault : Cause.LoadAccessFault;
-      if (r === undefined) {
-        this.#busError(pa === -2 ? va : pa, width, store, false, cause, eaLo, eaHi);
-        return null;
-      }
-      if (r.kind !== "ram") {
-        this.#trap(cause, false, eaLo, eaHi);
-        return null;
-      }
-      pas.push(pa);
-    }
-    return pas;
-  }
-
-  #invalidateCodeAt(pa: number): void {
-    const r = this.bus.find(pa);
-    if (r === undefined || r.kind !== "ram") return;
-    const view = this.#ramView(r, pa, false);
-    const code = view === undefined ? undefined : codeGroups.get(view);
-    if (code !== undefined) codeStore(code, pa & 4095, 1);
-  }
-
+  /** A load the fast path missed (memory_access.ts). */
   #load(w: number, imm: number): boolean {
-    const op = w & 255;
-    const va = this.#ea(w, imm);
-    const width = op === Op.LD
-      ? 8
-      : op === Op.LW || op === Op.LWU
-      ? 4
-      : op === Op.LH || op === Op.LHU
-      ? 2
-      : 1;
-    const signed = op === Op.LB || op === Op.LH || op === Op.LW;
-    if (!this.#readData(va, width, signed)) return false;
-    const rd = (w >> 8) & 63;
-    this.xl[rd] = this.#csrLo;
-    this.xh[rd] = this.#csrHi;
-    return this.#completed(w);
+    return this.#mem.load(w, imm) && this.#completed(w);
+  }
+
+  /** A store the fast path missed (memory_access.ts). */
+  #store(w: number, imm: number): boolean {
+    return this.#mem.store(w, imm) && this.#completed(w);
   }
 
   /**
@@ -1753,110 +1271,12 @@ export class Hart {
     return false;
   }
 
-  #store(w: number, imm: number): boolean {
-    const op = w & 255;
-    const va = this.#ea(w, imm);
-    const width = op === Op.SD ? 8 : op === Op.SW ? 4 : op === Op.SH ? 2 : 1;
-    const r2 = (w >> 20) & 63;
-    return this.#writeData(va, width, this.xl[r2], this.xh[r2]) && this.#completed(w);
-  }
-
-  // ---------------------------------------------------------------- atomics
-
-  #amo(w: number): void {
-    const op = w & 255;
-    const d = op >= Op.LR_D;
-    const width = d ? 8 : 4;
-    const va = this.#ea(w, 0);
-    const rd = (w >> 8) & 63;
-    const r2 = (w >> 20) & 63;
-    const isLr = op === Op.LR_W || op === Op.LR_D;
-    if ((this.#eaLo & (width - 1)) !== 0) {
-      this.#trap(
-        isLr ? Cause.LoadMisaligned : Cause.StoreMisaligned,
-        false,
-        this.#eaLo,
-        this.#eaHi,
-      );
-      return;
-    }
-    if (isLr) {
-      const pa = this.#dataPa(va, false);
-      if (pa === -1) return;
-      if (!this.#readData(va, width, true)) return;
-      this.xl[rd] = this.#csrLo;
-      this.xh[rd] = this.#csrHi;
-      this.#resValid = true;
-      this.#resAddr = pa;
-      this.#resWidth = width;
-      this.#advance(4);
-      return;
-    }
-    const pa = this.#dataPa(va, true);
-    if (pa === -1) return;
-    if (op === Op.SC_W || op === Op.SC_D) {
-      const ok = this.#resValid && this.#resAddr === pa && this.#resWidth === width;
-      this.#resValid = false;
-      if (ok) {
-        if (!this.#writeData(va, width, this.xl[r2], this.xh[r2])) return;
-      }
-      this.xl[rd] = ok ? 0 : 1;
-      this.xh[rd] = 0;
-      this.#advance(4);
-      return;
-    }
-    // Read-modify-write. The store translation above set A/D; now read then write.
-    if (!this.#readData(va, width, true)) return;
-    const ol = this.#csrLo;
-    const oh = this.#csrHi;
-    const bl = this.xl[r2];
-    const bh = d ? this.xh[r2] : bl >> 31;
-    let nl = bl;
-    let nh = bh;
-    const k = op - (d ? Op.AMOSWAP_D : Op.AMOSWAP_W);
-    switch (k) {
-      case 1: { // add
-        const u = (ol >>> 0) + (bl >>> 0);
-        nl = u | 0;
-        nh = (oh + bh + (u > 4294967295 ? 1 : 0)) | 0;
-        break;
-      }
-      case 2:
-        nl = ol ^ bl;
-        nh = oh ^ bh;
-        break;
-      case 3:
-        nl = ol & bl;
-        nh = oh & bh;
-        break;
-      case 4:
-        nl = ol | bl;
-        nh = oh | bh;
-        break;
-      case 5:
-      case 6:
-      case 7:
-      case 8: {
-        const unsigned = k >= 7;
-        const ah = unsigned ? oh >>> 0 : oh;
-        const bhx = unsigned ? bh >>> 0 : bh;
-        const less = ah < bhx || (ah === bhx && (ol >>> 0) < (bl >>> 0));
-        const takeOld = (k === 5 || k === 7) ? less : !less;
-        if (takeOld) {
-          nl = ol;
-          nh = oh;
-        }
-        break;
-      }
-    }
-    if (!this.#writeData(va, width, nl, nh)) return;
-    this.xl[rd] = ol;
-    this.xh[rd] = oh;
-    this.#advance(4);
-  }
-
-  #advance(len: number): void {
-    this.pc += len;
+  /** Fetches and decodes an instruction that straddles a page boundary into #crossWord/Imm. */
+  #fetchCross(pc: number): boolean {
+    if (!this.#mem.fetchCross(pc)) return false;
+    this.#crossWord = this.#mem.crossWord;
+    this.#crossImm = this.#mem.crossImm;
+    return true;
   }
 
   // ---------------------------------------------------------------- system instructions
@@ -1923,12 +1343,9 @@ export class Hart {
           return this.#illegal(0x12000073 | (((w >> 14) & 31) << 15) | (((w >> 20) & 31) << 20));
         }
         const r1 = (w >> 14) & 31;
-        if (r1 === 0) this.#flushTlb(TlbFlushCause.Sfence);
-        else {
-          // One page: its entries in every TLB (all of them for a superpage it lies in).
-          this.#tlb.dropAddress(this.xh[r1] * TWO32 + (this.xl[r1] >>> 0));
-          this.stats.tlbFlushesBy[TlbFlushCause.SfencePage]++;
-        }
+        if (r1 === 0) this.#mem.flushTlb(TlbFlushCause.Sfence);
+        // One page: its entries in every TLB (all of them for a superpage it lies in).
+        else this.#mem.flushTlbRange(this.xh[r1] * TWO32 + (this.xl[r1] >>> 0), 1);
         this.pc += 4;
         return;
       }
@@ -1965,10 +1382,11 @@ export class Hart {
       case Op.AMOMAX_D:
       case Op.AMOMINU_D:
       case Op.AMOMAXU_D:
-        return this.#amo(w);
+        if (amo(this.#mem, this.#reservation, this.xl, this.xh, w)) this.pc += 4;
+        return;
       default:
         // An op this switch does not know is an illegal instruction, never something else.
-        return this.#illegal(this.#instructionBits(w >>> 26));
+        return this.#illegal(this.#mem.instructionBits(this.pc, w >>> 26));
     }
   }
 
@@ -1988,39 +1406,6 @@ export class Hart {
 
   // ---------------------------------------------------------------- F and D
 
-  /** Re-reads the bits of the instruction at pc (it was just fetched), for mtval; 0 if gone. */
-  #instructionBits(len: number): number {
-    const pc = this.pc;
-    let bits = 0;
-    for (let k = 0; k < len; k += 2) {
-      const va = pc + k;
-      let pa = va;
-      if (this.#csrs.satpMode === 8 && this.priv < 3) {
-        const r = walkSv39(
-          this.bus,
-          this.#csrs.satpPpn,
-          va,
-          Access.Fetch,
-          this.priv,
-          false,
-          false,
-          this.#walk,
-        );
-        if (r !== WalkResult.Ok) return 0;
-        pa = this.#walk.pa;
-      }
-      const r = pa >= 0 && pa < 2 ** 53 ? this.bus.find(pa) : undefined;
-      if (r === undefined || r.kind !== "ram") return 0;
-      bits |= (this.bus.read(pa, 2) ?? 0) << (8 * k);
-    }
-    return bits | 0;
-  }
-
-  /** Mirrors mstatus.FS for compiled blocks; call after every change of #ms's FS field. */
-  #syncFs(): void {
-    this.#csrs.fsState[0] = (this.#csrs.ms >> 13) & 3;
-  }
-
   /**
    * Executes an F/D instruction (FS Off: illegal). Returns true when it completed (pc not
    * advanced), false after a trap or a requested stop.
@@ -2028,24 +1413,24 @@ export class Hart {
   #fp(w: number, imm: number): boolean {
     const op = w & 255;
     if ((this.#csrs.ms & Mstatus.FS) === 0) {
-      this.#illegal(this.#instructionBits(w >>> 26));
+      this.#illegal(this.#mem.instructionBits(this.pc, w >>> 26));
       return false;
     }
     const fr = this.fp;
     const words = fr.words;
     if (op === Op.FLW || op === Op.FLD) {
       const d = op === Op.FLD;
-      if (!this.#readData(this.#ea(w, imm), d ? 8 : 4, false)) return false;
+      if (!this.#mem.readData(this.#mem.ea(w, imm), d ? 8 : 4, false)) return false;
       const rd = (w >> 8) & 31;
-      words[rd * 2] = this.#csrLo;
-      words[rd * 2 + 1] = d ? this.#csrHi : -1;
+      words[rd * 2] = this.#mem.loadedLo;
+      words[rd * 2 + 1] = d ? this.#mem.loadedHi : -1;
       this.#csrs.markFsDirty();
       return this.#completed(w);
     }
     if (op === Op.FSW || op === Op.FSD) {
       const r2 = (w >> 20) & 31;
-      return this.#writeData(
-        this.#ea(w, imm),
+      return this.#mem.writeData(
+        this.#mem.ea(w, imm),
         op === Op.FSD ? 8 : 4,
         words[r2 * 2],
         words[r2 * 2 + 1],
@@ -2053,7 +1438,7 @@ export class Hart {
     }
     const r1 = (w >> 14) & 63;
     if (fpExec(fr, w, imm, this.xl[r1], this.xh[r1]) !== 0) {
-      this.#illegal(this.#instructionBits(w >>> 26));
+      this.#illegal(this.#mem.instructionBits(this.pc, w >>> 26));
       return false;
     }
     if (FP_INT_RESULT_OPS.has(op)) {
@@ -2127,7 +1512,7 @@ export class Hart {
   #setPriv(p: 0 | 1 | 3): void {
     this.#priv = p;
     // Also when p is unchanged: a trap into M rewrites MPP, which MPRV accesses use.
-    this.#retainTlb();
+    this.#mem.retainTlb();
   }
 
   /** Raises an exception whose tval is a number (a pc or address). */
@@ -2141,7 +1526,7 @@ export class Hart {
    */
   #trap(cause: number, interrupt: boolean, tLo: number, tHi: number): void {
     (interrupt ? this.stats.interrupts : this.stats.exceptions)[cause & 15]++;
-    this.#resValid = false;
+    this.#reservation.valid = false;
     if (!interrupt) this.#exc++;
     const from = this.#priv;
     const target = trapTarget(this.#csrs, from, cause, interrupt);
