@@ -204,6 +204,7 @@ export class MemoryAccess {
     }
   }
 
+  /** Drops every cached translation, counted under `cause` (a `TlbFlushCause`). */
   flushTlb(cause: number): void {
     this.stats.tlbFlushes++;
     this.stats.tlbFlushesBy[cause]++;
@@ -232,6 +233,10 @@ export class MemoryAccess {
     }
   }
 
+  /**
+   * Before a run: follows bus remaps and reloaded memories (dropping the caches), and moves
+   * store-TLB entries of pages other harts decoded since to the code-store TLB.
+   */
   syncCaches(): void {
     const bus = this.bus;
     if (bus.generation !== this.#busGen) {
@@ -323,6 +328,10 @@ export class MemoryAccess {
     return va;
   }
 
+  /**
+   * The fetch-TLB miss path: translates `pc`, finds (or creates) the decoded page of its RAM
+   * page and caches it; null after a fault or a bus-error stop (pc is the faulting one).
+   */
   fetchPage(pc: number): DecodedPage | null {
     const pa = this.#fetchPa(pc, pc);
     if (pa < 0) return null;
@@ -624,6 +633,7 @@ export class MemoryAccess {
     if (code !== undefined) codeStore(code, pa & 4095, 1);
   }
 
+  /** Executes the load `w` (decoded word, immediate `imm`); false after a fault or stop. */
   load(w: number, imm: number): boolean {
     const op = w & 255;
     const va = this.ea(w, imm);
@@ -642,6 +652,7 @@ export class MemoryAccess {
     return true;
   }
 
+  /** Executes the store `w` (decoded word, immediate `imm`); false after a fault or stop. */
   store(w: number, imm: number): boolean {
     const op = w & 255;
     const va = this.ea(w, imm);
