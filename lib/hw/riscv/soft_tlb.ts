@@ -72,9 +72,12 @@ function dropStale(tag: Float64Array, flags: Uint8Array, stale: number): number 
   return present;
 }
 
-/** Drops the entries of one TLB that translate virtual address `va`. */
-function dropAddress(tag: Float64Array, flags: Uint8Array, present: number, va: number): void {
-  if ((present & (TlbEntry.Mega | TlbEntry.Giga)) === 0) {
+/**
+ * Drops the entries of one TLB that translate virtual address `va`; `superpage` when a cached
+ * superpage may hold `va`.
+ */
+function dropAddress(tag: Float64Array, flags: Uint8Array, superpage: boolean, va: number): void {
+  if (!superpage) {
     const i = (va >>> 12) & 255;
     if (tag[i] === va - (va & 4095)) tag[i] = -1;
     return;
@@ -128,6 +131,11 @@ export class SoftTlb {
    * context change whose stale flags miss it has nothing to scan.
    */
   readonly present: Int32Array = new Int32Array(4);
+  /**
+   * The superpages cached since the last whole flush (a superset): 2 MiB bases, and 1 GiB
+   * bases plus 1. An address outside them needs no scan of the TLBs to be fenced.
+   */
+  readonly #superpages = new Set<number>();
 
   /** Drops every entry. */
   flushAll(): void {
@@ -136,6 +144,7 @@ export class SoftTlb {
     this.wcTag.fill(-1);
     this.fTag.fill(-1);
     this.present.fill(0);
+    this.#superpages.clear();
   }
 
   /** Drops the store entries (watches changed, pages became copy-on-write). */
@@ -172,11 +181,19 @@ export class SoftTlb {
 
   /** Drops the entries of every TLB that translate virtual address `va` (sfence.vma va). */
   dropAddress(va: number): void {
-    const p = this.present;
-    dropAddress(this.rTag, this.rFlags, p[0], va);
-    dropAddress(this.wTag, this.wFlags, p[1], va);
-    dropAddress(this.wcTag, this.wcFlags, p[2], va);
-    dropAddress(this.fTag, this.fFlags, p[3], va);
+    const s = this.#superpages;
+    const superpage = s.size !== 0 &&
+      (s.has(va - (va & 0x1fffff)) || s.has(va - (va & 0x3fffffff) + 1));
+    dropAddress(this.rTag, this.rFlags, superpage, va);
+    dropAddress(this.wTag, this.wFlags, superpage, va);
+    dropAddress(this.wcTag, this.wcFlags, superpage, va);
+    dropAddress(this.fTag, this.fFlags, superpage, va);
+  }
+
+  /** Records the superpage an entry with `flags` for the virtual page `tag` lies in. */
+  #noteSuperpage(tag: number, flags: number): void {
+    if ((flags & TlbEntry.Mega) !== 0) this.#superpages.add(tag - (tag & 0x1fffff));
+    else if ((flags & TlbEntry.Giga) !== 0) this.#superpages.add(tag - (tag & 0x3fffffff) + 1);
   }
 
   /** Caches a load translation of the virtual page `tag`. */
@@ -186,6 +203,7 @@ export class SoftTlb {
     this.rPage[i] = view;
     this.rFlags[i] = flags;
     this.present[0] |= flags;
+    if ((flags & (TlbEntry.Mega | TlbEntry.Giga)) !== 0) this.#noteSuperpage(tag, flags);
   }
 
   /** Caches a store translation of the virtual page `tag` to a page without decoded code. */
@@ -195,6 +213,7 @@ export class SoftTlb {
     this.wPage[i] = view;
     this.wFlags[i] = flags;
     this.present[1] |= flags;
+    if ((flags & (TlbEntry.Mega | TlbEntry.Giga)) !== 0) this.#noteSuperpage(tag, flags);
   }
 
   /** Caches a store translation of the virtual page `tag` to a page with decoded code. */
@@ -204,6 +223,7 @@ export class SoftTlb {
     this.wcPage[i] = group;
     this.wcFlags[i] = flags;
     this.present[2] |= flags;
+    if ((flags & (TlbEntry.Mega | TlbEntry.Giga)) !== 0) this.#noteSuperpage(tag, flags);
   }
 
   /** Caches a fetch translation of the virtual page `tag`. */
@@ -213,6 +233,7 @@ export class SoftTlb {
     this.fPage[i] = page;
     this.fFlags[i] = flags;
     this.present[3] |= flags;
+    if ((flags & (TlbEntry.Mega | TlbEntry.Giga)) !== 0) this.#noteSuperpage(tag, flags);
   }
 
   /**
