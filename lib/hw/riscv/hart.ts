@@ -3,21 +3,28 @@
  * Zbs, Zicond and Sstc (the list is isa.ts's) with the M, S and U privilege modes and Sv39
  * virtual memory.
  *
+ * The hart is split by concept (as QEMU's target/riscv): this file holds the `Hart` class (its
+ * public API, the run loop, system, CSR and F/D instructions, block compilation); the CSR file
+ * is csr_file.ts over the table of csr_table.ts; traps and interrupts are traps.ts's; address
+ * translation, loads, stores and fetches are memory_access.ts's over the TLBs of soft_tlb.ts;
+ * LR/SC and AMOs are atomics.ts's.
+ *
  * Design:
  *
  * - Registers are int32 halves (`xl` low, `xh` high); no BigInt on the hot path.
  * - Instructions are decoded once per physical code page ({@linkcode DecodedPage}) and executed
  *   from the decoded form. A store to a decoded page invalidates the decoded instructions it
  *   overlaps (and the page's compiled blocks when it hits one), on every hart that decoded it
- *   (see {@linkcode CodeGroup}); `fence.i` therefore costs nothing unless the host wrote RAM.
+ *   (see code_group.ts); `fence.i` therefore costs nothing unless the host wrote RAM.
  * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`); the
  *   interpreter stays the reference and handles everything the tier leaves out (traps, CSRs,
  *   atomics, MMIO, TLB misses). Loaders that rewrite memory behind the hart's back call
  *   {@linkcode Hart.reset} or {@linkcode Hart.flushCaches}; `SparseMemory.clear()` and bus
  *   remaps are noticed automatically.
- * - Three software TLBs (fetch, load, store; 256 entries each, direct mapped) cache the
- *   translation of a virtual page to a RAM page view. Device pages are never cached and go
- *   through the bus on every access.
+ * - Software TLBs (fetch, load, store, store into code; 256 entries each, direct mapped) cache
+ *   the translation of a virtual page to a RAM page view. Device pages are never cached and go
+ *   through the bus on every access. Privilege and mstatus changes drop only the entries the
+ *   new context may not use; `sfence.vma` with an address drops only that page's.
  * - The `pc` is a number holding the signed 64-bit value: exact for every canonical Sv39
  *   address and every physical address below 2^53. A fetch with bit 63 set or at or above 2^56
  *   (bare) raises an instruction access fault, a non-canonical Sv39 fetch a page fault; a jump
@@ -139,7 +146,6 @@ export class Hart {
   /** The FP registers, fflags and frm (F and D). */
   readonly fp: FpRegisters = new FpRegisters();
 
-  #readTime: (instretNow: number) => number;
   #exitOnEcall: boolean;
   #exitOnWfi: boolean;
   #exitOnBusError: boolean;
@@ -148,7 +154,6 @@ export class Hart {
   #jit: boolean;
   #jitThreshold: number;
   #jitStatus = new Int32Array(2);
-  #sstc: boolean;
 
   // Privileged state.
   #priv: 0 | 1 | 3 = 3;
@@ -170,26 +175,23 @@ export class Hart {
   constructor(options: HartOptions) {
     this.bus = options.bus;
     this.hartId = options.hartId;
-    this.#readTime = options.readTime ?? (() => 0);
     this.#exitOnEcall = options.exitOnSupervisorEcall ?? false;
     this.#exitOnWfi = options.exitOnWfi ?? false;
     this.#exitOnBusError = options.exitOnBusError ?? false;
     this.#exitOnEbreak = options.exitOnEbreak ?? false;
     this.#guestDelegation = options.guestDelegation ?? false;
-    this.#sstc = options.sstc ?? true;
     this.#jit = options.jit ?? true;
     const threshold = options.jitThreshold ?? JIT_THRESHOLD;
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > 65535) {
       throw new RangeError(`jitThreshold ${threshold} is not an integer in 1..65535`);
     }
     this.#jitThreshold = threshold;
-    const readTime = this.#readTime;
     this.#csrs = new CsrFile({
       hartId: this.hartId,
-      sstc: this.#sstc,
+      sstc: options.sstc ?? true,
       fp: this.fp,
       counterNow: () => this.#counterNow(),
-      readTime,
+      readTime: options.readTime ?? (() => 0),
       translationChanged: (whole) => {
         if (whole) this.#mem.flushTlb(TlbFlushCause.Satp);
         else this.#mem.retainTlb();
