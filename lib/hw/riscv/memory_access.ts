@@ -37,6 +37,16 @@ const PA_LIMIT = 2 ** 56;
  */
 export type WriteWatch = (pa: number, width: number) => void;
 
+/** Stores the low `width` bytes of lo/hi at offset `po` of a RAM page view. */
+function storeTo(view: DataView, po: number, width: number, lo: number, hi: number): void {
+  if (width === 8) {
+    view.setInt32(po, lo, true);
+    view.setInt32(po + 4, hi, true);
+  } else if (width === 4) view.setInt32(po, lo, true);
+  else if (width === 2) view.setInt16(po, lo, true);
+  else view.setInt8(po, lo);
+}
+
 /** What the memory side needs from its hart. */
 export interface MemoryHost {
   /** The current privilege level. */
@@ -406,6 +416,23 @@ export class MemoryAccess {
    * when the address cannot exist physically (reported as unanswered by the caller).
    */
   dataPa(va: number, store: boolean): number {
+    // A cached translation answers first (AMOs, LR/SC, FP and other slow-path accesses).
+    const t = this.tlb;
+    const ti = (va >>> 12) & 255;
+    const po = va & 4095;
+    if (store) {
+      if (t.wTag[ti] === va - po) {
+        this.#xlatFlags = t.wFlags[ti];
+        return t.wPa[ti] + po;
+      }
+      if (t.wcTag[ti] === va - po) {
+        this.#xlatFlags = t.wcFlags[ti];
+        return t.wcPa[ti] + po;
+      }
+    } else if (t.rTag[ti] === va - po) {
+      this.#xlatFlags = t.rFlags[ti];
+      return t.rPa[ti] + po;
+    }
     const eff = this.#dataPriv();
     const wild = this.eaHi < -0x200000 || this.eaHi >= 0x200000;
     if (this.#csrs.satpMode === 8 && eff < 3) {
@@ -477,6 +504,11 @@ export class MemoryAccess {
       this.#setLoaded(lo, hi, width, signed);
       return true;
     }
+    const ti = (va >>> 12) & 255;
+    if (this.tlb.rTag[ti] === va - po) {
+      this.#loadFrom(this.tlb.rPage[ti], po, width, signed);
+      return true;
+    }
     const pa = this.dataPa(va, false);
     if (pa === -1) return false;
     const r = pa === -2 ? undefined : this.bus.find(pa);
@@ -498,13 +530,8 @@ export class MemoryAccess {
         this.#setLoaded(0, 0, width, signed);
         return true;
       }
-      this.tlb.fillLoad(va - po, view, this.#xlatFlags);
-      const lo = width === 8 || width === 4
-        ? view.getInt32(po, true)
-        : width === 2
-        ? view.getUint16(po, true)
-        : view.getUint8(po);
-      this.#setLoaded(lo, width === 8 ? view.getInt32(po + 4, true) : 0, width, signed);
+      this.tlb.fillLoad(va - po, pa - po, view, this.#xlatFlags);
+      this.#loadFrom(view, po, width, signed);
       return true;
     }
     if (pa % width !== 0) {
@@ -518,6 +545,16 @@ export class MemoryAccess {
       this.#setLoaded(this.bus.read(pa, width as 1 | 2 | 4)!, 0, width, signed);
     }
     return true;
+  }
+
+  /** Loads `width` bytes at offset `po` of a RAM page view into loadedLo/loadedHi. */
+  #loadFrom(view: DataView, po: number, width: number, signed: boolean): void {
+    const lo = width === 8 || width === 4
+      ? view.getInt32(po, true)
+      : width === 2
+      ? view.getUint16(po, true)
+      : view.getUint8(po);
+    this.#setLoaded(lo, width === 8 ? view.getInt32(po + 4, true) : 0, width, signed);
   }
 
   #setLoaded(lo: number, hi: number, width: number, signed: boolean): void {
@@ -553,6 +590,18 @@ export class MemoryAccess {
       }
       return true;
     }
+    const ti = (va >>> 12) & 255;
+    const t = this.tlb;
+    // Cached store translations (watched pages are never cached).
+    const cached = t.wTag[ti] === va - po
+      ? t.wPage[ti]
+      : t.wcTag[ti] === va - po
+      ? codeStore(t.wcPage[ti], po, width)
+      : undefined;
+    if (cached !== undefined) {
+      storeTo(cached, po, width, lo, hi);
+      return true;
+    }
     const pa = this.dataPa(va, true);
     if (pa === -1) return false;
     const r = pa === -2 ? undefined : this.bus.find(pa);
@@ -575,15 +624,10 @@ export class MemoryAccess {
       const watched = this.#watches.length !== 0 && this.#watchedPage(pa);
       if (code !== undefined) {
         codeStore(code, po, width);
-        if (!watched) this.tlb.fillCodeStore(va - po, code, flags);
-      } else if (!watched) this.tlb.fillStore(va - po, view, flags);
-      this.tlb.fillLoad(va - po, view, flags);
-      if (width === 8) {
-        view.setInt32(po, lo, true);
-        view.setInt32(po + 4, hi, true);
-      } else if (width === 4) view.setInt32(po, lo, true);
-      else if (width === 2) view.setInt16(po, lo, true);
-      else view.setInt8(po, lo);
+        if (!watched) this.tlb.fillCodeStore(va - po, pa - po, code, flags);
+      } else if (!watched) this.tlb.fillStore(va - po, pa - po, view, flags);
+      this.tlb.fillLoad(va - po, pa - po, view, flags);
+      storeTo(view, po, width, lo, hi);
       if (watched) this.#fireWatches(pa, width);
       return true;
     }

@@ -108,18 +108,24 @@ export class SoftTlb {
   readonly rPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
   /** Load TLB: {@linkcode TlbEntry} flags. */
   readonly rFlags: Uint8Array = new Uint8Array(TLB_SIZE);
+  /** Load TLB: physical page addresses (for the slow paths; hits never read them). */
+  readonly rPa: Float64Array = new Float64Array(TLB_SIZE);
   /** Store TLB of pages without decoded code: tags. */
   readonly wTag: Float64Array = new Float64Array(TLB_SIZE).fill(-1);
   /** Store TLB of pages without decoded code: RAM page views. */
   readonly wPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
   /** Store TLB of pages without decoded code: flags. */
   readonly wFlags: Uint8Array = new Uint8Array(TLB_SIZE);
+  /** Store TLB of pages without decoded code: physical page addresses. */
+  readonly wPa: Float64Array = new Float64Array(TLB_SIZE);
   /** Store TLB of pages with decoded code: tags. */
   readonly wcTag: Float64Array = new Float64Array(TLB_SIZE).fill(-1);
   /** Store TLB of pages with decoded code: their code groups. */
   readonly wcPage: CodeGroup[] = new Array<CodeGroup>(TLB_SIZE).fill(dummyGroup);
   /** Store TLB of pages with decoded code: flags. */
   readonly wcFlags: Uint8Array = new Uint8Array(TLB_SIZE);
+  /** Store TLB of pages with decoded code: physical page addresses. */
+  readonly wcPa: Float64Array = new Float64Array(TLB_SIZE);
   /** Fetch TLB: tags. */
   readonly fTag: Float64Array = new Float64Array(TLB_SIZE).fill(-1);
   /** Fetch TLB: decoded pages. */
@@ -196,10 +202,11 @@ export class SoftTlb {
     else if ((flags & TlbEntry.Giga) !== 0) this.#superpages.add(tag - (tag & 0x3fffffff) + 1);
   }
 
-  /** Caches a load translation of the virtual page `tag`. */
-  fillLoad(tag: number, view: DataView, flags: number): void {
+  /** Caches a load translation of the virtual page `tag` to the physical page `pa`. */
+  fillLoad(tag: number, pa: number, view: DataView, flags: number): void {
     const i = (tag >>> 12) & 255;
     this.rTag[i] = tag;
+    this.rPa[i] = pa;
     this.rPage[i] = view;
     this.rFlags[i] = flags;
     this.present[0] |= flags;
@@ -207,9 +214,10 @@ export class SoftTlb {
   }
 
   /** Caches a store translation of the virtual page `tag` to a page without decoded code. */
-  fillStore(tag: number, view: DataView, flags: number): void {
+  fillStore(tag: number, pa: number, view: DataView, flags: number): void {
     const i = (tag >>> 12) & 255;
     this.wTag[i] = tag;
+    this.wPa[i] = pa;
     this.wPage[i] = view;
     this.wFlags[i] = flags;
     this.present[1] |= flags;
@@ -217,9 +225,10 @@ export class SoftTlb {
   }
 
   /** Caches a store translation of the virtual page `tag` to a page with decoded code. */
-  fillCodeStore(tag: number, group: CodeGroup, flags: number): void {
+  fillCodeStore(tag: number, pa: number, group: CodeGroup, flags: number): void {
     const i = (tag >>> 12) & 255;
     this.wcTag[i] = tag;
+    this.wcPa[i] = pa;
     this.wcPage[i] = group;
     this.wcFlags[i] = flags;
     this.present[2] |= flags;
@@ -259,6 +268,7 @@ export class SoftTlb {
 
   #moveToCode(i: number, group: CodeGroup): void {
     this.wcTag[i] = this.wTag[i];
+    this.wcPa[i] = this.wPa[i];
     this.wcPage[i] = group;
     this.wcFlags[i] = this.wFlags[i];
     this.present[2] |= this.wFlags[i];

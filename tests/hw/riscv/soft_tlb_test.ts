@@ -221,3 +221,39 @@ ${HANDLER}`);
   r.hart.flushTlbRange(0n, 0n); // size 0: everything
   assert.equal(r.hart.stats.tlbFlushesBy[TlbFlushCause.Remote], 1);
 });
+
+Deno.test("soft TLB: AMOs, LR/SC and FP accesses use cached translations without walking", () => {
+  const r = rig(`
+_start:
+${SETUP}
+  li t0, 0x2000           # FS = Initial
+  csrs sstatus, t0
+  li s0, 0x40000000
+  li t1, 5
+  sd t1, 8(s0)            # caches the page for stores and loads
+cached:
+  amoadd.d a0, t1, (s0)
+  lr.d a1, (s0)
+  sc.d a2, t1, (s0)
+  fld f1, 8(s0)
+  fsd f1, 16(s0)
+  ld a3, 16(s0)
+  ld a4, 0(s0)
+walked:
+  ecall
+done:
+  j done
+${HANDLER}`);
+  tables(r);
+  r.runTo("cached");
+  const walks = r.hart.stats.pageWalks;
+  r.runTo("walked");
+  assert.equal(r.hart.stats.pageWalks, walks, "no walk after the first access");
+  assert.deepEqual([r.x("a0"), r.x("a1"), r.x("a2"), r.x("a3"), r.x("a4")], [
+    0x1111n,
+    0x1116n,
+    0n,
+    5n,
+    5n,
+  ]);
+});
