@@ -150,7 +150,7 @@ export class MemoryAccess {
     if (this.#hostWriteCount() === this.#hostWrites) return;
     this.stats.fenceIFlushes++;
     this.dropCode();
-    this.tlb.fTag.fill(-1);
+    this.tlb.flushFetches();
   }
 
   /**
@@ -219,6 +219,28 @@ export class MemoryAccess {
     this.stats.tlbFlushes++;
     this.stats.tlbFlushesBy[cause]++;
     this.tlb.flushAll();
+    this.#setStaleFlags(); // a satp write may have turned translation on or off
+  }
+
+  /**
+   * Computes the stale flags (see soft_tlb.ts) of the current translation context into the
+   * TLBs; returns whether some first-level entries may be stale.
+   */
+  #setStaleFlags(): boolean {
+    const translated = this.#csrs.satpMode === 8;
+    const ms = this.#csrs.ms;
+    const priv = this.#host.priv();
+    const dataPriv = priv === 3 && (ms & Mstatus.MPRV) !== 0 ? (ms >> 11) & 3 : priv;
+    const t = this.tlb;
+    t.fetchStale = staleFlags(translated && priv < 3, priv, false, false, true);
+    t.dataStale = staleFlags(
+      translated && dataPriv < 3,
+      dataPriv,
+      (ms & Mstatus.SUM) !== 0,
+      (ms & Mstatus.MXR) !== 0,
+      false,
+    );
+    return t.dropStale(t.fetchStale, t.dataStale);
   }
 
   /**
@@ -226,21 +248,7 @@ export class MemoryAccess {
    * translations the new context may not use (see soft_tlb.ts). Cheap when none may be stale.
    */
   retainTlb(): void {
-    const translated = this.#csrs.satpMode === 8;
-    const ms = this.#csrs.ms;
-    const priv = this.#host.priv();
-    const dataPriv = priv === 3 && (ms & Mstatus.MPRV) !== 0 ? (ms >> 11) & 3 : priv;
-    const fetchStale = staleFlags(translated && priv < 3, priv, false, false, true);
-    const dataStale = staleFlags(
-      translated && dataPriv < 3,
-      dataPriv,
-      (ms & Mstatus.SUM) !== 0,
-      (ms & Mstatus.MXR) !== 0,
-      false,
-    );
-    if (this.tlb.dropStale(fetchStale, dataStale)) {
-      this.stats.tlbFlushesBy[TlbFlushCause.Context]++;
-    }
+    if (this.#setStaleFlags()) this.stats.tlbFlushesBy[TlbFlushCause.Context]++;
   }
 
   /**
@@ -343,6 +351,14 @@ export class MemoryAccess {
    * page and caches it; null after a fault or a bus-error stop (pc is the faulting one).
    */
   fetchPage(pc: number): DecodedPage | null {
+    const t = this.tlb;
+    const base = pc - (pc & 4095);
+    const hit = t.fetch2.find(base, t.fetchStale);
+    if (hit >= 0) {
+      const cached = t.fetch2.page[hit];
+      t.fillFetch(base, cached, t.fetch2.flags[hit]);
+      return cached;
+    }
     const pa = this.#fetchPa(pc, pc);
     if (pa < 0) return null;
     const flags = this.#xlatFlags;
@@ -433,6 +449,12 @@ export class MemoryAccess {
       this.#xlatFlags = t.rFlags[ti];
       return t.rPa[ti] + po;
     }
+    const level2 = store ? t.store2 : t.load2;
+    const hit = level2.find(va - po, t.dataStale);
+    if (hit >= 0) {
+      this.#xlatFlags = level2.flags[hit];
+      return level2.pa[hit] + po;
+    }
     const eff = this.#dataPriv();
     const wild = this.eaHi < -0x200000 || this.eaHi >= 0x200000;
     if (this.#csrs.satpMode === 8 && eff < 3) {
@@ -504,9 +526,17 @@ export class MemoryAccess {
       this.#setLoaded(lo, hi, width, signed);
       return true;
     }
+    const t = this.tlb;
     const ti = (va >>> 12) & 255;
-    if (this.tlb.rTag[ti] === va - po) {
-      this.#loadFrom(this.tlb.rPage[ti], po, width, signed);
+    if (t.rTag[ti] === va - po) {
+      this.#loadFrom(t.rPage[ti], po, width, signed);
+      return true;
+    }
+    const hit = t.load2.find(va - po, t.dataStale);
+    if (hit >= 0) {
+      const view = t.load2.page[hit];
+      t.fillLoad(va - po, t.load2.pa[hit], view, t.load2.flags[hit]);
+      this.#loadFrom(view, po, width, signed);
       return true;
     }
     const pa = this.dataPa(va, false);
@@ -600,6 +630,20 @@ export class MemoryAccess {
       : undefined;
     if (cached !== undefined) {
       storeTo(cached, po, width, lo, hi);
+      return true;
+    }
+    const hit = t.store2.find(va - po, t.dataStale);
+    if (hit >= 0) {
+      const view = t.store2.page[hit];
+      const group = codeGroups.get(view);
+      const pa = t.store2.pa[hit];
+      const flags = t.store2.flags[hit];
+      if (group !== undefined) {
+        codeStore(group, po, width);
+        t.fillCodeStore(va - po, pa, group, flags);
+      } else t.fillStore(va - po, pa, view, flags);
+      t.fillLoad(va - po, pa, view, flags);
+      storeTo(view, po, width, lo, hi);
       return true;
     }
     const pa = this.dataPa(va, true);

@@ -78,12 +78,12 @@ function dropStale(tag: Float64Array, flags: Uint8Array, stale: number): number 
  */
 function dropAddress(tag: Float64Array, flags: Uint8Array, superpage: boolean, va: number): void {
   if (!superpage) {
-    const i = (va >>> 12) & 255;
+    const i = (va >>> 12) & (tag.length - 1);
     if (tag[i] === va - (va & 4095)) tag[i] = -1;
     return;
   }
   // Superpages: any entry may lie in the leaf that holds va.
-  for (let i = 0; i < TLB_SIZE; i++) {
+  for (let i = 0; i < tag.length; i++) {
     const t = tag[i];
     if (t === -1) continue;
     const f = flags[i];
@@ -93,6 +93,58 @@ function dropAddress(tag: Float64Array, flags: Uint8Array, superpage: boolean, v
       ? 0x1fffff
       : 4095;
     if (t - (t & mask) === va - (va & mask)) tag[i] = -1;
+  }
+}
+
+/** Entries of each second-level TLB (direct mapped by virtual page number bits 0..11). */
+export const L2_TLB_SIZE = 4096;
+
+/**
+ * A second-level TLB: 16 times bigger than a first-level one, consulted on a first-level miss
+ * before walking (a hit refills the first level). Its entries are not dropped when the
+ * translation context changes: their {@linkcode TlbEntry} flags are checked on every hit.
+ */
+export class BackingTlb<P> {
+  /** Virtual page tags (-1: empty). */
+  readonly tag: Float64Array = new Float64Array(L2_TLB_SIZE).fill(-1);
+  /** What the first level caches for the page (a RAM page view or a decoded page). */
+  readonly page: P[];
+  /** {@linkcode TlbEntry} flags. */
+  readonly flags: Uint8Array = new Uint8Array(L2_TLB_SIZE);
+  /** Physical page addresses. */
+  readonly pa: Float64Array = new Float64Array(L2_TLB_SIZE);
+
+  /** Creates an empty TLB whose empty entries hold `empty`. */
+  constructor(empty: P) {
+    this.page = new Array<P>(L2_TLB_SIZE).fill(empty);
+  }
+
+  /**
+   * The index of the entry of the virtual page `tag` that a context whose stale flags are
+   * `stale` (see {@linkcode staleFlags}) may use, or -1.
+   */
+  find(tag: number, stale: number): number {
+    const i = (tag >>> 12) & (L2_TLB_SIZE - 1);
+    return this.tag[i] === tag && (this.flags[i] & stale) === 0 ? i : -1;
+  }
+
+  /** Caches the translation of the virtual page `tag`. */
+  fill(tag: number, pa: number, page: P, flags: number): void {
+    const i = (tag >>> 12) & (L2_TLB_SIZE - 1);
+    this.tag[i] = tag;
+    this.pa[i] = pa;
+    this.page[i] = page;
+    this.flags[i] = flags;
+  }
+
+  /** Drops every entry. */
+  flush(): void {
+    this.tag.fill(-1);
+  }
+
+  /** Entries holding `old` hold `now` instead (copy-on-write gave a page a private copy). */
+  replace(old: P, now: P): void {
+    for (let i = 0; i < L2_TLB_SIZE; i++) if (this.page[i] === old) this.page[i] = now;
   }
 }
 
@@ -142,6 +194,19 @@ export class SoftTlb {
    * bases plus 1. An address outside them needs no scan of the TLBs to be fenced.
    */
   readonly #superpages = new Set<number>();
+  /** Second-level load TLB. */
+  readonly load2: BackingTlb<DataView> = new BackingTlb<DataView>(dummyView);
+  /**
+   * Second-level store TLB: RAM page views, with or without decoded code (a hit looks the
+   * page's code group up). Watched pages are never cached.
+   */
+  readonly store2: BackingTlb<DataView> = new BackingTlb<DataView>(dummyView);
+  /** Second-level fetch TLB. */
+  readonly fetch2: BackingTlb<DecodedPage> = new BackingTlb<DecodedPage>(dummyPage);
+  /** The stale flags (see {@linkcode staleFlags}) of fetches in the current context. */
+  fetchStale = 0;
+  /** The stale flags of data accesses in the current context. */
+  dataStale = 0;
 
   /** Drops every entry. */
   flushAll(): void {
@@ -151,12 +216,22 @@ export class SoftTlb {
     this.fTag.fill(-1);
     this.present.fill(0);
     this.#superpages.clear();
+    this.load2.flush();
+    this.store2.flush();
+    this.fetch2.flush();
+  }
+
+  /** Drops the fetch entries (the decoded pages they point to were dropped). */
+  flushFetches(): void {
+    this.fTag.fill(-1);
+    this.fetch2.flush();
   }
 
   /** Drops the store entries (watches changed, pages became copy-on-write). */
   flushStores(): void {
     this.wTag.fill(-1);
     this.wcTag.fill(-1);
+    this.store2.flush();
   }
 
   /**
@@ -194,6 +269,9 @@ export class SoftTlb {
     dropAddress(this.wTag, this.wFlags, superpage, va);
     dropAddress(this.wcTag, this.wcFlags, superpage, va);
     dropAddress(this.fTag, this.fFlags, superpage, va);
+    dropAddress(this.load2.tag, this.load2.flags, superpage, va);
+    dropAddress(this.store2.tag, this.store2.flags, superpage, va);
+    dropAddress(this.fetch2.tag, this.fetch2.flags, superpage, va);
   }
 
   /** Records the superpage an entry with `flags` for the virtual page `tag` lies in. */
@@ -210,6 +288,7 @@ export class SoftTlb {
     this.rPage[i] = view;
     this.rFlags[i] = flags;
     this.present[0] |= flags;
+    this.load2.fill(tag, pa, view, flags);
     if ((flags & (TlbEntry.Mega | TlbEntry.Giga)) !== 0) this.#noteSuperpage(tag, flags);
   }
 
@@ -221,6 +300,7 @@ export class SoftTlb {
     this.wPage[i] = view;
     this.wFlags[i] = flags;
     this.present[1] |= flags;
+    this.store2.fill(tag, pa, view, flags);
     if ((flags & (TlbEntry.Mega | TlbEntry.Giga)) !== 0) this.#noteSuperpage(tag, flags);
   }
 
@@ -232,6 +312,7 @@ export class SoftTlb {
     this.wcPage[i] = group;
     this.wcFlags[i] = flags;
     this.present[2] |= flags;
+    this.store2.fill(tag, pa, group.view, flags);
     if ((flags & (TlbEntry.Mega | TlbEntry.Giga)) !== 0) this.#noteSuperpage(tag, flags);
   }
 
@@ -242,6 +323,7 @@ export class SoftTlb {
     this.fPage[i] = page;
     this.fFlags[i] = flags;
     this.present[3] |= flags;
+    this.fetch2.fill(tag, 0, page, flags);
     if ((flags & (TlbEntry.Mega | TlbEntry.Giga)) !== 0) this.#noteSuperpage(tag, flags);
   }
 
@@ -287,5 +369,7 @@ export class SoftTlb {
       if (wPage[i] === old) wPage[i] = now;
       if (this.wcTag[i] !== -1 && this.wcPage[i].view === old) this.wcTag[i] = -1;
     }
+    this.load2.replace(old, now);
+    this.store2.replace(old, now);
   }
 }

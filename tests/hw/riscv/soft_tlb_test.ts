@@ -257,3 +257,59 @@ ${HANDLER}`);
     5n,
   ]);
 });
+
+Deno.test("soft TLB: the second level keeps supervisor entries across a trip to U-mode", () => {
+  const r = rig(`
+_start:
+${SETUP}
+  li s0, 0x40001000
+  ld a0, 0(s0)            # cached for S
+cached:
+  nop
+  ld a1, 0(s0)
+back:
+  ecall
+done:
+  j done
+${HANDLER}`);
+  tables(r);
+  r.runTo("cached");
+  const context = r.hart.stats.tlbFlushesBy[TlbFlushCause.Context];
+  r.hart.priv = 0; // U-mode may not use the supervisor entries: the first level drops them
+  r.hart.priv = 1;
+  assert.equal(r.hart.stats.tlbFlushesBy[TlbFlushCause.Context], context + 1);
+  const walks = r.hart.stats.pageWalks;
+  r.runTo("back");
+  assert.equal(r.x("a1"), 0x2222n);
+  assert.equal(r.hart.stats.pageWalks, walks, "fetch and load refilled from the second level");
+});
+
+Deno.test("soft TLB: a store through the second level into code decoded since invalidates it", () => {
+  // patch's page is cached for stores, then evicted from the first level by a page 1 MiB away
+  // (same first-level index, another second-level one); executing patch decodes its page; the
+  // next store to it refills from the second level and must still invalidate the decoded code.
+  const r = rig(`
+_start:
+  la s0, patch
+  li t0, 0x100000
+  add s1, s0, t0
+  sw zero, 64(s0)
+  sw zero, 64(s1)
+  jalr ra, 0(s0)
+  mv s2, a0
+  lw t1, li2
+  sw t1, 0(s0)
+  jalr ra, 0(s0)
+  mv s3, a0
+done:
+  j done
+li2:
+  li a0, 2
+  .balign 4096
+patch:
+  li a0, 1
+  ret
+`);
+  r.runToDone();
+  assert.deepEqual([r.x("s2"), r.x("s3")], [1n, 2n]);
+});
