@@ -150,7 +150,6 @@ export class MemoryAccess {
     if (this.#hostWriteCount() === this.#hostWrites) return;
     this.stats.fenceIFlushes++;
     this.dropCode();
-    this.tlb.flushFetches();
   }
 
   /**
@@ -190,8 +189,9 @@ export class MemoryAccess {
     return n;
   }
 
-  /** Drops the decoded instructions: the next fetches decode again. */
+  /** Drops the decoded instructions (and the fetch TLBs' entries): fetches decode again. */
   dropCode(): void {
+    this.tlb.flushFetches();
     for (const [view, page] of this.#code) leaveCodeGroup(view, page);
     if (this.#code.size !== 0) this.stats.codeFlushes++;
     this.#code.clear();
