@@ -52,7 +52,7 @@ const MSTATUS_WMASK = Mstatus.SIE | Mstatus.MIE | Mstatus.SPIE | Mstatus.MPIE | 
   Mstatus.MPP | Mstatus.FS | Mstatus.MPRV | Mstatus.SUM | Mstatus.MXR | Mstatus.TVM | Mstatus.TW |
   Mstatus.TSR;
 /** The mstatus fields sstatus shows. */
-export const SSTATUS_MASK: number = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.FS |
+const SSTATUS_MASK = Mstatus.SIE | Mstatus.SPIE | Mstatus.SPP | Mstatus.FS |
   Mstatus.SUM | Mstatus.MXR;
 /** The supervisor interrupts (SSI, STI, SEI): mideleg's writable bits. */
 export const S_INTS = 0x222;
