@@ -213,7 +213,8 @@ globalThis.addEventListener("unload", () => {
       console.log(
         `    vCPU ${i}: ${s.interpretedInstructions} interpreted, ${s.blockInstructions} in ` +
           `blocks, ${s.compilations} blocks compiled, exits ${JSON.stringify(s.blockExits)}, ` +
-          `fence.i ${s.fenceI} (${s.fenceIFlushes} dropping code), ${s.tlbFlushes} TLB flushes, ` +
+          `fence.i ${s.fenceI} (${s.fenceIFlushes} dropping code), ${s.tlbFlushes} TLB flushes ` +
+          `(by cause, partial ones included: ${JSON.stringify(s.tlbFlushCauses)}), ` +
           `${s.pageWalks} page walks, exceptions ${JSON.stringify(s.exceptions)}, interrupts ${
             JSON.stringify(s.interrupts)
           }`,

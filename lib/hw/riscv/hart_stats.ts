@@ -23,6 +23,35 @@ export const BlockExit = {
 /** Names of the {@linkcode BlockExit} reasons, by index. */
 export const BLOCK_EXIT_NAMES: readonly string[] = ["end", "jump", "memory", "budget"];
 
+/** Why the TLBs dropped entries (the index in `HartStats.tlbFlushesBy`). */
+export const TlbFlushCause = {
+  /** `sfence.vma` with rs1 = x0: everything. */
+  Sfence: 0,
+  /** `sfence.vma` with an address, or a ranged remote sfence: that page's entries. */
+  SfencePage: 1,
+  /** A satp write: everything. */
+  Satp: 2,
+  /**
+   * A change of translation context (privilege, mstatus MPRV/MPP/SUM/MXR) that left entries
+   * the new context may not use: those entries.
+   */
+  Context: 3,
+  /** A remote sfence.vma of the whole address space (`Hart.flushTlb`). */
+  Remote: 4,
+  /** Reset, restore, memory reloaded (`flushCaches`): everything. */
+  Host: 5,
+} as const;
+
+/** Names of the {@linkcode TlbFlushCause} values, by index. */
+export const TLB_FLUSH_CAUSE_NAMES: readonly string[] = [
+  "sfence",
+  "sfence-page",
+  "satp",
+  "context",
+  "remote",
+  "host",
+];
+
 /** Counters of one hart (plain numbers; see {@linkcode HartStats.snapshot}). */
 export class HartStats {
   /** Blocks compiled for this hart (a source shared with another block is not parsed again). */
@@ -35,8 +64,13 @@ export class HartStats {
   fenceIFlushes = 0;
   /** Whole-cache drops of the decoded code (reset, restore, memory reloaded, fence.i above). */
   codeFlushes = 0;
-  /** Software-TLB flushes (sfence.vma, satp writes, privilege changes, remote sfence). */
+  /** Whole software-TLB flushes (sfence.vma x0, satp writes, remote sfence, resets). */
   tlbFlushes = 0;
+  /**
+   * TLB flushes and partial drops by {@linkcode TlbFlushCause} (a partial drop removes only the
+   * entries of one page, or those a new translation context may not use).
+   */
+  readonly tlbFlushesBy: Float64Array = new Float64Array(TLB_FLUSH_CAUSE_NAMES.length);
   /** Sv39 page walks (TLB refills and faulting translations). */
   pageWalks = 0;
   /** Exceptions taken, by cause (0..15). */
@@ -53,6 +87,8 @@ export class HartStats {
     };
     const exits: Record<string, number> = {};
     BLOCK_EXIT_NAMES.forEach((name, i) => (exits[name] = this.blockExits[i]));
+    const flushCauses: Record<string, number> = {};
+    TLB_FLUSH_CAUSE_NAMES.forEach((name, i) => (flushCauses[name] = this.tlbFlushesBy[i]));
     return {
       instret,
       blockInstructions,
@@ -63,6 +99,7 @@ export class HartStats {
       fenceIFlushes: this.fenceIFlushes,
       codeFlushes: this.codeFlushes,
       tlbFlushes: this.tlbFlushes,
+      tlbFlushCauses: flushCauses,
       pageWalks: this.pageWalks,
       exceptions: byCause(this.exceptions),
       interrupts: byCause(this.interrupts),
@@ -88,8 +125,10 @@ export interface HartStatsRecord {
   fenceIFlushes: number;
   /** Whole-cache drops of decoded code. */
   codeFlushes: number;
-  /** Software-TLB flushes. */
+  /** Whole software-TLB flushes. */
   tlbFlushes: number;
+  /** TLB flushes and partial drops by cause name (see {@linkcode TlbFlushCause}). */
+  tlbFlushCauses: Record<string, number>;
   /** Sv39 page walks. */
   pageWalks: number;
   /** Exceptions by cause number. */

@@ -39,13 +39,16 @@ export interface WalkOutput {
   pteAddr: number;
 }
 
-const PTE_V = 1;
-const PTE_R = 2;
-const PTE_W = 4;
-const PTE_X = 8;
-const PTE_U = 16;
-const PTE_A = 64;
-const PTE_D = 128;
+/** Sv39 page-table entry bits (low byte). */
+export const Pte = { V: 1, R: 2, W: 4, X: 8, U: 16, G: 32, A: 64, D: 128 } as const;
+
+const PTE_V = Pte.V;
+const PTE_R = Pte.R;
+const PTE_W = Pte.W;
+const PTE_X = Pte.X;
+const PTE_U = Pte.U;
+const PTE_A = Pte.A;
+const PTE_D = Pte.D;
 
 /** Whether `va` is a canonical Sv39 address (bits 63..39 equal bit 38). */
 export const isSv39Canonical = (va: number): boolean =>
