@@ -121,7 +121,8 @@ export class SbiDispatcher {
       // The legacy remote fences (5 remote_fence_i, 6 remote_sfence_vma, 7 ..._asid) reach
       // every vCPU.
       call.count("Nothing");
-      if (ext >= 5 && ext <= 7) remoteFence(vm, ext === 5);
+      if (ext === 5) remoteFence(vm, true);
+      else if (ext === 6 || ext === 7) remoteFence(vm, false, call.arg(1), call.arg(2));
       h.setX(10, 0n);
       advance = true;
     } else {
@@ -266,9 +267,11 @@ export class SbiDispatcher {
     else if (!checkHartMask(c.vm, c.arg(0), c.arg(1))) c.ret(SbiError.InvalidParam);
     else {
       // Each hart caches translations (a software TLB) and decoded instructions: a remote
-      // sfence.vma (fid 1..6) drops the targets' translations; a remote fence.i (fid 0) makes
-      // them see stores into code (stores by harts already did; host writes may not have).
-      remoteFence(c.vm, c.fid === 0);
+      // sfence.vma (fid 1, 2: of its address range; the hypervisor fences 3..6: all) drops the
+      // targets' translations; a remote fence.i (fid 0) makes them see stores into code
+      // (stores by harts already did; host writes may not have).
+      if (c.fid === 1 || c.fid === 2) remoteFence(c.vm, false, c.arg(2), c.arg(3));
+      else remoteFence(c.vm, c.fid === 0);
       c.ret(0);
     }
     return true;
@@ -377,11 +380,16 @@ function dbcnAddress(c: SbiCall, n: number): number | undefined {
   return n === 0 || isGuestRam(c.vm.bus, addr, n) ? addr : undefined;
 }
 
-/** A remote fence on every vCPU: fence.i when `code`, else sfence.vma. */
-function remoteFence(vm: Vm, code: boolean): void {
+/**
+ * A remote fence on every vCPU: fence.i when `code`, else sfence.vma of [start, start + size)
+ * (every translation when no range is given or the hart cannot drop a range).
+ */
+function remoteFence(vm: Vm, code: boolean, start?: bigint, size?: bigint): void {
   for (const v of vm.vcpus) {
     if (code) v.hart.fenceI();
-    else v.hart.flushTlb();
+    else if (start !== undefined && size !== undefined && v.hart.flushTlbRange) {
+      v.hart.flushTlbRange(start, size);
+    } else v.hart.flushTlb();
   }
 }
 

@@ -62,6 +62,12 @@ export interface GuestHart {
   sstcDeadline?(): number | undefined;
   /** Drops cached translations (remote sfence.vma from other harts). */
   flushTlb(): void;
+  /**
+   * Drops the cached translations of `size` bytes from virtual address `va` (SBI's unsigned
+   * 64-bit start_addr and size; size 0 or all ones: everything). Optional: without it, remote
+   * fences use {@linkcode GuestHart.flushTlb}.
+   */
+  flushTlbRange?(va: bigint, size: bigint): void;
   /** Makes stores into code visible to instruction fetch (remote fence.i from other harts). */
   fenceI(): void;
   /** Execution statistics (`vm stats --jit`), when the hart keeps them. */
