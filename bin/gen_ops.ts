@@ -113,7 +113,7 @@ function interpreterCase(spec: IntOp): string {
       } ${next} } } ${slowPath("#store")}`;
       break;
   }
-  return `case Op.${spec.name}: {\n${decls}\n${code}\n}`;
+  return `case ${spec.op} /* Op.${spec.name} */: {\n${decls}\n${code}\n}`;
 }
 
 /** The generated region: its header and every table op's case. */
