@@ -39,6 +39,7 @@ import {
   INT_OP_BY_NUMBER,
   INT_OPS,
   type IntOp,
+  type Operands,
   templateForImm,
   writesRd,
 } from "./int_ops.ts";
@@ -103,8 +104,40 @@ export const WRITES_RD: Uint8Array = (() => {
 /** A constant as a JavaScript operand (negative numbers parenthesized). */
 const lit = (v: number): string => (v < 0 ? `(${v})` : String(v));
 
-/** The page access of a load or store: the address `a`, its TLB index `ti` and page offset `po`. */
-const ACCESS = `const a = ${EFFECTIVE_ADDRESS}; const ti = (a >>> 12) & 255; const po = a & 4095;`;
+/**
+ * The page access of a load of `width` bytes at the effective address of the operands `c`: the
+ * address `a`, its TLB index `ti`, page offset `po` and page view `p`; exits before the
+ * instruction (through `exitHere`) unless the page is in the load TLB and the access stays
+ * inside it.
+ */
+const loadAccess = (width: number, c: Operands, exitHere: string): string =>
+  `const a = ${
+    instantiate(EFFECTIVE_ADDRESS, c)
+  }; const ti = (a >>> 12) & 255; const po = a & 4095; if (rTag[ti] !== a - po || po > ${
+    4096 - width
+  }) ${exitHere} const p = rPage[ti];`;
+
+/** The same for a store: the page is in the store TLB, or holds code (`codeStore` then). */
+const storeAccess = (width: number, c: Operands, exitHere: string): string =>
+  `const a = ${
+    instantiate(EFFECTIVE_ADDRESS, c)
+  }; const ti = (a >>> 12) & 255; const po = a & 4095; if (po > ${
+    4096 - width
+  }) ${exitHere} let p; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, ${width}); else ${exitHere}`;
+
+/** The placeholders of the instruction `w` at page offset `o`, as constants. */
+function constants(w: number, imm: number, o: number): Operands {
+  return {
+    rd: String((w >>> 8) & 63),
+    r1: String((w >>> 14) & 63),
+    r2: String((w >>> 20) & 63),
+    imm: lit(imm),
+    immHi: lit(imm >> 31),
+    immU: String(imm >>> 0),
+    pc: `base + ${o}`,
+    next: `base + ${o + (w >>> 26)}`,
+  };
+}
 
 /** Emits the JavaScript of one op of the table (int_ops.ts). */
 function emitIntOp(
@@ -115,20 +148,9 @@ function emitIntOp(
   k: number,
   start: number,
 ): string {
-  const rd = (w >>> 8) & 63;
-  const len = w >>> 26;
-  const sink = rd === X0_SINK;
-  const inst = (x: string): string =>
-    instantiate(x, {
-      rd: String(rd),
-      r1: String((w >>> 14) & 63),
-      r2: String((w >>> 20) & 63),
-      imm: lit(imm),
-      immHi: lit(imm >> 31),
-      immU: String(imm >>> 0),
-      pc: `base + ${o}`,
-      next: `base + ${o + len}`,
-    });
+  const sink = ((w >>> 8) & 63) === X0_SINK;
+  const c = constants(w, imm, o);
+  const inst = (x: string): string => instantiate(x, c);
   const exitHere = `{ @EXIT ${k} 2@ return ${o}; }`;
   switch (spec.kind) {
     case "alu":
@@ -149,15 +171,9 @@ function emitIntOp(
       return `${link} @EXIT ${k + 1} 1@ return ${o + imm};`;
     }
     case "load":
-      return `{ ${inst(ACCESS)} if (rTag[ti] !== a - po || po > ${
-        4096 - spec.width!
-      }) ${exitHere} const p = rPage[ti]; ${inst(spec.template)} }`;
+      return `{ ${loadAccess(spec.width!, c, exitHere)} ${inst(spec.template)} }`;
     case "store":
-      return `{ ${inst(ACCESS)} if (po > ${
-        4096 - spec.width!
-      }) ${exitHere} let p; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, ${spec.width}); else ${exitHere} ${
-        inst(spec.template)
-      } }`;
+      return `{ ${storeAccess(spec.width!, c, exitHere)} ${inst(spec.template)} }`;
   }
 }
 
@@ -176,21 +192,17 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
     case Op.FLD: {
       const width = op === Op.FLD ? 8 : 4;
       const hi = width === 8 ? "p.getInt32(po + 4, true)" : "-1";
-      return `{ if (fs[0] !== 3) ${exitHere} const a = xh[${r1}] * 4294967296 + (xl[${r1}] >>> 0) + ${imm}; const ti = (a >>> 12) & 255; const po = a & 4095; if (rTag[ti] !== a - po || po > ${
-        4096 - width
-      }) ${exitHere} const p = rPage[ti]; fw[${rd * 2}] = p.getInt32(po, true); fw[${
-        rd * 2 + 1
-      }] = ${hi}; }`;
+      return `{ if (fs[0] !== 3) ${exitHere} ${
+        loadAccess(width, constants(w, imm, o), exitHere)
+      } fw[${rd * 2}] = p.getInt32(po, true); fw[${rd * 2 + 1}] = ${hi}; }`;
     }
     case Op.FSW:
     case Op.FSD: {
       const width = op === Op.FSD ? 8 : 4;
       const hiStore = width === 8 ? ` p.setInt32(po + 4, fw[${r2 * 2 + 1}], true);` : "";
-      return `{ if (fs[0] === 0) ${exitHere} const a = xh[${r1}] * 4294967296 + (xl[${r1}] >>> 0) + ${imm}; const ti = (a >>> 12) & 255; const po = a & 4095; if (po > ${
-        4096 - width
-      }) ${exitHere} let p; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, ${width}); else ${exitHere} p.setInt32(po, fw[${
-        r2 * 2
-      }], true);${hiStore} }`;
+      return `{ if (fs[0] === 0) ${exitHere} ${
+        storeAccess(width, constants(w, imm, o), exitHere)
+      } p.setInt32(po, fw[${r2 * 2}], true);${hiStore} }`;
     }
     default: {
       if (op >= BIT_OP_FIRST && op <= BIT_OP_LAST) {
