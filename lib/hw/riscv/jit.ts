@@ -10,10 +10,13 @@
  * stay in the interpreter). Blocks therefore never trap, never touch devices and never change
  * privileged state.
  *
- * A block function takes the virtual address of its page and an instruction limit and returns
- * the next pc as an offset from that address; it writes the number of instructions it executed
- * to `st[0]` and why it returned (a `BlockExit` of hart_stats.ts) to `st[1]`. Inside a block, registers live in JavaScript locals; a branch back to the block's
- * first instruction loops inside the function as long as the limit allows another full pass.
+ * A block function takes the virtual address of its first instruction (`pc0`) and an instruction
+ * limit and returns the next pc; it writes the number of instructions
+ * it executed to `st[0]` and why it returned (a `BlockExit` of hart_stats.ts) to `st[1]`. Inside
+ * a block, registers live in JavaScript locals; a branch back to the block's first instruction
+ * loops inside the function as long as the limit allows another full pass. A block's source
+ * holds no address, not even its page offset: the same instructions anywhere, on any hart, share
+ * one parsed and optimized function.
  *
  * @module
  */
@@ -48,10 +51,11 @@ import {
 export const MAX_BLOCK = 64;
 
 /**
- * A compiled block: runs at most `limit` instructions (at least its length), returns the next pc
- * offset from `base` and writes the number of instructions executed to `st[0]`.
+ * A compiled block: given the address `pc0` of its first instruction, runs at most `limit`
+ * instructions (at least its length), returns the next pc and writes the number of instructions
+ * executed to `st[0]`.
  */
-export type BlockFn = (base: number, limit: number) => number;
+export type BlockFn = (pc0: number, limit: number) => number;
 
 /** A page of decoded code, as far as the tier needs to know it. */
 export interface CodePage {
@@ -125,7 +129,10 @@ const storeAccess = (width: number, c: Operands, exitHere: string): string =>
     4096 - width
   }) ${exitHere} let p; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, ${width}); else ${exitHere}`;
 
-/** The placeholders of the instruction `w` at page offset `o`, as constants. */
+/** The address at offset `o` from the block's start (whose address is `pc0`). */
+const pcAt = (o: number): string => (o === 0 ? "pc0" : `pc0 + ${lit(o)}`);
+
+/** The placeholders of the instruction `w` at offset `o` from the block's start, as constants. */
 function constants(w: number, imm: number, o: number): Operands {
   return {
     rd: String((w >>> 8) & 63),
@@ -134,8 +141,8 @@ function constants(w: number, imm: number, o: number): Operands {
     imm: lit(imm),
     immHi: lit(imm >> 31),
     immU: String(imm >>> 0),
-    pc: `base + ${o}`,
-    next: `base + ${o + (w >>> 26)}`,
+    pc: pcAt(o),
+    next: pcAt(o + (w >>> 26)),
   };
 }
 
@@ -146,12 +153,11 @@ function emitIntOp(
   imm: number,
   o: number,
   k: number,
-  start: number,
 ): string {
   const sink = ((w >>> 8) & 63) === X0_SINK;
   const c = constants(w, imm, o);
   const inst = (x: string): string => instantiate(x, c);
-  const exitHere = `{ @EXIT ${k} 2@ return ${o}; }`;
+  const exitHere = `{ @EXIT ${k} 2@ return ${pcAt(o)}; }`;
   switch (spec.kind) {
     case "alu":
       return sink ? "" : `{ ${inst(templateForImm(spec, imm))} }`;
@@ -159,16 +165,16 @@ function emitIntOp(
       return "";
     case "branch": {
       const cond = inst(spec.template);
-      if (o + imm === start) return `if (${cond}) { @LOOP ${k + 1}@ }`;
-      return `if (${cond}) { @EXIT ${k + 1} 1@ return ${o + imm}; }`;
+      if (o + imm === 0) return `if (${cond}) { @LOOP ${k + 1}@ }`;
+      return `if (${cond}) { @EXIT ${k + 1} 1@ return ${pcAt(o + imm)}; }`;
     }
     case "jump": {
       const link = sink ? "" : `{ ${inst(spec.template)} }`;
       if (spec.target !== undefined) {
-        return `{ ${inst(spec.target)} ${link} @EXIT ${k + 1} 1@ return t - base; }`;
+        return `{ ${inst(spec.target)} ${link} @EXIT ${k + 1} 1@ return t; }`;
       }
-      if (o + imm === start && sink) return `@LOOP ${k + 1}@`;
-      return `${link} @EXIT ${k + 1} 1@ return ${o + imm};`;
+      if (o + imm === 0 && sink) return `@LOOP ${k + 1}@`;
+      return `${link} @EXIT ${k + 1} 1@ return ${pcAt(o + imm)};`;
     }
     case "load":
       return `{ ${loadAccess(spec.width!, c, exitHere)} ${inst(spec.template)} }`;
@@ -177,15 +183,18 @@ function emitIntOp(
   }
 }
 
-/** Emits the JavaScript of one instruction, or `null` when the tier leaves it to the interpreter. */
-function emit(w: number, imm: number, o: number, k: number, start: number): string | null {
+/**
+ * Emits the JavaScript of the `k`th instruction of a block, at offset `o` from the block's
+ * start, or `null` when the tier leaves it to the interpreter.
+ */
+function emit(w: number, imm: number, o: number, k: number): string | null {
   const op = w & 255;
   const spec = INT_OP_BY_NUMBER[op];
-  if (spec !== undefined) return emitIntOp(spec, w, imm, o, k, start);
+  if (spec !== undefined) return emitIntOp(spec, w, imm, o, k);
   const rd = (w >>> 8) & 63;
   const r1 = (w >>> 14) & 63;
   const r2 = (w >>> 20) & 63;
-  const exitHere = `{ @EXIT ${k} 2@ return ${o}; }`;
+  const exitHere = `{ @EXIT ${k} 2@ return ${pcAt(o)}; }`;
   const sink = rd === X0_SINK;
   switch (op) {
     case Op.FLW:
@@ -227,7 +236,7 @@ function emit(w: number, imm: number, o: number, k: number, start: number): stri
 
 /** The source of a block and how many instructions it holds. */
 export interface BlockSource {
-  /** Function body (uses the {@linkcode BlockContext} names and `base`). */
+  /** Function body (uses the {@linkcode BlockContext} names and `pc0`). */
   body: string;
   /** Number of instructions (an upper bound of what one call executes). */
   length: number;
@@ -254,7 +263,7 @@ export function blockSource(
     const w = word(o);
     const op = w & 255;
     if (op === Op.CROSS) break;
-    const code = emit(w, immAt(o), o, k, off);
+    const code = emit(w, immAt(o), o - off, k);
     if (code === null) break;
     parts.push(code);
     if (WRITES_RD[op] !== 0) written.add((w >>> 8) & 63);
@@ -266,8 +275,8 @@ export function blockSource(
     }
   }
   if (k === 0) return null;
-  if (!closed) parts.push(`@EXIT ${k} 0@ return ${o};`);
-  return { body: finish(parts.join("\n"), k, off, written), length: k, end: o };
+  if (!closed) parts.push(`@EXIT ${k} 0@ return ${pcAt(o - off)};`);
+  return { body: finish(parts.join("\n"), k, written), length: k, end: o };
 }
 
 /**
@@ -276,7 +285,7 @@ export function blockSource(
  * source grows with its instructions, not with instructions times exits); a branch back to the
  * block's start loops inside the function while the budget allows.
  */
-function finish(code: string, length: number, start: number, written: Set<number>): string {
+function finish(code: string, length: number, written: Set<number>): string {
   const used = new Set<number>();
   let body = code.replace(/x([lh])\[(\d+)\]/g, (_m, half: string, r: string) => {
     used.add(Number(r));
@@ -289,7 +298,7 @@ function finish(code: string, length: number, start: number, written: Set<number
     "{ exN = $1; exW = $2; exR = $3; break main; }",
   ).replace(
     /@LOOP (\d+)@/g,
-    `done += $1; if (done + ${length} <= limit) continue; exN = 0; exW = 3; exR = ${start}; break main;`,
+    `done += $1; if (done + ${length} <= limit) continue; exN = 0; exW = 3; exR = pc0; break main;`,
   );
   if (body.includes("@")) throw new Error(`jit: unresolved exit marker in block source:\n${body}`);
   const decls = [...used].map((r) =>
@@ -345,7 +354,7 @@ export function compileBlock<P extends CodePage>(
     if (factories.size >= MAX_FACTORIES) factories.clear();
     factory = new Function(
       ...PARAMS,
-      `"use strict"; return function block(base, limit) {\n${source.body}\n};`,
+      `"use strict"; return function block(pc0, limit) {\n${source.body}\n};`,
     ) as Factory;
     factories.set(source.body, factory);
   }
