@@ -677,17 +677,12 @@ export class Hart {
         const slot = off >> 1;
         const block = blocks[slot];
         if (block !== null && n + blockLengths[slot] <= budget) {
-          const next = block(base + off, budget - n);
+          off = block(base, off, budget - n);
           const done = jst[0];
           blockExits[jst[1]]++;
           n += done;
           inBlocks += done;
-          off = next - base;
-          if (off < 0 || off >= 4096) {
-            pc = next; // exact, also for a jump target beyond 2^53 (rounded like the interpreter's)
-            continue outer;
-          }
-          if (n >= budget) break;
+          if (off < 0 || off >= 4096 || n >= budget) break;
           // A block that executed nothing stopped before its first instruction (a TLB miss):
           // the interpreter takes that instruction.
           if (done !== 0) continue;

@@ -10,8 +10,8 @@
  * stay in the interpreter). Blocks therefore never trap, never touch devices and never change
  * privileged state.
  *
- * A block function takes the virtual address of its first instruction (`pc0`) and an instruction
- * limit and returns the next pc; it writes the number of instructions
+ * A block function takes the virtual address of its page (`base`), its own page offset (`off`)
+ * and an instruction limit and returns the next pc as an offset from `base`; it writes the number of instructions
  * it executed to `st[0]` and why it returned (a `BlockExit` of hart_stats.ts) to `st[1]`. Inside
  * a block, registers live in JavaScript locals; a branch back to the block's first instruction
  * loops inside the function as long as the limit allows another full pass. A block's source
@@ -51,11 +51,11 @@ import {
 export const MAX_BLOCK = 64;
 
 /**
- * A compiled block: given the address `pc0` of its first instruction, runs at most `limit`
- * instructions (at least its length), returns the next pc and writes the number of instructions
- * executed to `st[0]`.
+ * A compiled block: given its page's address `base` and its own page offset `off`, runs at most
+ * `limit` instructions (at least its length), returns the next pc as an offset from `base` and
+ * writes the number of instructions executed to `st[0]`.
  */
-export type BlockFn = (pc0: number, limit: number) => number;
+export type BlockFn = (base: number, off: number, limit: number) => number;
 
 /** A page of decoded code, as far as the tier needs to know it. */
 export interface CodePage {
@@ -129,8 +129,8 @@ const storeAccess = (width: number, c: Operands, exitHere: string): string =>
     4096 - width
   }) ${exitHere} let p; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, ${width}); else ${exitHere}`;
 
-/** The address at offset `o` from the block's start (whose address is `pc0`). */
-const pcAt = (o: number): string => (o === 0 ? "pc0" : `pc0 + ${lit(o)}`);
+/** The page offset at offset `o` from the block's start (page offset `off`). */
+const offsetAt = (o: number): string => (o === 0 ? "off" : `off + ${lit(o)}`);
 
 /** The placeholders of the instruction `w` at offset `o` from the block's start, as constants. */
 function constants(w: number, imm: number, o: number): Operands {
@@ -141,8 +141,8 @@ function constants(w: number, imm: number, o: number): Operands {
     imm: lit(imm),
     immHi: lit(imm >> 31),
     immU: String(imm >>> 0),
-    pc: pcAt(o),
-    next: pcAt(o + (w >>> 26)),
+    pc: `base + ${offsetAt(o)}`,
+    next: `base + ${offsetAt(o + (w >>> 26))}`,
   };
 }
 
@@ -157,7 +157,7 @@ function emitIntOp(
   const sink = ((w >>> 8) & 63) === X0_SINK;
   const c = constants(w, imm, o);
   const inst = (x: string): string => instantiate(x, c);
-  const exitHere = `{ @EXIT ${k} 2@ return ${pcAt(o)}; }`;
+  const exitHere = `{ @EXIT ${k} 2@ return ${offsetAt(o)}; }`;
   switch (spec.kind) {
     case "alu":
       return sink ? "" : `{ ${inst(templateForImm(spec, imm))} }`;
@@ -166,15 +166,15 @@ function emitIntOp(
     case "branch": {
       const cond = inst(spec.template);
       if (o + imm === 0) return `if (${cond}) { @LOOP ${k + 1}@ }`;
-      return `if (${cond}) { @EXIT ${k + 1} 1@ return ${pcAt(o + imm)}; }`;
+      return `if (${cond}) { @EXIT ${k + 1} 1@ return ${offsetAt(o + imm)}; }`;
     }
     case "jump": {
       const link = sink ? "" : `{ ${inst(spec.template)} }`;
       if (spec.target !== undefined) {
-        return `{ ${inst(spec.target)} ${link} @EXIT ${k + 1} 1@ return t; }`;
+        return `{ ${inst(spec.target)} ${link} @EXIT ${k + 1} 1@ return t - base; }`;
       }
       if (o + imm === 0 && sink) return `@LOOP ${k + 1}@`;
-      return `${link} @EXIT ${k + 1} 1@ return ${pcAt(o + imm)};`;
+      return `${link} @EXIT ${k + 1} 1@ return ${offsetAt(o + imm)};`;
     }
     case "load":
       return `{ ${loadAccess(spec.width!, c, exitHere)} ${inst(spec.template)} }`;
@@ -194,7 +194,7 @@ function emit(w: number, imm: number, o: number, k: number): string | null {
   const rd = (w >>> 8) & 63;
   const r1 = (w >>> 14) & 63;
   const r2 = (w >>> 20) & 63;
-  const exitHere = `{ @EXIT ${k} 2@ return ${pcAt(o)}; }`;
+  const exitHere = `{ @EXIT ${k} 2@ return ${offsetAt(o)}; }`;
   const sink = rd === X0_SINK;
   switch (op) {
     case Op.FLW:
@@ -236,7 +236,7 @@ function emit(w: number, imm: number, o: number, k: number): string | null {
 
 /** The source of a block and how many instructions it holds. */
 export interface BlockSource {
-  /** Function body (uses the {@linkcode BlockContext} names and `pc0`). */
+  /** Function body (uses the {@linkcode BlockContext} names, `base` and `off`). */
   body: string;
   /** Number of instructions (an upper bound of what one call executes). */
   length: number;
@@ -275,7 +275,7 @@ export function blockSource(
     }
   }
   if (k === 0) return null;
-  if (!closed) parts.push(`@EXIT ${k} 0@ return ${pcAt(o - off)};`);
+  if (!closed) parts.push(`@EXIT ${k} 0@ return ${offsetAt(o - off)};`);
   return { body: finish(parts.join("\n"), k, written), length: k, end: o };
 }
 
@@ -298,7 +298,7 @@ function finish(code: string, length: number, written: Set<number>): string {
     "{ exN = $1; exW = $2; exR = $3; break main; }",
   ).replace(
     /@LOOP (\d+)@/g,
-    `done += $1; if (done + ${length} <= limit) continue; exN = 0; exW = 3; exR = pc0; break main;`,
+    `done += $1; if (done + ${length} <= limit) continue; exN = 0; exW = 3; exR = off; break main;`,
   );
   if (body.includes("@")) throw new Error(`jit: unresolved exit marker in block source:\n${body}`);
   const decls = [...used].map((r) =>
@@ -354,7 +354,7 @@ export function compileBlock<P extends CodePage>(
     if (factories.size >= MAX_FACTORIES) factories.clear();
     factory = new Function(
       ...PARAMS,
-      `"use strict"; return function block(pc0, limit) {\n${source.body}\n};`,
+      `"use strict"; return function block(base, off, limit) {\n${source.body}\n};`,
     ) as Factory;
     factories.set(source.body, factory);
   }
