@@ -39,7 +39,7 @@ import { Op } from "./decoder.ts";
  *   turns the bytes at `p`/`po` into `$rd`;
  * - `store`: writes {@linkcode IntOp.width} bytes at {@linkcode EFFECTIVE_ADDRESS}; the template
  *   writes `$r2` to `p`/`po`;
- * - `nop`: nothing (FENCE: a single hart's memory is always ordered).
+ * - `nop`: nothing (FENCE: the harts run one at a time, so memory is sequentially consistent).
  */
 export type IntOpKind = "alu" | "branch" | "jump" | "load" | "store" | "nop";
 
