@@ -11,12 +11,17 @@
  * privileged state.
  *
  * A block function takes the virtual address of its page (`base`), its own page offset (`off`)
- * and an instruction limit and returns the next pc as an offset from `base`; it writes the number of instructions
- * it executed to `st[0]` and why it returned (a `BlockExit` of hart_stats.ts) to `st[1]`. Inside
- * a block, registers live in JavaScript locals; a branch back to the block's first instruction
- * loops inside the function as long as the limit allows another full pass. A block's source
- * holds no address, not even its page offset: the same instructions anywhere, on any hart, share
- * one parsed and optimized function.
+ * and an instruction limit and returns the next pc as an offset from `base`; it writes the
+ * number of instructions it executed to `st[0]` and why it returned (a `BlockExit` of
+ * hart_stats.ts) to `st[1]`. Inside a block, registers live in JavaScript locals; a branch back
+ * to the block's first instruction loops inside the function as long as the limit allows another
+ * full pass. A block's source holds no address, not even its page offset: the same instructions
+ * anywhere, on any hart, share one parsed and optimized function.
+ *
+ * The integer ops are instantiated from their templates in int_ops.ts (the interpreter's cases
+ * are generated from the same table), with the instruction's registers and immediate as
+ * constants; FP ops go through fp_exec.ts and bit manipulation through bitmanip.ts, as in the
+ * interpreter.
  *
  * @module
  */
