@@ -121,7 +121,8 @@ export function generatedRegion(): string {
   return [
     BEGIN + " from lib/hw/riscv/int_ops.ts: do not edit.",
     "// Edit the op table (or the generator) and run `deno task gen`; a test fails when this",
-    "// region is stale.",
+    "// region is stale. The case labels are literal op numbers (names in comments): V8 compiles",
+    "// a switch over literal labels to a jump table, one over `Op.X` labels to a comparison chain.",
     ...INT_OPS.map(interpreterCase),
     END,
   ].join("\n");
