@@ -575,8 +575,16 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", sigterm);
 
   driver?.start();
-  // Console logs are batched in memory: written at least every 250 ms (and when a batch fills).
-  const logTimer = setInterval(() => shell.flushLogs(), 250);
+  // Console logs are batched in memory and written within 250 ms of the output (or when a batch
+  // fills). The timer is armed by output only: an idle hypervisor has nothing to wake up for.
+  let logTimer: ReturnType<typeof setTimeout> | undefined;
+  const stopLogFlush = hypervisor.on((event) => {
+    if (event.type !== "console" || logTimer !== undefined) return;
+    logTimer = setTimeout(() => {
+      logTimer = undefined;
+      shell.flushLogs();
+    }, 250);
+  });
 
   const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
   const stdio = interactive ? runInteractive(server) : serveStdioStream(server);
@@ -606,7 +614,8 @@ async function main(args: string[]): Promise<number> {
   await ports.close();
   if (driver?.error) log("error", `the emulator stopped with an error: ${driver.error}`);
   await driver?.stop();
-  clearInterval(logTimer);
+  stopLogFlush();
+  clearTimeout(logTimer);
   shell.dispose();
   server.dispose();
   Deno.removeSignalListener("SIGINT", sigint);
