@@ -87,10 +87,12 @@ export class HypervisorDriver {
   #stopped: Promise<void> | undefined;
   #error: unknown;
   #unsubscribe: (() => void) | undefined;
-  /** Events the hypervisor emitted (console output, status...): anything a client may see. */
-  #events = 0;
-  /** Whether a poke came since the last tick (a command, console input). */
-  #poked = false;
+  /**
+   * Whether anything a client may notice happened since the last sleep began: an event of the
+   * hypervisor (console output, a status change), a poke (a command, console input), a wait
+   * that ended.
+   */
+  #noticed = false;
   /** How far (virtual ns) the next idle sleep may run past the next event. */
   #lagNs = 0;
   /** Host wake-ups (ticks) so far. */
@@ -155,7 +157,7 @@ export class HypervisorDriver {
     this.#wallBase = this.#now();
     this.#virtualBase = this.hypervisor.clock.now();
     this.hypervisor.setWaitHook((p, t) => this.waitFor(p, t));
-    this.#unsubscribe = this.hypervisor.on(() => this.#events++);
+    this.#unsubscribe = this.hypervisor.on(() => this.#noticed = true);
     this.#schedule(0);
   }
 
@@ -175,7 +177,7 @@ export class HypervisorDriver {
   /** Wakes the loop now (after a command changed something, or console input arrived). */
   poke(): void {
     if (!this.#running) return;
-    this.#poked = true;
+    this.#noticed = true;
     this.#lagNs = 0;
     if (this.#immediate) return; // a wake-up is due at once already
     this.#cancelTimer();
@@ -230,10 +232,12 @@ export class HypervisorDriver {
     this.#waiters = this.#waiters.filter((w) => {
       if (w.predicate()) {
         w.resolve(true);
+        this.#noticed = true;
         return false;
       }
       if (now >= w.deadlineNs) {
         w.resolve(false);
+        this.#noticed = true;
         return false;
       }
       return true;
@@ -248,9 +252,6 @@ export class HypervisorDriver {
     this.#wakeUps++;
     const hv = this.hypervisor;
     const realtime = hv.clock.mode === "realtime";
-    const events = this.#events;
-    const poked = this.#poked;
-    this.#poked = false;
     const start = this.#now();
     try {
       while (this.#now() - start < this.#chunkMs) {
@@ -300,9 +301,8 @@ export class HypervisorDriver {
     }
     this.#checkWaiters();
     if (!this.#running) return;
-    const sleepMs = realtime
-      ? this.#realtimeSleepMs(poked || this.#events !== events)
-      : this.#warpSleepMs();
+    const sleepMs = realtime ? this.#realtimeSleepMs(this.#noticed) : this.#warpSleepMs();
+    this.#noticed = false;
     if (sleepMs !== undefined) this.#schedule(Math.min(this.#maxSleepMs, sleepMs));
   }
 
@@ -314,9 +314,11 @@ export class HypervisorDriver {
   #realtimeSleepMs(noticed: boolean): number | undefined {
     const hv = this.hypervisor;
     if (hv.hasRunnable()) {
-      const ahead = hv.clock.now() - this.#wallNs();
       this.#lagNs = 0;
-      return Math.max(0, ahead / 1e6);
+      const ahead = hv.clock.now() - this.#wallNs();
+      // Behind (the chunk ran out): on at once. Caught up: sleep at least 1 ms, for the wall
+      // clock to move on (a zero-delay timer would spin on microseconds).
+      return ahead < 0 ? 0 : Math.max(1, Math.ceil(ahead / 1e6));
     }
     const nearest = this.#nearestNs();
     if (nearest === Infinity) {
