@@ -65,6 +65,7 @@ interface Options {
   echo?: boolean;
   maxSessions: number;
   bootDelay: number;
+  idleLag: number;
   consoleLog: boolean;
   consoleLogSize: number;
   consoleLogFiles: number;
@@ -154,6 +155,14 @@ function buildProgram(): Command {
     .addOption(
       new Option("--boot-delay <seconds>", "the seed's per-VM boot delay: VM n waits (n-1)*s")
         .argParser(nonNegativeNumber).default(0),
+    )
+    .addOption(
+      new Option(
+        "--idle-lag <ms>",
+        "realtime clock: while every vCPU idles and nothing is seen, virtual time may fall this " +
+          "far behind the wall clock, so that idle guests' timer ticks run in batches (fewer " +
+          "host wake-ups); output, input and commands make it exact again. 0: exact always",
+      ).argParser(nonNegativeNumber).default(100),
     )
     .option(
       "--console-ports <[host:]base>",
@@ -414,7 +423,9 @@ async function main(args: string[]): Promise<number> {
       ? { maxBytes: opts.consoleLogSize, files: opts.consoleLogFiles }
       : false,
   });
-  const driver = batchMode ? undefined : new HypervisorDriver(hypervisor);
+  const driver = batchMode
+    ? undefined
+    : new HypervisorDriver(hypervisor, { maxLagMs: opts.idleLag });
   const log = (level: ServerLogLevel, message: string) =>
     writeErr(`axvisor: ${level}: ${message}\n`);
 
