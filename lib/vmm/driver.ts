@@ -25,6 +25,9 @@ import type { Hypervisor } from "./hypervisor.ts";
 /** The shortest step the driver makes, in virtual nanoseconds (10 us). */
 export const MIN_STEP_NS = 10_000;
 
+/** The longest delay a host timer takes (2^31 - 1 ms, some 24 days): a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The first lag allowed after a quiet wake-up, in virtual nanoseconds; it doubles from there. */
 export const FIRST_LAG_NS = 1_000_000;
 
@@ -212,7 +215,9 @@ export class HypervisorDriver {
     return this.#virtualBase + Math.floor((this.#now() - this.#wallBase) * 1e6);
   }
 
-  #schedule(ms: number): void {
+  #schedule(delayMs: number): void {
+    // A guest timer decades away (stimecmp near 2^63) must not overflow into a zero delay.
+    const ms = Math.min(delayMs, MAX_TIMER_MS);
     this.#wakeAtMs = this.#now() + ms;
     this.#immediate = ms <= 0;
     this.#timer = this.#timers.set(() => this.#tick(), ms);

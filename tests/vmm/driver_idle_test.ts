@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type DriverTimers, HypervisorDriver } from "../../lib/vmm/driver.ts";
+import { type DriverTimers, HypervisorDriver, MAX_TIMER_MS } from "../../lib/vmm/driver.ts";
 import { makeHypervisor } from "./helpers.ts";
 
 /**
@@ -161,5 +161,20 @@ Deno.test("driver (realtime): a poke, a wait or output make the driver exact aga
   assert.equal(driver.lagMs, 100, "quiet again");
   assert.equal(vm.status, "running");
   off();
+  await driver.stop();
+});
+
+Deno.test("driver (realtime): an event decades away arms a timer that does not overflow", async () => {
+  const { hv } = makeHypervisor({}, { clock: "realtime" });
+  const timers = new ManualTimers();
+  const driver = new HypervisorDriver(hv, { now: () => timers.wallMs, timers });
+  hv.clock.schedule(2 ** 62, () => {}, "test: far away");
+  driver.start();
+  timers.fireNext();
+  // setTimeout fires at once when given more than 2^31 - 1 ms: the driver would spin.
+  assert.equal(driver.nextWakeMs, MAX_TIMER_MS);
+  timers.fireNext();
+  assert.equal(driver.nextWakeMs, 2 * MAX_TIMER_MS);
+  assert.equal(driver.wakeUps, 2);
   await driver.stop();
 });
