@@ -83,6 +83,10 @@ export class HypervisorDriver {
   #wakeAtMs: number | undefined;
   /** Whether the armed timer is a zero-delay one (the next turn of the event loop). */
   #immediate = false;
+  /** Whether the loop is running now (a poke then asks for another run right after it). */
+  #ticking = false;
+  /** Whether a poke came during the current run of the loop. */
+  #pokedWhileTicking = false;
   #running = false;
   #wallBase = 0;
   #virtualBase = 0;
@@ -182,8 +186,11 @@ export class HypervisorDriver {
     if (!this.#running) return;
     this.#noticed = true;
     this.#lagNs = 0;
+    if (this.#ticking) {
+      this.#pokedWhileTicking = true; // the run ends with a zero-delay timer
+      return;
+    }
     if (this.#immediate) return; // a wake-up is due at once already
-    this.#cancelTimer();
     this.#schedule(0);
   }
 
@@ -215,7 +222,9 @@ export class HypervisorDriver {
     return this.#virtualBase + Math.floor((this.#now() - this.#wallBase) * 1e6);
   }
 
+  /** Arms the one timer (replacing any armed one). */
   #schedule(delayMs: number): void {
+    this.#cancelTimer();
     // A guest timer decades away (stimecmp near 2^63) must not overflow into a zero delay.
     const ms = Math.min(delayMs, MAX_TIMER_MS);
     this.#wakeAtMs = this.#now() + ms;
@@ -255,6 +264,17 @@ export class HypervisorDriver {
     this.#immediate = false;
     if (!this.#running) return;
     this.#wakeUps++;
+    this.#ticking = true;
+    this.#pokedWhileTicking = false;
+    try {
+      this.#run();
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** One run of the loop: runs the core for at most a chunk, then arms the next wake-up. */
+  #run(): void {
     const hv = this.hypervisor;
     const realtime = hv.clock.mode === "realtime";
     const start = this.#now();
@@ -308,7 +328,8 @@ export class HypervisorDriver {
     if (!this.#running) return;
     const sleepMs = realtime ? this.#realtimeSleepMs(this.#noticed) : this.#warpSleepMs();
     this.#noticed = false;
-    if (sleepMs !== undefined) this.#schedule(Math.min(this.#maxSleepMs, sleepMs));
+    if (this.#pokedWhileTicking) this.#schedule(0);
+    else if (sleepMs !== undefined) this.#schedule(Math.min(this.#maxSleepMs, sleepMs));
   }
 
   /**

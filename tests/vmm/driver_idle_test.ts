@@ -178,3 +178,21 @@ Deno.test("driver (realtime): an event decades away arms a timer that does not o
   assert.equal(driver.wakeUps, 2);
   await driver.stop();
 });
+
+Deno.test("driver: a poke during a run of the loop arms one timer, not a second chain", async () => {
+  const { hv, timers, driver } = idleGuest();
+  driver.start();
+  timers.runUntil(1000);
+  const other = hv.createVm({ path: "/configs/timer.toml" });
+  hv.clock.schedule(hv.clock.now() + 5e6, () => hv.startVm(other.id), "test");
+  const off = hv.on(() => driver.poke()); // e.g. a listener that wakes the driver
+  const wakes = driver.wakeUps;
+  while (driver.wakeUps === wakes || other.status === "loaded") timers.fireNext();
+  off();
+  assert.equal(timers.pending, 1, "one timer: the run's own, due at once");
+  assert.equal(driver.nextWakeMs, timers.wallMs);
+  timers.runUntil(timers.wallMs + 1000);
+  assert.equal(timers.pending, 1);
+  await driver.stop();
+  assert.equal(timers.pending, 0);
+});
