@@ -66,6 +66,7 @@ interface Options {
   echo?: boolean;
   maxSessions: number;
   bootDelay: number;
+  idleLag: number;
   consoleLog: boolean;
   consoleLogSize: number;
   consoleLogFiles: number;
@@ -162,6 +163,14 @@ function buildProgram(): Command {
     .addOption(
       new Option("--boot-delay <seconds>", "the seed's per-VM boot delay: VM n waits (n-1)*s")
         .argParser(nonNegativeNumber).default(0),
+    )
+    .addOption(
+      new Option(
+        "--idle-lag <ms>",
+        "realtime clock: while every vCPU idles and nothing is seen, virtual time may fall this " +
+          "far behind the wall clock, so that idle guests' timer ticks run in batches (fewer " +
+          "host wake-ups); output, input and commands make it exact again. 0: exact always",
+      ).argParser(nonNegativeNumber).default(100),
     )
     .option(
       "--console-ports <[host:]base>",
@@ -437,7 +446,9 @@ async function main(args: string[]): Promise<number> {
       ? { maxBytes: opts.consoleLogSize, files: opts.consoleLogFiles }
       : false,
   });
-  const driver = batchMode ? undefined : new HypervisorDriver(hypervisor);
+  const driver = batchMode
+    ? undefined
+    : new HypervisorDriver(hypervisor, { maxLagMs: opts.idleLag });
   const log = (level: ServerLogLevel, message: string) =>
     writeErr(`axvisor: ${level}: ${message}\n`);
 
@@ -598,8 +609,16 @@ async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", sigterm);
 
   driver?.start();
-  // Console logs are batched in memory: written at least every 250 ms (and when a batch fills).
-  const logTimer = setInterval(() => shell.flushLogs(), 250);
+  // Console logs are batched in memory and written within 250 ms of the output (or when a batch
+  // fills). The timer is armed by output only: an idle hypervisor has nothing to wake up for.
+  let logTimer: ReturnType<typeof setTimeout> | undefined;
+  const stopLogFlush = hypervisor.on((event) => {
+    if (event.type !== "console" || logTimer !== undefined) return;
+    logTimer = setTimeout(() => {
+      logTimer = undefined;
+      shell.flushLogs();
+    }, 250);
+  });
 
   const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
   const stdio = interactive ? runInteractive(server) : serveStdioStream(server);
@@ -629,7 +648,8 @@ async function main(args: string[]): Promise<number> {
   await ports.close();
   if (driver?.error) log("error", `the emulator stopped with an error: ${driver.error}`);
   await driver?.stop();
-  clearInterval(logTimer);
+  stopLogFlush();
+  clearTimeout(logTimer);
   shell.dispose();
   server.dispose();
   Deno.removeSignalListener("SIGINT", sigint);

@@ -7,6 +7,16 @@
  * - `warp` clock: the core runs as fast as it can in chunks, yielding to the event loop between
  *   chunks so that I/O (consoles, sessions) keeps flowing; idle time jumps to the next event.
  *
+ * Idle costs nothing, or next to nothing. With nothing pending at all (no VM running, every vCPU
+ * halted with no timer, no wait) the driver arms no timer: only a poke wakes it. With idle guests
+ * whose timers tick (a kernel in `wfi` between 100 Hz ticks), each host wake-up costs far more
+ * than the few guest instructions it runs (a Deno timer wake-up is some 0.2-0.8 ms of CPU), so
+ * the driver lets virtual time fall behind the wall clock by up to
+ * {@linkcode DriverOptions.maxLagMs} while nothing observable happens, and runs the silent ticks
+ * in batches. Guests still see every tick at its exact virtual time; only when the host runs
+ * them changes. Any event (console output, a status change), any poke (a command, console
+ * input) and any pending wait makes the driver exact again at once.
+ *
  * @module
  */
 
@@ -15,22 +25,41 @@ import type { Hypervisor } from "./hypervisor.ts";
 /** The shortest step the driver makes, in virtual nanoseconds (10 us). */
 export const MIN_STEP_NS = 10_000;
 
+/** The longest delay a host timer takes (2^31 - 1 ms, some 24 days): a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The first lag allowed after a quiet wake-up, in virtual nanoseconds; it doubles from there. */
+export const FIRST_LAG_NS = 1_000_000;
+
+/** The timer functions the driver uses (tests may inject their own). */
+export interface DriverTimers {
+  /** Calls `callback` after `ms` milliseconds; returns a handle for `clear`. */
+  set(callback: () => void, ms: number): unknown;
+  /** Cancels a timer set with `set`. */
+  clear(handle: unknown): void;
+}
+
 /** Options of {@linkcode HypervisorDriver}. */
 export interface DriverOptions {
   /** Host milliseconds of guest execution per chunk before yielding. Default 8. */
   chunkMs?: number;
   /** Virtual nanoseconds per step inside a chunk. Default 1 ms. */
   stepNs?: number;
-  /** Longest sleep in host milliseconds while a timed event is pending. Default 50. */
+  /**
+   * Longest sleep in host milliseconds while a timed event is pending. Default: no limit (the
+   * driver sleeps exactly until the next event, plus the allowed lag).
+   */
   maxSleepMs?: number;
   /**
-   * Sleep in host milliseconds when nothing at all is pending (no runnable vCPU, no timed event,
-   * no wait): an idle hypervisor wakes a few times a second only. Input and commands wake the
-   * driver at once through {@linkcode HypervisorDriver.poke}. Default 250.
+   * Realtime clock: how far, in host milliseconds, virtual time may fall behind the wall clock
+   * while every vCPU is idle and nothing observable happens, so that an idle guest's timer ticks
+   * run in batches (see the module doc). 0 runs every event at its wall time. Default 100.
    */
-  idleSleepMs?: number;
+  maxLagMs?: number;
   /** Wall clock in milliseconds (tests may inject one). Default `performance.now`. */
   now?: () => number;
+  /** Timer functions (tests may inject their own). Default `setTimeout`, `clearTimeout`. */
+  timers?: DriverTimers;
 }
 
 interface Waiter {
@@ -46,15 +75,35 @@ export class HypervisorDriver {
   readonly #chunkMs: number;
   readonly #stepNs: number;
   readonly #maxSleepMs: number;
-  readonly #idleSleepMs: number;
+  readonly #maxLagNs: number;
   readonly #now: () => number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #timers: DriverTimers;
+  #timer: unknown;
+  /** Wall time (per `now`) at which the armed timer is due; undefined when none is armed. */
+  #wakeAtMs: number | undefined;
+  /** Whether the armed timer is a zero-delay one (the next turn of the event loop). */
+  #immediate = false;
+  /** Whether the loop is running now (a poke then asks for another run right after it). */
+  #ticking = false;
+  /** Whether a poke came during the current run of the loop. */
+  #pokedWhileTicking = false;
   #running = false;
   #wallBase = 0;
   #virtualBase = 0;
   #waiters: Waiter[] = [];
   #stopped: Promise<void> | undefined;
   #error: unknown;
+  #unsubscribe: (() => void) | undefined;
+  /**
+   * Whether anything a client may notice happened since the last sleep began: an event of the
+   * hypervisor (console output, a status change), a poke (a command, console input), a wait
+   * that ended.
+   */
+  #noticed = false;
+  /** How far (virtual ns) the next idle sleep may run past the next event. */
+  #lagNs = 0;
+  /** Host wake-ups (ticks) so far. */
+  #wakeUps = 0;
   /**
    * Virtual nanoseconds the emulator ran per wall millisecond in the last busy step. A guest
    * that makes emulation slow (a console flood: one MMIO exit per byte) gets steps short enough
@@ -69,9 +118,13 @@ export class HypervisorDriver {
     this.hypervisor = hypervisor;
     this.#chunkMs = options.chunkMs ?? 8;
     this.#stepNs = options.stepNs ?? 1_000_000;
-    this.#maxSleepMs = options.maxSleepMs ?? 50;
-    this.#idleSleepMs = Math.max(this.#maxSleepMs, options.idleSleepMs ?? 250);
+    this.#maxSleepMs = options.maxSleepMs ?? Infinity;
+    this.#maxLagNs = Math.max(0, options.maxLagMs ?? 100) * 1e6;
     this.#now = options.now ?? (() => performance.now());
+    this.#timers = options.timers ?? {
+      set: (callback, ms) => setTimeout(callback, ms),
+      clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    };
     // Until measured, assume a slow guest: the first step is short, the next ones grow.
     this.#nsPerMs = MIN_STEP_NS / this.#chunkMs;
   }
@@ -86,6 +139,24 @@ export class HypervisorDriver {
     return this.#error;
   }
 
+  /**
+   * When the driver wakes next, in wall milliseconds (its `now` clock); undefined when no timer
+   * is armed (it sleeps until poked: nothing is pending).
+   */
+  get nextWakeMs(): number | undefined {
+    return this.#wakeAtMs;
+  }
+
+  /** Host wake-ups (runs of the background loop) since the driver was created. */
+  get wakeUps(): number {
+    return this.#wakeUps;
+  }
+
+  /** How far (ms) virtual time may now fall behind the wall clock before the driver wakes. */
+  get lagMs(): number {
+    return this.#lagNs / 1e6;
+  }
+
   /** Starts the loop and takes over the hypervisor's `waitFor`. */
   start(): void {
     if (this.#running) return;
@@ -93,6 +164,7 @@ export class HypervisorDriver {
     this.#wallBase = this.#now();
     this.#virtualBase = this.hypervisor.clock.now();
     this.hypervisor.setWaitHook((p, t) => this.waitFor(p, t));
+    this.#unsubscribe = this.hypervisor.on(() => this.#noticed = true);
     this.#schedule(0);
   }
 
@@ -100,8 +172,9 @@ export class HypervisorDriver {
   stop(): Promise<void> {
     if (!this.#running) return this.#stopped ?? Promise.resolve();
     this.#running = false;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer();
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     this.hypervisor.setWaitHook(undefined);
     for (const w of this.#waiters.splice(0)) w.resolve(w.predicate());
     this.#stopped = Promise.resolve();
@@ -111,7 +184,13 @@ export class HypervisorDriver {
   /** Wakes the loop now (after a command changed something, or console input arrived). */
   poke(): void {
     if (!this.#running) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#noticed = true;
+    this.#lagNs = 0;
+    if (this.#ticking) {
+      this.#pokedWhileTicking = true; // the run ends with a zero-delay timer
+      return;
+    }
+    if (this.#immediate) return; // a wake-up is due at once already
     this.#schedule(0);
   }
 
@@ -138,19 +217,41 @@ export class HypervisorDriver {
     return nearest;
   }
 
-  #schedule(ms: number): void {
-    this.#timer = setTimeout(() => this.#tick(), ms);
+  /** The virtual time the wall clock allows now (realtime: virtual time never passes it). */
+  #wallNs(): number {
+    return this.#virtualBase + Math.floor((this.#now() - this.#wallBase) * 1e6);
+  }
+
+  /** Arms the one timer (replacing any armed one). */
+  #schedule(delayMs: number): void {
+    this.#cancelTimer();
+    // A guest timer decades away (stimecmp near 2^63) must not overflow into a zero delay.
+    const ms = Math.min(delayMs, MAX_TIMER_MS);
+    this.#wakeAtMs = this.#now() + ms;
+    this.#immediate = ms <= 0;
+    this.#timer = this.#timers.set(() => this.#tick(), ms);
+  }
+
+  #cancelTimer(): void {
+    if (this.#wakeAtMs === undefined) return;
+    this.#timers.clear(this.#timer);
+    this.#timer = undefined;
+    this.#wakeAtMs = undefined;
+    this.#immediate = false;
   }
 
   #checkWaiters(): void {
+    if (this.#waiters.length === 0) return;
     const now = this.hypervisor.clock.now();
     this.#waiters = this.#waiters.filter((w) => {
       if (w.predicate()) {
         w.resolve(true);
+        this.#noticed = true;
         return false;
       }
       if (now >= w.deadlineNs) {
         w.resolve(false);
+        this.#noticed = true;
         return false;
       }
       return true;
@@ -159,7 +260,21 @@ export class HypervisorDriver {
 
   #tick(): void {
     this.#timer = undefined;
+    this.#wakeAtMs = undefined;
+    this.#immediate = false;
     if (!this.#running) return;
+    this.#wakeUps++;
+    this.#ticking = true;
+    this.#pokedWhileTicking = false;
+    try {
+      this.#run();
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** One run of the loop: runs the core for at most a chunk, then arms the next wake-up. */
+  #run(): void {
     const hv = this.hypervisor;
     const realtime = hv.clock.mode === "realtime";
     const start = this.#now();
@@ -167,8 +282,7 @@ export class HypervisorDriver {
       while (this.#now() - start < this.#chunkMs) {
         let span = this.#stepNs;
         if (realtime) {
-          const wallNs = Math.floor((this.#now() - this.#wallBase) * 1e6);
-          const behind = this.#virtualBase + wallNs - hv.clock.now();
+          const behind = this.#wallNs() - hv.clock.now();
           if (behind <= 0) break;
           if (!hv.hasRunnable()) {
             // Idle: jump to the next event, or catch up with the wall clock and sleep. (Looping
@@ -202,9 +316,8 @@ export class HypervisorDriver {
           this.#lastSpan = span;
         }
         this.#checkWaiters();
-        // Realtime and idle: virtual time caught up with the wall clock; spinning to follow it
-        // in microsecond steps would burn the CPU. Sleep until the next event instead.
-        if (realtime && !hv.hasRunnable()) break;
+        // Realtime and idle: the loop's head jumps to the next event that is due, or catches up
+        // with the wall clock and stops (a lagging clock runs its due events in one wake-up).
       }
     } catch (e) {
       this.#error = e;
@@ -213,21 +326,41 @@ export class HypervisorDriver {
     }
     this.#checkWaiters();
     if (!this.#running) return;
-    let sleepMs = 0;
-    if (realtime) {
-      const wallNs = Math.floor((this.#now() - this.#wallBase) * 1e6);
-      const ahead = hv.clock.now() - (this.#virtualBase + wallNs);
-      if (!hv.hasRunnable()) {
-        const nearest = this.#nearestNs();
-        sleepMs = nearest === Infinity
-          ? this.#idleSleepMs
-          : Math.min(this.#maxSleepMs, Math.max(1, (nearest - hv.clock.now()) / 1e6));
-      } else if (ahead >= 0) {
-        sleepMs = Math.min(this.#maxSleepMs, Math.max(0, ahead / 1e6));
-      }
-    } else if (!hv.hasRunnable() && hv.nextEventNs() === undefined && this.#waiters.length === 0) {
-      sleepMs = this.#idleSleepMs;
+    const sleepMs = realtime ? this.#realtimeSleepMs(this.#noticed) : this.#warpSleepMs();
+    this.#noticed = false;
+    if (this.#pokedWhileTicking) this.#schedule(0);
+    else if (sleepMs !== undefined) this.#schedule(Math.min(this.#maxSleepMs, sleepMs));
+  }
+
+  /**
+   * Realtime: how long to sleep after a tick (undefined: until poked). Idle with a timed event
+   * pending, the sleep lasts until the event is due plus the allowed lag; the lag doubles after
+   * each quiet wake-up (up to the maximum) and drops to 0 after one that anyone could notice.
+   */
+  #realtimeSleepMs(noticed: boolean): number | undefined {
+    const hv = this.hypervisor;
+    if (hv.hasRunnable()) {
+      this.#lagNs = 0;
+      const ahead = hv.clock.now() - this.#wallNs();
+      // Behind (the chunk ran out): on at once. Caught up: sleep at least 1 ms, for the wall
+      // clock to move on (a zero-delay timer would spin on microseconds).
+      return ahead < 0 ? 0 : Math.max(1, Math.ceil(ahead / 1e6));
     }
-    this.#schedule(sleepMs);
+    const nearest = this.#nearestNs();
+    if (nearest === Infinity) {
+      this.#lagNs = 0;
+      return undefined;
+    }
+    if (noticed || this.#waiters.length > 0) this.#lagNs = 0;
+    else this.#lagNs = Math.min(this.#maxLagNs, Math.max(FIRST_LAG_NS, 2 * this.#lagNs));
+    // Rounded up: a timer that fires before the event is due would be a wasted wake-up.
+    return Math.max(0, Math.ceil((nearest + this.#lagNs - this.#wallNs()) / 1e6));
+  }
+
+  /** Warp: 0 (run on after the event loop's turn), or undefined when nothing is pending. */
+  #warpSleepMs(): number | undefined {
+    const hv = this.hypervisor;
+    const idle = !hv.hasRunnable() && hv.nextEventNs() === undefined && this.#waiters.length === 0;
+    return idle ? undefined : 0;
   }
 }

@@ -141,7 +141,11 @@ export class Scheduler {
 
   /** Whether any task is runnable. */
   hasRunnable(): boolean {
-    return this.pcpus.some((p) => p.tasks.some((t) => t.runnable));
+    // Plain loops: asked several times per scheduling round, it allocates nothing.
+    for (const p of this.pcpus) {
+      for (const t of p.tasks) if (t.runnable) return true;
+    }
+    return false;
   }
 
   /** The next runnable task of `p`, round robin (a new pick starts a fresh slice). */

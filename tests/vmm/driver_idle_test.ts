@@ -1,6 +1,48 @@
 import assert from "node:assert/strict";
-import { HypervisorDriver } from "../../lib/vmm/driver.ts";
+import { type DriverTimers, HypervisorDriver, MAX_TIMER_MS } from "../../lib/vmm/driver.ts";
 import { makeHypervisor } from "./helpers.ts";
+
+/**
+ * Timers on a wall clock that only the test moves: `fireNext` jumps the clock to the earliest
+ * timer and runs it, so a driver's wake-ups can be counted over seconds of wall time, instantly.
+ */
+class ManualTimers implements DriverTimers {
+  /** The wall clock (ms) the driver reads. */
+  wallMs = 0;
+  #queue: { at: number; seq: number; callback: () => void }[] = [];
+  #seq = 0;
+
+  set(callback: () => void, ms: number): unknown {
+    const timer = { at: this.wallMs + Math.max(0, ms), seq: this.#seq++, callback };
+    this.#queue.push(timer);
+    this.#queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    return timer;
+  }
+
+  clear(handle: unknown): void {
+    this.#queue = this.#queue.filter((t) => t !== handle);
+  }
+
+  /** Timers armed and not fired. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Moves the clock to the earliest timer (never backwards) and fires it; false: none armed. */
+  fireNext(): boolean {
+    const t = this.#queue.shift();
+    if (!t) return false;
+    this.wallMs = Math.max(this.wallMs, t.at);
+    t.callback();
+    return true;
+  }
+
+  /** Fires timers until the wall clock reaches `ms` (the clock ends at `ms`). */
+  runUntil(ms: number): void {
+    while (this.#queue.length > 0 && this.#queue[0].at <= ms) this.fireNext();
+    this.wallMs = ms;
+  }
+}
 
 Deno.test("driver (realtime): an idle hypervisor sleeps instead of spinning a chunk per tick", async () => {
   const { hv } = makeHypervisor({}, { clock: "realtime" });
@@ -20,4 +62,137 @@ Deno.test("driver (realtime): an idle hypervisor sleeps instead of spinning a ch
   // Before the fix the tick ran the idle core in 5 µs slices for its whole 8 ms budget.
   assert.ok(reads < 20, `the idle tick read the clock ${reads} times`);
   assert.ok(Math.abs(hv.clock.now() - wallMs * 1e6) < 1e5, "virtual time still follows the wall");
+});
+
+for (const clock of ["realtime", "warp"] as const) {
+  Deno.test(`driver (${clock}): with nothing pending it arms no timer; a poke wakes it once`, async () => {
+    const { hv } = makeHypervisor({}, { clock });
+    hv.createVm({ path: "/configs/idle.toml" }); // created, not started
+    const timers = new ManualTimers();
+    const driver = new HypervisorDriver(hv, { now: () => timers.wallMs, timers });
+    driver.start();
+    assert.equal(timers.pending, 1, "the first tick");
+    timers.fireNext();
+    assert.equal(timers.pending, 0, "no timer (it used to poll 4 times a second)");
+    assert.equal(driver.nextWakeMs, undefined);
+    driver.poke();
+    driver.poke(); // a second poke before the tick arms nothing more
+    assert.equal(timers.pending, 1);
+    timers.runUntil(10_000);
+    assert.equal(driver.wakeUps, 2, "10 s of wall time: the start and the poke");
+    await driver.stop();
+  });
+}
+
+/** The idle guest (wfi between 100 Hz ticks) running under a driver on manual timers. */
+function idleGuest(maxLagMs?: number) {
+  const { hv } = makeHypervisor({}, { clock: "realtime" });
+  const vm = hv.createVm({ path: "/configs/idle.toml" });
+  assert.equal(hv.startVm(vm.id).ok, true);
+  const timers = new ManualTimers();
+  const driver = new HypervisorDriver(hv, { now: () => timers.wallMs, timers, maxLagMs });
+  const ticks = () => vm.vcpus[0].exits.get("Halt"); // one wfi per tick (and one at boot)
+  return { hv, vm, timers, driver, ticks };
+}
+
+Deno.test("driver (realtime): an idle guest's silent 100 Hz ticks wake the host ~10 times a second", async () => {
+  const { hv, timers, driver, ticks } = idleGuest();
+  driver.start();
+  let worstLagNs = 0;
+  while (timers.wallMs < 5000) {
+    timers.fireNext();
+    const wallNs = timers.wallMs * 1e6;
+    assert.ok(hv.clock.now() <= wallNs, "virtual time never runs ahead of the wall clock");
+    worstLagNs = Math.max(worstLagNs, wallNs - hv.clock.now());
+  }
+  const wakes = driver.wakeUps;
+  // Exact timing wakes the host at every tick: 500 wake-ups for 5 s.
+  assert.ok(wakes <= 5 * 12, `${wakes} host wake-ups for 5 s of an idle guest`);
+  assert.ok(ticks() >= 490, `every tick ran (${ticks()} of ~500)`);
+  assert.equal(driver.lagMs, 100);
+  assert.ok(worstLagNs <= 100e6, `after a wake-up, virtual time is within the lag of the wall`);
+  await driver.stop();
+});
+
+Deno.test("driver (realtime): maxLagMs 0 runs every tick at its wall time", async () => {
+  const { timers, driver, ticks } = idleGuest(0);
+  driver.start();
+  timers.runUntil(1000);
+  assert.ok(driver.wakeUps >= 100, `${driver.wakeUps} wake-ups: one per tick`);
+  assert.ok(ticks() >= 100);
+  await driver.stop();
+});
+
+Deno.test("driver (realtime): a poke, a wait or output make the driver exact again", async () => {
+  const { hv, vm, timers, driver } = idleGuest();
+  driver.start();
+  timers.runUntil(2000);
+  assert.equal(driver.lagMs, 100, "quiet: the ticks run in batches");
+  driver.poke(); // a command ran, or console input arrived
+  assert.equal(driver.lagMs, 0);
+  timers.fireNext();
+  assert.equal(hv.clock.now(), timers.wallMs * 1e6, "the poke caught virtual time up at once");
+  assert.equal(driver.lagMs, 0, "the wake-up after a poke sleeps exactly");
+  timers.fireNext();
+  assert.ok(driver.lagMs > 0 && driver.lagMs < 100, "quiet again: the lag grows back");
+  // A pending wait keeps the driver exact: its predicate is checked at every tick.
+  const target = hv.clock.now() + 500e6;
+  const waiting = driver.waitFor(() => hv.clock.now() >= target, 1e9);
+  const wakesBefore = driver.wakeUps;
+  while (timers.wallMs * 1e6 < target) timers.fireNext();
+  assert.equal(await waiting, true);
+  assert.ok(driver.wakeUps - wakesBefore >= 50, "a 10 ms tick per wake-up while waiting");
+  assert.equal(driver.lagMs, 0);
+  // Output and status changes seen by clients make the next sleep exact too: a timed event of
+  // the core starts a second VM, which prints 5 ticks and shuts down, all inside one wake-up.
+  timers.runUntil(timers.wallMs + 1000);
+  assert.equal(driver.lagMs, 100);
+  const other = hv.createVm({ path: "/configs/timer.toml" });
+  hv.clock.schedule(hv.clock.now() + 20e6, () => hv.startVm(other.id), "test");
+  const events: string[] = [];
+  const off = hv.on((e) => events.push(e.type));
+  const wakes = driver.wakeUps;
+  while (events.length === 0) timers.fireNext();
+  assert.equal(driver.wakeUps, wakes + 1);
+  assert.equal(driver.lagMs, 0);
+  timers.runUntil(timers.wallMs + 1000);
+  assert.equal(other.status, "stopped");
+  assert.match(other.console.text(), /5 ticks/);
+  assert.equal(driver.lagMs, 100, "quiet again");
+  assert.equal(vm.status, "running");
+  off();
+  await driver.stop();
+});
+
+Deno.test("driver (realtime): an event decades away arms a timer that does not overflow", async () => {
+  const { hv } = makeHypervisor({}, { clock: "realtime" });
+  const timers = new ManualTimers();
+  const driver = new HypervisorDriver(hv, { now: () => timers.wallMs, timers });
+  hv.clock.schedule(2 ** 62, () => {}, "test: far away");
+  driver.start();
+  timers.fireNext();
+  // setTimeout fires at once when given more than 2^31 - 1 ms: the driver would spin.
+  assert.equal(driver.nextWakeMs, MAX_TIMER_MS);
+  timers.fireNext();
+  assert.equal(driver.nextWakeMs, 2 * MAX_TIMER_MS);
+  assert.equal(driver.wakeUps, 2);
+  await driver.stop();
+});
+
+Deno.test("driver: a poke during a run of the loop arms one timer, not a second chain", async () => {
+  const { hv, timers, driver } = idleGuest();
+  driver.start();
+  timers.runUntil(1000);
+  const other = hv.createVm({ path: "/configs/timer.toml" });
+  hv.clock.schedule(hv.clock.now() + 5e6, () => hv.startVm(other.id), "test");
+  const off = hv.on(() => driver.poke()); // e.g. a listener that wakes the driver
+  const wakes = driver.wakeUps;
+  while (driver.wakeUps === wakes || other.status === "loaded") timers.fireNext();
+  off();
+  assert.equal(timers.pending, 1, "one timer: the run's own, due at once");
+  assert.equal(driver.nextWakeMs, timers.wallMs);
+  timers.runUntil(timers.wallMs + 1000);
+  assert.equal(timers.pending, 1);
+  await driver.stop();
+  assert.equal(timers.pending, 0);
 });
