@@ -13,6 +13,9 @@
  * @module
  */
 
+/** The `deno run` flag that gives V8's linear-time engine (`deno task start` and `test` pass it). */
+export const LINEAR_REGEXP_FLAG = "--v8-flags=--enable-experimental-regexp-engine";
+
 /** Whether this runtime offers V8's linear-time engine (the `l` flag). */
 export const LINEAR_REGEXP: boolean = (() => {
   try {

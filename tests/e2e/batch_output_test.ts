@@ -1,3 +1,4 @@
+import { LINEAR_REGEXP_FLAG } from "../../lib/shell/user_regexp.ts";
 import assert from "node:assert/strict";
 import { Axvisor, makeFsRoot, RawClient, runAxvisor } from "./harness.ts";
 
@@ -33,7 +34,7 @@ async function runMerged(args: string[]): Promise<{ code: number; out: string }>
     const out = await new Deno.Command("sh", {
       args: [
         "-c",
-        `'${Deno.execPath()}' run --allow-all bin/axvisor.ts --fs-root '${fsRoot}' ${quoted} 2>&1`,
+        `'${Deno.execPath()}' run ${LINEAR_REGEXP_FLAG} --allow-all bin/axvisor.ts --fs-root '${fsRoot}' ${quoted} 2>&1`,
       ],
       cwd: ROOT,
       stdin: "null",

@@ -6,6 +6,7 @@
  */
 
 export { RawClient } from "../protocol/tcp_client.ts";
+import { LINEAR_REGEXP_FLAG } from "../../lib/shell/user_regexp.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = `${ROOT}bin/axvisor.ts`;
@@ -82,7 +83,7 @@ export class Axvisor {
   ): Promise<Axvisor> {
     const fsRoot = options.fsRoot ?? makeFsRoot();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", BIN, "--fs-root", fsRoot, ...args],
+      args: ["run", LINEAR_REGEXP_FLAG, "--allow-all", BIN, "--fs-root", fsRoot, ...args],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -196,7 +197,7 @@ export async function runAxvisor(
   const fsRoot = options.fsRoot ?? makeFsRoot();
   try {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", BIN, "--fs-root", fsRoot, ...args],
+      args: ["run", LINEAR_REGEXP_FLAG, "--allow-all", BIN, "--fs-root", fsRoot, ...args],
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",

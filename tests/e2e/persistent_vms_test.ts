@@ -3,6 +3,7 @@
  * folder (never in the repository's examples) unless --fs-root or --data-dir is given; and
  * `--autostart` starts the recorded VMs marked with `vm autostart <VM> on`.
  */
+import { LINEAR_REGEXP_FLAG } from "../../lib/shell/user_regexp.ts";
 import assert from "node:assert/strict";
 import { makeFsRoot, runAxvisor } from "./harness.ts";
 
@@ -12,7 +13,7 @@ const BIN = `${ROOT}bin/axvisor.ts`;
 /** Runs axvisor without --fs-root (the repository's examples/ are its root), in batch mode. */
 async function runPlain(args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", BIN, ...args],
+    args: ["run", LINEAR_REGEXP_FLAG, "--allow-all", BIN, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

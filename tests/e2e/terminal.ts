@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { LINEAR_REGEXP_FLAG } from "../../lib/shell/user_regexp.ts";
 import { makeFsRoot } from "./harness.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -57,7 +58,7 @@ export async function openTerminal(
   const fsRoot = options.fsRoot ?? makeFsRoot();
   const args = (options.args ?? []).map((a) => `'${a}'`).join(" ");
   const cmd = `echo "TTY=$(tty)"; echo "MODES=$(stty -g)"; ` +
-    `'${Deno.execPath()}' run --allow-all '${ROOT}bin/axvisor.ts' --fs-root '${fsRoot}'` +
+    `'${Deno.execPath()}' run ${LINEAR_REGEXP_FLAG} --allow-all '${ROOT}bin/axvisor.ts' --fs-root '${fsRoot}'` +
     ` --clock ${clock} ${args}; s=$?; echo "MODES-AFTER=$(stty -g)"; exit $s`;
   const child = new Deno.Command("script", {
     args: ["-qefc", cmd, "/dev/null"],

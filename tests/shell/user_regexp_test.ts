@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   compileUserRegExp,
   LINEAR_REGEXP,
+  LINEAR_REGEXP_FLAG,
   UnsafePatternError,
 } from "../../lib/shell/user_regexp.ts";
 
@@ -43,4 +44,13 @@ Deno.test("user regexp: without it, risky shapes are refused and plain patterns 
     /repeats a group that holds a repetition.*--enable-experimental-regexp-engine/s,
   );
   assert.throws(() => compileUserRegExp("[", "m", false), SyntaxError);
+});
+
+Deno.test("user regexp: deno task start and test run Deno with the linear engine's flag", () => {
+  const config = JSON.parse(
+    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)),
+  ) as { tasks: Record<string, string> };
+  for (const task of ["start", "test"]) {
+    assert.match(config.tasks[task], new RegExp(`^deno \\w+ ${LINEAR_REGEXP_FLAG} `), task);
+  }
 });
