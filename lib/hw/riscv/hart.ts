@@ -108,6 +108,8 @@ export type { WriteWatch } from "./memory_access.ts";
  * alone 31.5 s. Hot loops (the compute benchmark) are compiled after 60000 iterations anyway.
  */
 const JIT_THRESHOLD = 60000;
+/** The largest jitThreshold: heat counters are 32-bit signed. */
+const MAX_JIT_THRESHOLD = 0x7fff_ffff;
 const TWO32 = 4294967296;
 /** Ranged remote sfence above this many bytes (64 pages) flushes everything. */
 const RANGED_FLUSH_LIMIT = 64n * 4096n;
@@ -182,8 +184,10 @@ export class Hart {
     this.#guestDelegation = options.guestDelegation ?? false;
     this.#jit = options.jit ?? true;
     const threshold = options.jitThreshold ?? JIT_THRESHOLD;
-    if (!Number.isInteger(threshold) || threshold < 1 || threshold > 65535) {
-      throw new RangeError(`jitThreshold ${threshold} is not an integer in 1..65535`);
+    if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_JIT_THRESHOLD) {
+      throw new RangeError(
+        `jitThreshold ${threshold} is not an integer in 1..${MAX_JIT_THRESHOLD}`,
+      );
     }
     this.#jitThreshold = threshold;
     this.#csrs = new CsrFile({
