@@ -93,6 +93,7 @@ import { type DecodedPage, NO_BLOCKS } from "./decoded_page.ts";
 import { codeStore } from "./code_group.ts";
 import { amo, Reservation } from "./atomics.ts";
 import { MemoryAccess, type WriteWatch } from "./memory_access.ts";
+import { primeInterpreter } from "./warm_up.ts";
 import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
 
 export * from "./hart_state.ts";
@@ -116,6 +117,8 @@ const RANGED_FLUSH_LIMIT = 64n * 4096n;
 
 /** The hart that ran last: a run by another hart may have broken a reservation. */
 let lastRunner: Hart | undefined;
+/** Whether the interpreter's type feedback has been primed (warm_up.ts), once per process. */
+let primed = false;
 
 /** An RV64GC (+ Zba/Zbb/Zbs/Zicond, Sstc) hart with M/S/U privilege modes and Sv39. */
 export class Hart {
@@ -219,6 +222,11 @@ export class Hart {
       },
     });
     this.reset(0, 3);
+    if (!primed) {
+      primed = true;
+      primeInterpreter((bus) => new Hart({ bus, hartId: 0 }));
+      lastRunner = undefined;
+    }
   }
 
   // ---------------------------------------------------------------- public slow-path API
