@@ -28,6 +28,8 @@ export interface PrimedHart {
   run(budget: number): number;
   /** Sets x`i`. */
   setX(i: number, value: bigint): void;
+  /** Instructions retired. */
+  readonly instret: number;
 }
 
 const RAM = 0x8000_0000;
@@ -38,7 +40,7 @@ const DATA = RAM + 0x38_0000;
  * stores, x8 for jalr), rs2 = x7 and a small immediate (4 for branches and jal: the next
  * instruction, so that taken and not taken both go on).
  */
-function encodings(): number[] {
+export function primingWords(): number[] {
   const words: number[] = [];
   for (const spec of INT_OPS) {
     const row = INSTRUCTIONS.find((r) => r.op === spec.op && r.length === 4 && !r.alias);
@@ -70,14 +72,15 @@ function encodings(): number[] {
 
 /**
  * Runs every integer op once per placement (first and last word of a page) and operand set on a
- * hart made by `makeHart` over `bus` (RAM at 0x8000_0000, 4 MiB).
+ * hart made by `makeHart` over `bus` (RAM at 0x8000_0000, 4 MiB); returns how many of these
+ * instructions retired (all of them: none traps).
  */
-export function primeInterpreter(makeHart: (bus: Bus) => PrimedHart): void {
+export function primeInterpreter(makeHart: (bus: Bus) => PrimedHart): number {
   const memory = new SparseMemory(4 << 20);
   const bus = new Bus();
   bus.mapRam(RAM, memory.size, memory);
   const hart = makeHart(bus);
-  const words = encodings();
+  const words = primingWords();
   const operands: [bigint, bigint][] = [[3n, 3n], [-5n, 7n], [0x1_2345_6789n, 2n]];
   let page = 0;
   for (const at of [0, 4092]) {
@@ -97,4 +100,5 @@ export function primeInterpreter(makeHart: (bus: Bus) => PrimedHart): void {
       }
     }
   }
+  return hart.instret;
 }
