@@ -313,57 +313,7 @@ function finish(code: string, length: number, written: Set<number>): string {
       ? "let l32 = 0, h32 = 0;"
       : `let l${r} = xl[${r}], h${r} = xh[${r}];`
   ).join(" ");
-  const { code: flat, names } = hoistTemporaries(body);
-  const temps = names.length > 0 ? `\nlet ${names.join(", ")};` : "";
-  return `${decls}${temps}\nlet done = 0, exN = 0, exW = 0, exR = 0;\nmain: for (;;) {\n${flat}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
-}
-
-/**
- * Turns the instructions' block-scoped temporaries (`const a = ...`, `let t;`) into assignments
- * to function-level variables shared by all of them, declared once. V8 gives every declared
- * variable of a function its own frame slot, initialized on each call by its unoptimized tiers:
- * a 64-instruction block with four temporaries each had some 256. Returns the code and the names.
- */
-function hoistTemporaries(code: string): { code: string; names: string[] } {
-  const names = new Set<string>();
-  let out = "";
-  let i = 0;
-  const decl = /\b(const|let) (?=[A-Za-z_$])/g;
-  for (;;) {
-    decl.lastIndex = i;
-    const m = decl.exec(code);
-    if (m === null) break;
-    out += code.slice(i, m.index);
-    // The declarators up to the `;` at depth 0, split at the commas at depth 0.
-    let j = m.index + m[0].length;
-    let depth = 0;
-    let start = j;
-    const parts: string[] = [];
-    for (; j < code.length; j++) {
-      const c = code[j];
-      if (c === "(" || c === "[" || c === "{") depth++;
-      else if (c === ")" || c === "]" || c === "}") depth--;
-      else if (depth === 0 && (c === "," || c === ";")) {
-        parts.push(code.slice(start, j).trim());
-        start = j + 1;
-        if (c === ";") break;
-      }
-    }
-    if (j >= code.length) {
-      throw new Error(`jit: unterminated declaration in block source:\n${code}`);
-    }
-    const assigns: string[] = [];
-    for (const part of parts) {
-      const d = /^([A-Za-z_$][\w$]*)(?:\s*=\s*([\s\S]+))?$/.exec(part);
-      if (d === null) throw new Error(`jit: unexpected declaration \`${part}\` in block source`);
-      names.add(d[1]);
-      if (d[2] !== undefined) assigns.push(`${d[1]} = ${d[2]}`);
-    }
-    out += assigns.length > 0 ? `${assigns.join(", ")};` : "";
-    i = j + 1;
-  }
-  out += code.slice(i);
-  return { code: out, names: [...names] };
+  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0;\nmain: for (;;) {\n${body}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
 }
 
 /** Binds a parsed block to one hart's registers and TLBs. */
