@@ -89,7 +89,7 @@ import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
 import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
 import { HartStats, TlbFlushCause } from "./hart_stats.ts";
-import { type DecodedPage, dummyPage, NO_BLOCKS } from "./decoded_page.ts";
+import { type DecodedPage, NO_BLOCKS } from "./decoded_page.ts";
 import { codeStore } from "./code_group.ts";
 import { amo, Reservation } from "./atomics.ts";
 import { MemoryAccess, type WriteWatch } from "./memory_access.ts";
@@ -115,8 +115,6 @@ const JIT_THRESHOLD = 60000;
 /** The largest jitThreshold: heat counters are 32-bit signed. */
 const MAX_JIT_THRESHOLD = 0x7fff_ffff;
 const TWO32 = 4294967296;
-/** `pc` in Hart.run() while execution goes on in the current page (no pc is fractional). */
-const IN_PAGE = 0.5;
 /** Ranged remote sfence above this many bytes (64 pages) flushes everything. */
 const RANGED_FLUSH_LIMIT = 64n * 4096n;
 
@@ -490,977 +488,961 @@ export class Hart {
     const blockExits = this.stats.blockExits;
     const jit = this.#jit;
     const jitThreshold = this.#jitThreshold;
-    // One loop, so that V8's on-stack replacement of it never has to leave an inner loop (which
-    // deoptimizes): `pc` is IN_PAGE while execution goes on in the current page at `off`; a path
-    // that leaves the page (a jump elsewhere, a trap, a slow path, the page's or the budget's
-    // end) sets `pc` and continues, and the loop's head then finds the page of `pc`.
     let pc = this.pc;
     let n = 0;
     let inBlocks = 0;
-    let off = 0;
-    let base = 0;
-    let page = dummyPage;
-    let ops = page.ops;
-    let imms = page.imms;
-    let blocks = page.blocks;
-    let blockLengths = page.blockLengths;
-    let heat = page.heat;
-    outer: for (;;) {
-      if (pc !== IN_PAGE) {
-        if (n >= budget) break;
-        if (this.#irqCheck) {
-          this.#irqCheck = false;
-          this.pc = pc;
-          this.#runCount = n;
-          if (this.#checkInterrupts()) pc = this.pc;
-        }
-        if ((pc & 1) !== 0) {
-          // Only reachable when a caller sets an odd pc: xRET and jumps keep pc even.
-          this.pc = pc;
-          this.#runCount = n;
-          this.#trapNum(Cause.InstructionMisaligned, pc);
+    outer: while (n < budget) {
+      if (this.#irqCheck) {
+        this.#irqCheck = false;
+        this.pc = pc;
+        this.#runCount = n;
+        if (this.#checkInterrupts()) pc = this.pc;
+      }
+      if ((pc & 1) !== 0) {
+        // Only reachable when a caller sets an odd pc: xRET and jumps keep pc even.
+        this.pc = pc;
+        this.#runCount = n;
+        this.#trapNum(Cause.InstructionMisaligned, pc);
+        pc = this.pc;
+        n++;
+        continue;
+      }
+      const fi = (pc >>> 12) & 255;
+      let off = pc & 4095;
+      const base = pc - off;
+      let page = fPage[fi];
+      if (fTag[fi] !== base) {
+        this.pc = pc;
+        this.#runCount = n;
+        const p = this.#mem.fetchPage(pc);
+        if (p === null) {
           pc = this.pc;
           n++;
+          if (this.#stop >= 0) break;
           continue;
         }
-        const fi = (pc >>> 12) & 255;
-        off = pc & 4095;
-        base = pc - off;
-        if (fTag[fi] === base) page = fPage[fi];
-        else {
-          this.pc = pc;
-          this.#runCount = n;
-          const p = this.#mem.fetchPage(pc);
-          if (p === null) {
-            pc = this.pc;
-            n++;
-            if (this.#stop >= 0) break;
-            continue;
-          }
-          page = p;
+        page = p;
+      }
+      const ops = page.ops;
+      const imms = page.imms;
+      let blocks = page.blocks;
+      let blockLengths = page.blockLengths;
+      const heat = page.heat;
+      for (;;) {
+        const slot = off >> 1;
+        const block = blocks[slot];
+        if (block !== null && n + blockLengths[slot] <= budget) {
+          off = block(base, off, budget - n);
+          const done = jst[0];
+          blockExits[jst[1]]++;
+          n += done;
+          inBlocks += done;
+          if (off < 0 || off >= 4096 || n >= budget) break;
+          // A block that executed nothing stopped before its first instruction (a TLB miss):
+          // the interpreter takes that instruction.
+          if (done !== 0) continue;
         }
-        ops = page.ops;
-        imms = page.imms;
-        blocks = page.blocks;
-        blockLengths = page.blockLengths;
-        heat = page.heat;
-        pc = IN_PAGE;
-      }
-      const slot = off >> 1;
-      const block = blocks[slot];
-      if (block !== null && n + blockLengths[slot] <= budget) {
-        off = block(base, off, budget - n);
-        const done = jst[0];
-        blockExits[jst[1]]++;
-        n += done;
-        inBlocks += done;
-        if (off < 0 || off >= 4096 || n >= budget) {
-          pc = base + off;
-          continue;
+        let w = ops[slot];
+        if (w === 0) w = this.#decodeSlot(page, off);
+        else if (jit && ++heat[slot] === jitThreshold) {
+          this.#compile(page, off);
+          blocks = page.blocks; // the page's first block allocates its tables
+          blockLengths = page.blockLengths;
         }
-        // A block that executed nothing stopped before its first instruction (a TLB miss):
-        // the interpreter takes that instruction.
-        if (done !== 0) continue;
-      }
-      let w = ops[slot];
-      if (w === 0) w = this.#decodeSlot(page, off);
-      else if (jit && ++heat[slot] === jitThreshold) {
-        this.#compile(page, off);
-        blocks = page.blocks; // the page's first block allocates its tables
-        blockLengths = page.blockLengths;
-      }
-      let imm = imms[slot];
-      n++;
-      dispatch: for (;;) {
-        switch (w & 255) {
-          // BEGIN GENERATED by bin/gen_ops.ts from lib/hw/riscv/int_ops.ts: do not edit.
-          // Edit the op table (or the generator) and run `deno task gen`; a test fails when this
-          // region is stale. The case labels are literal op numbers (names in comments): V8 compiles
-          // a switch over literal labels to a jump table, one over `Op.X` labels to a comparison chain.
-          case 1 /* Op.LUI */: {
-            const rd = (w >> 8) & 63;
-            xl[rd] = imm;
-            xh[rd] = imm >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 2 /* Op.AUIPC */: {
-            const rd = (w >> 8) & 63;
-            const v = (base + off) + imm;
-            xl[rd] = v | 0;
-            xh[rd] = Math.floor(v / 4294967296) | 0;
-            off += w >>> 26;
-            break;
-          }
-          case 3 /* Op.JAL */: {
-            const rd = (w >> 8) & 63;
-            const v = base + off + (w >>> 26);
-            xl[rd] = v | 0;
-            xh[rd] = Math.floor(v / 4294967296) | 0;
-            const t = off + imm;
-            if (t >= 0 && t < 4096) off = t;
-            else {
-              pc = base + t;
-              continue outer;
+        let imm = imms[slot];
+        n++;
+        dispatch: for (;;) {
+          switch (w & 255) {
+            // BEGIN GENERATED by bin/gen_ops.ts from lib/hw/riscv/int_ops.ts: do not edit.
+            // Edit the op table (or the generator) and run `deno task gen`; a test fails when this
+            // region is stale. The case labels are literal op numbers (names in comments): V8 compiles
+            // a switch over literal labels to a jump table, one over `Op.X` labels to a comparison chain.
+            case 1 /* Op.LUI */: {
+              const rd = (w >> 8) & 63;
+              xl[rd] = imm;
+              xh[rd] = imm >> 31;
+              off += w >>> 26;
+              break;
             }
-            break;
-          }
-          case 4 /* Op.JALR */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            let t = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            t -= t & 1;
-            const v = base + off + (w >>> 26);
-            xl[rd] = v | 0;
-            xh[rd] = Math.floor(v / 4294967296) | 0;
-            const d = t - base;
-            if (d >= 0 && d < 4096) off = d;
-            else {
-              pc = t;
-              continue outer;
+            case 2 /* Op.AUIPC */: {
+              const rd = (w >> 8) & 63;
+              const v = (base + off) + imm;
+              xl[rd] = v | 0;
+              xh[rd] = Math.floor(v / 4294967296) | 0;
+              off += w >>> 26;
+              break;
             }
-            break;
-          }
-          case 5 /* Op.BEQ */: {
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            if (xl[r1] === xl[r2] && xh[r1] === xh[r2]) {
+            case 3 /* Op.JAL */: {
+              const rd = (w >> 8) & 63;
+              const v = base + off + (w >>> 26);
+              xl[rd] = v | 0;
+              xh[rd] = Math.floor(v / 4294967296) | 0;
               const t = off + imm;
               if (t >= 0 && t < 4096) off = t;
               else {
                 pc = base + t;
                 continue outer;
               }
-            } else off += w >>> 26;
-            break;
-          }
-          case 6 /* Op.BNE */: {
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            if (xl[r1] !== xl[r2] || xh[r1] !== xh[r2]) {
-              const t = off + imm;
-              if (t >= 0 && t < 4096) off = t;
+              break;
+            }
+            case 4 /* Op.JALR */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              let t = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              t -= t & 1;
+              const v = base + off + (w >>> 26);
+              xl[rd] = v | 0;
+              xh[rd] = Math.floor(v / 4294967296) | 0;
+              const d = t - base;
+              if (d >= 0 && d < 4096) off = d;
               else {
-                pc = base + t;
+                pc = t;
                 continue outer;
               }
-            } else off += w >>> 26;
-            break;
-          }
-          case 7 /* Op.BLT */: {
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            if (xh[r1] < xh[r2] || (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0))) {
-              const t = off + imm;
-              if (t >= 0 && t < 4096) off = t;
-              else {
-                pc = base + t;
-                continue outer;
-              }
-            } else off += w >>> 26;
-            break;
-          }
-          case 8 /* Op.BGE */: {
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            if (!(xh[r1] < xh[r2] || (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0)))) {
-              const t = off + imm;
-              if (t >= 0 && t < 4096) off = t;
-              else {
-                pc = base + t;
-                continue outer;
-              }
-            } else off += w >>> 26;
-            break;
-          }
-          case 9 /* Op.BLTU */: {
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            if (
-              (xh[r1] >>> 0) < (xh[r2] >>> 0) ||
-              (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0))
-            ) {
-              const t = off + imm;
-              if (t >= 0 && t < 4096) off = t;
-              else {
-                pc = base + t;
-                continue outer;
-              }
-            } else off += w >>> 26;
-            break;
-          }
-          case 10 /* Op.BGEU */: {
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            if (
-              !((xh[r1] >>> 0) < (xh[r2] >>> 0) ||
-                (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0)))
-            ) {
-              const t = off + imm;
-              if (t >= 0 && t < 4096) off = t;
-              else {
-                pc = base + t;
-                continue outer;
-              }
-            } else off += w >>> 26;
-            break;
-          }
-          case 11 /* Op.LB */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (rTag[ti] === a - po && po <= 4095) {
-              const p = rPage[ti];
-              const rd = (w >> 8) & 63;
-              const v = p.getInt8(po);
-              xl[rd] = v;
-              xh[rd] = v >> 31;
-              off += w >>> 26;
               break;
             }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#load(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 12 /* Op.LH */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (rTag[ti] === a - po && po <= 4094) {
-              const p = rPage[ti];
-              const rd = (w >> 8) & 63;
-              const v = p.getInt16(po, true);
-              xl[rd] = v;
-              xh[rd] = v >> 31;
-              off += w >>> 26;
+            case 5 /* Op.BEQ */: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              if (xl[r1] === xl[r2] && xh[r1] === xh[r2]) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
               break;
             }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#load(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 13 /* Op.LW */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (rTag[ti] === a - po && po <= 4092) {
-              const p = rPage[ti];
-              const rd = (w >> 8) & 63;
-              const v = p.getInt32(po, true);
-              xl[rd] = v;
-              xh[rd] = v >> 31;
-              off += w >>> 26;
+            case 6 /* Op.BNE */: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              if (xl[r1] !== xl[r2] || xh[r1] !== xh[r2]) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
               break;
             }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#load(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 14 /* Op.LD */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (rTag[ti] === a - po && po <= 4088) {
-              const p = rPage[ti];
-              const rd = (w >> 8) & 63;
-              xl[rd] = p.getInt32(po, true);
-              xh[rd] = p.getInt32(po + 4, true);
-              off += w >>> 26;
+            case 7 /* Op.BLT */: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              if (xh[r1] < xh[r2] || (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0))) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
               break;
             }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#load(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 15 /* Op.LBU */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (rTag[ti] === a - po && po <= 4095) {
-              const p = rPage[ti];
-              const rd = (w >> 8) & 63;
-              xl[rd] = p.getUint8(po);
-              xh[rd] = 0;
-              off += w >>> 26;
+            case 8 /* Op.BGE */: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              if (!(xh[r1] < xh[r2] || (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0)))) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
               break;
             }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#load(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 16 /* Op.LHU */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (rTag[ti] === a - po && po <= 4094) {
-              const p = rPage[ti];
-              const rd = (w >> 8) & 63;
-              xl[rd] = p.getUint16(po, true);
-              xh[rd] = 0;
-              off += w >>> 26;
-              break;
-            }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#load(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 17 /* Op.LWU */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (rTag[ti] === a - po && po <= 4092) {
-              const p = rPage[ti];
-              const rd = (w >> 8) & 63;
-              xl[rd] = p.getInt32(po, true);
-              xh[rd] = 0;
-              off += w >>> 26;
-              break;
-            }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#load(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 18 /* Op.SB */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (po <= 4095) {
-              let p: DataView | undefined;
-              if (wTag[ti] === a - po) p = wPage[ti];
-              else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 1);
-              if (p !== undefined) {
-                const r2 = (w >> 20) & 63;
-                p.setInt8(po, xl[r2]);
-                off += w >>> 26;
-                break;
-              }
-            }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#store(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 19 /* Op.SH */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (po <= 4094) {
-              let p: DataView | undefined;
-              if (wTag[ti] === a - po) p = wPage[ti];
-              else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 2);
-              if (p !== undefined) {
-                const r2 = (w >> 20) & 63;
-                p.setInt16(po, xl[r2], true);
-                off += w >>> 26;
-                break;
-              }
-            }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#store(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 20 /* Op.SW */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (po <= 4092) {
-              let p: DataView | undefined;
-              if (wTag[ti] === a - po) p = wPage[ti];
-              else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 4);
-              if (p !== undefined) {
-                const r2 = (w >> 20) & 63;
-                p.setInt32(po, xl[r2], true);
-                off += w >>> 26;
-                break;
-              }
-            }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#store(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 21 /* Op.SD */: {
-            const r1 = (w >> 14) & 63;
-            const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
-            const ti = (a >>> 12) & 255;
-            const po = a & 4095;
-            if (po <= 4088) {
-              let p: DataView | undefined;
-              if (wTag[ti] === a - po) p = wPage[ti];
-              else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 8);
-              if (p !== undefined) {
-                const r2 = (w >> 20) & 63;
-                p.setInt32(po, xl[r2], true);
-                p.setInt32(po + 4, xh[r2], true);
-                off += w >>> 26;
-                break;
-              }
-            }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (this.#store(w, imm)) pc = base + off + (w >>> 26);
-            else {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-            }
-            continue outer;
-          }
-          case 22 /* Op.ADDI */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const a = xl[r1];
-            xh[rd] = (xh[r1] + (imm >> 31) + ((a >>> 0) + (imm >>> 0) > 4294967295 ? 1 : 0)) | 0;
-            xl[rd] = (a + imm) | 0;
-            off += w >>> 26;
-            break;
-          }
-          case 23 /* Op.SLTI */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            xl[rd] =
-              xh[r1] < (imm >> 31) || (xh[r1] === (imm >> 31) && (xl[r1] >>> 0) < (imm >>> 0))
-                ? 1
-                : 0;
-            xh[rd] = 0;
-            off += w >>> 26;
-            break;
-          }
-          case 24 /* Op.SLTIU */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            xl[rd] = (xh[r1] >>> 0) < ((imm >> 31) >>> 0) ||
-                (xh[r1] === (imm >> 31) && (xl[r1] >>> 0) < (imm >>> 0))
-              ? 1
-              : 0;
-            xh[rd] = 0;
-            off += w >>> 26;
-            break;
-          }
-          case 25 /* Op.XORI */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            xh[rd] = xh[r1] ^ (imm >> 31);
-            xl[rd] = xl[r1] ^ imm;
-            off += w >>> 26;
-            break;
-          }
-          case 26 /* Op.ORI */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            xh[rd] = xh[r1] | (imm >> 31);
-            xl[rd] = xl[r1] | imm;
-            off += w >>> 26;
-            break;
-          }
-          case 27 /* Op.ANDI */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            xh[rd] = xh[r1] & (imm >> 31);
-            xl[rd] = xl[r1] & imm;
-            off += w >>> 26;
-            break;
-          }
-          case 28 /* Op.SLLI */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            if (imm === 0) {
-              xl[rd] = xl[r1];
-              xh[rd] = xh[r1];
-            } else if (imm < 32) {
-              const l = xl[r1], h = xh[r1];
-              xh[rd] = (h << imm) | (l >>> (32 - imm));
-              xl[rd] = l << imm;
-            } else {
-              xh[rd] = xl[r1] << imm;
-              xl[rd] = 0;
-            }
-            off += w >>> 26;
-            break;
-          }
-          case 29 /* Op.SRLI */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            if (imm === 0) {
-              xl[rd] = xl[r1];
-              xh[rd] = xh[r1];
-            } else if (imm < 32) {
-              const l = xl[r1], h = xh[r1];
-              xl[rd] = (l >>> imm) | (h << (32 - imm));
-              xh[rd] = (h >>> imm) | 0;
-            } else {
-              xl[rd] = (xh[r1] >>> imm) | 0;
-              xh[rd] = 0;
-            }
-            off += w >>> 26;
-            break;
-          }
-          case 30 /* Op.SRAI */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            if (imm === 0) {
-              xl[rd] = xl[r1];
-              xh[rd] = xh[r1];
-            } else if (imm < 32) {
-              const l = xl[r1], h = xh[r1];
-              xl[rd] = (l >>> imm) | (h << (32 - imm));
-              xh[rd] = h >> imm;
-            } else {
-              xl[rd] = xh[r1] >> imm;
-              xh[rd] = xh[r1] >> 31;
-            }
-            off += w >>> 26;
-            break;
-          }
-          case 31 /* Op.ADD */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const u = (xl[r1] >>> 0) + (xl[r2] >>> 0);
-            xh[rd] = (xh[r1] + xh[r2] + (u > 4294967295 ? 1 : 0)) | 0;
-            xl[rd] = u | 0;
-            off += w >>> 26;
-            break;
-          }
-          case 32 /* Op.SUB */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const u = (xl[r1] >>> 0) - (xl[r2] >>> 0);
-            xh[rd] = (xh[r1] - xh[r2] - (u < 0 ? 1 : 0)) | 0;
-            xl[rd] = u | 0;
-            off += w >>> 26;
-            break;
-          }
-          case 33 /* Op.SLL */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const l = xl[r1], h = xh[r1], s = xl[r2] & 63;
-            if (s === 0) {
-              xl[rd] = l;
-              xh[rd] = h;
-            } else if (s < 32) {
-              xh[rd] = (h << s) | (l >>> (32 - s));
-              xl[rd] = l << s;
-            } else {
-              xh[rd] = l << s;
-              xl[rd] = 0;
-            }
-            off += w >>> 26;
-            break;
-          }
-          case 34 /* Op.SLT */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            xl[rd] = xh[r1] < xh[r2] || (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0))
-              ? 1
-              : 0;
-            xh[rd] = 0;
-            off += w >>> 26;
-            break;
-          }
-          case 35 /* Op.SLTU */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            xl[rd] = (xh[r1] >>> 0) < (xh[r2] >>> 0) ||
+            case 9 /* Op.BLTU */: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              if (
+                (xh[r1] >>> 0) < (xh[r2] >>> 0) ||
                 (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0))
-              ? 1
-              : 0;
-            xh[rd] = 0;
-            off += w >>> 26;
-            break;
-          }
-          case 36 /* Op.XOR */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            xl[rd] = xl[r1] ^ xl[r2];
-            xh[rd] = xh[r1] ^ xh[r2];
-            off += w >>> 26;
-            break;
-          }
-          case 37 /* Op.SRL */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const l = xl[r1], h = xh[r1], s = xl[r2] & 63;
-            if (s === 0) {
-              xl[rd] = l;
-              xh[rd] = h;
-            } else if (s < 32) {
-              xl[rd] = (l >>> s) | (h << (32 - s));
-              xh[rd] = (h >>> s) | 0;
-            } else {
-              xl[rd] = (h >>> s) | 0;
-              xh[rd] = 0;
-            }
-            off += w >>> 26;
-            break;
-          }
-          case 38 /* Op.SRA */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const l = xl[r1], h = xh[r1], s = xl[r2] & 63;
-            if (s === 0) {
-              xl[rd] = l;
-              xh[rd] = h;
-            } else if (s < 32) {
-              xl[rd] = (l >>> s) | (h << (32 - s));
-              xh[rd] = h >> s;
-            } else {
-              xl[rd] = h >> s;
-              xh[rd] = h >> 31;
-            }
-            off += w >>> 26;
-            break;
-          }
-          case 39 /* Op.OR */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            xl[rd] = xl[r1] | xl[r2];
-            xh[rd] = xh[r1] | xh[r2];
-            off += w >>> 26;
-            break;
-          }
-          case 40 /* Op.AND */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            xl[rd] = xl[r1] & xl[r2];
-            xh[rd] = xh[r1] & xh[r2];
-            off += w >>> 26;
-            break;
-          }
-          case 41 /* Op.ADDIW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const v = (xl[r1] + imm) | 0;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 42 /* Op.SLLIW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const v = xl[r1] << imm;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 43 /* Op.SRLIW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const v = (xl[r1] >>> imm) | 0;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 44 /* Op.SRAIW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const v = xl[r1] >> imm;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 45 /* Op.ADDW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const v = (xl[r1] + xl[r2]) | 0;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 46 /* Op.SUBW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const v = (xl[r1] - xl[r2]) | 0;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 47 /* Op.SLLW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const v = xl[r1] << (xl[r2] & 31);
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 48 /* Op.SRLW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const v = (xl[r1] >>> (xl[r2] & 31)) | 0;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 49 /* Op.SRAW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const v = xl[r1] >> (xl[r2] & 31);
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 50 /* Op.MUL */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            alu.mul(xl[r1], xh[r1], xl[r2], xh[r2]);
-            xl[rd] = alu.aluOut[0];
-            xh[rd] = alu.aluOut[1];
-            off += w >>> 26;
-            break;
-          }
-          case 51 /* Op.MULH */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            alu.mulh(xl[r1], xh[r1], xl[r2], xh[r2]);
-            xl[rd] = alu.aluOut[0];
-            xh[rd] = alu.aluOut[1];
-            off += w >>> 26;
-            break;
-          }
-          case 52 /* Op.MULHSU */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            alu.mulhsu(xl[r1], xh[r1], xl[r2], xh[r2]);
-            xl[rd] = alu.aluOut[0];
-            xh[rd] = alu.aluOut[1];
-            off += w >>> 26;
-            break;
-          }
-          case 53 /* Op.MULHU */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            alu.mulhu(xl[r1], xh[r1], xl[r2], xh[r2]);
-            xl[rd] = alu.aluOut[0];
-            xh[rd] = alu.aluOut[1];
-            off += w >>> 26;
-            break;
-          }
-          case 54 /* Op.DIV */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            alu.div(xl[r1], xh[r1], xl[r2], xh[r2]);
-            xl[rd] = alu.aluOut[0];
-            xh[rd] = alu.aluOut[1];
-            off += w >>> 26;
-            break;
-          }
-          case 55 /* Op.DIVU */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            alu.divu(xl[r1], xh[r1], xl[r2], xh[r2]);
-            xl[rd] = alu.aluOut[0];
-            xh[rd] = alu.aluOut[1];
-            off += w >>> 26;
-            break;
-          }
-          case 56 /* Op.REM */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            alu.rem(xl[r1], xh[r1], xl[r2], xh[r2]);
-            xl[rd] = alu.aluOut[0];
-            xh[rd] = alu.aluOut[1];
-            off += w >>> 26;
-            break;
-          }
-          case 57 /* Op.REMU */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            alu.remu(xl[r1], xh[r1], xl[r2], xh[r2]);
-            xl[rd] = alu.aluOut[0];
-            xh[rd] = alu.aluOut[1];
-            off += w >>> 26;
-            break;
-          }
-          case 58 /* Op.MULW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const v = Math.imul(xl[r1], xl[r2]);
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 59 /* Op.DIVW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const a = xl[r1], b = xl[r2];
-            const v = b === 0 ? -1 : (a / b) | 0;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 60 /* Op.DIVUW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const a = xl[r1], b = xl[r2];
-            const v = b === 0 ? -1 : ((a >>> 0) / (b >>> 0)) | 0;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 61 /* Op.REMW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const a = xl[r1], b = xl[r2];
-            const v = b === 0 ? a : (a % b) | 0;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 62 /* Op.REMUW */: {
-            const rd = (w >> 8) & 63;
-            const r1 = (w >> 14) & 63;
-            const r2 = (w >> 20) & 63;
-            const a = xl[r1], b = xl[r2];
-            const v = b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0;
-            xl[rd] = v;
-            xh[rd] = v >> 31;
-            off += w >>> 26;
-            break;
-          }
-          case 63 /* Op.FENCE */: {
-            off += w >>> 26;
-            break;
-          }
-          // END GENERATED by bin/gen_ops.ts
-          case Op.CROSS: {
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (!this.#fetchCross(base + off)) {
-              pc = this.pc;
-              if (this.#stop >= 0) break outer;
-              continue outer;
-            }
-            w = this.#crossWord;
-            imm = this.#crossImm;
-            continue dispatch;
-          }
-          default: {
-            const op = w & 255;
-            if (op >= BIT_OP_FIRST && op <= BIT_OP_LAST) {
-              // Zba/Zbb/Zbs/Zicond: out of the main switch, which stays as small as the
-              // integer hot path wants it (the JIT runs hot bit-manipulation code).
-              this.#bitmanip(w, imm);
-              off += w >>> 26;
+              ) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
               break;
             }
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            if (op >= FP_OP_FIRST && op <= FP_OP_LAST) {
-              if (this.#fp(w, imm)) pc = base + off + (w >>> 26);
+            case 10 /* Op.BGEU */: {
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              if (
+                !((xh[r1] >>> 0) < (xh[r2] >>> 0) ||
+                  (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0)))
+              ) {
+                const t = off + imm;
+                if (t >= 0 && t < 4096) off = t;
+                else {
+                  pc = base + t;
+                  continue outer;
+                }
+              } else off += w >>> 26;
+              break;
+            }
+            case 11 /* Op.LB */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4095) {
+                const p = rPage[ti];
+                const rd = (w >> 8) & 63;
+                const v = p.getInt8(po);
+                xl[rd] = v;
+                xh[rd] = v >> 31;
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
               else {
                 pc = this.pc;
                 if (this.#stop >= 0) break outer;
               }
               continue outer;
             }
-            // Everything else: system, CSR, atomics, illegal. Always leaves the block.
-            this.pc = base + off;
-            this.#runCount = n - 1;
-            this.#system(w, imm);
-            pc = this.pc;
-            if (this.#stop >= 0) break outer;
-            continue outer;
+            case 12 /* Op.LH */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4094) {
+                const p = rPage[ti];
+                const rd = (w >> 8) & 63;
+                const v = p.getInt16(po, true);
+                xl[rd] = v;
+                xh[rd] = v >> 31;
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 13 /* Op.LW */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4092) {
+                const p = rPage[ti];
+                const rd = (w >> 8) & 63;
+                const v = p.getInt32(po, true);
+                xl[rd] = v;
+                xh[rd] = v >> 31;
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 14 /* Op.LD */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4088) {
+                const p = rPage[ti];
+                const rd = (w >> 8) & 63;
+                xl[rd] = p.getInt32(po, true);
+                xh[rd] = p.getInt32(po + 4, true);
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 15 /* Op.LBU */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4095) {
+                const p = rPage[ti];
+                const rd = (w >> 8) & 63;
+                xl[rd] = p.getUint8(po);
+                xh[rd] = 0;
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 16 /* Op.LHU */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4094) {
+                const p = rPage[ti];
+                const rd = (w >> 8) & 63;
+                xl[rd] = p.getUint16(po, true);
+                xh[rd] = 0;
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 17 /* Op.LWU */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (rTag[ti] === a - po && po <= 4092) {
+                const p = rPage[ti];
+                const rd = (w >> 8) & 63;
+                xl[rd] = p.getInt32(po, true);
+                xh[rd] = 0;
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#load(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 18 /* Op.SB */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (po <= 4095) {
+                let p: DataView | undefined;
+                if (wTag[ti] === a - po) p = wPage[ti];
+                else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 1);
+                if (p !== undefined) {
+                  const r2 = (w >> 20) & 63;
+                  p.setInt8(po, xl[r2]);
+                  off += w >>> 26;
+                  break;
+                }
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#store(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 19 /* Op.SH */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (po <= 4094) {
+                let p: DataView | undefined;
+                if (wTag[ti] === a - po) p = wPage[ti];
+                else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 2);
+                if (p !== undefined) {
+                  const r2 = (w >> 20) & 63;
+                  p.setInt16(po, xl[r2], true);
+                  off += w >>> 26;
+                  break;
+                }
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#store(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 20 /* Op.SW */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (po <= 4092) {
+                let p: DataView | undefined;
+                if (wTag[ti] === a - po) p = wPage[ti];
+                else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 4);
+                if (p !== undefined) {
+                  const r2 = (w >> 20) & 63;
+                  p.setInt32(po, xl[r2], true);
+                  off += w >>> 26;
+                  break;
+                }
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#store(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 21 /* Op.SD */: {
+              const r1 = (w >> 14) & 63;
+              const a = xh[r1] * 4294967296 + (xl[r1] >>> 0) + imm;
+              const ti = (a >>> 12) & 255;
+              const po = a & 4095;
+              if (po <= 4088) {
+                let p: DataView | undefined;
+                if (wTag[ti] === a - po) p = wPage[ti];
+                else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, 8);
+                if (p !== undefined) {
+                  const r2 = (w >> 20) & 63;
+                  p.setInt32(po, xl[r2], true);
+                  p.setInt32(po + 4, xh[r2], true);
+                  off += w >>> 26;
+                  break;
+                }
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (this.#store(w, imm)) pc = base + off + (w >>> 26);
+              else {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+              }
+              continue outer;
+            }
+            case 22 /* Op.ADDI */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const a = xl[r1];
+              xh[rd] = (xh[r1] + (imm >> 31) + ((a >>> 0) + (imm >>> 0) > 4294967295 ? 1 : 0)) | 0;
+              xl[rd] = (a + imm) | 0;
+              off += w >>> 26;
+              break;
+            }
+            case 23 /* Op.SLTI */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              xl[rd] =
+                xh[r1] < (imm >> 31) || (xh[r1] === (imm >> 31) && (xl[r1] >>> 0) < (imm >>> 0))
+                  ? 1
+                  : 0;
+              xh[rd] = 0;
+              off += w >>> 26;
+              break;
+            }
+            case 24 /* Op.SLTIU */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              xl[rd] = (xh[r1] >>> 0) < ((imm >> 31) >>> 0) ||
+                  (xh[r1] === (imm >> 31) && (xl[r1] >>> 0) < (imm >>> 0))
+                ? 1
+                : 0;
+              xh[rd] = 0;
+              off += w >>> 26;
+              break;
+            }
+            case 25 /* Op.XORI */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              xh[rd] = xh[r1] ^ (imm >> 31);
+              xl[rd] = xl[r1] ^ imm;
+              off += w >>> 26;
+              break;
+            }
+            case 26 /* Op.ORI */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              xh[rd] = xh[r1] | (imm >> 31);
+              xl[rd] = xl[r1] | imm;
+              off += w >>> 26;
+              break;
+            }
+            case 27 /* Op.ANDI */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              xh[rd] = xh[r1] & (imm >> 31);
+              xl[rd] = xl[r1] & imm;
+              off += w >>> 26;
+              break;
+            }
+            case 28 /* Op.SLLI */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              if (imm === 0) {
+                xl[rd] = xl[r1];
+                xh[rd] = xh[r1];
+              } else if (imm < 32) {
+                const l = xl[r1], h = xh[r1];
+                xh[rd] = (h << imm) | (l >>> (32 - imm));
+                xl[rd] = l << imm;
+              } else {
+                xh[rd] = xl[r1] << imm;
+                xl[rd] = 0;
+              }
+              off += w >>> 26;
+              break;
+            }
+            case 29 /* Op.SRLI */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              if (imm === 0) {
+                xl[rd] = xl[r1];
+                xh[rd] = xh[r1];
+              } else if (imm < 32) {
+                const l = xl[r1], h = xh[r1];
+                xl[rd] = (l >>> imm) | (h << (32 - imm));
+                xh[rd] = (h >>> imm) | 0;
+              } else {
+                xl[rd] = (xh[r1] >>> imm) | 0;
+                xh[rd] = 0;
+              }
+              off += w >>> 26;
+              break;
+            }
+            case 30 /* Op.SRAI */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              if (imm === 0) {
+                xl[rd] = xl[r1];
+                xh[rd] = xh[r1];
+              } else if (imm < 32) {
+                const l = xl[r1], h = xh[r1];
+                xl[rd] = (l >>> imm) | (h << (32 - imm));
+                xh[rd] = h >> imm;
+              } else {
+                xl[rd] = xh[r1] >> imm;
+                xh[rd] = xh[r1] >> 31;
+              }
+              off += w >>> 26;
+              break;
+            }
+            case 31 /* Op.ADD */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const u = (xl[r1] >>> 0) + (xl[r2] >>> 0);
+              xh[rd] = (xh[r1] + xh[r2] + (u > 4294967295 ? 1 : 0)) | 0;
+              xl[rd] = u | 0;
+              off += w >>> 26;
+              break;
+            }
+            case 32 /* Op.SUB */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const u = (xl[r1] >>> 0) - (xl[r2] >>> 0);
+              xh[rd] = (xh[r1] - xh[r2] - (u < 0 ? 1 : 0)) | 0;
+              xl[rd] = u | 0;
+              off += w >>> 26;
+              break;
+            }
+            case 33 /* Op.SLL */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const l = xl[r1], h = xh[r1], s = xl[r2] & 63;
+              if (s === 0) {
+                xl[rd] = l;
+                xh[rd] = h;
+              } else if (s < 32) {
+                xh[rd] = (h << s) | (l >>> (32 - s));
+                xl[rd] = l << s;
+              } else {
+                xh[rd] = l << s;
+                xl[rd] = 0;
+              }
+              off += w >>> 26;
+              break;
+            }
+            case 34 /* Op.SLT */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              xl[rd] = xh[r1] < xh[r2] || (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0))
+                ? 1
+                : 0;
+              xh[rd] = 0;
+              off += w >>> 26;
+              break;
+            }
+            case 35 /* Op.SLTU */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              xl[rd] = (xh[r1] >>> 0) < (xh[r2] >>> 0) ||
+                  (xh[r1] === xh[r2] && (xl[r1] >>> 0) < (xl[r2] >>> 0))
+                ? 1
+                : 0;
+              xh[rd] = 0;
+              off += w >>> 26;
+              break;
+            }
+            case 36 /* Op.XOR */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              xl[rd] = xl[r1] ^ xl[r2];
+              xh[rd] = xh[r1] ^ xh[r2];
+              off += w >>> 26;
+              break;
+            }
+            case 37 /* Op.SRL */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const l = xl[r1], h = xh[r1], s = xl[r2] & 63;
+              if (s === 0) {
+                xl[rd] = l;
+                xh[rd] = h;
+              } else if (s < 32) {
+                xl[rd] = (l >>> s) | (h << (32 - s));
+                xh[rd] = (h >>> s) | 0;
+              } else {
+                xl[rd] = (h >>> s) | 0;
+                xh[rd] = 0;
+              }
+              off += w >>> 26;
+              break;
+            }
+            case 38 /* Op.SRA */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const l = xl[r1], h = xh[r1], s = xl[r2] & 63;
+              if (s === 0) {
+                xl[rd] = l;
+                xh[rd] = h;
+              } else if (s < 32) {
+                xl[rd] = (l >>> s) | (h << (32 - s));
+                xh[rd] = h >> s;
+              } else {
+                xl[rd] = h >> s;
+                xh[rd] = h >> 31;
+              }
+              off += w >>> 26;
+              break;
+            }
+            case 39 /* Op.OR */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              xl[rd] = xl[r1] | xl[r2];
+              xh[rd] = xh[r1] | xh[r2];
+              off += w >>> 26;
+              break;
+            }
+            case 40 /* Op.AND */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              xl[rd] = xl[r1] & xl[r2];
+              xh[rd] = xh[r1] & xh[r2];
+              off += w >>> 26;
+              break;
+            }
+            case 41 /* Op.ADDIW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const v = (xl[r1] + imm) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 42 /* Op.SLLIW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const v = xl[r1] << imm;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 43 /* Op.SRLIW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const v = (xl[r1] >>> imm) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 44 /* Op.SRAIW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const v = xl[r1] >> imm;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 45 /* Op.ADDW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const v = (xl[r1] + xl[r2]) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 46 /* Op.SUBW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const v = (xl[r1] - xl[r2]) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 47 /* Op.SLLW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const v = xl[r1] << (xl[r2] & 31);
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 48 /* Op.SRLW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const v = (xl[r1] >>> (xl[r2] & 31)) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 49 /* Op.SRAW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const v = xl[r1] >> (xl[r2] & 31);
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 50 /* Op.MUL */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              alu.mul(xl[r1], xh[r1], xl[r2], xh[r2]);
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case 51 /* Op.MULH */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              alu.mulh(xl[r1], xh[r1], xl[r2], xh[r2]);
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case 52 /* Op.MULHSU */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              alu.mulhsu(xl[r1], xh[r1], xl[r2], xh[r2]);
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case 53 /* Op.MULHU */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              alu.mulhu(xl[r1], xh[r1], xl[r2], xh[r2]);
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case 54 /* Op.DIV */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              alu.div(xl[r1], xh[r1], xl[r2], xh[r2]);
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case 55 /* Op.DIVU */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              alu.divu(xl[r1], xh[r1], xl[r2], xh[r2]);
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case 56 /* Op.REM */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              alu.rem(xl[r1], xh[r1], xl[r2], xh[r2]);
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case 57 /* Op.REMU */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              alu.remu(xl[r1], xh[r1], xl[r2], xh[r2]);
+              xl[rd] = alu.aluOut[0];
+              xh[rd] = alu.aluOut[1];
+              off += w >>> 26;
+              break;
+            }
+            case 58 /* Op.MULW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const v = Math.imul(xl[r1], xl[r2]);
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 59 /* Op.DIVW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const a = xl[r1], b = xl[r2];
+              const v = b === 0 ? -1 : (a / b) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 60 /* Op.DIVUW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const a = xl[r1], b = xl[r2];
+              const v = b === 0 ? -1 : ((a >>> 0) / (b >>> 0)) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 61 /* Op.REMW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const a = xl[r1], b = xl[r2];
+              const v = b === 0 ? a : (a % b) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 62 /* Op.REMUW */: {
+              const rd = (w >> 8) & 63;
+              const r1 = (w >> 14) & 63;
+              const r2 = (w >> 20) & 63;
+              const a = xl[r1], b = xl[r2];
+              const v = b === 0 ? a : ((a >>> 0) % (b >>> 0)) | 0;
+              xl[rd] = v;
+              xh[rd] = v >> 31;
+              off += w >>> 26;
+              break;
+            }
+            case 63 /* Op.FENCE */: {
+              off += w >>> 26;
+              break;
+            }
+            // END GENERATED by bin/gen_ops.ts
+            case Op.CROSS: {
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (!this.#fetchCross(base + off)) {
+                pc = this.pc;
+                if (this.#stop >= 0) break outer;
+                continue outer;
+              }
+              w = this.#crossWord;
+              imm = this.#crossImm;
+              continue dispatch;
+            }
+            default: {
+              const op = w & 255;
+              if (op >= BIT_OP_FIRST && op <= BIT_OP_LAST) {
+                // Zba/Zbb/Zbs/Zicond: out of the main switch, which stays as small as the
+                // integer hot path wants it (the JIT runs hot bit-manipulation code).
+                this.#bitmanip(w, imm);
+                off += w >>> 26;
+                break;
+              }
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              if (op >= FP_OP_FIRST && op <= FP_OP_LAST) {
+                if (this.#fp(w, imm)) pc = base + off + (w >>> 26);
+                else {
+                  pc = this.pc;
+                  if (this.#stop >= 0) break outer;
+                }
+                continue outer;
+              }
+              // Everything else: system, CSR, atomics, illegal. Always leaves the block.
+              this.pc = base + off;
+              this.#runCount = n - 1;
+              this.#system(w, imm);
+              pc = this.pc;
+              if (this.#stop >= 0) break outer;
+              continue outer;
+            }
           }
+          break;
         }
-        break;
+        if (off >= 4096 || n >= budget) break;
       }
-      if (off >= 4096 || n >= budget) pc = base + off;
+      pc = base + off;
     }
     this.pc = pc;
     if (this.#stop === StopReason.BusError || this.#stop === StopReason.Breakpoint) n--;
