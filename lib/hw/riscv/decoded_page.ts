@@ -26,8 +26,11 @@ export class DecodedPage {
   blockLengths: Uint8Array = NO_BLOCK_BYTES;
   /** 1 for every slot that some compiled block covers. */
   covered: Uint8Array = NO_BLOCK_BYTES;
-  /** Execution counts of interpreted instructions, to find hot ones. */
-  readonly heat: Uint16Array = new Uint16Array(2048);
+  /**
+   * Execution counts of interpreted instructions, to find hot ones (32-bit: the compile
+   * threshold may exceed 65535).
+   */
+  readonly heat: Int32Array = new Int32Array(2048);
   /** Number of compiled blocks on the page. */
   blockCount = 0;
   /** Creates the decoded form of the RAM page viewed by `view`. */

@@ -68,7 +68,7 @@ export interface HartOptions {
    */
   jit?: boolean;
   /**
-   * How many times an instruction is interpreted before a block is compiled from it (1..65535,
+   * How many times an instruction is interpreted before a block is compiled from it (1..2^31-1,
    * default 60000: a block costs V8 a parse and a tier-up, which only pays back on code that
    * runs tens of thousands of times; see bench/linux_init_bench.ts). Tests use 1 to push nearly
    * everything through the second tier.
