@@ -20,7 +20,7 @@ export interface ExecuteOptions {
 /** What {@linkcode cancellableWait} needs: the hypervisor's `waitFor`. */
 export interface Waitable {
   /** Resolves true when `predicate` holds, false after `timeoutNs` of virtual time. */
-  waitFor(predicate: () => boolean, timeoutNs: number): Promise<boolean>;
+  waitFor(predicate: () => boolean, timeoutNs: number, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** How a {@linkcode cancellableWait} ended. */
@@ -41,6 +41,7 @@ export async function cancellableWait(
   const reached = await hypervisor.waitFor(
     signal ? () => signal.aborted || predicate() : predicate,
     timeoutNs,
+    signal,
   );
   if (signal?.aborted) return "cancelled";
   return reached ? "reached" : "timeout";

@@ -163,7 +163,7 @@ export class HypervisorDriver {
     this.#running = true;
     this.#wallBase = this.#now();
     this.#virtualBase = this.hypervisor.clock.now();
-    this.hypervisor.setWaitHook((p, t) => this.waitFor(p, t));
+    this.hypervisor.setWaitHook((p, t, signal) => this.waitFor(p, t, signal));
     this.#unsubscribe = this.hypervisor.on(() => this.#noticed = true);
     this.#schedule(0);
   }
@@ -194,17 +194,27 @@ export class HypervisorDriver {
     this.#schedule(0);
   }
 
-  /** Resolves when `predicate` holds (true) or `timeoutNs` of virtual time passed (false). */
-  waitFor(predicate: () => boolean, timeoutNs: number): Promise<boolean> {
+  /**
+   * Resolves when `predicate` holds (true) or `timeoutNs` of virtual time passed (false). The
+   * predicate is checked whenever the loop runs; aborting `signal` (a cancelled command, a closed
+   * session) wakes the loop at once, so a predicate that watches the signal sees it without the
+   * loop polling.
+   */
+  waitFor(predicate: () => boolean, timeoutNs: number, signal?: AbortSignal): Promise<boolean> {
     if (predicate()) return Promise.resolve(true);
     if (!this.#running) {
       return Promise.resolve(this.hypervisor.runUntil(predicate, timeoutNs));
     }
     return new Promise((resolve) => {
+      const wake = () => this.poke();
+      signal?.addEventListener("abort", wake, { once: true });
       this.#waiters.push({
         predicate,
         deadlineNs: this.hypervisor.clock.now() + Math.ceil(timeoutNs),
-        resolve,
+        resolve: (ok) => {
+          signal?.removeEventListener("abort", wake);
+          resolve(ok);
+        },
       });
       this.poke();
     });

@@ -1076,22 +1076,32 @@ export class Hypervisor {
    * Otherwise, in warp mode it runs the core synchronously, and in realtime mode it runs a
    * driver for the duration of the wait, so that virtual time never runs ahead of the wall clock.
    */
-  async waitFor(predicate: () => boolean, timeoutNs: number): Promise<boolean> {
-    if (this.#waitHook) return this.#waitHook(predicate, timeoutNs);
+  async waitFor(
+    predicate: () => boolean,
+    timeoutNs: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (this.#waitHook) return this.#waitHook(predicate, timeoutNs, signal);
     if (this.clock.mode === "warp") return this.runUntil(predicate, timeoutNs);
     const driver = new HypervisorDriver(this);
     driver.start();
     try {
-      return await driver.waitFor(predicate, timeoutNs);
+      return await driver.waitFor(predicate, timeoutNs, signal);
     } finally {
       await driver.stop();
     }
   }
 
-  #waitHook?: (predicate: () => boolean, timeoutNs: number) => Promise<boolean>;
+  #waitHook?: (
+    predicate: () => boolean,
+    timeoutNs: number,
+    signal?: AbortSignal,
+  ) => Promise<boolean>;
 
   /** Lets the driver take over {@linkcode Hypervisor.waitFor} (undefined gives it back). */
-  setWaitHook(hook?: (predicate: () => boolean, timeoutNs: number) => Promise<boolean>): void {
+  setWaitHook(
+    hook?: (predicate: () => boolean, timeoutNs: number, signal?: AbortSignal) => Promise<boolean>,
+  ): void {
     this.#waitHook = hook;
   }
 

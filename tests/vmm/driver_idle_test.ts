@@ -196,3 +196,24 @@ Deno.test("driver: a poke during a run of the loop arms one timer, not a second 
   await driver.stop();
   assert.equal(timers.pending, 0);
 });
+
+Deno.test("driver (realtime): aborting a wait's signal wakes the sleeping driver at once", async () => {
+  const { hv } = makeHypervisor({}, { clock: "realtime" });
+  const timers = new ManualTimers();
+  const driver = new HypervisorDriver(hv, { now: () => timers.wallMs, timers });
+  driver.start();
+  const cancel = new AbortController();
+  // An hour-long wait with nothing running: the driver sleeps until its deadline.
+  const done = driver.waitFor(() => cancel.signal.aborted, 3600e9, cancel.signal);
+  while (timers.pending > 0 && driver.nextWakeMs !== undefined && driver.nextWakeMs < 1000) {
+    timers.fireNext();
+  }
+  const wakeUps = driver.wakeUps;
+  cancel.abort(); // a cancelled command (Ctrl-C) or a closed session
+  assert.ok(timers.pending > 0, "the abort armed a wake-up");
+  timers.fireNext();
+  assert.equal(await done, true, "the wait saw the abort");
+  assert.ok(timers.wallMs < 1000, `noticed at ${timers.wallMs} ms, not at the wait's deadline`);
+  assert.equal(driver.wakeUps, wakeUps + 1);
+  await driver.stop();
+});
