@@ -88,21 +88,26 @@ const LEGACY_RFENCE = `
 mask: .dword 2
 9:`;
 
+/** Runs `source` as VM `name` with two vCPUs (each on its own pCPU) until it stops; its console. */
+function runTwoVcpuGuest(id: number, name: string, source: string): string {
+  const { hv, fs } = makeHypervisor({ [`/guests/${name}.S`]: source });
+  const config = patchToml(fs.readTextFile("/configs/smp.toml"), {
+    id: String(id),
+    name: `"${name}"`,
+    cpu_num: "2",
+    phys_cpu_ids: "[0, 1]",
+    phys_cpu_sets: "[0x1, 0x2]",
+    kernel_path: `"/guests/${name}.S"`,
+  });
+  const vm = hv.createVm({ text: config, origin: `/configs/${name}.toml` });
+  hv.startVm(vm.id);
+  assert.ok(hv.runUntil(() => vm.status === "stopped", 1e9), vm.console.text());
+  return vm.console.text();
+}
+
 for (const [name, fence] of [["RFENCE", SBI_RFENCE], ["legacy", LEGACY_RFENCE]]) {
   Deno.test(`remote fence: ${name} remote_fence_i makes another vCPU run the patched code`, () => {
-    const { hv, fs } = makeHypervisor({ "/guests/fence.S": GUEST(fence) });
-    const config = patchToml(fs.readTextFile("/configs/smp.toml"), {
-      id: "30",
-      name: '"fence"',
-      cpu_num: "2",
-      phys_cpu_ids: "[0, 1]",
-      phys_cpu_sets: "[0x1, 0x2]",
-      kernel_path: '"/guests/fence.S"',
-    });
-    const vm = hv.createVm({ text: config, origin: "/configs/fence.toml" });
-    hv.startVm(vm.id);
-    assert.ok(hv.runUntil(() => vm.status === "stopped", 1e9), vm.console.text());
-    assert.equal(vm.console.text(), "2\n");
+    assert.equal(runTwoVcpuGuest(30, "fence", GUEST(fence)), "2\n");
   });
 }
 
@@ -237,18 +242,6 @@ for (
   ] as const
 ) {
   Deno.test(`remote fence: RFENCE remote_sfence_vma of a range: ${what}`, () => {
-    const { hv, fs } = makeHypervisor({ "/guests/sfence.S": PAGING_GUEST(range) });
-    const config = patchToml(fs.readTextFile("/configs/smp.toml"), {
-      id: "31",
-      name: '"sfence"',
-      cpu_num: "2",
-      phys_cpu_ids: "[0, 1]",
-      phys_cpu_sets: "[0x1, 0x2]",
-      kernel_path: '"/guests/sfence.S"',
-    });
-    const vm = hv.createVm({ text: config, origin: "/configs/sfence.toml" });
-    hv.startVm(vm.id);
-    assert.ok(hv.runUntil(() => vm.status === "stopped", 1e9), vm.console.text());
-    assert.equal(vm.console.text(), `${expect}\n`);
+    assert.equal(runTwoVcpuGuest(31, "sfence", PAGING_GUEST(range)), `${expect}\n`);
   });
 }

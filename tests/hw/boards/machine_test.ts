@@ -7,6 +7,23 @@ const RAM = 0x8000_0000;
 const decode = (chunks: Uint8Array[]) =>
   new TextDecoder().decode(Uint8Array.from(chunks.flatMap((c) => [...c])));
 
+/**
+ * Routes PLIC source `irq` to hart 0's M-mode context (priority 1, threshold 0) and enables
+ * machine external interrupts; leaves the PLIC base in s1 and the context's threshold register
+ * (claim/complete at +4) in s2. Expects t0 = 1.
+ */
+const plicToHart0M = (irq: number) =>
+  `  li s1, 0x0c000000
+  sw t0, ${4 * irq}(s1)          # priority[${irq}] = 1
+  li t0, 1 << ${irq}
+  li t1, 0x0c002000
+  sw t0, 0(t1)           # enable source ${irq} in context 0 (hart 0, M)
+  li s2, 0x0c200000
+  sw zero, 0(s2)         # threshold 0
+  li t0, 0x800           # MEIE
+  csrw mie, t0
+  csrsi mstatus, 8`;
+
 /** Secondary harts park in wfi with every interrupt disabled. */
 const PARK = `
 park:
@@ -145,16 +162,7 @@ _start:
   li s0, 0x10000000
   li t0, 1
   sb t0, 1(s0)           # IER = RDI
-  li s1, 0x0c000000
-  sw t0, 40(s1)          # priority[10] = 1
-  li t0, 1 << 10
-  li t1, 0x0c002000
-  sw t0, 0(t1)           # enable source 10 in context 0 (hart 0, M)
-  li s2, 0x0c200000
-  sw zero, 0(s2)         # threshold 0
-  li t0, 0x800           # MEIE
-  csrw mie, t0
-  csrsi mstatus, 8
+${plicToHart0M(10)}
 1:wfi
   j 1b
   .align 2
@@ -326,17 +334,8 @@ _start:
   or s3, t0, t1          # s3 = time now (ns since the epoch)
   li t0, 0x80020000
   sd s3, 0(t0)
-  li s1, 0x0c000000
   li t0, 1
-  sw t0, 44(s1)          # priority[11] = 1
-  li t0, 1 << 11
-  li t1, 0x0c002000
-  sw t0, 0(t1)           # enable source 11 in context 0 (hart 0, M)
-  li s2, 0x0c200000
-  sw zero, 0(s2)         # threshold 0
-  li t0, 0x800           # MEIE
-  csrw mie, t0
-  csrsi mstatus, 8
+${plicToHart0M(11)}
   li t0, 1
   sw t0, 0x10(s0)        # IRQ_ENABLED
   li t0, 250000000       # alarm 250 ms from now
