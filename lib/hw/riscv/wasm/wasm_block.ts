@@ -1,0 +1,531 @@
+/**
+ * A WebAssembly tier for RV64I/M code: translates a *region* (the basic blocks reachable from an
+ * entry pc inside one 4 KiB page, through static branches and jumps) into one wasm function with
+ * native 64-bit registers, as v86 does for x86. The memory layout it runs against is that of
+ * `wasm_space.ts` (registers, exit record, TLBs and a flat RAM in one `WebAssembly.Memory`).
+ *
+ * ## The translated function
+ *
+ * `run(budget: i32) -> i32`: loads the registers the region reads or writes from the register
+ * file into i64 locals, runs, writes the ones it writes back, fills the exit record (next pc,
+ * instructions done, reason) and returns the instructions done. Inside, the basic blocks sit in
+ * address order in the classic `loop { block* { br_table } code* }` shape: falling out of a basic
+ * block runs the next one, a forward branch to a block of the region is one `br`, a backward one
+ * (a loop) goes through the `br_table` dispatch; loops therefore stay inside the function. Each
+ * basic block first checks the budget (`done + length <= budget`, else a `budget` exit at its
+ * start). Leaving the region (a target outside it, `jalr`, an instruction the tier leaves to the
+ * slow path: system, CSR, atomics, FP, page crossing) is a `jump` or `end` exit with the pc.
+ *
+ * Loads and stores go through the software TLBs in memory (tag compare, then `wrap32(va) +
+ * delta`); a miss, or a misaligned access, is a `memory` exit *before* the access with its pc and
+ * the count done so far, as the JavaScript tier does: the slow path performs it (page walk, MMIO,
+ * fault, code-page store) and may fill the TLB. The code never traps: division by zero and
+ * overflow give the ISA's results (the wasm traps are guarded), MULH/MULHSU/MULHU use a 32×32
+ * helper function emitted into the module.
+ *
+ * pc values are constants in the code (a region is tied to its virtual address): unlike the JS
+ * tier's blocks, modules are not shared between addresses.
+ *
+ * ## Measurements (2-core shared VM, deno 2, medians; bench/wasm_tier_bench.ts)
+ *
+ * See the design note at the end of DEVELOPERS.md-style section below for the numbers and the
+ * decision; in short: the compute workload (bench/workloads/integer.S, 400 rounds) runs several
+ * times faster in this tier than in the JS tier, and compiling a region costs less per
+ * instruction than `new Function` for a JS block, once blocks are batched per module.
+ *
+ * @module
+ */
+
+import { BlockExit } from "../hart_stats.ts";
+import { decode, Op, X0_SINK } from "../decoder.ts";
+import {
+  FunctionBuilder,
+  type Label,
+  MemOp,
+  type MemoryOp,
+  ModuleBuilder,
+  Opcode as O,
+  ValType,
+} from "./wasm_writer.ts";
+import { EXIT_DONE, EXIT_PC, EXIT_REASON, LOAD_TLB, REGS, STORE_TLB } from "./wasm_space.ts";
+
+/** One decoded instruction of a region. */
+export interface RegionInsn {
+  /** Its address. */
+  readonly pc: number;
+  /** The decoded word (decoder.ts: op, rd, rs1, rs2, length). */
+  readonly word: number;
+  /** The decoded immediate. */
+  readonly imm: number;
+}
+
+/** A straight run of instructions with one entry (its first) in a region. */
+export interface BasicBlock {
+  /** Address of its first instruction. */
+  readonly start: number;
+  /** Its instructions; the last may be a branch or jump. */
+  readonly insns: readonly RegionInsn[];
+}
+
+/** The basic blocks reachable from an entry, in address order. */
+export interface Region {
+  /** The entry address (the start of one of the blocks). */
+  readonly entry: number;
+  /** The blocks, by address. */
+  readonly blocks: readonly BasicBlock[];
+  /** Total instructions. */
+  readonly length: number;
+}
+
+/** Reads the (up to) 32 instruction bits at a guest address, or `undefined` when unreadable. */
+export type FetchBits = (pc: number) => number | undefined;
+
+/** Options of {@linkcode discoverRegion}. */
+export interface RegionOptions {
+  /** Most instructions in one region (default 1024). */
+  readonly maxInstructions?: number;
+}
+
+const LOAD_OPS: Partial<Record<number, readonly [MemoryOp, number]>> = {
+  [Op.LB]: [MemOp.i64_load8_s, 1],
+  [Op.LBU]: [MemOp.i64_load8_u, 1],
+  [Op.LH]: [MemOp.i64_load16_s, 2],
+  [Op.LHU]: [MemOp.i64_load16_u, 2],
+  [Op.LW]: [MemOp.i64_load32_s, 4],
+  [Op.LWU]: [MemOp.i64_load32_u, 4],
+  [Op.LD]: [MemOp.i64_load, 8],
+};
+
+const STORE_OPS: Partial<Record<number, readonly [MemoryOp, number]>> = {
+  [Op.SB]: [MemOp.i64_store8, 1],
+  [Op.SH]: [MemOp.i64_store16, 2],
+  [Op.SW]: [MemOp.i64_store32, 4],
+  [Op.SD]: [MemOp.i64_store, 8],
+};
+
+const BRANCH_OPS: Partial<Record<number, number>> = {
+  [Op.BEQ]: O.i64_eq,
+  [Op.BNE]: O.i64_ne,
+  [Op.BLT]: O.i64_lt_s,
+  [Op.BGE]: O.i64_ge_s,
+  [Op.BLTU]: O.i64_lt_u,
+  [Op.BGEU]: O.i64_ge_u,
+};
+
+/** 64-bit register-register ops that are one wasm instruction. */
+const RR_OPS: Partial<Record<number, number>> = {
+  [Op.ADD]: O.i64_add,
+  [Op.SUB]: O.i64_sub,
+  [Op.SLL]: O.i64_shl,
+  [Op.SRL]: O.i64_shr_u,
+  [Op.SRA]: O.i64_shr_s,
+  [Op.XOR]: O.i64_xor,
+  [Op.OR]: O.i64_or,
+  [Op.AND]: O.i64_and,
+  [Op.MUL]: O.i64_mul,
+};
+
+/** 64-bit register-immediate ops that are one wasm instruction. */
+const RI_OPS: Partial<Record<number, number>> = {
+  [Op.ADDI]: O.i64_add,
+  [Op.XORI]: O.i64_xor,
+  [Op.ORI]: O.i64_or,
+  [Op.ANDI]: O.i64_and,
+  [Op.SLLI]: O.i64_shl,
+  [Op.SRLI]: O.i64_shr_u,
+  [Op.SRAI]: O.i64_shr_s,
+};
+
+/** 32-bit (W) ops that are one i32 instruction on the low words, then sign extension. */
+const W_RR_OPS: Partial<Record<number, number>> = {
+  [Op.ADDW]: O.i32_add,
+  [Op.SUBW]: O.i32_sub,
+  [Op.SLLW]: O.i32_shl,
+  [Op.SRLW]: O.i32_shr_u,
+  [Op.SRAW]: O.i32_shr_s,
+  [Op.MULW]: O.i32_mul,
+};
+
+const W_RI_OPS: Partial<Record<number, number>> = {
+  [Op.ADDIW]: O.i32_add,
+  [Op.SLLIW]: O.i32_shl,
+  [Op.SRLIW]: O.i32_shr_u,
+  [Op.SRAIW]: O.i32_shr_s,
+};
+
+const OTHER_OPS = new Set<number>([
+  Op.LUI,
+  Op.AUIPC,
+  Op.JAL,
+  Op.JALR,
+  Op.SLTI,
+  Op.SLTIU,
+  Op.SLT,
+  Op.SLTU,
+  Op.MULH,
+  Op.MULHSU,
+  Op.MULHU,
+  Op.DIV,
+  Op.DIVU,
+  Op.REM,
+  Op.REMU,
+  Op.DIVW,
+  Op.DIVUW,
+  Op.REMW,
+  Op.REMUW,
+  Op.FENCE,
+]);
+
+/** Whether the tier translates `op` (RV64I/M integer ops, FENCE). */
+export function translatable(op: number): boolean {
+  return LOAD_OPS[op] !== undefined || STORE_OPS[op] !== undefined ||
+    BRANCH_OPS[op] !== undefined || RR_OPS[op] !== undefined || RI_OPS[op] !== undefined ||
+    W_RR_OPS[op] !== undefined || W_RI_OPS[op] !== undefined || OTHER_OPS.has(op);
+}
+
+const PAGE = 4096;
+const pageOf = (pc: number): number => pc - (pc % PAGE);
+
+/**
+ * Finds the region at `entry`: the basic blocks reachable through branch and `jal` targets and
+ * fall-throughs that stay in `entry`'s page, up to `maxInstructions`. Returns `null` when the
+ * instruction at `entry` is not translatable.
+ */
+export function discoverRegion(
+  entry: number,
+  fetch: FetchBits,
+  options: RegionOptions = {},
+): Region | null {
+  const max = options.maxInstructions ?? 1024;
+  const page = pageOf(entry);
+  const insnAt = new Map<number, RegionInsn>();
+  const leaders = new Set<number>([entry]);
+  const work = [entry];
+  const inPage = (pc: number) => pc >= page && pc < page + PAGE;
+  while (work.length > 0 && insnAt.size < max) {
+    let pc = work.pop()!;
+    while (inPage(pc) && !insnAt.has(pc) && insnAt.size < max) {
+      const bits = fetch(pc);
+      if (bits === undefined) break;
+      const d = decode(bits);
+      const op = d.word & 0xff;
+      const length = d.word >>> 26;
+      if (!translatable(op) || pc + length > page + PAGE) break;
+      insnAt.set(pc, { pc, word: d.word, imm: d.imm });
+      const next = pc + length;
+      if (BRANCH_OPS[op] !== undefined || op === Op.JAL) {
+        const target = pc + d.imm;
+        if (inPage(target) && !leaders.has(target)) {
+          leaders.add(target);
+          work.push(target);
+        }
+        if (op === Op.JAL) break;
+        leaders.add(next);
+      }
+      if (op === Op.JALR) break;
+      pc = next;
+    }
+  }
+  if (!insnAt.has(entry)) return null;
+  const starts = [...leaders].filter((pc) => insnAt.has(pc)).sort((a, b) => a - b);
+  const blocks: BasicBlock[] = [];
+  const startSet = new Set(starts);
+  for (const start of starts) {
+    const insns: RegionInsn[] = [];
+    let pc = start;
+    for (;;) {
+      const insn = insnAt.get(pc);
+      if (insn === undefined) break;
+      insns.push(insn);
+      const op = insn.word & 0xff;
+      pc += insn.word >>> 26;
+      if (BRANCH_OPS[op] !== undefined || op === Op.JAL || op === Op.JALR || startSet.has(pc)) {
+        break;
+      }
+    }
+    blocks.push({ start, insns });
+  }
+  return { entry, blocks, length: insnAt.size };
+}
+
+/** Emits the function body of `region` (in a module whose function `mulhu` is at `mulhu`). */
+function emitRegion(region: Region, mulhu: number): FunctionBuilder {
+  const { i32, i64 } = ValType;
+  const f = new FunctionBuilder([i32]);
+  const BUDGET = 0;
+  const done = f.local(i32);
+  const state = f.local(i32);
+  const exReason = f.local(i32);
+  const e = f.local(i32);
+  const exPc = f.local(i64);
+  const addr = f.local(i64);
+  // Registers used by the region get locals; x0 reads as the constant 0.
+  const regLocal = new Int32Array(33).fill(-1);
+  const written = new Set<number>();
+  const use = (r: number) => {
+    if (r !== 0 && r !== X0_SINK && regLocal[r] < 0) regLocal[r] = f.local(i64);
+  };
+  for (const b of region.blocks) {
+    for (const { word } of b.insns) {
+      const rd = (word >>> 8) & 63;
+      use((word >>> 14) & 63);
+      use((word >>> 20) & 63);
+      const op = word & 0xff;
+      if (BRANCH_OPS[op] === undefined && STORE_OPS[op] === undefined && op !== Op.FENCE) {
+        use(rd);
+        if (rd !== X0_SINK) written.add(rd);
+      }
+    }
+  }
+  for (let r = 1; r < 32; r++) {
+    if (regLocal[r] >= 0) f.i32Const(0).mem(MemOp.i64_load, REGS + 8 * r).set(regLocal[r]);
+  }
+  const reg = (r: number) => (r === 0 ? f.i64Const(0) : f.get(regLocal[r]));
+  const index = new Map<number, number>();
+  region.blocks.forEach((b, i) => index.set(b.start, i));
+  f.i32Const(index.get(region.entry)!).set(state);
+
+  const exit = f.block();
+  const dispatch = f.loop();
+  const labels: Label[] = new Array(region.blocks.length);
+  for (let i = region.blocks.length - 1; i >= 0; i--) labels[i] = f.block();
+  f.get(state).brTable(labels, exit);
+
+  /** Leaves with `reason` at the constant `pc` after `n` more instructions of this block. */
+  const leave = (reason: number, pc: number, n: number) => {
+    f.i64Const(pc).set(exPc);
+    f.i32Const(reason).set(exReason);
+    if (n !== 0) f.get(done).i32Const(n).op(O.i32_add).set(done);
+    f.br(exit);
+  };
+  /** Goes to `target` from block `i` (the block's `n` instructions are counted). */
+  const goTo = (i: number, target: number, n: number, reason: number) => {
+    const j = index.get(target);
+    if (j === undefined) return leave(reason, target, n);
+    f.get(done).i32Const(n).op(O.i32_add).set(done);
+    if (j > i) f.br(labels[j]);
+    else f.i32Const(j).set(state).br(dispatch);
+  };
+  /** TLB lookup of the access at `x[r1] + imm` of `width`; leaves `linear address` (i32). */
+  const access = (tlb: number, r1: number, imm: number, width: number, pc: number, k: number) => {
+    reg(r1).i64Const(imm).op(O.i64_add).tee(addr);
+    f.i64Const(12).op(O.i64_shr_u, O.i32_wrap_i64).i32Const(255).op(O.i32_and);
+    f.i32Const(4).op(O.i32_shl).tee(e).mem(MemOp.i64_load, tlb);
+    f.get(addr).i64Const(-PAGE | (width - 1)).op(O.i64_and, O.i64_ne);
+    f.if_();
+    leave(BlockExit.Memory, pc, k);
+    f.end();
+    f.get(e).mem(MemOp.i32_load, tlb + 8).get(addr).op(O.i32_wrap_i64, O.i32_add);
+  };
+
+  for (let i = 0; i < region.blocks.length; i++) {
+    const block = region.blocks[i];
+    f.end(); // the end of labels[i]: block i's code follows
+    const n = block.insns.length;
+    f.get(done).i32Const(n).op(O.i32_add).get(BUDGET).op(O.i32_gt_u);
+    f.if_();
+    leave(BlockExit.Budget, block.start, 0);
+    f.end();
+    let closed = false;
+    for (let k = 0; k < n; k++) {
+      const { pc, word, imm } = block.insns[k];
+      const op = word & 0xff;
+      const rd = (word >>> 8) & 63;
+      const r1 = (word >>> 14) & 63;
+      const r2 = (word >>> 20) & 63;
+      const next = pc + (word >>> 26);
+      const sink = rd === X0_SINK;
+      const setRd = () => (sink ? f.op(O.drop) : f.set(regLocal[rd]));
+      const load = LOAD_OPS[op];
+      const store = STORE_OPS[op];
+      const branch = BRANCH_OPS[op];
+      if (load !== undefined) {
+        access(LOAD_TLB, r1, imm, load[1], pc, k);
+        f.mem(load[0]);
+        setRd();
+        continue;
+      }
+      if (store !== undefined) {
+        access(STORE_TLB, r1, imm, store[1], pc, k);
+        reg(r2).mem(store[0]);
+        continue;
+      }
+      if (branch !== undefined) {
+        reg(r1);
+        reg(r2).op(branch).if_();
+        goTo(i, pc + imm, n, BlockExit.Jump);
+        f.end();
+        const j = index.get(next);
+        if (j === i + 1) f.get(done).i32Const(n).op(O.i32_add).set(done);
+        else goTo(i, next, n, BlockExit.End);
+        closed = true;
+        continue;
+      }
+      if (op === Op.JAL) {
+        if (!sink) f.i64Const(next).set(regLocal[rd]);
+        goTo(i, pc + imm, n, BlockExit.Jump);
+        closed = true;
+        continue;
+      }
+      if (op === Op.JALR) {
+        reg(r1).i64Const(imm).op(O.i64_add).i64Const(-2).op(O.i64_and).set(exPc);
+        if (!sink) f.i64Const(next).set(regLocal[rd]);
+        f.i32Const(BlockExit.Jump).set(exReason);
+        f.get(done).i32Const(n).op(O.i32_add).set(done);
+        f.br(exit);
+        closed = true;
+        continue;
+      }
+      if (sink || op === Op.FENCE) continue;
+      const rr = RR_OPS[op], ri = RI_OPS[op], wrr = W_RR_OPS[op], wri = W_RI_OPS[op];
+      if (rr !== undefined) reg(r1), reg(r2).op(rr);
+      else if (ri !== undefined) reg(r1).i64Const(imm).op(ri);
+      else if (wrr !== undefined) {
+        reg(r1).op(O.i32_wrap_i64);
+        reg(r2).op(O.i32_wrap_i64, wrr, O.i64_extend_i32_s);
+      } else if (wri !== undefined) {
+        reg(r1).op(O.i32_wrap_i64).i32Const(imm).op(wri, O.i64_extend_i32_s);
+      } else emitOther(op, r1, r2, imm, pc);
+      setRd();
+    }
+    if (!closed) {
+      // The block runs into the next one (a leader) or ends before an untranslated instruction.
+      const last = block.insns[n - 1];
+      const next = last.pc + (last.word >>> 26);
+      if (index.get(next) === i + 1) f.get(done).i32Const(n).op(O.i32_add).set(done);
+      else goTo(i, next, n, BlockExit.End);
+    }
+  }
+  // Past the last block: only reached when that block fell through, which goTo prevents.
+  f.op(O.unreachable);
+  f.end(); // dispatch loop
+  f.end(); // exit block
+  for (const r of written) f.i32Const(0).get(regLocal[r]).mem(MemOp.i64_store, REGS + 8 * r);
+  f.i32Const(0).get(exPc).mem(MemOp.i64_store, EXIT_PC);
+  f.i32Const(0).get(done).mem(MemOp.i32_store, EXIT_DONE);
+  f.i32Const(0).get(exReason).mem(MemOp.i32_store, EXIT_REASON);
+  f.get(done);
+  return f;
+
+  function emitOther(op: number, r1: number, r2: number, imm: number, pc: number): void {
+    const ifI64 = () => f.if_(i64);
+    switch (op) {
+      case Op.LUI:
+        f.i64Const(imm);
+        return;
+      case Op.AUIPC:
+        f.i64Const(pc + imm);
+        return;
+      case Op.SLTI:
+        reg(r1).i64Const(imm).op(O.i64_lt_s, O.i64_extend_i32_u);
+        return;
+      case Op.SLTIU:
+        reg(r1).i64Const(imm).op(O.i64_lt_u, O.i64_extend_i32_u);
+        return;
+      case Op.SLT:
+        reg(r1), reg(r2).op(O.i64_lt_s, O.i64_extend_i32_u);
+        return;
+      case Op.SLTU:
+        reg(r1), reg(r2).op(O.i64_lt_u, O.i64_extend_i32_u);
+        return;
+      case Op.MULHU:
+        reg(r1), reg(r2).call(mulhu);
+        return;
+      case Op.MULH:
+      case Op.MULHSU:
+        // mulhu(a, b) - (a < 0 ? b : 0) [- (b < 0 ? a : 0) for mulh]
+        reg(r1), reg(r2).call(mulhu);
+        reg(r1).i64Const(63).op(O.i64_shr_s), reg(r2).op(O.i64_and, O.i64_sub);
+        if (op === Op.MULH) reg(r2).i64Const(63).op(O.i64_shr_s), reg(r1).op(O.i64_and, O.i64_sub);
+        return;
+      case Op.DIV:
+        reg(r2).op(O.i64_eqz), ifI64();
+        f.i64Const(-1).else_();
+        reg(r2).i64Const(-1).op(O.i64_eq), ifI64();
+        f.i64Const(0), reg(r1).op(O.i64_sub).else_();
+        reg(r1), reg(r2).op(O.i64_div_s).end();
+        f.end();
+        return;
+      case Op.DIVU:
+        reg(r2).op(O.i64_eqz), ifI64();
+        f.i64Const(-1).else_();
+        reg(r1), reg(r2).op(O.i64_div_u).end();
+        return;
+      case Op.REM:
+      case Op.REMU:
+        // wasm's rem_s of INT64_MIN by -1 is 0, as RISC-V's; only zero needs a guard.
+        reg(r2).op(O.i64_eqz), ifI64();
+        reg(r1).else_();
+        reg(r1), reg(r2).op(op === Op.REM ? O.i64_rem_s : O.i64_rem_u).end();
+        return;
+      case Op.DIVW:
+        reg(r2).op(O.i32_wrap_i64, O.i32_eqz), f.if_(i32);
+        f.i32Const(-1).else_();
+        reg(r2).op(O.i32_wrap_i64).i32Const(-1).op(O.i32_eq), f.if_(i32);
+        f.i32Const(0), reg(r1).op(O.i32_wrap_i64, O.i32_sub).else_();
+        reg(r1).op(O.i32_wrap_i64), reg(r2).op(O.i32_wrap_i64, O.i32_div_s).end();
+        f.end().op(O.i64_extend_i32_s);
+        return;
+      case Op.DIVUW:
+      case Op.REMW:
+      case Op.REMUW: {
+        const wop = op === Op.DIVUW ? O.i32_div_u : op === Op.REMW ? O.i32_rem_s : O.i32_rem_u;
+        reg(r2).op(O.i32_wrap_i64, O.i32_eqz), f.if_(i32);
+        if (op === Op.DIVUW) f.i32Const(-1);
+        else reg(r1).op(O.i32_wrap_i64);
+        f.else_();
+        reg(r1).op(O.i32_wrap_i64), reg(r2).op(O.i32_wrap_i64, wop).end();
+        f.op(O.i64_extend_i32_s);
+        return;
+      }
+    }
+    throw new Error(`wasm_block: op ${op} is not translatable`);
+  }
+}
+
+/** The `mulhu(a, b)` helper: the high 64 bits of the unsigned 128-bit product. */
+function mulhuFunction(): FunctionBuilder {
+  const { i64 } = ValType;
+  const f = new FunctionBuilder([i64, i64]);
+  const [A, B] = [0, 1];
+  const t = f.local(i64), m1 = f.local(i64), m2 = f.local(i64);
+  const lo = (x: number) => f.get(x).i64Const(0xffffffff).op(O.i64_and);
+  const hi = (x: number) => f.get(x).i64Const(32).op(O.i64_shr_u);
+  lo(A), lo(B).op(O.i64_mul).set(t);
+  hi(A), lo(B).op(O.i64_mul).get(t).i64Const(32).op(O.i64_shr_u, O.i64_add).set(m1);
+  lo(A), hi(B).op(O.i64_mul).get(m1).i64Const(0xffffffff).op(O.i64_and, O.i64_add).set(m2);
+  hi(A), hi(B).op(O.i64_mul).get(m1).i64Const(32).op(O.i64_shr_u, O.i64_add);
+  f.get(m2).i64Const(32).op(O.i64_shr_u, O.i64_add);
+  return f;
+}
+
+/** A translated region: `budget` is the most instructions to run; returns those done. */
+export type RegionFn = (budget: number) => number;
+
+/**
+ * Builds one module holding a function per region (exported as `r0`, `r1`, ...) over a memory
+ * imported as `env.mem` of at least `memoryPages` 64 KiB pages. Batching many regions in one
+ * module shares the module's fixed compilation cost.
+ */
+export function regionModule(
+  regions: readonly Region[],
+  memoryPages: number,
+): Uint8Array<ArrayBuffer> {
+  const { i32, i64 } = ValType;
+  const m = new ModuleBuilder().importMemory({ module: "env", name: "mem", minPages: memoryPages });
+  const mulhu = m.addFunction(m.type([i64, i64], [i64]), mulhuFunction());
+  const type = m.type([i32], [i32]);
+  regions.forEach((r, i) => m.addFunction(type, emitRegion(r, mulhu), `r${i}`));
+  return m.encode();
+}
+
+/** Compiles and instantiates {@linkcode regionModule} against `memory`; returns the functions. */
+export function compileRegions(
+  regions: readonly Region[],
+  memory: WebAssembly.Memory,
+): RegionFn[] {
+  const pages = memory.buffer.byteLength / 0x10000;
+  const module = new WebAssembly.Module(regionModule(regions, pages));
+  const exports = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
+  return regions.map((_, i) => exports[`r${i}`] as RegionFn);
+}

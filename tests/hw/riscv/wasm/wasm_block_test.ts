@@ -1,0 +1,328 @@
+/**
+ * The wasm tier (wasm_block.ts) against the interpreter: every RV64I/M integer op, with edge and
+ * random operands, immediates and register choices (rd = a source, x0 as destination or source),
+ * runs one instruction in a translated region and on a hart with `jit: false`; registers, pc and
+ * the data page must agree. Also: a TLB miss exits before the access, a budget exit, a loop that
+ * stays inside the function, and regions batched in one module.
+ */
+import assert from "node:assert/strict";
+import { Bus } from "../../../../lib/hw/bus.ts";
+import { SparseMemory } from "../../../../lib/hw/memory.ts";
+import { assemble } from "../../../../lib/hw/riscv/assembler.ts";
+import { Hart } from "../../../../lib/hw/riscv/hart.ts";
+import { Op } from "../../../../lib/hw/riscv/op.ts";
+import { BlockExit } from "../../../../lib/hw/riscv/hart_stats.ts";
+import {
+  compileRegions,
+  discoverRegion,
+  type Region,
+  type RegionFn,
+} from "../../../../lib/hw/riscv/wasm/wasm_block.ts";
+import { RAM_OFFSET, WasmSpace } from "../../../../lib/hw/riscv/wasm/wasm_space.ts";
+
+const RAM_BASE = 0x8000_0000;
+const RAM_BYTES = 1 << 20;
+/** The data page that loads read and stores write. */
+const DATA = RAM_BASE + 0x40000;
+
+const EDGE: readonly bigint[] = [
+  0n,
+  1n,
+  -1n,
+  2n,
+  31n,
+  32n,
+  63n,
+  0x7fff_ffffn,
+  0x8000_0000n,
+  -0x8000_0000n,
+  0xffff_ffffn,
+  0x1_0000_0000n,
+  0x7fff_ffff_ffff_ffffn,
+  -0x8000_0000_0000_0000n,
+  0x1234_5678_9abc_def0n,
+  -0x1234_5679n,
+];
+
+/** Seeded random 64-bit values (xorshift). */
+function randoms(count: number): bigint[] {
+  let x = 0x9e37_79b9_7f4a_7c15n;
+  const out: bigint[] = [];
+  for (let i = 0; i < count; i++) {
+    x ^= BigInt.asUintN(64, x << 13n);
+    x ^= x >> 7n;
+    x ^= BigInt.asUintN(64, x << 17n);
+    out.push(BigInt.asIntN(64, i % 4 === 0 ? x >> BigInt(i % 60) : x));
+  }
+  return out;
+}
+const VALUES = [...EDGE, ...randoms(24)];
+
+const R_OPS = [
+  "add",
+  "sub",
+  "sll",
+  "slt",
+  "sltu",
+  "xor",
+  "srl",
+  "sra",
+  "or",
+  "and",
+  "addw",
+  "subw",
+  "sllw",
+  "srlw",
+  "sraw",
+  "mul",
+  "mulh",
+  "mulhsu",
+  "mulhu",
+  "div",
+  "divu",
+  "rem",
+  "remu",
+  "mulw",
+  "divw",
+  "divuw",
+  "remw",
+  "remuw",
+]; // deno-fmt-ignore
+const I_OPS = ["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"];
+const SHIFT64 = ["slli", "srli", "srai"];
+const SHIFT32 = ["slliw", "srliw", "sraiw"];
+const LOADS = ["lb", "lbu", "lh", "lhu", "lw", "lwu", "ld"];
+const STORES = ["sb", "sh", "sw", "sd"];
+const BRANCHES = ["beq", "bne", "blt", "bge", "bltu", "bgeu"];
+const IMM12 = [0, 1, -1, 2047, -2048, 0x555];
+const CHOICES = [[5, 6, 7], [5, 5, 7], [5, 6, 5], [5, 6, 6], [0, 6, 7], [5, 0, 7], [5, 6, 0]];
+
+/** One instruction under test: its text and the registers the cases set (in order). */
+interface Slot {
+  readonly text: string;
+  readonly sources: readonly number[];
+  readonly kind: "alu" | "load" | "store" | "control";
+}
+
+function slots(): Slot[] {
+  const out: Slot[] = [];
+  for (const op of R_OPS) {
+    for (const [d, a, b] of CHOICES) {
+      out.push({ text: `${op} x${d}, x${a}, x${b}`, sources: [a, b], kind: "alu" });
+    }
+  }
+  const immOps: [string[], number[]][] = [
+    [I_OPS, IMM12],
+    [SHIFT64, [0, 1, 31, 32, 63]],
+    [SHIFT32, [0, 1, 17, 31]],
+  ];
+  for (const [ops, imms] of immOps) {
+    for (const op of ops) {
+      for (const imm of imms) {
+        for (const [d, a] of [[5, 6], [5, 5], [0, 6], [5, 0]]) {
+          out.push({ text: `${op} x${d}, x${a}, ${imm}`, sources: [a], kind: "alu" });
+        }
+      }
+    }
+  }
+  for (const imm of [0, 1, 0x7ffff, 0x80000, 0xfffff]) {
+    out.push({ text: `lui x5, ${imm}`, sources: [], kind: "alu" });
+    out.push({ text: `auipc x5, ${imm}`, sources: [], kind: "alu" });
+  }
+  for (const op of LOADS) {
+    for (const [d, a] of [[5, 6], [6, 6], [0, 6]]) {
+      for (const imm of [0, 8, -8, 2040, -2048]) {
+        out.push({ text: `${op} x${d}, ${imm}(x${a})`, sources: [a], kind: "load" });
+      }
+    }
+  }
+  for (const op of STORES) {
+    for (const [s, a] of [[7, 6], [6, 6], [0, 6]]) {
+      for (const imm of [0, 8, -8, 2040]) {
+        out.push({ text: `${op} x${s}, ${imm}(x${a})`, sources: [a, s], kind: "store" });
+      }
+    }
+  }
+  for (const op of BRANCHES) {
+    for (const target of [". + 12", ". - 64", "."]) {
+      for (const [a, b] of [[6, 7], [6, 6], [0, 7]]) {
+        out.push({ text: `${op} x${a}, x${b}, ${target}`, sources: [a, b], kind: "control" });
+      }
+    }
+  }
+  for (const d of [1, 0, 6]) {
+    out.push({ text: `jal x${d}, . + 12`, sources: [], kind: "control" });
+    for (const imm of [0, 1, -3, 2047]) {
+      out.push({ text: `jalr x${d}, ${imm}(x6)`, sources: [6], kind: "control" });
+    }
+  }
+  out.push({ text: "fence", sources: [], kind: "alu" });
+  return out;
+}
+
+/** Operand sets of a slot (memory ops: an address in the data page and store data). */
+function operandSets(slot: Slot): bigint[][] {
+  if (slot.kind === "load" || slot.kind === "store") {
+    const imm = Number(/(-?\d+)\(x\d+\)$/.exec(slot.text)![1]);
+    const addresses = [0, 8, 16, 4088, 2048].map((o) => BigInt(DATA + o - imm));
+    if (slot.kind === "load") return addresses.map((a) => [a]);
+    return addresses.flatMap((a) => VALUES.slice(0, 16).map((v) => [a, v]));
+  }
+  if (slot.sources.length === 0) return [[]];
+  if (slot.sources.length === 1) return VALUES.map((a) => [a]);
+  return VALUES.flatMap((a) => VALUES.map((b) => [a, b]));
+}
+
+const halves = (v: bigint): [number, number] => [
+  Number(BigInt.asIntN(32, v)),
+  Number(BigInt.asIntN(32, v >> 32n)),
+];
+
+/** A hart (interpreter only) and a wasm space over the same program and data. */
+function machines(image: Uint8Array) {
+  const memory = new SparseMemory(RAM_BYTES);
+  const bus = new Bus();
+  bus.mapRam(RAM_BASE, memory.size, memory);
+  bus.writeBytes(RAM_BASE, image);
+  const pattern = new Uint8Array(4096).map((_, i) => (i * 151 + (i >> 8) * 7) & 255);
+  bus.writeBytes(DATA, pattern);
+  const hart = new Hart({ bus, hartId: 0, jit: false });
+  hart.reset(RAM_BASE, 3);
+  const space = new WasmSpace(RAM_BASE, RAM_BYTES);
+  space.u8.set(image, RAM_OFFSET);
+  space.u8.set(pattern, space.linear(DATA));
+  const fetch = (pc: number) => {
+    const a = space.linear(pc);
+    return a < 0
+      ? undefined
+      : space.view.getUint16(a, true) | (space.view.getUint16(a + 2, true) << 16);
+  };
+  return { hart, bus, space, fetch };
+}
+
+Deno.test("wasm_block: every RV64I/M op gives the interpreter's registers, pc and memory", () => {
+  const all = slots();
+  const source = all.map((s, i) => `s${i}:\n  ${s.text}\n  ebreak\n  ebreak\n`).join("");
+  const program = assemble(`.text\n${source}`, { origin: RAM_BASE });
+  const address = (i: number) => program.symbols.get(`s${i}`)!;
+  assert.ok(address(all.length - 1) < DATA - 0x1000, "the program stays below the data page");
+  const { hart, bus, space, fetch } = machines(program.image);
+  space.fillTlb("load", DATA, space.linear(DATA));
+  space.fillTlb("store", DATA, space.linear(DATA));
+  const regions = all.map((_, i) => discoverRegion(address(i), fetch));
+  regions.forEach((r, i) => assert.ok(r !== null, `${all[i].text} is translatable`));
+  const fns = compileRegions(regions as Region[], space.memory);
+  let cases = 0;
+  for (const [i, slot] of all.entries()) {
+    for (const values of operandSets(slot)) {
+      const where = () =>
+        `${slot.text} with ${values.map((v) => `0x${BigInt.asUintN(64, v).toString(16)}`)}`;
+      for (let r = 1; r < 32; r++) {
+        const v = BigInt(r) * 0x0101_0101_0101n;
+        [hart.xl[r], hart.xh[r]] = halves(v);
+        space.setX(r, v);
+      }
+      // Backwards: when a register is both, it holds the first source (the address).
+      for (let k = slot.sources.length - 1; k >= 0; k--) {
+        const r = slot.sources[k];
+        if (r === 0) continue;
+        [hart.xl[r], hart.xh[r]] = halves(values[k]);
+        space.setX(r, values[k]);
+      }
+      hart.pc = address(i);
+      hart.run(1);
+      const done = fns[i](1);
+      assert.equal(done, 1, `one instruction done: ${where()}`);
+      // Targets beyond 2^53 are not exact as numbers in either (no real address is there).
+      if (Math.abs(hart.pc) < 2 ** 53) assert.equal(space.exitPc, hart.pc, `pc after ${where()}`);
+      for (let r = 1; r < 32; r++) {
+        assert.equal(BigInt.asUintN(64, space.getX(r)), hart.getX(r), `x${r} after ${where()}`);
+      }
+      if (slot.kind === "store") {
+        const wasmPage = space.u8.subarray(space.linear(DATA), space.linear(DATA) + 4096);
+        assert.deepEqual(wasmPage, bus.readBytes(DATA, 4096), `data page after ${where()}`);
+      }
+      cases++;
+    }
+  }
+  assert.ok(cases > 20000, `${cases} cases`);
+});
+
+/** Translates and runs the program `source` from `_start`. */
+function program(source: string) {
+  const p = assemble(`.text\n_start:\n${source}`, { origin: RAM_BASE });
+  const m = machines(p.image);
+  const region = discoverRegion(RAM_BASE, m.fetch)!;
+  const [fn]: RegionFn[] = compileRegions([region], m.space.memory);
+  return { ...m, region, fn, sym: (n: string) => p.symbols.get(n)! };
+}
+
+Deno.test("wasm_block: a TLB miss exits before the access with its pc; a filled TLB lets it run", () => {
+  const p = program(`
+  li x6, ${DATA}
+  addi x7, x0, 5
+  ld x5, 8(x6)
+  addi x7, x7, 1
+  ebreak`);
+  const ld = p.region.blocks[0].insns.findIndex((i) => (i.word & 0xff) === Op.LD);
+  assert.equal(p.fn(100), ld, "the li and the addi ran");
+  assert.equal(p.space.exitReason, BlockExit.Memory);
+  assert.equal(p.space.exitPc, p.region.blocks[0].insns[ld].pc, "the pc of the ld");
+  assert.equal(p.space.getX(7), 5n, "registers done before the miss are written back");
+  p.space.fillTlb("load", DATA, p.space.linear(DATA));
+  assert.equal(p.fn(100), ld + 2);
+  assert.equal(p.space.exitReason, BlockExit.End, "ends before the ebreak");
+  assert.equal(p.space.getX(5), p.space.view.getBigInt64(p.space.linear(DATA + 8), true));
+  assert.equal(p.space.getX(7), 6n);
+  // A misaligned access leaves to the slow path too, even with the page mapped.
+  const q = program(`
+  li x6, ${DATA + 4}
+  ld x5, 0(x6)
+  ebreak`);
+  q.space.fillTlb("load", DATA, q.space.linear(DATA));
+  q.fn(100);
+  assert.equal(q.space.exitReason, BlockExit.Memory);
+});
+
+Deno.test("wasm_block: a loop stays inside the function; the budget stops it at a block start", () => {
+  const source = `
+  li x5, 0
+  li x6, 1000
+loop:
+  add x5, x5, x6
+  addi x6, x6, -1
+  bnez x6, loop
+  ebreak`;
+  const p = program(source);
+  assert.equal(p.fn(1_000_000), 2 + 3 * 1000);
+  assert.equal(p.space.exitReason, BlockExit.End);
+  assert.equal(p.space.getX(5), 500500n);
+  const q = program(source);
+  const done = q.fn(100);
+  assert.ok(done <= 100 && done > 90, `${done} instructions`);
+  assert.equal(q.space.exitReason, BlockExit.Budget);
+  assert.equal(q.space.exitPc, q.sym("loop"));
+  // The interpreter agrees at the same point.
+  q.hart.pc = RAM_BASE;
+  q.hart.run(done);
+  assert.equal(q.hart.pc, q.space.exitPc);
+  assert.equal(q.hart.getX(5), BigInt.asUintN(64, q.space.getX(5)));
+  assert.equal(q.hart.getX(6), BigInt.asUintN(64, q.space.getX(6)));
+});
+
+Deno.test("wasm_block: a region follows branches and jumps inside its page and stops at others", () => {
+  const p = program(`
+  beqz x5, skip
+  addi x6, x6, 1
+skip:
+  j over
+  addi x7, x7, 1
+over:
+  csrr x8, mhartid
+  ebreak`);
+  assert.deepEqual(p.region.blocks.map((b) => b.start), [RAM_BASE, RAM_BASE + 4, p.sym("skip")]);
+  assert.equal(p.fn(100), 2);
+  assert.equal(p.space.exitReason, BlockExit.Jump, "the jump target holds a CSR op");
+  assert.equal(p.space.exitPc, p.sym("over"));
+  assert.equal(discoverRegion(p.sym("over"), p.fetch), null);
+});
