@@ -11,9 +11,11 @@
  * instructions done, reason) and returns the instructions done. Inside, the basic blocks sit in
  * address order in the classic `loop { block* { br_table } code* }` shape: falling out of a basic
  * block runs the next one, a forward branch to a block of the region is one `br`, a backward one
- * (a loop) goes through the `br_table` dispatch; loops therefore stay inside the function. Each
- * basic block first checks the budget (`done + length <= budget`, else a `budget` exit at its
- * start). Leaving the region (a target outside it, `jalr`, an instruction the tier leaves to the
+ * (a loop) goes through the `br_table` dispatch; loops therefore stay inside the function. The
+ * entry block and every target of a backward edge check the budget: the longest run of blocks
+ * up to the next check must fit (`done + run <= budget`), else a `budget` exit at the block's
+ * start. So a call may stop short of its budget, and does nothing when the budget is below the
+ * entry's run: the caller then steps the interpreter. Leaving the region (a target outside it, `jalr`, an instruction the tier leaves to the
  * slow path: system, CSR, atomics, FP, page crossing) is a `jump` or `end` exit with the pc.
  *
  * Loads and stores go through the software TLBs in memory (tag compare, then `wrap32(va) +
@@ -248,6 +250,45 @@ export function discoverRegion(
   return { entry, blocks, length: insnAt.size };
 }
 
+/** The addresses control may go to after block `b` (inside the region or not). */
+function successors(b: BasicBlock): number[] {
+  const last = b.insns[b.insns.length - 1];
+  const op = last.word & 0xff;
+  const next = last.pc + (last.word >>> 26);
+  if (BRANCH_OPS[op] !== undefined) return [last.pc + last.imm, next];
+  if (op === Op.JAL) return [last.pc + last.imm];
+  if (op === Op.JALR) return [];
+  return [next];
+}
+
+/**
+ * Where the budget is checked, and against how many instructions: the entry block and every
+ * target of a backward edge (each cycle has one, so no loop runs unchecked) check that the
+ * longest run of blocks they start before the next check or exit still fits in the budget
+ * (`checks[i]`, 0 for blocks without a check).
+ */
+function budgetChecks(region: Region, index: Map<number, number>): Int32Array {
+  const count = region.blocks.length;
+  const header = new Uint8Array(count);
+  header[index.get(region.entry)!] = 1;
+  region.blocks.forEach((b, i) => {
+    for (const t of successors(b)) {
+      const j = index.get(t);
+      if (j !== undefined && j <= i) header[j] = 1;
+    }
+  });
+  const reach = new Int32Array(count);
+  for (let i = count - 1; i >= 0; i--) {
+    let longest = 0;
+    for (const t of successors(region.blocks[i])) {
+      const j = index.get(t);
+      if (j !== undefined && j > i && header[j] === 0) longest = Math.max(longest, reach[j]);
+    }
+    reach[i] = region.blocks[i].insns.length + longest;
+  }
+  return reach.map((r, i) => (header[i] === 1 ? r : 0));
+}
+
 /** Emits the function body of `region` (in a module whose function `mulhu` is at `mulhu`). */
 function emitRegion(region: Region, mulhu: number): FunctionBuilder {
   const { i32, i64 } = ValType;
@@ -284,6 +325,7 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
   const index = new Map<number, number>();
   region.blocks.forEach((b, i) => index.set(b.start, i));
   f.i32Const(index.get(region.entry)!).set(state);
+  const checks = budgetChecks(region, index);
 
   const exit = f.block();
   const dispatch = f.loop();
@@ -322,10 +364,12 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
     const block = region.blocks[i];
     f.end(); // the end of labels[i]: block i's code follows
     const n = block.insns.length;
-    f.get(done).i32Const(n).op(O.i32_add).get(BUDGET).op(O.i32_gt_u);
-    f.if_();
-    leave(BlockExit.Budget, block.start, 0);
-    f.end();
+    if (checks[i] > 0) {
+      f.get(done).i32Const(checks[i]).op(O.i32_add).get(BUDGET).op(O.i32_gt_u);
+      f.if_();
+      leave(BlockExit.Budget, block.start, 0);
+      f.end();
+    }
     let closed = false;
     for (let k = 0; k < n; k++) {
       const { pc, word, imm } = block.insns[k];
@@ -503,19 +547,20 @@ function mulhuFunction(): FunctionBuilder {
 export type RegionFn = (budget: number) => number;
 
 /**
- * Builds one module holding a function per region (exported as `r0`, `r1`, ...) over a memory
- * imported as `env.mem` of at least `memoryPages` 64 KiB pages. Batching many regions in one
- * module shares the module's fixed compilation cost.
+ * Builds one module holding a function per region (exported as `r0`, `r1`, ..., or with another
+ * `exportPrefix`) over a memory imported as `env.mem` of at least `memoryPages` 64 KiB pages.
+ * Batching many regions in one module shares the module's fixed compilation cost.
  */
 export function regionModule(
   regions: readonly Region[],
   memoryPages: number,
+  exportPrefix = "r",
 ): Uint8Array<ArrayBuffer> {
   const { i32, i64 } = ValType;
   const m = new ModuleBuilder().importMemory({ module: "env", name: "mem", minPages: memoryPages });
   const mulhu = m.addFunction(m.type([i64, i64], [i64]), mulhuFunction());
   const type = m.type([i32], [i32]);
-  regions.forEach((r, i) => m.addFunction(type, emitRegion(r, mulhu), `r${i}`));
+  regions.forEach((r, i) => m.addFunction(type, emitRegion(r, mulhu), `${exportPrefix}${i}`));
   return m.encode();
 }
 

@@ -144,14 +144,14 @@ function slots(): Slot[] {
     }
   }
   for (const op of BRANCHES) {
-    for (const target of [". + 12", ". - 64", "."]) {
+    for (const target of [". + 8", ". - 64", "."]) {
       for (const [a, b] of [[6, 7], [6, 6], [0, 7]]) {
         out.push({ text: `${op} x${a}, x${b}, ${target}`, sources: [a, b], kind: "control" });
       }
     }
   }
   for (const d of [1, 0, 6]) {
-    out.push({ text: `jal x${d}, . + 12`, sources: [], kind: "control" });
+    out.push({ text: `jal x${d}, . + 8`, sources: [], kind: "control" });
     for (const imm of [0, 1, -3, 2047]) {
       out.push({ text: `jalr x${d}, ${imm}(x6)`, sources: [6], kind: "control" });
     }
