@@ -289,6 +289,135 @@ function budgetChecks(region: Region, index: Map<number, number>): Int32Array {
   return reach.map((r, i) => (header[i] === 1 ? r : 0));
 }
 
+/**
+ * A wasm construct of the control plan: the `block` whose end is the start of block `block`'s
+ * code (a forward branch target), or the `loop` whose start is that of header `block`. It opens
+ * before the code of block `start` (-1: before the dispatch `br_table`) and closes before the
+ * code of block `end`.
+ */
+interface Interval {
+  readonly block: number;
+  readonly loop: boolean;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** How a region's control flow maps onto wasm constructs. */
+interface ControlPlan {
+  /** The constructs, in opening order (by start, then outer first). */
+  readonly intervals: readonly Interval[];
+  /** Per block: the end of its loop (loop headers), else -1. */
+  readonly loopEnd: Int32Array;
+  /** Per block: 1 when the `br_table` dispatch may go to it (the entry, unstructured targets). */
+  readonly dispatch: Uint8Array;
+}
+
+/** Indices of the in-region successors of each block. */
+function edges(region: Region, index: Map<number, number>): number[][] {
+  return region.blocks.map((b) =>
+    successors(b).map((t) => index.get(t)).filter((j): j is number => j !== undefined)
+  );
+}
+
+/** Sorts intervals into opening order and checks that they nest; `null` when they do not. */
+function nest(intervals: Interval[]): Interval[] | null {
+  intervals.sort((a, b) => a.start - b.start || b.end - a.end || Number(a.loop) - Number(b.loop));
+  const stack: Interval[] = [];
+  for (const iv of intervals) {
+    while (stack.length > 0 && stack[stack.length - 1].end <= iv.start) stack.pop();
+    if (stack.length > 0 && stack[stack.length - 1].end < iv.end) return null;
+    stack.push(iv);
+  }
+  return intervals;
+}
+
+/**
+ * The fallback plan: every block a dispatch target, no loops (a backward branch goes through the
+ * `br_table`, a forward one is a `br`).
+ */
+function dispatchPlan(region: Region, _index: Map<number, number>): ControlPlan {
+  const count = region.blocks.length;
+  return {
+    intervals: nest(region.blocks.map((_, i) => ({ block: i, loop: false, start: -1, end: i })))!,
+    loopEnd: new Int32Array(count).fill(-1),
+    dispatch: new Uint8Array(count).fill(1),
+  };
+}
+
+/**
+ * The structured plan, as v86 builds it: a `loop` for each target of a backward branch, spanning
+ * the blocks up to its last back edge (widened where loops overlap), so that a loop iteration is
+ * one wasm branch; a `block` per forward target, opened before its first source (earlier where
+ * it would cross a loop). A forward branch into a loop's body from outside it goes through the
+ * dispatch. `null` when the constructs cannot nest (or a dispatch target lies inside a loop's
+ * body): the caller then takes {@linkcode dispatchPlan}.
+ */
+function controlPlan(region: Region, index: Map<number, number>): ControlPlan | null {
+  const count = region.blocks.length;
+  const succ = edges(region, index);
+  const loopEnd = new Int32Array(count).fill(-1);
+  succ.forEach((ts, i) => {
+    for (const j of ts) if (j <= i) loopEnd[j] = Math.max(loopEnd[j], i + 1);
+  });
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let a = 0; a < count; a++) {
+      for (let b = a + 1; b < loopEnd[a]; b++) {
+        if (loopEnd[b] > loopEnd[a]) {
+          loopEnd[a] = loopEnd[b];
+          changed = true;
+        }
+      }
+    }
+  }
+  /** Whether block `m` lies in the body (past the header) of the loop of `j`. */
+  const inside = (m: number, j: number) => loopEnd[j] >= 0 && j < m && m < loopEnd[j];
+  const dispatch = new Uint8Array(count);
+  dispatch[index.get(region.entry)!] = 1;
+  const labelStart = new Int32Array(count).fill(count);
+  succ.forEach((ts, i) => {
+    for (const m of ts) {
+      if (m <= i) continue;
+      let structured = true;
+      for (let j = 0; j < m; j++) if (inside(m, j) && j > i) structured = false;
+      if (structured) labelStart[m] = Math.min(labelStart[m], i);
+      else dispatch[m] = 1;
+    }
+  });
+  for (let m = 0; m < count; m++) {
+    if (dispatch[m] === 0) continue;
+    for (let j = 0; j < m; j++) if (inside(m, j)) return null;
+    labelStart[m] = -1;
+  }
+  // A label that begins inside a loop and ends past it begins before the loop instead; one that
+  // begins inside another label and ends past it begins with that label.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let m = 0; m < count; m++) {
+      const s = labelStart[m];
+      if (s >= count || s < 0) continue;
+      let start = s;
+      for (let j = 0; j <= s; j++) if (loopEnd[j] > s && loopEnd[j] < m) start = Math.min(start, j);
+      for (let m2 = s + 1; m2 < m; m2++) {
+        if (labelStart[m2] < s) start = Math.min(start, labelStart[m2]);
+      }
+      if (start < s) {
+        labelStart[m] = start;
+        changed = true;
+      }
+    }
+  }
+  const intervals: Interval[] = [];
+  for (let m = 0; m < count; m++) {
+    if (labelStart[m] < count) {
+      intervals.push({ block: m, loop: false, start: labelStart[m], end: m });
+    }
+    if (loopEnd[m] >= 0) intervals.push({ block: m, loop: true, start: m, end: loopEnd[m] });
+  }
+  const nested = nest(intervals);
+  return nested === null ? null : { intervals: nested, loopEnd, dispatch };
+}
+
 /** Emits the function body of `region` (in a module whose function `mulhu` is at `mulhu`). */
 function emitRegion(region: Region, mulhu: number): FunctionBuilder {
   const { i32, i64 } = ValType;
@@ -327,11 +456,31 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
   f.i32Const(index.get(region.entry)!).set(state);
   const checks = budgetChecks(region, index);
 
+  const plan = controlPlan(region, index) ?? dispatchPlan(region, index);
   const exit = f.block();
   const dispatch = f.loop();
-  const labels: Label[] = new Array(region.blocks.length);
-  for (let i = region.blocks.length - 1; i >= 0; i--) labels[i] = f.block();
-  f.get(state).brTable(labels, exit);
+  const count = region.blocks.length;
+  const labels: Label[] = new Array(count);
+  const loops: Label[] = new Array(count);
+  const open: Interval[] = [];
+  /** Opens the intervals that start at `p` (outer first) and records their labels. */
+  const openAt = (p: number) => {
+    for (const iv of plan.intervals) {
+      if (iv.start !== p) continue;
+      if (iv.loop) loops[iv.block] = f.loop();
+      else labels[iv.block] = f.block();
+      open.push(iv);
+    }
+  };
+  /** Closes the intervals that end at `p` (they are innermost: the plan nests). */
+  const closeAt = (p: number) => {
+    while (open.length > 0 && open[open.length - 1].end === p) {
+      open.pop();
+      f.end();
+    }
+  };
+  openAt(-1);
+  f.get(state).brTable(region.blocks.map((_, i) => (plan.dispatch[i] ? labels[i] : exit)), exit);
 
   /** Leaves with `reason` at the constant `pc` after `n` more instructions of this block. */
   const leave = (reason: number, pc: number, n: number) => {
@@ -346,6 +495,7 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
     if (j === undefined) return leave(reason, target, n);
     f.get(done).i32Const(n).op(O.i32_add).set(done);
     if (j > i) f.br(labels[j]);
+    else if (plan.loopEnd[j] > i) f.br(loops[j]);
     else f.i32Const(j).set(state).br(dispatch);
   };
   /** TLB lookup of the access at `x[r1] + imm` of `width`; leaves `linear address` (i32). */
@@ -362,7 +512,8 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
 
   for (let i = 0; i < region.blocks.length; i++) {
     const block = region.blocks[i];
-    f.end(); // the end of labels[i]: block i's code follows
+    closeAt(i);
+    openAt(i);
     const n = block.insns.length;
     if (checks[i] > 0) {
       f.get(done).i32Const(checks[i]).op(O.i32_add).get(BUDGET).op(O.i32_gt_u);
@@ -440,6 +591,8 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
       else goTo(i, next, n, BlockExit.End);
     }
   }
+  closeAt(count);
+  if (open.length !== 0) throw new Error("wasm_block: control plan left constructs open");
   // Past the last block: only reached when that block fell through, which goTo prevents.
   f.op(O.unreachable);
   f.end(); // dispatch loop
@@ -573,4 +726,27 @@ export function compileRegions(
   const module = new WebAssembly.Module(regionModule(regions, pages));
   const exports = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
   return regions.map((_, i) => exports[`r${i}`] as RegionFn);
+}
+
+/** How the control flow of a region is laid out in wasm (for tests and statistics). */
+export interface RegionShape {
+  /** Whether loops are wasm `loop`s (else every backward branch goes through the dispatch). */
+  readonly structured: boolean;
+  /** Loop headers, by address. */
+  readonly loops: readonly number[];
+  /** Blocks the `br_table` dispatch can reach, by address (the entry at least). */
+  readonly dispatchTargets: readonly number[];
+}
+
+/** The control layout {@linkcode regionModule} gives `region`. */
+export function regionShape(region: Region): RegionShape {
+  const index = new Map<number, number>();
+  region.blocks.forEach((b, i) => index.set(b.start, i));
+  const structured = controlPlan(region, index);
+  const plan = structured ?? dispatchPlan(region, index);
+  return {
+    structured: structured !== null,
+    loops: region.blocks.filter((_, i) => plan.loopEnd[i] >= 0).map((b) => b.start),
+    dispatchTargets: region.blocks.filter((_, i) => plan.dispatch[i] === 1).map((b) => b.start),
+  };
 }
