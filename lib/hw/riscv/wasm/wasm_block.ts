@@ -9,14 +9,15 @@
  * `run(budget: i32) -> i32`: loads the registers the region reads or writes from the register
  * file into i64 locals, runs, writes the ones it writes back, fills the exit record (next pc,
  * instructions done, reason) and returns the instructions done. Inside, the basic blocks sit in
- * address order in the classic `loop { block* { br_table } code* }` shape: falling out of a basic
- * block runs the next one, a forward branch to a block of the region is one `br`, a backward one
- * (a loop) goes through the `br_table` dispatch; loops therefore stay inside the function. The
- * entry block and every target of a backward edge check the budget: the longest run of blocks
- * up to the next check must fit (`done + run <= budget`), else a `budget` exit at the block's
- * start. So a call may stop short of its budget, and does nothing when the budget is below the
- * entry's run: the caller then steps the interpreter. Leaving the region (a target outside it, `jalr`, an instruction the tier leaves to the
- * slow path: system, CSR, atomics, FP, page crossing) is a `jump` or `end` exit with the pc.
+ * address order and control flow is structured as v86 does it (see `controlPlan`): a loop is a
+ * wasm `loop` (a backward branch is one `br`), a forward branch a `br` out of a `block`; a
+ * `br_table` dispatch serves the entry and branches into a loop's body from outside (a region
+ * whose constructs cannot nest falls back to dispatching every backward branch). Instructions
+ * are counted exactly with a counter charged at checkpoints (the entry and loop headers, see
+ * `Counting`), which also check the budget: a call may stop short of its budget, and does
+ * nothing when the budget is below the entry's run (the caller then steps the interpreter).
+ * Leaving the region (a target outside it, `jalr`, an instruction the tier leaves to the slow
+ * path: system, CSR, atomics, FP, page crossing) is a `jump` or `end` exit with the pc.
  *
  * Loads and stores go through the software TLBs in memory (tag compare, then `wrap32(va) +
  * delta`); a miss, or a misaligned access, is a `memory` exit *before* the access with its pc and
@@ -262,19 +263,29 @@ function successors(b: BasicBlock): number[] {
 }
 
 /**
- * Where the budget is checked, and against how many instructions: the entry block and every
- * target of a backward edge (each cycle has one, so no loop runs unchecked) check that the
- * longest run of blocks they start before the next check or exit still fits in the budget
- * (`checks[i]`, 0 for blocks without a check).
+ * How instructions are counted. The entry block and every target of a backward edge (each cycle
+ * has one) are *checkpoints*. `reach[i]` is the longest run of instructions from the start of
+ * block `i` to the next checkpoint or exit. A checkpoint adds its `reach` to the counter up
+ * front and checks it against the budget; an edge adds only the difference to the path it takes
+ * (nothing on the longest path), and an exit takes back what was not run, so the counter is exact
+ * at checkpoints and exits and a loop iteration costs one add and one compare, not an add per
+ * block.
  */
-function budgetChecks(region: Region, index: Map<number, number>): Int32Array {
+interface Counting {
+  /** Per block: 1 for a checkpoint. */
+  readonly checkpoint: Uint8Array;
+  /** Per block: the longest run of instructions to the next checkpoint or exit. */
+  readonly reach: Int32Array;
+}
+
+function counting(region: Region, index: Map<number, number>): Counting {
   const count = region.blocks.length;
-  const header = new Uint8Array(count);
-  header[index.get(region.entry)!] = 1;
+  const checkpoint = new Uint8Array(count);
+  checkpoint[index.get(region.entry)!] = 1;
   region.blocks.forEach((b, i) => {
     for (const t of successors(b)) {
       const j = index.get(t);
-      if (j !== undefined && j <= i) header[j] = 1;
+      if (j !== undefined && j <= i) checkpoint[j] = 1;
     }
   });
   const reach = new Int32Array(count);
@@ -282,11 +293,11 @@ function budgetChecks(region: Region, index: Map<number, number>): Int32Array {
     let longest = 0;
     for (const t of successors(region.blocks[i])) {
       const j = index.get(t);
-      if (j !== undefined && j > i && header[j] === 0) longest = Math.max(longest, reach[j]);
+      if (j !== undefined && j > i && checkpoint[j] === 0) longest = Math.max(longest, reach[j]);
     }
     reach[i] = region.blocks[i].insns.length + longest;
   }
-  return reach.map((r, i) => (header[i] === 1 ? r : 0));
+  return { checkpoint, reach };
 }
 
 /**
@@ -454,7 +465,7 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
   const index = new Map<number, number>();
   region.blocks.forEach((b, i) => index.set(b.start, i));
   f.i32Const(index.get(region.entry)!).set(state);
-  const checks = budgetChecks(region, index);
+  const { checkpoint, reach } = counting(region, index);
 
   const plan = controlPlan(region, index) ?? dispatchPlan(region, index);
   const exit = f.block();
@@ -482,30 +493,46 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
   openAt(-1);
   f.get(state).brTable(region.blocks.map((_, i) => (plan.dispatch[i] ? labels[i] : exit)), exit);
 
-  /** Leaves with `reason` at the constant `pc` after `n` more instructions of this block. */
-  const leave = (reason: number, pc: number, n: number) => {
+  /** Adds `delta` to the instruction counter. */
+  const count_ = (delta: number) => {
+    if (delta !== 0) f.get(done).i32Const(delta).op(O.i32_add).set(done);
+  };
+  /** Leaves with `reason` at the constant `pc`, correcting the counter by `delta`. */
+  const leave = (reason: number, pc: number, delta: number) => {
     f.i64Const(pc).set(exPc);
     f.i32Const(reason).set(exReason);
-    if (n !== 0) f.get(done).i32Const(n).op(O.i32_add).set(done);
+    count_(delta);
     f.br(exit);
   };
-  /** Goes to `target` from block `i` (the block's `n` instructions are counted). */
-  const goTo = (i: number, target: number, n: number, reason: number) => {
+  /** The counter correction on the edge from (the end of) block `i` to block `j`. */
+  const edgeDelta = (i: number, j: number) =>
+    region.blocks[i].insns.length - reach[i] + (checkpoint[j] === 1 ? 0 : reach[j]);
+  /** Goes to `target` from the end of block `i`. */
+  const goTo = (i: number, target: number, reason: number) => {
     const j = index.get(target);
-    if (j === undefined) return leave(reason, target, n);
-    f.get(done).i32Const(n).op(O.i32_add).set(done);
+    const n = region.blocks[i].insns.length;
+    if (j === undefined) return leave(reason, target, n - reach[i]);
+    count_(edgeDelta(i, j));
     if (j > i) f.br(labels[j]);
     else if (plan.loopEnd[j] > i) f.br(loops[j]);
     else f.i32Const(j).set(state).br(dispatch);
   };
   /** TLB lookup of the access at `x[r1] + imm` of `width`; leaves `linear address` (i32). */
-  const access = (tlb: number, r1: number, imm: number, width: number, pc: number, k: number) => {
+  const access = (
+    tlb: number,
+    r1: number,
+    imm: number,
+    width: number,
+    pc: number,
+    i: number,
+    k: number,
+  ) => {
     reg(r1).i64Const(imm).op(O.i64_add).tee(addr);
     f.i64Const(12).op(O.i64_shr_u, O.i32_wrap_i64).i32Const(255).op(O.i32_and);
     f.i32Const(4).op(O.i32_shl).tee(e).mem(MemOp.i64_load, tlb);
     f.get(addr).i64Const(-PAGE | (width - 1)).op(O.i64_and, O.i64_ne);
     f.if_();
-    leave(BlockExit.Memory, pc, k);
+    leave(BlockExit.Memory, pc, k - reach[i]);
     f.end();
     f.get(e).mem(MemOp.i32_load, tlb + 8).get(addr).op(O.i32_wrap_i64, O.i32_add);
   };
@@ -515,10 +542,10 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
     closeAt(i);
     openAt(i);
     const n = block.insns.length;
-    if (checks[i] > 0) {
-      f.get(done).i32Const(checks[i]).op(O.i32_add).get(BUDGET).op(O.i32_gt_u);
+    if (checkpoint[i] === 1) {
+      f.get(done).i32Const(reach[i]).op(O.i32_add).tee(done).get(BUDGET).op(O.i32_gt_u);
       f.if_();
-      leave(BlockExit.Budget, block.start, 0);
+      leave(BlockExit.Budget, block.start, -reach[i]);
       f.end();
     }
     let closed = false;
@@ -535,30 +562,29 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
       const store = STORE_OPS[op];
       const branch = BRANCH_OPS[op];
       if (load !== undefined) {
-        access(LOAD_TLB, r1, imm, load[1], pc, k);
+        access(LOAD_TLB, r1, imm, load[1], pc, i, k);
         f.mem(load[0]);
         setRd();
         continue;
       }
       if (store !== undefined) {
-        access(STORE_TLB, r1, imm, store[1], pc, k);
+        access(STORE_TLB, r1, imm, store[1], pc, i, k);
         reg(r2).mem(store[0]);
         continue;
       }
       if (branch !== undefined) {
         reg(r1);
         reg(r2).op(branch).if_();
-        goTo(i, pc + imm, n, BlockExit.Jump);
+        goTo(i, pc + imm, BlockExit.Jump);
         f.end();
-        const j = index.get(next);
-        if (j === i + 1) f.get(done).i32Const(n).op(O.i32_add).set(done);
-        else goTo(i, next, n, BlockExit.End);
+        if (index.get(next) === i + 1) count_(edgeDelta(i, i + 1));
+        else goTo(i, next, BlockExit.End);
         closed = true;
         continue;
       }
       if (op === Op.JAL) {
         if (!sink) f.i64Const(next).set(regLocal[rd]);
-        goTo(i, pc + imm, n, BlockExit.Jump);
+        goTo(i, pc + imm, BlockExit.Jump);
         closed = true;
         continue;
       }
@@ -566,7 +592,7 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
         reg(r1).i64Const(imm).op(O.i64_add).i64Const(-2).op(O.i64_and).set(exPc);
         if (!sink) f.i64Const(next).set(regLocal[rd]);
         f.i32Const(BlockExit.Jump).set(exReason);
-        f.get(done).i32Const(n).op(O.i32_add).set(done);
+        count_(n - reach[i]);
         f.br(exit);
         closed = true;
         continue;
@@ -587,8 +613,8 @@ function emitRegion(region: Region, mulhu: number): FunctionBuilder {
       // The block runs into the next one (a leader) or ends before an untranslated instruction.
       const last = block.insns[n - 1];
       const next = last.pc + (last.word >>> 26);
-      if (index.get(next) === i + 1) f.get(done).i32Const(n).op(O.i32_add).set(done);
-      else goTo(i, next, n, BlockExit.End);
+      if (index.get(next) === i + 1) count_(edgeDelta(i, i + 1));
+      else goTo(i, next, BlockExit.End);
     }
   }
   closeAt(count);
