@@ -84,12 +84,15 @@ export interface Region {
 export type FetchBits = (pc: number) => number | undefined;
 
 /**
- * Default size limit of a region, in instructions. Small on purpose: every guest register a
- * region uses is an i64 local live through the whole function, and TurboFan spills them in the
- * loops of big functions. On the compute workload, regions of up to 1024 instructions (the whole
- * program in one function) ran at 0.65-0.75x the speed of regions of up to 48-64.
+ * Default size limit of a region, in instructions. Region shape matters more than one would
+ * think: on the compute workload (bench/wasm_tier_bench.ts), regions shaped around loop nests ran
+ * at 340 ms with this limit (the whole round loop, 118 instructions, is one region) and 385 ms
+ * with 64 (each phase's loop nest a region of its own), while everything reachable in the page
+ * (149 instructions with the set-up and failure paths) ran at about 500 ms, although all three
+ * keep every loop inside wasm. The cause (TurboFan's register allocation over many i64 locals,
+ * or code layout) is not isolated; keep measuring when changing this.
  */
-export const DEFAULT_REGION_INSTRUCTIONS = 64;
+export const DEFAULT_REGION_INSTRUCTIONS = 128;
 
 /** Options of {@linkcode discoverRegion}. */
 export interface RegionOptions {
@@ -97,6 +100,13 @@ export interface RegionOptions {
    * Most instructions in one region (default {@linkcode DEFAULT_REGION_INSTRUCTIONS}).
    */
   readonly maxInstructions?: number;
+  /**
+   * `"loops"` (the default): the region is the loop nest headed at the entry when it fits, else
+   * the code from the entry up to the next loop that fits or the end of the enclosing loop (see
+   * {@linkcode shapeRegion}); `"reach"`: everything reachable in the page, in discovery order,
+   * up to the size limit.
+   */
+  readonly shape?: "loops" | "reach";
 }
 
 const LOAD_OPS: Partial<Record<number, readonly [MemoryOp, number]>> = {
@@ -209,7 +219,9 @@ export function discoverRegion(
   fetch: FetchBits,
   options: RegionOptions = {},
 ): Region | null {
-  const max = options.maxInstructions ?? DEFAULT_REGION_INSTRUCTIONS;
+  const limit = options.maxInstructions ?? DEFAULT_REGION_INSTRUCTIONS;
+  const loops = (options.shape ?? "loops") === "loops";
+  const max = loops ? Math.max(limit, EXPLORE_INSTRUCTIONS) : limit;
   const page = pageOf(entry);
   const insnAt = new Map<number, RegionInsn>();
   const leaders = new Set<number>([entry]);
@@ -258,7 +270,40 @@ export function discoverRegion(
     }
     blocks.push({ start, insns });
   }
-  return { entry, blocks, length: insnAt.size };
+  const region = { entry, blocks, length: insnAt.size };
+  return loops ? shapeRegion(region, limit) : region;
+}
+
+/** How far {@linkcode discoverRegion} explores before it shapes a region around loops. */
+const EXPLORE_INSTRUCTIONS = 512;
+
+/**
+ * Cuts a region to its loop structure, so that a region holds whole inner loops and little else
+ * (fewer live registers, see {@linkcode DEFAULT_REGION_INSTRUCTIONS}): when the entry heads a
+ * loop (nest) of at most `limit` instructions, that loop; else the blocks from the entry up to
+ * the next header of such a loop, or the end of the innermost loop around the entry, within
+ * `limit` instructions. Blocks are taken in address order, as loops lie in code.
+ */
+export function shapeRegion(region: Region, limit: number): Region {
+  const index = new Map<number, number>();
+  region.blocks.forEach((b, i) => index.set(b.start, i));
+  const count = region.blocks.length;
+  const loopEnd = loopEnds(region, index);
+  const sizeBefore = new Int32Array(count + 1);
+  region.blocks.forEach((b, i) => (sizeBefore[i + 1] = sizeBefore[i] + b.insns.length));
+  const size = (a: number, b: number) => sizeBefore[b] - sizeBefore[a];
+  const fits = (j: number) => loopEnd[j] >= 0 && size(j, loopEnd[j]) <= limit;
+  const first = index.get(region.entry)!;
+  let end: number;
+  if (fits(first)) end = loopEnd[first];
+  else {
+    let stop = count;
+    for (let j = 0; j < first; j++) if (loopEnd[j] > first) stop = Math.min(stop, loopEnd[j]);
+    end = first + 1;
+    while (end < stop && !fits(end) && size(first, end + 1) <= limit) end++;
+  }
+  const blocks = region.blocks.slice(first, end);
+  return { entry: region.entry, blocks, length: size(first, end) };
 }
 
 /** The addresses control may go to after block `b` (inside the region or not). */
@@ -340,6 +385,30 @@ function edges(region: Region, index: Map<number, number>): number[][] {
   );
 }
 
+/**
+ * Per block: for a loop header (the target of a backward edge), the index past the last block of
+ * its loop (its last back edge's source, widened so that overlapping loops nest); else -1.
+ */
+function loopEnds(region: Region, index: Map<number, number>): Int32Array {
+  const count = region.blocks.length;
+  const loopEnd = new Int32Array(count).fill(-1);
+  edges(region, index).forEach((ts, i) => {
+    for (const j of ts) if (j <= i) loopEnd[j] = Math.max(loopEnd[j], i + 1);
+  });
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let a = 0; a < count; a++) {
+      for (let b = a + 1; b < loopEnd[a]; b++) {
+        if (loopEnd[b] > loopEnd[a]) {
+          loopEnd[a] = loopEnd[b];
+          changed = true;
+        }
+      }
+    }
+  }
+  return loopEnd;
+}
+
 /** Sorts intervals into opening order and checks that they nest; `null` when they do not. */
 function nest(intervals: Interval[]): Interval[] | null {
   intervals.sort((a, b) => a.start - b.start || b.end - a.end || Number(a.loop) - Number(b.loop));
@@ -376,21 +445,7 @@ function dispatchPlan(region: Region, _index: Map<number, number>): ControlPlan 
 function controlPlan(region: Region, index: Map<number, number>): ControlPlan | null {
   const count = region.blocks.length;
   const succ = edges(region, index);
-  const loopEnd = new Int32Array(count).fill(-1);
-  succ.forEach((ts, i) => {
-    for (const j of ts) if (j <= i) loopEnd[j] = Math.max(loopEnd[j], i + 1);
-  });
-  for (let changed = true; changed;) {
-    changed = false;
-    for (let a = 0; a < count; a++) {
-      for (let b = a + 1; b < loopEnd[a]; b++) {
-        if (loopEnd[b] > loopEnd[a]) {
-          loopEnd[a] = loopEnd[b];
-          changed = true;
-        }
-      }
-    }
-  }
+  const loopEnd = loopEnds(region, index);
   /** Whether block `m` lies in the body (past the header) of the loop of `j`. */
   const inside = (m: number, j: number) => loopEnd[j] >= 0 && j < m && m < loopEnd[j];
   const dispatch = new Uint8Array(count);

@@ -252,7 +252,7 @@ Deno.test("wasm_block: every RV64I/M op gives the interpreter's registers, pc an
 function program(source: string) {
   const p = assemble(`.text\n_start:\n${source}`, { origin: RAM_BASE });
   const m = machines(p.image);
-  const region = discoverRegion(RAM_BASE, m.fetch)!;
+  const region = discoverRegion(RAM_BASE, m.fetch, { shape: "reach" })!;
   const [fn]: RegionFn[] = compileRegions([region], m.space.memory);
   return { ...m, region, fn, sym: (n: string) => p.symbols.get(n)! };
 }
@@ -325,4 +325,40 @@ over:
   assert.equal(p.space.exitReason, BlockExit.Jump, "the jump target holds a CSR op");
   assert.equal(p.space.exitPc, p.sym("over"));
   assert.equal(discoverRegion(p.sym("over"), p.fetch), null);
+});
+
+Deno.test("wasm_block: regions are shaped around loops", () => {
+  const p = program(`
+  li x5, 0
+  li x6, 100
+inner:
+  addi x5, x5, 1
+  addi x6, x6, -1
+  bnez x6, inner
+  li x6, 100
+second:
+  addi x5, x5, -1
+  bltu x0, x6, skip
+  addi x5, x5, 3
+skip:
+  addi x6, x6, -1
+  bnez x6, second
+  ebreak`);
+  const starts = (pc: number, limit?: number) =>
+    discoverRegion(pc, p.fetch, { maxInstructions: limit })!.blocks.map((b) => b.start);
+  assert.deepEqual(starts(RAM_BASE), [RAM_BASE], "straight code up to the first loop");
+  assert.deepEqual(starts(p.sym("inner")), [p.sym("inner")], "the loop alone");
+  const second = starts(p.sym("second"));
+  assert.equal(second[0], p.sym("second"));
+  assert.ok(second.includes(p.sym("skip")), "the whole loop");
+  assert.ok(!second.includes(p.sym("skip") + 8), "and nothing after it");
+  const cut = discoverRegion(p.sym("second"), p.fetch, { maxInstructions: 3 })!;
+  assert.ok(cut.length <= 3 && !cut.blocks.some((b) => b.start === p.sym("skip")), "cut to fit");
+  // Whatever the shape, the whole program computes what the interpreter does.
+  const done = p.fn(1_000_000);
+  assert.equal(done, 2 + 3 * 100 + 1 + 4 * 100);
+  p.hart.pc = RAM_BASE;
+  p.hart.run(done);
+  assert.equal(p.space.exitPc, p.hart.pc);
+  assert.equal(p.space.getX(5), BigInt.asIntN(64, p.hart.getX(5)));
 });
