@@ -27,11 +27,11 @@ export const REGS = 0;
 /** Offset of the exit record. */
 export const EXIT = 256;
 /** Offset of the exit record's next pc (i64). */
-export const EXIT_PC = EXIT;
+export const EXIT_PC: number = EXIT;
 /** Offset of the exit record's count of instructions done (i32). */
-export const EXIT_DONE = EXIT + 8;
+export const EXIT_DONE: number = EXIT + 8;
 /** Offset of the exit record's reason (i32, a `BlockExit`). */
-export const EXIT_REASON = EXIT + 12;
+export const EXIT_REASON: number = EXIT + 12;
 /** Number of entries of each TLB. */
 export const TLB_ENTRIES = 256;
 /** Bytes per TLB entry. */
@@ -39,7 +39,7 @@ export const TLB_ENTRY_BYTES = 16;
 /** Offset of the load TLB. */
 export const LOAD_TLB = 1024;
 /** Offset of the store TLB. */
-export const STORE_TLB = LOAD_TLB + TLB_ENTRIES * TLB_ENTRY_BYTES;
+export const STORE_TLB: number = LOAD_TLB + TLB_ENTRIES * TLB_ENTRY_BYTES;
 /** Offset of guest RAM (64 KiB: the first wasm page holds the rest). */
 export const RAM_OFFSET = 0x10000;
 /** Bytes of a wasm memory page. */

@@ -294,6 +294,7 @@ export class FunctionBuilder {
     return this;
   }
 
+  /** The relative depth of `label` from the innermost open construct. */
   private relative(label: Label): number {
     const d = this.depth - 1 - label.level;
     if (d < 0) throw new Error("wasm_writer: branch to a label that is not open");
