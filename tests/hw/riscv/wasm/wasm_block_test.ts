@@ -3,7 +3,7 @@
  * random operands, immediates and register choices (rd = a source, x0 as destination or source),
  * runs one instruction in a translated region and on a hart with `jit: false`; registers, pc and
  * the data page must agree. Also: a TLB miss exits before the access, a budget exit, a loop that
- * stays inside the function, and regions batched in one module.
+ * stays inside the function, region shapes, and random programs with loops run to their end.
  */
 import assert from "node:assert/strict";
 import { Bus } from "../../../../lib/hw/bus.ts";
@@ -252,7 +252,7 @@ Deno.test("wasm_block: every RV64I/M op gives the interpreter's registers, pc an
 function program(source: string) {
   const p = assemble(`.text\n_start:\n${source}`, { origin: RAM_BASE });
   const m = machines(p.image);
-  const region = discoverRegion(RAM_BASE, m.fetch, { shape: "reach" })!;
+  const region = discoverRegion(RAM_BASE, m.fetch, { shape: "reach", maxInstructions: 1024 })!;
   const [fn]: RegionFn[] = compileRegions([region], m.space.memory);
   return { ...m, region, fn, sym: (n: string) => p.symbols.get(n)! };
 }
@@ -361,4 +361,76 @@ skip:
   p.hart.run(done);
   assert.equal(p.space.exitPc, p.hart.pc);
   assert.equal(p.space.getX(5), BigInt.asIntN(64, p.hart.getX(5)));
+});
+
+/** Seeded PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A random RV64IM program: a counted loop around blocks of ALU, M, load and store ops (through
+ * x20, which points at the data page) that branch forward over each other.
+ */
+function randomProgram(seed: number): string {
+  const rnd = prng(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
+  const reg = () => `x${5 + Math.floor(rnd() * 11)}`;
+  const lines = ["  li x21, 7", "top:"];
+  const blocks = 6 + Math.floor(rnd() * 6);
+  for (let b = 0; b < blocks; b++) {
+    lines.push(`b${b}:`);
+    for (let i = 0, n = 2 + Math.floor(rnd() * 8); i < n; i++) {
+      const k = rnd();
+      if (k < 0.35) lines.push(`  ${pick(R_OPS)} ${reg()}, ${reg()}, ${reg()}`);
+      else if (k < 0.5) lines.push(`  ${pick(I_OPS)} ${reg()}, ${reg()}, ${pick(IMM12)}`);
+      else if (k < 0.6) {
+        lines.push(`  ${pick(SHIFT64)} ${reg()}, ${reg()}, ${Math.floor(rnd() * 64)}`);
+      } else if (k < 0.65) {
+        lines.push(`  ${pick(SHIFT32)} ${reg()}, ${reg()}, ${Math.floor(rnd() * 32)}`);
+      } else if (k < 0.8) {
+        lines.push(`  ${pick(LOADS)} ${reg()}, ${8 * Math.floor(rnd() * 64)}(x20)`);
+      } else if (k < 0.93) {
+        lines.push(`  ${pick(STORES)} ${reg()}, ${8 * Math.floor(rnd() * 64)}(x20)`);
+      } else lines.push(`  lui ${reg()}, ${Math.floor(rnd() * 0x100000)}`);
+    }
+    const target = b + 1 + Math.floor(rnd() * 3);
+    lines.push(`  ${pick(BRANCHES)} ${reg()}, ${reg()}, b${Math.min(target, blocks)}`);
+  }
+  lines.push(`b${blocks}:`, "  addi x21, x21, -1", "  bnez x21, top", "  ebreak");
+  return lines.join("\n");
+}
+
+Deno.test("wasm_block: random RV64IM programs with loops end as in the interpreter", () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const p = program(randomProgram(seed));
+    const rnd = prng(seed * 7919);
+    for (let r = 1; r < 32; r++) {
+      const v = r === 20 ? BigInt(DATA) : BigInt.asIntN(
+        64,
+        BigInt(Math.floor(rnd() * 2 ** 32)) << 32n |
+          BigInt(Math.floor(rnd() * 2 ** 32)),
+      );
+      [p.hart.xl[r], p.hart.xh[r]] = halves(v);
+      p.space.setX(r, v);
+    }
+    p.space.fillTlb("load", DATA, p.space.linear(DATA));
+    p.space.fillTlb("store", DATA, p.space.linear(DATA));
+    const done = p.fn(1_000_000);
+    assert.equal(p.space.exitReason, BlockExit.End, `seed ${seed} runs to the ebreak`);
+    p.hart.pc = RAM_BASE;
+    p.hart.run(done);
+    assert.equal(p.space.exitPc, p.hart.pc, `seed ${seed}: pc`);
+    for (let r = 1; r < 32; r++) {
+      assert.equal(BigInt.asUintN(64, p.space.getX(r)), p.hart.getX(r), `seed ${seed}: x${r}`);
+    }
+    const page = p.space.u8.subarray(p.space.linear(DATA), p.space.linear(DATA) + 4096);
+    assert.deepEqual(page, p.bus.readBytes(DATA, 4096), `seed ${seed}: data page`);
+  }
 });
