@@ -308,6 +308,11 @@ loop:
   assert.equal(q.hart.pc, q.space.exitPc);
   assert.equal(q.hart.getX(5), BigInt.asUintN(64, q.space.getX(5)));
   assert.equal(q.hart.getX(6), BigInt.asUintN(64, q.space.getX(6)));
+  // A budget below the entry block's run does nothing (the caller steps the interpreter then).
+  const r = program(source);
+  assert.equal(r.fn(1), 0);
+  assert.equal(r.space.exitReason, BlockExit.Budget);
+  assert.equal(r.space.exitPc, RAM_BASE);
 });
 
 Deno.test("wasm_block: a region follows branches and jumps inside its page and stops at others", () => {
@@ -409,28 +414,34 @@ function randomProgram(seed: number): string {
 
 Deno.test("wasm_block: random RV64IM programs with loops end as in the interpreter", () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const p = program(randomProgram(seed));
-    const rnd = prng(seed * 7919);
-    for (let r = 1; r < 32; r++) {
-      const v = r === 20 ? BigInt(DATA) : BigInt.asIntN(
-        64,
-        BigInt(Math.floor(rnd() * 2 ** 32)) << 32n |
-          BigInt(Math.floor(rnd() * 2 ** 32)),
-      );
-      [p.hart.xl[r], p.hart.xh[r]] = halves(v);
-      p.space.setX(r, v);
+    // To the end, then with budgets that stop it at loop headers (the counter must be exact).
+    for (const budget of [1_000_000, 1, 17, 60, 150]) {
+      const p = program(randomProgram(seed));
+      const rnd = prng(seed * 7919);
+      for (let r = 1; r < 32; r++) {
+        const v = r === 20 ? BigInt(DATA) : BigInt.asIntN(
+          64,
+          BigInt(Math.floor(rnd() * 2 ** 32)) << 32n |
+            BigInt(Math.floor(rnd() * 2 ** 32)),
+        );
+        [p.hart.xl[r], p.hart.xh[r]] = halves(v);
+        p.space.setX(r, v);
+      }
+      p.space.fillTlb("load", DATA, p.space.linear(DATA));
+      p.space.fillTlb("store", DATA, p.space.linear(DATA));
+      const where = `seed ${seed}, budget ${budget}`;
+      const done = p.fn(budget);
+      assert.ok(done <= budget, where);
+      if (budget === 1_000_000) assert.equal(p.space.exitReason, BlockExit.End, where);
+      else assert.equal(p.space.exitReason, BlockExit.Budget, where);
+      p.hart.pc = RAM_BASE;
+      if (done > 0) p.hart.run(done);
+      assert.equal(p.space.exitPc, p.hart.pc, `${where}: pc`);
+      for (let r = 1; r < 32; r++) {
+        assert.equal(BigInt.asUintN(64, p.space.getX(r)), p.hart.getX(r), `${where}: x${r}`);
+      }
+      const page = p.space.u8.subarray(p.space.linear(DATA), p.space.linear(DATA) + 4096);
+      assert.deepEqual(page, p.bus.readBytes(DATA, 4096), `${where}: data page`);
     }
-    p.space.fillTlb("load", DATA, p.space.linear(DATA));
-    p.space.fillTlb("store", DATA, p.space.linear(DATA));
-    const done = p.fn(1_000_000);
-    assert.equal(p.space.exitReason, BlockExit.End, `seed ${seed} runs to the ebreak`);
-    p.hart.pc = RAM_BASE;
-    p.hart.run(done);
-    assert.equal(p.space.exitPc, p.hart.pc, `seed ${seed}: pc`);
-    for (let r = 1; r < 32; r++) {
-      assert.equal(BigInt.asUintN(64, p.space.getX(r)), p.hart.getX(r), `seed ${seed}: x${r}`);
-    }
-    const page = p.space.u8.subarray(p.space.linear(DATA), p.space.linear(DATA) + 4096);
-    assert.deepEqual(page, p.bus.readBytes(DATA, 4096), `seed ${seed}: data page`);
   }
 });
