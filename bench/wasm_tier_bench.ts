@@ -26,15 +26,23 @@
 import process from "node:process";
 import { prepareRun, runMachine } from "../lib/hw/bare_runner.ts";
 import { assemble } from "../lib/hw/riscv/assembler.ts";
-import { decode } from "../lib/hw/riscv/decoder.ts";
+import { decode, Op } from "../lib/hw/riscv/decoder.ts";
 import { loadElf, parseElf } from "../lib/hw/riscv/elf.ts";
 import { FpRegisters } from "../lib/hw/riscv/fpu.ts";
-import { type BlockContext, type BlockFn, blockSource, compileBlock } from "../lib/hw/riscv/jit.ts";
 import {
+  type BlockContext,
+  type BlockFn,
+  type BlockSource,
+  blockSource,
+  compileBlock,
+} from "../lib/hw/riscv/jit.ts";
+import {
+  type BasicBlock,
   discoverRegion,
   type Region,
   type RegionFn,
   regionModule,
+  translatable,
 } from "../lib/hw/riscv/wasm/wasm_block.ts";
 import { WasmSpace } from "../lib/hw/riscv/wasm/wasm_space.ts";
 import { buildElf, note, runQemu } from "./compute_elf.ts";
@@ -213,41 +221,130 @@ const fetch = (pc: number): number | undefined => {
   const a = space.linear(pc);
   return a < 0 ? undefined : space.view.getInt32(a, true);
 };
-/**
- * Per page: its basic blocks as one-block regions, and regions as the runner makes them
- * (default size limit) that cover all of those blocks.
- */
-const blockRegions: Region[][] = [];
-const runnerRegions: Region[][] = [];
-for (let page = 0; page < CORPUS_PAGES; page++) {
-  const whole = discoverRegion(RAM_BASE + page * 4096, fetch, { maxInstructions: 1024 })!;
-  blockRegions.push(
-    whole.blocks.map((b) => ({ entry: b.start, blocks: [b], length: b.insns.length })),
-  );
-  const covered = new Set<number>();
-  const regions: Region[] = [];
-  for (const b of whole.blocks) {
-    if (covered.has(b.start)) continue;
-    const r = discoverRegion(b.start, fetch)!;
-    for (const rb of r.blocks) covered.add(rb.start);
-    regions.push(r);
-  }
-  runnerRegions.push(regions);
+/** A body of code to translate, cut the ways the compile cases need it. */
+interface Corpus {
+  readonly name: string;
+  /** Per page: its basic blocks as one-block regions. */
+  readonly blockRegions: Region[][];
+  /** Per page: regions as the runner makes them (default shape) covering those blocks. */
+  readonly runnerRegions: Region[][];
+  /** JS-tier block sources at the same basic-block starts. */
+  readonly jsSources: { page: number; off: number; src: BlockSource }[];
+  readonly wasmInsns: number;
+  readonly regionInsns: number;
+  readonly jsInsns: number;
+  /** Share of the instructions (linear sweep of the pages) that the wasm tier translates. */
+  readonly translatable: number;
 }
-const wasmInsns = blockRegions.flat().reduce((n, r) => n + r.length, 0);
-const regionInsns = runnerRegions.flat().reduce((n, r) => n + r.length, 0);
 
-/** JS-tier block sources at the same basic-block starts. */
-const jsSources = blockRegions.flat().map((r) => {
-  const page = r.entry - (r.entry % 4096);
-  const at = (o: number) => decode(fetch(page + o)!);
+/** Cuts the code that `fetch` reads, from `entries` (grouped by page), into a corpus. */
+function buildCorpus(
+  name: string,
+  fetch: (pc: number) => number | undefined,
+  entries: number[][],
+): Corpus {
+  const blockRegions: Region[][] = [];
+  const runnerRegions: Region[][] = [];
+  let swept = 0, ok = 0;
+  for (const pageEntries of entries) {
+    const blocks = new Map<number, BasicBlock>();
+    for (const e of pageEntries) {
+      const whole = discoverRegion(e, fetch, { shape: "reach", maxInstructions: 1024 });
+      for (const b of whole?.blocks ?? []) blocks.set(b.start, b);
+    }
+    const sorted = [...blocks.values()].sort((x, y) => x.start - y.start);
+    if (sorted.length === 0) continue;
+    blockRegions.push(sorted.map((b) => ({ entry: b.start, blocks: [b], length: b.insns.length })));
+    const covered = new Set<number>();
+    const regions: Region[] = [];
+    for (const b of sorted) {
+      if (covered.has(b.start)) continue;
+      const r = discoverRegion(b.start, fetch)!;
+      for (const rb of r.blocks) covered.add(rb.start);
+      regions.push(r);
+    }
+    runnerRegions.push(regions);
+    const page = pageEntries[0] - (pageEntries[0] % 4096);
+    for (let pc = page; pc < page + 4096;) {
+      const bits = fetch(pc);
+      if (bits === undefined) break;
+      const d = decode(bits);
+      swept++;
+      if (translatable(d.word & 0xff)) ok++;
+      pc += d.word >>> 26;
+    }
+  }
+  const jsSources = blockRegions.flat().map((r) => {
+    const page = r.entry - (r.entry % 4096);
+    const at = (o: number) => decode(fetch(page + o) ?? 0);
+    return {
+      page,
+      off: r.entry - page,
+      src: blockSource(r.entry - page, (o) => at(o).word, (o) => at(o).imm)!,
+    };
+  });
   return {
-    page,
-    off: r.entry - page,
-    src: blockSource(r.entry - page, (o) => at(o).word, (o) => at(o).imm)!,
+    name,
+    blockRegions,
+    runnerRegions,
+    jsSources,
+    wasmInsns: blockRegions.flat().reduce((n, r) => n + r.length, 0),
+    regionInsns: runnerRegions.flat().reduce((n, r) => n + r.length, 0),
+    jsInsns: jsSources.reduce((n, s) => n + s.src.length, 0),
+    translatable: ok / swept,
   };
-});
-const jsInsns = jsSources.reduce((n, s) => n + s.src.length, 0);
+}
+
+const corpora: Corpus[] = [
+  buildCorpus(
+    "synthetic",
+    fetch,
+    Array.from({ length: CORPUS_PAGES }, (_, i) => [RAM_BASE + i * 4096]),
+  ),
+];
+
+/**
+ * Real code: U-Boot for QEMU's virt machine in S-mode (Debian's u-boot-qemu), the first
+ * {@linkcode UBOOT_PAGES} pages of its functions, translated from each function's entry and each
+ * return point.
+ */
+const UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf";
+const UBOOT_PAGES = 24;
+try {
+  const image = parseElf(Deno.readFileSync(UBOOT));
+  const text = image.segments[0];
+  const view = new DataView(text.data.buffer, text.data.byteOffset, text.data.byteLength);
+  const ubootFetch = (pc: number): number | undefined => {
+    const o = pc - Number(text.vaddr);
+    if (o < 0 || o + 2 > view.byteLength) return undefined;
+    return o + 4 <= view.byteLength ? view.getInt32(o, true) : view.getUint16(o, true);
+  };
+  const byPage = new Map<number, number[]>();
+  for (const sym of image.symbols) {
+    if (sym.type !== "func" || sym.value === 0n) continue;
+    const pc = Number(sym.value);
+    if (ubootFetch(pc) === undefined) continue;
+    const page = pc - (pc % 4096);
+    byPage.set(page, [...(byPage.get(page) ?? []), pc]);
+  }
+  const pages = [...byPage.keys()].sort((a, b) => a - b).slice(0, UBOOT_PAGES);
+  // Return points (after a call) are entries too, as they are for a running tier.
+  for (const page of pages) {
+    for (let pc = Math.max(page, Number(text.vaddr)); pc < page + 4096;) {
+      const bits = ubootFetch(pc);
+      if (bits === undefined) break;
+      const d = decode(bits);
+      const op = d.word & 0xff, length = d.word >>> 26;
+      if ((op === Op.JAL || op === Op.JALR) && ((d.word >>> 8) & 63) !== 32) {
+        byPage.get(page)!.push(pc + length);
+      }
+      pc += length;
+    }
+  }
+  corpora.push(buildCorpus("U-Boot", ubootFetch, pages.map((p) => byPage.get(p)!)));
+} catch (e) {
+  extra.push(`U-Boot corpus skipped (${UBOOT}: ${(e as Error).message})`);
+}
 
 function jsContext(): BlockContext {
   const empty = () => new Float64Array(256).fill(-1);
@@ -289,57 +386,56 @@ const COMPILE_WASM_BLOCK = "wasm: one module per basic block + first call";
 const COMPILE_WASM_BATCH = "wasm: a page's basic blocks in one module + first calls";
 const COMPILE_WASM_REGION = "wasm: a page's regions (as the runner makes them) in one module";
 
-Deno.bench({
-  name: COMPILE_JS,
-  group: "compile",
-  n: 20,
-  warmup: 2,
-  fn: () => {
-    const ctx = jsContext();
-    const tag = `\n// ${unique++}`;
-    timeCompile(COMPILE_JS, jsInsns, () => {
-      for (const s of jsSources) {
-        compileBlock({ ...s.src, body: s.src.body + tag }, ctx)(s.page, s.off, 0);
-      }
-    });
-  },
-});
-
-Deno.bench({
-  name: COMPILE_WASM_BLOCK,
-  group: "compile",
-  n: 20,
-  warmup: 2,
-  fn: () => {
-    timeCompile(COMPILE_WASM_BLOCK, wasmInsns, () => {
-      for (const r of blockRegions.flat()) instantiate([r])[0](0);
-    });
-  },
-});
-
-Deno.bench({
-  name: COMPILE_WASM_BATCH,
-  group: "compile",
-  n: 20,
-  warmup: 2,
-  fn: () => {
-    timeCompile(COMPILE_WASM_BATCH, wasmInsns, () => {
-      for (const regions of blockRegions) for (const f of instantiate(regions)) f(0);
-    });
-  },
-});
-
-Deno.bench({
-  name: COMPILE_WASM_REGION,
-  group: "compile",
-  n: 20,
-  warmup: 2,
-  fn: () => {
-    timeCompile(COMPILE_WASM_REGION, regionInsns, () => {
-      for (const regions of runnerRegions) for (const f of instantiate(regions)) f(0);
-    });
-  },
-});
+for (const c of corpora) {
+  Deno.bench({
+    name: `${c.name}: ${COMPILE_JS}`,
+    group: "compile",
+    n: 10,
+    warmup: 2,
+    fn: () => {
+      const ctx = jsContext();
+      const tag = `\n// ${unique++}`;
+      timeCompile(`${c.name}: ${COMPILE_JS}`, c.jsInsns, () => {
+        for (const s of c.jsSources) {
+          compileBlock({ ...s.src, body: s.src.body + tag }, ctx)(s.page, s.off, 0);
+        }
+      });
+    },
+  });
+  Deno.bench({
+    name: `${c.name}: ${COMPILE_WASM_BLOCK}`,
+    group: "compile",
+    n: 10,
+    warmup: 2,
+    fn: () => {
+      timeCompile(`${c.name}: ${COMPILE_WASM_BLOCK}`, c.wasmInsns, () => {
+        for (const r of c.blockRegions.flat()) instantiate([r])[0](0);
+      });
+    },
+  });
+  Deno.bench({
+    name: `${c.name}: ${COMPILE_WASM_BATCH}`,
+    group: "compile",
+    n: 10,
+    warmup: 2,
+    fn: () => {
+      timeCompile(`${c.name}: ${COMPILE_WASM_BATCH}`, c.wasmInsns, () => {
+        for (const regions of c.blockRegions) for (const f of instantiate(regions)) f(0);
+      });
+    },
+  });
+  Deno.bench({
+    name: `${c.name}: ${COMPILE_WASM_REGION}`,
+    group: "compile",
+    n: 10,
+    warmup: 2,
+    fn: () => {
+      timeCompile(`${c.name}: ${COMPILE_WASM_REGION}`, c.regionInsns, () => {
+        for (const regions of c.runnerRegions) for (const f of instantiate(regions)) f(0);
+      });
+    },
+  });
+}
 
 // ---------------------------------------------------------------- call cost
 
@@ -437,12 +533,16 @@ globalThis.addEventListener("unload", () => {
     for (const line of extra) console.log(`  ${line}`);
   }
   if (compileUs.size > 0) {
-    console.log(
-      `\nCompilation, µs per translated instruction (medians; corpus: ${CORPUS_PAGES} pages, ` +
-        `${blockRegions.flat().length} basic blocks, ${wasmInsns} instructions; JS blocks hold ` +
-        `${jsInsns} instructions in all, running through conditional branches; the runner's ` +
-        `regions ${regionInsns}):`,
-    );
+    console.log("\nCompilation up to the first call, µs per translated instruction (medians):");
+    for (const c of corpora) {
+      console.log(
+        `  ${c.name} corpus: ${c.blockRegions.length} pages, ` +
+          `${c.blockRegions.flat().length} basic blocks, ${c.wasmInsns} instructions ` +
+          `(${(100 * c.translatable).toFixed(0)}% of the pages' instructions translatable); ` +
+          `JS blocks ${c.jsInsns} instructions (through conditional branches), ` +
+          `the runner's regions ${c.regionInsns} in ${c.runnerRegions.flat().length} regions`,
+      );
+    }
     for (const [name, v] of compileUs) console.log(`  ${name}: ${median(v).toFixed(2)}`);
   }
   if (callNs.size > 0) {
