@@ -31,29 +31,38 @@
  *
  * ## Measurements (bench/wasm_tier_bench.ts: one run, cases alternating, medians of 5)
  *
- * On the development VM (2 cores of an AMD EPYC, shared with other work), deno 2.9 (V8 15.0):
+ * On the development VM (2 cores of an AMD EPYC, shared with other work), deno 2.9 (V8 15.0),
+ * two runs of the bench:
  *
- * | compute loop (integer.S, 400 rounds, 494.7 M instructions)   | wall ms | MIPS | / QEMU |
- * | ------------------------------------------------------------ | ------- | ---- | ------ |
- * | this tier (bench/wasm_tier_runner.ts: regions, flat RAM)     | 323     | 1534 | 1.23   |
- * | bare machine today (interpreter + JS tier, `deno task bare`) | 2091    | 237  | 0.19   |
- * | qemu-system-riscv64 -M spike (TCG), start-up twin subtracted | 396     | 1251 | 1      |
+ * | compute loop (integer.S, 400 rounds, 494.7 M instructions)   | wall ms    | MIPS       | / QEMU     |
+ * | ------------------------------------------------------------ | ---------- | ---------- | ---------- |
+ * | this tier (bench/wasm_tier_runner.ts: regions, flat RAM)     | 323, 366   | 1534, 1352 | 1.23, 1.23 |
+ * | bare machine today (interpreter + JS tier, `deno task bare`) | 2091, 2528 | 237, 196   | 0.19, 0.18 |
+ * | qemu-system-riscv64 -M spike (TCG), start-up twin subtracted | 396, 448   | 1251, 1104 | 1          |
  *
- * By CPU time the ratio is 1.20 (V8's background compiler threads included). The run translated
- * 18 regions (275 instructions) and made 712 calls into wasm: loops never leave the function.
+ * By CPU time the ratio is 1.20-1.21 (V8's background compiler threads included). A run
+ * translates 18 regions (275 instructions) and makes 712 calls into wasm: loops stay inside.
  *
- * Compilation up to the first call, µs per translated instruction (8 pages of random RV64IM code
- * in basic blocks of 3-12 ops; sources and modules made unique so no cache answers): JS tier
- * (`blockSource` + `compileBlock`, `new Function`) 13.4; wasm with one module per basic block 35;
- * a page's basic blocks in one module 5.4; a page's regions (as the runner shapes them) in one
- * module 2.2. A module has a fixed cost of some 150 µs, so the tier must batch. In the bench
- * runner's short runs (19 regions, one module each) translation took 3 to 60 ms a run: the
+ * Compilation up to the first call, µs per translated instruction (sources and modules made
+ * unique so that no cache answers), on a synthetic corpus (8 pages of random RV64IM basic blocks)
+ * and on real code (24 pages of U-Boot, from function entries and return points; 99% of its
+ * instructions are ones this tier translates):
+ *
+ * | unit                                                           | synthetic | U-Boot  |
+ * | -------------------------------------------------------------- | --------- | ------- |
+ * | JS tier: `blockSource` + `compileBlock` (`new Function`)       | 13-23     | 15-20   |
+ * | wasm: one module per basic block                               | 29-35     | 30      |
+ * | wasm: a page's basic blocks in one module                      | 5.4-7.0   | 7.4-7.9 |
+ * | wasm: a page's regions (as the runner shapes them), one module | 2.2-2.8   | 6.1-6.6 |
+ *
+ * A module has a fixed cost of some 150 µs, so the tier must batch; batched, it compiles 2.5-3x
+ * cheaper than the JS tier on real code (U-Boot's regions are small: calls end them). In the
+ * bench runner's short runs (19 regions, one module each) translation took 3 to 60 ms a run: the
  * translator's own JavaScript (discovery, emission) is still cold there; V8's part (module,
- * instance, first call) was 2 to 4 ms for the 19.
- * A call costs 3.7 ns JS-to-wasm (register load, write-back and exit record included) against
- * 1.2 ns for a JS block function.
+ * instance, first call) was 2 to 4 ms for the 19. A call costs 3.7 ns JS-to-wasm (register load,
+ * write-back and exit record included) against 1.2-1.3 ns for a JS block function.
  *
- * What got the tier from 0.22x (JS tier) to 1.2x QEMU, in order of effect: native i64 registers
+ * What got the tier from the JS tier's 0.2x to 1.2x QEMU, in order of effect: native i64 registers
  * in locals (0.86x with naive regions); counting instructions at checkpoints instead of per block
  * (the counter otherwise costs 25% in tight loops); region shape (see
  * {@linkcode DEFAULT_REGION_INSTRUCTIONS}); inline MULH. Structured loops (wasm `loop` instead of
@@ -63,7 +72,7 @@
  *
  * The JavaScript tier cannot get there (a 64-bit op is several int32 ops, MUL/DIV go through
  * alu.ts, and every block is a `new Function` that V8 must parse and tier up); this tier beats
- * QEMU on the compute loop and compiles 6x cheaper per instruction when batched. The interpreter
+ * QEMU on the compute loop by 1.2x and, batched, compiles 2.5-3x cheaper per instruction. The interpreter
  * stays the reference: every op is tested against it (tests/hw/riscv/wasm/wasm_block_test.ts),
  * and whole programs must end in the same state. What wiring it into the hart takes:
  *
