@@ -34,11 +34,11 @@
  * On the development VM (2 cores of an AMD EPYC, shared with other work), deno 2.9 (V8 15.0),
  * two runs of the bench:
  *
- * | compute loop (integer.S, 400 rounds, 494.7 M instructions)   | wall ms    | MIPS       | / QEMU     |
- * | ------------------------------------------------------------ | ---------- | ---------- | ---------- |
- * | this tier (bench/wasm_tier_runner.ts: regions, flat RAM)     | 323, 366   | 1534, 1352 | 1.23, 1.23 |
- * | bare machine today (interpreter + JS tier, `deno task bare`) | 2091, 2528 | 237, 196   | 0.19, 0.18 |
- * | qemu-system-riscv64 -M spike (TCG), start-up twin subtracted | 396, 448   | 1251, 1104 | 1          |
+ * | compute loop (integer.S, 400 rounds, 494.7 M insns) | wall ms    | MIPS       | / QEMU     |
+ * | ---------------------------------------------------- | ---------- | ---------- | ---------- |
+ * | this tier (bench/wasm_tier_runner.ts)                | 323, 366   | 1534, 1352 | 1.23, 1.23 |
+ * | bare machine today (interpreter + JS tier)           | 2091, 2528 | 237, 196   | 0.19, 0.18 |
+ * | QEMU TCG (-M spike), start-up twin subtracted        | 396, 448   | 1251, 1104 | 1          |
  *
  * By CPU time the ratio is 1.20-1.21 (V8's background compiler threads included). A run
  * translates 18 regions (275 instructions) and makes 712 calls into wasm: loops stay inside.
@@ -72,9 +72,10 @@
  *
  * The JavaScript tier cannot get there (a 64-bit op is several int32 ops, MUL/DIV go through
  * alu.ts, and every block is a `new Function` that V8 must parse and tier up); this tier beats
- * QEMU on the compute loop by 1.2x and, batched, compiles 2.5-3x cheaper per instruction. The interpreter
- * stays the reference: every op is tested against it (tests/hw/riscv/wasm/wasm_block_test.ts),
- * and whole programs must end in the same state. What wiring it into the hart takes:
+ * QEMU on the compute loop by 1.2x and, batched, compiles 2.5-3x cheaper per instruction. The
+ * interpreter stays the reference: every op is tested against it, and so are random programs
+ * with loops, stopped by budgets or run to the end (tests/hw/riscv/wasm/wasm_block_test.ts).
+ * What wiring it into the hart takes:
  *
  * - **RAM in one `WebAssembly.Memory` per VM**, flat, instead of `SparseMemory`'s page buffers.
  *   A memory's pages are committed by the OS on first touch, so an untouched guest page costs
