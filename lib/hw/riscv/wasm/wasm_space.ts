@@ -3,13 +3,13 @@
  * layout: the integer register file, the exit record, the load and store software TLBs, and a
  * flat guest RAM, all in one `WebAssembly.Memory`:
  *
- * | offset                 | size            | content                                            |
- * | ---------------------- | --------------- | -------------------------------------------------- |
- * | {@linkcode REGS}       | 32 × 8          | x0..x31 as little-endian i64 (x0 stays 0)          |
- * | {@linkcode EXIT}       | 16              | next pc (i64), instructions done (i32), reason (i32) |
- * | {@linkcode LOAD_TLB}   | 256 × 16        | per entry: page tag (i64, -1 = empty), delta (i32) |
- * | {@linkcode STORE_TLB}  | 256 × 16        | the same for stores (writable, non-code pages only) |
- * | {@linkcode RAM_OFFSET} | the RAM's size  | guest RAM, flat                                    |
+ * | offset                 | size        | content                                        |
+ * | ---------------------- | ----------- | ---------------------------------------------- |
+ * | {@linkcode REGS}       | 32 × 8      | x0..x31, little-endian i64 (x0 stays 0)        |
+ * | {@linkcode EXIT}       | 16          | next pc (i64), done (i32), reason (i32)        |
+ * | {@linkcode LOAD_TLB}   | 256 × 16    | per entry: page tag (i64, -1 empty), delta (i32) |
+ * | {@linkcode STORE_TLB}  | 256 × 16    | the same, writable non-code pages only         |
+ * | {@linkcode RAM_OFFSET} | RAM size    | guest RAM, flat                                |
  *
  * A TLB entry is indexed by bits 12..19 of the virtual address. Its tag is the virtual page
  * address; its delta is `(linear address of the page - virtual page address) mod 2^32`, so the
