@@ -102,9 +102,9 @@
  *   budget exit at a loop header bounds the latency. Hot regions are queued and compiled in
  *   batches (or with `WebAssembly.compile` off the main thread while the interpreter runs), which
  *   is what lets the Linux boot lower its threshold; its gain is still to be measured.
- * - **Still to translate**: C (the decoder gives compressed words; untested here), A and system
- *   ops exit to the slow path, F/D need NaN boxing and exact fflags (exit first, then native
- *   f64 with checks), Sv39 only changes TLB fills.
+ * - **Still to translate**: compressed instructions already are (they decode to the same ops;
+ *   tested), A and system ops exit to the slow path, F/D need NaN boxing and exact fflags (exit
+ *   first, then native f64 with checks), Zb* are a few i64 ops each; Sv39 only changes TLB fills.
  *
  * @module
  */

@@ -445,3 +445,67 @@ Deno.test("wasm_block: random RV64IM programs with loops end as in the interpret
     }
   }
 });
+
+Deno.test("wasm_block: compressed instructions (lengths, links, branch offsets) match the interpreter", () => {
+  // x8..x15 are the compressed register set; x2 (sp), x9 and x12 point into the data page.
+  const p = program(`
+  c.li x8, 5
+  c.li x14, -3
+  c.lui x10, 7
+  li x2, ${DATA + 2048}
+  li x21, 4
+top:
+  c.addi x8, 3
+  c.addiw x14, -1
+  c.slli x10, 3
+  c.srli x11, 1
+  c.srai x13, 2
+  c.andi x13, -5
+  c.sub x8, x9
+  c.xor x11, x12
+  c.or x11, x13
+  c.and x13, x8
+  c.subw x14, x15
+  c.addw x15, x8
+  c.mv x14, x10
+  c.add x15, x11
+  c.sd x8, 8(x9)
+  c.sw x11, 12(x12)
+  c.ld x13, 8(x9)
+  c.lw x14, 12(x12)
+  c.sdsp x10, 16(x2)
+  c.ldsp x11, 16(x2)
+  c.lwsp x11, 20(x2)
+  c.swsp x13, 24(x2)
+  c.beqz x8, skip
+  c.addi x15, 1
+skip:
+  c.bnez x15, over
+  c.addi x14, 2
+over:
+  addi x21, x21, -1
+  bnez x21, top
+  c.j done
+  c.addi x8, 1
+done:
+  ebreak`);
+  for (const r of [9, 12]) {
+    // Aim the compressed loads and stores at the data page.
+    p.hart.setX(r, BigInt(DATA + 256));
+    p.space.setX(r, BigInt(DATA + 256));
+  }
+  p.space.fillTlb("load", DATA, p.space.linear(DATA));
+  p.space.fillTlb("store", DATA, p.space.linear(DATA));
+  assert.ok(p.region.blocks.some((b) => b.insns.some((i) => i.word >>> 26 === 2)), "compressed");
+  const done = p.fn(1_000_000);
+  assert.equal(p.space.exitReason, BlockExit.Jump, "c.j to the ebreak");
+  assert.equal(p.space.exitPc, p.sym("done"));
+  p.hart.pc = RAM_BASE;
+  p.hart.run(done);
+  assert.equal(p.space.exitPc, p.hart.pc);
+  for (let r = 1; r < 32; r++) {
+    assert.equal(BigInt.asUintN(64, p.space.getX(r)), p.hart.getX(r), `x${r}`);
+  }
+  const page = p.space.u8.subarray(p.space.linear(DATA), p.space.linear(DATA) + 4096);
+  assert.deepEqual(page, p.bus.readBytes(DATA, 4096));
+});
