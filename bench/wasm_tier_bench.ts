@@ -409,7 +409,7 @@ for (const c of corpora) {
     warmup: 2,
     fn: () => {
       timeCompile(`${c.name}: ${COMPILE_WASM_BLOCK}`, c.wasmInsns, () => {
-        for (const r of c.blockRegions.flat()) instantiate([r])[0](0);
+        for (const r of c.blockRegions.flat()) instantiate([r])[0](0, 0);
       });
     },
   });
@@ -420,7 +420,7 @@ for (const c of corpora) {
     warmup: 2,
     fn: () => {
       timeCompile(`${c.name}: ${COMPILE_WASM_BATCH}`, c.wasmInsns, () => {
-        for (const regions of c.blockRegions) for (const f of instantiate(regions)) f(0);
+        for (const regions of c.blockRegions) for (const f of instantiate(regions)) f(0, 0);
       });
     },
   });
@@ -431,7 +431,7 @@ for (const c of corpora) {
     warmup: 2,
     fn: () => {
       timeCompile(`${c.name}: ${COMPILE_WASM_REGION}`, c.regionInsns, () => {
-        for (const regions of c.runnerRegions) for (const f of instantiate(regions)) f(0);
+        for (const regions of c.runnerRegions) for (const f of instantiate(regions)) f(0, 0);
       });
     },
   });
@@ -460,7 +460,7 @@ Deno.bench({
   fn: () => {
     const t0 = performance.now();
     let n = 0;
-    for (let i = 0; i < CALLS; i++) n += wasmOne(1);
+    for (let i = 0; i < CALLS; i++) n += wasmOne(0, 1);
     callNs.set(CALL_WASM, [
       ...(callNs.get(CALL_WASM) ?? []),
       (performance.now() - t0) * 1e6 / CALLS,

@@ -99,7 +99,7 @@ export class WasmTierRunner {
       }
       if (fn !== null) {
         result.calls++;
-        result.instret += fn(Math.min(this.slice, maxInsns - result.instret));
+        result.instret += fn(s.base, Math.min(this.slice, maxInsns - result.instret));
         pc = s.exitPc;
         const reason = s.exitReason;
         if (reason !== BlockExit.Memory) continue;

@@ -6,7 +6,8 @@
  *
  * ## The translated function
  *
- * `run(budget: i32) -> i32`: loads the registers the region reads or writes from the register
+ * `run(base: i32, budget: i32) -> i32`, `base` being the hart's area in the memory (so harts
+ * share translated code): loads the registers the region reads or writes from the register
  * file into i64 locals, runs, writes the ones it writes back, fills the exit record (next pc,
  * instructions done, reason) and returns the instructions done. Inside, the basic blocks sit in
  * address order and control flow is structured as v86 does it (see `controlPlan`): a loop is a
@@ -27,7 +28,7 @@
  * 32×32 products inline.
  *
  * pc values are constants in the code (a region is tied to its virtual address): unlike the JS
- * tier's blocks, modules are not shared between addresses.
+ * tier's blocks, modules are not shared between addresses; they are shared between harts.
  *
  * ## Measurements (bench/wasm_tier_bench.ts: one run, cases alternating, medians of 5)
  *
@@ -88,8 +89,8 @@
  *   does), so snapshots become incremental page copies; a clone or restore gets a fresh memory
  *   whose pages are copied in on their first TLB fill (lazy restore), or eagerly (memcpy speed).
  *   `SparseMemory` stays the snapshot format and the store of big or cold RAM.
- * - **Registers and TLBs live in linear memory** (wasm_space.ts layout), one area per hart, the
- *   base passed to the region function so that harts share modules. The interpreter keeps using
+ * - **Registers and TLBs live in linear memory** (wasm_space.ts layout), one area per hart whose
+ *   base the region function takes, so that harts share modules. The interpreter keeps using
  *   `xl`/`xh`: Int32Array views of the register file with interleaved halves (`gen_ops.ts` emits
  *   `2 * r` and `2 * r + 1`), so no state is copied between tiers. The TLB entries (tag + delta)
  *   replace the DataView arrays of soft_tlb.ts for RAM pages; context flags stay in JS.
@@ -567,8 +568,9 @@ function controlPlan(region: Region, index: Map<number, number>): ControlPlan | 
 /** Emits the function body of `region`. */
 function emitRegion(region: Region): FunctionBuilder {
   const { i32, i64 } = ValType;
-  const f = new FunctionBuilder([i32]);
-  const BUDGET = 0;
+  const f = new FunctionBuilder([i32, i32]);
+  const BASE = 0;
+  const BUDGET = 1;
   const done = f.local(i32);
   const state = f.local(i32);
   const exReason = f.local(i32);
@@ -595,7 +597,7 @@ function emitRegion(region: Region): FunctionBuilder {
     }
   }
   for (let r = 1; r < 32; r++) {
-    if (regLocal[r] >= 0) f.i32Const(0).mem(MemOp.i64_load, REGS + 8 * r).set(regLocal[r]);
+    if (regLocal[r] >= 0) f.get(BASE).mem(MemOp.i64_load, REGS + 8 * r).set(regLocal[r]);
   }
   const reg = (r: number) => (r === 0 ? f.i64Const(0) : f.get(regLocal[r]));
   const index = new Map<number, number>();
@@ -665,7 +667,7 @@ function emitRegion(region: Region): FunctionBuilder {
   ) => {
     reg(r1).i64Const(imm).op(O.i64_add).tee(addr);
     f.i64Const(12).op(O.i64_shr_u, O.i32_wrap_i64).i32Const(255).op(O.i32_and);
-    f.i32Const(4).op(O.i32_shl).tee(e).mem(MemOp.i64_load, tlb);
+    f.i32Const(4).op(O.i32_shl).get(BASE).op(O.i32_add).tee(e).mem(MemOp.i64_load, tlb);
     f.get(addr).i64Const(-PAGE | (width - 1)).op(O.i64_and, O.i64_ne);
     f.if_();
     leave(BlockExit.Memory, pc, k - reach[i]);
@@ -759,10 +761,10 @@ function emitRegion(region: Region): FunctionBuilder {
   f.op(O.unreachable);
   f.end(); // dispatch loop
   f.end(); // exit block
-  for (const r of written) f.i32Const(0).get(regLocal[r]).mem(MemOp.i64_store, REGS + 8 * r);
-  f.i32Const(0).get(exPc).mem(MemOp.i64_store, EXIT_PC);
-  f.i32Const(0).get(done).mem(MemOp.i32_store, EXIT_DONE);
-  f.i32Const(0).get(exReason).mem(MemOp.i32_store, EXIT_REASON);
+  for (const r of written) f.get(BASE).get(regLocal[r]).mem(MemOp.i64_store, REGS + 8 * r);
+  f.get(BASE).get(exPc).mem(MemOp.i64_store, EXIT_PC);
+  f.get(BASE).get(done).mem(MemOp.i32_store, EXIT_DONE);
+  f.get(BASE).get(exReason).mem(MemOp.i32_store, EXIT_REASON);
   f.get(done);
   return f;
 
@@ -858,8 +860,11 @@ function emitRegion(region: Region): FunctionBuilder {
   }
 }
 
-/** A translated region: `budget` is the most instructions to run; returns those done. */
-export type RegionFn = (budget: number) => number;
+/**
+ * A translated region: runs on the hart whose area (wasm_space.ts) starts at `base`, at most
+ * `budget` instructions; returns those done.
+ */
+export type RegionFn = (base: number, budget: number) => number;
 
 /**
  * Builds one module holding a function per region (exported as `r0`, `r1`, ..., or with another
@@ -873,7 +878,7 @@ export function regionModule(
 ): Uint8Array<ArrayBuffer> {
   const { i32 } = ValType;
   const m = new ModuleBuilder().importMemory({ module: "env", name: "mem", minPages: memoryPages });
-  const type = m.type([i32], [i32]);
+  const type = m.type([i32, i32], [i32]);
   regions.forEach((r, i) => m.addFunction(type, emitRegion(r), `${exportPrefix}${i}`));
   return m.encode();
 }

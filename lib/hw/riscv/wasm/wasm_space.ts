@@ -19,6 +19,10 @@
  *
  * The exit record's reason is a `BlockExit` of hart_stats.ts (end, jump, memory, budget).
  *
+ * The offsets of the table are those of hart 0's *area*; hart `i`'s area starts at
+ * `i * HART_AREA_BYTES` (the `base` a region function takes), up to {@linkcode MAX_HARTS} areas
+ * below the RAM.
+ *
  * @module
  */
 
@@ -40,8 +44,12 @@ export const TLB_ENTRY_BYTES = 16;
 export const LOAD_TLB = 1024;
 /** Offset of the store TLB. */
 export const STORE_TLB: number = LOAD_TLB + TLB_ENTRIES * TLB_ENTRY_BYTES;
-/** Offset of guest RAM (64 KiB: the first wasm page holds the rest). */
-export const RAM_OFFSET = 0x10000;
+/** Bytes of one hart's area (registers, exit record, TLBs). */
+export const HART_AREA_BYTES = 0x2400;
+/** Offset of guest RAM (1 MiB: the hart areas lie below; untouched pages cost nothing). */
+export const RAM_OFFSET = 0x100000;
+/** Most harts one space holds. */
+export const MAX_HARTS: number = Math.floor(RAM_OFFSET / HART_AREA_BYTES);
 /** Bytes of a wasm memory page. */
 export const WASM_PAGE = 0x10000;
 
@@ -49,10 +57,14 @@ export const WASM_PAGE = 0x10000;
 export type TlbKind = "load" | "store";
 
 /**
- * One guest's linear memory: registers, exit record, TLBs and a flat RAM of `ramBytes` bytes
- * mapped at guest physical `ramBase`, with typed views onto each part.
+ * One guest's linear memory: the harts' areas (registers, exit record, TLBs) and a flat RAM of
+ * `ramBytes` bytes mapped at guest physical `ramBase`, with typed views onto each part. The
+ * register, exit and TLB accessors work on the area of {@linkcode WasmSpace.base} (hart 0 for
+ * a new space; {@linkcode WasmSpace.forHart} gives another hart's view).
  */
 export class WasmSpace {
+  /** Offset of this view's hart area (the `base` to pass to region functions). */
+  readonly base: number = 0;
   /** The memory that translated modules import as `env.mem`. */
   readonly memory: WebAssembly.Memory;
   /** Guest physical address of the first RAM byte. */
@@ -78,6 +90,23 @@ export class WasmSpace {
     this.flushTlbs();
   }
 
+  /** The same space seen from hart `hart`'s area (its TLBs are emptied on first use). */
+  forHart(hart: number): WasmSpace {
+    if (!Number.isInteger(hart) || hart < 0 || hart >= MAX_HARTS) {
+      throw new RangeError(`wasm_space: hart ${hart} is not in 0..${MAX_HARTS - 1}`);
+    }
+    const view = Object.assign(Object.create(WasmSpace.prototype), this, {
+      base: hart * HART_AREA_BYTES,
+    }) as WasmSpace;
+    if (hart !== 0 && !this.areas.has(hart)) {
+      this.areas.add(hart);
+      view.flushTlbs();
+    }
+    return view;
+  }
+
+  private readonly areas = new Set<number>();
+
   /** Minimum memory size (64 KiB pages) a module importing this memory must declare. */
   get pages(): number {
     return this.memory.buffer.byteLength / WASM_PAGE;
@@ -85,33 +114,33 @@ export class WasmSpace {
 
   /** Register `i` as a signed bigint. */
   getX(i: number): bigint {
-    return this.view.getBigInt64(REGS + 8 * i, true);
+    return this.view.getBigInt64(this.base + REGS + 8 * i, true);
   }
 
   /** Sets register `i` (wrapped to 64 bits); x0 stays 0. */
   setX(i: number, value: bigint): void {
-    if (i !== 0) this.view.setBigInt64(REGS + 8 * i, BigInt.asIntN(64, value), true);
+    if (i !== 0) this.view.setBigInt64(this.base + REGS + 8 * i, BigInt.asIntN(64, value), true);
   }
 
   /** Low 32 bits of register `i`, as an int32. */
   xLow(i: number): number {
-    return this.i32[(REGS >> 2) + 2 * i];
+    return this.i32[((this.base + REGS) >> 2) + 2 * i];
   }
 
   /** The exit record's next pc, as the hart keeps pc (high half signed: exact below 2^53). */
   get exitPc(): number {
-    const w = EXIT_PC >> 2;
+    const w = (this.base + EXIT_PC) >> 2;
     return this.i32[w + 1] * 4294967296 + (this.i32[w] >>> 0);
   }
 
   /** The exit record's count of instructions done. */
   get exitDone(): number {
-    return this.i32[EXIT_DONE >> 2];
+    return this.i32[(this.base + EXIT_DONE) >> 2];
   }
 
   /** The exit record's reason (a `BlockExit`). */
   get exitReason(): number {
-    return this.i32[EXIT_REASON >> 2];
+    return this.i32[(this.base + EXIT_REASON) >> 2];
   }
 
   /** Linear address of guest physical `pa`, or -1 outside RAM. */
@@ -123,7 +152,7 @@ export class WasmSpace {
   /** Maps the virtual page of `va` to the linear page at `linearPage` in the `kind` TLB. */
   fillTlb(kind: TlbKind, va: number, linearPage: number): void {
     const page = va - (va % 4096);
-    const e = (kind === "load" ? LOAD_TLB : STORE_TLB) + ((page / 4096) % TLB_ENTRIES) * 16;
+    const e = this.tlbEntry(kind, page);
     this.view.setBigInt64(e, BigInt(page), true);
     this.i32[(e + 8) >> 2] = (linearPage - page) | 0;
   }
@@ -131,15 +160,21 @@ export class WasmSpace {
   /** Empties the entry of `va`'s page in the `kind` TLB (when it maps that page). */
   dropTlb(kind: TlbKind, va: number): void {
     const page = va - (va % 4096);
-    const e = (kind === "load" ? LOAD_TLB : STORE_TLB) + ((page / 4096) % TLB_ENTRIES) * 16;
+    const e = this.tlbEntry(kind, page);
     if (this.view.getBigInt64(e, true) === BigInt(page)) this.view.setBigInt64(e, -1n, true);
   }
 
   /** Empties both TLBs. */
   flushTlbs(): void {
     for (let i = 0; i < TLB_ENTRIES; i++) {
-      this.view.setBigInt64(LOAD_TLB + i * 16, -1n, true);
-      this.view.setBigInt64(STORE_TLB + i * 16, -1n, true);
+      this.view.setBigInt64(this.base + LOAD_TLB + i * 16, -1n, true);
+      this.view.setBigInt64(this.base + STORE_TLB + i * 16, -1n, true);
     }
+  }
+
+  /** Memory offset of the `kind` TLB entry of the page at `page`. */
+  private tlbEntry(kind: TlbKind, page: number): number {
+    return this.base + (kind === "load" ? LOAD_TLB : STORE_TLB) +
+      ((page / 4096) % TLB_ENTRIES) * TLB_ENTRY_BYTES;
   }
 }

@@ -18,7 +18,7 @@ import {
   type Region,
   type RegionFn,
 } from "../../../../lib/hw/riscv/wasm/wasm_block.ts";
-import { RAM_OFFSET, WasmSpace } from "../../../../lib/hw/riscv/wasm/wasm_space.ts";
+import { MAX_HARTS, RAM_OFFSET, WasmSpace } from "../../../../lib/hw/riscv/wasm/wasm_space.ts";
 
 const RAM_BASE = 0x8000_0000;
 const RAM_BYTES = 1 << 20;
@@ -231,7 +231,7 @@ Deno.test("wasm_block: every RV64I/M op gives the interpreter's registers, pc an
       }
       hart.pc = address(i);
       hart.run(1);
-      const done = fns[i](1);
+      const done = fns[i](0, 1);
       assert.equal(done, 1, `one instruction done: ${where()}`);
       // Targets beyond 2^53 are not exact as numbers in either (no real address is there).
       if (Math.abs(hart.pc) < 2 ** 53) assert.equal(space.exitPc, hart.pc, `pc after ${where()}`);
@@ -253,8 +253,10 @@ function program(source: string) {
   const p = assemble(`.text\n_start:\n${source}`, { origin: RAM_BASE });
   const m = machines(p.image);
   const region = discoverRegion(RAM_BASE, m.fetch, { shape: "reach", maxInstructions: 1024 })!;
-  const [fn]: RegionFn[] = compileRegions([region], m.space.memory);
-  return { ...m, region, fn, sym: (n: string) => p.symbols.get(n)! };
+  const [run]: RegionFn[] = compileRegions([region], m.space.memory);
+  /** Runs the region on hart 0. */
+  const fn = (budget: number) => run(0, budget);
+  return { ...m, region, run, fn, sym: (n: string) => p.symbols.get(n)! };
 }
 
 Deno.test("wasm_block: a TLB miss exits before the access with its pc; a filled TLB lets it run", () => {
@@ -508,4 +510,38 @@ done:
   }
   const page = p.space.u8.subarray(p.space.linear(DATA), p.space.linear(DATA) + 4096);
   assert.deepEqual(page, p.bus.readBytes(DATA, 4096));
+});
+
+Deno.test("wasm_block: harts share a region; each has its own registers, exit record and TLBs", () => {
+  const p = program(`
+  ld x5, 0(x6)
+  add x5, x5, x7
+  sd x5, 8(x6)
+  ebreak`);
+  const harts = [p.space, p.space.forHart(1), p.space.forHart(5)];
+  harts.forEach((h, k) => {
+    h.setX(6, BigInt(DATA + 16 * k));
+    h.setX(7, BigInt(100 * (k + 1)));
+  });
+  // Hart 1 misses its TLB (still empty) while harts 0 and 5 have the data page mapped.
+  harts[0].fillTlb("load", DATA, p.space.linear(DATA));
+  harts[0].fillTlb("store", DATA, p.space.linear(DATA));
+  harts[2].fillTlb("load", DATA, p.space.linear(DATA));
+  harts[2].fillTlb("store", DATA, p.space.linear(DATA));
+  assert.deepEqual(harts.map((h) => p.run(h.base, 100)), [3, 0, 3]);
+  assert.deepEqual(harts.map((h) => h.exitReason), [
+    BlockExit.End,
+    BlockExit.Memory,
+    BlockExit.End,
+  ]);
+  assert.equal(harts[1].exitPc, RAM_BASE, "hart 1 stops at its load");
+  harts.forEach((h, k) => {
+    if (k === 1) return;
+    const a = p.space.linear(DATA + 16 * k);
+    const loaded = p.space.view.getBigInt64(a, true);
+    assert.equal(h.getX(5), loaded + BigInt(100 * (k + 1)), `hart ${k}`);
+    assert.equal(p.space.view.getBigInt64(a + 8, true), h.getX(5));
+  });
+  assert.equal(harts[1].getX(5), 0n);
+  assert.throws(() => p.space.forHart(MAX_HARTS), RangeError);
 });
