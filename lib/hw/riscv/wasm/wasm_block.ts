@@ -33,15 +33,15 @@
  * ## Measurements (bench/wasm_tier_bench.ts: one run, cases alternating, medians of 5)
  *
  * On the development VM (2 cores of an AMD EPYC, shared with other work), deno 2.9 (V8 15.0),
- * two runs of the bench:
+ * ranges over three runs of the bench:
  *
- * | compute loop (integer.S, 400 rounds, 494.7 M insns) | wall ms    | MIPS       | / QEMU     |
- * | ---------------------------------------------------- | ---------- | ---------- | ---------- |
- * | this tier (bench/wasm_tier_runner.ts)                | 323, 366   | 1534, 1352 | 1.23, 1.23 |
- * | bare machine today (interpreter + JS tier)           | 2091, 2528 | 237, 196   | 0.19, 0.18 |
- * | QEMU TCG (-M spike), start-up twin subtracted        | 396, 448   | 1251, 1104 | 1          |
+ * | compute loop (integer.S, 400 rounds, 494.7 M insns) | wall ms   | MIPS      | / QEMU    |
+ * | ---------------------------------------------------- | --------- | --------- | --------- |
+ * | this tier (bench/wasm_tier_runner.ts)                | 323-366   | 1352-1534 | 1.23-1.30 |
+ * | bare machine today (interpreter + JS tier)           | 2091-2686 | 184-237   | 0.18-0.19 |
+ * | QEMU TCG (-M spike), start-up twin subtracted        | 396-474   | 1044-1251 | 1         |
  *
- * By CPU time the ratio is 1.20-1.21 (V8's background compiler threads included). A run
+ * By CPU time the ratio is 1.20-1.22 (V8's background compiler threads included). A run
  * translates 18 regions (275 instructions) and makes 712 calls into wasm: loops stay inside.
  *
  * Compilation up to the first call, µs per translated instruction (sources and modules made
@@ -51,17 +51,17 @@
  *
  * | unit                                                           | synthetic | U-Boot  |
  * | -------------------------------------------------------------- | --------- | ------- |
- * | JS tier: `blockSource` + `compileBlock` (`new Function`)       | 13-23     | 15-20   |
- * | wasm: one module per basic block                               | 29-35     | 30      |
- * | wasm: a page's basic blocks in one module                      | 5.4-7.0   | 7.4-7.9 |
- * | wasm: a page's regions (as the runner shapes them), one module | 2.2-2.8   | 6.1-6.6 |
+ * | JS tier: `blockSource` + `compileBlock` (`new Function`)       | 13-23     | 15-29   |
+ * | wasm: one module per basic block                               | 29-35     | 30-59   |
+ * | wasm: a page's basic blocks in one module                      | 5.4-11    | 7.4-12  |
+ * | wasm: a page's regions (as the runner shapes them), one module | 2.2-3.8   | 6.1-8.6 |
  *
  * A module has a fixed cost of some 150 µs, so the tier must batch; batched, it compiles 2.5-3x
  * cheaper than the JS tier on real code (U-Boot's regions are small: calls end them). In the
  * bench runner's short runs (19 regions, one module each) translation took 3 to 60 ms a run: the
  * translator's own JavaScript (discovery, emission) is still cold there; V8's part (module,
- * instance, first call) was 2 to 4 ms for the 19. A call costs 3.7 ns JS-to-wasm (register load,
- * write-back and exit record included) against 1.2-1.3 ns for a JS block function.
+ * instance, first call) was 2 to 4 ms for the 19. A call costs 3.7-4.0 ns JS-to-wasm (register
+ * load, write-back and exit record included) against 1.2-1.3 ns for a JS block function.
  *
  * What got the tier from the JS tier's 0.2x to 1.2x QEMU, in order of effect: native i64 registers
  * in locals (0.86x with naive regions); counting instructions at checkpoints instead of per block
