@@ -1,7 +1,8 @@
 /**
- * A WebAssembly tier for RV64I/M code: translates a *region* (the basic blocks reachable from an
- * entry pc inside one 4 KiB page, through static branches and jumps) into one wasm function with
- * native 64-bit registers, as v86 does for x86. The memory layout it runs against is that of
+ * A WebAssembly tier for RV64I/M(C) code: translates a *region* (basic blocks reachable from an
+ * entry pc inside one 4 KiB page through static branches and jumps; by default cut to the loop
+ * nest at the entry, see `shapeRegion`) into one wasm function with native 64-bit registers, as
+ * v86 does for x86. The memory layout it runs against is that of
  * `wasm_space.ts` (registers, exit record, TLBs and a flat RAM in one `WebAssembly.Memory`).
  *
  * ## The translated function
