@@ -87,7 +87,8 @@ import {
 import { bitOp } from "./bitmanip.ts";
 import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
-import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
+import { type BlockFn, compileBlock } from "./jit.ts";
+import { regionSource } from "./region.ts";
 import { HartStats, TlbFlushCause } from "./hart_stats.ts";
 import { type DecodedPage, NO_BLOCKS } from "./decoded_page.ts";
 import { codeStore } from "./code_group.ts";
@@ -112,6 +113,11 @@ export type { WriteWatch } from "./memory_access.ts";
  * 84 blocks that loop into themselves hold 353 M of the 685 M instructions run in blocks.
  */
 const JIT_THRESHOLD = 60000;
+/**
+ * A jump target joins a region when the interpreter ran it at least 1/HOT_RATIO as often as the
+ * compile threshold (region.ts).
+ */
+const HOT_RATIO = 64;
 /** The largest jitThreshold: heat counters are 32-bit signed. */
 const MAX_JIT_THRESHOLD = 0x7fff_ffff;
 const TWO32 = 4294967296;
@@ -1472,18 +1478,19 @@ export class Hart {
     return d.word;
   }
 
-  /** Compiles the block starting at page offset `off` (second tier). */
+  /** Compiles the region starting at page offset `off` (second tier, region.ts). */
   #compile(page: DecodedPage, off: number): void {
     if (page.blocks[off >> 1] !== null) return;
-    const src = blockSource(
+    const src = regionSource(
       off,
       (o: number) => page.ops[o >> 1] !== 0 ? page.ops[o >> 1] : this.#decodeSlot(page, o),
       (o: number) => page.imms[o >> 1],
+      (o: number) => o >= 0 && o < 4096 && page.heat[o >> 1] * HOT_RATIO >= this.#jitThreshold,
     );
     if (src === null) return;
     if (page.blocks === NO_BLOCKS) {
       page.blocks = new Array<BlockFn | null>(2048).fill(null);
-      page.blockLengths = new Uint8Array(2048);
+      page.blockLengths = new Uint16Array(2048);
       page.covered = new Uint8Array(2048);
     }
     page.blocks[off >> 1] = compileBlock(src, {
@@ -1501,7 +1508,10 @@ export class Hart {
       fs: this.#csrs.fsState,
     });
     page.blockLengths[off >> 1] = src.length;
-    page.covered.fill(1, off >> 1, Math.min(2048, (src.end + 1) >> 1));
+    const { offsets, sizes } = src;
+    for (let i = 0; i < offsets.length; i++) {
+      page.covered.fill(1, offsets[i] >> 1, Math.min(2048, (offsets[i] + sizes[i] + 1) >> 1));
+    }
     page.blockCount++;
     this.compiledBlocks++;
     this.stats.compilations++;

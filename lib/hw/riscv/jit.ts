@@ -52,9 +52,6 @@ import {
   writesRd,
 } from "./int_ops.ts";
 
-/** Longest block, in instructions. */
-export const MAX_BLOCK = 64;
-
 /**
  * A compiled block: given its page's address `base` and its own page offset `off`, runs at most
  * `limit` instructions (at least its length), returns the next pc as an offset from `base` and
@@ -126,18 +123,26 @@ const loadAccess = (width: number, c: Operands, exitHere: string): string =>
     4096 - width
   }) ${exitHere} const p = rPage[ti];`;
 
-/** The same for a store: the page is in the store TLB, or holds code (`codeStore` then). */
+/**
+ * The same for a store: the page is in the store TLB, or holds code (`codeStore` then, and `cs`
+ * is set: the unit exits right after the store, so that it never runs code the store may have
+ * changed).
+ */
 const storeAccess = (width: number, c: Operands, exitHere: string): string =>
   `const a = ${
     instantiate(EFFECTIVE_ADDRESS, c)
   }; const ti = (a >>> 12) & 255; const po = a & 4095; if (po > ${
     4096 - width
-  }) ${exitHere} let p; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, ${width}); else ${exitHere}`;
+  }) ${exitHere} let p, cs = false; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) { p = codeStore(wcPage[ti], po, ${width}); cs = true; } else ${exitHere}`;
 
-/** The page offset at offset `o` from the block's start (page offset `off`). */
+/** The exit right after the `k`th instruction (offset `o`, length `len`) when it stored into code. */
+const exitAfterCodeStore = (o: number, len: number, k: number): string =>
+  ` if (cs) { @EXIT ${k + 1} 2@ return ${offsetAt(o + len)}; }`;
+
+/** The page offset at offset `o` from the unit's entry (page offset `off`). */
 const offsetAt = (o: number): string => (o === 0 ? "off" : `off + ${lit(o)}`);
 
-/** The placeholders of the instruction `w` at offset `o` from the block's start, as constants. */
+/** The placeholders of the instruction `w` at offset `o` from the unit's entry, as constants. */
 function constants(w: number, imm: number, o: number): Operands {
   return {
     rd: String((w >>> 8) & 63),
@@ -168,31 +173,36 @@ function emitIntOp(
       return sink ? "" : `{ ${inst(templateForImm(spec, imm))} }`;
     case "nop":
       return "";
-    case "branch": {
-      const cond = inst(spec.template);
-      if (o + imm === 0) return `if (${cond}) { @LOOP ${k + 1}@ }`;
-      return `if (${cond}) { @EXIT ${k + 1} 1@ return ${offsetAt(o + imm)}; }`;
-    }
+    case "branch":
+      return `if (${inst(spec.template)}) { @GO ${k + 1} ${o + imm}@ }`;
     case "jump": {
       const link = sink ? "" : `{ ${inst(spec.template)} }`;
       if (spec.target !== undefined) {
         return `{ ${inst(spec.target)} ${link} @EXIT ${k + 1} 1@ return t - base; }`;
       }
-      if (o + imm === 0 && sink) return `@LOOP ${k + 1}@`;
-      return `${link} @EXIT ${k + 1} 1@ return ${offsetAt(o + imm)};`;
+      return `${link} @GO ${k + 1} ${o + imm}@`;
     }
     case "load":
       return `{ ${loadAccess(spec.width!, c, exitHere)} ${inst(spec.template)} }`;
     case "store":
-      return `{ ${storeAccess(spec.width!, c, exitHere)} ${inst(spec.template)} }`;
+      return `{ ${storeAccess(spec.width!, c, exitHere)} ${inst(spec.template)}${
+        exitAfterCodeStore(o, w >>> 26, k)
+      } }`;
   }
 }
 
 /**
- * Emits the JavaScript of the `k`th instruction of a block, at offset `o` from the block's
- * start, or `null` when the tier leaves it to the interpreter.
+ * Emits the JavaScript of the decoded instruction `w` (immediate `imm`) at offset `o` from the
+ * unit's entry, the `k`th instruction since the unit last counted executed instructions, or
+ * `null` when the tier leaves it to the interpreter. The code reads and writes registers as
+ * `xl[r]`/`xh[r]` and leaves through markers that the unit's builder (region.ts) resolves:
+ *
+ * - `@EXIT n w@ return X;`: leave the unit after `n` more instructions, for the `BlockExit`
+ *   reason `w`, with the page offset `X` as the next pc;
+ * - `@GO n t@`: control goes to the instruction at offset `t` from the entry after `n` more
+ *   instructions (taken branches, direct jumps).
  */
-function emit(w: number, imm: number, o: number, k: number): string | null {
+export function emitInstruction(w: number, imm: number, o: number, k: number): string | null {
   const op = w & 255;
   const spec = INT_OP_BY_NUMBER[op];
   if (spec !== undefined) return emitIntOp(spec, w, imm, o, k);
@@ -216,7 +226,7 @@ function emit(w: number, imm: number, o: number, k: number): string | null {
       const hiStore = width === 8 ? ` p.setInt32(po + 4, fw[${r2 * 2 + 1}], true);` : "";
       return `{ if (fs[0] === 0) ${exitHere} ${
         storeAccess(width, constants(w, imm, o), exitHere)
-      } p.setInt32(po, fw[${r2 * 2}], true);${hiStore} }`;
+      } p.setInt32(po, fw[${r2 * 2}], true);${hiStore}${exitAfterCodeStore(o, w >>> 26, k)} }`;
     }
     default: {
       if (op >= BIT_OP_FIRST && op <= BIT_OP_LAST) {
@@ -237,83 +247,6 @@ function emit(w: number, imm: number, o: number, k: number): string | null {
       return null;
     }
   }
-}
-
-/** The source of a block and how many instructions it holds. */
-export interface BlockSource {
-  /** Function body (uses the {@linkcode BlockContext} names, `base` and `off`). */
-  body: string;
-  /** Number of instructions (an upper bound of what one call executes). */
-  length: number;
-  /** Page offset just past the last instruction. */
-  end: number;
-}
-
-/**
- * Builds the source of the block starting at page offset `off`. `word(o)`/`imm(o)` give the
- * decoded instruction at page offset `o` (decoding it if needed). Returns `null` when the first
- * instruction cannot be translated.
- */
-export function blockSource(
-  off: number,
-  word: (o: number) => number,
-  immAt: (o: number) => number,
-): BlockSource | null {
-  const parts: string[] = [];
-  const written = new Set<number>();
-  let o = off;
-  let k = 0;
-  let closed = false;
-  while (k < MAX_BLOCK && o < 4096) {
-    const w = word(o);
-    const op = w & 255;
-    if (op === Op.CROSS) break;
-    const code = emit(w, immAt(o), o - off, k);
-    if (code === null) break;
-    parts.push(code);
-    if (WRITES_RD[op] !== 0) written.add((w >>> 8) & 63);
-    k++;
-    o += w >>> 26;
-    if (op === Op.JAL || op === Op.JALR) {
-      closed = true;
-      break;
-    }
-  }
-  if (k === 0) return null;
-  if (!closed) parts.push(`@EXIT ${k} 0@ return ${offsetAt(o - off)};`);
-  return { body: finish(parts.join("\n"), k, written), length: k, end: o };
-}
-
-/**
- * Turns the emitted code into the block body: registers live in locals (`l5`/`h5`) loaded at
- * entry and written back once, on the single exit path that every exit breaks to (so a block's
- * source grows with its instructions, not with instructions times exits); a branch back to the
- * block's start loops inside the function while the budget allows.
- */
-function finish(code: string, length: number, written: Set<number>): string {
-  const used = new Set<number>();
-  let body = code.replace(/x([lh])\[(\d+)\]/g, (_m, half: string, r: string) => {
-    used.add(Number(r));
-    return `${half}${r}`;
-  });
-  const writeBack = [...written].filter((r) => r !== 0 && r !== X0_SINK)
-    .map((r) => `xl[${r}] = l${r}; xh[${r}] = h${r};`).join(" ");
-  body = body.replace(
-    /@EXIT (\d+) (\d)@ return ([^;]+);/g,
-    "{ exN = $1; exW = $2; exR = $3; break main; }",
-  ).replace(
-    /@LOOP (\d+)@/g,
-    `done += $1; if (done + ${length} <= limit) continue; exN = 0; exW = 3; exR = off; break main;`,
-  );
-  if (body.includes("@")) throw new Error(`jit: unresolved exit marker in block source:\n${body}`);
-  const decls = [...used].map((r) =>
-    r === 0
-      ? "const l0 = 0, h0 = 0;"
-      : r === X0_SINK
-      ? "let l32 = 0, h32 = 0;"
-      : `let l${r} = xl[${r}], h${r} = xh[${r}];`
-  ).join(" ");
-  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0;\nmain: for (;;) {\n${body}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
 }
 
 /** Binds a parsed block to one hart's registers and TLBs. */
@@ -347,9 +280,9 @@ const PARAMS = [
   "fpExec",
 ];
 
-/** Compiles a block source into a function bound to `ctx`. */
+/** Compiles a unit's function body (see region.ts) into a function bound to `ctx`. */
 export function compileBlock<P extends CodePage>(
-  source: BlockSource,
+  source: { readonly body: string },
   ctx: BlockContext<P>,
 ): BlockFn {
   let factory = factories.get(source.body);

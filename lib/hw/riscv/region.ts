@@ -1,0 +1,201 @@
+/**
+ * Regions: the translation units of the second tier (jit.ts). A region starts at a hot
+ * instruction and holds the translatable code of its page reachable from there through
+ * fall-through, conditional branches and direct jumps (`jal`), up to {@linkcode MAX_REGION}
+ * instructions. Control flow between the region's instructions stays inside its function;
+ * only leaving the region returns to the dispatcher (`Hart.run`): a target outside it (another
+ * page, an instruction the tier leaves to the interpreter, code beyond the size limit), an
+ * indirect jump (`jalr`), a load or store that misses the TLB (before the access), a store into
+ * a page holding decoded code (after the store), or the instruction budget.
+ *
+ * The function is a `for (;;) switch (cur)` over the region's entry points (the targets of
+ * jumps inside it), laid out in address order so that fall-through falls into the next case.
+ * Registers live in locals for the whole region and are written back once, on the single exit
+ * path. Budget accounting is exact: every backward jump inside the region (every cycle has one)
+ * checks that the instructions run so far plus the longest run from its target to the next
+ * backward jump or exit stay within the limit, and otherwise leaves before the target (a
+ * `Budget` exit); the dispatcher does the same check before calling the region, with
+ * {@linkcode RegionSource.length}.
+ *
+ * @module
+ */
+
+import { Op, X0_SINK } from "./decoder.ts";
+import { INT_OP_BY_NUMBER } from "./int_ops.ts";
+import { emitInstruction, WRITES_RD } from "./jit.ts";
+
+/** Most instructions in one region. */
+export const MAX_REGION = 256;
+
+/** The source of a region. */
+export interface RegionSource {
+  /** Function body (uses the `BlockContext` names of jit.ts, `base`, `off` and `limit`). */
+  readonly body: string;
+  /**
+   * The longest run of instructions from the entry before a backward jump or an exit: a call
+   * needs at least this much budget.
+   */
+  readonly length: number;
+  /** Page offsets of the region's instructions (the slots a store must invalidate). */
+  readonly offsets: readonly number[];
+  /** Byte lengths of those instructions. */
+  readonly sizes: readonly number[];
+}
+
+/** A constant as a JavaScript operand (negative numbers parenthesized). */
+const lit = (v: number): string => (v < 0 ? `(${v})` : String(v));
+
+/** The page offset `o` (absolute) as an expression over the entry offset `off`. */
+const at = (o: number, entry: number): string => (o === entry ? "off" : `off + ${lit(o - entry)}`);
+
+/**
+ * Builds the region starting at page offset `entry`. `word(o)`/`immAt(o)` give the decoded
+ * instruction at page offset `o` (decoding it if needed); `hot(o)` says whether the interpreter
+ * ran the instruction at `o` often enough for it to join the region as the target of a jump or
+ * either successor of a branch (straight-line fall-through always joins, as far as it is
+ * translatable): code the
+ * function never ran would make V8 throw its optimized code away when it first runs. Returns
+ * `null` when the first instruction cannot be translated.
+ */
+export function regionSource(
+  entry: number,
+  word: (o: number) => number,
+  immAt: (o: number) => number,
+  hot: (o: number) => boolean = () => true,
+): RegionSource | null {
+  // 1. The instructions: breadth first from the entry, within the page and the size limit.
+  const words = new Map<number, number>();
+  const imms = new Map<number, number>();
+  const queue = [entry];
+  for (let q = 0; q < queue.length && words.size < MAX_REGION; q++) {
+    const o = queue[q];
+    if (o < 0 || o >= 4096 || words.has(o)) continue;
+    const w = word(o);
+    const op = w & 255;
+    if (op === Op.CROSS) continue;
+    const imm = immAt(o);
+    if (emitInstruction(w, imm, 0, 0) === null) continue;
+    words.set(o, w);
+    imms.set(o, imm);
+    const kind = INT_OP_BY_NUMBER[op]?.kind;
+    if ((kind === "branch" || op === Op.JAL) && hot(o + imm)) queue.push(o + imm);
+    const f = o + (w >>> 26);
+    if (kind === "branch" ? hot(f) : op !== Op.JAL && op !== Op.JALR) queue.push(f);
+  }
+  if (!words.has(entry)) return null;
+  const order = [...words.keys()].sort((a, b) => a - b);
+  const pos = new Map<number, number>();
+  order.forEach((o, i) => pos.set(o, i));
+
+  // 2. Jump targets inside the region start cases; so does a fall-through that is not the next
+  // instruction in address order (only with overlapping instructions).
+  const leaders = new Set<number>([entry]);
+  for (const o of order) {
+    const w = words.get(o)!;
+    const op = w & 255;
+    const kind = INT_OP_BY_NUMBER[op]?.kind;
+    const t = o + imms.get(o)!;
+    if ((kind === "branch" || op === Op.JAL) && words.has(t)) leaders.add(t);
+    const f = o + (w >>> 26);
+    if (op !== Op.JAL && op !== Op.JALR && words.has(f) && order[pos.get(o)! + 1] !== f) {
+      leaders.add(f);
+    }
+  }
+  const caseOf = new Map<number, number>();
+  for (const o of order) if (leaders.has(o)) caseOf.set(o, caseOf.size);
+
+  // 3. Longest runs: from each instruction to the next backward jump or exit (forward edges
+  // only, so this is a longest path in a DAG, computed in reverse address order).
+  const longest = new Map<number, number>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const o = order[i];
+    const w = words.get(o)!;
+    const op = w & 255;
+    const kind = INT_OP_BY_NUMBER[op]?.kind;
+    let best = 0;
+    const f = o + (w >>> 26);
+    if (op !== Op.JAL && op !== Op.JALR && words.has(f)) best = longest.get(f)!;
+    const t = o + imms.get(o)!;
+    if ((kind === "branch" || op === Op.JAL) && t > o && words.has(t)) {
+      best = Math.max(best, longest.get(t)!);
+    }
+    longest.set(o, best + 1);
+  }
+
+  // 4. The code, in address order.
+  const single = caseOf.size === 1;
+  const goTo = (t: number): string =>
+    single ? "continue main;" : `cur = ${caseOf.get(t)}; continue main;`;
+  const parts: string[] = [];
+  const written = new Set<number>();
+  let k = 0;
+  for (let i = 0; i < order.length; i++) {
+    const o = order[i];
+    if (leaders.has(o)) {
+      if (!single) parts.push(`case ${caseOf.get(o)}:`);
+      k = 0;
+    }
+    const w = words.get(o)!;
+    const op = w & 255;
+    const code = emitInstruction(w, imms.get(o)!, o - entry, k)!.replace(
+      /@GO (\d+) (-?\d+)@/g,
+      (_m, n: string, rel: string) => {
+        const t = entry + Number(rel);
+        if (!words.has(t)) {
+          return `{ exN = ${n}; exW = 1; exR = ${at(t, entry)}; break main; }`;
+        }
+        if (t > o) return `{ done += ${n}; ${goTo(t)} }`;
+        return `{ done += ${n}; if (done + ${longest.get(t)} <= limit) { ${
+          goTo(t)
+        } } exN = 0; exW = 3; exR = ${at(t, entry)}; break main; }`;
+      },
+    );
+    parts.push(code);
+    if (WRITES_RD[op] !== 0) written.add((w >>> 8) & 63);
+    k++;
+    if (op === Op.JAL || op === Op.JALR) continue;
+    const f = o + (w >>> 26);
+    if (!words.has(f)) parts.push(`{ exN = ${k}; exW = 0; exR = ${at(f, entry)}; break main; }`);
+    else if (order[i + 1] !== f) parts.push(`{ done += ${k}; ${goTo(f)} }`);
+    else if (leaders.has(f)) parts.push(`done += ${k};`);
+  }
+  const code = single
+    ? parts.join("\n")
+    : `switch (cur) {\n${parts.join("\n")}\n}`;
+  return {
+    body: finish(code, written, single ? "" : `, cur = ${caseOf.get(entry)}`, entry),
+    length: longest.get(entry)!,
+    offsets: order,
+    sizes: order.map((o) => words.get(o)! >>> 26),
+  };
+}
+
+/**
+ * Turns the emitted code into the function body: registers live in locals (`l5`/`h5`) loaded
+ * at entry and written back once, on the single exit path that every exit breaks to (so the
+ * source grows with the instructions, not with instructions times exits).
+ */
+function finish(code: string, written: Set<number>, extra: string, entry: number): string {
+  const used = new Set<number>();
+  let body = code.replace(/x([lh])\[(\d+)\]/g, (_m, half: string, r: string) => {
+    used.add(Number(r));
+    return `${half}${r}`;
+  });
+  const writeBack = [...written].filter((r) => r !== 0 && r !== X0_SINK)
+    .map((r) => `xl[${r}] = l${r}; xh[${r}] = h${r};`).join(" ");
+  body = body.replace(
+    /@EXIT (\d+) (\d)@ return ([^;]+);/g,
+    "{ exN = $1; exW = $2; exR = $3; break main; }",
+  );
+  if (body.includes("@")) {
+    throw new Error(`jit: unresolved marker in the region at ${entry}:\n${body}`);
+  }
+  const decls = [...used].map((r) =>
+    r === 0
+      ? "const l0 = 0, h0 = 0;"
+      : r === X0_SINK
+      ? "let l32 = 0, h32 = 0;"
+      : `let l${r} = xl[${r}], h${r} = xh[${r}];`
+  ).join(" ");
+  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0${extra};\nmain: for (;;) {\n${body}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
+}
