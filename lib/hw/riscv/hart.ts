@@ -554,6 +554,9 @@ export class Hart {
           this.#compile(page, off);
           blocks = page.blocks; // the page's first block allocates its tables
           blockLengths = page.blockLengths;
+          // Run the new region now: interpreting on would make each following instruction of
+          // a loop reach the threshold in turn and get a region of its own.
+          if (blocks[slot] !== null) continue;
         }
         let imm = imms[slot];
         n++;
@@ -1485,7 +1488,8 @@ export class Hart {
       off,
       (o: number) => page.ops[o >> 1] !== 0 ? page.ops[o >> 1] : this.#decodeSlot(page, o),
       (o: number) => page.imms[o >> 1],
-      (o: number) => o >= 0 && o < 4096 && page.heat[o >> 1] * HOT_RATIO >= this.#jitThreshold,
+      (o: number) =>
+        o >= 0 && o < 4096 && Math.abs(page.heat[o >> 1]) * HOT_RATIO >= this.#jitThreshold,
     );
     if (src === null) return;
     if (page.blocks === NO_BLOCKS) {
@@ -1509,8 +1513,16 @@ export class Hart {
     });
     page.blockLengths[off >> 1] = src.length;
     const { offsets, sizes } = src;
+    const heat = page.heat;
     for (let i = 0; i < offsets.length; i++) {
-      page.covered.fill(1, offsets[i] >> 1, Math.min(2048, (offsets[i] + sizes[i] + 1) >> 1));
+      const o = offsets[i];
+      page.covered.fill(1, o >> 1, Math.min(2048, (o + sizes[i] + 1) >> 1));
+      // The region's other instructions ran about as often as its entry and are near the
+      // threshold; the interpreter now runs them only where the region exits (the end of a run
+      // slice, a TLB miss). Negated, their heat counts up again from below zero: one loop does
+      // not get a region (that must warm up in V8) at every instruction where a slice ended.
+      // The magnitude stays the profile that decides which jump targets join regions.
+      if (o !== off && heat[o >> 1] > 0) heat[o >> 1] = -heat[o >> 1];
     }
     page.blockCount++;
     this.compiledBlocks++;

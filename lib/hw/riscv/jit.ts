@@ -296,7 +296,7 @@ export function compileBlock<P extends CodePage>(
     ) as Factory;
     factories.set(source.body, factory);
   }
-  return factory(
+  const fn = factory(
     ctx.xl,
     ctx.xh,
     ctx.rTag,
@@ -316,4 +316,9 @@ export function compileBlock<P extends CodePage>(
     ctx.fs,
     fpExec,
   );
+  // A call with a negative limit runs only the entry and the exit path (registers are loaded
+  // and written back unchanged): V8 then has type feedback for the exit path before it
+  // optimizes a region that loops inside, instead of deoptimizing at its first exit.
+  fn(0, 0, -1);
+  return fn;
 }

@@ -25,7 +25,11 @@ import { INT_OP_BY_NUMBER } from "./int_ops.ts";
 import { emitInstruction, WRITES_RD } from "./jit.ts";
 
 /** Most instructions in one region. */
-export const MAX_REGION = 256;
+export const MAX_REGION = 64;
+/** Longest straight line from the entry (as the first tier's blocks were). */
+const MAX_LINE = 64;
+/** Most instructions explored to find the cycles through the entry. */
+const MAX_EXPLORE = 512;
 
 /** The source of a region. */
 export interface RegionSource {
@@ -63,24 +67,71 @@ export function regionSource(
   immAt: (o: number) => number,
   hot: (o: number) => boolean = () => true,
 ): RegionSource | null {
-  // 1. The instructions: breadth first from the entry, within the page and the size limit.
+  // 1. The instructions: the straight line from the entry (through not-taken branches, as far
+  // as it is translatable), then the cycles through the entry: the hot code reachable from the
+  // entry (breadth first) that leads back to it. Code that does not loop back to the entry is
+  // left out: its jumps would save few dispatcher round trips but cost V8 compile time.
   const words = new Map<number, number>();
   const imms = new Map<number, number>();
-  const queue = [entry];
-  for (let q = 0; q < queue.length && words.size < MAX_REGION; q++) {
-    const o = queue[q];
-    if (o < 0 || o >= 4096 || words.has(o)) continue;
+  const translatable = (o: number): boolean => {
+    if (o < 0 || o >= 4096) return false;
+    if (words.has(o)) return true;
     const w = word(o);
-    const op = w & 255;
-    if (op === Op.CROSS) continue;
+    if ((w & 255) === Op.CROSS) return false;
     const imm = immAt(o);
-    if (emitInstruction(w, imm, 0, 0) === null) continue;
+    if (emitInstruction(w, imm, 0, 0) === null) return false;
     words.set(o, w);
     imms.set(o, imm);
+    return true;
+  };
+  const line: number[] = [];
+  for (let o = entry; line.length < MAX_LINE && translatable(o);) {
+    line.push(o);
+    const op = words.get(o)! & 255;
+    if (op === Op.JAL || op === Op.JALR) break;
+    o += words.get(o)! >>> 26;
+  }
+  if (line.length === 0) return null;
+  const preds = new Map<number, number[]>();
+  const reached = [entry];
+  const seen = new Set<number>(reached);
+  const edge = (from: number, to: number): void => {
+    if (!translatable(to)) return;
+    let p = preds.get(to);
+    if (p === undefined) preds.set(to, p = []);
+    p.push(from);
+    if (!seen.has(to) && seen.size < MAX_EXPLORE) {
+      seen.add(to);
+      reached.push(to);
+    }
+  };
+  for (let q = 0; q < reached.length; q++) {
+    const o = reached[q];
+    const w = words.get(o)!;
+    const op = w & 255;
     const kind = INT_OP_BY_NUMBER[op]?.kind;
-    if ((kind === "branch" || op === Op.JAL) && hot(o + imm)) queue.push(o + imm);
+    const t = o + imms.get(o)!;
+    if ((kind === "branch" || op === Op.JAL) && hot(t)) edge(o, t);
     const f = o + (w >>> 26);
-    if (kind === "branch" ? hot(f) : op !== Op.JAL && op !== Op.JALR) queue.push(f);
+    if (kind === "branch" ? hot(f) : op !== Op.JAL && op !== Op.JALR) edge(o, f);
+  }
+  const region = new Set<number>(line);
+  const back = [entry];
+  const loops = new Set<number>(back);
+  for (let q = 0; q < back.length && region.size < MAX_REGION; q++) {
+    region.add(back[q]);
+    for (const p of preds.get(back[q]) ?? []) {
+      if (seen.has(p) && !loops.has(p)) {
+        loops.add(p);
+        back.push(p);
+      }
+    }
+  }
+  for (const o of [...words.keys()]) {
+    if (!region.has(o)) {
+      words.delete(o);
+      imms.delete(o);
+    }
   }
   if (!words.has(entry)) return null;
   const order = [...words.keys()].sort((a, b) => a - b);
@@ -88,8 +139,18 @@ export function regionSource(
   order.forEach((o, i) => pos.set(o, i));
 
   // 2. Jump targets inside the region start cases; so does a fall-through that is not the next
-  // instruction in address order (only with overlapping instructions).
+  // instruction in address order (only with overlapping instructions), and an instruction that
+  // is not the fall-through of the previous one.
   const leaders = new Set<number>([entry]);
+  for (let i = 0; i < order.length; i++) {
+    // An instruction the previous one in address order does not fall into starts a case too
+    // (it is reachable only through a jump, or through code beyond the size limit).
+    const prev = i === 0 ? undefined : words.get(order[i - 1])!;
+    if (
+      prev === undefined || (prev & 255) === Op.JAL || (prev & 255) === Op.JALR ||
+      order[i - 1] + (prev >>> 26) !== order[i]
+    ) leaders.add(order[i]);
+  }
   for (const o of order) {
     const w = words.get(o)!;
     const op = w & 255;
@@ -197,5 +258,5 @@ function finish(code: string, written: Set<number>, extra: string, entry: number
       ? "let l32 = 0, h32 = 0;"
       : `let l${r} = xl[${r}], h${r} = xh[${r}];`
   ).join(" ");
-  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0${extra};\nmain: for (;;) {\n${body}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
+  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0${extra};\nprime: {\nif (limit < 0) break prime;\nmain: for (;;) {\n${body}\n}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
 }
