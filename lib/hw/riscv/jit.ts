@@ -124,16 +124,16 @@ const loadAccess = (width: number, c: Operands, exitHere: string): string =>
   }) ${exitHere} const p = rPage[ti];`;
 
 /**
- * The same for a store: the page is in the store TLB, or holds code (`codeStore` then, and `cs`
- * is set: the unit exits right after the store, so that it never runs code the store may have
- * changed).
+ * The same for a store: the page is in the store TLB, or holds code (`codeStore` then; when the
+ * store dropped compiled code, which may be the running region's own, `cs` is set and the
+ * region exits right after the store, so that it never runs a stale instruction).
  */
 const storeAccess = (width: number, c: Operands, exitHere: string): string =>
   `const a = ${
     instantiate(EFFECTIVE_ADDRESS, c)
   }; const ti = (a >>> 12) & 255; const po = a & 4095; if (po > ${
     4096 - width
-  }) ${exitHere} let p, cs = false; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) { p = codeStore(wcPage[ti], po, ${width}); cs = true; } else ${exitHere}`;
+  }) ${exitHere} let p, cs = false; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) { const inv = cc.storeInvalidations; p = codeStore(wcPage[ti], po, ${width}); cs = cc.storeInvalidations !== inv; } else ${exitHere}`;
 
 /** The exit right after the `k`th instruction (offset `o`, length `len`) when it stored into code. */
 const exitAfterCodeStore = (o: number, len: number, k: number): string =>
@@ -278,6 +278,7 @@ const PARAMS = [
   "io",
   "fs",
   "fpExec",
+  "cc",
 ];
 
 /** Compiles a unit's function body (see region.ts) into a function bound to `ctx`. */
@@ -315,6 +316,7 @@ export function compileBlock<P extends CodePage>(
     ctx.fr.intOut,
     ctx.fs,
     fpExec,
+    codeCacheStats,
   );
   // A call with a negative limit runs only the entry and the exit path (registers are loaded
   // and written back unchanged): V8 then has type feedback for the exit path before it

@@ -220,9 +220,7 @@ export function regionSource(
     else if (order[i + 1] !== f) parts.push(`{ done += ${k}; ${goTo(f)} }`);
     else if (leaders.has(f)) parts.push(`done += ${k};`);
   }
-  const code = single
-    ? parts.join("\n")
-    : `switch (cur) {\n${parts.join("\n")}\n}`;
+  const code = single ? parts.join("\n") : `switch (cur) {\n${parts.join("\n")}\n}`;
   return {
     body: finish(code, written, single ? "" : `, cur = ${caseOf.get(entry)}`, entry),
     length: longest.get(entry)!,
