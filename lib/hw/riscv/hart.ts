@@ -16,7 +16,8 @@
  *   from the decoded form. A store to a decoded page invalidates the decoded instructions it
  *   overlaps (and the page's compiled blocks when it hits one), on every hart that decoded it
  *   (see code_group.ts); `fence.i` therefore costs nothing unless the host wrote RAM.
- * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`); the
+ * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`, one function
+ *   per region of a page: `region.ts`); the
  *   interpreter stays the reference and handles everything the tier leaves out (traps, CSRs,
  *   atomics, MMIO, TLB misses). Loaders that rewrite memory behind the hart's back call
  *   {@linkcode Hart.reset} or {@linkcode Hart.flushCaches}; `SparseMemory.clear()` and bus
@@ -111,6 +112,10 @@ export type { WriteWatch } from "./memory_access.ts";
  * With the generated interpreter (1014 M instructions, loaded 2-core machine, same-run pairs),
  * 150000 (1246 blocks) and 400000 (413 blocks) were within noise of 60000 in main-thread CPU;
  * 84 blocks that loop into themselves hold 353 M of the 685 M instructions run in blocks.
+ * Since the units are regions (region.ts), one loop gets one region instead of one block per
+ * instruction where a run slice ended (the boot compiles 157 regions instead of 2052 blocks);
+ * thresholds of 5000 and 15000 (839 and 340 regions) moved 200 M and 135 M more instructions
+ * out of the interpreter but were not faster in CPU time (same-run triples, loaded machine).
  */
 const JIT_THRESHOLD = 60000;
 /**
@@ -141,9 +146,9 @@ export class Hart {
   instret = 0;
   /** Instructions executed by the last {@linkcode Hart.run} call (retired or trapped). */
   lastRunInstructions = 0;
-  /** Blocks compiled by the second tier so far. */
+  /** Units (regions) compiled by the second tier so far. */
   compiledBlocks = 0;
-  /** Instructions executed inside compiled blocks so far (the rest were interpreted). */
+  /** Instructions executed inside compiled units so far (the rest were interpreted). */
   blockInstructions = 0;
   /** Execution statistics (tiers, block exits, compilations, flushes, walks, traps). */
   readonly stats: HartStats = new HartStats();
@@ -544,7 +549,7 @@ export class Hart {
           n += done;
           inBlocks += done;
           if (off < 0 || off >= 4096 || n >= budget) break;
-          // A block that executed nothing stopped before its first instruction (a TLB miss):
+          // A unit that executed nothing stopped before its first instruction (a TLB miss):
           // the interpreter takes that instruction.
           if (done !== 0) continue;
         }

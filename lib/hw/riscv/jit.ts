@@ -1,22 +1,21 @@
 /**
- * The second execution tier: translates hot straight-line runs of decoded instructions into
- * JavaScript functions (one per block) that V8 compiles to machine code.
+ * The second execution tier: translates hot code into JavaScript functions that V8 compiles to
+ * machine code. The translation units are regions (region.ts: the hot code of a page reachable
+ * from a hot entry, loops included); this file translates their instructions and compiles them.
  *
- * A block starts at a hot instruction and runs through the page until an unconditional jump, an
- * instruction the tier leaves to the interpreter (system, CSR, atomics, page-crossing, illegal),
- * the end of the page, or {@linkcode MAX_BLOCK} instructions. Conditional branches are side
- * exits. Loads and stores use the hart's software TLB inline; on a miss the block exits *before*
- * the access and the interpreter performs it (faults, MMIO, page walks and code-page stores all
- * stay in the interpreter). Blocks therefore never trap, never touch devices and never change
- * privileged state.
+ * Loads and stores use the hart's software TLB inline; on a miss the unit exits *before* the
+ * access and the interpreter performs it (faults, MMIO, page walks all stay in the
+ * interpreter). A store into a page holding decoded code goes through `codeStore`, and when it
+ * dropped compiled code the unit exits right after it. Units therefore never trap, never touch
+ * devices and never change privileged state; instructions the tier leaves to the interpreter
+ * (system, CSR, atomics, page-crossing, illegal) end them.
  *
- * A block function takes the virtual address of its page (`base`), its own page offset (`off`)
- * and an instruction limit and returns the next pc as an offset from `base`; it writes the
- * number of instructions it executed to `st[0]` and why it returned (a `BlockExit` of
- * hart_stats.ts) to `st[1]`. Inside a block, registers live in JavaScript locals; a branch back
- * to the block's first instruction loops inside the function as long as the limit allows another
- * full pass. A block's source holds no address, not even its page offset: the same instructions
- * anywhere, on any hart, share one parsed and optimized function.
+ * A unit's function takes the virtual address of its page (`base`), its entry's page offset
+ * (`off`) and an instruction limit and returns the next pc as an offset from `base`; it writes
+ * the number of instructions it executed to `st[0]` and why it returned (a `BlockExit` of
+ * hart_stats.ts) to `st[1]`. Registers live in JavaScript locals inside it. Its source holds no
+ * address, not even its page offset: the same instructions anywhere, on any hart, share one
+ * parsed and optimized function.
  *
  * The integer ops are instantiated from their templates in int_ops.ts (the interpreter's cases
  * are generated from the same table), with the instruction's registers and immediate as
@@ -53,9 +52,11 @@ import {
 } from "./int_ops.ts";
 
 /**
- * A compiled block: given its page's address `base` and its own page offset `off`, runs at most
- * `limit` instructions (at least its length), returns the next pc as an offset from `base` and
- * writes the number of instructions executed to `st[0]`.
+ * A compiled unit (a region, region.ts): given its page's address `base` and its entry's page
+ * offset `off`, runs at most `limit` instructions (the caller guarantees at least the region's
+ * `length`), returns the next pc as an offset from `base` and writes the number of instructions
+ * executed to `st[0]` and the `BlockExit` reason to `st[1]`. A negative `limit` runs nothing
+ * (the registers are loaded and written back unchanged).
  */
 export type BlockFn = (base: number, off: number, limit: number) => number;
 
@@ -65,7 +66,7 @@ export interface CodePage {
   readonly view: DataView;
 }
 
-/** What a block closes over: the hart's registers and TLBs. */
+/** What a unit closes over: the hart's registers and TLBs. */
 export interface BlockContext<P extends CodePage = CodePage> {
   /** Low register halves. */
   xl: Int32Array;
@@ -85,18 +86,18 @@ export interface BlockContext<P extends CodePage = CodePage> {
   wcPage: P[];
   /** Invalidates decoded code under a store and returns the page view. */
   codeStore: (page: P, po: number, width: number) => DataView;
-  /** Block status: `st[0]` = instructions executed by the last block, `st[1]` = why it returned. */
+  /** Unit status: `st[0]` = instructions executed by the last unit, `st[1]` = why it returned. */
   st: Int32Array;
   /** The FP registers. */
   fr: FpRegisters;
-  /** `fs[0]` = mstatus.FS: FP ops run in a block only when it is Dirty (3), else they exit. */
+  /** `fs[0]` = mstatus.FS: FP ops run in a unit only when it is Dirty (3), else they exit. */
   fs: Int32Array;
 }
 
 /**
  * Which integer register each op's template writes: 1 when the op writes `rd` (as an integer
  * register), 0 when it writes no integer register (branches, stores, fences, FP results, ops the
- * tier leaves to the interpreter). The block's write-back set is derived from this; for the
+ * tier leaves to the interpreter). A unit's write-back set is derived from this; for the
  * integer ops it comes from their templates in int_ops.ts.
  */
 export const WRITES_RD: Uint8Array = (() => {
@@ -249,12 +250,12 @@ export function emitInstruction(w: number, imm: number, o: number, k: number): s
   }
 }
 
-/** Binds a parsed block to one hart's registers and TLBs. */
+/** Binds a parsed unit to one hart's registers and TLBs. */
 type Factory = (...args: unknown[]) => BlockFn;
 
 /**
- * Factories by block source, shared by every hart: harts running the same code (SMP guests,
- * firmware on every hart) parse each block once and only bind it to their own state.
+ * Factories by unit source, shared by every hart: harts running the same code (SMP guests,
+ * firmware on every hart) parse each unit once and only bind it to their own state.
  */
 const factories = new Map<string, Factory>();
 const MAX_FACTORIES = 50_000;
