@@ -1502,7 +1502,7 @@ export class Hart {
       page.blockLengths = new Uint16Array(2048);
       page.covered = new Uint8Array(2048);
     }
-    page.blocks[off >> 1] = compileBlock(src, {
+    const fn = compileBlock(src, {
       xl: this.xl,
       xh: this.xh,
       rTag: this.#mem.tlb.rTag,
@@ -1515,8 +1515,17 @@ export class Hart {
       st: this.#jitStatus,
       fr: this.fp,
       fs: this.#csrs.fsState,
-    });
-    page.blockLengths[off >> 1] = src.length;
+    }, off);
+    // The region is entered at its origin and at the targets of its internal jumps (where the
+    // interpreter lands after a budget exit or a side exit), unless another region starts there.
+    const { entries, lengths } = src;
+    for (let i = 0; i < entries.length; i++) {
+      const slot = entries[i] >> 1;
+      if (page.blocks[slot] === null) {
+        page.blocks[slot] = fn;
+        page.blockLengths[slot] = lengths[i];
+      }
+    }
     const { offsets, sizes } = src;
     const heat = page.heat;
     for (let i = 0; i < offsets.length; i++) {

@@ -140,10 +140,10 @@ const storeAccess = (width: number, c: Operands, exitHere: string): string =>
 const exitAfterCodeStore = (o: number, len: number, k: number): string =>
   ` if (cs) { @EXIT ${k + 1} 2@ return ${offsetAt(o + len)}; }`;
 
-/** The page offset at offset `o` from the unit's entry (page offset `off`). */
-const offsetAt = (o: number): string => (o === 0 ? "off" : `off + ${lit(o)}`);
+/** The page offset at offset `o` from the unit's origin (page offset `org`). */
+const offsetAt = (o: number): string => (o === 0 ? "org" : `org + ${lit(o)}`);
 
-/** The placeholders of the instruction `w` at offset `o` from the unit's entry, as constants. */
+/** The placeholders of the instruction `w` at offset `o` from the unit's origin, as constants. */
 function constants(w: number, imm: number, o: number): Operands {
   return {
     rd: String((w >>> 8) & 63),
@@ -194,7 +194,7 @@ function emitIntOp(
 
 /**
  * Emits the JavaScript of the decoded instruction `w` (immediate `imm`) at offset `o` from the
- * unit's entry, the `k`th instruction since the unit last counted executed instructions, or
+ * unit's origin (its first entry, page offset `org`), the `k`th instruction since the unit last counted executed instructions, or
  * `null` when the tier leaves it to the interpreter. The code reads and writes registers as
  * `xl[r]`/`xh[r]` and leaves through markers that the unit's builder (region.ts) resolves:
  *
@@ -280,12 +280,17 @@ const PARAMS = [
   "fs",
   "fpExec",
   "cc",
+  "org",
 ];
 
-/** Compiles a unit's function body (see region.ts) into a function bound to `ctx`. */
+/**
+ * Compiles a unit's function body (see region.ts) into a function bound to `ctx`, for the unit
+ * whose origin is at page offset `org`.
+ */
 export function compileBlock<P extends CodePage>(
   source: { readonly body: string },
   ctx: BlockContext<P>,
+  org: number,
 ): BlockFn {
   let factory = factories.get(source.body);
   if (factory !== undefined) codeCacheStats.sourcesShared++;
@@ -318,6 +323,7 @@ export function compileBlock<P extends CodePage>(
     ctx.fs,
     fpExec,
     codeCacheStats,
+    org,
   );
   // A call with a negative limit runs only the entry and the exit path (registers are loaded
   // and written back unchanged): V8 then has type feedback for the exit path before it

@@ -33,13 +33,21 @@ const MAX_EXPLORE = 512;
 
 /** The source of a region. */
 export interface RegionSource {
-  /** Function body (uses the `BlockContext` names of jit.ts, `base`, `off` and `limit`). */
+  /** Function body (uses the `BlockContext` names of jit.ts, `base`, `off`, `org`, `limit`). */
   readonly body: string;
   /**
    * The longest run of instructions from the entry before a backward jump or an exit: a call
    * needs at least this much budget.
    */
   readonly length: number;
+  /**
+   * Page offsets where the region may be entered: its origin (the hot instruction it was built
+   * from, first) and the targets of its internal jumps. The function takes the offset it starts
+   * at as `off`; it is bound to the origin's offset as `org`.
+   */
+  readonly entries: readonly number[];
+  /** The budget each entry needs (as {@linkcode RegionSource.length} for the origin). */
+  readonly lengths: readonly number[];
   /** Page offsets of the region's instructions (the slots a store must invalidate). */
   readonly offsets: readonly number[];
   /** Byte lengths of those instructions. */
@@ -49,8 +57,8 @@ export interface RegionSource {
 /** A constant as a JavaScript operand (negative numbers parenthesized). */
 const lit = (v: number): string => (v < 0 ? `(${v})` : String(v));
 
-/** The page offset `o` (absolute) as an expression over the entry offset `off`. */
-const at = (o: number, entry: number): string => (o === entry ? "off" : `off + ${lit(o - entry)}`);
+/** The page offset `o` (absolute) as an expression over the origin's offset `org`. */
+const at = (o: number, entry: number): string => (o === entry ? "org" : `org + ${lit(o - entry)}`);
 
 /**
  * Builds the region starting at page offset `entry`. `word(o)`/`immAt(o)` give the decoded
@@ -221,9 +229,20 @@ export function regionSource(
     else if (leaders.has(f)) parts.push(`done += ${k};`);
   }
   const code = single ? parts.join("\n") : `switch (cur) {\n${parts.join("\n")}\n}`;
+  const entries = [entry, ...[...caseOf.keys()].filter((o) => o !== entry)];
+  const start = single
+    ? ""
+    : `switch (off - org) {\n${
+      entries.filter((o) => o !== entry).map((o) =>
+        `case ${o - entry}: cur = ${caseOf.get(o)}; break;`
+      )
+        .join("\n")
+    }\n}`;
   return {
-    body: finish(code, written, single ? "" : `, cur = ${caseOf.get(entry)}`, entry),
+    body: finish(code, written, single ? "" : `, cur = ${caseOf.get(entry)}`, entry, start),
     length: longest.get(entry)!,
+    entries,
+    lengths: entries.map((o) => longest.get(o)!),
     offsets: order,
     sizes: order.map((o) => words.get(o)! >>> 26),
   };
@@ -234,7 +253,13 @@ export function regionSource(
  * at entry and written back once, on the single exit path that every exit breaks to (so the
  * source grows with the instructions, not with instructions times exits).
  */
-function finish(code: string, written: Set<number>, extra: string, entry: number): string {
+function finish(
+  code: string,
+  written: Set<number>,
+  extra: string,
+  entry: number,
+  start: string,
+): string {
   const used = new Set<number>();
   let body = code.replace(/x([lh])\[(\d+)\]/g, (_m, half: string, r: string) => {
     used.add(Number(r));
@@ -256,5 +281,5 @@ function finish(code: string, written: Set<number>, extra: string, entry: number
       ? "let l32 = 0, h32 = 0;"
       : `let l${r} = xl[${r}], h${r} = xh[${r}];`
   ).join(" ");
-  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0${extra};\nprime: {\nif (limit < 0) break prime;\nmain: for (;;) {\n${body}\n}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
+  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0${extra};\nprime: {\nif (limit < 0) break prime;\n${start}\nmain: for (;;) {\n${body}\n}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
 }
