@@ -26,6 +26,8 @@ import { emitInstruction, WRITES_RD } from "./jit.ts";
 
 /** Most instructions in one region. */
 export const MAX_REGION = 64;
+/** Longest straight run a forward branch may skip as an `if`. */
+const MAX_SKIP = 16;
 /** Longest straight line from the entry (as the first tier's blocks were). */
 const MAX_LINE = 64;
 /** Most instructions explored to find the cycles through the entry. */
@@ -159,12 +161,41 @@ export function regionSource(
       order[i - 1] + (prev >>> 26) !== order[i]
     ) leaders.add(order[i]);
   }
+  // A forward branch over a short straight run that nothing else enters becomes an `if` around
+  // the run (`skips`: branch offset -> the run's offsets); its target then needs no case.
+  const jumpsTo = new Map<number, number>();
+  for (const o of order) {
+    const w = words.get(o)!;
+    const kind = INT_OP_BY_NUMBER[w & 255]?.kind;
+    const t = o + imms.get(o)!;
+    if ((kind === "branch" || (w & 255) === Op.JAL) && words.has(t)) {
+      jumpsTo.set(t, (jumpsTo.get(t) ?? 0) + 1);
+    }
+  }
+  const skips = new Map<number, number[]>();
+  for (const o of order) {
+    const w = words.get(o)!;
+    const t = o + imms.get(o)!;
+    if (INT_OP_BY_NUMBER[w & 255]?.kind !== "branch" || t <= o || !words.has(t)) continue;
+    const run: number[] = [];
+    let x = o + (w >>> 26);
+    while (x < t && run.length < MAX_SKIP && words.has(x) && !leaders.has(x) && !jumpsTo.has(x)) {
+      const wx = words.get(x)!;
+      const kx = INT_OP_BY_NUMBER[wx & 255]?.kind;
+      if (kx === "branch" || kx === "jump") break;
+      run.push(x);
+      x += wx >>> 26;
+    }
+    if (x === t && run.length > 0 && run.every((r, j) => order[pos.get(o)! + 1 + j] === r)) {
+      skips.set(o, run);
+    }
+  }
   for (const o of order) {
     const w = words.get(o)!;
     const op = w & 255;
     const kind = INT_OP_BY_NUMBER[op]?.kind;
     const t = o + imms.get(o)!;
-    if ((kind === "branch" || op === Op.JAL) && words.has(t)) leaders.add(t);
+    if ((kind === "branch" || op === Op.JAL) && words.has(t) && !skips.has(o)) leaders.add(t);
     const f = o + (w >>> 26);
     if (op !== Op.JAL && op !== Op.JALR && words.has(f) && order[pos.get(o)! + 1] !== f) {
       leaders.add(f);
@@ -198,15 +229,8 @@ export function regionSource(
   const parts: string[] = [];
   const written = new Set<number>();
   let k = 0;
-  for (let i = 0; i < order.length; i++) {
-    const o = order[i];
-    if (leaders.has(o)) {
-      if (!single) parts.push(`case ${caseOf.get(o)}:`);
-      k = 0;
-    }
-    const w = words.get(o)!;
-    const op = w & 255;
-    const code = emitInstruction(w, imms.get(o)!, o - entry, k)!.replace(
+  const emit = (o: number, k: number): string =>
+    emitInstruction(words.get(o)!, imms.get(o)!, o - entry, k)!.replace(
       /@GO (\d+) (-?\d+)@/g,
       (_m, n: string, rel: string) => {
         const t = entry + Number(rel);
@@ -219,7 +243,31 @@ export function regionSource(
         } } exN = 0; exW = 3; exR = ${at(t, entry)}; break main; }`;
       },
     );
-    parts.push(code);
+  for (let i = 0; i < order.length; i++) {
+    let o = order[i];
+    if (leaders.has(o)) {
+      if (!single) parts.push(`case ${caseOf.get(o)}:`);
+      k = 0;
+    }
+    let w = words.get(o)!;
+    const run = skips.get(o);
+    if (run === undefined) parts.push(emit(o, k));
+    else {
+      // `if (cond) goto t; run; t:` as `if (!cond) { run }`: the run's instructions count from
+      // the branch's position on and are added to `done` at the end of the `if`.
+      const cond = emitInstruction(w, imms.get(o)!, o - entry, k)!.match(/^if \((.*)\) \{ @GO/s)!;
+      parts.push(`if (!(${cond[1]})) {`);
+      run.forEach((r, j) => {
+        parts.push(emit(r, k + 1 + j));
+        const wr = words.get(r)!;
+        if (WRITES_RD[wr & 255] !== 0) written.add((wr >>> 8) & 63);
+      });
+      parts.push(`done += ${run.length}; }`);
+      i += run.length;
+      o = run[run.length - 1];
+      w = words.get(o)!;
+    }
+    const op = w & 255;
     if (WRITES_RD[op] !== 0) written.add((w >>> 8) & 63);
     k++;
     if (op === Op.JAL || op === Op.JALR) continue;
