@@ -182,6 +182,9 @@ skip:
   for (let n = 1; n <= 60; n++) slices.push(n, 1000 + n);
   const hart = compare(src, slices);
   assert.ok(hart.stats.blockExits[BlockExit.Budget] > 50, "budget exits inside the loop");
+  // Each run starts where the last one stopped, at one of the region's jump targets: the
+  // region is entered there (no new regions, no interpretation once it exists).
+  assert.ok(hart.compiledBlocks <= 2, `${hart.compiledBlocks} regions`);
   const interp = machine(src, { jit: false }).hart;
   const compiled = machine(src, { jitThreshold: 50 }).hart;
   for (let n = 1; n <= 40; n++) {
