@@ -1,21 +1,26 @@
 /**
  * Regions: the translation units of the second tier (jit.ts). A region starts at a hot
- * instruction and holds the translatable code of its page reachable from there through
- * fall-through, conditional branches and direct jumps (`jal`), up to {@linkcode MAX_REGION}
- * instructions. Control flow between the region's instructions stays inside its function;
- * only leaving the region returns to the dispatcher (`Hart.run`): a target outside it (another
- * page, an instruction the tier leaves to the interpreter, code beyond the size limit), an
- * indirect jump (`jalr`), a load or store that misses the TLB (before the access), a store into
- * a page holding decoded code (after the store), or the instruction budget.
+ * instruction (its origin) and holds, within its 4 KiB page and up to {@linkcode MAX_REGION}
+ * instructions, the straight line from there (through not-taken branches, as the first tier's
+ * blocks did) and the hot cycles through the origin: the code reachable from it through
+ * fall-through, conditional branches and direct jumps (`jal`) that leads back to it, counting
+ * as hot only code the interpreter ran often (so V8 does not optimize code the function never
+ * ran, which would deoptimize it). Control flow between the region's instructions stays inside
+ * its function; only leaving the region returns to the dispatcher (`Hart.run`): a target
+ * outside it (another page, an instruction the tier leaves to the interpreter, cold code), an
+ * indirect jump (`jalr`), a load or store that misses the TLB (before the access), a store that
+ * dropped compiled code (after the store), or the instruction budget.
  *
- * The function is a `for (;;) switch (cur)` over the region's entry points (the targets of
- * jumps inside it), laid out in address order so that fall-through falls into the next case.
- * Registers live in locals for the whole region and are written back once, on the single exit
- * path. Budget accounting is exact: every backward jump inside the region (every cycle has one)
- * checks that the instructions run so far plus the longest run from its target to the next
- * backward jump or exit stay within the limit, and otherwise leaves before the target (a
- * `Budget` exit); the dispatcher does the same check before calling the region, with
- * {@linkcode RegionSource.length}.
+ * The function is a `for (;;) switch (cur)` over the region's jump targets, laid out in address
+ * order so that fall-through falls into the next case; a forward branch over a short straight
+ * run that nothing else enters is an `if` around the run instead. Registers live in locals for
+ * the whole region and are written back once, on the single exit path. The region can be
+ * entered at its origin and at every jump target (where the interpreter lands after a budget
+ * or side exit). Budget accounting is exact: every backward jump inside the region (every cycle
+ * has one) checks that the instructions run so far plus the longest run from its target to the
+ * next backward jump or exit stay within the limit, and otherwise leaves before the target (a
+ * `Budget` exit); the dispatcher does the same check before calling the region, with the
+ * entry's {@linkcode RegionSource.lengths}.
  *
  * @module
  */
@@ -63,13 +68,11 @@ const lit = (v: number): string => (v < 0 ? `(${v})` : String(v));
 const at = (o: number, entry: number): string => (o === entry ? "org" : `org + ${lit(o - entry)}`);
 
 /**
- * Builds the region starting at page offset `entry`. `word(o)`/`immAt(o)` give the decoded
- * instruction at page offset `o` (decoding it if needed); `hot(o)` says whether the interpreter
- * ran the instruction at `o` often enough for it to join the region as the target of a jump or
- * either successor of a branch (straight-line fall-through always joins, as far as it is
- * translatable): code the
- * function never ran would make V8 throw its optimized code away when it first runs. Returns
- * `null` when the first instruction cannot be translated.
+ * Builds the region whose origin is at page offset `entry`. `word(o)`/`immAt(o)` give the
+ * decoded instruction at page offset `o` (decoding it if needed); `hot(o)` says whether the
+ * interpreter ran the instruction at `o` often enough for it to join the region as the target
+ * of a jump or either successor of a branch (straight-line fall-through always joins, as far as
+ * it is translatable). Returns `null` when the first instruction cannot be translated.
  */
 export function regionSource(
   entry: number,
@@ -199,6 +202,18 @@ export function regionSource(
     const f = o + (w >>> 26);
     if (op !== Op.JAL && op !== Op.JALR && words.has(f) && order[pos.get(o)! + 1] !== f) {
       leaders.add(f);
+    }
+  }
+  // A run must not hold a case (only overlapping instructions could put one there): such a
+  // branch jumps to its target as any other.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [o, run] of skips) {
+      if (run.some((r) => leaders.has(r))) {
+        skips.delete(o);
+        leaders.add(o + imms.get(o)!);
+        changed = true;
+      }
     }
   }
   const caseOf = new Map<number, number>();

@@ -254,3 +254,77 @@ counter:
   assert.ok(hart.stats.blockExits[BlockExit.Memory] <= 2, "no exits at the stores");
   assert.ok(hart.blockInstructions > 15_000, `${hart.blockInstructions} in regions`);
 });
+
+/** Deterministic xorshift generator. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+/**
+ * A loop of random ALU ops, loads and stores with forward branches of random lengths (some
+ * skipping others' targets, so some become `if`s and some jump between cases) and an inner
+ * backward loop.
+ */
+function branchyLoop(seed: number): string {
+  const rnd = prng(seed);
+  const pick = <T>(xs: T[]): T => xs[rnd() % xs.length];
+  const regs = ["a0", "a1", "a2", "a3", "a4", "a5"];
+  const lines: string[] = [];
+  const n = 24 + rnd() % 16;
+  for (let i = 0; i < n; i++) {
+    const kind = rnd() % 8;
+    if (kind < 3) {
+      lines.push(
+        `${pick(["add", "sub", "xor", "or", "mul"])} ${pick(regs)}, ${pick(regs)}, ${pick(regs)}`,
+      );
+    } else if (kind === 3) lines.push(`addi ${pick(regs)}, ${pick(regs)}, ${rnd() % 200 - 100}`);
+    else if (kind === 4) lines.push(`ld ${pick(regs)}, ${(rnd() % 64) * 8}(s1)`);
+    else if (kind === 5) lines.push(`sd ${pick(regs)}, ${(rnd() % 64) * 8}(s1)`);
+    else {
+      const to = i + 1 + rnd() % 6;
+      lines.push(`${pick(["beq", "bne", "blt", "bgeu"])} ${pick(regs)}, ${pick(regs)}, L${to}`);
+    }
+    lines.push(`L${i + 1}:`);
+  }
+  for (let i = n + 1; i <= n + 7; i++) lines.push(`L${i}:`);
+  return `
+_start:
+  li a0, 0x123456789
+  li a1, -5
+  li a2, 77
+  li a3, 0x7fffffff
+  li a4, 3
+  li a5, 0
+  la s1, buf
+  li s4, 300
+loop:
+  li t0, 3
+inner:
+  srli a5, a5, 1
+  addi t0, t0, -1
+  bnez t0, inner
+${lines.join("\n")}
+  addi s4, s4, -1
+  bnez s4, loop
+done:
+  j done
+  .balign 4096
+buf:
+  .zero 512
+`;
+}
+
+Deno.test("region: random loops with forward branches match the interpreter", () => {
+  for (let seed = 1; seed <= 12; seed++) {
+    const hart = compare(branchyLoop(seed), [1, 13, 100, 777, 5000, 5000, 5000], 20);
+    assert.ok(hart.blockInstructions > 0, `seed ${seed}: ran in regions`);
+  }
+});
