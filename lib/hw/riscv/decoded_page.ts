@@ -28,7 +28,7 @@ export class DecodedPage {
    * entry before it checks the budget itself (region.ts).
    */
   blockLengths: Uint16Array = NO_BLOCK_LENGTHS;
-  /** 1 for every slot that some compiled block covers. */
+  /** 1 for every slot that some compiled unit (region) covers. */
   covered: Uint8Array = NO_BLOCK_BYTES;
   /**
    * Execution counts of interpreted instructions, to find hot ones (32-bit: the compile

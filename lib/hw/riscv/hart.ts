@@ -113,7 +113,7 @@ export type { WriteWatch } from "./memory_access.ts";
  * 150000 (1246 blocks) and 400000 (413 blocks) were within noise of 60000 in main-thread CPU;
  * 84 blocks that loop into themselves hold 353 M of the 685 M instructions run in blocks.
  * Since the units are regions (region.ts), one loop gets one region instead of one block per
- * instruction where a run slice ended (the boot compiles 157 regions instead of 2052 blocks);
+ * instruction where a run slice ended (the boot compiles 153 regions instead of 2052 blocks);
  * thresholds of 5000 and 15000 (839 and 340 regions) moved 200 M and 135 M more instructions
  * out of the interpreter but were not faster in CPU time (same-run triples, loaded machine).
  */
