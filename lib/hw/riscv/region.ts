@@ -29,7 +29,12 @@ import { Op, X0_SINK } from "./decoder.ts";
 import { INT_OP_BY_NUMBER } from "./int_ops.ts";
 import { emitInstruction, WRITES_RD } from "./jit.ts";
 
-/** Most instructions in one region. */
+/**
+ * Most instructions in one region. Measured on the Linux boot and the compute loop: 128 (for
+ * the line too) halved the boot's `end` exits (2.6 M -> 1.5 M) but was not faster in CPU time;
+ * 256 without the cycle rule (all hot code reachable from the origin) made TurboFan spend about
+ * 66 ms per region and halved the compute loop's speed.
+ */
 export const MAX_REGION = 64;
 /** Longest straight run a forward branch may skip as an `if`. */
 const MAX_SKIP = 16;
