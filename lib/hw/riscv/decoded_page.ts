@@ -10,6 +10,7 @@ import type { BlockFn } from "./jit.ts";
 /** Shared empty block table of pages that have no compiled block yet. */
 export const NO_BLOCKS: (BlockFn | null)[] = new Array<BlockFn | null>(2048).fill(null);
 const NO_BLOCK_BYTES = new Uint8Array(2048);
+const NO_BLOCK_LENGTHS = new Uint16Array(2048);
 
 /** Decoded instructions of one physical code page (2048 halfword slots). */
 export class DecodedPage {
@@ -22,9 +23,12 @@ export class DecodedPage {
    * first block of the page is compiled, so that cold code pages stay small.
    */
   blocks: (BlockFn | null)[] = NO_BLOCKS;
-  /** Instruction count of each compiled block. */
-  blockLengths: Uint8Array = NO_BLOCK_BYTES;
-  /** 1 for every slot that some compiled block covers. */
+  /**
+   * Budget each compiled unit needs to be called: the longest run of instructions from its
+   * entry before it checks the budget itself (region.ts).
+   */
+  blockLengths: Uint16Array = NO_BLOCK_LENGTHS;
+  /** 1 for every slot that some compiled unit (region) covers. */
   covered: Uint8Array = NO_BLOCK_BYTES;
   /**
    * Execution counts of interpreted instructions, to find hot ones (32-bit: the compile

@@ -16,7 +16,8 @@
  *   from the decoded form. A store to a decoded page invalidates the decoded instructions it
  *   overlaps (and the page's compiled blocks when it hits one), on every hart that decoded it
  *   (see code_group.ts); `fence.i` therefore costs nothing unless the host wrote RAM.
- * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`); the
+ * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`, one function
+ *   per region of a page: `region.ts`); the
  *   interpreter stays the reference and handles everything the tier leaves out (traps, CSRs,
  *   atomics, MMIO, TLB misses). Loaders that rewrite memory behind the hart's back call
  *   {@linkcode Hart.reset} or {@linkcode Hart.flushCaches}; `SparseMemory.clear()` and bus
@@ -87,7 +88,8 @@ import {
 import { bitOp } from "./bitmanip.ts";
 import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
-import { type BlockFn, blockSource, compileBlock } from "./jit.ts";
+import { type BlockFn, compileBlock } from "./jit.ts";
+import { regionSource } from "./region.ts";
 import { HartStats, TlbFlushCause } from "./hart_stats.ts";
 import { type DecodedPage, NO_BLOCKS } from "./decoded_page.ts";
 import { codeStore } from "./code_group.ts";
@@ -110,8 +112,17 @@ export type { WriteWatch } from "./memory_access.ts";
  * With the generated interpreter (1014 M instructions, loaded 2-core machine, same-run pairs),
  * 150000 (1246 blocks) and 400000 (413 blocks) were within noise of 60000 in main-thread CPU;
  * 84 blocks that loop into themselves hold 353 M of the 685 M instructions run in blocks.
+ * Since the units are regions (region.ts), one loop gets one region instead of one block per
+ * instruction where a run slice ended (the boot compiles 153 regions instead of 2052 blocks);
+ * thresholds of 5000 and 15000 (839 and 340 regions) moved 200 M and 135 M more instructions
+ * out of the interpreter but were not faster in CPU time (same-run triples, loaded machine).
  */
 const JIT_THRESHOLD = 60000;
+/**
+ * A jump target joins a region when the interpreter ran it at least 1/HOT_RATIO as often as the
+ * compile threshold (region.ts).
+ */
+const HOT_RATIO = 64;
 /** The largest jitThreshold: heat counters are 32-bit signed. */
 const MAX_JIT_THRESHOLD = 0x7fff_ffff;
 const TWO32 = 4294967296;
@@ -135,9 +146,9 @@ export class Hart {
   instret = 0;
   /** Instructions executed by the last {@linkcode Hart.run} call (retired or trapped). */
   lastRunInstructions = 0;
-  /** Blocks compiled by the second tier so far. */
+  /** Units (regions) compiled by the second tier so far. */
   compiledBlocks = 0;
-  /** Instructions executed inside compiled blocks so far (the rest were interpreted). */
+  /** Instructions executed inside compiled units so far (the rest were interpreted). */
   blockInstructions = 0;
   /** Execution statistics (tiers, block exits, compilations, flushes, walks, traps). */
   readonly stats: HartStats = new HartStats();
@@ -538,7 +549,7 @@ export class Hart {
           n += done;
           inBlocks += done;
           if (off < 0 || off >= 4096 || n >= budget) break;
-          // A block that executed nothing stopped before its first instruction (a TLB miss):
+          // A unit that executed nothing stopped before its first instruction (a TLB miss):
           // the interpreter takes that instruction.
           if (done !== 0) continue;
         }
@@ -548,6 +559,9 @@ export class Hart {
           this.#compile(page, off);
           blocks = page.blocks; // the page's first block allocates its tables
           blockLengths = page.blockLengths;
+          // Run the new region now: interpreting on would make each following instruction of
+          // a loop reach the threshold in turn and get a region of its own.
+          if (blocks[slot] !== null) continue;
         }
         let imm = imms[slot];
         n++;
@@ -1472,21 +1486,23 @@ export class Hart {
     return d.word;
   }
 
-  /** Compiles the block starting at page offset `off` (second tier). */
+  /** Compiles the region starting at page offset `off` (second tier, region.ts). */
   #compile(page: DecodedPage, off: number): void {
     if (page.blocks[off >> 1] !== null) return;
-    const src = blockSource(
+    const src = regionSource(
       off,
       (o: number) => page.ops[o >> 1] !== 0 ? page.ops[o >> 1] : this.#decodeSlot(page, o),
       (o: number) => page.imms[o >> 1],
+      (o: number) =>
+        o >= 0 && o < 4096 && Math.abs(page.heat[o >> 1]) * HOT_RATIO >= this.#jitThreshold,
     );
     if (src === null) return;
     if (page.blocks === NO_BLOCKS) {
       page.blocks = new Array<BlockFn | null>(2048).fill(null);
-      page.blockLengths = new Uint8Array(2048);
+      page.blockLengths = new Uint16Array(2048);
       page.covered = new Uint8Array(2048);
     }
-    page.blocks[off >> 1] = compileBlock(src, {
+    const fn = compileBlock(src, {
       xl: this.xl,
       xh: this.xh,
       rTag: this.#mem.tlb.rTag,
@@ -1499,9 +1515,29 @@ export class Hart {
       st: this.#jitStatus,
       fr: this.fp,
       fs: this.#csrs.fsState,
-    });
-    page.blockLengths[off >> 1] = src.length;
-    page.covered.fill(1, off >> 1, Math.min(2048, (src.end + 1) >> 1));
+    }, off);
+    // The region is entered at its origin and at the targets of its internal jumps (where the
+    // interpreter lands after a budget exit or a side exit), unless another region starts there.
+    const { entries, lengths } = src;
+    for (let i = 0; i < entries.length; i++) {
+      const slot = entries[i] >> 1;
+      if (page.blocks[slot] === null) {
+        page.blocks[slot] = fn;
+        page.blockLengths[slot] = lengths[i];
+      }
+    }
+    const { offsets, sizes } = src;
+    const heat = page.heat;
+    for (let i = 0; i < offsets.length; i++) {
+      const o = offsets[i];
+      page.covered.fill(1, o >> 1, Math.min(2048, (o + sizes[i] + 1) >> 1));
+      // The region's other instructions ran about as often as its entry and are near the
+      // threshold; the interpreter now runs them only where the region exits (the end of a run
+      // slice, a TLB miss). Negated, their heat counts up again from below zero: one loop does
+      // not get a region (that must warm up in V8) at every instruction where a slice ended.
+      // The magnitude stays the profile that decides which jump targets join regions.
+      if (o !== off && heat[o >> 1] > 0) heat[o >> 1] = -heat[o >> 1];
+    }
     page.blockCount++;
     this.compiledBlocks++;
     this.stats.compilations++;

@@ -7,16 +7,30 @@
  * @module
  */
 
-/** Why a compiled block returned to the interpreter (the index in `blockExits`). */
+/**
+ * Why a compiled unit (a region, region.ts) returned to the dispatcher (the index in
+ * `blockExits`; the sum is the number of calls).
+ */
 export const BlockExit = {
-  /** The block ended: the next instruction is one the tier leaves to the interpreter (system,
-   * CSR, atomic, page-crossing), the end of the page, or the maximum block length. */
+  /**
+   * The region ended: the next instruction is one the tier leaves to the interpreter (system,
+   * CSR, atomic, page-crossing), the end of the page, or beyond the region's size limit.
+   */
   End: 0,
-  /** A jump or a taken branch left the block. */
+  /**
+   * A jump or a taken branch left the region: to another page, through `jalr`, or to code of
+   * the page the region does not hold (cold, or not on a cycle through its entry).
+   */
   Jump: 1,
-  /** A load or store needs the slow path: TLB miss, device (MMIO), page crossing, code page. */
+  /**
+   * A load or store needs the slow path (TLB miss, device, page crossing), or a store into a
+   * code page dropped compiled code (the region exits right after it).
+   */
   Memory: 2,
-  /** The instruction budget of the run does not allow another pass of a looping block. */
+  /**
+   * The instruction budget of the run does not allow the longest run from a backward jump's
+   * target to the next budget check.
+   */
   Budget: 3,
 } as const;
 

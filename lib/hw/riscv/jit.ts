@@ -1,22 +1,21 @@
 /**
- * The second execution tier: translates hot straight-line runs of decoded instructions into
- * JavaScript functions (one per block) that V8 compiles to machine code.
+ * The second execution tier: translates hot code into JavaScript functions that V8 compiles to
+ * machine code. The translation units are regions (region.ts: the hot code of a page reachable
+ * from a hot entry, loops included); this file translates their instructions and compiles them.
  *
- * A block starts at a hot instruction and runs through the page until an unconditional jump, an
- * instruction the tier leaves to the interpreter (system, CSR, atomics, page-crossing, illegal),
- * the end of the page, or {@linkcode MAX_BLOCK} instructions. Conditional branches are side
- * exits. Loads and stores use the hart's software TLB inline; on a miss the block exits *before*
- * the access and the interpreter performs it (faults, MMIO, page walks and code-page stores all
- * stay in the interpreter). Blocks therefore never trap, never touch devices and never change
- * privileged state.
+ * Loads and stores use the hart's software TLB inline; on a miss the unit exits *before* the
+ * access and the interpreter performs it (faults, MMIO, page walks all stay in the
+ * interpreter). A store into a page holding decoded code goes through `codeStore`, and when it
+ * dropped compiled code the unit exits right after it. Units therefore never trap, never touch
+ * devices and never change privileged state; instructions the tier leaves to the interpreter
+ * (system, CSR, atomics, page-crossing, illegal) end them.
  *
- * A block function takes the virtual address of its page (`base`), its own page offset (`off`)
- * and an instruction limit and returns the next pc as an offset from `base`; it writes the
- * number of instructions it executed to `st[0]` and why it returned (a `BlockExit` of
- * hart_stats.ts) to `st[1]`. Inside a block, registers live in JavaScript locals; a branch back
- * to the block's first instruction loops inside the function as long as the limit allows another
- * full pass. A block's source holds no address, not even its page offset: the same instructions
- * anywhere, on any hart, share one parsed and optimized function.
+ * A unit's function takes the virtual address of its page (`base`), its entry's page offset
+ * (`off`) and an instruction limit and returns the next pc as an offset from `base`; it writes
+ * the number of instructions it executed to `st[0]` and why it returned (a `BlockExit` of
+ * hart_stats.ts) to `st[1]`. Registers live in JavaScript locals inside it. Its source holds no
+ * address, not even its page offset: the same instructions anywhere, on any hart, share one
+ * parsed and optimized function.
  *
  * The integer ops are instantiated from their templates in int_ops.ts (the interpreter's cases
  * are generated from the same table), with the instruction's registers and immediate as
@@ -52,13 +51,12 @@ import {
   writesRd,
 } from "./int_ops.ts";
 
-/** Longest block, in instructions. */
-export const MAX_BLOCK = 64;
-
 /**
- * A compiled block: given its page's address `base` and its own page offset `off`, runs at most
- * `limit` instructions (at least its length), returns the next pc as an offset from `base` and
- * writes the number of instructions executed to `st[0]`.
+ * A compiled unit (a region, region.ts): given its page's address `base` and its entry's page
+ * offset `off`, runs at most `limit` instructions (the caller guarantees at least the region's
+ * `length`), returns the next pc as an offset from `base` and writes the number of instructions
+ * executed to `st[0]` and the `BlockExit` reason to `st[1]`. A negative `limit` runs nothing
+ * (the registers are loaded and written back unchanged).
  */
 export type BlockFn = (base: number, off: number, limit: number) => number;
 
@@ -68,7 +66,7 @@ export interface CodePage {
   readonly view: DataView;
 }
 
-/** What a block closes over: the hart's registers and TLBs. */
+/** What a unit closes over: the hart's registers and TLBs. */
 export interface BlockContext<P extends CodePage = CodePage> {
   /** Low register halves. */
   xl: Int32Array;
@@ -88,18 +86,18 @@ export interface BlockContext<P extends CodePage = CodePage> {
   wcPage: P[];
   /** Invalidates decoded code under a store and returns the page view. */
   codeStore: (page: P, po: number, width: number) => DataView;
-  /** Block status: `st[0]` = instructions executed by the last block, `st[1]` = why it returned. */
+  /** Unit status: `st[0]` = instructions executed by the last unit, `st[1]` = why it returned. */
   st: Int32Array;
   /** The FP registers. */
   fr: FpRegisters;
-  /** `fs[0]` = mstatus.FS: FP ops run in a block only when it is Dirty (3), else they exit. */
+  /** `fs[0]` = mstatus.FS: FP ops run in a unit only when it is Dirty (3), else they exit. */
   fs: Int32Array;
 }
 
 /**
  * Which integer register each op's template writes: 1 when the op writes `rd` (as an integer
  * register), 0 when it writes no integer register (branches, stores, fences, FP results, ops the
- * tier leaves to the interpreter). The block's write-back set is derived from this; for the
+ * tier leaves to the interpreter). A unit's write-back set is derived from this; for the
  * integer ops it comes from their templates in int_ops.ts.
  */
 export const WRITES_RD: Uint8Array = (() => {
@@ -126,18 +124,26 @@ const loadAccess = (width: number, c: Operands, exitHere: string): string =>
     4096 - width
   }) ${exitHere} const p = rPage[ti];`;
 
-/** The same for a store: the page is in the store TLB, or holds code (`codeStore` then). */
+/**
+ * The same for a store: the page is in the store TLB, or holds code (`codeStore` then; when the
+ * store dropped compiled code, which may be the running region's own, `cs` is set and the
+ * region exits right after the store, so that it never runs a stale instruction).
+ */
 const storeAccess = (width: number, c: Operands, exitHere: string): string =>
   `const a = ${
     instantiate(EFFECTIVE_ADDRESS, c)
   }; const ti = (a >>> 12) & 255; const po = a & 4095; if (po > ${
     4096 - width
-  }) ${exitHere} let p; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) p = codeStore(wcPage[ti], po, ${width}); else ${exitHere}`;
+  }) ${exitHere} let p, cs = false; if (wTag[ti] === a - po) p = wPage[ti]; else if (wcTag[ti] === a - po) { const inv = cc.storeInvalidations; p = codeStore(wcPage[ti], po, ${width}); cs = cc.storeInvalidations !== inv; } else ${exitHere}`;
 
-/** The page offset at offset `o` from the block's start (page offset `off`). */
-const offsetAt = (o: number): string => (o === 0 ? "off" : `off + ${lit(o)}`);
+/** The exit right after the `k`th instruction (offset `o`, length `len`) when it stored into code. */
+const exitAfterCodeStore = (o: number, len: number, k: number): string =>
+  ` if (cs) { @EXIT ${k + 1} 2@ return ${offsetAt(o + len)}; }`;
 
-/** The placeholders of the instruction `w` at offset `o` from the block's start, as constants. */
+/** The page offset at offset `o` from the unit's origin (page offset `org`). */
+const offsetAt = (o: number): string => (o === 0 ? "org" : `org + ${lit(o)}`);
+
+/** The placeholders of the instruction `w` at offset `o` from the unit's origin, as constants. */
 function constants(w: number, imm: number, o: number): Operands {
   return {
     rd: String((w >>> 8) & 63),
@@ -168,31 +174,36 @@ function emitIntOp(
       return sink ? "" : `{ ${inst(templateForImm(spec, imm))} }`;
     case "nop":
       return "";
-    case "branch": {
-      const cond = inst(spec.template);
-      if (o + imm === 0) return `if (${cond}) { @LOOP ${k + 1}@ }`;
-      return `if (${cond}) { @EXIT ${k + 1} 1@ return ${offsetAt(o + imm)}; }`;
-    }
+    case "branch":
+      return `if (${inst(spec.template)}) { @GO ${k + 1} ${o + imm}@ }`;
     case "jump": {
       const link = sink ? "" : `{ ${inst(spec.template)} }`;
       if (spec.target !== undefined) {
         return `{ ${inst(spec.target)} ${link} @EXIT ${k + 1} 1@ return t - base; }`;
       }
-      if (o + imm === 0 && sink) return `@LOOP ${k + 1}@`;
-      return `${link} @EXIT ${k + 1} 1@ return ${offsetAt(o + imm)};`;
+      return `${link} @GO ${k + 1} ${o + imm}@`;
     }
     case "load":
       return `{ ${loadAccess(spec.width!, c, exitHere)} ${inst(spec.template)} }`;
     case "store":
-      return `{ ${storeAccess(spec.width!, c, exitHere)} ${inst(spec.template)} }`;
+      return `{ ${storeAccess(spec.width!, c, exitHere)} ${inst(spec.template)}${
+        exitAfterCodeStore(o, w >>> 26, k)
+      } }`;
   }
 }
 
 /**
- * Emits the JavaScript of the `k`th instruction of a block, at offset `o` from the block's
- * start, or `null` when the tier leaves it to the interpreter.
+ * Emits the JavaScript of the decoded instruction `w` (immediate `imm`) at offset `o` from the
+ * unit's origin (its first entry, page offset `org`), the `k`th instruction since the unit last counted executed instructions, or
+ * `null` when the tier leaves it to the interpreter. The code reads and writes registers as
+ * `xl[r]`/`xh[r]` and leaves through markers that the unit's builder (region.ts) resolves:
+ *
+ * - `@EXIT n w@ return X;`: leave the unit after `n` more instructions, for the `BlockExit`
+ *   reason `w`, with the page offset `X` as the next pc;
+ * - `@GO n t@`: control goes to the instruction at offset `t` from the entry after `n` more
+ *   instructions (taken branches, direct jumps).
  */
-function emit(w: number, imm: number, o: number, k: number): string | null {
+export function emitInstruction(w: number, imm: number, o: number, k: number): string | null {
   const op = w & 255;
   const spec = INT_OP_BY_NUMBER[op];
   if (spec !== undefined) return emitIntOp(spec, w, imm, o, k);
@@ -216,7 +227,7 @@ function emit(w: number, imm: number, o: number, k: number): string | null {
       const hiStore = width === 8 ? ` p.setInt32(po + 4, fw[${r2 * 2 + 1}], true);` : "";
       return `{ if (fs[0] === 0) ${exitHere} ${
         storeAccess(width, constants(w, imm, o), exitHere)
-      } p.setInt32(po, fw[${r2 * 2}], true);${hiStore} }`;
+      } p.setInt32(po, fw[${r2 * 2}], true);${hiStore}${exitAfterCodeStore(o, w >>> 26, k)} }`;
     }
     default: {
       if (op >= BIT_OP_FIRST && op <= BIT_OP_LAST) {
@@ -239,89 +250,12 @@ function emit(w: number, imm: number, o: number, k: number): string | null {
   }
 }
 
-/** The source of a block and how many instructions it holds. */
-export interface BlockSource {
-  /** Function body (uses the {@linkcode BlockContext} names, `base` and `off`). */
-  body: string;
-  /** Number of instructions (an upper bound of what one call executes). */
-  length: number;
-  /** Page offset just past the last instruction. */
-  end: number;
-}
-
-/**
- * Builds the source of the block starting at page offset `off`. `word(o)`/`imm(o)` give the
- * decoded instruction at page offset `o` (decoding it if needed). Returns `null` when the first
- * instruction cannot be translated.
- */
-export function blockSource(
-  off: number,
-  word: (o: number) => number,
-  immAt: (o: number) => number,
-): BlockSource | null {
-  const parts: string[] = [];
-  const written = new Set<number>();
-  let o = off;
-  let k = 0;
-  let closed = false;
-  while (k < MAX_BLOCK && o < 4096) {
-    const w = word(o);
-    const op = w & 255;
-    if (op === Op.CROSS) break;
-    const code = emit(w, immAt(o), o - off, k);
-    if (code === null) break;
-    parts.push(code);
-    if (WRITES_RD[op] !== 0) written.add((w >>> 8) & 63);
-    k++;
-    o += w >>> 26;
-    if (op === Op.JAL || op === Op.JALR) {
-      closed = true;
-      break;
-    }
-  }
-  if (k === 0) return null;
-  if (!closed) parts.push(`@EXIT ${k} 0@ return ${offsetAt(o - off)};`);
-  return { body: finish(parts.join("\n"), k, written), length: k, end: o };
-}
-
-/**
- * Turns the emitted code into the block body: registers live in locals (`l5`/`h5`) loaded at
- * entry and written back once, on the single exit path that every exit breaks to (so a block's
- * source grows with its instructions, not with instructions times exits); a branch back to the
- * block's start loops inside the function while the budget allows.
- */
-function finish(code: string, length: number, written: Set<number>): string {
-  const used = new Set<number>();
-  let body = code.replace(/x([lh])\[(\d+)\]/g, (_m, half: string, r: string) => {
-    used.add(Number(r));
-    return `${half}${r}`;
-  });
-  const writeBack = [...written].filter((r) => r !== 0 && r !== X0_SINK)
-    .map((r) => `xl[${r}] = l${r}; xh[${r}] = h${r};`).join(" ");
-  body = body.replace(
-    /@EXIT (\d+) (\d)@ return ([^;]+);/g,
-    "{ exN = $1; exW = $2; exR = $3; break main; }",
-  ).replace(
-    /@LOOP (\d+)@/g,
-    `done += $1; if (done + ${length} <= limit) continue; exN = 0; exW = 3; exR = off; break main;`,
-  );
-  if (body.includes("@")) throw new Error(`jit: unresolved exit marker in block source:\n${body}`);
-  const decls = [...used].map((r) =>
-    r === 0
-      ? "const l0 = 0, h0 = 0;"
-      : r === X0_SINK
-      ? "let l32 = 0, h32 = 0;"
-      : `let l${r} = xl[${r}], h${r} = xh[${r}];`
-  ).join(" ");
-  return `${decls}\nlet done = 0, exN = 0, exW = 0, exR = 0;\nmain: for (;;) {\n${body}\n}\n${writeBack}\nst[0] = done + exN; st[1] = exW; return exR;`;
-}
-
-/** Binds a parsed block to one hart's registers and TLBs. */
+/** Binds a parsed unit to one hart's registers and TLBs. */
 type Factory = (...args: unknown[]) => BlockFn;
 
 /**
- * Factories by block source, shared by every hart: harts running the same code (SMP guests,
- * firmware on every hart) parse each block once and only bind it to their own state.
+ * Factories by unit source, shared by every hart: harts running the same code (SMP guests,
+ * firmware on every hart) parse each unit once and only bind it to their own state.
  */
 const factories = new Map<string, Factory>();
 const MAX_FACTORIES = 50_000;
@@ -345,12 +279,18 @@ const PARAMS = [
   "io",
   "fs",
   "fpExec",
+  "cc",
+  "org",
 ];
 
-/** Compiles a block source into a function bound to `ctx`. */
+/**
+ * Compiles a unit's function body (see region.ts) into a function bound to `ctx`, for the unit
+ * whose origin is at page offset `org`.
+ */
 export function compileBlock<P extends CodePage>(
-  source: BlockSource,
+  source: { readonly body: string },
   ctx: BlockContext<P>,
+  org: number,
 ): BlockFn {
   let factory = factories.get(source.body);
   if (factory !== undefined) codeCacheStats.sourcesShared++;
@@ -363,7 +303,7 @@ export function compileBlock<P extends CodePage>(
     ) as Factory;
     factories.set(source.body, factory);
   }
-  return factory(
+  const fn = factory(
     ctx.xl,
     ctx.xh,
     ctx.rTag,
@@ -382,5 +322,12 @@ export function compileBlock<P extends CodePage>(
     ctx.fr.intOut,
     ctx.fs,
     fpExec,
+    codeCacheStats,
+    org,
   );
+  // A call with a negative limit runs only the entry and the exit path (registers are loaded
+  // and written back unchanged): V8 then has type feedback for the exit path before it
+  // optimizes a region that loops inside, instead of deoptimizing at its first exit.
+  fn(0, 0, -1);
+  return fn;
 }
