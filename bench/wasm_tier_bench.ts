@@ -9,7 +9,7 @@
  *    first round is a warm-up (our own code's JIT), left out of the medians.
  * 2. Compilation cost per translated instruction over a synthetic corpus of RV64IM code (random
  *    ALU, M, load and store ops in basic blocks that end in a branch and a jump): the JS tier
- *    (jit.ts `blockSource` + `compileBlock`, i.e. `new Function`, and the first call), the wasm
+ *    (region.ts `regionSource` + jit.ts `compileBlock`, i.e. `new Function`, and the first call), the wasm
  *    tier with one module per basic block, all of a page's basic blocks batched in one module,
  *    and one region per page (as the runner translates), each up to the first call
  *    (`new WebAssembly.Module` + `Instance` + call: V8 compiles wasm functions lazily).
@@ -29,13 +29,8 @@ import { assemble } from "../lib/hw/riscv/assembler.ts";
 import { decode, Op } from "../lib/hw/riscv/decoder.ts";
 import { loadElf, parseElf } from "../lib/hw/riscv/elf.ts";
 import { FpRegisters } from "../lib/hw/riscv/fpu.ts";
-import {
-  type BlockContext,
-  type BlockFn,
-  type BlockSource,
-  blockSource,
-  compileBlock,
-} from "../lib/hw/riscv/jit.ts";
+import { type BlockContext, type BlockFn, compileBlock } from "../lib/hw/riscv/jit.ts";
+import { type RegionSource, regionSource } from "../lib/hw/riscv/region.ts";
 import {
   type BasicBlock,
   discoverRegion,
@@ -229,7 +224,7 @@ interface Corpus {
   /** Per page: regions as the runner makes them (default shape) covering those blocks. */
   readonly runnerRegions: Region[][];
   /** JS-tier block sources at the same basic-block starts. */
-  readonly jsSources: { page: number; off: number; src: BlockSource }[];
+  readonly jsSources: { page: number; off: number; src: RegionSource }[];
   readonly wasmInsns: number;
   readonly regionInsns: number;
   readonly jsInsns: number;
@@ -280,7 +275,7 @@ function buildCorpus(
     return {
       page,
       off: r.entry - page,
-      src: blockSource(r.entry - page, (o) => at(o).word, (o) => at(o).imm)!,
+      src: regionSource(r.entry - page, (o: number) => at(o).word, (o: number) => at(o).imm)!,
     };
   });
   return {
@@ -397,7 +392,7 @@ for (const c of corpora) {
       const tag = `\n// ${unique++}`;
       timeCompile(`${c.name}: ${COMPILE_JS}`, c.jsInsns, () => {
         for (const s of c.jsSources) {
-          compileBlock({ ...s.src, body: s.src.body + tag }, ctx)(s.page, s.off, 0);
+          compileBlock({ body: s.src.body + tag }, ctx, s.off)(s.page, s.off, 0);
         }
       });
     },
@@ -447,7 +442,11 @@ const oneRegion = discoverRegion(RAM_BASE + 0x80000, fetch)!;
 const wasmOne = instantiate([oneRegion])[0];
 const jsOne: BlockFn = (() => {
   const at = (o: number) => decode(fetch(RAM_BASE + 0x80000 + o)!);
-  return compileBlock(blockSource(0, (o) => at(o).word, (o) => at(o).imm)!, jsContext());
+  return compileBlock(
+    regionSource(0, (o: number) => at(o).word, (o: number) => at(o).imm)!,
+    jsContext(),
+    0,
+  );
 })();
 const CALL_WASM = "JS-to-wasm call of a one-instruction region";
 const CALL_JS = "call of a one-instruction JS-tier block";
