@@ -157,7 +157,8 @@ function thousandVms(): number {
   const before = Deno.memoryUsage().heapUsed;
   for (let id = 1; id <= 1000; id++) {
     hv.createVm({
-      text: text.replace("id = 3", `id = ${id}`).replace("0x400_0000", "0x4000_0000"),
+      text: text.replace("id = 3", `id = ${id}`).replace('name = "bench3"', `name = "bench${id}"`)
+        .replace("0x400_0000", "0x4000_0000"),
       origin: `vm${id}.toml`,
     });
   }
