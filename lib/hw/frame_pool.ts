@@ -32,6 +32,8 @@ export const WASM_PAGE_SIZE = 65536;
 export const MAX_WASM_PAGES = 65536;
 
 const FRAMES_PER_WASM_PAGE = WASM_PAGE_SIZE / FRAME_SIZE;
+/** Zeros to clear a reused frame with (`set` beats `fill` on shared memory in V8). */
+const ZERO_FRAME = new Uint8Array(FRAME_SIZE);
 /** Largest growth step in wasm pages (64 MiB). */
 const MAX_STEP_PAGES = 1024;
 
@@ -131,7 +133,7 @@ export class FramePool {
       this.#used[frame] = 1;
       this.#inUse++;
       const offset = frame * FRAME_SIZE;
-      if (zero) this.#bytes.fill(0, offset, offset + FRAME_SIZE);
+      if (zero) this.#bytes.set(ZERO_FRAME, offset); // faster than fill on shared memory
       return offset;
     }
     if (this.#top >= this.capacityFrames && !this.#grow(1)) return -1;
@@ -191,7 +193,7 @@ export class FramePool {
     this.#used.fill(1, start, start + n);
     this.#inUse += n;
     const offset = start * FRAME_SIZE;
-    this.#bytes.fill(0, offset, offset + n * FRAME_SIZE);
+    for (let f = 0; f < n; f++) this.#bytes.set(ZERO_FRAME, offset + f * FRAME_SIZE);
     this.#areas.set(offset, n);
     return offset;
   }
