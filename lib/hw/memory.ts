@@ -192,7 +192,9 @@ export class SparseMemory {
   /**
    * The page view of page `index` (offset `index * 4096`), or `undefined` when the page has never
    * been written (it reads as zero). The view is little-endian by convention: pass `true` as the
-   * `littleEndian` argument of every `DataView` accessor.
+   * `littleEndian` argument of every `DataView` accessor. Its 4096 bytes usually sit in the frame
+   * pool's shared buffer: typed arrays over them need `view.byteOffset` (see the module notes on
+   * when a cached view goes stale).
    */
   page(index: number): DataView | undefined {
     const chunk = this.#dir[index >>> CHUNK_SHIFT];
