@@ -6,6 +6,9 @@
 import assert from "node:assert/strict";
 import { FRAME_SIZE, FramePool, framePool, framePoolOf } from "../../lib/hw/frame_pool.ts";
 import { PAGE_SIZE, SparseMemory } from "../../lib/hw/memory.ts";
+import { Bus } from "../../lib/hw/bus.ts";
+import { assemble } from "../../lib/hw/riscv/assembler.ts";
+import { Hart } from "../../lib/hw/riscv/hart.ts";
 
 Deno.test("frame pool: frames are handed out, given back and reused, zeroed", () => {
   const pool = new FramePool({ initialPages: 1, maximumPages: 4 });
@@ -176,3 +179,62 @@ Deno.test({
   assert.equal(pool.usedFrames, base + 1);
   assert.equal(keep.read32(0), 1);
 });
+
+const RAM_BASE = 0x8000_0000;
+const PROGRAM = `
+_start:
+  la t0, data
+loop:
+  ld t1, 0(t0)
+  addi t1, t1, 1
+  sd t1, 0(t0)
+  sw t1, 4(t3)
+  j loop
+.align 12
+data:
+  .dword 0, 0
+`;
+
+for (const jit of [false, true]) {
+  Deno.test(`frame pool: a hart never reaches a reused frame through a stale view (jit ${jit})`, () => {
+    const program = assemble(PROGRAM, { origin: RAM_BASE });
+    const pool = new FramePool({ initialPages: 1, maximumPages: 4 });
+    const run = (memory: SparseMemory) => {
+      const bus = new Bus();
+      bus.mapRam(RAM_BASE, memory.size, memory);
+      const hart = new Hart({ bus, hartId: 0, jit, jitThreshold: jit ? 1 : undefined });
+      memory.writeBytes(0, program.image);
+      hart.reset(program.entry, 3);
+      hart.setX(28, BigInt(RAM_BASE + 0x3000));
+      hart.run(1003);
+      return hart;
+    };
+    const memory = new SparseMemory(1 << 20, { pool });
+    const reference = new SparseMemory(1 << 20, { pool: null });
+    const a = run(memory);
+    const r = run(reference);
+    for (
+      const drop of [
+        (m: SparseMemory) => m.clear(),
+        (m: SparseMemory) => m.shareFrom(new SparseMemory(m.size, { pool: m.pool })),
+      ]
+    ) {
+      // The hart's TLBs and compiled blocks hold views of frames given back here...
+      drop(memory);
+      drop(reference);
+      // ...which another memory takes at once.
+      const other = new SparseMemory(1 << 20, { pool });
+      other.fill(0, 8 * PAGE_SIZE, 0xee);
+      memory.writeBytes(0, program.image);
+      reference.writeBytes(0, program.image);
+      for (const n of [1, 17, 500, 4000]) {
+        a.run(n);
+        r.run(n);
+      }
+      assert.deepEqual(a.snapshot(), r.snapshot());
+      assert.deepEqual(memory.readBytes(0, 4 * PAGE_SIZE), reference.readBytes(0, 4 * PAGE_SIZE));
+      assert.ok(other.readBytes(0, 8 * PAGE_SIZE).every((b) => b === 0xee), "no stray write");
+      other.clear();
+    }
+  });
+}
