@@ -124,9 +124,20 @@ function hasIrqInput(device: MmioDevice): device is MmioDevice & IrqInput {
 export class VmBuilder {
   readonly #ctx: VmBuilderContext;
   readonly #boardRam = new Map<number, SparseMemory>();
-  readonly #boardDevices = new Map<string, MmioDevice>();
-  /** Board device name -> the VM its interrupt is routed to, and the PLIC source there. */
-  readonly #irqRoutes = new Map<string, { vm: Vm; irq: number }>();
+  /**
+   * Board device instances by key: the device's name for a shared device, `name#vm<id>` for the
+   * instance of one VM (a `perVm` kind, see device_kinds.ts), with the VM it belongs to and a
+   * way to cancel its pending deadline timer.
+   */
+  readonly #boardDevices = new Map<
+    string,
+    { device: MmioDevice; name: string; vm?: Vm; cancelTimer: () => void }
+  >();
+  /**
+   * Instance key (as in `#boardDevices`) -> the VM its interrupt is routed to, and the PLIC
+   * source there.
+   */
+  readonly #irqRoutes = new Map<string, { vm: Vm; irq: number; name: string }>();
 
   /** Creates a builder working for the hypervisor described by `ctx`. */
   constructor(ctx: VmBuilderContext) {
@@ -137,7 +148,11 @@ export class VmBuilder {
 
   /** Passthrough interrupts currently routed into VMs. */
   irqRoutes(): PassthroughIrqRoute[] {
-    return [...this.#irqRoutes].map(([device, r]) => ({ device, vmId: r.vm.id, irq: r.irq }));
+    return [...this.#irqRoutes.values()].map((r) => ({
+      device: r.name,
+      vmId: r.vm.id,
+      irq: r.irq,
+    }));
   }
 
   /**
@@ -149,10 +164,9 @@ export class VmBuilder {
     const input = this.#ctx.boardConsole;
     if (input.inputPending === 0) return;
     const stdout = this.#ctx.board.chosen.stdout;
-    const uarts = [...this.#boardDevices].filter(([, d]) => d instanceof Ns16550a) as [
-      string,
-      Ns16550a,
-    ][];
+    const uarts = [...this.#boardDevices.values()]
+      .filter((d) => d.device instanceof Ns16550a)
+      .map((d) => [d.name, d.device] as [string, Ns16550a]);
     const uart = (uarts.find(([name]) => name === stdout) ?? uarts[0])?.[1];
     if (!uart) return;
     while (input.inputPending > 0 && uart.pendingInput() < uart.inputCapacity) {
@@ -161,15 +175,20 @@ export class VmBuilder {
   }
 
   /**
-   * Drops what the builder holds for `vm` (its passthrough interrupt routes), when the VM is
-   * deleted or its creation failed.
+   * Drops what the builder holds for `vm` (its passthrough interrupt routes and its own device
+   * instances), when the VM is deleted or its creation failed.
    */
   releaseVm(vm: Vm): void {
-    for (const [name, r] of [...this.#irqRoutes]) {
+    for (const [key, r] of [...this.#irqRoutes]) {
       if (r.vm !== vm) continue;
-      this.#irqRoutes.delete(name);
-      const dev = this.#boardDevices.get(name);
+      this.#irqRoutes.delete(key);
+      const dev = this.#boardDevices.get(key)?.device;
       if (dev && hasIrqInput(dev)) dev.setIrq(NO_IRQ);
+    }
+    for (const [key, d] of [...this.#boardDevices]) {
+      if (d.vm !== vm) continue;
+      d.cancelTimer();
+      this.#boardDevices.delete(key);
     }
   }
 
@@ -178,8 +197,8 @@ export class VmBuilder {
    * boot), so that a device already signalling (input queued) is seen by the new boot.
    */
   rewirePassthroughIrqs(vm: Vm): void {
-    for (const [name, r] of this.#irqRoutes) {
-      const dev = this.#boardDevices.get(name);
+    for (const [key, r] of this.#irqRoutes) {
+      const dev = this.#boardDevices.get(key)?.device;
       if (r.vm === vm && vm.plic && dev && hasIrqInput(dev)) dev.setIrq(vm.plic.irq(r.irq));
     }
   }
@@ -299,7 +318,7 @@ export class VmBuilder {
         if (!backing && dev) {
           vm.bus.mapDevice(
             r.gpa,
-            this.#window(vm, this.#boardDevice(dev.name), r.gpa - dev.base, r.size),
+            this.#window(vm, this.#boardDevice(dev.name, vm), r.gpa - dev.base, r.size),
             `reserved ${dev.name}`,
           );
         }
@@ -317,29 +336,37 @@ export class VmBuilder {
     });
   }
 
-  /** A board device instance (created on first use; shared by every VM that passes it through). */
-  #boardDevice(name: string): MmioDevice {
-    let dev = this.#boardDevices.get(name);
-    if (dev) return dev;
+  /**
+   * The instance of board device `name` that `vm` passes through: created on first use and
+   * shared by every VM that passes the device through, or, for a `perVm` kind (an RTC), one
+   * instance per VM, dropped with the VM (`releaseVm`).
+   */
+  #boardDevice(name: string, vm: Vm): MmioDevice {
     const spec = this.#ctx.board.devices.find((d) => d.name === name)!;
     const kind = deviceKind(spec.type);
+    const key = this.#deviceKey(name, vm);
+    const known = this.#boardDevices.get(key);
+    if (known) return known.device;
     if (!kind.passthrough) {
       throw new VmCreateError(
         `board device ${name} (${spec.type}) cannot be passed through to a guest: it controls the physical harts`,
       );
     }
     // A timed device (an RTC's alarm) asks to be updated at its deadline; one timer at a time.
-    let cancelTimer: (() => void) | undefined;
+    let cancel: (() => void) | undefined;
+    const cancelTimer = () => {
+      cancel?.();
+      cancel = undefined;
+    };
     const onDeadline = () => {
-      cancelTimer?.();
-      cancelTimer = undefined;
+      cancelTimer();
       const at = isTimedDevice(created) ? created.deadlineNs() : undefined;
       if (at !== undefined && isTimedDevice(created)) {
         const device = created;
-        cancelTimer = this.#ctx.scheduleAt(at, () => {
-          cancelTimer = undefined;
+        cancel = this.#ctx.scheduleAt(at, () => {
+          cancel = undefined;
           device.update();
-        }, `board device ${name}`);
+        }, kind.perVm ? `VM[${vm.id}] board device ${name}` : `board device ${name}`);
       }
     };
     const created: MmioDevice = kind.create(spec, {
@@ -348,10 +375,20 @@ export class VmBuilder {
       epochNs: this.#ctx.rtcEpochNs,
       onDeadline: () => onDeadline(),
     });
-    dev = created;
-    this.#boardDevices.set(name, dev);
+    this.#boardDevices.set(key, {
+      device: created,
+      name,
+      vm: kind.perVm ? vm : undefined,
+      cancelTimer,
+    });
     this.pumpBoardInput();
-    return dev;
+    return created;
+  }
+
+  /** The `#boardDevices` key of the instance of board device `name` that `vm` uses. */
+  #deviceKey(name: string, vm: Vm): string {
+    const spec = this.#ctx.board.devices.find((d) => d.name === name);
+    return spec && deviceKind(spec.type).perVm ? `${name}#vm${vm.id}` : name;
   }
 
   /** Wraps a device: counts MMIO exits and shifts offsets into a window of the device. */
@@ -515,7 +552,7 @@ export class VmBuilder {
       }
       let device: MmioDevice;
       try {
-        device = this.#boardDevice(dev.name);
+        device = this.#boardDevice(dev.name, vm);
         vm.bus.mapDevice(
           d.baseGpa,
           this.#window(vm, device, d.baseHpa - dev.base, d.length),
@@ -547,7 +584,7 @@ export class VmBuilder {
         );
       }
       try {
-        const device = this.#boardDevice(dev.name);
+        const device = this.#boardDevice(dev.name, vm);
         vm.bus.mapDevice(
           a.gpa,
           this.#window(vm, device, a.gpa - dev.base, a.length),
@@ -571,8 +608,9 @@ export class VmBuilder {
 
   /**
    * Routes a passthrough device's interrupt into the VM's emulated PLIC as source `irq`. Without
-   * an emulated interrupt controller the device works polled and a warning says so. A board
-   * device's interrupt can reach one VM only.
+   * an emulated interrupt controller the device works polled and a warning says so. A shared
+   * board device's interrupt can reach one VM only; a `perVm` device (an RTC) has an instance,
+   * and so an interrupt, in every VM that passes it through.
    */
   #routePassthroughIrq(
     vm: Vm,
@@ -598,16 +636,17 @@ export class VmBuilder {
         `${where}: IRQ ${irq} exceeds the PLIC's ${vm.plic.sources} sources`,
       );
     }
-    const owner = this.#irqRoutes.get(name);
+    const key = this.#deviceKey(name, vm);
+    const owner = this.#irqRoutes.get(key);
     if (owner && owner.vm !== vm) {
       throw new VmCreateError(
         `${where}: the interrupt of board device ${name} is already routed to VM[${owner.vm.id}] (${owner.vm.name}); a device interrupt reaches one VM only (set irq to 0 to share ${name} polled)`,
       );
     }
     for (const [other, r] of this.#irqRoutes) {
-      if (r.vm === vm && r.irq === irq && other !== name) {
+      if (r.vm === vm && r.irq === irq && other !== key) {
         throw new VmCreateError(
-          `${where}: PLIC source ${irq} already carries the interrupt of passthrough device ${other}`,
+          `${where}: PLIC source ${irq} already carries the interrupt of passthrough device ${r.name}`,
         );
       }
     }
@@ -619,7 +658,7 @@ export class VmBuilder {
         `${where}: PLIC source ${irq} already carries the interrupt of the emulated console`,
       );
     }
-    this.#irqRoutes.set(name, { vm, irq });
+    this.#irqRoutes.set(key, { vm, irq, name });
     device.setIrq(vm.plic.irq(irq));
   }
 

@@ -94,3 +94,40 @@ Deno.test("passthrough RTC: reads the hypervisor's epoch; its alarm interrupts t
     `the alarm came ${fired - start} ns after it was armed`,
   );
 });
+
+Deno.test("passthrough RTC: every VM gets its own instance, alarm and interrupt; clones too", () => {
+  const epochNs = Date.UTC(2031, 0, 2) * 1e6;
+  const { hv } = makeHypervisor({ "/guests/rtc.S": RTC_GUEST }, { rtcEpochNs: epochNs });
+  const config = (id: number) =>
+    rtcConfig().replace(/^id = \d+$/m, `id = ${id}`).replace(/^name = .*$/m, `name = "rtc${id}"`);
+  const a = hv.createVm({ text: config(44), origin: "a.toml" });
+  const b = hv.createVm({ text: config(45), origin: "b.toml" });
+  for (const id of [44, 45]) {
+    assert.deepEqual(hv.references(id).filter((r) => r.includes("IRQ")), [
+      "passthrough IRQ of rtc (PLIC source 11)",
+    ]);
+  }
+  // b starts 50 ms after a: each alarm fires 100 ms after its own guest armed it.
+  hv.startVm(a.id);
+  hv.runFor(50e6);
+  hv.startVm(b.id);
+  assert.ok(hv.runUntil(() => a.status === "stopped" && b.status === "stopped", 2e9));
+  for (const vm of [a, b]) {
+    assert.equal(vm.lastError, undefined);
+    const times = new DataView(vm.bus.readBytes(0x8100_0000, 16)!.buffer);
+    const armedToFired = times.getBigUint64(8, true) - times.getBigUint64(0, true);
+    assert.ok(
+      armedToFired >= 100_000_000n && armedToFired < 101_000_000n,
+      `${vm.name}: the alarm came ${armedToFired} ns after it was armed`,
+    );
+  }
+  // A clone of a VM that passes the RTC through gets an RTC of its own as well.
+  const c = hv.clone(a, { name: "rtc-clone" });
+  assert.deepEqual(hv.references(c.id).filter((r) => r.includes("IRQ")), [
+    "passthrough IRQ of rtc (PLIC source 11)",
+  ]);
+  for (const vm of [a, b, c]) {
+    assert.ok(hv.deleteVm(vm.id).ok);
+    assert.deepEqual(hv.references(vm.id), [], `${vm.name} holds nothing once deleted`);
+  }
+});

@@ -75,6 +75,13 @@ export interface DeviceKind {
    * like the CLINT, may not).
    */
   passthrough: boolean;
+  /**
+   * Whether every VM that passes it through gets an instance of its own: the device holds
+   * per-guest state (an RTC's alarm) and nothing the VMs must share (the time it reads is the
+   * hypervisor's), so its interrupt reaches each VM from that VM's instance. A shared device
+   * (a UART, whose input is the board console's) has one instance and one interrupt owner.
+   */
+  perVm: boolean;
   /** Board settings beyond name, type, base, size and (with `interrupt`) irq. */
   settings: readonly string[];
   /** Extra device-tree properties of a simple device (not for the interrupt controllers). */
@@ -99,6 +106,7 @@ export const DEVICE_KINDS = {
     interrupt: true,
     unique: false,
     passthrough: true,
+    perVm: false,
     settings: ["clock_frequency"],
     treeProps: (d) => ({ "clock-frequency": d.clockFrequency ?? DEFAULT_UART_CLOCK }),
     create: (d, host) =>
@@ -113,6 +121,7 @@ export const DEVICE_KINDS = {
     interrupt: false,
     unique: true,
     passthrough: true,
+    perVm: false,
     settings: ["sources"],
     create: (d, host) =>
       new Plic({
@@ -130,6 +139,7 @@ export const DEVICE_KINDS = {
     interrupt: false,
     unique: true,
     passthrough: false,
+    perVm: false,
     settings: [],
     create: (d, host) =>
       new Aclint({ harts: host.clintHarts ?? [], clock: host.ticks ?? (() => 0), size: d.size }),
@@ -143,6 +153,7 @@ export const DEVICE_KINDS = {
     interrupt: false,
     unique: true,
     passthrough: false,
+    perVm: false,
     settings: [],
     create: (d, host) => new SifiveTest({ size: d.size, onFinish: host.onFinish }),
   },
@@ -155,6 +166,7 @@ export const DEVICE_KINDS = {
     interrupt: true,
     unique: false,
     passthrough: true,
+    perVm: true,
     settings: [],
     create: (d, host) =>
       new GoldfishRtc({
