@@ -5,12 +5,34 @@
  * untouched pages read as zero. Configuring gigabytes of guest RAM therefore costs only a small
  * page directory until the guest touches it.
  *
- * Every page is one `ArrayBuffer` viewed through a little-endian `DataView`. CPU emulators use
- * {@linkcode SparseMemory.page} and {@linkcode SparseMemory.pageForWrite} to cache page views in
- * their TLBs and reach aligned and unaligned accesses without further lookups.
+ * Every page is a 4 KiB frame of the process-wide {@linkcode framePool} (one shared
+ * `WebAssembly.Memory`, so that WebAssembly code can reach guest RAM) viewed through a
+ * little-endian `DataView` of 4096 bytes at the frame's offset: page views share one buffer, so
+ * code reaching the bytes must add the view's `byteOffset`. When the pool cannot grow, a page is
+ * a plain `ArrayBuffer` instead (byteOffset 0), which works everywhere but in the wasm tier.
+ * CPU emulators use {@linkcode SparseMemory.page} and {@linkcode SparseMemory.pageForWrite} to
+ * cache page views in their TLBs and reach aligned and unaligned accesses without further
+ * lookups.
+ *
+ * Frames and stale views. A frame goes back to the pool exactly when no memory holds its view
+ * any more: a page dropped ({@linkcode SparseMemory.setPage}, {@linkcode SparseMemory.clear},
+ * {@linkcode SparseMemory.shareFrom} replacing the contents), the old view of a copy-on-write
+ * copy once its other holders let go, or, for a memory that is garbage collected, through a
+ * `FinalizationRegistry` whose held value is the memory's page directory (never the memory).
+ * The frame may be handed out again at once, so an old view must never be used afterwards. The
+ * invariant that keeps this: every page view is a new `DataView` object (never reused for
+ * another page), and a view of a dropped page is only reachable from caches that are flushed
+ * before their next use: `clear` and `shareFrom` bump {@linkcode SparseMemory.generation}, callers
+ * of `setPage` bump it themselves (snapshot restore does), caches of a memory leave a bus with
+ * it (the bus generation), and copy-on-write tells watchers (`pageReplaced`) before the old view
+ * can lose its last holder.
  *
  * @module
  */
+
+import { type FramePool, framePool, framePoolOf } from "./frame_pool.ts";
+
+export { FramePool, type FramePoolOptions } from "./frame_pool.ts";
 
 /** Size of one memory page in bytes. */
 export const PAGE_SIZE = 4096;
@@ -24,10 +46,44 @@ const CHUNK_SHIFT = 9;
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
 /**
- * How many memories hold each page buffer copy-on-write (absent: one). A page whose buffer has a
- * single holder left is written in place even if it was shared once.
+ * How many memories hold each page view (absent: one). Views are shared between memories
+ * copy-on-write; a page whose view has a single holder left is written in place even if it was
+ * shared once, and its frame goes back to the pool when that holder lets go.
  */
-const holders = new WeakMap<ArrayBufferLike, number>();
+const holders = new WeakMap<DataView, number>();
+
+/** A memory lets go of `view`: the last holder gives its frame back to the pool. */
+function release(view: DataView): void {
+  const n = holders.get(view) ?? 1;
+  if (n > 2) holders.set(view, n - 1);
+  else if (n === 2) holders.delete(view);
+  else {
+    const pool = framePoolOf(view);
+    if (pool !== undefined) pool.freeFrame(view.byteOffset);
+  }
+}
+
+/** What a memory's finalizer needs: its page directory (the memory itself must stay collectable). */
+interface Held {
+  dir: (DataView | undefined)[][];
+}
+
+/** Gives back the pages of memories that were garbage collected. */
+const finalizer = new FinalizationRegistry<Held>((held) => {
+  for (const chunk of held.dir) {
+    if (chunk === undefined) continue;
+    for (const view of chunk) if (view !== undefined) release(view);
+  }
+});
+
+/** Options of a {@linkcode SparseMemory}. */
+export interface SparseMemoryOptions {
+  /**
+   * Where pages come from: default the process-wide {@linkcode framePool}; `null` for plain
+   * `ArrayBuffer` pages (no wasm access).
+   */
+  pool?: FramePool | null;
+}
 
 /** Raised when an access or an argument falls outside a {@linkcode SparseMemory}. */
 export class MemoryRangeError extends RangeError {
@@ -71,6 +127,8 @@ export class SparseMemory {
    */
   hostWrites = 0;
   #dir: (DataView | undefined)[][] = [];
+  #held: Held = { dir: this.#dir };
+  #pool: FramePool | null;
   #pageCount: number;
   #resident = 0;
   /** Pages whose view may be shared with another memory (copied before the first write). */
@@ -81,9 +139,10 @@ export class SparseMemory {
    * Creates a memory of `size` bytes, all zero.
    *
    * @param size bytes, a positive multiple of 4096 below 2^53
+   * @param options where pages come from
    * @throws {MemoryRangeError} when `size` is not a positive multiple of 4096
    */
-  constructor(size: number) {
+  constructor(size: number, options: SparseMemoryOptions = {}) {
     if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
       throw new MemoryRangeError(
         `SparseMemory size ${size} is invalid: it must be a positive multiple of ${PAGE_SIZE}`,
@@ -91,6 +150,38 @@ export class SparseMemory {
     }
     this.size = size;
     this.#pageCount = size / PAGE_SIZE;
+    this.#pool = options.pool === undefined ? framePool() : options.pool;
+    finalizer.register(this, this.#held);
+  }
+
+  /** The pool pages come from (`null`: plain `ArrayBuffer` pages). */
+  get pool(): FramePool | null {
+    return this.#pool;
+  }
+
+  /** A new page view: a pool frame (zeroed if `zero`), or an `ArrayBuffer` when the pool is full. */
+  #newPage(zero: boolean): DataView {
+    const pool = this.#pool;
+    if (pool !== null) {
+      const offset = pool.allocFrame(zero);
+      if (offset >= 0) return pool.view(offset);
+    }
+    return new DataView(new ArrayBuffer(PAGE_SIZE));
+  }
+
+  /** Replaces the page directory (the finalizer follows). */
+  #setDir(dir: (DataView | undefined)[][]): void {
+    this.#dir = dir;
+    this.#held.dir = dir;
+  }
+
+  /** Lets go of every page (before the directory is replaced). */
+  #releaseAll(): void {
+    for (const chunk of this.#dir) {
+      if (chunk === undefined) continue;
+      for (const view of chunk) if (view !== undefined) release(view);
+    }
+    this.#shared.clear();
   }
 
   /** Number of pages in this memory. */
@@ -101,7 +192,9 @@ export class SparseMemory {
   /**
    * The page view of page `index` (offset `index * 4096`), or `undefined` when the page has never
    * been written (it reads as zero). The view is little-endian by convention: pass `true` as the
-   * `littleEndian` argument of every `DataView` accessor.
+   * `littleEndian` argument of every `DataView` accessor. Its 4096 bytes usually sit in the frame
+   * pool's shared buffer: typed arrays over them need `view.byteOffset` (see the module notes on
+   * when a cached view goes stale).
    */
   page(index: number): DataView | undefined {
     const chunk = this.#dir[index >>> CHUNK_SHIFT];
@@ -121,32 +214,22 @@ export class SparseMemory {
     }
     let page = chunk[index & (CHUNK_PAGES - 1)];
     if (page === undefined) {
-      page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(new ArrayBuffer(PAGE_SIZE));
+      page = chunk[index & (CHUNK_PAGES - 1)] = this.#newPage(true);
       this.#resident++;
-    } else if (this.#shared.size !== 0 && this.#shared.has(index)) {
-      const others = (holders.get(page.buffer) ?? 1) > 1;
-      this.#unshare(index, page);
-      if (others) {
+    } else if (this.#shared.size !== 0 && this.#shared.delete(index)) {
+      if ((holders.get(page) ?? 1) > 1) {
         // Copy-on-write: this memory takes a private copy; the other holders keep the old view.
         const old = page;
-        page = chunk[index & (CHUNK_PAGES - 1)] = new DataView(old.buffer.slice(0));
+        page = this.#newPage(false);
+        new Uint8Array(page.buffer, page.byteOffset, PAGE_SIZE).set(
+          new Uint8Array(old.buffer, old.byteOffset, PAGE_SIZE),
+        );
+        chunk[index & (CHUNK_PAGES - 1)] = page;
         for (const w of this.#watchers) w.pageReplaced(old, page);
+        release(old); // not the last holder: the frame stays with the others
       }
     }
     return page;
-  }
-
-  /** This memory stops holding `view` (page `index`) copy-on-write. */
-  #unshare(index: number, view: DataView): void {
-    if (!this.#shared.delete(index)) return;
-    const n = holders.get(view.buffer) ?? 1;
-    if (n <= 2) holders.delete(view.buffer);
-    else holders.set(view.buffer, n - 1);
-  }
-
-  /** Lets go of every page shared with other memories (before the directory is dropped). */
-  #unshareAll(): void {
-    for (const index of [...this.#shared]) this.#unshare(index, this.page(index)!);
   }
 
   /**
@@ -163,7 +246,7 @@ export class SparseMemory {
    * this memory's page views for writing are told to drop them (watchers' `pagesShared`).
    */
   cloneShared(): SparseMemory {
-    const copy = new SparseMemory(this.size);
+    const copy = new SparseMemory(this.size, { pool: this.#pool });
     copy.shareFrom(this);
     return copy;
   }
@@ -179,8 +262,8 @@ export class SparseMemory {
         `cannot share a ${hex(source.size)}-byte memory into a ${hex(this.size)}-byte one`,
       );
     }
-    this.#unshareAll();
-    this.#dir = [];
+    this.#releaseAll();
+    this.#setDir([]);
     for (let c = 0; c < source.#dir.length; c++) {
       const chunk = source.#dir[c];
       if (chunk === undefined) continue;
@@ -189,7 +272,7 @@ export class SparseMemory {
         const view = chunk[i];
         if (view === undefined) continue;
         const index = c * CHUNK_PAGES + i;
-        holders.set(view.buffer, (holders.get(view.buffer) ?? 1) + 1);
+        holders.set(view, (holders.get(view) ?? 1) + 1);
         source.#shared.add(index);
         this.#shared.add(index);
       }
@@ -218,19 +301,22 @@ export class SparseMemory {
     let chunk = this.#dir[index >>> CHUNK_SHIFT];
     const old = chunk?.[index & (CHUNK_PAGES - 1)];
     const had = old !== undefined;
-    if (had) this.#unshare(index, old);
+    if (had) {
+      this.#shared.delete(index);
+      chunk![index & (CHUNK_PAGES - 1)] = undefined;
+      release(old);
+    }
     if (data === undefined) {
-      if (had) {
-        chunk![index & (CHUNK_PAGES - 1)] = undefined;
-        this.#resident--;
-      }
+      if (had) this.#resident--;
       return;
     }
     if (chunk === undefined) {
       chunk = this.#dir[index >>> CHUNK_SHIFT] = new Array<DataView | undefined>(CHUNK_PAGES);
     }
-    // A fresh buffer: the old one may be shared with another memory.
-    chunk[index & (CHUNK_PAGES - 1)] = new DataView(data.slice().buffer);
+    // A fresh view: the old one may be shared with another memory (or cached by a hart).
+    const page = this.#newPage(false);
+    new Uint8Array(page.buffer, page.byteOffset, PAGE_SIZE).set(data);
+    chunk[index & (CHUNK_PAGES - 1)] = page;
     if (!had) this.#resident++;
   }
 
@@ -264,8 +350,8 @@ export class SparseMemory {
 
   /** Drops every page: the whole memory reads as zero again and costs nothing. */
   clear(): void {
-    this.#unshareAll();
-    this.#dir = [];
+    this.#releaseAll();
+    this.#setDir([]);
     this.#resident = 0;
     this.generation++;
   }
@@ -385,7 +471,7 @@ export class SparseMemory {
       const n = Math.min(PAGE_SIZE - within, length - done);
       const p = this.#page(o);
       if (p !== undefined) {
-        out.set(new Uint8Array(p.buffer, within, n), done);
+        out.set(new Uint8Array(p.buffer, p.byteOffset + within, n), done);
       }
       done += n;
     }
@@ -402,7 +488,7 @@ export class SparseMemory {
       const within = o & 4095;
       const n = Math.min(PAGE_SIZE - within, data.length - done);
       const p = this.pageForWrite(Math.floor(o / PAGE_SIZE));
-      new Uint8Array(p.buffer, within, n).set(data.subarray(done, done + n));
+      new Uint8Array(p.buffer, p.byteOffset + within, n).set(data.subarray(done, done + n));
       done += n;
     }
   }
@@ -425,7 +511,8 @@ export class SparseMemory {
         done += n;
         continue;
       }
-      new Uint8Array(this.pageForWrite(index).buffer, within, n).fill(b);
+      const p = this.pageForWrite(index);
+      new Uint8Array(p.buffer, p.byteOffset + within, n).fill(b);
       done += n;
     }
   }

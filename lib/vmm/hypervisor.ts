@@ -1366,7 +1366,7 @@ export class Hypervisor {
       return {
         region: m.region,
         indexes,
-        page: (i: number) => new Uint8Array(m.memory.page(m.first + i)!.buffer),
+        page: (i: number) => pageBytes(m.memory.page(m.first + i)!),
       };
     });
     let bytes: Uint8Array;
@@ -1474,7 +1474,7 @@ export class Hypervisor {
         }
         for (const p of src.memory.residentPages()) {
           if (p >= src.first && p < src.first + r.pages) {
-            mem.setPage(first + p - src.first, new Uint8Array(src.memory.page(p)!.buffer));
+            mem.setPage(first + p - src.first, pageBytes(src.memory.page(p)!));
           }
         }
       } else {
@@ -1681,4 +1681,9 @@ function isZeroPage(view: DataView): boolean {
   const words = new Int32Array(view.buffer, view.byteOffset, view.byteLength >> 2);
   for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
   return true;
+}
+
+/** The bytes a page view sees (page views share the frame pool's buffer: mind the offset). */
+function pageBytes(view: DataView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
