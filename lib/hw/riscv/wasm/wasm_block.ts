@@ -122,7 +122,17 @@ import {
   Opcode as O,
   ValType,
 } from "./wasm_writer.ts";
-import { EXIT_DONE, EXIT_PC, EXIT_REASON, LOAD_TLB, REGS, STORE_TLB } from "./wasm_space.ts";
+import {
+  AREA_EXIT_DONE as EXIT_DONE,
+  AREA_EXIT_PC as EXIT_PC,
+  AREA_EXIT_REASON as EXIT_REASON,
+  AREA_LOAD_FRAME,
+  AREA_LOAD_TAG,
+  AREA_STORE_FRAME,
+  AREA_STORE_TAG,
+  AREA_XH,
+  AREA_XL,
+} from "./hart_area.ts";
 
 /** One decoded instruction of a region. */
 export interface RegionInsn {
@@ -569,15 +579,19 @@ function controlPlan(region: Region, index: Map<number, number>): ControlPlan | 
 /** Emits the function body of `region`. */
 function emitRegion(region: Region): FunctionBuilder {
   const { i32, i64 } = ValType;
-  const f = new FunctionBuilder([i32, i32]);
+  const f = new FunctionBuilder([i32, i32, i32, i32]);
   const BASE = 0;
   const BUDGET = 1;
+  const VBASE_LO = 2;
+  const VBASE_HI = 3;
   const done = f.local(i32);
   const state = f.local(i32);
   const exReason = f.local(i32);
   const e = f.local(i32);
   const exPc = f.local(i64);
   const addr = f.local(i64);
+  const vbase = f.local(i64);
+  const frame = f.local(i32);
   let mulTemps: [number, number] | undefined;
   // Registers used by the region get locals; x0 reads as the constant 0.
   const regLocal = new Int32Array(33).fill(-1);
@@ -598,8 +612,16 @@ function emitRegion(region: Region): FunctionBuilder {
     }
   }
   for (let r = 1; r < 32; r++) {
-    if (regLocal[r] >= 0) f.get(BASE).mem(MemOp.i64_load, REGS + 8 * r).set(regLocal[r]);
+    if (regLocal[r] < 0) continue;
+    f.get(BASE).mem(MemOp.i64_load32_u, AREA_XL + 4 * r);
+    f.get(BASE).mem(MemOp.i64_load32_s, AREA_XH + 4 * r).i64Const(32).op(O.i64_shl, O.i64_or);
+    f.set(regLocal[r]);
   }
+  // The virtual address the region's pcs are relative to (its page's, in the hart).
+  f.get(VBASE_LO).op(O.i64_extend_i32_u).get(VBASE_HI).op(O.i64_extend_i32_s);
+  f.i64Const(32).op(O.i64_shl, O.i64_or).set(vbase);
+  /** Pushes the i64 virtual address of the region-relative `pc`. */
+  const pcValue = (pc: number) => f.get(vbase).i64Const(pc).op(O.i64_add);
   const reg = (r: number) => (r === 0 ? f.i64Const(0) : f.get(regLocal[r]));
   const index = new Map<number, number>();
   region.blocks.forEach((b, i) => index.set(b.start, i));
@@ -638,7 +660,7 @@ function emitRegion(region: Region): FunctionBuilder {
   };
   /** Leaves with `reason` at the constant `pc`, correcting the counter by `delta`. */
   const leave = (reason: number, pc: number, delta: number) => {
-    f.i64Const(pc).set(exPc);
+    pcValue(pc).set(exPc);
     f.i32Const(reason).set(exReason);
     count_(delta);
     f.br(exit);
@@ -658,7 +680,7 @@ function emitRegion(region: Region): FunctionBuilder {
   };
   /** TLB lookup of the access at `x[r1] + imm` of `width`; leaves `linear address` (i32). */
   const access = (
-    tlb: number,
+    store: boolean,
     r1: number,
     imm: number,
     width: number,
@@ -666,14 +688,20 @@ function emitRegion(region: Region): FunctionBuilder {
     i: number,
     k: number,
   ) => {
+    // The tag (f64, as the JavaScript TLB keeps it) must equal the page of the access, aligned,
+    // and the page must have a frame in the memory (0: the JavaScript TLB only).
     reg(r1).i64Const(imm).op(O.i64_add).tee(addr);
-    f.i64Const(12).op(O.i64_shr_u, O.i32_wrap_i64).i32Const(255).op(O.i32_and);
-    f.i32Const(4).op(O.i32_shl).get(BASE).op(O.i32_add).tee(e).mem(MemOp.i64_load, tlb);
-    f.get(addr).i64Const(-PAGE | (width - 1)).op(O.i64_and, O.i64_ne);
+    f.i64Const(12).op(O.i64_shr_u, O.i32_wrap_i64).i32Const(255).op(O.i32_and).tee(e);
+    f.i32Const(3).op(O.i32_shl).get(BASE).op(O.i32_add);
+    f.mem(MemOp.f64_load, store ? AREA_STORE_TAG : AREA_LOAD_TAG);
+    f.get(addr).i64Const(-PAGE | (width - 1)).op(O.i64_and, O.f64_convert_i64_s, O.f64_ne);
+    f.get(e).i32Const(2).op(O.i32_shl).get(BASE).op(O.i32_add);
+    f.mem(MemOp.i32_load, store ? AREA_STORE_FRAME : AREA_LOAD_FRAME).tee(frame);
+    f.op(O.i32_eqz, O.i32_or);
     f.if_();
     leave(BlockExit.Memory, pc, k - reach[i]);
     f.end();
-    f.get(e).mem(MemOp.i32_load, tlb + 8).get(addr).op(O.i32_wrap_i64, O.i32_add);
+    f.get(frame).get(addr).op(O.i32_wrap_i64).i32Const(PAGE - 1).op(O.i32_and, O.i32_add);
   };
 
   for (let i = 0; i < region.blocks.length; i++) {
@@ -701,13 +729,13 @@ function emitRegion(region: Region): FunctionBuilder {
       const store = STORE_OPS[op];
       const branch = BRANCH_OPS[op];
       if (load !== undefined) {
-        access(LOAD_TLB, r1, imm, load[1], pc, i, k);
+        access(false, r1, imm, load[1], pc, i, k);
         f.mem(load[0]);
         setRd();
         continue;
       }
       if (store !== undefined) {
-        access(STORE_TLB, r1, imm, store[1], pc, i, k);
+        access(true, r1, imm, store[1], pc, i, k);
         reg(r2).mem(store[0]);
         continue;
       }
@@ -722,14 +750,14 @@ function emitRegion(region: Region): FunctionBuilder {
         continue;
       }
       if (op === Op.JAL) {
-        if (!sink) f.i64Const(next).set(regLocal[rd]);
+        if (!sink) pcValue(next).set(regLocal[rd]);
         goTo(i, pc + imm, BlockExit.Jump);
         closed = true;
         continue;
       }
       if (op === Op.JALR) {
         reg(r1).i64Const(imm).op(O.i64_add).i64Const(-2).op(O.i64_and).set(exPc);
-        if (!sink) f.i64Const(next).set(regLocal[rd]);
+        if (!sink) pcValue(next).set(regLocal[rd]);
         f.i32Const(BlockExit.Jump).set(exReason);
         count_(n - reach[i]);
         f.br(exit);
@@ -762,7 +790,13 @@ function emitRegion(region: Region): FunctionBuilder {
   f.op(O.unreachable);
   f.end(); // dispatch loop
   f.end(); // exit block
-  for (const r of written) f.get(BASE).get(regLocal[r]).mem(MemOp.i64_store, REGS + 8 * r);
+  for (const r of written) {
+    f.get(BASE).get(regLocal[r]).mem(MemOp.i64_store32, AREA_XL + 4 * r);
+    f.get(BASE).get(regLocal[r]).i64Const(32).op(O.i64_shr_u).mem(
+      MemOp.i64_store32,
+      AREA_XH + 4 * r,
+    );
+  }
   f.get(BASE).get(exPc).mem(MemOp.i64_store, EXIT_PC);
   f.get(BASE).get(done).mem(MemOp.i32_store, EXIT_DONE);
   f.get(BASE).get(exReason).mem(MemOp.i32_store, EXIT_REASON);
@@ -792,7 +826,7 @@ function emitRegion(region: Region): FunctionBuilder {
         f.i64Const(imm);
         return;
       case Op.AUIPC:
-        f.i64Const(pc + imm);
+        pcValue(pc + imm);
         return;
       case Op.SLTI:
         reg(r1).i64Const(imm).op(O.i64_lt_s, O.i64_extend_i32_u);
@@ -862,35 +896,53 @@ function emitRegion(region: Region): FunctionBuilder {
 }
 
 /**
- * A translated region: runs on the hart whose area (wasm_space.ts) starts at `base`, at most
- * `budget` instructions; returns those done.
+ * A translated region: runs on the hart whose area (hart_area.ts) starts at `base`, at most
+ * `budget` instructions; returns those done. The region's pcs are taken relative to the 64-bit
+ * virtual address `vbaseLo | vbaseHi << 32` (0 when omitted: the pcs are absolute), so that one
+ * translation serves a page wherever it is mapped.
  */
-export type RegionFn = (base: number, budget: number) => number;
+export type RegionFn = (base: number, budget: number, vbaseLo?: number, vbaseHi?: number) => number;
+
+/** The memory a region module imports (`env.mem`). */
+export interface RegionMemory {
+  /** Minimum size in 64 KiB pages. */
+  readonly minPages: number;
+  /** Maximum size (required for a shared memory). */
+  readonly maxPages?: number;
+  /** Whether the memory is shared (the frame pool's is). */
+  readonly shared?: boolean;
+}
 
 /**
  * Builds one module holding a function per region (exported as `r0`, `r1`, ..., or with another
- * `exportPrefix`) over a memory imported as `env.mem` of at least `memoryPages` 64 KiB pages.
- * Batching many regions in one module shares the module's fixed compilation cost.
+ * `exportPrefix`) over a memory imported as `env.mem` of at least `memory` 64 KiB pages (or
+ * with the given limits). Batching many regions in one module shares the module's fixed
+ * compilation cost.
  */
 export function regionModule(
   regions: readonly Region[],
-  memoryPages: number,
+  memory: number | RegionMemory,
   exportPrefix = "r",
 ): Uint8Array<ArrayBuffer> {
   const { i32 } = ValType;
-  const m = new ModuleBuilder().importMemory({ module: "env", name: "mem", minPages: memoryPages });
-  const type = m.type([i32, i32], [i32]);
+  const limits = typeof memory === "number" ? { minPages: memory } : memory;
+  const m = new ModuleBuilder().importMemory({ module: "env", name: "mem", ...limits });
+  const type = m.type([i32, i32, i32, i32], [i32]);
   regions.forEach((r, i) => m.addFunction(type, emitRegion(r), `${exportPrefix}${i}`));
   return m.encode();
 }
 
-/** Compiles and instantiates {@linkcode regionModule} against `memory`; returns the functions. */
+/**
+ * Compiles and instantiates {@linkcode regionModule} against `memory` (a shared one needs its
+ * `limits`); returns the functions.
+ */
 export function compileRegions(
   regions: readonly Region[],
   memory: WebAssembly.Memory,
+  limits?: RegionMemory,
 ): RegionFn[] {
   const pages = memory.buffer.byteLength / 0x10000;
-  const module = new WebAssembly.Module(regionModule(regions, pages));
+  const module = new WebAssembly.Module(regionModule(regions, limits ?? pages));
   const exports = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
   return regions.map((_, i) => exports[`r${i}`] as RegionFn);
 }

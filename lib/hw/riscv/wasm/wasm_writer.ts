@@ -106,6 +106,8 @@ export const Opcode = {
   i64_extend8_s: 0xc2,
   i64_extend16_s: 0xc3,
   i64_extend32_s: 0xc4,
+  f64_ne: 0x62,
+  f64_convert_i64_s: 0xb9,
 } as const;
 
 /** Memory access opcodes, with their natural alignment (log2 bytes). */
@@ -129,6 +131,7 @@ export const MemOp = {
   i64_store8: [0x3c, 0],
   i64_store16: [0x3d, 1],
   i64_store32: [0x3e, 2],
+  f64_load: [0x2b, 3],
 } as const satisfies Record<string, readonly [number, number]>;
 
 /** A memory opcode and its natural alignment ({@linkcode MemOp}). */
@@ -356,6 +359,8 @@ export interface MemoryImport {
   readonly minPages: number;
   /** Maximum size in 64 KiB pages, if any. */
   readonly maxPages?: number;
+  /** A shared memory (needs `maxPages`). */
+  readonly shared?: boolean;
 }
 
 interface FunctionEntry {
@@ -436,7 +441,7 @@ export class ModuleBuilder {
       writeU32(c, 1);
       name(c, m.module);
       name(c, m.name);
-      c.push(0x02, m.maxPages === undefined ? 0x00 : 0x01);
+      c.push(0x02, m.maxPages === undefined ? 0x00 : m.shared === true ? 0x03 : 0x01);
       writeU32(c, m.minPages);
       if (m.maxPages !== undefined) writeU32(c, m.maxPages);
       section(2, c);
