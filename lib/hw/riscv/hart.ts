@@ -96,6 +96,9 @@ import { codeStore } from "./code_group.ts";
 import { amo, Reservation } from "./atomics.ts";
 import { MemoryAccess, type WriteWatch } from "./memory_access.ts";
 import { primeInterpreter } from "./warm_up.ts";
+import { HartArea, releaseWith } from "./wasm/hart_area.ts";
+import { discoverRegion, type Region, translatable } from "./wasm/wasm_block.ts";
+import { pageFetcher, WasmTier } from "./wasm/wasm_tier.ts";
 import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
 
 export * from "./hart_state.ts";
@@ -136,10 +139,13 @@ let primed = false;
 
 /** An RV64GC (+ Zba/Zbb/Zbs/Zicond, Sstc) hart with M/S/U privilege modes and Sv39. */
 export class Hart {
-  /** Low 32 bits of x0..x31 (index 32 is the write sink for x0). */
-  readonly xl: Int32Array = new Int32Array(34);
-  /** High 32 bits of x0..x31. */
-  readonly xh: Int32Array = new Int32Array(34);
+  /**
+   * Low 32 bits of x0..x31 (index 32 is the write sink for x0); a view onto the hart's area
+   * (wasm/hart_area.ts), which the wasm tier reads and writes.
+   */
+  readonly xl: Int32Array;
+  /** High 32 bits of x0..x31 (a view onto the hart's area). */
+  readonly xh: Int32Array;
   /** Program counter: the signed 64-bit value (exact below 2^53 in magnitude). */
   pc = 0;
   /** Instructions retired. */
@@ -173,6 +179,10 @@ export class Hart {
   #jit: boolean;
   #jitThreshold: number;
   #jitStatus = new Int32Array(2);
+  /** The area holding the registers and TLB tags (in the frame pool when there is one). */
+  readonly #area: HartArea;
+  /** The wasm tier, or null (option off, or no frame pool). */
+  readonly #wasm: WasmTier | null;
 
   // Privileged state.
   #priv: 0 | 1 | 3 = 3;
@@ -200,6 +210,13 @@ export class Hart {
     this.#exitOnEbreak = options.exitOnEbreak ?? false;
     this.#guestDelegation = options.guestDelegation ?? false;
     this.#jit = options.jit ?? true;
+    this.#area = HartArea.create();
+    releaseWith(this, this.#area);
+    this.xl = this.#area.xl;
+    this.xh = this.#area.xh;
+    this.#wasm = this.#jit && (options.wasm ?? true) && this.#area.pool !== null
+      ? new WasmTier(this.#area, this.#jitStatus)
+      : null;
     const threshold = options.jitThreshold ?? JIT_THRESHOLD;
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_JIT_THRESHOLD) {
       throw new RangeError(
@@ -224,6 +241,7 @@ export class Hart {
       stats: this.stats,
       xl: this.xl,
       xh: this.xh,
+      area: this.#area,
       lastBusError: this.lastBusError,
       exitOnBusError: this.#exitOnBusError,
       host: {
@@ -1502,6 +1520,9 @@ export class Hart {
       page.blockLengths = new Uint16Array(2048);
       page.covered = new Uint8Array(2048);
     }
+    if (this.#wasm !== null && this.#allTranslatable(page, src.offsets)) {
+      if (this.#compileWasm(page, off)) return;
+    }
     const fn = compileBlock(src, {
       xl: this.xl,
       xh: this.xh,
@@ -1541,6 +1562,67 @@ export class Hart {
     page.blockCount++;
     this.compiledBlocks++;
     this.stats.compilations++;
+  }
+
+  /** Whether the wasm tier translates every instruction at the page offsets `offsets`. */
+  #allTranslatable(page: DecodedPage, offsets: readonly number[]): boolean {
+    for (let i = 0; i < offsets.length; i++) {
+      if (!translatable(page.ops[offsets[i] >> 1] & 255)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Translates the region at page offset `off` into wasm, with the page's other hot entries in
+   * the same module (wasm_tier.ts); false when the instruction at `off` is not translatable.
+   */
+  #compileWasm(page: DecodedPage, off: number): boolean {
+    const heat = page.heat;
+    const fetch = pageFetcher(page.view);
+    const first = discoverRegion(off, fetch);
+    if (first === null) return false;
+    // The page's other hot instructions that no unit covers get their regions in the same
+    // module (in address order, so that a loop's header comes before its body).
+    const regions = [first];
+    const taken = new Uint8Array(2048);
+    const take = (r: Region) => {
+      for (const b of r.blocks) for (const i of b.insns) taken[i.pc >> 1] = 1;
+    };
+    take(first);
+    const warm = this.#jitThreshold >> 1;
+    for (let slot = 0; slot < 2048 && regions.length < 16; slot++) {
+      if (
+        heat[slot] < warm || taken[slot] !== 0 || page.blocks[slot] !== null ||
+        page.covered[slot] !== 0 || page.ops[slot] === 0 || !translatable(page.ops[slot] & 255)
+      ) continue;
+      const r = discoverRegion(slot << 1, fetch);
+      if (r === null) continue;
+      regions.push(r);
+      take(r);
+    }
+    const units = this.#wasm!.translate(regions);
+    for (const unit of units) {
+      if (unit === null) continue;
+      const { region, fn } = unit;
+      const slot = region.entry >> 1;
+      if (page.blocks[slot] !== null) continue;
+      page.blocks[slot] = fn;
+      page.blockLengths[slot] = 1;
+      for (const b of region.blocks) {
+        for (const insn of b.insns) {
+          const o = insn.pc;
+          page.covered.fill(1, o >> 1, Math.min(2048, (o + (insn.word >>> 26) + 1) >> 1));
+          // As for the JavaScript tier (#compile): the region's other instructions count up
+          // again from below zero.
+          if (o !== region.entry && heat[o >> 1] > 0) heat[o >> 1] = -heat[o >> 1];
+        }
+      }
+      page.blockCount++;
+      this.compiledBlocks++;
+      this.stats.compilations++;
+      this.stats.wasmCompilations++;
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- atomics

@@ -70,6 +70,8 @@ export const TLB_FLUSH_CAUSE_NAMES: readonly string[] = [
 export class HartStats {
   /** Blocks compiled for this hart (a source shared with another block is not parsed again). */
   compilations = 0;
+  /** Of {@linkcode HartStats.compilations}, the regions translated into WebAssembly. */
+  wasmCompilations = 0;
   /** Compiled-block returns to the interpreter by {@linkcode BlockExit} reason. */
   readonly blockExits: Float64Array = new Float64Array(4);
   /** fence.i executed (and remote fence.i received). */

@@ -1,0 +1,125 @@
+/**
+ * The hart side of the WebAssembly tier: translates hot integer regions of a decoded page
+ * (wasm_block.ts) into functions over the frame pool's shared memory and wraps them as the run
+ * loop's compiled units (`BlockFn` of jit.ts), so that the dispatcher calls them exactly as it
+ * calls the JavaScript tier's regions:
+ *
+ * - the unit runs from its entry with the remaining budget, against the hart's area
+ *   (hart_area.ts: the interpreter's `xl`/`xh` and TLB tags), and reports instructions done and
+ *   the exit reason in the hart's status array, the next pc as an offset from the page base;
+ * - a TLB miss, a misaligned access, a store into a page with decoded code (those are never in
+ *   the store TLB the tier reads) or an untranslated instruction exits *before* the instruction,
+ *   and the interpreter performs it (page walk, MMIO, fault, code invalidation);
+ * - regions are position independent (pcs relative to the page's virtual base), and modules are
+ *   cached by region content, so harts, and the same code at another address, share them.
+ *
+ * Translation is batched per page: the hart translates the region of an entry that reached the
+ * compile threshold together with the regions of its page's other hot instructions that no
+ * region covers yet, in one module, which shares the ~150 µs fixed cost of a module (see
+ * wasm_block.ts).
+ *
+ * @module
+ */
+
+import type { BlockFn } from "../jit.ts";
+import { type FetchBits, type Region, type RegionFn, regionModule } from "./wasm_block.ts";
+import type { HartArea } from "./hart_area.ts";
+import type { FramePool } from "../../frame_pool.ts";
+
+/** A translated region ready for the run loop. */
+export interface WasmUnit {
+  /** The region (page offsets: pcs relative to the page base). */
+  readonly region: Region;
+  /** The unit the dispatcher calls. */
+  readonly fn: BlockFn;
+}
+
+/** Most cached region functions before the cache is dropped. */
+const CACHE_LIMIT = 8192;
+/** Region functions by content (entry offset and instruction words), shared by every hart. */
+const cache = new Map<string, RegionFn>();
+/** Counters of the tier, process-wide (tests, statistics). */
+export const wasmTierStats = {
+  /** Modules compiled. */
+  modules: 0,
+  /** Regions translated into them. */
+  regions: 0,
+  /** Regions found in the cache (another hart or address translated them). */
+  cacheHits: 0,
+};
+
+function keyOf(region: Region): string {
+  let key = `${region.entry}`;
+  for (const b of region.blocks) {
+    key += `|${b.start}`;
+    for (const insn of b.insns) key += `,${insn.word},${insn.imm}`;
+  }
+  return key;
+}
+
+/** Reads the instruction bits at page offset `o` of the RAM page `view`. */
+export function pageFetcher(view: DataView): FetchBits {
+  return (o: number) => {
+    if (o < 0 || o > 4094) return undefined;
+    const lo = view.getUint16(o, true);
+    if ((lo & 3) !== 3) return lo;
+    if (o > 4092) return undefined;
+    return view.getInt32(o, true);
+  };
+}
+
+/** One hart's wasm tier. */
+export class WasmTier {
+  readonly #area: HartArea;
+  readonly #pool: FramePool;
+  readonly #st: Int32Array;
+
+  /** The tier of the hart with `area` (in a pool) and status array `st` (jit.ts's `st`). */
+  constructor(area: HartArea, st: Int32Array) {
+    if (area.pool === null) throw new Error("wasm tier: the hart area is not in a frame pool");
+    this.#area = area;
+    this.#pool = area.pool;
+    this.#st = st;
+  }
+
+  /**
+   * Translates `regions` (found by {@linkcode discoverRegion} with page offsets as pcs) into
+   * units, compiling those not cached into one module.
+   */
+  translate(regions: readonly Region[]): WasmUnit[] {
+    const keys = regions.map(keyOf);
+    const fresh: number[] = [];
+    keys.forEach((key, i) => {
+      if (cache.has(key)) wasmTierStats.cacheHits++;
+      else if (!fresh.some((j) => keys[j] === key)) fresh.push(i);
+    });
+    if (fresh.length > 0) {
+      const bytes = regionModule(fresh.map((i) => regions[i]), {
+        minPages: 1,
+        maxPages: this.#pool.maximumPages,
+        shared: true,
+      });
+      const module = new WebAssembly.Module(bytes);
+      const exports = new WebAssembly.Instance(module, { env: { mem: this.#pool.memory } })
+        .exports;
+      wasmTierStats.modules++;
+      wasmTierStats.regions += fresh.length;
+      if (cache.size + fresh.length > CACHE_LIMIT) cache.clear();
+      fresh.forEach((i, k) => cache.set(keys[i], exports[`r${k}`] as RegionFn));
+    }
+    return regions.map((region, i) => ({ region, fn: this.#wrap(cache.get(keys[i])!) }));
+  }
+
+  /** The run loop's unit calling `run` on this hart. */
+  #wrap(run: RegionFn): BlockFn {
+    const at = this.#area.offset;
+    const exit = this.#area.exit;
+    const st = this.#st;
+    return (base: number, _off: number, limit: number): number => {
+      const budget = limit > 0x7fffffff ? 0x7fffffff : limit;
+      st[0] = run(at, budget, base | 0, Math.floor(base / 4294967296) | 0);
+      st[1] = exit[3];
+      return exit[1] * 4294967296 + (exit[0] >>> 0) - base;
+    };
+  }
+}
