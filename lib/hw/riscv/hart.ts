@@ -122,6 +122,13 @@ export type { WriteWatch } from "./memory_access.ts";
  */
 const JIT_THRESHOLD = 60000;
 /**
+ * The compile threshold of the wasm tier (when `jitThreshold` is higher): a region costs it a
+ * few µs per instruction plus a share of a module's ~150 µs (batched per page), not the 2 ms of
+ * a JavaScript unit, so it pays back much sooner; at 60000 the compute loop's outer loops were
+ * translated late in the run.
+ */
+const WASM_THRESHOLD = 2000;
+/**
  * A jump target joins a region when the interpreter ran it at least 1/HOT_RATIO as often as the
  * compile threshold (region.ts).
  */
@@ -177,7 +184,12 @@ export class Hart {
   #exitOnEbreak: boolean;
   #guestDelegation: boolean;
   #jit: boolean;
+  /** Executions after which the run loop asks for a unit (the wasm tier's, when it is on). */
   #jitThreshold: number;
+  /** The JavaScript tier's threshold (`jitThreshold`). */
+  #jsThreshold: number;
+  /** Per decoded page, slots whose region the wasm tier refused: the JS tier takes them later. */
+  #deferred = new WeakMap<DecodedPage, Uint8Array>();
   #jitStatus = new Int32Array(2);
   /** The area holding the registers and TLB tags (in the frame pool when there is one). */
   readonly #area: HartArea;
@@ -223,7 +235,10 @@ export class Hart {
         `jitThreshold ${threshold} is not an integer in 1..${MAX_JIT_THRESHOLD}`,
       );
     }
-    this.#jitThreshold = threshold;
+    this.#jsThreshold = threshold;
+    this.#jitThreshold = this.#wasm === null || options.jitThreshold !== undefined
+      ? threshold
+      : WASM_THRESHOLD;
     this.#csrs = new CsrFile({
       hartId: this.hartId,
       sstc: options.sstc ?? true,
@@ -1512,7 +1527,7 @@ export class Hart {
       (o: number) => page.ops[o >> 1] !== 0 ? page.ops[o >> 1] : this.#decodeSlot(page, o),
       (o: number) => page.imms[o >> 1],
       (o: number) =>
-        o >= 0 && o < 4096 && Math.abs(page.heat[o >> 1]) * HOT_RATIO >= this.#jitThreshold,
+        o >= 0 && o < 4096 && Math.abs(page.heat[o >> 1]) * HOT_RATIO >= this.#jsThreshold,
     );
     if (src === null) return;
     if (page.blocks === NO_BLOCKS) {
@@ -1522,6 +1537,17 @@ export class Hart {
     }
     if (this.#wasm !== null && this.#allTranslatable(page, src.offsets)) {
       if (this.#compileWasm(page, off)) return;
+    }
+    if (this.#jsThreshold > this.#jitThreshold) {
+      // The wasm tier's lower threshold fired for code it does not take: the JavaScript tier
+      // compiles it once it is hot by its own measure (the counter fires again then).
+      let deferred = this.#deferred.get(page);
+      if (deferred === undefined) this.#deferred.set(page, deferred = new Uint8Array(2048));
+      if (deferred[off >> 1] === 0) {
+        deferred[off >> 1] = 1;
+        page.heat[off >> 1] = this.#jitThreshold - this.#jsThreshold;
+        return;
+      }
     }
     const fn = compileBlock(src, {
       xl: this.xl,
