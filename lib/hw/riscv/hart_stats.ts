@@ -110,6 +110,7 @@ export class HartStats {
       blockInstructions,
       interpretedInstructions: Math.max(0, instret - blockInstructions),
       compilations: this.compilations,
+      wasmCompilations: this.wasmCompilations,
       blockExits: exits,
       fenceI: this.fenceI,
       fenceIFlushes: this.fenceIFlushes,
@@ -133,6 +134,8 @@ export interface HartStatsRecord {
   interpretedInstructions: number;
   /** Blocks compiled. */
   compilations: number;
+  /** Of those, regions translated into WebAssembly. */
+  wasmCompilations: number;
   /** Compiled-block returns by reason name. */
   blockExits: Record<string, number>;
   /** fence.i executed. */
