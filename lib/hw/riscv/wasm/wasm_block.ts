@@ -2,13 +2,16 @@
  * A WebAssembly tier for RV64I/M(C) code: translates a *region* (basic blocks reachable from an
  * entry pc inside one 4 KiB page through static branches and jumps; by default cut to the loop
  * nest at the entry, see `shapeRegion`) into one wasm function with native 64-bit registers, as
- * v86 does for x86. The memory layout it runs against is that of
- * `wasm_space.ts` (registers, exit record, TLBs and a flat RAM in one `WebAssembly.Memory`).
+ * v86 does for x86. The hart area it runs against is laid out as hart_area.ts says (the
+ * interpreter's register halves, an exit record, the load and store TLBs); in a hart the area and
+ * guest RAM live in the frame pool's shared memory (wasm_tier.ts wires the tier into the run
+ * loop), in tests and benches in a `wasm_space.ts` memory with a flat RAM.
  *
  * ## The translated function
  *
- * `run(base: i32, budget: i32) -> i32`, `base` being the hart's area in the memory (so harts
- * share translated code): loads the registers the region reads or writes from the register
+ * `run(base: i32, budget: i32, vbaseLo: i32, vbaseHi: i32) -> i32`, `base` being the hart's area
+ * in the memory (so harts share translated code) and `vbase` the virtual address the region's
+ * pcs are relative to: loads the registers the region reads or writes from the register
  * file into i64 locals, runs, writes the ones it writes back, fills the exit record (next pc,
  * instructions done, reason) and returns the instructions done. Inside, the basic blocks sit in
  * address order and control flow is structured as v86 does it (see `controlPlan`): a loop is a
@@ -28,8 +31,9 @@
  * overflow give the ISA's results (the wasm traps are guarded); MULH/MULHSU/MULHU are built from
  * 32×32 products inline.
  *
- * pc values are constants in the code (a region is tied to its virtual address): unlike the JS
- * tier's blocks, modules are not shared between addresses; they are shared between harts.
+ * pc values are constants relative to `vbase` (the hart discovers regions with page offsets as
+ * pcs and passes the page's virtual base), so a module serves a page wherever it is mapped, and
+ * every hart.
  *
  * ## Measurements (bench/wasm_tier_bench.ts: one run, cases alternating, medians of 5)
  *
@@ -70,7 +74,13 @@
  * {@linkcode DEFAULT_REGION_INSTRUCTIONS}); inline MULH. Structured loops (wasm `loop` instead of
  * `br_table` dispatch) were within noise here but cost nothing.
  *
- * ## Decision: wire it in, behind the interpreter, for integer code
+ * ## Decision: wire it in, behind the interpreter, for integer code (done: wasm_tier.ts)
+ *
+ * As wired, the plan below changed in two places: guest RAM stays in `SparseMemory` pages, whose
+ * frames live in one shared pool memory (frame_pool.ts) that every module imports, so snapshots
+ * and clones keep their form; and the registers keep their separate low/high halves (the
+ * interpreter's `xl`/`xh` are views onto the hart's area), composed into i64 locals at entry.
+ * The TLB tags are the JavaScript TLB's own (f64), next to each entry's frame.
  *
  * The JavaScript tier cannot get there (a 64-bit op is several int32 ops, MUL/DIV go through
  * alu.ts, and every block is a `new Function` that V8 must parse and tier up); this tier beats
