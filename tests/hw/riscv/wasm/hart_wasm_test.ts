@@ -236,3 +236,68 @@ result:
     assert.equal(second.getX(10), 100000n);
   },
 });
+
+Deno.test({
+  name: "hart wasm tier: Sv39 code and data in the upper half (addresses above 2^63) run in wasm",
+  ignore: !haveTier,
+  fn() {
+    // Identity gigapage at 0x8000_0000 and its alias at 0xffff_ffff_8000_0000 (root index 510),
+    // as Linux maps its kernel; the loop runs and accesses its data through the alias.
+    const hart = compare(
+      `
+_start:
+  la t0, root
+  srli t0, t0, 12
+  li t1, 0x8000000000000000
+  or t0, t0, t1
+  csrw satp, t0
+  li t0, 0x1800
+  csrc mstatus, t0
+  li t0, 0x800
+  csrs mstatus, t0
+  la t0, smain
+  csrw mepc, t0
+  mret
+smain:
+  li t0, 0xffffffff80000000
+  la t1, high
+  li t2, 0x80000000
+  sub t1, t1, t2
+  add t1, t1, t0
+  jr t1
+high:
+  la s0, data              # pc-relative: an upper-half address
+  li s1, 40000
+  li a0, 0
+loop:
+  ld t0, 0(s0)
+  add a0, a0, t0
+  addi t0, t0, 3
+  sd t0, 0(s0)
+  sw a0, 8(s0)
+  addi s1, s1, -1
+  bnez s1, loop
+  auipc a1, 0
+done:
+  j done
+  .balign 4096
+root:
+  .dword 0
+  .dword 0
+  .dword 0x200000cf       # 0x8000_0000 -> 0x8000_0000 (V R W X A D)
+  .zero 507 * 8
+  .dword 0x200000cf       # 0xffff_ffff_8000_0000 -> 0x8000_0000
+  .dword 0
+data:
+  .dword 5
+  .dword 0
+`,
+      [3, 300, 30_000, 100_000, 100_000, 100_000],
+    );
+    assert.ok(hart.stats.wasmCompilations >= 1, "translated into wasm");
+    assert.ok(hart.blockInstructions > 200_000, `${hart.blockInstructions} in wasm`);
+    assert.ok(hart.getX(11) >= 0xffffffff80000000n, "ran in the upper half");
+    // The upper-half tags match in wasm: the loop leaves only for page walks and slice ends.
+    assert.ok(hart.stats.blockExits[BlockExit.Memory] < 20, "wasm hits the TLB");
+  },
+});
