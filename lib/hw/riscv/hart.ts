@@ -193,7 +193,8 @@ export class Hart {
   #jsThreshold: number;
   /** Per decoded page, slots whose region the wasm tier refused: the JS tier takes them later. */
   #deferred = new WeakMap<DecodedPage, Uint8Array>();
-  #jitStatus = new Int32Array(2);
+  /** Unit status (`st` of jit.ts): the exit record of the hart's area. */
+  #jitStatus: Int32Array;
   /** The area holding the registers and TLB tags (in the frame pool when there is one). */
   readonly #area: HartArea;
   /** The wasm tier, or null (option off, or no frame pool). */
@@ -229,8 +230,9 @@ export class Hart {
     releaseWith(this, this.#area);
     this.xl = this.#area.xl;
     this.xh = this.#area.xh;
+    this.#jitStatus = this.#area.status;
     this.#wasm = this.#jit && (options.wasm ?? true) && this.#area.pool !== null
-      ? new WasmTier(this.#area, this.#jitStatus)
+      ? new WasmTier(this.#area)
       : null;
     const threshold = options.jitThreshold ?? JIT_THRESHOLD;
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_JIT_THRESHOLD) {

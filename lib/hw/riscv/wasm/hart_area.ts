@@ -66,6 +66,11 @@ export class HartArea {
   readonly xh: Int32Array;
   /** The exit record as int32: pc low, pc high, done, reason. */
   readonly exit: Int32Array;
+  /**
+   * The exit record's done and reason: the run loop's unit status (`st` of jit.ts), which
+   * JavaScript units write too.
+   */
+  readonly status: Int32Array;
   /** Load TLB tags. */
   readonly rTag: Float64Array;
   /** Store TLB tags. */
@@ -82,6 +87,7 @@ export class HartArea {
     this.xl = new Int32Array(buffer, offset + AREA_XL, 34);
     this.xh = new Int32Array(buffer, offset + AREA_XH, 34);
     this.exit = new Int32Array(buffer, offset + AREA_EXIT_PC, 4);
+    this.status = new Int32Array(buffer, offset + AREA_EXIT_DONE, 2);
     this.rTag = new Float64Array(buffer, offset + AREA_LOAD_TAG, AREA_TLB_ENTRIES).fill(-1);
     this.wTag = new Float64Array(buffer, offset + AREA_STORE_TAG, AREA_TLB_ENTRIES).fill(-1);
     this.rFrame = new Int32Array(buffer, offset + AREA_LOAD_FRAME, AREA_TLB_ENTRIES);

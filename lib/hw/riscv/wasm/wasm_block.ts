@@ -586,14 +586,22 @@ function controlPlan(region: Region, index: Map<number, number>): ControlPlan | 
   return nested === null ? null : { intervals: nested, loopEnd, dispatch };
 }
 
-/** Emits the function body of `region`. */
-function emitRegion(region: Region): FunctionBuilder {
-  const { i32, i64 } = ValType;
-  const f = new FunctionBuilder([i32, i32, i32, i32]);
-  const BASE = 0;
-  const BUDGET = 1;
+/**
+ * Emits the function body of `region`: with the {@linkcode RegionFn} signature, or with
+ * `hart`, the run loop's (see {@linkcode HartRegionFn}: the area offset is the imported global
+ * 0).
+ */
+function emitRegion(region: Region, hart = false): FunctionBuilder {
+  const { i32, i64, f64 } = ValType;
+  const f = new FunctionBuilder(hart ? [f64, i32, f64] : [i32, i32, i32, i32]);
+  const BASE = hart ? f.local(i32) : 0;
+  const BUDGET = hart ? f.local(i32) : 1;
   const VBASE_LO = 2;
   const VBASE_HI = 3;
+  if (hart) {
+    f.globalGet(0).set(BASE);
+    f.get(2).f64Const(0x7fffffff).op(O.f64_min, O.i32_trunc_f64_s).set(BUDGET);
+  }
   const done = f.local(i32);
   const state = f.local(i32);
   const exReason = f.local(i32);
@@ -628,8 +636,11 @@ function emitRegion(region: Region): FunctionBuilder {
     f.set(regLocal[r]);
   }
   // The virtual address the region's pcs are relative to (its page's, in the hart).
-  f.get(VBASE_LO).op(O.i64_extend_i32_u).get(VBASE_HI).op(O.i64_extend_i32_s);
-  f.i64Const(32).op(O.i64_shl, O.i64_or).set(vbase);
+  if (hart) f.get(0).op(O.i64_trunc_f64_s).set(vbase);
+  else {
+    f.get(VBASE_LO).op(O.i64_extend_i32_u).get(VBASE_HI).op(O.i64_extend_i32_s);
+    f.i64Const(32).op(O.i64_shl, O.i64_or).set(vbase);
+  }
   /** Pushes the i64 virtual address of the region-relative `pc`. */
   const pcValue = (pc: number) => f.get(vbase).i64Const(pc).op(O.i64_add);
   const reg = (r: number) => (r === 0 ? f.i64Const(0) : f.get(regLocal[r]));
@@ -807,10 +818,11 @@ function emitRegion(region: Region): FunctionBuilder {
       AREA_XH + 4 * r,
     );
   }
-  f.get(BASE).get(exPc).mem(MemOp.i64_store, EXIT_PC);
+  if (!hart) f.get(BASE).get(exPc).mem(MemOp.i64_store, EXIT_PC);
   f.get(BASE).get(done).mem(MemOp.i32_store, EXIT_DONE);
   f.get(BASE).get(exReason).mem(MemOp.i32_store, EXIT_REASON);
-  f.get(done);
+  if (hart) f.get(exPc).op(O.f64_convert_i64_s).get(0).op(O.f64_sub);
+  else f.get(done);
   return f;
 
   /**
@@ -913,6 +925,15 @@ function emitRegion(region: Region): FunctionBuilder {
  */
 export type RegionFn = (base: number, budget: number, vbaseLo?: number, vbaseHi?: number) => number;
 
+/**
+ * A translated region as the hart's run loop calls it (a `BlockFn` of jit.ts): `base` is the
+ * virtual address of its page, `off` is ignored (a region has one entry), at most `limit`
+ * instructions run. It returns the next pc as an offset from `base` and writes the instructions
+ * done and the exit reason to the exit record of the hart area whose offset the instance
+ * imports as `env.area` (the hart's `st`).
+ */
+export type HartRegionFn = (base: number, off: number, limit: number) => number;
+
 /** The memory a region module imports (`env.mem`). */
 export interface RegionMemory {
   /** Minimum size in 64 KiB pages. */
@@ -926,19 +947,22 @@ export interface RegionMemory {
 /**
  * Builds one module holding a function per region (exported as `r0`, `r1`, ..., or with another
  * `exportPrefix`) over a memory imported as `env.mem` of at least `memory` 64 KiB pages (or
- * with the given limits). Batching many regions in one module shares the module's fixed
+ * with the given limits): {@linkcode RegionFn}s, or with `hart` {@linkcode HartRegionFn}s
+ * (which import the hart area's offset as the i32 global `env.area`). Batching many regions in one module shares the module's fixed
  * compilation cost.
  */
 export function regionModule(
   regions: readonly Region[],
   memory: number | RegionMemory,
   exportPrefix = "r",
+  hart = false,
 ): Uint8Array<ArrayBuffer> {
-  const { i32 } = ValType;
+  const { i32, f64 } = ValType;
   const limits = typeof memory === "number" ? { minPages: memory } : memory;
   const m = new ModuleBuilder().importMemory({ module: "env", name: "mem", ...limits });
-  const type = m.type([i32, i32, i32, i32], [i32]);
-  regions.forEach((r, i) => m.addFunction(type, emitRegion(r), `${exportPrefix}${i}`));
+  if (hart) m.importGlobalI32("env", "area");
+  const type = hart ? m.type([f64, i32, f64], [f64]) : m.type([i32, i32, i32, i32], [i32]);
+  regions.forEach((r, i) => m.addFunction(type, emitRegion(r, hart), `${exportPrefix}${i}`));
   return m.encode();
 }
 

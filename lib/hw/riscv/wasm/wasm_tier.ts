@@ -4,9 +4,12 @@
  * loop's compiled units (`BlockFn` of jit.ts), so that the dispatcher calls them exactly as it
  * calls the JavaScript tier's regions:
  *
- * - the unit runs from its entry with the remaining budget, against the hart's area
- *   (hart_area.ts: the interpreter's `xl`/`xh` and TLB tags), and reports instructions done and
- *   the exit reason in the hart's status array, the next pc as an offset from the page base;
+ * - the unit is the exported wasm function itself (no JavaScript wrapper: the module is
+ *   instantiated per hart with the hart area's offset as an imported global); it runs from its
+ *   entry with the remaining budget against the hart's area (hart_area.ts: the interpreter's
+ *   `xl`/`xh` and TLB tags), writes the instructions done and the exit reason to the area's exit
+ *   record, which is the hart's status array `st`, and returns the next pc as an offset from
+ *   the page base;
  * - a TLB miss, a misaligned access, a store into a page with decoded code (those are never in
  *   the store TLB the tier reads) or an untranslated instruction exits *before* the instruction,
  *   and the interpreter performs it (page walk, MMIO, fault, code invalidation);
@@ -22,7 +25,7 @@
  */
 
 import type { BlockFn } from "../jit.ts";
-import { type FetchBits, type Region, type RegionFn, regionModule } from "./wasm_block.ts";
+import { type FetchBits, type HartRegionFn, type Region, regionModule } from "./wasm_block.ts";
 import type { HartArea } from "./hart_area.ts";
 import type { FramePool } from "../../frame_pool.ts";
 
@@ -34,10 +37,15 @@ export interface WasmUnit {
   readonly fn: BlockFn;
 }
 
-/** Most cached region functions before the cache is dropped. */
+/** Most cached regions before the cache is dropped. */
 const CACHE_LIMIT = 8192;
-/** Region functions by content (entry offset and instruction words), shared by every hart. */
-const cache = new Map<string, RegionFn>();
+/** A region translated into a module: the module and the index of its export. */
+interface Translated {
+  readonly module: WebAssembly.Module;
+  readonly index: number;
+}
+/** Translated regions by content (entry offset and instruction words), shared by every hart. */
+const cache = new Map<string, Translated>();
 /** Counters of the tier, process-wide (tests, statistics). */
 export const wasmTierStats = {
   /** Modules compiled. */
@@ -72,19 +80,22 @@ export function pageFetcher(view: DataView): FetchBits {
 export class WasmTier {
   readonly #area: HartArea;
   readonly #pool: FramePool;
-  readonly #st: Int32Array;
+  /** This hart's instances of the modules it uses. */
+  #instances = new WeakMap<WebAssembly.Module, WebAssembly.Exports>();
 
-  /** The tier of the hart with `area` (in a pool) and status array `st` (jit.ts's `st`). */
-  constructor(area: HartArea, st: Int32Array) {
+  /**
+   * The tier of the hart with `area` (in a pool); units report through the area's exit record
+   * (`area.status` is the hart's `st`).
+   */
+  constructor(area: HartArea) {
     if (area.pool === null) throw new Error("wasm tier: the hart area is not in a frame pool");
     this.#area = area;
     this.#pool = area.pool;
-    this.#st = st;
   }
 
   /**
-   * Translates `regions` (found by {@linkcode discoverRegion} with page offsets as pcs) into
-   * units, compiling those not cached into one module.
+   * Translates `regions` (found by `discoverRegion` with page offsets as pcs) into units the run
+   * loop calls directly, compiling those not cached into one module.
    */
   translate(regions: readonly Region[]): WasmUnit[] {
     const keys = regions.map(keyOf);
@@ -94,32 +105,27 @@ export class WasmTier {
       else if (!fresh.some((j) => keys[j] === key)) fresh.push(i);
     });
     if (fresh.length > 0) {
-      const bytes = regionModule(fresh.map((i) => regions[i]), {
-        minPages: 1,
-        maxPages: this.#pool.maximumPages,
-        shared: true,
-      });
+      const bytes = regionModule(
+        fresh.map((i) => regions[i]),
+        { minPages: 1, maxPages: this.#pool.maximumPages, shared: true },
+        "r",
+        true,
+      );
       const module = new WebAssembly.Module(bytes);
-      const exports = new WebAssembly.Instance(module, { env: { mem: this.#pool.memory } })
-        .exports;
       wasmTierStats.modules++;
       wasmTierStats.regions += fresh.length;
       if (cache.size + fresh.length > CACHE_LIMIT) cache.clear();
-      fresh.forEach((i, k) => cache.set(keys[i], exports[`r${k}`] as RegionFn));
+      fresh.forEach((i, k) => cache.set(keys[i], { module, index: k }));
     }
-    return regions.map((region, i) => ({ region, fn: this.#wrap(cache.get(keys[i])!) }));
-  }
-
-  /** The run loop's unit calling `run` on this hart. */
-  #wrap(run: RegionFn): BlockFn {
-    const at = this.#area.offset;
-    const exit = this.#area.exit;
-    const st = this.#st;
-    return (base: number, _off: number, limit: number): number => {
-      const budget = limit > 0x7fffffff ? 0x7fffffff : limit;
-      st[0] = run(at, budget, base | 0, Math.floor(base / 4294967296) | 0);
-      st[1] = exit[3];
-      return exit[1] * 4294967296 + (exit[0] >>> 0) - base;
-    };
+    return regions.map((region, i) => {
+      const { module, index } = cache.get(keys[i])!;
+      let exports = this.#instances.get(module);
+      if (exports === undefined) {
+        const env = { mem: this.#pool.memory, area: this.#area.offset };
+        exports = new WebAssembly.Instance(module, { env }).exports;
+        this.#instances.set(module, exports);
+      }
+      return { region, fn: exports[`r${index}`] as HartRegionFn };
+    });
   }
 }

@@ -108,6 +108,10 @@ export const Opcode = {
   i64_extend32_s: 0xc4,
   f64_ne: 0x62,
   f64_convert_i64_s: 0xb9,
+  f64_sub: 0xa1,
+  f64_min: 0xa4,
+  i32_trunc_f64_s: 0xaa,
+  i64_trunc_f64_s: 0xb0,
 } as const;
 
 /** Memory access opcodes, with their natural alignment (log2 bytes). */
@@ -227,6 +231,21 @@ export class FunctionBuilder {
   i64Const(value: number | bigint): this {
     this.code.push(0x42);
     writeSigned(this.code, typeof value === "bigint" ? BigInt.asIntN(64, value) : value);
+    return this;
+  }
+
+  /** `f64.const value`. */
+  f64Const(value: number): this {
+    this.code.push(0x44);
+    const bytes = new Uint8Array(new Float64Array([value]).buffer);
+    for (const b of bytes) this.code.push(b);
+    return this;
+  }
+
+  /** `global.get index`. */
+  globalGet(index: number): this {
+    this.code.push(0x23);
+    writeU32(this.code, index);
     return this;
   }
 
@@ -400,6 +419,14 @@ export class ModuleBuilder {
     return this;
   }
 
+  /** Imports an immutable i32 global as `module.name`; returns its global index. */
+  importGlobalI32(module: string, name: string): number {
+    this.globals.push([module, name]);
+    return this.globals.length - 1;
+  }
+
+  private readonly globals: [string, string][] = [];
+
   /**
    * Adds a function of signature `type` with `body`; returns its function index (for `call`).
    * With `exportName`, also exports it.
@@ -435,15 +462,22 @@ export class ModuleBuilder {
       for (const t of this.typeBytes) c.push(...t);
       section(1, c);
     }
-    if (this.memory !== undefined) {
+    if (this.memory !== undefined || this.globals.length > 0) {
       const m = this.memory;
       const c: number[] = [];
-      writeU32(c, 1);
-      name(c, m.module);
-      name(c, m.name);
-      c.push(0x02, m.maxPages === undefined ? 0x00 : m.shared === true ? 0x03 : 0x01);
-      writeU32(c, m.minPages);
-      if (m.maxPages !== undefined) writeU32(c, m.maxPages);
+      writeU32(c, (m === undefined ? 0 : 1) + this.globals.length);
+      if (m !== undefined) {
+        name(c, m.module);
+        name(c, m.name);
+        c.push(0x02, m.maxPages === undefined ? 0x00 : m.shared === true ? 0x03 : 0x01);
+        writeU32(c, m.minPages);
+        if (m.maxPages !== undefined) writeU32(c, m.maxPages);
+      }
+      for (const [mod, field] of this.globals) {
+        name(c, mod);
+        name(c, field);
+        c.push(0x03, 0x7f, 0x00);
+      }
       section(2, c);
     }
     if (this.functions.length > 0) {
