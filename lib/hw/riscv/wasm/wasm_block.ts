@@ -610,6 +610,7 @@ function emitRegion(region: Region, hart = false): FunctionBuilder {
   const addr = f.local(i64);
   const vbase = f.local(i64);
   const frame = f.local(i32);
+  let jalrF: number | undefined;
   let mulTemps: [number, number] | undefined;
   // Registers used by the region get locals; x0 reads as the constant 0.
   const regLocal = new Int32Array(33).fill(-1);
@@ -777,6 +778,15 @@ function emitRegion(region: Region, hart = false): FunctionBuilder {
         continue;
       }
       if (op === Op.JALR) {
+        if (hart) {
+          // The interpreter keeps the target as the double hi * 2^32 + lo + imm, not wrapped to
+          // 64 bits: beyond 2^53 in magnitude (where it faults) the pc it reports is that double.
+          jalrF ??= f.local(f64);
+          reg(r1).i64Const(32).op(O.i64_shr_s, O.f64_convert_i64_s).f64Const(4294967296);
+          f.op(O.f64_mul);
+          reg(r1).i64Const(0xffffffff).op(O.i64_and, O.f64_convert_i64_u, O.f64_add);
+          f.f64Const(imm).op(O.f64_add).set(jalrF);
+        }
         reg(r1).i64Const(imm).op(O.i64_add).i64Const(-2).op(O.i64_and).set(exPc);
         if (!sink) pcValue(next).set(regLocal[rd]);
         f.i32Const(BlockExit.Jump).set(exReason);
@@ -821,8 +831,15 @@ function emitRegion(region: Region, hart = false): FunctionBuilder {
   if (!hart) f.get(BASE).get(exPc).mem(MemOp.i64_store, EXIT_PC);
   f.get(BASE).get(done).mem(MemOp.i32_store, EXIT_DONE);
   f.get(BASE).get(exReason).mem(MemOp.i32_store, EXIT_REASON);
-  if (hart) f.get(exPc).op(O.f64_convert_i64_s).get(0).op(O.f64_sub);
-  else f.get(done);
+  if (hart) {
+    if (jalrF !== undefined) {
+      // A jalr exit whose target is beyond 2^53 in magnitude returns the interpreter's double
+      // (jalrF is 0 unless a jalr, which always leaves, set it).
+      f.get(jalrF).get(exPc).op(O.f64_convert_i64_s);
+      f.get(jalrF).op(O.f64_abs).f64Const(2 ** 53).op(O.f64_lt, O.i32_eqz, O.select);
+    } else f.get(exPc).op(O.f64_convert_i64_s);
+    f.get(0).op(O.f64_sub);
+  } else f.get(done);
   return f;
 
   /**
