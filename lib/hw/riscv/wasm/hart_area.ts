@@ -114,7 +114,10 @@ export class HartArea {
     return offset > 0 ? offset : 0;
   }
 
-  /** The exit record's next pc (exact below 2^53 in magnitude). */
+  /**
+   * The exit record's next pc (exact below 2^53 in magnitude). Only `RegionFn`s write it; the
+   * hart's units (`HartRegionFn`) return the next pc instead.
+   */
   get exitPc(): number {
     return this.exit[1] * 4294967296 + (this.exit[0] >>> 0);
   }
