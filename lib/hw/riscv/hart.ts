@@ -16,8 +16,11 @@
  *   from the decoded form. A store to a decoded page invalidates the decoded instructions it
  *   overlaps (and the page's compiled blocks when it hits one), on every hart that decoded it
  *   (see code_group.ts); `fence.i` therefore costs nothing unless the host wrote RAM.
- * - Hot code is translated into JavaScript functions by the second tier (`jit.ts`, one function
- *   per region of a page: `region.ts`); the
+ * - Hot integer code is translated into WebAssembly (wasm/wasm_tier.ts over wasm_block.ts; the
+ *   registers and the load/store TLB tags live in the hart's area in the frame pool, see
+ *   wasm/hart_area.ts); the rest of the hot code (FP, bit manipulation), and everything when the
+ *   frame pool is unavailable or `wasm: false`, into JavaScript functions by the JavaScript tier
+ *   (`jit.ts`, one function per region of a page: `region.ts`); the
  *   interpreter stays the reference and handles everything the tier leaves out (traps, CSRs,
  *   atomics, MMIO, TLB misses). Loaders that rewrite memory behind the hart's back call
  *   {@linkcode Hart.reset} or {@linkcode Hart.flushCaches}; `SparseMemory.clear()` and bus
@@ -96,6 +99,9 @@ import { codeStore } from "./code_group.ts";
 import { amo, Reservation } from "./atomics.ts";
 import { MemoryAccess, type WriteWatch } from "./memory_access.ts";
 import { primeInterpreter } from "./warm_up.ts";
+import { HartArea, releaseWith } from "./wasm/hart_area.ts";
+import { discoverRegion, type Region, translatable } from "./wasm/wasm_block.ts";
+import { pageFetcher, WasmTier } from "./wasm/wasm_tier.ts";
 import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
 
 export * from "./hart_state.ts";
@@ -119,6 +125,13 @@ export type { WriteWatch } from "./memory_access.ts";
  */
 const JIT_THRESHOLD = 60000;
 /**
+ * The compile threshold of the wasm tier (when `jitThreshold` is higher): a region costs it a
+ * few µs per instruction plus a share of a module's ~150 µs (batched per page), not the 2 ms of
+ * a JavaScript unit, so it pays back much sooner; at 60000 the compute loop's outer loops were
+ * translated late in the run.
+ */
+const WASM_THRESHOLD = 2000;
+/**
  * A jump target joins a region when the interpreter ran it at least 1/HOT_RATIO as often as the
  * compile threshold (region.ts).
  */
@@ -136,10 +149,13 @@ let primed = false;
 
 /** An RV64GC (+ Zba/Zbb/Zbs/Zicond, Sstc) hart with M/S/U privilege modes and Sv39. */
 export class Hart {
-  /** Low 32 bits of x0..x31 (index 32 is the write sink for x0). */
-  readonly xl: Int32Array = new Int32Array(34);
-  /** High 32 bits of x0..x31. */
-  readonly xh: Int32Array = new Int32Array(34);
+  /**
+   * Low 32 bits of x0..x31 (index 32 is the write sink for x0); a view onto the hart's area
+   * (wasm/hart_area.ts), which the wasm tier reads and writes.
+   */
+  readonly xl: Int32Array;
+  /** High 32 bits of x0..x31 (a view onto the hart's area). */
+  readonly xh: Int32Array;
   /** Program counter: the signed 64-bit value (exact below 2^53 in magnitude). */
   pc = 0;
   /** Instructions retired. */
@@ -171,8 +187,18 @@ export class Hart {
   #exitOnEbreak: boolean;
   #guestDelegation: boolean;
   #jit: boolean;
+  /** Executions after which the run loop asks for a unit (the wasm tier's, when it is on). */
   #jitThreshold: number;
-  #jitStatus = new Int32Array(2);
+  /** The JavaScript tier's threshold (`jitThreshold`). */
+  #jsThreshold: number;
+  /** Per decoded page, slots whose region the wasm tier refused: the JS tier takes them later. */
+  #deferred = new WeakMap<DecodedPage, Uint8Array>();
+  /** Unit status (`st` of jit.ts): the exit record of the hart's area. */
+  #jitStatus: Int32Array;
+  /** The area holding the registers and TLB tags (in the frame pool when there is one). */
+  readonly #area: HartArea;
+  /** The wasm tier, or null (option off, or no frame pool). */
+  readonly #wasm: WasmTier | null;
 
   // Privileged state.
   #priv: 0 | 1 | 3 = 3;
@@ -200,13 +226,24 @@ export class Hart {
     this.#exitOnEbreak = options.exitOnEbreak ?? false;
     this.#guestDelegation = options.guestDelegation ?? false;
     this.#jit = options.jit ?? true;
+    this.#area = HartArea.create();
+    releaseWith(this, this.#area);
+    this.xl = this.#area.xl;
+    this.xh = this.#area.xh;
+    this.#jitStatus = this.#area.status;
+    this.#wasm = this.#jit && (options.wasm ?? true) && this.#area.pool !== null
+      ? new WasmTier(this.#area)
+      : null;
     const threshold = options.jitThreshold ?? JIT_THRESHOLD;
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_JIT_THRESHOLD) {
       throw new RangeError(
         `jitThreshold ${threshold} is not an integer in 1..${MAX_JIT_THRESHOLD}`,
       );
     }
-    this.#jitThreshold = threshold;
+    this.#jsThreshold = threshold;
+    this.#jitThreshold = this.#wasm === null || options.jitThreshold !== undefined
+      ? threshold
+      : WASM_THRESHOLD;
     this.#csrs = new CsrFile({
       hartId: this.hartId,
       sstc: options.sstc ?? true,
@@ -224,6 +261,7 @@ export class Hart {
       stats: this.stats,
       xl: this.xl,
       xh: this.xh,
+      area: this.#area,
       lastBusError: this.lastBusError,
       exitOnBusError: this.#exitOnBusError,
       host: {
@@ -1494,13 +1532,27 @@ export class Hart {
       (o: number) => page.ops[o >> 1] !== 0 ? page.ops[o >> 1] : this.#decodeSlot(page, o),
       (o: number) => page.imms[o >> 1],
       (o: number) =>
-        o >= 0 && o < 4096 && Math.abs(page.heat[o >> 1]) * HOT_RATIO >= this.#jitThreshold,
+        o >= 0 && o < 4096 && Math.abs(page.heat[o >> 1]) * HOT_RATIO >= this.#jsThreshold,
     );
     if (src === null) return;
     if (page.blocks === NO_BLOCKS) {
       page.blocks = new Array<BlockFn | null>(2048).fill(null);
       page.blockLengths = new Uint16Array(2048);
       page.covered = new Uint8Array(2048);
+    }
+    if (this.#wasm !== null && this.#allTranslatable(page, src.offsets)) {
+      if (this.#compileWasm(page, off)) return;
+    }
+    if (this.#jsThreshold > this.#jitThreshold) {
+      // The wasm tier's lower threshold fired for code it does not take: the JavaScript tier
+      // compiles it once it is hot by its own measure (the counter fires again then).
+      let deferred = this.#deferred.get(page);
+      if (deferred === undefined) this.#deferred.set(page, deferred = new Uint8Array(2048));
+      if (deferred[off >> 1] === 0) {
+        deferred[off >> 1] = 1;
+        page.heat[off >> 1] = this.#jitThreshold - this.#jsThreshold;
+        return;
+      }
     }
     const fn = compileBlock(src, {
       xl: this.xl,
@@ -1541,6 +1593,67 @@ export class Hart {
     page.blockCount++;
     this.compiledBlocks++;
     this.stats.compilations++;
+  }
+
+  /** Whether the wasm tier translates every instruction at the page offsets `offsets`. */
+  #allTranslatable(page: DecodedPage, offsets: readonly number[]): boolean {
+    for (let i = 0; i < offsets.length; i++) {
+      if (!translatable(page.ops[offsets[i] >> 1] & 255)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Translates the region at page offset `off` into wasm, with the page's other hot entries in
+   * the same module (wasm_tier.ts); false when the instruction at `off` is not translatable.
+   */
+  #compileWasm(page: DecodedPage, off: number): boolean {
+    const heat = page.heat;
+    const fetch = pageFetcher(page.view);
+    const first = discoverRegion(off, fetch);
+    if (first === null) return false;
+    // The page's other hot instructions that no unit covers get their regions in the same
+    // module (in address order, so that a loop's header comes before its body).
+    const regions = [first];
+    const taken = new Uint8Array(2048);
+    const take = (r: Region) => {
+      for (const b of r.blocks) for (const i of b.insns) taken[i.pc >> 1] = 1;
+    };
+    take(first);
+    const warm = this.#jitThreshold >> 1;
+    for (let slot = 0; slot < 2048 && regions.length < 16; slot++) {
+      if (
+        heat[slot] < warm || taken[slot] !== 0 || page.blocks[slot] !== null ||
+        page.covered[slot] !== 0 || page.ops[slot] === 0 || !translatable(page.ops[slot] & 255)
+      ) continue;
+      const r = discoverRegion(slot << 1, fetch);
+      if (r === null) continue;
+      regions.push(r);
+      take(r);
+    }
+    const units = this.#wasm!.translate(regions);
+    for (const unit of units) {
+      if (unit === null) continue;
+      const { region, fn } = unit;
+      const slot = region.entry >> 1;
+      if (page.blocks[slot] !== null) continue;
+      page.blocks[slot] = fn;
+      page.blockLengths[slot] = 1;
+      for (const b of region.blocks) {
+        for (const insn of b.insns) {
+          const o = insn.pc;
+          page.covered.fill(1, o >> 1, Math.min(2048, (o + (insn.word >>> 26) + 1) >> 1));
+          // As for the JavaScript tier (#compile): the region's other instructions count up
+          // again from below zero.
+          if (o !== region.entry && heat[o >> 1] > 0) heat[o >> 1] = -heat[o >> 1];
+        }
+      }
+      page.blockCount++;
+      this.compiledBlocks++;
+      this.stats.compilations++;
+      this.stats.wasmCompilations++;
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- atomics

@@ -68,10 +68,17 @@ export interface HartOptions {
    */
   jit?: boolean;
   /**
+   * With `jit`, translate hot integer regions into WebAssembly (wasm/wasm_tier.ts) instead of
+   * JavaScript. Default `true`; off (JavaScript tier only) without a frame pool.
+   */
+  wasm?: boolean;
+  /**
    * How many times an instruction is interpreted before a block is compiled from it (1..2^31-1,
    * default 60000: a block costs V8 a parse and a tier-up, which only pays back on code that
    * runs tens of thousands of times; see bench/linux_init_bench.ts). Tests use 1 to push nearly
-   * everything through the second tier.
+   * everything through the second tier. Given, it applies to the wasm tier too; by default the
+   * wasm tier translates after 2000 runs (its units are far cheaper to compile), and code it
+   * does not take goes to the JavaScript tier after 60000.
    */
   jitThreshold?: number;
   /**

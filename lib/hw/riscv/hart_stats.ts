@@ -70,6 +70,8 @@ export const TLB_FLUSH_CAUSE_NAMES: readonly string[] = [
 export class HartStats {
   /** Blocks compiled for this hart (a source shared with another block is not parsed again). */
   compilations = 0;
+  /** Of {@linkcode HartStats.compilations}, the regions translated into WebAssembly. */
+  wasmCompilations = 0;
   /** Compiled-block returns to the interpreter by {@linkcode BlockExit} reason. */
   readonly blockExits: Float64Array = new Float64Array(4);
   /** fence.i executed (and remote fence.i received). */
@@ -108,6 +110,7 @@ export class HartStats {
       blockInstructions,
       interpretedInstructions: Math.max(0, instret - blockInstructions),
       compilations: this.compilations,
+      wasmCompilations: this.wasmCompilations,
       blockExits: exits,
       fenceI: this.fenceI,
       fenceIFlushes: this.fenceIFlushes,
@@ -131,6 +134,8 @@ export interface HartStatsRecord {
   interpretedInstructions: number;
   /** Blocks compiled. */
   compilations: number;
+  /** Of those, regions translated into WebAssembly. */
+  wasmCompilations: number;
   /** Compiled-block returns by reason name. */
   blockExits: Record<string, number>;
   /** fence.i executed. */

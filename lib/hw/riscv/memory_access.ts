@@ -26,6 +26,7 @@ import {
 } from "./code_group.ts";
 import { leafSizeFlags, SoftTlb, staleFlags, TlbEntry } from "./soft_tlb.ts";
 import type { BusErrorInfo } from "./hart_state.ts";
+import type { HartArea } from "./wasm/hart_area.ts";
 
 const TWO32 = 4294967296;
 /** Physical addresses are 56 bits wide (Sv39's PPN); fetches at or above fault. */
@@ -77,6 +78,8 @@ export interface MemoryAccessOptions {
   xh: Int32Array;
   /** Filled in when an access nobody answers stops the run. */
   lastBusError: BusErrorInfo;
+  /** The hart's area: the load and store TLB tags live there, for the wasm tier. */
+  area?: HartArea;
   /** An unanswered access stops the run instead of raising an access fault. */
   exitOnBusError: boolean;
   /** The hart. */
@@ -88,7 +91,7 @@ export class MemoryAccess {
   /** The physical address space. */
   readonly bus: Bus;
   /** The software TLBs (the run loop and compiled blocks hold their arrays). */
-  readonly tlb: SoftTlb = new SoftTlb();
+  readonly tlb: SoftTlb;
   /** Where page walks, flushes and code drops are counted. */
   readonly stats: HartStats;
   /** Low word of the effective address of the access in progress (see {@linkcode ea}). */
@@ -129,6 +132,7 @@ export class MemoryAccess {
     this.#csrs = options.csrs;
     this.stats = options.stats;
     this.#xl = options.xl;
+    this.tlb = new SoftTlb(options.area);
     this.#xh = options.xh;
     this.#lastBusError = options.lastBusError;
     this.#exitOnBusError = options.exitOnBusError;

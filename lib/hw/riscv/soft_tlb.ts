@@ -16,6 +16,7 @@
 
 import { type CodeGroup, dummyGroup } from "./code_group.ts";
 import { type DecodedPage, dummyPage, dummyView } from "./decoded_page.ts";
+import type { HartArea } from "./wasm/hart_area.ts";
 
 /** Entries per TLB (direct mapped by virtual page number bits 0..7). */
 export const TLB_SIZE = 256;
@@ -152,10 +153,15 @@ export class BackingTlb<P> {
  * The four TLBs. Tags are virtual page addresses (-1: empty); the arrays are shared with the
  * run loop and with compiled blocks, which hold them for their lifetime, so they are never
  * replaced, only rewritten.
+ *
+ * With a hart area (wasm/hart_area.ts), the load and store tags are views onto it and every
+ * load or store entry also records its page's frame in the pool memory (`rFrame`/`wFrame`, 0
+ * for a page wasm cannot reach), so that the wasm tier hits the same entries; the code-store
+ * TLB has no wasm side (stores into code always leave wasm).
  */
 export class SoftTlb {
   /** Load TLB: virtual page tags. */
-  readonly rTag: Float64Array = new Float64Array(TLB_SIZE).fill(-1);
+  readonly rTag: Float64Array;
   /** Load TLB: RAM page views. */
   readonly rPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
   /** Load TLB: {@linkcode TlbEntry} flags. */
@@ -163,7 +169,12 @@ export class SoftTlb {
   /** Load TLB: physical page addresses (for the slow paths; hits never read them). */
   readonly rPa: Float64Array = new Float64Array(TLB_SIZE);
   /** Store TLB of pages without decoded code: tags. */
-  readonly wTag: Float64Array = new Float64Array(TLB_SIZE).fill(-1);
+  readonly wTag: Float64Array;
+  /** Load TLB: frames of the pages in the pool memory for the wasm tier (0: none). */
+  readonly rFrame: Int32Array;
+  /** Store TLB of pages without decoded code: frames (0: none). */
+  readonly wFrame: Int32Array;
+  readonly #area: HartArea | undefined;
   /** Store TLB of pages without decoded code: RAM page views. */
   readonly wPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
   /** Store TLB of pages without decoded code: flags. */
@@ -207,6 +218,20 @@ export class SoftTlb {
   fetchStale = 0;
   /** The stale flags of data accesses in the current context. */
   dataStale = 0;
+
+  /** Creates empty TLBs, with their load and store tags in `area` when given. */
+  constructor(area?: HartArea) {
+    this.#area = area;
+    this.rTag = area?.rTag ?? new Float64Array(TLB_SIZE).fill(-1);
+    this.wTag = area?.wTag ?? new Float64Array(TLB_SIZE).fill(-1);
+    this.rFrame = area?.rFrame ?? new Int32Array(TLB_SIZE);
+    this.wFrame = area?.wFrame ?? new Int32Array(TLB_SIZE);
+  }
+
+  /** The wasm frame of a RAM page view (0: the wasm tier cannot reach it). */
+  #frameOf(view: DataView): number {
+    return this.#area === undefined ? 0 : this.#area.frameOf(view);
+  }
 
   /** Drops every entry. */
   flushAll(): void {
@@ -286,6 +311,7 @@ export class SoftTlb {
     this.rTag[i] = tag;
     this.rPa[i] = pa;
     this.rPage[i] = view;
+    this.rFrame[i] = this.#frameOf(view);
     this.rFlags[i] = flags;
     this.present[0] |= flags;
     this.load2.fill(tag, pa, view, flags);
@@ -298,6 +324,7 @@ export class SoftTlb {
     this.wTag[i] = tag;
     this.wPa[i] = pa;
     this.wPage[i] = view;
+    this.wFrame[i] = this.#frameOf(view);
     this.wFlags[i] = flags;
     this.present[1] |= flags;
     this.store2.fill(tag, pa, view, flags);
@@ -365,8 +392,14 @@ export class SoftTlb {
     const rPage = this.rPage;
     const wPage = this.wPage;
     for (let i = 0; i < TLB_SIZE; i++) {
-      if (rPage[i] === old) rPage[i] = now;
-      if (wPage[i] === old) wPage[i] = now;
+      if (rPage[i] === old) {
+        rPage[i] = now;
+        this.rFrame[i] = this.#frameOf(now);
+      }
+      if (wPage[i] === old) {
+        wPage[i] = now;
+        this.wFrame[i] = this.#frameOf(now);
+      }
       if (this.wcTag[i] !== -1 && this.wcPage[i].view === old) this.wcTag[i] = -1;
     }
     this.load2.replace(old, now);

@@ -61,6 +61,7 @@ export function formatJitStats(stats: VmJitStats): string[] {
     ["Interpreted instructions", (r) => r.interpretedInstructions],
     ["Compiled-block instructions", (r) => r.blockInstructions],
     ["Blocks compiled", (r) => r.compilations],
+    ["  of which into wasm", (r) => r.wasmCompilations],
     ...Object.keys(harts.find((r) => r)?.blockExits ?? {}).map((
       k,
     ): [string, (r: HartStatsRecord) => number] => [`Block exits: ${k}`, (r) => r.blockExits[k]]),

@@ -1,7 +1,9 @@
 /**
  * Regions of the second tier (region.ts): loops with internal branches run inside one compiled
  * function, and every way of leaving it (a TLB miss, an instruction left to the interpreter,
- * the budget, a store into its own code page) keeps the hart in the interpreter's state.
+ * the budget, a store into its own code page) keeps the hart in the interpreter's state. Tests
+ * of properties of the JavaScript tier's regions (how often they are left) turn the wasm tier
+ * off (`JS_ONLY`); the wasm tier's own are in wasm/hart_wasm_test.ts.
  */
 import assert from "node:assert/strict";
 import { Bus } from "../../../lib/hw/bus.ts";
@@ -42,9 +44,14 @@ function machine(source: string, options: Partial<HartOptions>): { hart: Hart; b
  * the same slices, comparing stop reasons, instruction counts, states and the program's data
  * after every slice; returns the compiled hart.
  */
-function compare(source: string, slices: number[], threshold = 50): Hart {
+function compare(
+  source: string,
+  slices: number[],
+  threshold = 50,
+  options: Partial<HartOptions> = {},
+): Hart {
   const a = machine(source, { jit: false });
-  const b = machine(source, { jitThreshold: threshold });
+  const b = machine(source, { jitThreshold: threshold, ...options });
   for (const [i, slice] of slices.entries()) {
     const ra = a.hart.run(slice);
     const rb = b.hart.run(slice);
@@ -60,6 +67,9 @@ function compare(source: string, slices: number[], threshold = 50): Hart {
   );
   return b.hart;
 }
+
+/** The JavaScript tier alone (the wasm tier leaves at every store into a code page). */
+const JS_ONLY: Partial<HartOptions> = { wasm: false };
 
 const exits = (hart: Hart): number => hart.stats.blockExits.reduce((s, n) => s + n, 0);
 
@@ -87,7 +97,7 @@ skip:
 done:
   j done
 `;
-  const hart = compare(crc, Array(40).fill(40_000));
+  const hart = compare(crc, Array(40).fill(40_000), 50, JS_ONLY);
   assert.ok(hart.blockInstructions > 1_400_000, `${hart.blockInstructions} in regions`);
   // Both branches of the bit loop and the byte loop stay inside: the region is left only at
   // the end of each run slice (and once at the end).
@@ -226,6 +236,8 @@ counter:
   .dword 0
 `,
     [10, 100, 1000, 30_000, 30_000],
+    50,
+    JS_ONLY,
   );
   assert.equal(hart.xl[10], 2000 * 101);
   // Each patch drops the page's regions (and the region exits right after the store).
@@ -250,6 +262,8 @@ counter:
   .dword 0
 `,
     [10, 100, 1000, 30_000],
+    50,
+    JS_ONLY,
   );
   assert.ok(hart.stats.blockExits[BlockExit.Memory] <= 2, "no exits at the stores");
   assert.ok(hart.blockInstructions > 15_000, `${hart.blockInstructions} in regions`);

@@ -2,13 +2,16 @@
  * A WebAssembly tier for RV64I/M(C) code: translates a *region* (basic blocks reachable from an
  * entry pc inside one 4 KiB page through static branches and jumps; by default cut to the loop
  * nest at the entry, see `shapeRegion`) into one wasm function with native 64-bit registers, as
- * v86 does for x86. The memory layout it runs against is that of
- * `wasm_space.ts` (registers, exit record, TLBs and a flat RAM in one `WebAssembly.Memory`).
+ * v86 does for x86. The hart area it runs against is laid out as hart_area.ts says (the
+ * interpreter's register halves, an exit record, the load and store TLBs); in a hart the area and
+ * guest RAM live in the frame pool's shared memory (wasm_tier.ts wires the tier into the run
+ * loop), in tests and benches in a `wasm_space.ts` memory with a flat RAM.
  *
  * ## The translated function
  *
- * `run(base: i32, budget: i32) -> i32`, `base` being the hart's area in the memory (so harts
- * share translated code): loads the registers the region reads or writes from the register
+ * `run(base: i32, budget: i32, vbaseLo: i32, vbaseHi: i32) -> i32`, `base` being the hart's area
+ * in the memory (so harts share translated code) and `vbase` the virtual address the region's
+ * pcs are relative to: loads the registers the region reads or writes from the register
  * file into i64 locals, runs, writes the ones it writes back, fills the exit record (next pc,
  * instructions done, reason) and returns the instructions done. Inside, the basic blocks sit in
  * address order and control flow is structured as v86 does it (see `controlPlan`): a loop is a
@@ -28,8 +31,9 @@
  * overflow give the ISA's results (the wasm traps are guarded); MULH/MULHSU/MULHU are built from
  * 32×32 products inline.
  *
- * pc values are constants in the code (a region is tied to its virtual address): unlike the JS
- * tier's blocks, modules are not shared between addresses; they are shared between harts.
+ * pc values are constants relative to `vbase` (the hart discovers regions with page offsets as
+ * pcs and passes the page's virtual base), so a module serves a page wherever it is mapped, and
+ * every hart.
  *
  * ## Measurements (bench/wasm_tier_bench.ts: one run, cases alternating, medians of 5)
  *
@@ -70,7 +74,13 @@
  * {@linkcode DEFAULT_REGION_INSTRUCTIONS}); inline MULH. Structured loops (wasm `loop` instead of
  * `br_table` dispatch) were within noise here but cost nothing.
  *
- * ## Decision: wire it in, behind the interpreter, for integer code
+ * ## Decision: wire it in, behind the interpreter, for integer code (done: wasm_tier.ts)
+ *
+ * As wired, the plan below changed in two places: guest RAM stays in `SparseMemory` pages, whose
+ * frames live in one shared pool memory (frame_pool.ts) that every module imports, so snapshots
+ * and clones keep their form; and the registers keep their separate low/high halves (the
+ * interpreter's `xl`/`xh` are views onto the hart's area), composed into i64 locals at entry.
+ * The TLB tags are the JavaScript TLB's own (f64), next to each entry's frame.
  *
  * The JavaScript tier cannot get there (a 64-bit op is several int32 ops, MUL/DIV go through
  * alu.ts, and every block is a `new Function` that V8 must parse and tier up); this tier beats
@@ -122,7 +132,17 @@ import {
   Opcode as O,
   ValType,
 } from "./wasm_writer.ts";
-import { EXIT_DONE, EXIT_PC, EXIT_REASON, LOAD_TLB, REGS, STORE_TLB } from "./wasm_space.ts";
+import {
+  AREA_EXIT_DONE as EXIT_DONE,
+  AREA_EXIT_PC as EXIT_PC,
+  AREA_EXIT_REASON as EXIT_REASON,
+  AREA_LOAD_FRAME,
+  AREA_LOAD_TAG,
+  AREA_STORE_FRAME,
+  AREA_STORE_TAG,
+  AREA_XH,
+  AREA_XL,
+} from "./hart_area.ts";
 
 /** One decoded instruction of a region. */
 export interface RegionInsn {
@@ -566,18 +586,31 @@ function controlPlan(region: Region, index: Map<number, number>): ControlPlan | 
   return nested === null ? null : { intervals: nested, loopEnd, dispatch };
 }
 
-/** Emits the function body of `region`. */
-function emitRegion(region: Region): FunctionBuilder {
-  const { i32, i64 } = ValType;
-  const f = new FunctionBuilder([i32, i32]);
-  const BASE = 0;
-  const BUDGET = 1;
+/**
+ * Emits the function body of `region`: with the {@linkcode RegionFn} signature, or with
+ * `hart`, the run loop's (see {@linkcode HartRegionFn}: the area offset is the imported global
+ * 0).
+ */
+function emitRegion(region: Region, hart = false): FunctionBuilder {
+  const { i32, i64, f64 } = ValType;
+  const f = new FunctionBuilder(hart ? [f64, i32, f64] : [i32, i32, i32, i32]);
+  const BASE = hart ? f.local(i32) : 0;
+  const BUDGET = hart ? f.local(i32) : 1;
+  const VBASE_LO = 2;
+  const VBASE_HI = 3;
+  if (hart) {
+    f.globalGet(0).set(BASE);
+    f.get(2).f64Const(0x7fffffff).op(O.f64_min, O.i32_trunc_f64_s).set(BUDGET);
+  }
   const done = f.local(i32);
   const state = f.local(i32);
   const exReason = f.local(i32);
   const e = f.local(i32);
   const exPc = f.local(i64);
   const addr = f.local(i64);
+  const vbase = f.local(i64);
+  const frame = f.local(i32);
+  let jalrF: number | undefined;
   let mulTemps: [number, number] | undefined;
   // Registers used by the region get locals; x0 reads as the constant 0.
   const regLocal = new Int32Array(33).fill(-1);
@@ -598,8 +631,19 @@ function emitRegion(region: Region): FunctionBuilder {
     }
   }
   for (let r = 1; r < 32; r++) {
-    if (regLocal[r] >= 0) f.get(BASE).mem(MemOp.i64_load, REGS + 8 * r).set(regLocal[r]);
+    if (regLocal[r] < 0) continue;
+    f.get(BASE).mem(MemOp.i64_load32_u, AREA_XL + 4 * r);
+    f.get(BASE).mem(MemOp.i64_load32_s, AREA_XH + 4 * r).i64Const(32).op(O.i64_shl, O.i64_or);
+    f.set(regLocal[r]);
   }
+  // The virtual address the region's pcs are relative to (its page's, in the hart).
+  if (hart) f.get(0).op(O.i64_trunc_f64_s).set(vbase);
+  else {
+    f.get(VBASE_LO).op(O.i64_extend_i32_u).get(VBASE_HI).op(O.i64_extend_i32_s);
+    f.i64Const(32).op(O.i64_shl, O.i64_or).set(vbase);
+  }
+  /** Pushes the i64 virtual address of the region-relative `pc`. */
+  const pcValue = (pc: number) => f.get(vbase).i64Const(pc).op(O.i64_add);
   const reg = (r: number) => (r === 0 ? f.i64Const(0) : f.get(regLocal[r]));
   const index = new Map<number, number>();
   region.blocks.forEach((b, i) => index.set(b.start, i));
@@ -638,7 +682,7 @@ function emitRegion(region: Region): FunctionBuilder {
   };
   /** Leaves with `reason` at the constant `pc`, correcting the counter by `delta`. */
   const leave = (reason: number, pc: number, delta: number) => {
-    f.i64Const(pc).set(exPc);
+    pcValue(pc).set(exPc);
     f.i32Const(reason).set(exReason);
     count_(delta);
     f.br(exit);
@@ -658,7 +702,7 @@ function emitRegion(region: Region): FunctionBuilder {
   };
   /** TLB lookup of the access at `x[r1] + imm` of `width`; leaves `linear address` (i32). */
   const access = (
-    tlb: number,
+    store: boolean,
     r1: number,
     imm: number,
     width: number,
@@ -666,14 +710,20 @@ function emitRegion(region: Region): FunctionBuilder {
     i: number,
     k: number,
   ) => {
+    // The tag (f64, as the JavaScript TLB keeps it) must equal the page of the access, aligned,
+    // and the page must have a frame in the memory (0: the JavaScript TLB only).
     reg(r1).i64Const(imm).op(O.i64_add).tee(addr);
-    f.i64Const(12).op(O.i64_shr_u, O.i32_wrap_i64).i32Const(255).op(O.i32_and);
-    f.i32Const(4).op(O.i32_shl).get(BASE).op(O.i32_add).tee(e).mem(MemOp.i64_load, tlb);
-    f.get(addr).i64Const(-PAGE | (width - 1)).op(O.i64_and, O.i64_ne);
+    f.i64Const(12).op(O.i64_shr_u, O.i32_wrap_i64).i32Const(255).op(O.i32_and).tee(e);
+    f.i32Const(3).op(O.i32_shl).get(BASE).op(O.i32_add);
+    f.mem(MemOp.f64_load, store ? AREA_STORE_TAG : AREA_LOAD_TAG);
+    f.get(addr).i64Const(-PAGE | (width - 1)).op(O.i64_and, O.f64_convert_i64_s, O.f64_ne);
+    f.get(e).i32Const(2).op(O.i32_shl).get(BASE).op(O.i32_add);
+    f.mem(MemOp.i32_load, store ? AREA_STORE_FRAME : AREA_LOAD_FRAME).tee(frame);
+    f.op(O.i32_eqz, O.i32_or);
     f.if_();
     leave(BlockExit.Memory, pc, k - reach[i]);
     f.end();
-    f.get(e).mem(MemOp.i32_load, tlb + 8).get(addr).op(O.i32_wrap_i64, O.i32_add);
+    f.get(frame).get(addr).op(O.i32_wrap_i64).i32Const(PAGE - 1).op(O.i32_and, O.i32_add);
   };
 
   for (let i = 0; i < region.blocks.length; i++) {
@@ -701,13 +751,13 @@ function emitRegion(region: Region): FunctionBuilder {
       const store = STORE_OPS[op];
       const branch = BRANCH_OPS[op];
       if (load !== undefined) {
-        access(LOAD_TLB, r1, imm, load[1], pc, i, k);
+        access(false, r1, imm, load[1], pc, i, k);
         f.mem(load[0]);
         setRd();
         continue;
       }
       if (store !== undefined) {
-        access(STORE_TLB, r1, imm, store[1], pc, i, k);
+        access(true, r1, imm, store[1], pc, i, k);
         reg(r2).mem(store[0]);
         continue;
       }
@@ -722,14 +772,23 @@ function emitRegion(region: Region): FunctionBuilder {
         continue;
       }
       if (op === Op.JAL) {
-        if (!sink) f.i64Const(next).set(regLocal[rd]);
+        if (!sink) pcValue(next).set(regLocal[rd]);
         goTo(i, pc + imm, BlockExit.Jump);
         closed = true;
         continue;
       }
       if (op === Op.JALR) {
+        if (hart) {
+          // The interpreter keeps the target as the double hi * 2^32 + lo + imm, not wrapped to
+          // 64 bits: beyond 2^53 in magnitude (where it faults) the pc it reports is that double.
+          jalrF ??= f.local(f64);
+          reg(r1).i64Const(32).op(O.i64_shr_s, O.f64_convert_i64_s).f64Const(4294967296);
+          f.op(O.f64_mul);
+          reg(r1).i64Const(0xffffffff).op(O.i64_and, O.f64_convert_i64_u, O.f64_add);
+          f.f64Const(imm).op(O.f64_add).set(jalrF);
+        }
         reg(r1).i64Const(imm).op(O.i64_add).i64Const(-2).op(O.i64_and).set(exPc);
-        if (!sink) f.i64Const(next).set(regLocal[rd]);
+        if (!sink) pcValue(next).set(regLocal[rd]);
         f.i32Const(BlockExit.Jump).set(exReason);
         count_(n - reach[i]);
         f.br(exit);
@@ -762,11 +821,25 @@ function emitRegion(region: Region): FunctionBuilder {
   f.op(O.unreachable);
   f.end(); // dispatch loop
   f.end(); // exit block
-  for (const r of written) f.get(BASE).get(regLocal[r]).mem(MemOp.i64_store, REGS + 8 * r);
-  f.get(BASE).get(exPc).mem(MemOp.i64_store, EXIT_PC);
+  for (const r of written) {
+    f.get(BASE).get(regLocal[r]).mem(MemOp.i64_store32, AREA_XL + 4 * r);
+    f.get(BASE).get(regLocal[r]).i64Const(32).op(O.i64_shr_u).mem(
+      MemOp.i64_store32,
+      AREA_XH + 4 * r,
+    );
+  }
+  if (!hart) f.get(BASE).get(exPc).mem(MemOp.i64_store, EXIT_PC);
   f.get(BASE).get(done).mem(MemOp.i32_store, EXIT_DONE);
   f.get(BASE).get(exReason).mem(MemOp.i32_store, EXIT_REASON);
-  f.get(done);
+  if (hart) {
+    if (jalrF !== undefined) {
+      // A jalr exit whose target is beyond 2^53 in magnitude returns the interpreter's double
+      // (jalrF is 0 unless a jalr, which always leaves, set it).
+      f.get(jalrF).get(exPc).op(O.f64_convert_i64_s);
+      f.get(jalrF).op(O.f64_abs).f64Const(2 ** 53).op(O.f64_lt, O.i32_eqz, O.select);
+    } else f.get(exPc).op(O.f64_convert_i64_s);
+    f.get(0).op(O.f64_sub);
+  } else f.get(done);
   return f;
 
   /**
@@ -792,7 +865,7 @@ function emitRegion(region: Region): FunctionBuilder {
         f.i64Const(imm);
         return;
       case Op.AUIPC:
-        f.i64Const(pc + imm);
+        pcValue(pc + imm);
         return;
       case Op.SLTI:
         reg(r1).i64Const(imm).op(O.i64_lt_s, O.i64_extend_i32_u);
@@ -862,35 +935,65 @@ function emitRegion(region: Region): FunctionBuilder {
 }
 
 /**
- * A translated region: runs on the hart whose area (wasm_space.ts) starts at `base`, at most
- * `budget` instructions; returns those done.
+ * A translated region: runs on the hart whose area (hart_area.ts) starts at `base`, at most
+ * `budget` instructions; returns those done. The region's pcs are taken relative to the 64-bit
+ * virtual address `vbaseLo | vbaseHi << 32` (0 when omitted: the pcs are absolute), so that one
+ * translation serves a page wherever it is mapped.
  */
-export type RegionFn = (base: number, budget: number) => number;
+export type RegionFn = (base: number, budget: number, vbaseLo?: number, vbaseHi?: number) => number;
+
+/**
+ * A translated region as the hart's run loop calls it (a `BlockFn` of jit.ts): `base` is the
+ * virtual address of its page, `off` is ignored (a region has one entry), at most `limit`
+ * instructions run. It returns the next pc as an offset from `base` and writes the instructions
+ * done and the exit reason to the exit record of the hart area whose offset the instance
+ * imports as `env.area` (the hart's `st`).
+ */
+export type HartRegionFn = (base: number, off: number, limit: number) => number;
+
+/** The memory a region module imports (`env.mem`). */
+export interface RegionMemory {
+  /** Minimum size in 64 KiB pages. */
+  readonly minPages: number;
+  /** Maximum size (required for a shared memory). */
+  readonly maxPages?: number;
+  /** Whether the memory is shared (the frame pool's is). */
+  readonly shared?: boolean;
+}
 
 /**
  * Builds one module holding a function per region (exported as `r0`, `r1`, ..., or with another
- * `exportPrefix`) over a memory imported as `env.mem` of at least `memoryPages` 64 KiB pages.
- * Batching many regions in one module shares the module's fixed compilation cost.
+ * `exportPrefix`) over a memory imported as `env.mem` of at least `memory` 64 KiB pages (or
+ * with the given limits): {@linkcode RegionFn}s, or with `hart` {@linkcode HartRegionFn}s
+ * (which import the hart area's offset as the i32 global `env.area`). Batching many regions in one module shares the module's fixed
+ * compilation cost.
  */
 export function regionModule(
   regions: readonly Region[],
-  memoryPages: number,
+  memory: number | RegionMemory,
   exportPrefix = "r",
+  hart = false,
 ): Uint8Array<ArrayBuffer> {
-  const { i32 } = ValType;
-  const m = new ModuleBuilder().importMemory({ module: "env", name: "mem", minPages: memoryPages });
-  const type = m.type([i32, i32], [i32]);
-  regions.forEach((r, i) => m.addFunction(type, emitRegion(r), `${exportPrefix}${i}`));
+  const { i32, f64 } = ValType;
+  const limits = typeof memory === "number" ? { minPages: memory } : memory;
+  const m = new ModuleBuilder().importMemory({ module: "env", name: "mem", ...limits });
+  if (hart) m.importGlobalI32("env", "area");
+  const type = hart ? m.type([f64, i32, f64], [f64]) : m.type([i32, i32, i32, i32], [i32]);
+  regions.forEach((r, i) => m.addFunction(type, emitRegion(r, hart), `${exportPrefix}${i}`));
   return m.encode();
 }
 
-/** Compiles and instantiates {@linkcode regionModule} against `memory`; returns the functions. */
+/**
+ * Compiles and instantiates {@linkcode regionModule} against `memory` (a shared one needs its
+ * `limits`); returns the functions.
+ */
 export function compileRegions(
   regions: readonly Region[],
   memory: WebAssembly.Memory,
+  limits?: RegionMemory,
 ): RegionFn[] {
   const pages = memory.buffer.byteLength / 0x10000;
-  const module = new WebAssembly.Module(regionModule(regions, pages));
+  const module = new WebAssembly.Module(regionModule(regions, limits ?? pages));
   const exports = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
   return regions.map((_, i) => exports[`r${i}`] as RegionFn);
 }

@@ -3,19 +3,15 @@
  * layout: the integer register file, the exit record, the load and store software TLBs, and a
  * flat guest RAM, all in one `WebAssembly.Memory`:
  *
- * | offset                 | size        | content                                        |
- * | ---------------------- | ----------- | ---------------------------------------------- |
- * | {@linkcode REGS}       | 32 × 8      | x0..x31, little-endian i64 (x0 stays 0)        |
- * | {@linkcode EXIT}       | 16          | next pc (i64), done (i32), reason (i32)        |
- * | {@linkcode LOAD_TLB}   | 256 × 16    | per entry: page tag (i64, -1 empty), delta (i32) |
- * | {@linkcode STORE_TLB}  | 256 × 16    | the same, writable non-code pages only         |
- * | {@linkcode RAM_OFFSET} | RAM size    | guest RAM, flat                                |
+ * - below {@linkcode RAM_OFFSET}: hart areas, each laid out as hart_area.ts says (register
+ *   halves, exit record, load and store TLBs with f64 tags and page frames);
+ * - from {@linkcode RAM_OFFSET}: guest RAM, flat.
  *
  * A TLB entry is indexed by bits 12..19 of the virtual address. Its tag is the virtual page
- * address; its delta is `(linear address of the page - virtual page address) mod 2^32`, so the
- * linear address of an access is `wrap32(va) + delta` (one i32 add). The translated code compares
- * the tag with `va & (-4096 | (width - 1))`: an access that is misaligned (and so may cross a page)
- * never matches and leaves to the slow path, as a miss does.
+ * address; its frame the linear address of the page, so the linear address of an access is
+ * `frame + (va & 4095)`. The translated code compares the tag with `va & (-4096 | (width - 1))`:
+ * an access that is misaligned (and so may cross a page) never matches and leaves to the slow
+ * path, as a miss does. In a hart the same layout lives in the frame pool (hart_area.ts).
  *
  * The exit record's reason is a `BlockExit` of hart_stats.ts (end, jump, memory, budget).
  *
@@ -26,26 +22,23 @@
  * @module
  */
 
-/** Offset of the register file (x0..x31, i64 each). */
-export const REGS = 0;
-/** Offset of the exit record. */
-export const EXIT = 256;
-/** Offset of the exit record's next pc (i64). */
-export const EXIT_PC: number = EXIT;
-/** Offset of the exit record's count of instructions done (i32). */
-export const EXIT_DONE: number = EXIT + 8;
-/** Offset of the exit record's reason (i32, a `BlockExit`). */
-export const EXIT_REASON: number = EXIT + 12;
+import {
+  AREA_EXIT_DONE,
+  AREA_EXIT_PC,
+  AREA_EXIT_REASON,
+  AREA_LOAD_FRAME,
+  AREA_LOAD_TAG,
+  AREA_STORE_FRAME,
+  AREA_STORE_TAG,
+  AREA_TLB_ENTRIES,
+  AREA_XH,
+  AREA_XL,
+  HART_AREA_BYTES,
+} from "./hart_area.ts";
+
 /** Number of entries of each TLB. */
-export const TLB_ENTRIES = 256;
-/** Bytes per TLB entry. */
-export const TLB_ENTRY_BYTES = 16;
-/** Offset of the load TLB. */
-export const LOAD_TLB = 1024;
-/** Offset of the store TLB. */
-export const STORE_TLB: number = LOAD_TLB + TLB_ENTRIES * TLB_ENTRY_BYTES;
-/** Bytes of one hart's area (registers, exit record, TLBs). */
-export const HART_AREA_BYTES = 0x2400;
+export const TLB_ENTRIES = AREA_TLB_ENTRIES;
+export { HART_AREA_BYTES };
 /** Offset of guest RAM (1 MiB: the hart areas lie below; untouched pages cost nothing). */
 export const RAM_OFFSET = 0x100000;
 /** Most harts one space holds. */
@@ -114,33 +107,38 @@ export class WasmSpace {
 
   /** Register `i` as a signed bigint. */
   getX(i: number): bigint {
-    return this.view.getBigInt64(this.base + REGS + 8 * i, true);
+    const lo = this.i32[(this.base + AREA_XL >> 2) + i];
+    const hi = this.i32[(this.base + AREA_XH >> 2) + i];
+    return (BigInt(hi) << 32n) | BigInt(lo >>> 0);
   }
 
   /** Sets register `i` (wrapped to 64 bits); x0 stays 0. */
   setX(i: number, value: bigint): void {
-    if (i !== 0) this.view.setBigInt64(this.base + REGS + 8 * i, BigInt.asIntN(64, value), true);
+    if (i === 0) return;
+    const v = BigInt.asIntN(64, value);
+    this.i32[(this.base + AREA_XL >> 2) + i] = Number(BigInt.asIntN(32, v));
+    this.i32[(this.base + AREA_XH >> 2) + i] = Number(v >> 32n);
   }
 
   /** Low 32 bits of register `i`, as an int32. */
   xLow(i: number): number {
-    return this.i32[((this.base + REGS) >> 2) + 2 * i];
+    return this.i32[((this.base + AREA_XL) >> 2) + i];
   }
 
   /** The exit record's next pc, as the hart keeps pc (high half signed: exact below 2^53). */
   get exitPc(): number {
-    const w = (this.base + EXIT_PC) >> 2;
+    const w = (this.base + AREA_EXIT_PC) >> 2;
     return this.i32[w + 1] * 4294967296 + (this.i32[w] >>> 0);
   }
 
   /** The exit record's count of instructions done. */
   get exitDone(): number {
-    return this.i32[(this.base + EXIT_DONE) >> 2];
+    return this.i32[(this.base + AREA_EXIT_DONE) >> 2];
   }
 
   /** The exit record's reason (a `BlockExit`). */
   get exitReason(): number {
-    return this.i32[(this.base + EXIT_REASON) >> 2];
+    return this.i32[(this.base + AREA_EXIT_REASON) >> 2];
   }
 
   /** Linear address of guest physical `pa`, or -1 outside RAM. */
@@ -152,29 +150,35 @@ export class WasmSpace {
   /** Maps the virtual page of `va` to the linear page at `linearPage` in the `kind` TLB. */
   fillTlb(kind: TlbKind, va: number, linearPage: number): void {
     const page = va - (va % 4096);
-    const e = this.tlbEntry(kind, page);
-    this.view.setBigInt64(e, BigInt(page), true);
-    this.i32[(e + 8) >> 2] = (linearPage - page) | 0;
+    const i = this.tlbIndex(page);
+    this.view.setFloat64(this.base + this.tagOffset(kind) + 8 * i, page, true);
+    this.i32[((this.base + this.frameOffset(kind)) >> 2) + i] = linearPage;
   }
 
   /** Empties the entry of `va`'s page in the `kind` TLB (when it maps that page). */
   dropTlb(kind: TlbKind, va: number): void {
     const page = va - (va % 4096);
-    const e = this.tlbEntry(kind, page);
-    if (this.view.getBigInt64(e, true) === BigInt(page)) this.view.setBigInt64(e, -1n, true);
+    const e = this.base + this.tagOffset(kind) + 8 * this.tlbIndex(page);
+    if (this.view.getFloat64(e, true) === page) this.view.setFloat64(e, -1, true);
   }
 
   /** Empties both TLBs. */
   flushTlbs(): void {
     for (let i = 0; i < TLB_ENTRIES; i++) {
-      this.view.setBigInt64(this.base + LOAD_TLB + i * 16, -1n, true);
-      this.view.setBigInt64(this.base + STORE_TLB + i * 16, -1n, true);
+      this.view.setFloat64(this.base + AREA_LOAD_TAG + i * 8, -1, true);
+      this.view.setFloat64(this.base + AREA_STORE_TAG + i * 8, -1, true);
     }
   }
 
-  /** Memory offset of the `kind` TLB entry of the page at `page`. */
-  private tlbEntry(kind: TlbKind, page: number): number {
-    return this.base + (kind === "load" ? LOAD_TLB : STORE_TLB) +
-      ((page / 4096) % TLB_ENTRIES) * TLB_ENTRY_BYTES;
+  private tagOffset(kind: TlbKind): number {
+    return kind === "load" ? AREA_LOAD_TAG : AREA_STORE_TAG;
+  }
+
+  private frameOffset(kind: TlbKind): number {
+    return kind === "load" ? AREA_LOAD_FRAME : AREA_STORE_FRAME;
+  }
+
+  private tlbIndex(page: number): number {
+    return ((page / 4096) % TLB_ENTRIES + TLB_ENTRIES) % TLB_ENTRIES;
   }
 }

@@ -106,6 +106,17 @@ export const Opcode = {
   i64_extend8_s: 0xc2,
   i64_extend16_s: 0xc3,
   i64_extend32_s: 0xc4,
+  f64_ne: 0x62,
+  f64_convert_i64_s: 0xb9,
+  f64_sub: 0xa1,
+  f64_add: 0xa0,
+  f64_mul: 0xa2,
+  f64_abs: 0x99,
+  f64_lt: 0x63,
+  f64_convert_i64_u: 0xba,
+  f64_min: 0xa4,
+  i32_trunc_f64_s: 0xaa,
+  i64_trunc_f64_s: 0xb0,
 } as const;
 
 /** Memory access opcodes, with their natural alignment (log2 bytes). */
@@ -129,6 +140,7 @@ export const MemOp = {
   i64_store8: [0x3c, 0],
   i64_store16: [0x3d, 1],
   i64_store32: [0x3e, 2],
+  f64_load: [0x2b, 3],
 } as const satisfies Record<string, readonly [number, number]>;
 
 /** A memory opcode and its natural alignment ({@linkcode MemOp}). */
@@ -224,6 +236,21 @@ export class FunctionBuilder {
   i64Const(value: number | bigint): this {
     this.code.push(0x42);
     writeSigned(this.code, typeof value === "bigint" ? BigInt.asIntN(64, value) : value);
+    return this;
+  }
+
+  /** `f64.const value`. */
+  f64Const(value: number): this {
+    this.code.push(0x44);
+    const bytes = new Uint8Array(new Float64Array([value]).buffer);
+    for (const b of bytes) this.code.push(b);
+    return this;
+  }
+
+  /** `global.get index`. */
+  globalGet(index: number): this {
+    this.code.push(0x23);
+    writeU32(this.code, index);
     return this;
   }
 
@@ -356,6 +383,8 @@ export interface MemoryImport {
   readonly minPages: number;
   /** Maximum size in 64 KiB pages, if any. */
   readonly maxPages?: number;
+  /** A shared memory (needs `maxPages`). */
+  readonly shared?: boolean;
 }
 
 interface FunctionEntry {
@@ -395,6 +424,14 @@ export class ModuleBuilder {
     return this;
   }
 
+  /** Imports an immutable i32 global as `module.name`; returns its global index. */
+  importGlobalI32(module: string, name: string): number {
+    this.globals.push([module, name]);
+    return this.globals.length - 1;
+  }
+
+  private readonly globals: [string, string][] = [];
+
   /**
    * Adds a function of signature `type` with `body`; returns its function index (for `call`).
    * With `exportName`, also exports it.
@@ -430,15 +467,22 @@ export class ModuleBuilder {
       for (const t of this.typeBytes) c.push(...t);
       section(1, c);
     }
-    if (this.memory !== undefined) {
+    if (this.memory !== undefined || this.globals.length > 0) {
       const m = this.memory;
       const c: number[] = [];
-      writeU32(c, 1);
-      name(c, m.module);
-      name(c, m.name);
-      c.push(0x02, m.maxPages === undefined ? 0x00 : 0x01);
-      writeU32(c, m.minPages);
-      if (m.maxPages !== undefined) writeU32(c, m.maxPages);
+      writeU32(c, (m === undefined ? 0 : 1) + this.globals.length);
+      if (m !== undefined) {
+        name(c, m.module);
+        name(c, m.name);
+        c.push(0x02, m.maxPages === undefined ? 0x00 : m.shared === true ? 0x03 : 0x01);
+        writeU32(c, m.minPages);
+        if (m.maxPages !== undefined) writeU32(c, m.maxPages);
+      }
+      for (const [mod, field] of this.globals) {
+        name(c, mod);
+        name(c, field);
+        c.push(0x03, 0x7f, 0x00);
+      }
       section(2, c);
     }
     if (this.functions.length > 0) {

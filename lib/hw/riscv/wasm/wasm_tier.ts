@@ -1,0 +1,143 @@
+/**
+ * The hart side of the WebAssembly tier: translates hot integer regions of a decoded page
+ * (wasm_block.ts) into functions over the frame pool's shared memory and wraps them as the run
+ * loop's compiled units (`BlockFn` of jit.ts), so that the dispatcher calls them exactly as it
+ * calls the JavaScript tier's regions:
+ *
+ * - the unit is the exported wasm function itself (no JavaScript wrapper: the module is
+ *   instantiated per hart with the hart area's offset as an imported global); it runs from its
+ *   entry with the remaining budget against the hart's area (hart_area.ts: the interpreter's
+ *   `xl`/`xh` and TLB tags), writes the instructions done and the exit reason to the area's exit
+ *   record, which is the hart's status array `st`, and returns the next pc as an offset from
+ *   the page base;
+ * - a TLB miss, a misaligned access, a store into a page with decoded code (those are never in
+ *   the store TLB the tier reads) or an untranslated instruction exits *before* the instruction,
+ *   and the interpreter performs it (page walk, MMIO, fault, code invalidation);
+ * - regions are position independent (pcs relative to the page's virtual base), and modules are
+ *   cached by region content, so harts, and the same code at another address, share them.
+ *
+ * Translation is batched per page: the hart translates the region of an entry that reached the
+ * compile threshold together with the regions of its page's other hot instructions that no
+ * region covers yet, in one module, which shares the ~150 µs fixed cost of a module (see
+ * wasm_block.ts).
+ *
+ * ## Measurements (as wired; development VM, 2 shared cores, same-run ratios)
+ *
+ * - Compute loop (bench/compute_qemu_bench.ts, 495 M instructions): 0.95-1.19x QEMU's speed by
+ *   wall time (main before the wiring: 0.23-0.26x). 7 regions in 4 modules; some 20,000 unit
+ *   calls a run (loops stay inside wasm).
+ * - Linux boot to /init (bench/linux_init_bench.ts, 1 vCPU): 3.0x QEMU's wall time (6.2-7.0 s;
+ *   main: 3.5x, 7.5 s); 4 vCPUs 2.2-3.1x (main 3.6x). 2,109 regions in 565 modules, 94 M of
+ *   1,014 M instructions left in the interpreter, but 35 M unit calls: kernel regions are
+ *   short (calls, returns and page ends end them), so the cost per call dominates. Calling the
+ *   exported functions directly instead of through a JavaScript wrapper saved 0.8 s of CPU.
+ *   A compile threshold of 500 was slower (4,400 regions), 10,000 about equal to 2,000.
+ *
+ * @module
+ */
+
+import type { BlockFn } from "../jit.ts";
+import { type FetchBits, type HartRegionFn, type Region, regionModule } from "./wasm_block.ts";
+import type { HartArea } from "./hart_area.ts";
+import type { FramePool } from "../../frame_pool.ts";
+
+/** A translated region ready for the run loop. */
+export interface WasmUnit {
+  /** The region (page offsets: pcs relative to the page base). */
+  readonly region: Region;
+  /** The unit the dispatcher calls. */
+  readonly fn: BlockFn;
+}
+
+/** Most cached regions before the cache is dropped. */
+const CACHE_LIMIT = 8192;
+/** A region translated into a module: the module and the index of its export. */
+interface Translated {
+  readonly module: WebAssembly.Module;
+  readonly index: number;
+}
+/** Translated regions by content (entry offset and instruction words), shared by every hart. */
+const cache = new Map<string, Translated>();
+/** Counters of the tier, process-wide (tests, statistics). */
+export const wasmTierStats = {
+  /** Modules compiled. */
+  modules: 0,
+  /** Regions translated into them. */
+  regions: 0,
+  /** Regions found in the cache (another hart or address translated them). */
+  cacheHits: 0,
+};
+
+function keyOf(region: Region): string {
+  let key = `${region.entry}`;
+  for (const b of region.blocks) {
+    key += `|${b.start}`;
+    for (const insn of b.insns) key += `,${insn.word},${insn.imm}`;
+  }
+  return key;
+}
+
+/** Reads the instruction bits at page offset `o` of the RAM page `view`. */
+export function pageFetcher(view: DataView): FetchBits {
+  return (o: number) => {
+    if (o < 0 || o > 4094) return undefined;
+    const lo = view.getUint16(o, true);
+    if ((lo & 3) !== 3) return lo;
+    if (o > 4092) return undefined;
+    return view.getInt32(o, true);
+  };
+}
+
+/** One hart's wasm tier. */
+export class WasmTier {
+  readonly #area: HartArea;
+  readonly #pool: FramePool;
+  /** This hart's instances of the modules it uses. */
+  #instances = new WeakMap<WebAssembly.Module, WebAssembly.Exports>();
+
+  /**
+   * The tier of the hart with `area` (in a pool); units report through the area's exit record
+   * (`area.status` is the hart's `st`).
+   */
+  constructor(area: HartArea) {
+    if (area.pool === null) throw new Error("wasm tier: the hart area is not in a frame pool");
+    this.#area = area;
+    this.#pool = area.pool;
+  }
+
+  /**
+   * Translates `regions` (found by `discoverRegion` with page offsets as pcs) into units the run
+   * loop calls directly, compiling those not cached into one module.
+   */
+  translate(regions: readonly Region[]): WasmUnit[] {
+    const keys = regions.map(keyOf);
+    const fresh: number[] = [];
+    keys.forEach((key, i) => {
+      if (cache.has(key)) wasmTierStats.cacheHits++;
+      else if (!fresh.some((j) => keys[j] === key)) fresh.push(i);
+    });
+    if (fresh.length > 0) {
+      const bytes = regionModule(
+        fresh.map((i) => regions[i]),
+        { minPages: 1, maxPages: this.#pool.maximumPages, shared: true },
+        "r",
+        true,
+      );
+      const module = new WebAssembly.Module(bytes);
+      wasmTierStats.modules++;
+      wasmTierStats.regions += fresh.length;
+      if (cache.size + fresh.length > CACHE_LIMIT) cache.clear();
+      fresh.forEach((i, k) => cache.set(keys[i], { module, index: k }));
+    }
+    return regions.map((region, i) => {
+      const { module, index } = cache.get(keys[i])!;
+      let exports = this.#instances.get(module);
+      if (exports === undefined) {
+        const env = { mem: this.#pool.memory, area: this.#area.offset };
+        exports = new WebAssembly.Instance(module, { env }).exports;
+        this.#instances.set(module, exports);
+      }
+      return { region, fn: exports[`r${index}`] as HartRegionFn };
+    });
+  }
+}
