@@ -32,7 +32,7 @@ let instructions = 0;
 /** Medians are taken of these: wall and CPU milliseconds per run, by case. */
 const wall = new Map<string, number[]>();
 const cpu = new Map<string, number[]>();
-const AXVISOR = "axvisor.ts bare machine (interpreter + compiled blocks)";
+const AXVISOR = "axvisor.ts bare machine (interpreter + wasm and JS tiers)";
 const QEMU = "qemu-system-riscv64 -M spike (TCG)";
 const QEMU_STARTUP = "qemu-system-riscv64 start-up (the twin ELF that ends at once)";
 
