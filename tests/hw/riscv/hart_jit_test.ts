@@ -9,6 +9,7 @@ import { Bus } from "../../../lib/hw/bus.ts";
 import { SparseMemory } from "../../../lib/hw/memory.ts";
 import { assemble } from "../../../lib/hw/riscv/assembler.ts";
 import { Hart, type HartOptions } from "../../../lib/hw/riscv/hart.ts";
+import { mapCounterDevice } from "./counter_device.ts";
 import { enterS, RAM_BASE, rig } from "./hart_rig_test.ts";
 import { integerWorkload } from "./integer_workload.ts";
 
@@ -296,17 +297,8 @@ root:
 });
 
 Deno.test("jit: a block whose first instruction always misses the TLB (MMIO polling) progresses", () => {
-  let reads = 0;
   const bus = new Bus();
-  bus.mapDevice(0x1000_0000, {
-    kind: "counter",
-    size: 0x100,
-    read: () => ++reads,
-    write: () => {},
-    reset: () => {},
-    snapshot: () => ({}),
-    restore: () => {},
-  }, "counter");
+  const reads = mapCounterDevice(bus);
   const r = rig(
     `
 _start:
@@ -325,7 +317,7 @@ done:
   r.runToDone(10_000);
   assert.equal(r.x("a1"), 100n);
   assert.equal(r.x("a0"), 100n);
-  assert.equal(reads, 100);
+  assert.equal(reads(), 100);
 });
 
 Deno.test("jit: a hot loop is compiled and then runs in its block within the same run call", () => {

@@ -11,28 +11,15 @@ import { SparseMemory } from "../../../lib/hw/memory.ts";
 import { assemble } from "../../../lib/hw/riscv/assembler.ts";
 import { Hart, type HartOptions } from "../../../lib/hw/riscv/hart.ts";
 import { BlockExit } from "../../../lib/hw/riscv/hart_stats.ts";
+import { mapCounterDevice } from "./counter_device.ts";
 import { RAM_BASE } from "./hart_rig_test.ts";
-
-/** A device whose every read returns the number of reads so far (never in the TLB). */
-function counterDevice(bus: Bus): void {
-  let reads = 0;
-  bus.mapDevice(0x1000_0000, {
-    kind: "counter",
-    size: 0x100,
-    read: () => ++reads,
-    write: () => {},
-    reset: () => {},
-    snapshot: () => ({}),
-    restore: () => {},
-  }, "counter");
-}
 
 function machine(source: string, options: Partial<HartOptions>): { hart: Hart; bus: Bus } {
   const program = assemble(source, { origin: RAM_BASE });
   const memory = new SparseMemory(1 << 23);
   const bus = new Bus();
   bus.mapRam(RAM_BASE, memory.size, memory);
-  counterDevice(bus);
+  mapCounterDevice(bus);
   bus.writeBytes(RAM_BASE, program.image);
   const hart = new Hart({ bus, hartId: 0, ...options });
   hart.reset(program.entry, 3);

@@ -11,6 +11,7 @@ import { assemble } from "../../../../lib/hw/riscv/assembler.ts";
 import { Hart, type HartOptions } from "../../../../lib/hw/riscv/hart.ts";
 import { BlockExit } from "../../../../lib/hw/riscv/hart_stats.ts";
 import { wasmTierStats } from "../../../../lib/hw/riscv/wasm/wasm_tier.ts";
+import { mapCounterDevice } from "../counter_device.ts";
 
 const RAM_BASE = 0x8000_0000;
 
@@ -22,16 +23,7 @@ function machine(source: string, options: Partial<HartOptions>, harts = 1): {
   const memory = new SparseMemory(1 << 23);
   const bus = new Bus();
   bus.mapRam(RAM_BASE, memory.size, memory);
-  let reads = 0;
-  bus.mapDevice(0x1000_0000, {
-    kind: "counter",
-    size: 0x100,
-    read: () => ++reads,
-    write: () => {},
-    reset: () => {},
-    snapshot: () => ({}),
-    restore: () => {},
-  }, "counter");
+  mapCounterDevice(bus);
   bus.writeBytes(RAM_BASE, program.image);
   const list = Array.from({ length: harts }, (_, hartId) => {
     const hart = new Hart({ bus, hartId, ...options });
