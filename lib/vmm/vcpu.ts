@@ -43,6 +43,10 @@ export interface GuestHart {
   getX(i: number): bigint;
   /** Low 32 bits of register x`i`, signed (fast path). */
   getXLow(i: number): number;
+  /** High 32 bits of register `i`, signed. */
+  getXHigh(i: number): number;
+  /** Sets register `i` from its 32-bit halves (no BigInt). */
+  setXHalves(i: number, lo: number, hi: number): void;
   /** Writes register x`i`. */
   setX(i: number, value: bigint): void;
   /** Drives an interrupt wire into mip. */

@@ -413,6 +413,18 @@ export class Hart {
     return this.xl[i];
   }
 
+  /** High 32 bits of register `i`, signed. */
+  getXHigh(i: number): number {
+    return this.xh[i];
+  }
+
+  /** Sets register `i` from its 32-bit halves, without a BigInt (writes to x0 are ignored). */
+  setXHalves(i: number, lo: number, hi: number): void {
+    if (i === 0) return;
+    this.xl[i] = lo | 0;
+    this.xh[i] = hi | 0;
+  }
+
   /** The pc as an unsigned 64-bit BigInt. */
   getPc(): bigint {
     return BigInt.asUintN(64, BigInt(this.pc));
