@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as alu from "../../../lib/hw/riscv/alu.ts";
+import { prng } from "./prng.ts";
 
 const M64 = (1n << 64n) - 1n;
 const s64 = (v: bigint) => BigInt.asIntN(64, v);
@@ -144,17 +145,6 @@ function edgeTable(): bigint[] {
     set.add(s64(v));
   }
   return [...set];
-}
-
-/** xorshift32: a seeded, reproducible stream of uint32 values. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
 }
 
 /** A 64-bit operand of random bit length (0..64), negated half of the time. */

@@ -12,6 +12,7 @@ import { Hart, type HartOptions } from "../../../lib/hw/riscv/hart.ts";
 import { mapCounterDevice } from "./counter_device.ts";
 import { enterS, RAM_BASE, rig } from "./hart_rig_test.ts";
 import { integerWorkload } from "./integer_workload.ts";
+import { prng } from "./prng.ts";
 
 function machine(image: Uint8Array, entry: number, options: Partial<HartOptions>): {
   hart: Hart;
@@ -57,19 +58,6 @@ const WORKLOAD = integerWorkload("coverage");
 Deno.test("jit: the integer workload matches the interpreter at every slice boundary", () => {
   compareTiers(WORKLOAD, [1, 7, 100, 1000, 3333, 20000], 4);
 });
-
-/** Deterministic xorshift generator. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const R3 = [
   "add",

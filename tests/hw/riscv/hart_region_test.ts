@@ -13,6 +13,7 @@ import { Hart, type HartOptions } from "../../../lib/hw/riscv/hart.ts";
 import { BlockExit } from "../../../lib/hw/riscv/hart_stats.ts";
 import { mapCounterDevice } from "./counter_device.ts";
 import { RAM_BASE } from "./hart_rig_test.ts";
+import { prng } from "./prng.ts";
 
 function machine(source: string, options: Partial<HartOptions>): { hart: Hart; bus: Bus } {
   const program = assemble(source, { origin: RAM_BASE });
@@ -255,19 +256,6 @@ counter:
   assert.ok(hart.stats.blockExits[BlockExit.Memory] <= 2, "no exits at the stores");
   assert.ok(hart.blockInstructions > 15_000, `${hart.blockInstructions} in regions`);
 });
-
-/** Deterministic xorshift generator. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 /**
  * A loop of random ALU ops, loads and stores with forward branches of random lengths (some
