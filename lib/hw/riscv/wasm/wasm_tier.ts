@@ -49,8 +49,11 @@ export interface WasmUnit {
   readonly fn: BlockFn;
 }
 
-/** Most cached regions before the cache is dropped. */
-const CACHE_LIMIT = 8192;
+/**
+ * How many translated regions the process-wide cache holds before it is dropped (and refilled
+ * as harts translate again). A setting so that tests can reach the limit.
+ */
+export const wasmCacheSettings: { limit: number } = { limit: 8192 };
 /** A region translated into a module: the module and the index of its export. */
 interface Translated {
   readonly module: WebAssembly.Module;
@@ -111,9 +114,11 @@ export class WasmTier {
    */
   translate(regions: readonly Region[]): WasmUnit[] {
     const keys = regions.map(keyOf);
+    // Looked up before any translation: dropping a full cache below must not lose these.
+    const found = keys.map((key) => cache.get(key));
     const fresh: number[] = [];
     keys.forEach((key, i) => {
-      if (cache.has(key)) wasmTierStats.cacheHits++;
+      if (found[i] !== undefined) wasmTierStats.cacheHits++;
       else if (!fresh.some((j) => keys[j] === key)) fresh.push(i);
     });
     if (fresh.length > 0) {
@@ -126,11 +131,17 @@ export class WasmTier {
       const module = new WebAssembly.Module(bytes);
       wasmTierStats.modules++;
       wasmTierStats.regions += fresh.length;
-      if (cache.size + fresh.length > CACHE_LIMIT) cache.clear();
-      fresh.forEach((i, k) => cache.set(keys[i], { module, index: k }));
+      if (cache.size + fresh.length > wasmCacheSettings.limit) cache.clear();
+      fresh.forEach((i, k) => {
+        const t = { module, index: k };
+        cache.set(keys[i], t);
+        keys.forEach((key, j) => {
+          if (key === keys[i]) found[j] = t;
+        });
+      });
     }
     return regions.map((region, i) => {
-      const { module, index } = cache.get(keys[i])!;
+      const { module, index } = found[i]!;
       let exports = this.#instances.get(module);
       if (exports === undefined) {
         const env = { mem: this.#pool.memory, area: this.#area.offset };
