@@ -710,13 +710,17 @@ function emitRegion(region: Region, hart = false): FunctionBuilder {
     i: number,
     k: number,
   ) => {
-    // The tag (f64, as the JavaScript TLB keeps it) must equal the page of the access, aligned,
-    // and the page must have a frame in the memory (0: the JavaScript TLB only).
+    // The tag (f64, as the JavaScript TLB keeps it) of the entry of the access's first byte
+    // must equal the page of its last byte (so a misaligned access inside the page is done in
+    // place, as the interpreter does; one across pages has a last page whose entry is the
+    // next one), and the page must have a frame in the memory (0: the JavaScript TLB only).
     reg(r1).i64Const(imm).op(O.i64_add).tee(addr);
     f.i64Const(12).op(O.i64_shr_u, O.i32_wrap_i64).i32Const(255).op(O.i32_and).tee(e);
     f.i32Const(3).op(O.i32_shl).get(BASE).op(O.i32_add);
     f.mem(MemOp.f64_load, store ? AREA_STORE_TAG : AREA_LOAD_TAG);
-    f.get(addr).i64Const(-PAGE | (width - 1)).op(O.i64_and, O.f64_convert_i64_s, O.f64_ne);
+    f.get(addr);
+    if (width > 1) f.i64Const(width - 1).op(O.i64_add);
+    f.i64Const(-PAGE).op(O.i64_and, O.f64_convert_i64_s, O.f64_ne);
     f.get(e).i32Const(2).op(O.i32_shl).get(BASE).op(O.i32_add);
     f.mem(MemOp.i32_load, store ? AREA_STORE_FRAME : AREA_LOAD_FRAME).tee(frame);
     f.op(O.i32_eqz, O.i32_or);

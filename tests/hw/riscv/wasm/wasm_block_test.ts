@@ -164,7 +164,8 @@ function slots(): Slot[] {
 function operandSets(slot: Slot): bigint[][] {
   if (slot.kind === "load" || slot.kind === "store") {
     const imm = Number(/(-?\d+)\(x\d+\)$/.exec(slot.text)![1]);
-    const addresses = [0, 8, 16, 4088, 2048].map((o) => BigInt(DATA + o - imm));
+    // Aligned, and misaligned inside the page (both done in place, as the interpreter does).
+    const addresses = [0, 8, 16, 4088, 2048, 1, 2045, 4087].map((o) => BigInt(DATA + o - imm));
     if (slot.kind === "load") return addresses.map((a) => [a]);
     return addresses.flatMap((a) => VALUES.slice(0, 16).map((v) => [a, v]));
   }
@@ -276,14 +277,24 @@ Deno.test("wasm_block: a TLB miss exits before the access with its pc; a filled 
   assert.equal(p.space.exitReason, BlockExit.End, "ends before the ebreak");
   assert.equal(p.space.getX(5), p.space.view.getBigInt64(p.space.linear(DATA + 8), true));
   assert.equal(p.space.getX(7), 6n);
-  // A misaligned access leaves to the slow path too, even with the page mapped.
+  // A misaligned access inside the page runs in place; one across pages leaves to the slow
+  // path, even with both pages mapped.
   const q = program(`
   li x6, ${DATA + 4}
   ld x5, 0(x6)
+  sd x5, 2(x6)
+  li x6, ${DATA + 4092}
+  ld x5, 0(x6)
   ebreak`);
   q.space.fillTlb("load", DATA, q.space.linear(DATA));
-  q.fn(100);
+  q.space.fillTlb("store", DATA, q.space.linear(DATA));
+  q.space.fillTlb("load", DATA + 4096, q.space.linear(DATA + 4096));
+  const before = q.space.view.getBigInt64(q.space.linear(DATA + 4), true);
+  const crossing = q.region.blocks[0].insns.length - 1;
+  assert.equal(q.fn(100), crossing, "all but the crossing ld ran");
   assert.equal(q.space.exitReason, BlockExit.Memory);
+  assert.equal(q.space.exitPc, q.region.blocks[0].insns[crossing].pc);
+  assert.equal(q.space.view.getBigInt64(q.space.linear(DATA + 6), true), before);
 });
 
 Deno.test("wasm_block: a loop stays inside the function; the budget stops it at a block start", () => {
