@@ -213,6 +213,7 @@ globalThis.addEventListener("unload", () => {
       console.log(
         `    vCPU ${i}: ${s.interpretedInstructions} interpreted, ${s.blockInstructions} in ` +
           `blocks, ${s.compilations} blocks compiled, exits ${JSON.stringify(s.blockExits)}, ` +
+          `${s.chainedCalls} units entered from units, ` +
           `fence.i ${s.fenceI} (${s.fenceIFlushes} dropping code), ${s.tlbFlushes} TLB flushes ` +
           `(by cause, partial ones included: ${JSON.stringify(s.tlbFlushCauses)}), ` +
           `${s.pageWalks} page walks, exceptions ${JSON.stringify(s.exceptions)}, interrupts ${

@@ -65,6 +65,7 @@ function invalidateSlots(page: DecodedPage, po: number, width: number): void {
   if (hit !== 0) {
     codeCacheStats.storeInvalidations++;
     page.blocks.fill(null);
+    page.unitIndex.fill(-1);
     page.heat.fill(0);
     covered.fill(0);
     page.blockCount = 0;

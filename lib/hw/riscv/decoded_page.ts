@@ -11,6 +11,7 @@ import type { BlockFn } from "./jit.ts";
 export const NO_BLOCKS: (BlockFn | null)[] = new Array<BlockFn | null>(2048).fill(null);
 const NO_BLOCK_BYTES = new Uint8Array(2048);
 const NO_BLOCK_LENGTHS = new Uint16Array(2048);
+const NO_UNIT_INDICES = new Int32Array(2048).fill(-1);
 
 /** Decoded instructions of one physical code page (2048 halfword slots). */
 export class DecodedPage {
@@ -28,6 +29,11 @@ export class DecodedPage {
    * entry before it checks the budget itself (region.ts).
    */
   blockLengths: Uint16Array = NO_BLOCK_LENGTHS;
+  /**
+   * Per slot where a wasm unit starts, its index in the hart's function table (wasm_tier.ts),
+   * which the run loop puts in the jump cache; else -1.
+   */
+  unitIndex: Int32Array = NO_UNIT_INDICES;
   /** 1 for every slot that some compiled unit (region) covers. */
   covered: Uint8Array = NO_BLOCK_BYTES;
   /**

@@ -93,13 +93,13 @@ import { FpRegisters } from "./fpu.ts";
 import { FP_CLEAN_OPS, FP_INT_RESULT_OPS, fpExec } from "./fp_exec.ts";
 import { type BlockFn, compileBlock } from "./jit.ts";
 import { regionSource } from "./region.ts";
-import { HartStats, TlbFlushCause } from "./hart_stats.ts";
+import { codeCacheStats, HartStats, TlbFlushCause } from "./hart_stats.ts";
 import { type DecodedPage, NO_BLOCKS } from "./decoded_page.ts";
 import { codeStore } from "./code_group.ts";
 import { amo, Reservation } from "./atomics.ts";
 import { MemoryAccess, type WriteWatch } from "./memory_access.ts";
 import { primeInterpreter } from "./warm_up.ts";
-import { HartArea, releaseWith } from "./wasm/hart_area.ts";
+import { AREA_JUMP_ENTRIES, HartArea, releaseWith } from "./wasm/hart_area.ts";
 import { discoverRegion, type Region, translatable } from "./wasm/wasm_block.ts";
 import { pageFetcher, WasmTier } from "./wasm/wasm_tier.ts";
 import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
@@ -195,6 +195,8 @@ export class Hart {
   #deferred = new WeakMap<DecodedPage, Uint8Array>();
   /** Unit status (`st` of jit.ts): the exit record of the hart's area. */
   #jitStatus: Int32Array;
+  /** `codeCacheStats.storeInvalidations` when the jump cache was last known good. */
+  #drops = 0;
   /** The area holding the registers and TLB tags (in the frame pool when there is one). */
   readonly #area: HartArea;
   /** The wasm tier, or null (option off, or no frame pool). */
@@ -546,6 +548,11 @@ export class Hart {
     const fTag = tlb.fTag;
     const fPage = tlb.fPage;
     const jst = this.#jitStatus;
+    const { chain, jumpTag, jumpUnit, jumpGen } = this.#area;
+    // What the jump cache holds was entered before this run: the hart may have been reset,
+    // restored or remapped, or other harts may have dropped code since.
+    chain[0]++;
+    const chainsBefore = chain[1];
     const blockExits = this.stats.blockExits;
     const jit = this.#jit;
     const jitThreshold = this.#jitThreshold;
@@ -588,11 +595,25 @@ export class Hart {
       const imms = page.imms;
       let blocks = page.blocks;
       let blockLengths = page.blockLengths;
+      let unitIndex = page.unitIndex;
       const heat = page.heat;
       for (;;) {
         const slot = off >> 1;
         const block = blocks[slot];
         if (block !== null && n + blockLengths[slot] <= budget) {
+          if (codeCacheStats.storeInvalidations !== this.#drops) {
+            // A store dropped compiled code: the jump cache may name dropped units.
+            this.#drops = codeCacheStats.storeInvalidations;
+            chain[0]++;
+          }
+          const unit = unitIndex[slot];
+          if (unit >= 0) {
+            // Units that leave to this pc call this unit directly from now on.
+            const h = (((base + off) | 0) >>> 1) & (AREA_JUMP_ENTRIES - 1);
+            jumpTag[h] = base + off;
+            jumpUnit[h] = unit;
+            jumpGen[h] = chain[0];
+          }
           off = block(base, off, budget - n);
           const done = jst[0];
           blockExits[jst[1]]++;
@@ -609,6 +630,7 @@ export class Hart {
           this.#compile(page, off);
           blocks = page.blocks; // the page's first block allocates its tables
           blockLengths = page.blockLengths;
+          unitIndex = page.unitIndex;
           // Run the new region now: interpreting on would make each following instruction of
           // a loop reach the threshold in turn and get a region of its own.
           if (blocks[slot] !== null) continue;
@@ -1512,6 +1534,7 @@ export class Hart {
     if (this.#stop === StopReason.BusError || this.#stop === StopReason.Breakpoint) n--;
     this.lastRunInstructions = n;
     this.blockInstructions += inBlocks;
+    this.stats.chainedCalls += (chain[1] - chainsBefore) | 0;
     this.instret += n - this.#exc;
     this.#exc = 0;
     this.#runCount = 0;
@@ -1550,6 +1573,7 @@ export class Hart {
     if (page.blocks === NO_BLOCKS) {
       page.blocks = new Array<BlockFn | null>(2048).fill(null);
       page.blockLengths = new Uint16Array(2048);
+      page.unitIndex = new Int32Array(2048).fill(-1);
       page.covered = new Uint8Array(2048);
     }
     if (this.#wasm !== null && this.#allTranslatable(page, src.offsets)) {
@@ -1588,6 +1612,7 @@ export class Hart {
       if (page.blocks[slot] === null) {
         page.blocks[slot] = fn;
         page.blockLengths[slot] = lengths[i];
+        page.unitIndex[slot] = -1;
       }
     }
     const { offsets, sizes } = src;
@@ -1646,11 +1671,12 @@ export class Hart {
     const units = this.#wasm!.translate(regions);
     for (const unit of units) {
       if (unit === null) continue;
-      const { region, fn } = unit;
+      const { region, fn, index } = unit;
       const slot = region.entry >> 1;
       if (page.blocks[slot] !== null) continue;
       page.blocks[slot] = fn;
       page.blockLengths[slot] = 1;
+      page.unitIndex[slot] = index;
       for (const b of region.blocks) {
         for (const insn of b.insns) {
           const o = insn.pc;
@@ -1708,6 +1734,8 @@ export class Hart {
   }
 
   #system(w: number, imm: number): void {
+    // Translation, privilege or code may change (satp, sfence.vma, fence.i, xRET, CSRs).
+    this.#area.chain[0]++;
     const op = w & 255;
     switch (op) {
       case Op.ILLEGAL:
@@ -1933,6 +1961,7 @@ export class Hart {
   /** Enters privilege `p` after mstatus was updated (a trap or xRET). */
   #setPriv(p: 0 | 1 | 3): void {
     this.#priv = p;
+    this.#area.chain[0]++; // fetch permissions follow the privilege
     // Also when p is unchanged: a trap into M rewrites MPP, which MPRV accesses use.
     this.#mem.retainTlb();
   }

@@ -74,6 +74,11 @@ export class HartStats {
   wasmCompilations = 0;
   /** Compiled-block returns to the interpreter by {@linkcode BlockExit} reason. */
   readonly blockExits: Float64Array = new Float64Array(4);
+  /**
+   * Units entered directly from another unit through the jump cache (wasm/hart_area.ts), not
+   * counted in {@linkcode HartStats.blockExits}.
+   */
+  chainedCalls = 0;
   /** fence.i executed (and remote fence.i received). */
   fenceI = 0;
   /** fence.i that had to drop the decoded code (the host wrote RAM since it was decoded). */
@@ -112,6 +117,7 @@ export class HartStats {
       compilations: this.compilations,
       wasmCompilations: this.wasmCompilations,
       blockExits: exits,
+      chainedCalls: this.chainedCalls,
       fenceI: this.fenceI,
       fenceIFlushes: this.fenceIFlushes,
       codeFlushes: this.codeFlushes,
@@ -138,6 +144,8 @@ export interface HartStatsRecord {
   wasmCompilations: number;
   /** Compiled-block returns by reason name. */
   blockExits: Record<string, number>;
+  /** Units entered directly from another unit (no return to the run loop). */
+  chainedCalls: number;
   /** fence.i executed. */
   fenceI: number;
   /** fence.i that dropped the decoded code. */

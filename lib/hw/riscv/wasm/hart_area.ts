@@ -14,6 +14,11 @@
  * | {@linkcode AREA_STORE_TAG}     | 256 × 8  | store TLB tags (pages without decoded code)      |
  * | {@linkcode AREA_LOAD_FRAME}    | 256 × 4  | load TLB: byte offset of the page in the memory  |
  * | {@linkcode AREA_STORE_FRAME}   | 256 × 4  | store TLB: the same (0: no wasm mapping)         |
+ * | {@linkcode AREA_CHAIN_GEN}     | 4        | jump cache generation (i32)                      |
+ * | {@linkcode AREA_CHAINS}        | 4        | units entered from another unit (i32 counter)    |
+ * | {@linkcode AREA_JUMP_TAG}      | 512 × 8  | jump cache: pc of the entry (f64)                |
+ * | {@linkcode AREA_JUMP_UNIT}     | 512 × 4  | jump cache: the unit's index in the hart's table |
+ * | {@linkcode AREA_JUMP_GEN}      | 512 × 4  | jump cache: generation the entry was made in     |
  *
  * The register halves are the hart's `xl`/`xh` and the tags are soft_tlb.ts's `rTag`/`wTag`
  * (views onto the area), so the interpreter, the JavaScript tier and the wasm tier see one
@@ -22,6 +27,13 @@
  * exact for the same values, and no tag is ever filled for a larger address. A frame of 0 means
  * "not mapped for wasm" (a fallback `ArrayBuffer` page of the frame pool, whose frame 0 is never
  * a RAM page): the wasm code then exits to the slow path although the JavaScript TLB hits.
+ *
+ * The *jump cache* lets a unit that leaves to a pc where another unit starts call it directly
+ * (a tail call through the hart's function table), as QEMU's `lookup_and_goto_ptr` does: the run
+ * loop enters each unit it calls, by virtual pc, with the current generation; an entry is used
+ * only while the generation is unchanged, and the hart bumps it whenever the pc -> unit mapping
+ * or the right to fetch may have changed (a run's start, system instructions, privilege changes,
+ * code dropped by stores).
  *
  * In the hart the area comes from the process-wide frame pool (frame_pool.ts), whose shared
  * memory translated modules import; without a pool it is a plain buffer and the wasm tier is off.
@@ -41,6 +53,10 @@ export const AREA_EXIT_PC = 512;
 export const AREA_EXIT_DONE = 520;
 /** Offset of the exit record's reason (i32, a `BlockExit`). */
 export const AREA_EXIT_REASON = 524;
+/** Offset of the jump cache generation (i32). */
+export const AREA_CHAIN_GEN = 528;
+/** Offset of the count of units entered from another unit (i32, wraps). */
+export const AREA_CHAINS = 532;
 /** Offset of the load TLB tags (256 f64). */
 export const AREA_LOAD_TAG = 1024;
 /** Offset of the store TLB tags (256 f64). */
@@ -49,8 +65,16 @@ export const AREA_STORE_TAG = 3072;
 export const AREA_LOAD_FRAME = 5120;
 /** Offset of the store TLB frames (256 i32). */
 export const AREA_STORE_FRAME = 6144;
-/** Bytes of one area (two frames). */
-export const HART_AREA_BYTES = 8192;
+/** Entries of the jump cache (a power of two). */
+export const AREA_JUMP_ENTRIES = 512;
+/** Offset of the jump cache's pcs (f64; the entry of pc is `(int32(pc) >>> 1) & 511`). */
+export const AREA_JUMP_TAG = 8192;
+/** Offset of the jump cache's unit indices (i32). */
+export const AREA_JUMP_UNIT = 12288;
+/** Offset of the jump cache's generations (i32). */
+export const AREA_JUMP_GEN = 14336;
+/** Bytes of one area (four frames). */
+export const HART_AREA_BYTES = 16384;
 /** Entries per TLB of an area. */
 export const AREA_TLB_ENTRIES = 256;
 
@@ -79,6 +103,14 @@ export class HartArea {
   readonly rFrame: Int32Array;
   /** Store TLB frames. */
   readonly wFrame: Int32Array;
+  /** The jump cache generation and the chain counter. */
+  readonly chain: Int32Array;
+  /** Jump cache pcs. */
+  readonly jumpTag: Float64Array;
+  /** Jump cache unit indices. */
+  readonly jumpUnit: Int32Array;
+  /** Jump cache generations. */
+  readonly jumpGen: Int32Array;
 
   /** Views the area at `offset` of `buffer` (`pool`'s when `pool` is given). */
   constructor(buffer: ArrayBufferLike, offset: number, pool: FramePool | null) {
@@ -92,6 +124,11 @@ export class HartArea {
     this.wTag = new Float64Array(buffer, offset + AREA_STORE_TAG, AREA_TLB_ENTRIES).fill(-1);
     this.rFrame = new Int32Array(buffer, offset + AREA_LOAD_FRAME, AREA_TLB_ENTRIES);
     this.wFrame = new Int32Array(buffer, offset + AREA_STORE_FRAME, AREA_TLB_ENTRIES);
+    this.chain = new Int32Array(buffer, offset + AREA_CHAIN_GEN, 2);
+    this.chain[0] = 1; // entries start at generation 0: none is valid
+    this.jumpTag = new Float64Array(buffer, offset + AREA_JUMP_TAG, AREA_JUMP_ENTRIES);
+    this.jumpUnit = new Int32Array(buffer, offset + AREA_JUMP_UNIT, AREA_JUMP_ENTRIES);
+    this.jumpGen = new Int32Array(buffer, offset + AREA_JUMP_GEN, AREA_JUMP_ENTRIES);
   }
 
   /**

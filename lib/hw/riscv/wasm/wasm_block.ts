@@ -133,9 +133,15 @@ import {
   ValType,
 } from "./wasm_writer.ts";
 import {
+  AREA_CHAIN_GEN,
+  AREA_CHAINS,
   AREA_EXIT_DONE as EXIT_DONE,
   AREA_EXIT_PC as EXIT_PC,
   AREA_EXIT_REASON as EXIT_REASON,
+  AREA_JUMP_ENTRIES,
+  AREA_JUMP_GEN,
+  AREA_JUMP_TAG,
+  AREA_JUMP_UNIT,
   AREA_LOAD_FRAME,
   AREA_LOAD_TAG,
   AREA_STORE_FRAME,
@@ -591,18 +597,17 @@ function controlPlan(region: Region, index: Map<number, number>): ControlPlan | 
  * `hart`, the run loop's (see {@linkcode HartRegionFn}: the area offset is the imported global
  * 0).
  */
-function emitRegion(region: Region, hart = false): FunctionBuilder {
+function emitRegion(region: Region, hart = false, unitType = -1): FunctionBuilder {
   const { i32, i64, f64 } = ValType;
-  const f = new FunctionBuilder(hart ? [f64, i32, f64] : [i32, i32, i32, i32]);
+  const f = new FunctionBuilder(hart ? [f64, f64, i32, i32] : [i32, i32, i32, i32]);
   const BASE = hart ? f.local(i32) : 0;
-  const BUDGET = hart ? f.local(i32) : 1;
+  const BUDGET = hart ? 3 : 1;
+  const ORIGIN = 1;
   const VBASE_LO = 2;
   const VBASE_HI = 3;
-  if (hart) {
-    f.globalGet(0).set(BASE);
-    f.get(2).f64Const(0x7fffffff).op(O.f64_min, O.i32_trunc_f64_s).set(BUDGET);
-  }
-  const done = f.local(i32);
+  if (hart) f.globalGet(0).set(BASE);
+  // In the hart, the count goes on from the unit that called this one (0 from the run loop).
+  const done = hart ? 2 : f.local(i32);
   const state = f.local(i32);
   const exReason = f.local(i32);
   const e = f.local(i32);
@@ -832,6 +837,25 @@ function emitRegion(region: Region, hart = false): FunctionBuilder {
       AREA_XH + 4 * r,
     );
   }
+  if (hart) {
+    // Leaving to a pc where a unit starts that the jump cache knows (in this generation): that
+    // unit goes on (a tail call), counting on from `done` against the same budget.
+    f.get(exReason).i32Const(BlockExit.Jump).op(O.i32_le_u).if_();
+    f.get(exPc).op(O.i32_wrap_i64).i32Const(1).op(O.i32_shr_u);
+    f.i32Const(AREA_JUMP_ENTRIES - 1).op(O.i32_and).set(e);
+    f.get(e).i32Const(3).op(O.i32_shl).get(BASE).op(O.i32_add).mem(MemOp.f64_load, AREA_JUMP_TAG);
+    f.get(exPc).op(O.f64_convert_i64_s, O.f64_eq);
+    f.get(e).i32Const(2).op(O.i32_shl).get(BASE).op(O.i32_add).tee(e);
+    f.mem(MemOp.i32_load, AREA_JUMP_GEN).get(BASE).mem(MemOp.i32_load, AREA_CHAIN_GEN);
+    f.op(O.i32_eq, O.i32_and).if_();
+    f.get(BASE).get(BASE).mem(MemOp.i32_load, AREA_CHAINS).i32Const(1).op(O.i32_add);
+    f.mem(MemOp.i32_store, AREA_CHAINS);
+    f.get(exPc).i64Const(-PAGE).op(O.i64_and, O.f64_convert_i64_s).get(ORIGIN);
+    f.get(done).get(BUDGET).get(e).mem(MemOp.i32_load, AREA_JUMP_UNIT);
+    f.returnCallIndirect(unitType);
+    f.end();
+    f.end();
+  }
   if (!hart) f.get(BASE).get(exPc).mem(MemOp.i64_store, EXIT_PC);
   f.get(BASE).get(done).mem(MemOp.i32_store, EXIT_DONE);
   f.get(BASE).get(exReason).mem(MemOp.i32_store, EXIT_REASON);
@@ -842,7 +866,7 @@ function emitRegion(region: Region, hart = false): FunctionBuilder {
       f.get(jalrF).get(exPc).op(O.f64_convert_i64_s);
       f.get(jalrF).op(O.f64_abs).f64Const(2 ** 53).op(O.f64_lt, O.i32_eqz, O.select);
     } else f.get(exPc).op(O.f64_convert_i64_s);
-    f.get(0).op(O.f64_sub);
+    f.get(ORIGIN).op(O.f64_sub);
   } else f.get(done);
   return f;
 
@@ -981,9 +1005,23 @@ export function regionModule(
   const { i32, f64 } = ValType;
   const limits = typeof memory === "number" ? { minPages: memory } : memory;
   const m = new ModuleBuilder().importMemory({ module: "env", name: "mem", ...limits });
-  if (hart) m.importGlobalI32("env", "area");
-  const type = hart ? m.type([f64, i32, f64], [f64]) : m.type([i32, i32, i32, i32], [i32]);
-  regions.forEach((r, i) => m.addFunction(type, emitRegion(r, hart), `${exportPrefix}${i}`));
+  if (!hart) {
+    const type = m.type([i32, i32, i32, i32], [i32]);
+    regions.forEach((r, i) => m.addFunction(type, emitRegion(r), `${exportPrefix}${i}`));
+    return m.encode();
+  }
+  m.importGlobalI32("env", "area");
+  m.importTable("env", "units");
+  const unitType = m.type([f64, f64, i32, i32], [f64]);
+  const runType = m.type([f64, i32, f64], [f64]);
+  regions.forEach((r, i) => {
+    const unit = m.addFunction(unitType, emitRegion(r, true, unitType), `u${i}`);
+    // The run loop's entry: the unit with the page base as origin and nothing done yet.
+    const run = new FunctionBuilder([f64, i32, f64]);
+    run.get(0).get(0).i32Const(0);
+    run.get(2).f64Const(0x7fffffff).op(O.f64_min, O.i32_trunc_f64_s).returnCall(unit);
+    m.addFunction(runType, run, `${exportPrefix}${i}`);
+  });
   return m.encode();
 }
 

@@ -47,7 +47,15 @@ export interface WasmUnit {
   readonly region: Region;
   /** The unit the dispatcher calls. */
   readonly fn: BlockFn;
+  /**
+   * Its index in the hart's function table, which the jump cache holds (hart_area.ts), or -1
+   * when the table is full (other units then do not call it directly).
+   */
+  readonly index: number;
 }
+
+/** Most units in a hart's function table. */
+export const UNIT_TABLE_LIMIT = 65536;
 
 /**
  * How many translated regions the process-wide cache holds before it is dropped (and refilled
@@ -91,12 +99,26 @@ export function pageFetcher(view: DataView): FetchBits {
   };
 }
 
+/** A unit as other units call it (wasm_block.ts): page base, origin, done so far, budget. */
+type ChainedFn = (vbase: number, origin: number, done: number, budget: number) => number;
+
+/** Exports `u0`, `u1`, ... of an instance (the units other units call). */
+function unitsOf(exports: WebAssembly.Exports): ChainedFn[] {
+  const units: ChainedFn[] = [];
+  for (let k = 0; exports[`u${k}`] !== undefined; k++) units.push(exports[`u${k}`] as ChainedFn);
+  return units;
+}
+
 /** One hart's wasm tier. */
 export class WasmTier {
   readonly #area: HartArea;
   readonly #pool: FramePool;
-  /** This hart's instances of the modules it uses. */
-  #instances = new WeakMap<WebAssembly.Module, WebAssembly.Exports>();
+  /** This hart's instances of the modules it uses, and the table index of their first unit. */
+  #instances = new WeakMap<WebAssembly.Module, { exports: WebAssembly.Exports; first: number }>();
+  /** This hart's units by index, for units that leave to another unit's entry. */
+  readonly #table = new WebAssembly.Table({ element: "anyfunc", initial: 256 });
+  /** Table slots handed out. */
+  #used = 0;
 
   /**
    * The tier of the hart with `area` (in a pool); units report through the area's exit record
@@ -106,6 +128,23 @@ export class WasmTier {
     if (area.pool === null) throw new Error("wasm tier: the hart area is not in a frame pool");
     this.#area = area;
     this.#pool = area.pool;
+  }
+
+  /** Puts the units of an instance in the table; the index of the first, or -1 when full. */
+  #register(exports: WebAssembly.Exports): number {
+    const units = unitsOf(exports);
+    const first = this.#used;
+    if (first + units.length > UNIT_TABLE_LIMIT) return -1;
+    const table = this.#table;
+    if (first + units.length > table.length) {
+      table.grow(
+        Math.min(UNIT_TABLE_LIMIT, Math.max(table.length * 2, first + units.length)) -
+          table.length,
+      );
+    }
+    units.forEach((u, k) => table.set(first + k, u));
+    this.#used += units.length;
+    return first;
   }
 
   /**
@@ -142,13 +181,19 @@ export class WasmTier {
     }
     return regions.map((region, i) => {
       const { module, index } = found[i]!;
-      let exports = this.#instances.get(module);
-      if (exports === undefined) {
-        const env = { mem: this.#pool.memory, area: this.#area.offset };
-        exports = new WebAssembly.Instance(module, { env }).exports;
-        this.#instances.set(module, exports);
+      let instance = this.#instances.get(module);
+      if (instance === undefined) {
+        const env = { mem: this.#pool.memory, area: this.#area.offset, units: this.#table };
+        const exports = new WebAssembly.Instance(module, { env }).exports;
+        instance = { exports, first: this.#register(exports) };
+        this.#instances.set(module, instance);
       }
-      return { region, fn: exports[`r${index}`] as HartRegionFn };
+      const { exports, first } = instance;
+      return {
+        region,
+        fn: exports[`r${index}`] as HartRegionFn,
+        index: first < 0 ? -1 : first + index,
+      };
     });
   }
 }

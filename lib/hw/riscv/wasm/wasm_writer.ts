@@ -106,6 +106,7 @@ export const Opcode = {
   i64_extend8_s: 0xc2,
   i64_extend16_s: 0xc3,
   i64_extend32_s: 0xc4,
+  f64_eq: 0x61,
   f64_ne: 0x62,
   f64_convert_i64_s: 0xb9,
   f64_sub: 0xa1,
@@ -282,6 +283,24 @@ export class FunctionBuilder {
     return this;
   }
 
+  /**
+   * `return_call_indirect type 0` (tail calls): returns what the function of table 0 at the
+   * index on the stack, of signature `type`, returns for the arguments below the index.
+   */
+  returnCallIndirect(type: number): this {
+    this.code.push(0x13);
+    writeU32(this.code, type);
+    writeU32(this.code, 0);
+    return this;
+  }
+
+  /** `return_call function` (tail call by function index). */
+  returnCall(functionIndex: number): this {
+    this.code.push(0x12);
+    writeU32(this.code, functionIndex);
+    return this;
+  }
+
   /** A load or store of memory 0 at the address on the stack plus `offset`. */
   mem(op: MemoryOp, offset = 0): this {
     this.code.push(op[0]);
@@ -431,6 +450,13 @@ export class ModuleBuilder {
   }
 
   private readonly globals: [string, string][] = [];
+  private table?: [string, string];
+
+  /** Imports table 0, of `funcref`s (for `call_indirect`), as `module.name`. */
+  importTable(module: string, name: string): this {
+    this.table = [module, name];
+    return this;
+  }
 
   /**
    * Adds a function of signature `type` with `body`; returns its function index (for `call`).
@@ -467,10 +493,16 @@ export class ModuleBuilder {
       for (const t of this.typeBytes) c.push(...t);
       section(1, c);
     }
-    if (this.memory !== undefined || this.globals.length > 0) {
+    if (this.memory !== undefined || this.globals.length > 0 || this.table !== undefined) {
       const m = this.memory;
       const c: number[] = [];
-      writeU32(c, (m === undefined ? 0 : 1) + this.globals.length);
+      const tables = this.table === undefined ? 0 : 1;
+      writeU32(c, (m === undefined ? 0 : 1) + this.globals.length + tables);
+      if (this.table !== undefined) {
+        name(c, this.table[0]);
+        name(c, this.table[1]);
+        c.push(0x01, 0x70, 0x00, 0x00); // funcref, at least 0 elements
+      }
       if (m !== undefined) {
         name(c, m.module);
         name(c, m.name);

@@ -293,3 +293,99 @@ data:
     assert.ok(hart.stats.blockExits[BlockExit.Memory] < 20, "wasm hits the TLB");
   },
 });
+
+Deno.test({
+  name: "hart wasm tier: units call units in other pages directly (jump cache), as interpreted",
+  ignore: !haveTier,
+  fn() {
+    // Calls into two other pages, returns, and an indirect call through a table: every transfer
+    // leaves a unit by jalr or to another page, where another unit starts.
+    const hart = compare(
+      `
+_start:
+  li s1, 20000
+  li a0, 0
+  la s2, table
+loop:
+  call f1
+  andi t0, s1, 3
+  slli t0, t0, 3
+  add t0, t0, s2
+  ld t1, 0(t0)
+  jalr t1
+  addi s1, s1, -1
+  bnez s1, loop
+done:
+  j done
+  .balign 4096
+f1:
+  addi a0, a0, 3
+  xor a0, a0, s1
+  ret
+  .balign 4096
+f2:
+  slli a1, a0, 1
+  add a0, a0, a1
+  j f2b
+  nop
+f2b:
+  srli a0, a0, 1
+  ret
+f3:
+  addi a0, a0, -7
+  ret
+  .balign 8
+table:
+  .dword f2
+  .dword f3
+  .dword f1
+  .dword f2
+`,
+      [1, 7, 100, 999, 5000, 12_345, 40_000, 40_000, 40_000, 40_000, 100_000],
+      { jitThreshold: 50 },
+    );
+    assert.ok(hart.stats.wasmCompilations >= 4, `${hart.stats.wasmCompilations} translations`);
+    assert.ok(hart.stats.chainedCalls > 50_000, `${hart.stats.chainedCalls} direct calls`);
+  },
+});
+
+Deno.test({
+  name: "hart wasm tier: a unit another unit calls directly is dropped when a store rewrites it",
+  ignore: !haveTier,
+  fn() {
+    // The loop calls f in another page and rewrites f's first instruction every 64 iterations
+    // (adding 1, then 100, ...), so f is translated again in between: the jump cache must not
+    // call the dropped unit (the interpreter's sum tells).
+    const source = `
+_start:
+  li s1, 6000
+  li a0, 0
+  la s2, f
+  li s3, 0x00150513       # addi a0, a0, 1
+  li s4, 0x06450513       # addi a0, a0, 100
+loop:
+  call f
+  andi t0, s1, 63
+  bnez t0, next
+  andi t0, s1, 64
+  mv t1, s3
+  beqz t0, store
+  mv t1, s4
+store:
+  sw t1, 0(s2)
+next:
+  addi s1, s1, -1
+  bnez s1, loop
+done:
+  j done
+  .balign 4096
+f:
+  addi a0, a0, 1
+  xori a1, a0, 5
+  ret
+`;
+    const hart = compare(source, [10, 100, 1000, 30_000, 30_000, 30_000], { jitThreshold: 20 });
+    assert.ok(hart.stats.wasmCompilations > 90, `${hart.stats.wasmCompilations} translations`);
+    assert.ok(hart.stats.chainedCalls > 5000, `${hart.stats.chainedCalls} direct calls`);
+  },
+});
