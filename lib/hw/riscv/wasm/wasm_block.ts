@@ -25,15 +25,22 @@
  * path: system, CSR, atomics, FP, page crossing) is a `jump` or `end` exit with the pc.
  *
  * Loads and stores go through the software TLBs in memory (tag compare, then `wrap32(va) +
- * delta`); a miss, or a misaligned access, is a `memory` exit *before* the access with its pc and
- * the count done so far, as the JavaScript tier does: the slow path performs it (page walk, MMIO,
- * fault, code-page store) and may fill the TLB. The code never traps: division by zero and
+ * delta`); a miss, or an access across pages, is a `memory` exit *before* the access with its
+ * pc and the count done so far, as the JavaScript tier does: the slow path performs it (page
+ * walk, MMIO, fault, code-page store) and may fill the TLB. The code never traps: division by zero and
  * overflow give the ISA's results (the wasm traps are guarded); MULH/MULHSU/MULHU are built from
  * 32×32 products inline.
  *
  * pc values are constants relative to `vbase` (the hart discovers regions with page offsets as
  * pcs and passes the page's virtual base), so a module serves a page wherever it is mapped, and
  * every hart.
+ *
+ * In the hart, a unit that leaves (a `jump` or `end` exit) to a pc where the hart's jump cache
+ * (hart_area.ts) names a unit tail-calls it (`return_call_indirect` through the hart's function
+ * table, which each instance imports as `env.units`) with the count done so far and the same
+ * budget, instead of returning to the run loop: chains of calls and returns through short
+ * kernel functions stay in wasm, as QEMU's `lookup_and_goto_ptr` keeps them in generated code.
+ * Registers go through the area between units, as between the run loop's calls.
  *
  * ## Measurements (bench/wasm_tier_bench.ts: one run, cases alternating, medians of 5)
  *
@@ -594,8 +601,9 @@ function controlPlan(region: Region, index: Map<number, number>): ControlPlan | 
 
 /**
  * Emits the function body of `region`: with the {@linkcode RegionFn} signature, or with
- * `hart`, the run loop's (see {@linkcode HartRegionFn}: the area offset is the imported global
- * 0).
+ * `hart`, a unit's `(vbase: f64, origin: f64, done: i32, budget: i32) -> f64` (type `unitType`:
+ * the area offset is the imported global 0; it returns the next pc less `origin`, the page base
+ * of the run loop's call, and may tail-call another unit through the jump cache).
  */
 function emitRegion(region: Region, hart = false, unitType = -1): FunctionBuilder {
   const { i32, i64, f64 } = ValType;
@@ -973,9 +981,10 @@ export type RegionFn = (base: number, budget: number, vbaseLo?: number, vbaseHi?
 /**
  * A translated region as the hart's run loop calls it (a `BlockFn` of jit.ts): `base` is the
  * virtual address of its page, `off` is ignored (a region has one entry), at most `limit`
- * instructions run. It returns the next pc as an offset from `base` and writes the instructions
- * done and the exit reason to the exit record of the hart area whose offset the instance
- * imports as `env.area` (the hart's `st`).
+ * instructions run, in it and in the units it enters through the jump cache. It returns the
+ * next pc as an offset from `base` and writes the instructions done and the exit reason to the
+ * exit record of the hart area whose offset the instance imports as `env.area` (the hart's
+ * `st`).
  */
 export type HartRegionFn = (base: number, off: number, limit: number) => number;
 
@@ -993,8 +1002,9 @@ export interface RegionMemory {
  * Builds one module holding a function per region (exported as `r0`, `r1`, ..., or with another
  * `exportPrefix`) over a memory imported as `env.mem` of at least `memory` 64 KiB pages (or
  * with the given limits): {@linkcode RegionFn}s, or with `hart` {@linkcode HartRegionFn}s
- * (which import the hart area's offset as the i32 global `env.area`). Batching many regions in one module shares the module's fixed
- * compilation cost.
+ * (which import the hart area's offset as the i32 global `env.area` and the hart's function
+ * table as `env.units`; each region's unit, which other units call, is exported as `u0`, `u1`,
+ * ...). Batching many regions in one module shares the module's fixed compilation cost.
  */
 export function regionModule(
   regions: readonly Region[],

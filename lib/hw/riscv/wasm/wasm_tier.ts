@@ -10,11 +10,14 @@
  *   `xl`/`xh` and TLB tags), writes the instructions done and the exit reason to the area's exit
  *   record, which is the hart's status array `st`, and returns the next pc as an offset from
  *   the page base;
- * - a TLB miss, a misaligned access, a store into a page with decoded code (those are never in
- *   the store TLB the tier reads) or an untranslated instruction exits *before* the instruction,
- *   and the interpreter performs it (page walk, MMIO, fault, code invalidation);
+ * - a TLB miss, an access across pages, a store into a page with decoded code (those are never
+ *   in the store TLB the tier reads) or an untranslated instruction exits *before* the
+ *   instruction, and the interpreter performs it (page walk, MMIO, fault, code invalidation);
  * - regions are position independent (pcs relative to the page's virtual base), and modules are
- *   cached by region content, so harts, and the same code at another address, share them.
+ *   cached by region content, so harts, and the same code at another address, share them;
+ * - each hart puts its units in its own function table, which its instances import: a unit
+ *   leaving to the entry of another unit the run loop entered before (the jump cache of
+ *   hart_area.ts) calls it directly (wasm_block.ts).
  *
  * Translation is batched per page: the hart translates the region of an entry that reached the
  * compile threshold together with the regions of its page's other hot instructions that no
