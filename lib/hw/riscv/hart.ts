@@ -99,7 +99,7 @@ import { codeStore } from "./code_group.ts";
 import { amo, Reservation } from "./atomics.ts";
 import { MemoryAccess, type WriteWatch } from "./memory_access.ts";
 import { primeInterpreter } from "./warm_up.ts";
-import { AREA_JUMP_ENTRIES, HartArea, releaseWith } from "./wasm/hart_area.ts";
+import { AREA_JUMP_ENTRIES, HartArea, JUMP_HASH_SHIFT, releaseWith } from "./wasm/hart_area.ts";
 import { discoverRegion, type Region, translatable } from "./wasm/wasm_block.ts";
 import { pageFetcher, WasmTier } from "./wasm/wasm_tier.ts";
 import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
@@ -609,7 +609,8 @@ export class Hart {
           const unit = unitIndex[slot];
           if (unit >= 0) {
             // Units that leave to this pc call this unit directly from now on.
-            const h = (((base + off) | 0) >>> 1) & (AREA_JUMP_ENTRIES - 1);
+            const p = (base + off) | 0;
+            const h = ((p >>> 1) ^ (p >>> JUMP_HASH_SHIFT)) & (AREA_JUMP_ENTRIES - 1);
             jumpTag[h] = base + off;
             jumpUnit[h] = unit;
             jumpGen[h] = chain[0];

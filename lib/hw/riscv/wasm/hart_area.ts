@@ -67,7 +67,12 @@ export const AREA_LOAD_FRAME = 5120;
 export const AREA_STORE_FRAME = 6144;
 /** Entries of the jump cache (a power of two). */
 export const AREA_JUMP_ENTRIES = 512;
-/** Offset of the jump cache's pcs (f64; the entry of pc is `(int32(pc) >>> 1) & 511`). */
+/**
+ * The jump cache entry of `pc` is `((p >>> 1) ^ (p >>> JUMP_HASH_SHIFT)) & 511` with `p` the low
+ * 32 bits of pc (functions at the same offset in different pages go to different entries).
+ */
+export const JUMP_HASH_SHIFT = 10;
+/** Offset of the jump cache's pcs (f64). */
 export const AREA_JUMP_TAG = 8192;
 /** Offset of the jump cache's unit indices (i32). */
 export const AREA_JUMP_UNIT = 12288;

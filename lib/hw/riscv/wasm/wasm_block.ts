@@ -155,6 +155,7 @@ import {
   AREA_STORE_TAG,
   AREA_XH,
   AREA_XL,
+  JUMP_HASH_SHIFT,
 } from "./hart_area.ts";
 
 /** One decoded instruction of a region. */
@@ -849,7 +850,8 @@ function emitRegion(region: Region, hart = false, unitType = -1): FunctionBuilde
     // Leaving to a pc where a unit starts that the jump cache knows (in this generation): that
     // unit goes on (a tail call), counting on from `done` against the same budget.
     f.get(exReason).i32Const(BlockExit.Jump).op(O.i32_le_u).if_();
-    f.get(exPc).op(O.i32_wrap_i64).i32Const(1).op(O.i32_shr_u);
+    f.get(exPc).op(O.i32_wrap_i64).tee(e).i32Const(1).op(O.i32_shr_u);
+    f.get(e).i32Const(JUMP_HASH_SHIFT).op(O.i32_shr_u, O.i32_xor);
     f.i32Const(AREA_JUMP_ENTRIES - 1).op(O.i32_and).set(e);
     f.get(e).i32Const(3).op(O.i32_shl).get(BASE).op(O.i32_add).mem(MemOp.f64_load, AREA_JUMP_TAG);
     f.get(exPc).op(O.f64_convert_i64_s, O.f64_eq);
