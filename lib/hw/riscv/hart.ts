@@ -16,9 +16,9 @@
  *   from the decoded form. A store to a decoded page invalidates the decoded instructions it
  *   overlaps (and the page's compiled blocks when it hits one), on every hart that decoded it
  *   (see code_group.ts); `fence.i` therefore costs nothing unless the host wrote RAM.
- * - Hot integer code is translated into WebAssembly (wasm/wasm_tier.ts over wasm_block.ts; the
- *   registers and the load/store TLB tags live in the hart's area in the frame pool, see
- *   wasm/hart_area.ts); the rest of the hot code (FP, bit manipulation), and everything when the
+ * - Hot integer code (with Zb* and Zicond) is translated into WebAssembly (wasm/wasm_tier.ts
+ *   over wasm_block.ts; the registers and the load/store TLB tags live in the hart's area in the
+ *   frame pool, see wasm/hart_area.ts); the rest of the hot code (FP), and everything when the
  *   frame pool is unavailable or `wasm: false`, into JavaScript functions by the JavaScript tier
  *   (`jit.ts`, one function per region of a page: `region.ts`); the
  *   interpreter stays the reference and handles everything the tier leaves out (traps, CSRs,

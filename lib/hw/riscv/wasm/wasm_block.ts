@@ -1,11 +1,11 @@
 /**
- * A WebAssembly tier for RV64I/M(C) code: translates a *region* (basic blocks reachable from an
- * entry pc inside one 4 KiB page through static branches and jumps; by default cut to the loop
- * nest at the entry, see `shapeRegion`) into one wasm function with native 64-bit registers, as
- * v86 does for x86. The hart area it runs against is laid out as hart_area.ts says (the
- * interpreter's register halves, an exit record, the load and store TLBs); in a hart the area and
- * guest RAM live in the frame pool's shared memory (wasm_tier.ts wires the tier into the run
- * loop), in tests and benches in a `wasm_space.ts` memory with a flat RAM.
+ * A WebAssembly tier for RV64I/M(C) code, with Zb* and Zicond: translates a *region* (basic
+ * blocks reachable from an entry pc inside one 4 KiB page through static branches and jumps; by
+ * default cut to the loop nest at the entry, see `shapeRegion`) into one wasm function with
+ * native 64-bit registers, as v86 does for x86. The hart area it runs against is laid out as
+ * hart_area.ts says (the interpreter's register halves, an exit record, the load and store TLBs);
+ * in a hart the area and guest RAM live in the frame pool's shared memory (wasm_tier.ts wires the
+ * tier into the run loop), in tests and benches in a `wasm_space.ts` memory with a flat RAM.
  *
  * ## The translated function
  *
@@ -123,13 +123,14 @@
  *   is what lets the Linux boot lower its threshold; its gain is still to be measured.
  * - **Still to translate**: compressed instructions already are (they decode to the same ops;
  *   tested), A and system ops exit to the slow path, F/D need NaN boxing and exact fflags (exit
- *   first, then native f64 with checks), Zb* are a few i64 ops each; Sv39 only changes TLB fills.
+ *   first, then native f64 with checks); Zb* and Zicond are translated (a few i64 ops each).
  *
  * @module
  */
 
 import { BlockExit } from "../hart_stats.ts";
 import { decode, Op, X0_SINK } from "../decoder.ts";
+import { BIT_IMM_OPS } from "../op.ts";
 import {
   FunctionBuilder,
   type Label,
@@ -305,11 +306,62 @@ const OTHER_OPS = new Set<number>([
   Op.FENCE,
 ]);
 
-/** Whether the tier translates `op` (RV64I/M integer ops, FENCE). */
+/**
+ * Zba/Zbb/Zbs/Zicond ops (Linux's string functions use orc.b, rev8, ctz...). The immediate
+ * forms (`BIT_IMM_OPS` of op.ts) take the decoded immediate as their second operand, as the
+ * interpreter does.
+ */
+const BIT_OPS = new Set<number>([
+  Op.SH1ADD,
+  Op.SH2ADD,
+  Op.SH3ADD,
+  Op.SH1ADD_UW,
+  Op.SH2ADD_UW,
+  Op.SH3ADD_UW,
+  Op.ADD_UW,
+  Op.SLLI_UW,
+  Op.ANDN,
+  Op.ORN,
+  Op.XNOR,
+  Op.CLZ,
+  Op.CTZ,
+  Op.CPOP,
+  Op.CLZW,
+  Op.CTZW,
+  Op.CPOPW,
+  Op.MAX,
+  Op.MAXU,
+  Op.MIN,
+  Op.MINU,
+  Op.SEXT_B,
+  Op.SEXT_H,
+  Op.ZEXT_H,
+  Op.ROL,
+  Op.ROR,
+  Op.RORI,
+  Op.ROLW,
+  Op.RORW,
+  Op.RORIW,
+  Op.ORC_B,
+  Op.REV8,
+  Op.BCLR,
+  Op.BSET,
+  Op.BINV,
+  Op.BEXT,
+  Op.BCLRI,
+  Op.BSETI,
+  Op.BINVI,
+  Op.BEXTI,
+  Op.CZERO_EQZ,
+  Op.CZERO_NEZ,
+]);
+
+/** Whether the tier translates `op` (RV64I/M integer ops, Zb*, Zicond, FENCE). */
 export function translatable(op: number): boolean {
   return LOAD_OPS[op] !== undefined || STORE_OPS[op] !== undefined ||
     BRANCH_OPS[op] !== undefined || RR_OPS[op] !== undefined || RI_OPS[op] !== undefined ||
-    W_RR_OPS[op] !== undefined || W_RI_OPS[op] !== undefined || OTHER_OPS.has(op);
+    W_RR_OPS[op] !== undefined || W_RI_OPS[op] !== undefined || OTHER_OPS.has(op) ||
+    BIT_OPS.has(op);
 }
 
 const PAGE = 4096;
@@ -822,7 +874,8 @@ function emitRegion(region: Region, hart = false, unitType = -1): FunctionBuilde
         reg(r2).op(O.i32_wrap_i64, wrr, O.i64_extend_i32_s);
       } else if (wri !== undefined) {
         reg(r1).op(O.i32_wrap_i64).i32Const(imm).op(wri, O.i64_extend_i32_s);
-      } else emitOther(op, r1, r2, imm, pc);
+      } else if (BIT_OPS.has(op)) emitBit(op, r1, r2, imm);
+      else emitOther(op, r1, r2, imm, pc);
       setRd();
     }
     if (!closed) {
@@ -894,6 +947,141 @@ function emitRegion(region: Region, hart = false, unitType = -1): FunctionBuilde
     lo(r1), hi(r2).op(O.i64_mul).get(m1).i64Const(0xffffffff).op(O.i64_and, O.i64_add).set(t);
     hi(r1), hi(r2).op(O.i64_mul).get(m1).i64Const(32).op(O.i64_shr_u, O.i64_add);
     f.get(t).i64Const(32).op(O.i64_shr_u, O.i64_add);
+  }
+
+  /** Pushes the result of the bit-manipulation or Zicond op `op` (see bitmanip.ts). */
+  function emitBit(op: number, r1: number, r2: number, imm: number): void {
+    const b = () => (BIT_IMM_OPS.has(op) ? f.i64Const(imm) : reg(r2));
+    const lo32 = (r: number) => reg(r).i64Const(0xffffffff).op(O.i64_and);
+    const low = (r: number) => reg(r).op(O.i32_wrap_i64);
+    /** `1 << (b & 63)` */
+    const bit = () => (f.i64Const(1), b().op(O.i64_shl));
+    switch (op) {
+      case Op.SH1ADD:
+      case Op.SH2ADD:
+      case Op.SH3ADD:
+        reg(r1).i64Const(op - Op.SH1ADD + 1).op(O.i64_shl), b().op(O.i64_add);
+        return;
+      case Op.SH1ADD_UW:
+      case Op.SH2ADD_UW:
+      case Op.SH3ADD_UW:
+        lo32(r1).i64Const(op - Op.SH1ADD_UW + 1).op(O.i64_shl), b().op(O.i64_add);
+        return;
+      case Op.ADD_UW:
+        lo32(r1), b().op(O.i64_add);
+        return;
+      case Op.SLLI_UW:
+        lo32(r1), b().op(O.i64_shl);
+        return;
+      case Op.ANDN:
+        reg(r1), b().i64Const(-1).op(O.i64_xor, O.i64_and);
+        return;
+      case Op.ORN:
+        reg(r1), b().i64Const(-1).op(O.i64_xor, O.i64_or);
+        return;
+      case Op.XNOR:
+        reg(r1), b().op(O.i64_xor).i64Const(-1).op(O.i64_xor);
+        return;
+      case Op.CLZ:
+        reg(r1).op(O.i64_clz);
+        return;
+      case Op.CTZ:
+        reg(r1).op(O.i64_ctz);
+        return;
+      case Op.CPOP:
+        reg(r1).op(O.i64_popcnt);
+        return;
+      case Op.CLZW:
+        low(r1).op(O.i32_clz, O.i64_extend_i32_u);
+        return;
+      case Op.CTZW:
+        low(r1).op(O.i32_ctz, O.i64_extend_i32_u);
+        return;
+      case Op.CPOPW:
+        low(r1).op(O.i32_popcnt, O.i64_extend_i32_u);
+        return;
+      case Op.MAX:
+      case Op.MAXU:
+      case Op.MIN:
+      case Op.MINU: {
+        const cmp = op === Op.MAX
+          ? O.i64_gt_s
+          : op === Op.MAXU
+          ? O.i64_gt_u
+          : op === Op.MIN
+          ? O.i64_lt_s
+          : O.i64_lt_u;
+        reg(r1), b(), reg(r1), b().op(cmp, O.select);
+        return;
+      }
+      case Op.SEXT_B:
+        reg(r1).op(O.i64_extend8_s);
+        return;
+      case Op.SEXT_H:
+        reg(r1).op(O.i64_extend16_s);
+        return;
+      case Op.ZEXT_H:
+        reg(r1).i64Const(0xffff).op(O.i64_and);
+        return;
+      case Op.ROL:
+        reg(r1), b().op(O.i64_rotl);
+        return;
+      case Op.ROR:
+      case Op.RORI:
+        reg(r1), b().op(O.i64_rotr);
+        return;
+      case Op.ROLW:
+        low(r1), b().op(O.i32_wrap_i64, O.i32_rotl, O.i64_extend_i32_s);
+        return;
+      case Op.RORW:
+      case Op.RORIW:
+        low(r1), b().op(O.i32_wrap_i64, O.i32_rotr, O.i64_extend_i32_s);
+        return;
+      case Op.ORC_B: {
+        // Bit 7 of each byte: set when the byte is nonzero ((b & 0x7f) + 0x7f carries into it,
+        // or it was set), then spread over the byte.
+        const low7 = 0x7f7f7f7f7f7f7f7fn;
+        reg(r1).i64Const(low7).op(O.i64_and).i64Const(low7).op(O.i64_add);
+        reg(r1).op(O.i64_or).i64Const(-0x7f7f7f7f7f7f7f80n).op(O.i64_and);
+        f.i64Const(7).op(O.i64_shr_u).i64Const(0xff).op(O.i64_mul);
+        return;
+      }
+      case Op.REV8: {
+        // Swap bytes within halfwords, halfwords within words, then the words.
+        const m8 = 0x00ff00ff00ff00ffn;
+        const m16 = 0x0000ffff0000ffffn;
+        reg(r1).i64Const(8).op(O.i64_shr_u).i64Const(m8).op(O.i64_and);
+        reg(r1).i64Const(m8).op(O.i64_and).i64Const(8).op(O.i64_shl, O.i64_or).tee(addr);
+        f.i64Const(16).op(O.i64_shr_u).i64Const(m16).op(O.i64_and);
+        f.get(addr).i64Const(m16).op(O.i64_and).i64Const(16).op(O.i64_shl, O.i64_or);
+        f.i64Const(32).op(O.i64_rotl);
+        return;
+      }
+      case Op.BCLR:
+      case Op.BCLRI:
+        reg(r1), bit().i64Const(-1).op(O.i64_xor, O.i64_and);
+        return;
+      case Op.BSET:
+      case Op.BSETI:
+        reg(r1), bit().op(O.i64_or);
+        return;
+      case Op.BINV:
+      case Op.BINVI:
+        reg(r1), bit().op(O.i64_xor);
+        return;
+      case Op.BEXT:
+      case Op.BEXTI:
+        reg(r1), b().op(O.i64_shr_u).i64Const(1).op(O.i64_and);
+        return;
+      case Op.CZERO_EQZ:
+      case Op.CZERO_NEZ:
+        // select(x, y, c) is c ? x : y: zero when rs2 is zero (eqz), or when it is not (nez).
+        if (op === Op.CZERO_EQZ) f.i64Const(0), reg(r1);
+        else reg(r1), f.i64Const(0);
+        b().op(O.i64_eqz, O.select);
+        return;
+    }
+    throw new Error(`wasm_block: op ${op} is not translatable`);
   }
 
   function emitOther(op: number, r1: number, r2: number, imm: number, pc: number): void {

@@ -88,6 +88,18 @@ const R_OPS = [
   "remw",
   "remuw",
 ]; // deno-fmt-ignore
+/** Zba/Zbb/Zbs/Zicond register-register ops. */
+const BIT_R_OPS = [
+  "sh1add", "sh2add", "sh3add", "sh1add.uw", "sh2add.uw", "sh3add.uw", "add.uw", "andn", "orn",
+  "xnor", "max", "maxu", "min", "minu", "rol", "ror", "rolw", "rorw", "bclr", "bset", "binv",
+  "bext", "czero.eqz", "czero.nez",
+]; // deno-fmt-ignore
+/** Zbb unary ops. */
+const BIT_UNARY_OPS = [
+  "clz", "ctz", "cpop", "clzw", "ctzw", "cpopw", "sext.b", "sext.h", "zext.h", "orc.b", "rev8",
+]; // deno-fmt-ignore
+/** Zba/Zbb/Zbs ops with a shift amount. */
+const BIT_SHIFT_OPS = ["slli.uw", "rori", "bclri", "bseti", "binvi", "bexti"];
 const I_OPS = ["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"];
 const SHIFT64 = ["slli", "srli", "srai"];
 const SHIFT32 = ["slliw", "srliw", "sraiw"];
@@ -106,7 +118,20 @@ interface Slot {
 
 function slots(): Slot[] {
   const out: Slot[] = [];
-  for (const op of R_OPS) {
+  for (const op of BIT_UNARY_OPS) {
+    for (const [d, a] of [[5, 6], [5, 5], [0, 6], [5, 0]]) {
+      out.push({ text: `${op} x${d}, x${a}`, sources: [a], kind: "alu" });
+    }
+  }
+  for (const op of BIT_SHIFT_OPS) {
+    for (const imm of [0, 1, 31, 32, 63]) {
+      out.push({ text: `${op} x5, x6, ${imm}`, sources: [6], kind: "alu" });
+    }
+  }
+  for (const imm of [0, 1, 17, 31]) {
+    out.push({ text: `roriw x5, x6, ${imm}`, sources: [6], kind: "alu" });
+  }
+  for (const op of [...R_OPS, ...BIT_R_OPS]) {
     for (const [d, a, b] of CHOICES) {
       out.push({ text: `${op} x${d}, x${a}, x${b}`, sources: [a, b], kind: "alu" });
     }
@@ -201,7 +226,7 @@ function machines(image: Uint8Array) {
   return { hart, bus, space, fetch };
 }
 
-Deno.test("wasm_block: every RV64I/M op gives the interpreter's registers, pc and memory", () => {
+Deno.test("wasm_block: every RV64I/M, Zb* and Zicond op gives the interpreter's registers, pc and memory", () => {
   const all = slots();
   const source = all.map((s, i) => `s${i}:\n  ${s.text}\n  ebreak\n  ebreak\n`).join("");
   const program = assemble(`.text\n${source}`, { origin: RAM_BASE });
