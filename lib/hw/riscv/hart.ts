@@ -1735,8 +1735,6 @@ export class Hart {
   }
 
   #system(w: number, imm: number): void {
-    // Translation, privilege or code may change (satp, sfence.vma, fence.i, xRET, CSRs).
-    this.#area.chain[0]++;
     const op = w & 255;
     switch (op) {
       case Op.ILLEGAL:
@@ -1794,6 +1792,7 @@ export class Hart {
           return this.#illegal(0x12000073 | (((w >> 14) & 31) << 15) | (((w >> 20) & 31) << 20));
         }
         const r1 = (w >> 14) & 31;
+        this.#area.chain[0]++; // the jump cache's pcs may fetch elsewhere now
         if (r1 === 0) this.#mem.flushTlb(TlbFlushCause.Sfence);
         // One page: its entries in every TLB (all of them for a superpage it lies in).
         else this.#mem.flushTlbRange(this.xh[r1] * TWO32 + (this.xl[r1] >>> 0), 1);
@@ -1801,6 +1800,7 @@ export class Hart {
         return;
       }
       case Op.FENCE_I:
+        this.#area.chain[0]++; // decoded code may be dropped
         this.fenceI();
         this.pc += 4;
         return;
@@ -1904,6 +1904,9 @@ export class Hart {
   #csrInstr(w: number, imm: number): void {
     const op = w & 255;
     const num = imm & 0xfff;
+    // A new address space: the jump cache's pcs may fetch elsewhere. (Privilege changes go
+    // through #setPriv; other CSRs do not change what an instruction fetch gets.)
+    if (num === Csr.satp) this.#area.chain[0]++;
     const rdField = (w >> 8) & 63;
     const rd = rdField === 32 ? 0 : rdField;
     const src = (w >> 14) & 63;

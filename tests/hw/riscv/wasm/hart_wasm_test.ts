@@ -389,3 +389,86 @@ f:
     assert.ok(hart.stats.chainedCalls > 5000, `${hart.stats.chainedCalls} direct calls`);
   },
 });
+
+Deno.test({
+  name: "hart wasm tier: after a satp switch, a unit's jump to a pc enters the new space's code",
+  ignore: !haveTier,
+  fn() {
+    // The same virtual function address (0x4000_0000) maps, through two page tables, to two
+    // megapages holding different code (a0 += 1, a0 += 100); S-mode switches between them and
+    // calls it. Units left from the caller must never enter the other space's unit.
+    const fn = (add: number) => assemble(`addi a0, a0, ${add}\nxori a1, a0, 3\nret`).image;
+    const source = `
+_start:
+  la t0, root_a
+  srli t0, t0, 12
+  li t1, 0x8000000000000000
+  or s2, t0, t1
+  la t0, root_b
+  srli t0, t0, 12
+  or s3, t0, t1
+  li t0, 0x1800
+  csrc mstatus, t0
+  li t0, 0x800
+  csrs mstatus, t0
+  la t0, smain
+  csrw mepc, t0
+  mret
+smain:
+  li s1, 3000
+  li a0, 0
+  li s4, 0x40000000
+loop:
+  csrw satp, s2
+  sfence.vma
+  jalr s4
+  csrw satp, s3
+  sfence.vma
+  jalr s4
+  addi s1, s1, -1
+  bnez s1, loop
+done:
+  j done
+  .balign 4096
+root_a:
+  .dword 0
+  .dword 0              # index 1 (0x4000_0000): filled by the test
+  .dword 0x200000cf     # 0x8000_0000 identity gigapage (V R W X A D)
+  .zero 509 * 8
+root_b:
+  .dword 0
+  .dword 0
+  .dword 0x200000cf
+  .zero 509 * 8
+l1_a:
+  .dword 0x200800cf     # 0x4000_0000 -> megapage 0x8020_0000
+  .zero 511 * 8
+l1_b:
+  .dword 0x201000cf     # 0x4000_0000 -> megapage 0x8040_0000
+  .zero 511 * 8
+`;
+    const program = assemble(source, { origin: RAM_BASE });
+    const setUp = (bus: Bus) => {
+      const sym = (name: string) => program.symbols.get(name)!;
+      const pointer = (table: number) => BigInt(((table >>> 12) << 10) | 1); // V, non-leaf
+      const view = new DataView(new ArrayBuffer(8));
+      for (const [root, l1] of [["root_a", "l1_a"], ["root_b", "l1_b"]]) {
+        view.setBigUint64(0, pointer(sym(l1)), true);
+        bus.writeBytes(sym(root) + 8, new Uint8Array(view.buffer));
+      }
+      bus.writeBytes(0x8020_0000, fn(1));
+      bus.writeBytes(0x8040_0000, fn(100));
+    };
+    const a = machine(source, { jit: false });
+    const b = machine(source, { jitThreshold: 20 });
+    setUp(a.bus);
+    setUp(b.bus);
+    const [ha, hb] = [a.harts[0], b.harts[0]];
+    for (const slice of [50, 500, 5000, 20_000, 20_000]) {
+      assert.equal(hb.run(slice), ha.run(slice));
+      assert.deepEqual(hb.snapshot(), ha.snapshot(), `state after a slice of ${slice}`);
+    }
+    assert.equal(hb.xl[10], 3000 * 101);
+    assert.ok(hb.stats.wasmCompilations >= 3, "both functions and the caller run in wasm");
+  },
+});
