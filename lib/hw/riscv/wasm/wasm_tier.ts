@@ -35,6 +35,17 @@
  *   short (calls, returns and page ends end them), so the cost per call dominates. Calling the
  *   exported functions directly instead of through a JavaScript wrapper saved 0.8 s of CPU.
  *   A compile threshold of 500 was slower (4,400 regions), 10,000 about equal to 2,000.
+ * - Then (issue 15, second pass): in-page misaligned accesses in wasm (Linux's memcpy of
+ *   unaligned buffers left wasm at every access: 0.2 M memory exits), Zb* and Zicond translated
+ *   (string functions), and the jump cache: of the 35 M unit calls, 25 M now enter a unit from
+ *   another unit, 10.8 M return to the run loop. 1 vCPU: 4.6-4.7 s (before: 4.8-7.1 s in the
+ *   same sessions), 1.5-2.3x QEMU's wall time; 4 vCPUs 6.1-6.3 s (before 5.9-8.5 s), 1.4-1.9x.
+ *   QEMU's own time varied 2.0-3.1 s between runs on the shared VM, so the ratios spread. In a
+ *   micro-benchmark of calls and returns across pages (units of 3 or 4 instructions) the jump
+ *   cache doubles the speed. What is left: 91 M instructions of cold code (under 2,000 runs per
+ *   instruction) in the interpreter, and V8's compilation (a quarter of the CPU time is its
+ *   background compiler threads; a threshold of 500 or 1,000 is still slower). Secondary
+ *   harts keep their own heat, so they interpret code another hart already translated.
  *
  * @module
  */
