@@ -11,6 +11,7 @@ Deno.test("vm stats --jit: instructions per tier, block exits, traps, the code c
   assert.match(text, /\n {2}EXECUTION {20}TOTAL {10}VCPU 0\n/);
   assert.match(text, /\n {2}Interpreted instructions {5}[1-9]\d* +[1-9]\d*\n/);
   assert.match(text, /\n {2}Block exits: budget +\d+ +\d+\n/);
+  assert.match(text, /\n {2}Units entered from units +\d+ +\d+\n/);
   assert.match(text, /\n {2}Code cache \(all harts\): \d+ block sources parsed/);
   const data = out.data as { jit: VmJitStats; instret: number };
   const v0 = data.jit.vcpus[0]!;

@@ -65,6 +65,7 @@ export function formatJitStats(stats: VmJitStats): string[] {
     ...Object.keys(harts.find((r) => r)?.blockExits ?? {}).map((
       k,
     ): [string, (r: HartStatsRecord) => number] => [`Block exits: ${k}`, (r) => r.blockExits[k]]),
+    ["Units entered from units", (r) => r.chainedCalls],
     ["fence.i", (r) => r.fenceI],
     ["fence.i dropping code", (r) => r.fenceIFlushes],
     ["Code cache flushes", (r) => r.codeFlushes],
