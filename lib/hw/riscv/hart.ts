@@ -124,6 +124,8 @@ export type { WriteWatch } from "./memory_access.ts";
  * out of the interpreter but were not faster in CPU time (same-run triples, loaded machine).
  */
 const JIT_THRESHOLD = 60000;
+/** Bytes of an Sv39 gigapage (the largest page an sfence.vma with an address may drop). */
+const GIGAPAGE = 2 ** 30;
 /**
  * The compile threshold of the wasm tier (when `jitThreshold` is higher): a region costs it a
  * few µs per instruction plus a share of a module's ~150 µs (batched per page), not the 2 ms of
@@ -1792,18 +1794,27 @@ export class Hart {
           return this.#illegal(0x12000073 | (((w >> 14) & 31) << 15) | (((w >> 20) & 31) << 20));
         }
         const r1 = (w >> 14) & 31;
-        this.#area.chain[0]++; // the jump cache's pcs may fetch elsewhere now
-        if (r1 === 0) this.#mem.flushTlb(TlbFlushCause.Sfence);
-        // One page: its entries in every TLB (all of them for a superpage it lies in).
-        else this.#mem.flushTlbRange(this.xh[r1] * TWO32 + (this.xl[r1] >>> 0), 1);
+        if (r1 === 0) {
+          this.#area.chain[0]++; // the jump cache's pcs may fetch elsewhere now
+          this.#mem.flushTlb(TlbFlushCause.Sfence);
+        } else {
+          // One page: its entries in every TLB (all of them for a superpage it lies in), and
+          // the jump cache's in its gigapage (which holds any superpage around it).
+          const va = this.xh[r1] * TWO32 + (this.xl[r1] >>> 0);
+          this.#mem.flushTlbRange(va, 1);
+          this.#forgetJumps(va - (va % GIGAPAGE + GIGAPAGE) % GIGAPAGE);
+        }
         this.pc += 4;
         return;
       }
-      case Op.FENCE_I:
-        this.#area.chain[0]++; // decoded code may be dropped
+      case Op.FENCE_I: {
+        const flushes = this.stats.fenceIFlushes;
         this.fenceI();
+        // Decoded code dropped (the host wrote RAM): the jump cache may name dropped units.
+        if (this.stats.fenceIFlushes !== flushes) this.#area.chain[0]++;
         this.pc += 4;
         return;
+      }
       case Op.CSRRW:
       case Op.CSRRS:
       case Op.CSRRC:
@@ -1838,6 +1849,15 @@ export class Hart {
       default:
         // An op this switch does not know is an illegal instruction, never something else.
         return this.#illegal(this.#mem.instructionBits(this.pc, w >>> 26));
+    }
+  }
+
+  /** Drops the jump cache entries of pcs in the gigapage at `start`. */
+  #forgetJumps(start: number): void {
+    const jumpTag = this.#area.jumpTag;
+    for (let h = 0; h < jumpTag.length; h++) {
+      const t = jumpTag[h];
+      if (t >= start && t < start + GIGAPAGE) jumpTag[h] = NaN; // equal to no pc
     }
   }
 

@@ -472,3 +472,74 @@ l1_b:
     assert.ok(hb.stats.wasmCompilations >= 3, "both functions and the caller run in wasm");
   },
 });
+
+Deno.test({
+  name: "hart wasm tier: after sfence.vma of a remapped page, a unit's jump enters the new code",
+  ignore: !haveTier,
+  fn() {
+    // One page table; S-mode rewrites the leaf of 0x4000_0000 (megapage 0x8020_0000: a0 += 1,
+    // or 0x8040_0000: a0 += 100), orders it with sfence.vma of that address only, and calls it.
+    const fn = (add: number) => assemble(`addi a0, a0, ${add}\nxori a1, a0, 3\nret`).image;
+    const source = `
+_start:
+  la t0, root
+  srli t0, t0, 12
+  li t1, 0x8000000000000000
+  or t0, t0, t1
+  csrw satp, t0
+  li t0, 0x1800
+  csrc mstatus, t0
+  li t0, 0x800
+  csrs mstatus, t0
+  la t0, smain
+  csrw mepc, t0
+  mret
+smain:
+  li s1, 3000
+  li a0, 0
+  li s4, 0x40000000
+  la s5, l1
+  li s2, 0x200800cf       # 0x4000_0000 -> megapage 0x8020_0000
+  li s3, 0x201000cf       # 0x4000_0000 -> megapage 0x8040_0000
+loop:
+  sd s2, 0(s5)
+  sfence.vma s4
+  jalr s4
+  sd s3, 0(s5)
+  sfence.vma s4
+  jalr s4
+  addi s1, s1, -1
+  bnez s1, loop
+done:
+  j done
+  .balign 4096
+root:
+  .dword 0
+  .dword 0              # index 1 (0x4000_0000): filled by the test
+  .dword 0x200000cf     # 0x8000_0000 identity gigapage (V R W X A D)
+  .zero 509 * 8
+l1:
+  .zero 512 * 8
+`;
+    const program = assemble(source, { origin: RAM_BASE });
+    const setUp = (bus: Bus) => {
+      const l1 = program.symbols.get("l1")!;
+      const view = new DataView(new ArrayBuffer(8));
+      view.setBigUint64(0, BigInt(((l1 >>> 12) << 10) | 1), true); // V, non-leaf
+      bus.writeBytes(program.symbols.get("root")! + 8, new Uint8Array(view.buffer));
+      bus.writeBytes(0x8020_0000, fn(1));
+      bus.writeBytes(0x8040_0000, fn(100));
+    };
+    const a = machine(source, { jit: false });
+    const b = machine(source, { jitThreshold: 20 });
+    setUp(a.bus);
+    setUp(b.bus);
+    const [ha, hb] = [a.harts[0], b.harts[0]];
+    for (const slice of [50, 500, 5000, 20_000, 20_000]) {
+      assert.equal(hb.run(slice), ha.run(slice));
+      assert.deepEqual(hb.snapshot(), ha.snapshot(), `state after a slice of ${slice}`);
+    }
+    assert.equal(hb.xl[10], 3000 * 101);
+    assert.ok(hb.stats.wasmCompilations >= 3, "both functions and the caller run in wasm");
+  },
+});
