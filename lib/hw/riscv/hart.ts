@@ -302,6 +302,7 @@ export class Hart {
     this.#priv = p;
     this.#mem.retainTlb();
     this.#irqCheck = true;
+    this.#area.chain[0]++; // fetch permissions follow the privilege
   }
 
   /** Resets the architectural state (registers, CSRs, caches) and starts at `pc` in `priv`. */
@@ -325,11 +326,13 @@ export class Hart {
   /** Drops every cached translation and decoded instruction (e.g. after memory was reloaded). */
   flushCaches(): void {
     this.#mem.flushCaches();
+    this.#area.chain[0]++;
   }
 
   /** Drops the cached translations (remote sfence.vma of the whole address space). */
   flushTlb(): void {
     this.#mem.flushTlb(TlbFlushCause.Remote);
+    this.#area.chain[0]++;
   }
 
   /**
@@ -340,6 +343,7 @@ export class Hart {
    */
   flushTlbRange(va: bigint, size: bigint): void {
     const bytes = BigInt.asUintN(64, size);
+    this.#area.chain[0]++;
     if (bytes === 0n || bytes > RANGED_FLUSH_LIMIT) {
       return this.#mem.flushTlb(TlbFlushCause.Remote);
     }
@@ -353,6 +357,7 @@ export class Hart {
    */
   fenceI(): void {
     this.#mem.fenceI();
+    this.#area.chain[0]++;
   }
 
   /** Executes one instruction (or takes one pending interrupt); returns a StopReason. */
@@ -471,6 +476,7 @@ export class Hart {
       throw new RangeError(`CSR 0x${num.toString(16)} does not exist or is read-only`);
     }
     this.#irqCheck = true;
+    this.#area.chain[0]++; // satp, for one
   }
 
   /** Captures the architectural state. */
@@ -524,7 +530,10 @@ export class Hart {
   run(budget: number): number {
     this.lastRunInstructions = 0;
     if (this.halted) return StopReason.Halted;
+    const flushes = this.stats.tlbFlushes;
     this.#mem.syncCaches();
+    // The bus or the memory changed: translations and decoded code were dropped.
+    if (this.stats.tlbFlushes !== flushes) this.#area.chain[0]++;
     if (lastRunner !== this) {
       lastRunner = this;
       this.#reservation.valid = false;
@@ -550,10 +559,10 @@ export class Hart {
     const fTag = tlb.fTag;
     const fPage = tlb.fPage;
     const jst = this.#jitStatus;
+    // The jump cache stays valid across runs: what may change its mapping between them (reset,
+    // restore, privilege, remote fences, CSR writes, the bus) bumps its generation, and stores
+    // by other harts that dropped code are caught before each unit call.
     const { chain, jumpTag, jumpUnit, jumpGen } = this.#area;
-    // What the jump cache holds was entered before this run: the hart may have been reset,
-    // restored or remapped, or other harts may have dropped code since.
-    chain[0]++;
     const chainsBefore = chain[1];
     const blockExits = this.stats.blockExits;
     const jit = this.#jit;
@@ -1809,7 +1818,7 @@ export class Hart {
       }
       case Op.FENCE_I: {
         const flushes = this.stats.fenceIFlushes;
-        this.fenceI();
+        this.#mem.fenceI();
         // Decoded code dropped (the host wrote RAM): the jump cache may name dropped units.
         if (this.stats.fenceIFlushes !== flushes) this.#area.chain[0]++;
         this.pc += 4;
@@ -1984,8 +1993,8 @@ export class Hart {
 
   /** Enters privilege `p` after mstatus was updated (a trap or xRET). */
   #setPriv(p: 0 | 1 | 3): void {
+    if (p !== this.#priv) this.#area.chain[0]++; // fetch permissions follow the privilege
     this.#priv = p;
-    this.#area.chain[0]++; // fetch permissions follow the privilege
     // Also when p is unchanged: a trap into M rewrites MPP, which MPRV accesses use.
     this.#mem.retainTlb();
   }

@@ -543,3 +543,45 @@ l1:
     assert.ok(hb.stats.wasmCompilations >= 3, "both functions and the caller run in wasm");
   },
 });
+
+Deno.test({
+  name: "hart wasm tier: the jump cache outlives runs, but not a host write and remote fence.i",
+  ignore: !haveTier,
+  fn() {
+    const source = `
+_start:
+  li a0, 0
+  li s4, 0x80001000
+loop:
+  jalr s4
+  addi s1, s1, 1
+  j loop
+  .balign 4096
+f:
+  addi a0, a0, 1
+  xori a1, a0, 3
+  ret
+`;
+    const a = machine(source, { jit: false });
+    const b = machine(source, { jitThreshold: 20 });
+    const [ha, hb] = [a.harts[0], b.harts[0]];
+    const slices = () => {
+      for (const slice of [7, 100, 1000, 5000]) {
+        assert.equal(hb.run(slice), ha.run(slice));
+        assert.deepEqual(hb.snapshot(), ha.snapshot(), `state after a slice of ${slice}`);
+      }
+    };
+    slices();
+    const chained = hb.stats.chainedCalls;
+    slices();
+    assert.ok(hb.stats.chainedCalls - chained > 1000, "units still enter f in later runs");
+    // The host rewrites f (a0 += 100) and fences, as an SBI remote fence.i does.
+    const add100 = assemble("addi a0, a0, 100").image;
+    for (const { bus } of [a, b]) bus.writeBytes(0x8000_1000, add100);
+    ha.fenceI();
+    hb.fenceI();
+    const before = hb.xl[10];
+    slices();
+    assert.ok(hb.xl[10] - before > 100 * 500, "the new f runs");
+  },
+});
