@@ -10,7 +10,7 @@ import { framePool } from "../../../../lib/hw/frame_pool.ts";
 import { assemble } from "../../../../lib/hw/riscv/assembler.ts";
 import { Hart, type HartOptions } from "../../../../lib/hw/riscv/hart.ts";
 import { BlockExit } from "../../../../lib/hw/riscv/hart_stats.ts";
-import { wasmTierStats } from "../../../../lib/hw/riscv/wasm/wasm_tier.ts";
+import { unitTableSettings, wasmTierStats } from "../../../../lib/hw/riscv/wasm/wasm_tier.ts";
 import { mapCounterDevice } from "../counter_device.ts";
 
 const RAM_BASE = 0x8000_0000;
@@ -294,14 +294,11 @@ data:
   },
 });
 
-Deno.test({
-  name: "hart wasm tier: units call units in other pages directly (jump cache), as interpreted",
-  ignore: !haveTier,
-  fn() {
-    // Calls into two other pages, returns, and an indirect call through a table: every transfer
-    // leaves a unit by jalr or to another page, where another unit starts.
-    const hart = compare(
-      `
+/**
+ * Calls into two other pages, returns, and an indirect call through a table: every transfer
+ * leaves a unit by jalr or to another page, where another unit starts.
+ */
+const CALLS = `
 _start:
   li s1, 20000
   li a0, 0
@@ -340,7 +337,14 @@ table:
   .dword f3
   .dword f1
   .dword f2
-`,
+`;
+
+Deno.test({
+  name: "hart wasm tier: units call units in other pages directly (jump cache), as interpreted",
+  ignore: !haveTier,
+  fn() {
+    const hart = compare(
+      CALLS,
       [1, 7, 100, 999, 5000, 12_345, 40_000, 40_000, 40_000, 40_000, 100_000],
       { jitThreshold: 50 },
     );
@@ -583,5 +587,26 @@ f:
     const before = hb.xl[10];
     slices();
     assert.ok(hb.xl[10] - before > 100 * 500, "the new f runs");
+  },
+});
+
+Deno.test({
+  name: "hart wasm tier: units beyond the function table's limit are entered by the run loop only",
+  ignore: !haveTier,
+  fn() {
+    const slices = [1, 7, 100, 999, 5000, 12_345, 40_000, 40_000, 40_000, 40_000, 100_000];
+    const all = compare(CALLS, slices, { jitThreshold: 50 });
+    const saved = unitTableSettings.limit;
+    unitTableSettings.limit = 2;
+    try {
+      const few = compare(CALLS, slices, { jitThreshold: 50 });
+      assert.equal(few.stats.wasmCompilations, all.stats.wasmCompilations);
+      assert.ok(
+        few.stats.chainedCalls < all.stats.chainedCalls / 2,
+        `${few.stats.chainedCalls} direct calls with 2 table slots, ${all.stats.chainedCalls} with all`,
+      );
+    } finally {
+      unitTableSettings.limit = saved;
+    }
   },
 });
