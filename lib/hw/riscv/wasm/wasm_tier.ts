@@ -37,15 +37,18 @@
  *   A compile threshold of 500 was slower (4,400 regions), 10,000 about equal to 2,000.
  * - Then (issue 15, second pass): in-page misaligned accesses in wasm (Linux's memcpy of
  *   unaligned buffers left wasm at every access: 0.2 M memory exits), Zb* and Zicond translated
- *   (string functions), and the jump cache: of the 35 M unit calls, 25 M now enter a unit from
- *   another unit, 10.8 M return to the run loop. 1 vCPU: 4.6-4.7 s (before: 4.8-7.1 s in the
- *   same sessions), 1.5-2.3x QEMU's wall time; 4 vCPUs 6.1-6.3 s (before 5.9-8.5 s), 1.4-1.9x.
- *   QEMU's own time varied 2.0-3.1 s between runs on the shared VM, so the ratios spread. In a
- *   micro-benchmark of calls and returns across pages (units of 3 or 4 instructions) the jump
- *   cache doubles the speed. What is left: 91 M instructions of cold code (under 2,000 runs per
- *   instruction) in the interpreter, and V8's compilation (a quarter of the CPU time is its
- *   background compiler threads; a threshold of 500 or 1,000 is still slower). Secondary
- *   harts keep their own heat, so they interpret code another hart already translated.
+ *   (string functions), and the jump cache, kept across runs and fences: of some 36 M unit
+ *   entries, 32 M now come from another unit and 4 M from the run loop (was 36 M). Four runs
+ *   each, alternating with main in one session: 1 vCPU 4.3-5.1 s (main 4.8-7.1 s), 1.75-2.5x
+ *   QEMU's wall time (main 1.6-3.0x); 4 vCPUs 5.8-6.5 s (main 5.9-8.5 s), 1.1-2.0x (main
+ *   1.9-2.7x). QEMU's own time varied 2.0-3.1 s (1 vCPU) between runs on the shared VM, hence
+ *   the spread of the ratios; against its best run, 1 vCPU is at 2.2x (main 2.4x). The compute
+ *   loop and the SBI exit cost did not move. In a micro-benchmark of calls and returns across
+ *   pages (units of 3 or 4 instructions) the jump cache doubles the speed. What is left: 91 M
+ *   instructions of cold code (under 2,000 runs per instruction) in the interpreter, and V8's
+ *   compilation (a quarter of the CPU time is its background compiler threads; a threshold of
+ *   500 or 1,000 is still slower). Secondary harts keep their own heat, so they interpret code
+ *   another hart already translated (4 vCPUs: 82 M interpreted on harts 1-3).
  *
  * @module
  */
