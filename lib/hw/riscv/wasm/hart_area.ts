@@ -32,8 +32,9 @@
  * (a tail call through the hart's function table), as QEMU's `lookup_and_goto_ptr` does: the run
  * loop enters each unit it calls, by virtual pc, with the current generation; an entry is used
  * only while the generation is unchanged, and the hart bumps it whenever the pc -> unit mapping
- * or the right to fetch may have changed (a run's start, system instructions, privilege changes,
- * code dropped by stores).
+ * or the right to fetch may have changed (privilege changes, satp writes, sfence.vma of the whole
+ * space, fence.i that dropped code, code dropped by stores, reset, restore, remote fences, bus
+ * or memory changes); sfence.vma of one address drops the entries of its gigapage only.
  *
  * In the hart the area comes from the process-wide frame pool (frame_pool.ts), whose shared
  * memory translated modules import; without a pool it is a plain buffer and the wasm tier is off.
