@@ -534,6 +534,12 @@ export class Hart {
     this.#mem.syncCaches();
     // The bus or the memory changed: translations and decoded code were dropped.
     if (this.stats.tlbFlushes !== flushes) this.#area.chain[0]++;
+    if (this.#wasm?.tableFull) {
+      // The units' function table is full: start it over, with the code that names its slots.
+      this.#mem.dropCode();
+      this.#wasm.recycleTable();
+      this.#area.chain[0]++;
+    }
     if (lastRunner !== this) {
       lastRunner = this;
       this.#reservation.valid = false;

@@ -66,14 +66,16 @@ export interface WasmUnit {
   readonly fn: BlockFn;
   /**
    * Its index in the hart's function table, which the jump cache holds (hart_area.ts), or -1
-   * when the table is full (other units then do not call it directly).
+   * when the table is full (other units then do not call it directly until the hart recycles
+   * the table: {@linkcode WasmTier.tableFull}).
    */
   readonly index: number;
 }
 
 /**
- * Most units in a hart's function table (units beyond it are only called by the run loop). A
- * setting so that tests can reach the limit.
+ * Most units in a hart's function table. Units beyond it are only called by the run loop until
+ * the hart recycles the table (drops its code and starts the table over, as QEMU flushes a full
+ * translation buffer). A setting so that tests can reach the limit.
  */
 export const unitTableSettings: { limit: number } = { limit: 65536 };
 
@@ -139,6 +141,11 @@ export class WasmTier {
   readonly #table = new WebAssembly.Table({ element: "anyfunc", initial: 256 });
   /** Table slots handed out. */
   #used = 0;
+  /**
+   * True once a unit found the table full. The hart then drops its decoded code (whose pages
+   * name table slots) and calls {@linkcode WasmTier.recycleTable} before its next run.
+   */
+  tableFull = false;
 
   /**
    * The tier of the hart with `area` (in a pool); units report through the area's exit record
@@ -155,7 +162,10 @@ export class WasmTier {
     const units = unitsOf(exports);
     const first = this.#used;
     const limit = unitTableSettings.limit;
-    if (first + units.length > limit) return -1;
+    if (first + units.length > limit) {
+      this.tableFull = true;
+      return -1;
+    }
     const table = this.#table;
     if (first + units.length > table.length) {
       table.grow(Math.min(limit, Math.max(table.length * 2, first + units.length)) - table.length);
@@ -163,6 +173,17 @@ export class WasmTier {
     units.forEach((u, k) => table.set(first + k, u));
     this.#used += units.length;
     return first;
+  }
+
+  /**
+   * Starts the function table over. The caller must have dropped every unit it took from this
+   * tier (decoded pages and the jump cache name table slots): instances are made anew, and
+   * registered again, as the hart translates.
+   */
+  recycleTable(): void {
+    this.#used = 0;
+    this.#instances = new WeakMap();
+    this.tableFull = false;
   }
 
   /**
