@@ -135,10 +135,13 @@ Deno.test("e2e flood: debug console + UART floods stay within the log cap; comma
       `vm list under flood: median ${times[10].toFixed(1)} ms, max ${times[19].toFixed(1)} ms; ` +
         `vm stop ${stopMs.toFixed(1)} ms; load ${loadAverage()}`,
     );
-    // 100 ms on a machine of our own; a machine shared with other work (load above its CPU
-    // count) gets proportionally more, since this process then has only part of a CPU.
+    // A flood that starved the event loop would delay replies by seconds (the guests run
+    // without end); a reply within 300 ms shows the loop kept turning. The bound is not a
+    // speed target (those are benchmarks): it leaves room for a loaded CI machine, and a
+    // machine shared with other work (load above its CPU count) gets proportionally more,
+    // since this process then has only part of a CPU.
     const load = loadAverage();
-    const bound = 100 * Math.max(1, load / navigator.hardwareConcurrency);
+    const bound = 300 * Math.max(1, load / navigator.hardwareConcurrency);
     assert.ok(times[10] < bound, `median reply ${times[10]} ms (bound ${bound} ms)`);
     assert.ok(stopMs < bound, `vm stop took ${stopMs} ms (bound ${bound} ms)`);
     await ctl.request(202, "vm wait flood --state stopped --timeout 1s");
