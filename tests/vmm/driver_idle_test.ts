@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type DriverTimers, HypervisorDriver, MAX_TIMER_MS } from "../../lib/vmm/driver.ts";
+import {
+  DEFAULT_MAX_LAG_MS,
+  type DriverTimers,
+  HypervisorDriver,
+  MAX_TIMER_MS,
+  QUIET_PER_LAG,
+} from "../../lib/vmm/driver.ts";
 import { makeHypervisor } from "./helpers.ts";
 
 /**
@@ -95,22 +101,28 @@ function idleGuest(maxLagMs?: number) {
   return { hv, vm, timers, driver, ticks };
 }
 
-Deno.test("driver (realtime): an idle guest's silent 100 Hz ticks wake the host ~10 times a second", async () => {
+Deno.test("driver (realtime): an idle guest's silent 100 Hz ticks wake the host about once a second", async () => {
   const { hv, timers, driver, ticks } = idleGuest();
   driver.start();
-  let worstLagNs = 0;
-  while (timers.wallMs < 5000) {
+  let wakesAt20s = 0;
+  while (timers.wallMs < 60_000) {
+    if (wakesAt20s === 0 && timers.wallMs >= 20_000) wakesAt20s = driver.wakeUps;
+    // How far virtual time is behind when the next wake-up comes: at most the lag allowed (a
+    // tenth of the quiet spell, here the whole run, and at most the maximum) plus one tick.
+    const wakeMs = driver.nextWakeMs!;
+    const behindMs = wakeMs - hv.clock.now() / 1e6;
+    const allowedMs = Math.min(DEFAULT_MAX_LAG_MS, wakeMs / QUIET_PER_LAG);
+    assert.ok(behindMs <= allowedMs + 10 + 1, `${behindMs} ms behind at ${wakeMs} ms`);
     timers.fireNext();
-    const wallNs = timers.wallMs * 1e6;
-    assert.ok(hv.clock.now() <= wallNs, "virtual time never runs ahead of the wall clock");
-    worstLagNs = Math.max(worstLagNs, wallNs - hv.clock.now());
+    assert.ok(hv.clock.now() <= timers.wallMs * 1e6, "virtual time never runs ahead of the wall");
   }
-  const wakes = driver.wakeUps;
-  // Exact timing wakes the host at every tick: 500 wake-ups for 5 s.
-  assert.ok(wakes <= 5 * 12, `${wakes} host wake-ups for 5 s of an idle guest`);
-  assert.ok(ticks() >= 490, `every tick ran (${ticks()} of ~500)`);
-  assert.equal(driver.lagMs, 100);
-  assert.ok(worstLagNs <= 100e6, `after a wake-up, virtual time is within the lag of the wall`);
+  // Exact timing wakes the host at every tick: 4000 wake-ups for the last 40 s; the 100 ms
+  // lag of old, 10 a second (400).
+  const wakes = driver.wakeUps - wakesAt20s;
+  assert.ok(wakes <= 44, `${wakes} host wake-ups for 40 s of an idle guest, quiet for 20 s`);
+  assert.ok(driver.wakeUps <= 110, `${driver.wakeUps} wake-ups in all for 60 s`);
+  assert.ok(ticks() >= 5890, `every tick ran (${ticks()} of ~6000)`);
+  assert.equal(driver.lagMs, DEFAULT_MAX_LAG_MS);
   await driver.stop();
 });
 
@@ -127,14 +139,14 @@ Deno.test("driver (realtime): a poke, a wait or output make the driver exact aga
   const { hv, vm, timers, driver } = idleGuest();
   driver.start();
   timers.runUntil(2000);
-  assert.equal(driver.lagMs, 100, "quiet: the ticks run in batches");
+  assert.ok(driver.lagMs > 100 && driver.lagMs <= 200, "quiet for 2 s: the ticks run in batches");
   driver.poke(); // a command ran, or console input arrived
   assert.equal(driver.lagMs, 0);
   timers.fireNext();
   assert.equal(hv.clock.now(), timers.wallMs * 1e6, "the poke caught virtual time up at once");
   assert.equal(driver.lagMs, 0, "the wake-up after a poke sleeps exactly");
   timers.fireNext();
-  assert.ok(driver.lagMs > 0 && driver.lagMs < 100, "quiet again: the lag grows back");
+  assert.ok(driver.lagMs > 0 && driver.lagMs <= 1, "quiet again: the lag grows back, slowly");
   // A pending wait keeps the driver exact: its predicate is checked at every tick.
   const target = hv.clock.now() + 500e6;
   const waiting = driver.waitFor(() => hv.clock.now() >= target, 1e9);
@@ -146,7 +158,7 @@ Deno.test("driver (realtime): a poke, a wait or output make the driver exact aga
   // Output and status changes seen by clients make the next sleep exact too: a timed event of
   // the core starts a second VM, which prints 5 ticks and shuts down, all inside one wake-up.
   timers.runUntil(timers.wallMs + 1000);
-  assert.equal(driver.lagMs, 100);
+  assert.ok(driver.lagMs > 50 && driver.lagMs <= 100, `quiet for 1 s: lag ${driver.lagMs} ms`);
   const other = hv.createVm({ path: "/configs/timer.toml" });
   hv.clock.schedule(hv.clock.now() + 20e6, () => hv.startVm(other.id), "test");
   const events: string[] = [];
@@ -158,7 +170,7 @@ Deno.test("driver (realtime): a poke, a wait or output make the driver exact aga
   timers.runUntil(timers.wallMs + 1000);
   assert.equal(other.status, "stopped");
   assert.match(other.console.text(), /5 ticks/);
-  assert.equal(driver.lagMs, 100, "quiet again");
+  assert.ok(driver.lagMs > 0 && driver.lagMs <= 100, "quiet again");
   assert.equal(vm.status, "running");
   off();
   await driver.stop();
