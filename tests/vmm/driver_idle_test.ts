@@ -229,3 +229,32 @@ Deno.test("driver (realtime): aborting a wait's signal wakes the sleeping driver
   assert.equal(driver.wakeUps, wakeUps + 1);
   await driver.stop();
 });
+
+Deno.test("driver (realtime): output after a quiet spell comes at most a tenth of the spell late", async () => {
+  const { hv, timers, driver } = idleGuest();
+  driver.start();
+  for (const quietMs of [500, 2000, 5000, 30_000]) {
+    driver.poke(); // a command: the quiet spell starts at the next wake-up
+    timers.fireNext();
+    const spellStartMs = timers.wallMs;
+    // A second VM started by a timed event of the core, `quietMs` into the spell: its status
+    // change is what a client sees first.
+    const other = hv.createVm({ path: "/configs/timer.toml" });
+    const dueNs = hv.clock.now() + quietMs * 1e6;
+    hv.clock.schedule(dueNs, () => hv.startVm(other.id), "test");
+    let seenAtMs: number | undefined;
+    const off = hv.on(() => seenAtMs ??= timers.wallMs);
+    while (seenAtMs === undefined) timers.fireNext();
+    off();
+    const lateMs = seenAtMs - dueNs / 1e6;
+    const spellMs = seenAtMs - spellStartMs;
+    assert.ok(
+      lateMs <= Math.min(DEFAULT_MAX_LAG_MS, spellMs / QUIET_PER_LAG) + 1,
+      `seen ${lateMs} ms late after ${spellMs} ms of quiet`,
+    );
+    timers.runUntil(timers.wallMs + 1000); // the VM prints its ticks and stops
+    assert.equal(other.status, "stopped");
+    hv.deleteVm(other.id);
+  }
+  await driver.stop();
+});
