@@ -17,7 +17,9 @@
  * held to a tenth of the time since anything was last noticed ({@linkcode QUIET_PER_LAG}) and to
  * {@linkcode DriverOptions.maxLagMs}. A guest silent for 10 s or more costs about one host
  * wake-up a second; one that prints every second has its output at most 0.1 s late, as before.
- * Guests still see every tick at its exact virtual time; only when the host runs them changes.
+ * The batch runs in one call of the core (two scheduling rounds a tick), handing back to the
+ * driver's careful stepping as soon as a guest stays busy. Guests still see every tick at its
+ * exact virtual time; only when the host runs them changes.
  * Any event (console output, a status change), any poke (a command, console input) and any
  * pending wait makes the driver exact again at once.
  *
@@ -322,6 +324,13 @@ export class HypervisorDriver {
               if (!hv.hasRunnable()) break;
               continue;
             }
+            if (this.#lagNs > 0 && this.#waiters.length === 0) {
+              // A quiet batch (no poke, no wait since the sleep began): the core runs the due
+              // ticks round after round itself, and hands back within the chunk, or as soon as
+              // a vCPU stays runnable over two rounds (a guest got busy: it is stepped below).
+              this.#catchUp(hv, behind, start);
+              continue;
+            }
             span = Math.max(0, toNext);
           } else span = Math.min(span, behind);
         } else if (!hv.hasRunnable()) {
@@ -358,6 +367,22 @@ export class HypervisorDriver {
     this.#noticed = false;
     if (this.#pokedWhileTicking) this.#schedule(0);
     else if (sleepMs !== undefined) this.#schedule(Math.min(this.#maxSleepMs, sleepMs));
+  }
+
+  /**
+   * Runs up to `behind` virtual ns of idle guests' ticks in one call of the core (a tick is two
+   * scheduling rounds: the timer fires, the vCPU runs its handler and halts again). Ends early
+   * when the chunk that began at `start` is used up, or when a vCPU is still runnable after a
+   * round that began with it runnable.
+   */
+  #catchUp(hv: Hypervisor, behind: number, start: number): void {
+    let wasRunnable = false;
+    hv.runFor(behind, () => {
+      const runnable = hv.hasRunnable();
+      const busy = runnable && wasRunnable;
+      wasRunnable = runnable;
+      return busy || this.#now() - start >= this.#chunkMs;
+    });
   }
 
   /**

@@ -6,7 +6,7 @@ import {
   MAX_TIMER_MS,
   QUIET_PER_LAG,
 } from "../../lib/vmm/driver.ts";
-import { makeHypervisor } from "./helpers.ts";
+import { guestConfig, makeHypervisor } from "./helpers.ts";
 
 /**
  * Timers on a wall clock that only the test moves: `fireNext` jumps the clock to the earliest
@@ -256,5 +256,44 @@ Deno.test("driver (realtime): output after a quiet spell comes at most a tenth o
     assert.equal(other.status, "stopped");
     hv.deleteVm(other.id);
   }
+  await driver.stop();
+});
+
+Deno.test("driver (realtime): a guest that turns busy inside a quiet batch still yields within the chunk", async () => {
+  const { hv } = makeHypervisor({
+    "/guests/spin.S": "    .globl _start\n_start:\n1:  j 1b\n",
+    "/configs/spin.toml": guestConfig("spin", 41),
+  }, { clock: "realtime" });
+  const idle = hv.createVm({ path: "/configs/idle.toml" });
+  assert.equal(hv.startVm(idle.id).ok, true);
+  const spin = hv.createVm({ path: "/configs/spin.toml" });
+  const timers = new ManualTimers();
+  // A wall clock that the emulator's work moves, as a real one: 100,000 instructions a ms.
+  const instret = () => idle.vcpus[0].instret + (spin.vcpus[0]?.instret ?? 0);
+  let instretAtWake = instret();
+  const workMs = () => (instret() - instretAtWake) / 100_000;
+  const now = () => timers.wallMs + workMs();
+  const driver = new HypervisorDriver(hv, { now, timers, chunkMs: 8 });
+  /** Fires the next wake-up; returns the wall time it took. */
+  const wake = () => {
+    instretAtWake = instret();
+    timers.fireNext();
+    const took = workMs();
+    timers.wallMs += took;
+    return took;
+  };
+  driver.start();
+  while (timers.wallMs < 20_000) wake();
+  assert.ok(driver.lagMs >= 500, `quiet for 20 s: lag ${driver.lagMs} ms`);
+  hv.clock.schedule(hv.clock.now() + 50e6, () => hv.startVm(spin.id), "test");
+  let longestMs = 0;
+  while (timers.wallMs < 21_000) {
+    longestMs = Math.max(longestMs, wake());
+    assert.ok(hv.clock.now() <= timers.wallMs * 1e6, "virtual time never runs ahead of the wall");
+  }
+  assert.equal(spin.status, "running");
+  assert.ok(spin.vcpus[0].instret > 100_000, `the busy guest ran (${spin.vcpus[0].instret})`);
+  // One chunk (8 ms) and the scheduling round that ends it (10,000 instructions: 0.1 ms).
+  assert.ok(longestMs <= 8.5, `a wake-up held the event loop for ${longestMs} ms`);
   await driver.stop();
 });
