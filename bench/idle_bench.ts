@@ -18,7 +18,7 @@
  * Measured on the 2-core development VM (shared, so noisy), the former driver (virtual time at
  * most 100 ms behind: 10 wake-ups a second) and the current one (a tenth of the quiet spell, at
  * most 1 s: one a second), alternately: no VM 0.03% both; VM in `wfi` 1.12-1.45% -> 0.65-0.95%
- * (60-90 s after start: 0.72-0.79% -> 0.21-0.37%); Linux 1.22-1.30% -> 1.04% (later 1.0-1.6% ->
+ * (60-90 s after start: 0.60-0.79% -> 0.21-0.37%); Linux 1.22-1.30% -> 1.04% (later 1.0-1.6% ->
  * 0.9-1.2%); bare Deno 0.48-0.50%; keystroke echo 9-21 ms both. The 20-30 s window still holds
  * V8's tier-up of the tick path (it goes on for a minute or two at idle rates) and, now and then,
  * a full collection. docs/limits.md has the table.
