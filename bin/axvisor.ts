@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { loadBoard } from "../lib/hw/boards/mod.ts";
 import { parseRtcStart } from "../lib/hw/devices/goldfish_rtc.ts";
 import { type BoardSpec } from "../lib/hw/boards/spec.ts";
-import { Hypervisor, HypervisorDriver } from "../lib/vmm/mod.ts";
+import { DEFAULT_MAX_LAG_MS, Hypervisor, HypervisorDriver } from "../lib/vmm/mod.ts";
 import { Shell, ShellSession } from "../lib/shell/mod.ts";
 import {
   AxvisorBackend,
@@ -167,10 +167,11 @@ function buildProgram(): Command {
     .addOption(
       new Option(
         "--idle-lag <ms>",
-        "realtime clock: while every vCPU idles and nothing is seen, virtual time may fall this " +
-          "far behind the wall clock, so that idle guests' timer ticks run in batches (fewer " +
-          "host wake-ups); output, input and commands make it exact again. 0: exact always",
-      ).argParser(nonNegativeNumber).default(100),
+        "realtime clock: while every vCPU idles and nothing is seen, virtual time may fall up " +
+          "to this far behind the wall clock (and a tenth of the quiet spell), so that idle " +
+          "guests' timer ticks run in batches (fewer host wake-ups); output, input and " +
+          "commands make it exact again. 0: exact always",
+      ).argParser(nonNegativeNumber).default(DEFAULT_MAX_LAG_MS),
     )
     .option(
       "--console-ports <[host:]base>",

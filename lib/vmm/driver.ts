@@ -10,12 +10,18 @@
  * Idle costs nothing, or next to nothing. With nothing pending at all (no VM running, every vCPU
  * halted with no timer, no wait) the driver arms no timer: only a poke wakes it. With idle guests
  * whose timers tick (a kernel in `wfi` between 100 Hz ticks), each host wake-up costs far more
- * than the few guest instructions it runs (a Deno timer wake-up is some 0.2-0.8 ms of CPU), so
- * the driver lets virtual time fall behind the wall clock by up to
- * {@linkcode DriverOptions.maxLagMs} while nothing observable happens, and runs the silent ticks
- * in batches. Guests still see every tick at its exact virtual time; only when the host runs
- * them changes. Any event (console output, a status change), any poke (a command, console
- * input) and any pending wait makes the driver exact again at once.
+ * than the few guest instructions it runs (a Deno timer wake-up is some 40 µs of CPU, and the
+ * guest code then runs on cold caches), so the driver lets virtual time fall behind the wall
+ * clock while nothing observable happens, and runs the silent ticks in batches. The allowed lag
+ * grows with the quiet: it starts at {@linkcode FIRST_LAG_NS}, doubles per quiet wake-up, and is
+ * held to a tenth of the time since anything was last noticed ({@linkcode QUIET_PER_LAG}) and to
+ * {@linkcode DriverOptions.maxLagMs}. A guest silent for 10 s or more costs about one host
+ * wake-up a second; one that prints every second has its output at most 0.1 s late, as before.
+ * The batch runs in one call of the core (two scheduling rounds a tick), handing back to the
+ * driver's careful stepping as soon as a guest stays busy. Guests still see every tick at its
+ * exact virtual time; only when the host runs them changes.
+ * Any event (console output, a status change), any poke (a command, console input) and any
+ * pending wait makes the driver exact again at once.
  *
  * @module
  */
@@ -30,6 +36,15 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The first lag allowed after a quiet wake-up, in virtual nanoseconds; it doubles from there. */
 export const FIRST_LAG_NS = 1_000_000;
+
+/**
+ * The lag allowed is at most the quiet time (wall time since anything was last noticed) divided
+ * by this: output that follows a quiet spell is late by at most a tenth of that spell.
+ */
+export const QUIET_PER_LAG = 10;
+
+/** The default {@linkcode DriverOptions.maxLagMs}: a silent guest wakes the host about once a second. */
+export const DEFAULT_MAX_LAG_MS = 1000;
 
 /** The timer functions the driver uses (tests may inject their own). */
 export interface DriverTimers {
@@ -51,9 +66,11 @@ export interface DriverOptions {
    */
   maxSleepMs?: number;
   /**
-   * Realtime clock: how far, in host milliseconds, virtual time may fall behind the wall clock
-   * while every vCPU is idle and nothing observable happens, so that an idle guest's timer ticks
-   * run in batches (see the module doc). 0 runs every event at its wall time. Default 100.
+   * Realtime clock: how far, in host milliseconds, virtual time may at most fall behind the wall
+   * clock while every vCPU is idle and nothing observable happens, so that an idle guest's timer
+   * ticks run in batches (see the module doc; the lag reaches it only after
+   * {@linkcode QUIET_PER_LAG} times as long a quiet spell). 0 runs every event at its wall time.
+   * Default {@linkcode DEFAULT_MAX_LAG_MS}.
    */
   maxLagMs?: number;
   /** Wall clock in milliseconds (tests may inject one). Default `performance.now`. */
@@ -102,6 +119,8 @@ export class HypervisorDriver {
   #noticed = false;
   /** How far (virtual ns) the next idle sleep may run past the next event. */
   #lagNs = 0;
+  /** Wall time (per `now`) at which anything was last noticed: the quiet spell began then. */
+  #quietSinceMs = 0;
   /** Host wake-ups (ticks) so far. */
   #wakeUps = 0;
   /**
@@ -119,7 +138,7 @@ export class HypervisorDriver {
     this.#chunkMs = options.chunkMs ?? 8;
     this.#stepNs = options.stepNs ?? 1_000_000;
     this.#maxSleepMs = options.maxSleepMs ?? Infinity;
-    this.#maxLagNs = Math.max(0, options.maxLagMs ?? 100) * 1e6;
+    this.#maxLagNs = Math.max(0, options.maxLagMs ?? DEFAULT_MAX_LAG_MS) * 1e6;
     this.#now = options.now ?? (() => performance.now());
     this.#timers = options.timers ?? {
       set: (callback, ms) => setTimeout(callback, ms),
@@ -162,6 +181,7 @@ export class HypervisorDriver {
     if (this.#running) return;
     this.#running = true;
     this.#wallBase = this.#now();
+    this.#quietSinceMs = this.#wallBase;
     this.#virtualBase = this.hypervisor.clock.now();
     this.hypervisor.setWaitHook((p, t, signal) => this.waitFor(p, t, signal));
     this.#unsubscribe = this.hypervisor.on(() => this.#noticed = true);
@@ -304,6 +324,13 @@ export class HypervisorDriver {
               if (!hv.hasRunnable()) break;
               continue;
             }
+            if (this.#lagNs > 0 && this.#waiters.length === 0) {
+              // A quiet batch (no poke, no wait since the sleep began): the core runs the due
+              // ticks round after round itself, and hands back within the chunk, or as soon as
+              // a vCPU stays runnable over two rounds (a guest got busy: it is stepped below).
+              this.#catchUp(hv, behind, start);
+              continue;
+            }
             span = Math.max(0, toNext);
           } else span = Math.min(span, behind);
         } else if (!hv.hasRunnable()) {
@@ -343,12 +370,30 @@ export class HypervisorDriver {
   }
 
   /**
+   * Runs up to `behind` virtual ns of idle guests' ticks in one call of the core (a tick is two
+   * scheduling rounds: the timer fires, the vCPU runs its handler and halts again). Ends early
+   * when the chunk that began at `start` is used up, or when a vCPU is still runnable after a
+   * round that began with it runnable.
+   */
+  #catchUp(hv: Hypervisor, behind: number, start: number): void {
+    let wasRunnable = false;
+    hv.runFor(behind, () => {
+      const runnable = hv.hasRunnable();
+      const busy = runnable && wasRunnable;
+      wasRunnable = runnable;
+      return busy || this.#now() - start >= this.#chunkMs;
+    });
+  }
+
+  /**
    * Realtime: how long to sleep after a tick (undefined: until poked). Idle with a timed event
    * pending, the sleep lasts until the event is due plus the allowed lag; the lag doubles after
-   * each quiet wake-up (up to the maximum) and drops to 0 after one that anyone could notice.
+   * each quiet wake-up (up to a tenth of the quiet spell, and the maximum) and drops to 0 after
+   * one that anyone could notice.
    */
   #realtimeSleepMs(noticed: boolean): number | undefined {
     const hv = this.hypervisor;
+    if (noticed || this.#waiters.length > 0) this.#quietSinceMs = this.#now();
     if (hv.hasRunnable()) {
       this.#lagNs = 0;
       const ahead = hv.clock.now() - this.#wallNs();
@@ -362,7 +407,11 @@ export class HypervisorDriver {
       return undefined;
     }
     if (noticed || this.#waiters.length > 0) this.#lagNs = 0;
-    else this.#lagNs = Math.min(this.#maxLagNs, Math.max(FIRST_LAG_NS, 2 * this.#lagNs));
+    else {
+      const quietNs = (this.#now() - this.#quietSinceMs) * 1e6;
+      const cap = Math.min(this.#maxLagNs, Math.floor(quietNs / QUIET_PER_LAG));
+      this.#lagNs = Math.min(cap, Math.max(FIRST_LAG_NS, 2 * this.#lagNs));
+    }
     // Rounded up: a timer that fires before the event is due would be a wasted wake-up.
     return Math.max(0, Math.ceil((nearest + this.#lagNs - this.#wallNs()) / 1e6));
   }
