@@ -15,8 +15,9 @@
  * clock while nothing observable happens, and runs the silent ticks in batches. The allowed lag
  * grows with the quiet: it starts at {@linkcode FIRST_LAG_NS}, doubles per quiet wake-up, and is
  * held to a tenth of the time since anything was last noticed ({@linkcode QUIET_PER_LAG}) and to
- * {@linkcode DriverOptions.maxLagMs}. A guest silent for 10 s or more costs about one host
- * wake-up a second; one that prints every second has its output at most 0.1 s late, as before.
+ * {@linkcode DriverOptions.maxLagMs}, and to {@linkcode WATCHED_MAX_LAG_MS} while someone watches a
+ * console live. A guest silent for 10 s or more costs about one host wake-up a second; one that
+ * prints every second has its output at most 0.1 s late, as before.
  * The batch runs in one call of the core (two scheduling rounds a tick), handing back to the
  * driver's careful stepping as soon as a guest stays busy. Guests still see every tick at its
  * exact virtual time; only when the host runs them changes.
@@ -46,6 +47,13 @@ export const QUIET_PER_LAG = 10;
 /** The default {@linkcode DriverOptions.maxLagMs}: a silent guest wakes the host about once a second. */
 export const DEFAULT_MAX_LAG_MS = 1000;
 
+/**
+ * The most lag allowed, in host milliseconds, while someone watches a console live
+ * ({@linkcode DriverOptions.watched}): a guest's own output (`sleep 5; echo`, a timer's message)
+ * then reaches the person at most this late, whatever the quiet before it.
+ */
+export const WATCHED_MAX_LAG_MS = 100;
+
 /** The timer functions the driver uses (tests may inject their own). */
 export interface DriverTimers {
   /** Calls `callback` after `ms` milliseconds; returns a handle for `clear`. */
@@ -73,6 +81,12 @@ export interface DriverOptions {
    * Default {@linkcode DEFAULT_MAX_LAG_MS}.
    */
   maxLagMs?: number;
+  /**
+   * Whether someone watches a guest's console live (a session attached to it, a client on its
+   * console port): the lag is then held to {@linkcode WATCHED_MAX_LAG_MS} as well, so that what
+   * a guest prints on its own after a quiet spell is not seen late. Default: nobody watches.
+   */
+  watched?: () => boolean;
   /** Wall clock in milliseconds (tests may inject one). Default `performance.now`. */
   now?: () => number;
   /** Timer functions (tests may inject their own). Default `setTimeout`, `clearTimeout`. */
@@ -93,6 +107,7 @@ export class HypervisorDriver {
   readonly #stepNs: number;
   readonly #maxSleepMs: number;
   readonly #maxLagNs: number;
+  readonly #watched: () => boolean;
   readonly #now: () => number;
   readonly #timers: DriverTimers;
   #timer: unknown;
@@ -139,6 +154,7 @@ export class HypervisorDriver {
     this.#stepNs = options.stepNs ?? 1_000_000;
     this.#maxSleepMs = options.maxSleepMs ?? Infinity;
     this.#maxLagNs = Math.max(0, options.maxLagMs ?? DEFAULT_MAX_LAG_MS) * 1e6;
+    this.#watched = options.watched ?? (() => false);
     this.#now = options.now ?? (() => performance.now());
     this.#timers = options.timers ?? {
       set: (callback, ms) => setTimeout(callback, ms),
@@ -409,7 +425,8 @@ export class HypervisorDriver {
     if (noticed || this.#waiters.length > 0) this.#lagNs = 0;
     else {
       const quietNs = (this.#now() - this.#quietSinceMs) * 1e6;
-      const cap = Math.min(this.#maxLagNs, Math.floor(quietNs / QUIET_PER_LAG));
+      let cap = Math.min(this.#maxLagNs, Math.floor(quietNs / QUIET_PER_LAG));
+      if (this.#watched()) cap = Math.min(cap, WATCHED_MAX_LAG_MS * 1e6);
       this.#lagNs = Math.min(cap, Math.max(FIRST_LAG_NS, 2 * this.#lagNs));
     }
     // Rounded up: a timer that fires before the event is due would be a wasted wake-up.
