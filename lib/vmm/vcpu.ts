@@ -51,6 +51,8 @@ export interface GuestHart {
   setX(i: number, value: bigint): void;
   /** Drives an interrupt wire into mip. */
   setIrqLine(mipBit: number, level: boolean): void;
+  /** Interrupts pending in mip and enabled in mie, as a bit mask (no BigInt). */
+  pendingEnabledInterrupts(): number;
   /** Reads a CSR without privilege checks. */
   readCsr(num: number): bigint;
   /** Writes a CSR without privilege checks. */
@@ -211,9 +213,7 @@ export class VCpu {
 
   /** Whether an interrupt is pending and locally enabled (what wakes a `wfi`). */
   interruptPending(): boolean {
-    const mip = this.hart.readCsr(Csr.mip);
-    const mie = this.hart.readCsr(Csr.mie);
-    return (mip & mie & 0x222n) !== 0n;
+    return (this.hart.pendingEnabledInterrupts() & 0x222) !== 0;
   }
 
   /**

@@ -456,6 +456,14 @@ export class Hart {
     if (this.waiting && wakesFromWfi(this.#csrs)) this.waiting = false;
   }
 
+  /**
+   * The interrupts pending (mip) and enabled in mie, as a bit mask (what wakes a `wfi`): read
+   * without a BigInt, as the VMM does on every tick of an idle guest.
+   */
+  pendingEnabledInterrupts(): number {
+    return this.#csrs.mip() & this.#csrs.mie;
+  }
+
   /** Reads a CSR without privilege checks (debuggers, the VMM). Throws for unknown CSRs. */
   readCsr(num: number): bigint {
     this.#runCount = 0;

@@ -271,7 +271,8 @@ export class MemoryAccess {
       this.#memGen = -1;
     }
     let g = 0;
-    for (const m of this.#memories) g += m.generation;
+    const memories = this.#memories; // indexed: no iterator per run (an idle tick's path)
+    for (let i = 0; i < memories.length; i++) g += memories[i].generation;
     if (g !== this.#memGen) {
       this.#memGen = g;
       this.flushCaches();
