@@ -38,9 +38,16 @@ function machine(source: string, options: Partial<HartOptions>, harts = 1): {
  * `options` say otherwise) in the same slices, comparing stop reasons, counts and states after
  * each slice and memory at the end; returns the wasm hart.
  */
-function compare(source: string, slices: number[], options: Partial<HartOptions> = {}): Hart {
+function compare(
+  source: string,
+  slices: number[],
+  options: Partial<HartOptions> = {},
+  setUp: (bus: Bus) => void = () => {},
+): Hart {
   const a = machine(source, { jit: false });
   const b = machine(source, options);
+  setUp(a.bus);
+  setUp(b.bus);
   const [ha, hb] = [a.harts[0], b.harts[0]];
   for (const [i, slice] of slices.entries()) {
     const ra = ha.run(slice);
@@ -463,15 +470,7 @@ l1_b:
       bus.writeBytes(0x8020_0000, fn(1));
       bus.writeBytes(0x8040_0000, fn(100));
     };
-    const a = machine(source, { jit: false });
-    const b = machine(source, { jitThreshold: 20 });
-    setUp(a.bus);
-    setUp(b.bus);
-    const [ha, hb] = [a.harts[0], b.harts[0]];
-    for (const slice of [50, 500, 5000, 20_000, 20_000]) {
-      assert.equal(hb.run(slice), ha.run(slice));
-      assert.deepEqual(hb.snapshot(), ha.snapshot(), `state after a slice of ${slice}`);
-    }
+    const hb = compare(source, [50, 500, 5000, 20_000, 20_000], { jitThreshold: 20 }, setUp);
     assert.equal(hb.xl[10], 3000 * 101);
     assert.ok(hb.stats.wasmCompilations >= 3, "both functions and the caller run in wasm");
   },
@@ -534,15 +533,7 @@ l1:
       bus.writeBytes(0x8020_0000, fn(1));
       bus.writeBytes(0x8040_0000, fn(100));
     };
-    const a = machine(source, { jit: false });
-    const b = machine(source, { jitThreshold: 20 });
-    setUp(a.bus);
-    setUp(b.bus);
-    const [ha, hb] = [a.harts[0], b.harts[0]];
-    for (const slice of [50, 500, 5000, 20_000, 20_000]) {
-      assert.equal(hb.run(slice), ha.run(slice));
-      assert.deepEqual(hb.snapshot(), ha.snapshot(), `state after a slice of ${slice}`);
-    }
+    const hb = compare(source, [50, 500, 5000, 20_000, 20_000], { jitThreshold: 20 }, setUp);
     assert.equal(hb.xl[10], 3000 * 101);
     assert.ok(hb.stats.wasmCompilations >= 3, "both functions and the caller run in wasm");
   },
