@@ -138,6 +138,8 @@ export function pendingInterrupt(csrs: CsrFile, priv: number): number {
     if (s !== 0 && (priv === 0 || (priv === 1 && (csrs.ms & Mstatus.SIE) !== 0))) take = s;
   }
   if (take === 0) return -1;
-  for (const irq of IRQ_PRIORITY) if ((take >>> irq) & 1) return irq;
+  for (let i = 0; i < IRQ_PRIORITY.length; i++) {
+    if ((take >>> IRQ_PRIORITY[i]) & 1) return IRQ_PRIORITY[i];
+  }
   return -1;
 }
