@@ -11,22 +11,12 @@
  * @module
  */
 import * as alu from "../lib/hw/riscv/alu.ts";
+import { prng } from "../tests/hw/riscv/prng.ts";
 
 type AluFn = (al: number, ah: number, bl: number, bh: number) => void;
 
 const OPS_PER_ITERATION = 1000;
 const TABLE = 1024; // a power of two: the index wraps with a mask
-
-/** xorshift32: a seeded, reproducible stream of uint32 values. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
-}
 
 /** Operand table as int32 halves `[al, ah, bl, bh]` per pair. */
 function table(seed: number, kind: "64x64" | "64/32" | "workload"): Int32Array {

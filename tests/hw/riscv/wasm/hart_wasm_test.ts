@@ -67,6 +67,23 @@ function compare(
 
 const haveTier = framePool() !== null;
 
+/** Turns on Sv39 with the page table at `root` and enters `smain` in S-mode (`_start`). */
+const TO_S_MODE_SV39 = `
+_start:
+  la t0, root
+  srli t0, t0, 12
+  li t1, 0x8000000000000000
+  or t0, t0, t1
+  csrw satp, t0
+  li t0, 0x1800
+  csrc mstatus, t0
+  li t0, 0x800
+  csrs mstatus, t0
+  la t0, smain
+  csrw mepc, t0
+  mret
+`;
+
 Deno.test({
   name: "hart wasm tier: a hot integer loop runs in wasm and ends as in the interpreter",
   ignore: !haveTier,
@@ -244,20 +261,7 @@ Deno.test({
     // as Linux maps its kernel; the loop runs and accesses its data through the alias.
     const hart = compare(
       `
-_start:
-  la t0, root
-  srli t0, t0, 12
-  li t1, 0x8000000000000000
-  or t0, t0, t1
-  csrw satp, t0
-  li t0, 0x1800
-  csrc mstatus, t0
-  li t0, 0x800
-  csrs mstatus, t0
-  la t0, smain
-  csrw mepc, t0
-  mret
-smain:
+${TO_S_MODE_SV39}smain:
   li t0, 0xffffffff80000000
   la t1, high
   li t2, 0x80000000
@@ -484,20 +488,7 @@ Deno.test({
     // or 0x8040_0000: a0 += 100), orders it with sfence.vma of that address only, and calls it.
     const fn = (add: number) => assemble(`addi a0, a0, ${add}\nxori a1, a0, 3\nret`).image;
     const source = `
-_start:
-  la t0, root
-  srli t0, t0, 12
-  li t1, 0x8000000000000000
-  or t0, t0, t1
-  csrw satp, t0
-  li t0, 0x1800
-  csrc mstatus, t0
-  li t0, 0x800
-  csrs mstatus, t0
-  la t0, smain
-  csrw mepc, t0
-  mret
-smain:
+${TO_S_MODE_SV39}smain:
   li s1, 3000
   li a0, 0
   li s4, 0x40000000
