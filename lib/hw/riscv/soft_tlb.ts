@@ -16,7 +16,7 @@
 
 import { type CodeGroup, dummyGroup } from "./code_group.ts";
 import { type DecodedPage, dummyPage, dummyView } from "./decoded_page.ts";
-import type { HartArea } from "./wasm/hart_area.ts";
+import type { HartArea, WasmTlb } from "./wasm/hart_area.ts";
 
 /** Entries per TLB (direct mapped by virtual page number bits 0..7). */
 export const TLB_SIZE = 256;
@@ -62,25 +62,44 @@ export function leafSizeFlags(level: number): number {
   return level === 0 ? 0 : level === 1 ? TlbEntry.Mega : TlbEntry.Giga;
 }
 
-/** Drops the entries of one TLB whose flags meet `stale`; returns the survivors' flags. */
-function dropStale(tag: Float64Array, flags: Uint8Array, stale: number): number {
+/**
+ * Drops the entries of one TLB (and of its wasm mirror, if any) whose flags meet `stale`;
+ * returns the survivors' flags.
+ */
+function dropStale(
+  tag: Float64Array,
+  flags: Uint8Array,
+  stale: number,
+  wasm: WasmTlb | undefined,
+): number {
   let present = 0;
   for (let i = 0; i < TLB_SIZE; i++) {
     if (tag[i] === -1) continue;
-    if ((flags[i] & stale) !== 0) tag[i] = -1;
-    else present |= flags[i];
+    if ((flags[i] & stale) !== 0) {
+      tag[i] = -1;
+      wasm?.drop(i);
+    } else present |= flags[i];
   }
   return present;
 }
 
 /**
- * Drops the entries of one TLB that translate virtual address `va`; `superpage` when a cached
- * superpage may hold `va`.
+ * Drops the entries of one TLB (and of its wasm mirror, if any) that translate virtual address
+ * `va`; `superpage` when a cached superpage may hold `va`.
  */
-function dropAddress(tag: Float64Array, flags: Uint8Array, superpage: boolean, va: number): void {
+function dropAddress(
+  tag: Float64Array,
+  flags: Uint8Array,
+  superpage: boolean,
+  va: number,
+  wasm?: WasmTlb,
+): void {
   if (!superpage) {
     const i = (va >>> 12) & (tag.length - 1);
-    if (tag[i] === va - (va & 4095)) tag[i] = -1;
+    if (tag[i] === va - (va & 4095)) {
+      tag[i] = -1;
+      wasm?.drop(i);
+    }
     return;
   }
   // Superpages: any entry may lie in the leaf that holds va.
@@ -93,7 +112,10 @@ function dropAddress(tag: Float64Array, flags: Uint8Array, superpage: boolean, v
       : (f & TlbEntry.Mega) !== 0
       ? 0x1fffff
       : 4095;
-    if (t - (t & mask) === va - (va & mask)) tag[i] = -1;
+    if (t - (t & mask) === va - (va & mask)) {
+      tag[i] = -1;
+      wasm?.drop(i);
+    }
   }
 }
 
@@ -154,10 +176,10 @@ export class BackingTlb<P> {
  * run loop and with compiled blocks, which hold them for their lifetime, so they are never
  * replaced, only rewritten.
  *
- * With a hart area (wasm/hart_area.ts), the load and store tags are views onto it and every
- * load or store entry also records its page's frame in the pool memory (`rFrame`/`wFrame`, 0
- * for a page wasm cannot reach), so that the wasm tier hits the same entries; the code-store
- * TLB has no wasm side (stores into code always leave wasm).
+ * With a hart area (wasm/hart_area.ts), the load and store TLBs keep the area's wasm TLBs in
+ * step: every fill of an entry whose page is in the pool memory fills the wasm entry, every drop
+ * drops it, so that the wasm tier hits the same entries; the code-store TLB has no wasm side
+ * (stores into code always leave wasm).
  */
 export class SoftTlb {
   /** Load TLB: virtual page tags. */
@@ -170,11 +192,11 @@ export class SoftTlb {
   readonly rPa: Float64Array = new Float64Array(TLB_SIZE);
   /** Store TLB of pages without decoded code: tags. */
   readonly wTag: Float64Array;
-  /** Load TLB: frames of the pages in the pool memory for the wasm tier (0: none). */
-  readonly rFrame: Int32Array;
-  /** Store TLB of pages without decoded code: frames (0: none). */
-  readonly wFrame: Int32Array;
   readonly #area: HartArea | undefined;
+  /** The area's wasm load TLB (none without an area). */
+  readonly #rWasm: WasmTlb | undefined;
+  /** The area's wasm store TLB. */
+  readonly #wWasm: WasmTlb | undefined;
   /** Store TLB of pages without decoded code: RAM page views. */
   readonly wPage: DataView[] = new Array<DataView>(TLB_SIZE).fill(dummyView);
   /** Store TLB of pages without decoded code: flags. */
@@ -219,13 +241,15 @@ export class SoftTlb {
   /** The stale flags of data accesses in the current context. */
   dataStale = 0;
 
-  /** Creates empty TLBs, with their load and store tags in `area` when given. */
+  /** Creates empty TLBs, which keep `area`'s wasm TLBs in step when given. */
   constructor(area?: HartArea) {
     this.#area = area;
-    this.rTag = area?.rTag ?? new Float64Array(TLB_SIZE).fill(-1);
-    this.wTag = area?.wTag ?? new Float64Array(TLB_SIZE).fill(-1);
-    this.rFrame = area?.rFrame ?? new Int32Array(TLB_SIZE);
-    this.wFrame = area?.wFrame ?? new Int32Array(TLB_SIZE);
+    this.rTag = new Float64Array(TLB_SIZE).fill(-1);
+    this.wTag = new Float64Array(TLB_SIZE).fill(-1);
+    this.#rWasm = area?.loadTlb;
+    this.#wWasm = area?.storeTlb;
+    this.#rWasm?.flush();
+    this.#wWasm?.flush();
   }
 
   /** The wasm frame of a RAM page view (0: the wasm tier cannot reach it). */
@@ -237,6 +261,8 @@ export class SoftTlb {
   flushAll(): void {
     this.rTag.fill(-1);
     this.wTag.fill(-1);
+    this.#rWasm?.flush();
+    this.#wWasm?.flush();
     this.wcTag.fill(-1);
     this.fTag.fill(-1);
     this.present.fill(0);
@@ -255,6 +281,7 @@ export class SoftTlb {
   /** Drops the store entries (watches changed, pages became copy-on-write). */
   flushStores(): void {
     this.wTag.fill(-1);
+    this.#wWasm?.flush();
     this.wcTag.fill(-1);
     this.store2.flush();
   }
@@ -267,19 +294,19 @@ export class SoftTlb {
     const p = this.present;
     let scanned = false;
     if ((p[0] & dataStale) !== 0) {
-      p[0] = dropStale(this.rTag, this.rFlags, dataStale);
+      p[0] = dropStale(this.rTag, this.rFlags, dataStale, this.#rWasm);
       scanned = true;
     }
     if ((p[1] & dataStale) !== 0) {
-      p[1] = dropStale(this.wTag, this.wFlags, dataStale);
+      p[1] = dropStale(this.wTag, this.wFlags, dataStale, this.#wWasm);
       scanned = true;
     }
     if ((p[2] & dataStale) !== 0) {
-      p[2] = dropStale(this.wcTag, this.wcFlags, dataStale);
+      p[2] = dropStale(this.wcTag, this.wcFlags, dataStale, undefined);
       scanned = true;
     }
     if ((p[3] & fetchStale) !== 0) {
-      p[3] = dropStale(this.fTag, this.fFlags, fetchStale);
+      p[3] = dropStale(this.fTag, this.fFlags, fetchStale, undefined);
       scanned = true;
     }
     return scanned;
@@ -290,8 +317,8 @@ export class SoftTlb {
     const s = this.#superpages;
     const superpage = s.size !== 0 &&
       (s.has(va - (va & 0x1fffff)) || s.has(va - (va & 0x3fffffff) + 1));
-    dropAddress(this.rTag, this.rFlags, superpage, va);
-    dropAddress(this.wTag, this.wFlags, superpage, va);
+    dropAddress(this.rTag, this.rFlags, superpage, va, this.#rWasm);
+    dropAddress(this.wTag, this.wFlags, superpage, va, this.#wWasm);
     dropAddress(this.wcTag, this.wcFlags, superpage, va);
     dropAddress(this.fTag, this.fFlags, superpage, va);
     dropAddress(this.load2.tag, this.load2.flags, superpage, va);
@@ -311,7 +338,7 @@ export class SoftTlb {
     this.rTag[i] = tag;
     this.rPa[i] = pa;
     this.rPage[i] = view;
-    this.rFrame[i] = this.#frameOf(view);
+    this.#rWasm?.set(i, tag, this.#frameOf(view));
     this.rFlags[i] = flags;
     this.present[0] |= flags;
     this.load2.fill(tag, pa, view, flags);
@@ -324,7 +351,7 @@ export class SoftTlb {
     this.wTag[i] = tag;
     this.wPa[i] = pa;
     this.wPage[i] = view;
-    this.wFrame[i] = this.#frameOf(view);
+    this.#wWasm?.set(i, tag, this.#frameOf(view));
     this.wFlags[i] = flags;
     this.present[1] |= flags;
     this.store2.fill(tag, pa, view, flags);
@@ -382,6 +409,7 @@ export class SoftTlb {
     this.wcFlags[i] = this.wFlags[i];
     this.present[2] |= this.wFlags[i];
     this.wTag[i] = -1;
+    this.#wWasm?.drop(i);
   }
 
   /**
@@ -394,11 +422,11 @@ export class SoftTlb {
     for (let i = 0; i < TLB_SIZE; i++) {
       if (rPage[i] === old) {
         rPage[i] = now;
-        this.rFrame[i] = this.#frameOf(now);
+        if (this.rTag[i] !== -1) this.#rWasm?.set(i, this.rTag[i], this.#frameOf(now));
       }
       if (wPage[i] === old) {
         wPage[i] = now;
-        this.wFrame[i] = this.#frameOf(now);
+        if (this.wTag[i] !== -1) this.#wWasm?.set(i, this.wTag[i], this.#frameOf(now));
       }
       if (this.wcTag[i] !== -1 && this.wcPage[i].view === old) this.wcTag[i] = -1;
     }

@@ -10,23 +10,24 @@
  * | {@linkcode AREA_EXIT_PC}       | 8        | exit record: next pc (i64)                       |
  * | {@linkcode AREA_EXIT_DONE}     | 4        | exit record: instructions done (i32)             |
  * | {@linkcode AREA_EXIT_REASON}   | 4        | exit record: a `BlockExit` (i32)                 |
- * | {@linkcode AREA_LOAD_TAG}      | 256 × 8  | load TLB tags (f64 virtual page, -1 empty)       |
- * | {@linkcode AREA_STORE_TAG}     | 256 × 8  | store TLB tags (pages without decoded code)      |
- * | {@linkcode AREA_LOAD_FRAME}    | 256 × 4  | load TLB: byte offset of the page in the memory  |
- * | {@linkcode AREA_STORE_FRAME}   | 256 × 4  | store TLB: the same (0: no wasm mapping)         |
  * | {@linkcode AREA_CHAIN_GEN}     | 4        | jump cache generation (i32)                      |
  * | {@linkcode AREA_CHAINS}        | 4        | units entered from another unit (i32 counter)    |
+ * | {@linkcode AREA_LOAD_TLB}      | 256 × 16 | load TLB for wasm: page (i64, -1 empty), delta   |
+ * | {@linkcode AREA_STORE_TLB}     | 256 × 16 | store TLB for wasm (pages without decoded code)  |
  * | {@linkcode AREA_JUMP_TAG}      | 512 × 8  | jump cache: pc of the entry (f64)                |
  * | {@linkcode AREA_JUMP_UNIT}     | 512 × 4  | jump cache: the unit's index in the hart's table |
  * | {@linkcode AREA_JUMP_GEN}      | 512 × 4  | jump cache: generation the entry was made in     |
  *
- * The register halves are the hart's `xl`/`xh` and the tags are soft_tlb.ts's `rTag`/`wTag`
- * (views onto the area), so the interpreter, the JavaScript tier and the wasm tier see one
- * state. A tag is the virtual page base as the hart keeps addresses (a double holding the signed
- * 64-bit value, exact below 2^53 in magnitude); wasm compares it with `f64(va & -4096)`, which is
- * exact for the same values, and no tag is ever filled for a larger address. A frame of 0 means
- * "not mapped for wasm" (a fallback `ArrayBuffer` page of the frame pool, whose frame 0 is never
- * a RAM page): the wasm code then exits to the slow path although the JavaScript TLB hits.
+ * The register halves are the hart's `xl`/`xh` (views onto the area), so the interpreter, the
+ * JavaScript tier and the wasm tier see one register file. The wasm TLBs mirror soft_tlb.ts's
+ * load and store TLBs, which keep them in step ({@linkcode WasmTlb}), in the form QEMU's
+ * generated code reads its TLB: an entry holds the virtual page as a 64-bit integer and a
+ * *delta* such that the access's byte offset in the memory is the low 32 bits of the virtual
+ * address plus the delta (wrapping), so a hit costs one integer compare and one add. An entry is
+ * empty (-1, which no page address equals) whenever the JavaScript entry is, and also when its
+ * page is not in the pool memory (a fallback `ArrayBuffer` page): the wasm code then exits to
+ * the slow path although the JavaScript TLB hits. Pages are exact below 2^53 in magnitude, as
+ * the hart keeps addresses; no entry is filled for a larger address.
  *
  * The *jump cache* lets a unit that leaves to a pc where another unit starts call it directly
  * (a tail call through the hart's function table), as QEMU's `lookup_and_goto_ptr` does: the run
@@ -58,14 +59,14 @@ export const AREA_EXIT_REASON = 524;
 export const AREA_CHAIN_GEN = 528;
 /** Offset of the count of units entered from another unit (i32, wraps). */
 export const AREA_CHAINS = 532;
-/** Offset of the load TLB tags (256 f64). */
-export const AREA_LOAD_TAG = 1024;
-/** Offset of the store TLB tags (256 f64). */
-export const AREA_STORE_TAG = 3072;
-/** Offset of the load TLB frames (256 i32). */
-export const AREA_LOAD_FRAME = 5120;
-/** Offset of the store TLB frames (256 i32). */
-export const AREA_STORE_FRAME = 6144;
+/** Offset of the wasm load TLB (256 entries of {@linkcode AREA_TLB_ENTRY_BYTES}). */
+export const AREA_LOAD_TLB = 1024;
+/** Offset of the wasm store TLB. */
+export const AREA_STORE_TLB = 5120;
+/** Bytes of a wasm TLB entry: the page (i64) at 0, the delta (i32) at {@linkcode AREA_TLB_DELTA}. */
+export const AREA_TLB_ENTRY_BYTES = 16;
+/** Offset of an entry's delta in it. */
+export const AREA_TLB_DELTA = 8;
 /** Entries of the jump cache (a power of two). */
 export const AREA_JUMP_ENTRIES = 512;
 /**
@@ -74,13 +75,13 @@ export const AREA_JUMP_ENTRIES = 512;
  */
 export const JUMP_HASH_SHIFT = 10;
 /** Offset of the jump cache's pcs (f64). */
-export const AREA_JUMP_TAG = 8192;
+export const AREA_JUMP_TAG = 9216;
 /** Offset of the jump cache's unit indices (i32). */
-export const AREA_JUMP_UNIT = 12288;
+export const AREA_JUMP_UNIT = 13312;
 /** Offset of the jump cache's generations (i32). */
-export const AREA_JUMP_GEN = 14336;
-/** Bytes of one area (four frames). */
-export const HART_AREA_BYTES = 16384;
+export const AREA_JUMP_GEN = 15360;
+/** Bytes of one area (five frames). */
+export const HART_AREA_BYTES = 20480;
 /** Entries per TLB of an area. */
 export const AREA_TLB_ENTRIES = 256;
 
@@ -101,14 +102,10 @@ export class HartArea {
    * JavaScript units write too.
    */
   readonly status: Int32Array;
-  /** Load TLB tags. */
-  readonly rTag: Float64Array;
-  /** Store TLB tags. */
-  readonly wTag: Float64Array;
-  /** Load TLB frames (byte offsets of the pages in the pool memory; 0: none). */
-  readonly rFrame: Int32Array;
-  /** Store TLB frames. */
-  readonly wFrame: Int32Array;
+  /** The wasm load TLB. */
+  readonly loadTlb: WasmTlb;
+  /** The wasm store TLB. */
+  readonly storeTlb: WasmTlb;
   /** The jump cache generation and the chain counter. */
   readonly chain: Int32Array;
   /** Jump cache pcs. */
@@ -126,10 +123,9 @@ export class HartArea {
     this.xh = new Int32Array(buffer, offset + AREA_XH, 34);
     this.exit = new Int32Array(buffer, offset + AREA_EXIT_PC, 4);
     this.status = new Int32Array(buffer, offset + AREA_EXIT_DONE, 2);
-    this.rTag = new Float64Array(buffer, offset + AREA_LOAD_TAG, AREA_TLB_ENTRIES).fill(-1);
-    this.wTag = new Float64Array(buffer, offset + AREA_STORE_TAG, AREA_TLB_ENTRIES).fill(-1);
-    this.rFrame = new Int32Array(buffer, offset + AREA_LOAD_FRAME, AREA_TLB_ENTRIES);
-    this.wFrame = new Int32Array(buffer, offset + AREA_STORE_FRAME, AREA_TLB_ENTRIES);
+    const entries = 4 * AREA_TLB_ENTRIES;
+    this.loadTlb = new WasmTlb(new Int32Array(buffer, offset + AREA_LOAD_TLB, entries));
+    this.storeTlb = new WasmTlb(new Int32Array(buffer, offset + AREA_STORE_TLB, entries));
     this.chain = new Int32Array(buffer, offset + AREA_CHAIN_GEN, 2);
     this.chain[0] = 1; // entries start at generation 0: none is valid
     this.jumpTag = new Float64Array(buffer, offset + AREA_JUMP_TAG, AREA_JUMP_ENTRIES);
@@ -163,6 +159,47 @@ export class HartArea {
    */
   get exitPc(): number {
     return this.exit[1] * 4294967296 + (this.exit[0] >>> 0);
+  }
+}
+
+/**
+ * One wasm TLB of an area (see the module documentation): 256 entries of four int32s (page low
+ * and high halves, delta, unused). soft_tlb.ts keeps it in step with its own entries.
+ */
+export class WasmTlb {
+  /** The entries, four int32s each. */
+  readonly entries: Int32Array;
+
+  /** Views the entries, emptying them unless `keep`. */
+  constructor(entries: Int32Array, keep = false) {
+    this.entries = entries;
+    if (!keep) this.flush();
+  }
+
+  /**
+   * Entry `i` maps the virtual page `page` (a multiple of 4096, exact below 2^53 in magnitude)
+   * to the frame at byte offset `frame` of the memory; a frame of 0 (none) empties it.
+   */
+  set(i: number, page: number, frame: number): void {
+    const e = this.entries;
+    if (frame === 0) {
+      e[4 * i] = e[4 * i + 1] = -1;
+      return;
+    }
+    const lo = page | 0;
+    e[4 * i] = lo;
+    e[4 * i + 1] = Math.floor(page / 4294967296) | 0;
+    e[4 * i + 2] = (frame - lo) | 0;
+  }
+
+  /** Empties entry `i`. */
+  drop(i: number): void {
+    this.entries[4 * i] = this.entries[4 * i + 1] = -1;
+  }
+
+  /** Empties every entry. */
+  flush(): void {
+    this.entries.fill(-1);
   }
 }
 

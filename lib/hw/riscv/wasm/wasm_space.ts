@@ -4,14 +4,14 @@
  * flat guest RAM, all in one `WebAssembly.Memory`:
  *
  * - below {@linkcode RAM_OFFSET}: hart areas, each laid out as hart_area.ts says (register
- *   halves, exit record, load and store TLBs with f64 tags and page frames);
+ *   halves, exit record, load and store TLBs with 64-bit page tags and deltas);
  * - from {@linkcode RAM_OFFSET}: guest RAM, flat.
  *
  * A TLB entry is indexed by bits 12..19 of the virtual address. Its tag is the virtual page
- * address; its frame the linear address of the page, so the linear address of an access is
- * `frame + (va & 4095)`. The translated code compares the tag with `va & (-4096 | (width - 1))`:
- * an access that is misaligned (and so may cross a page) never matches and leaves to the slow
- * path, as a miss does. In a hart the same layout lives in the frame pool (hart_area.ts).
+ * address; its delta the linear address of the page less the tag's low word, so the linear
+ * address of an access is `low word of va + delta`. The translated code compares the tag with
+ * the page of the access's last byte: an access across pages never matches and leaves to the
+ * slow path, as a miss does. In a hart the same layout lives in the frame pool (hart_area.ts).
  *
  * The exit record's reason is a `BlockExit` of hart_stats.ts (end, jump, memory, budget).
  *
@@ -26,14 +26,13 @@ import {
   AREA_EXIT_DONE,
   AREA_EXIT_PC,
   AREA_EXIT_REASON,
-  AREA_LOAD_FRAME,
-  AREA_LOAD_TAG,
-  AREA_STORE_FRAME,
-  AREA_STORE_TAG,
+  AREA_LOAD_TLB,
+  AREA_STORE_TLB,
   AREA_TLB_ENTRIES,
   AREA_XH,
   AREA_XL,
   HART_AREA_BYTES,
+  WasmTlb,
 } from "./hart_area.ts";
 
 /** Number of entries of each TLB. */
@@ -150,32 +149,29 @@ export class WasmSpace {
   /** Maps the virtual page of `va` to the linear page at `linearPage` in the `kind` TLB. */
   fillTlb(kind: TlbKind, va: number, linearPage: number): void {
     const page = va - (va % 4096);
-    const i = this.tlbIndex(page);
-    this.view.setFloat64(this.base + this.tagOffset(kind) + 8 * i, page, true);
-    this.i32[((this.base + this.frameOffset(kind)) >> 2) + i] = linearPage;
+    this.tlb(kind).set(this.tlbIndex(page), page, linearPage);
   }
 
   /** Empties the entry of `va`'s page in the `kind` TLB (when it maps that page). */
   dropTlb(kind: TlbKind, va: number): void {
     const page = va - (va % 4096);
-    const e = this.base + this.tagOffset(kind) + 8 * this.tlbIndex(page);
-    if (this.view.getFloat64(e, true) === page) this.view.setFloat64(e, -1, true);
+    const i = this.tlbIndex(page);
+    const e = this.tlb(kind).entries;
+    if (e[4 * i] === (page | 0) && e[4 * i + 1] === (Math.floor(page / 4294967296) | 0)) {
+      this.tlb(kind).drop(i);
+    }
   }
 
   /** Empties both TLBs. */
   flushTlbs(): void {
-    for (let i = 0; i < TLB_ENTRIES; i++) {
-      this.view.setFloat64(this.base + AREA_LOAD_TAG + i * 8, -1, true);
-      this.view.setFloat64(this.base + AREA_STORE_TAG + i * 8, -1, true);
-    }
+    this.tlb("load").flush();
+    this.tlb("store").flush();
   }
 
-  private tagOffset(kind: TlbKind): number {
-    return kind === "load" ? AREA_LOAD_TAG : AREA_STORE_TAG;
-  }
-
-  private frameOffset(kind: TlbKind): number {
-    return kind === "load" ? AREA_LOAD_FRAME : AREA_STORE_FRAME;
+  /** This view's hart's `kind` TLB. */
+  private tlb(kind: TlbKind): WasmTlb {
+    const offset = this.base + (kind === "load" ? AREA_LOAD_TLB : AREA_STORE_TLB);
+    return new WasmTlb(new Int32Array(this.memory.buffer, offset, 4 * TLB_ENTRIES), true);
   }
 
   private tlbIndex(page: number): number {
