@@ -5,7 +5,7 @@
  * @module
  */
 
-import { FdtError, type FdtNode } from "./node.ts";
+import { FdtError, type FdtNode, utf8 } from "./node.ts";
 
 /** The DTB magic number. */
 export const FDT_MAGIC = 0xd00dfeed;
@@ -43,8 +43,6 @@ export interface FdtWriteOptions {
   /** Extra free bytes at the end of the blob (room for firmware fixups). Default 0. */
   padding?: number;
 }
-
-const encoder = new TextEncoder();
 
 class ByteSink {
   buf = new Uint8Array(1024);
@@ -97,7 +95,7 @@ export function writeFdt(root: FdtNode, options: FdtWriteOptions = {}): Uint8Arr
       if (at >= 0) {
         off = at;
       } else {
-        off = encoder.encode(strings).length;
+        off = strings.length; // names are ASCII (PROP_NAME): one byte per character
         strings += name + "\0";
       }
       stringOffsets.set(name, off);
@@ -109,7 +107,7 @@ export function writeFdt(root: FdtNode, options: FdtWriteOptions = {}): Uint8Arr
       throw new FdtError("FDT_BAD_NAME", `bad node name ${JSON.stringify(node.name)} at ${path}`);
     }
     structure.u32(FDT_BEGIN_NODE);
-    structure.bytes(encoder.encode(node.name));
+    structure.bytes(utf8(node.name));
     structure.bytes(new Uint8Array(1));
     structure.align4();
     for (const [name, value] of node.properties) {
@@ -131,7 +129,7 @@ export function writeFdt(root: FdtNode, options: FdtWriteOptions = {}): Uint8Arr
   structure.u32(FDT_END);
 
   const reservations = options.reservations ?? [];
-  const stringBytes = encoder.encode(strings);
+  const stringBytes = utf8(strings);
   const rsvOffset = FDT_HEADER_SIZE; // already 8-byte aligned
   const rsvSize = (reservations.length + 1) * 16;
   const structOffset = rsvOffset + rsvSize;
