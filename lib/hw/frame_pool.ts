@@ -8,8 +8,10 @@
  *
  * Layout: frame `n` covers bytes `[n * 4096, (n + 1) * 4096)` of the memory. Frame 0 is never
  * handed out, so a wasm TLB can use offset 0 as "no frame". Single frames are recycled through a
- * free list; contiguous multi-frame *areas* (a hart's register file and TLBs) are found first-fit
- * among free frames or carved from fresh frames at the top.
+ * free list; contiguous multi-frame *areas* (a hart's register file and TLBs) reuse a freed area of
+ * the same length when one is still whole, else are carved from fresh frames at the top (in
+ * constant time: areas come and go with harts, and a search of every frame for a free run made
+ * each allocation as slow as the pool is large).
  *
  * Growth: the memory is `shared`, so `grow` never detaches the buffers (and views) handed out
  * before: each grow makes a longer `SharedArrayBuffer` object appear as `memory.buffer` while the
@@ -76,6 +78,11 @@ export class FramePool {
   #top = 1;
   #inUse = 1;
   #areas = new Map<number, number>();
+  /**
+   * First frames of freed areas by their length in frames (their frames are also on `#free`, so
+   * an entry whose frames were handed out singly since is skipped when popped).
+   */
+  #freedAreas = new Map<number, number[]>();
   #exhausted = false;
 
   /**
@@ -180,14 +187,7 @@ export class FramePool {
       throw new RangeError(`area size ${bytes} must be a positive integer`);
     }
     const n = Math.ceil(bytes / FRAME_SIZE);
-    let start = -1;
-    for (let f = 1, run = 0; f < this.#top; f++) {
-      run = this.#used[f] === 0 ? run + 1 : 0;
-      if (run === n) {
-        start = f - n + 1;
-        break;
-      }
-    }
+    let start = this.#freedArea(n);
     if (start < 0) {
       // Fresh frames at the top, taking in the free frames just below it.
       let s = this.#top;
@@ -206,6 +206,21 @@ export class FramePool {
   }
 
   /**
+   * The first frame of an area of `n` frames freed before and still whole (no single frame of it
+   * handed out since), taken off the list of freed areas; -1 when there is none.
+   */
+  #freedArea(n: number): number {
+    const list = this.#freedAreas.get(n);
+    while (list !== undefined && list.length !== 0) {
+      const first = list.pop()!;
+      let whole = first + n <= this.#top;
+      for (let f = first; whole && f < first + n; f++) whole = this.#used[f] === 0;
+      if (whole) return first;
+    }
+    return -1;
+  }
+
+  /**
    * Gives back the area at `offset` (from {@linkcode FramePool.allocArea}).
    *
    * @throws {RangeError} when no area starts at `offset`
@@ -219,6 +234,9 @@ export class FramePool {
       this.#used[f] = 0;
       this.#free.push(f);
     }
+    let list = this.#freedAreas.get(n);
+    if (list === undefined) this.#freedAreas.set(n, list = []);
+    list.push(first);
     this.#inUse -= n;
   }
 

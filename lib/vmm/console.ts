@@ -52,7 +52,22 @@ export class Console {
       throw new RangeError(`console capacity must be a positive integer, got ${capacity}`);
     }
     this.capacity = capacity;
-    this.#ring = new Uint8Array(capacity);
+    this.#ring = new Uint8Array(0);
+  }
+
+  /**
+   * Grows the ring to hold `need` bytes (at most `capacity`). The ring starts empty and doubles
+   * as output arrives, so that a VM that prints little (or was only created) does not hold the
+   * whole capacity; until it reaches `capacity` it never wraps (its bytes start at 0).
+   */
+  #reserve(need: number): void {
+    const ring = this.#ring;
+    if (need <= ring.length || ring.length === this.capacity) return;
+    let size = Math.max(ring.length * 2, 256);
+    while (size < need) size *= 2;
+    const next = new Uint8Array(Math.min(size, this.capacity));
+    next.set(ring.subarray(0, this.#length));
+    this.#ring = next;
   }
 
   /** Appends guest output and notifies subscribers. */
@@ -61,6 +76,7 @@ export class Console {
     this.#total += data.length;
     const cap = this.capacity;
     let src = data;
+    this.#reserve(Math.min(cap, this.#length + src.length));
     if (src.length >= cap) {
       src = src.subarray(src.length - cap);
       this.#ring.set(src, 0);
@@ -178,6 +194,7 @@ export class Console {
     this.#start = 0;
     this.#length = 0;
     const out = Uint8Array.from(state.output.slice(-this.capacity));
+    this.#reserve(out.length);
     this.#ring.set(out, 0);
     this.#length = out.length;
     this.#total = state.totalWritten;

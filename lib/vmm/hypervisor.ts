@@ -397,6 +397,8 @@ export class Hypervisor {
     } catch (e) {
       this.#host.freeOwner(vm.owner);
       this.#builder.releaseVm(vm);
+      for (const v of vm.vcpus) v.hart.dispose();
+      for (const r of vm.regions) if (r.mapType === MapType.Alloc) r.memory?.clear();
       if (e instanceof ImageError || e instanceof VmCreateError) throw e;
       throw new VmCreateError(`${file}: ${(e as Error).message}`);
     }
@@ -888,6 +890,7 @@ export class Hypervisor {
     }
     this.#vms.remove(id);
     for (const v of vm.vcpus) this.#removeTask(v);
+    for (const v of vm.vcpus) v.hart.dispose(); // its area goes back to the frame pool now
     for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t.handle);
     this.#bootTimers.delete(vm);
     this.#ivc.releaseVm(id);

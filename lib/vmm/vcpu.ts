@@ -59,6 +59,10 @@ export interface GuestHart {
   writeCsr(num: number, value: bigint): void;
   /** Resets the hart to `pc` at privilege `priv`. */
   reset(pc: number, priv: 0 | 1 | 3): void;
+  /** Frees the hart's host resources now, for a deleted VM: the hart never runs again. */
+  dispose(): void;
+  /** Whether `dispose` was called. */
+  readonly disposed: boolean;
   /** Drops cached translations and decoded instructions (remote fences from other harts). */
   flushCaches(): void;
   /**

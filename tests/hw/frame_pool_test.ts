@@ -51,7 +51,7 @@ Deno.test("frame pool: growth keeps earlier views valid (shared memory is never 
   assert.equal(plainBuffer.byteLength, 0);
 });
 
-Deno.test("frame pool: areas are contiguous, zeroed, and reuse freed frames", () => {
+Deno.test("frame pool: areas are contiguous, zeroed, and reuse freed areas", () => {
   const pool = new FramePool({ initialPages: 1, maximumPages: 8 });
   const frames = [pool.allocFrame(), pool.allocFrame(), pool.allocFrame(), pool.allocFrame()];
   const area = pool.allocArea(3 * FRAME_SIZE - 100);
@@ -63,15 +63,25 @@ Deno.test("frame pool: areas are contiguous, zeroed, and reuse freed frames", ()
   assert.throws(() => pool.freeFrame(area), RangeError);
   pool.freeArea(area);
   assert.throws(() => pool.freeArea(area), RangeError);
-  // Freed frames in the middle make a run an area can take.
+  assert.equal(pool.usedFrames, 1 + 4);
+  // An area of the same length takes the freed one back, zeroed.
+  const again = pool.allocArea(3 * FRAME_SIZE);
+  assert.equal(again, area);
+  assert.ok(bytes.every((b) => b === 0));
+  bytes.fill(7);
+  pool.freeArea(again);
+  // Single frames take the freed area's frames (zeroed); the area is then no longer whole, so
+  // the next area of its length comes from fresh frames and shares no frame with them.
+  const single = pool.allocFrame();
+  assert.ok(single >= area && single < area + 3 * FRAME_SIZE);
+  assert.equal(pool.view(single).getUint8(0), 0);
+  const third = pool.allocArea(3 * FRAME_SIZE);
+  assert.ok(third + 3 * FRAME_SIZE <= single || third > single);
+  assert.ok(new Uint8Array(pool.buffer, third, 3 * FRAME_SIZE).every((b) => b === 0));
+  // Freed single frames below the top are not searched for a run (areas take constant time).
   pool.freeFrame(frames[1]);
   pool.freeFrame(frames[2]);
-  const again = pool.allocArea(2 * FRAME_SIZE);
-  assert.equal(again, frames[1]);
-  // Single frames skip those taken by the area and get the freed area's frames, zeroed.
-  const single = pool.allocFrame();
-  assert.ok(single !== frames[1] && single !== frames[2]);
-  assert.equal(pool.view(single).getUint8(0), 0);
+  assert.ok(pool.allocArea(2 * FRAME_SIZE) > frames[3]);
 });
 
 Deno.test("frame pool: exhaustion returns -1 and memories fall back to ArrayBuffer pages", () => {

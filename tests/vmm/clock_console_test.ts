@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { VirtualClock } from "../../lib/vmm/clock.ts";
 import { Console } from "../../lib/vmm/console.ts";
+import { prng } from "../hw/riscv/prng.ts";
 
 Deno.test("clock: timers fire in time order, equal times in scheduling order, cancel works", () => {
   const clock = new VirtualClock("warp");
@@ -43,4 +44,33 @@ Deno.test("console: ring buffer keeps the newest bytes, subscribers and input qu
   assert.equal(pokes, 1);
   assert.equal(new Console().capacity, 65536);
   assert.throws(() => new Console(0), /positive integer/);
+});
+
+Deno.test("console: the ring grows with output and keeps the same bytes as a full-size one would", () => {
+  const stream = prng(7);
+  const next = () => stream() / 2 ** 32;
+  for (const capacity of [1, 255, 1000, 4096]) {
+    const c = new Console(capacity);
+    let all: number[] = [];
+    for (let step = 0; step < 300; step++) {
+      const r = next();
+      if (r < 0.03) {
+        c.clearOutput();
+        all = [];
+        continue;
+      }
+      if (r < 0.06) {
+        // A snapshot restored into a fresh console gives the same bytes.
+        const copy = new Console(capacity);
+        copy.restore(c.snapshot());
+        assert.deepEqual([...copy.output()], all.slice(-capacity));
+        continue;
+      }
+      const n = Math.floor(next() * (r < 0.1 ? 3 * capacity : Math.min(capacity, 300)));
+      const data = Uint8Array.from({ length: n }, () => Math.floor(next() * 256));
+      c.write(data);
+      all.push(...data);
+      assert.deepEqual([...c.output()], all.slice(-capacity), `capacity ${capacity} step ${step}`);
+    }
+  }
 });

@@ -3,6 +3,7 @@ import type { Hypervisor } from "../../lib/vmm/hypervisor.ts";
 import type { LifecycleResult } from "../../lib/vmm/lifecycle.ts";
 import { VCpuState, type VmStatus } from "../../lib/vmm/status.ts";
 import type { Vm } from "../../lib/vmm/vm.ts";
+import { framePool } from "../../lib/hw/frame_pool.ts";
 import { makeHypervisor, patchToml } from "./helpers.ts";
 
 const MS = 1e6;
@@ -234,4 +235,31 @@ Deno.test("lifecycle: an interrupt that arrives while suspended wakes the vCPU a
   hv.resumeVm(vm.id);
   assert.ok(hv.runUntil(() => vm.status === "stopped", 1e9));
   assert.match(vm.console.text(), /5 ticks/);
+});
+
+Deno.test("delete gives the VM's frames back at once: RAM pages and hart areas (no collector needed)", () => {
+  const { hv } = makeHypervisor();
+  const pool = framePool()!;
+  const cycle = () => {
+    const vm = hv.createVm({ path: "/configs/uart.toml" });
+    assert.ok(hv.startVm(vm.id).ok);
+    hv.runFor(MS);
+    const harts = vm.vcpus.map((v) => v.hart);
+    assert.ok(hv.deleteVm(vm.id, { force: true }).ok);
+    return harts;
+  };
+  cycle(); // the first cycle may grow the pool and compile code
+  const before = pool.usedFrames;
+  // A synchronous loop: finalizers cannot run inside it, so only explicit frees keep it flat.
+  for (let i = 0; i < 20; i++) cycle();
+  assert.equal(pool.usedFrames, before);
+  // A deleted VM's hart is inert: it never runs again and keeps its last registers to itself.
+  const [hart] = cycle();
+  assert.ok(hart.disposed);
+  assert.throws(() => hart.reset(0x8000_0000, 1), /disposed/);
+  const other = hv.createVm({ path: "/configs/uart.toml" });
+  assert.ok(hv.startVm(other.id).ok);
+  hart.setXHalves(5, 0x1234, 0);
+  assert.notEqual(other.vcpus[0].hart.getXLow(5), 0x1234);
+  assert.equal(hart.getXLow(5), 0x1234);
 });

@@ -99,7 +99,13 @@ import { codeStore } from "./code_group.ts";
 import { amo, Reservation } from "./atomics.ts";
 import { MemoryAccess, type WriteWatch } from "./memory_access.ts";
 import { primeInterpreter } from "./warm_up.ts";
-import { AREA_JUMP_ENTRIES, HartArea, JUMP_HASH_SHIFT, releaseWith } from "./wasm/hart_area.ts";
+import {
+  AREA_JUMP_ENTRIES,
+  HartArea,
+  JUMP_HASH_SHIFT,
+  releaseNow,
+  releaseWith,
+} from "./wasm/hart_area.ts";
 import { discoverRegion, type Region, translatable } from "./wasm/wasm_block.ts";
 import { pageFetcher, WasmTier } from "./wasm/wasm_tier.ts";
 import { type BusErrorInfo, type HartOptions, type HartState, StopReason } from "./hart_state.ts";
@@ -201,6 +207,7 @@ export class Hart {
   #drops = 0;
   /** The area holding the registers and TLB tags (in the frame pool when there is one). */
   readonly #area: HartArea;
+  #disposed = false;
   /** The wasm tier, or null (option off, or no frame pool). */
   readonly #wasm: WasmTier | null;
 
@@ -305,8 +312,31 @@ export class Hart {
     this.#area.chain[0]++; // fetch permissions follow the privilege
   }
 
+  /**
+   * Gives the hart's area (registers, wasm TLBs, jump cache) back to the frame pool now rather
+   * than when the hart is collected, for an owner that is done with it (a deleted VM). The hart
+   * halts for good: `run` returns {@linkcode StopReason.Halted}, `reset` and `restore` throw,
+   * and its integer registers keep their last values in private arrays (so that a late reader or
+   * writer of `xl`/`xh` never touches the area's next owner). Calling it again does nothing.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.halted = true;
+    const own = this as { xl: Int32Array; xh: Int32Array };
+    own.xl = this.xl.slice();
+    own.xh = this.xh.slice();
+    releaseNow(this, this.#area);
+  }
+
+  /** Whether {@linkcode Hart.dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
   /** Resets the architectural state (registers, CSRs, caches) and starts at `pc` in `priv`. */
   reset(pc: number, priv: 0 | 1 | 3): void {
+    if (this.#disposed) throw new Error(`hart ${this.hartId} was disposed: it cannot be reset`);
     this.xl.fill(0);
     this.xh.fill(0);
     this.pc = pc;
@@ -506,6 +536,7 @@ export class Hart {
 
   /** Restores a state captured by {@linkcode Hart.snapshot}. */
   restore(state: HartState): void {
+    if (this.#disposed) throw new Error(`hart ${this.hartId} was disposed: it cannot be restored`);
     if (state.version !== 1 || state.xl.length !== 32 || state.xh.length !== 32) {
       throw new TypeError("Hart.restore: not a version-1 hart snapshot with 32 registers");
     }

@@ -122,24 +122,40 @@ function dropAddress(
 /** Entries of each second-level TLB (direct mapped by virtual page number bits 0..11). */
 export const L2_TLB_SIZE = 4096;
 
+/** Tags of a second-level TLB that has cached nothing yet (all empty; shared, never written). */
+const NO_TAGS = new Float64Array(L2_TLB_SIZE).fill(-1);
+/** Flags and physical addresses of a second-level TLB that has cached nothing yet. */
+const NO_FLAGS = new Uint8Array(L2_TLB_SIZE);
+const NO_PAS = new Float64Array(L2_TLB_SIZE);
+
 /**
  * A second-level TLB: 16 times bigger than a first-level one, consulted on a first-level miss
  * before walking (a hit refills the first level). Its entries are not dropped when the
  * translation context changes: their {@linkcode TlbEntry} flags are checked on every hit.
+ *
+ * Its arrays (about 100 KiB) are allocated by the first fill, so that a hart that never
+ * translates (a VM created and not started, a guest without paging) does not pay for them:
+ * until then every lookup misses in shared empty arrays.
  */
 export class BackingTlb<P> {
   /** Virtual page tags (-1: empty). */
-  readonly tag: Float64Array = new Float64Array(L2_TLB_SIZE).fill(-1);
+  tag: Float64Array = NO_TAGS;
   /** What the first level caches for the page (a RAM page view or a decoded page). */
-  readonly page: P[];
+  page: P[] = [];
   /** {@linkcode TlbEntry} flags. */
-  readonly flags: Uint8Array = new Uint8Array(L2_TLB_SIZE);
+  flags: Uint8Array = NO_FLAGS;
   /** Physical page addresses. */
-  readonly pa: Float64Array = new Float64Array(L2_TLB_SIZE);
+  pa: Float64Array = NO_PAS;
+  readonly #empty: P;
 
   /** Creates an empty TLB whose empty entries hold `empty`. */
   constructor(empty: P) {
-    this.page = new Array<P>(L2_TLB_SIZE).fill(empty);
+    this.#empty = empty;
+  }
+
+  /** Whether the arrays are allocated (something was cached since the TLB was created). */
+  get allocated(): boolean {
+    return this.tag !== NO_TAGS;
   }
 
   /**
@@ -151,8 +167,19 @@ export class BackingTlb<P> {
     return this.tag[i] === tag && (this.flags[i] & stale) === 0 ? i : -1;
   }
 
-  /** Caches the translation of the virtual page `tag`. */
+  /**
+   * Caches the translation of the virtual page `tag`, unless it is {@linkcode TlbEntry.Bare}:
+   * redoing an untranslated one costs no page walk, and a guest that never pages (a VM started
+   * and stopped, firmware) then never allocates the arrays.
+   */
   fill(tag: number, pa: number, page: P, flags: number): void {
+    if ((flags & TlbEntry.Bare) !== 0) return;
+    if (this.tag === NO_TAGS) {
+      this.tag = new Float64Array(L2_TLB_SIZE).fill(-1);
+      this.page = new Array<P>(L2_TLB_SIZE).fill(this.#empty);
+      this.flags = new Uint8Array(L2_TLB_SIZE);
+      this.pa = new Float64Array(L2_TLB_SIZE);
+    }
     const i = (tag >>> 12) & (L2_TLB_SIZE - 1);
     this.tag[i] = tag;
     this.pa[i] = pa;
@@ -162,11 +189,17 @@ export class BackingTlb<P> {
 
   /** Drops every entry. */
   flush(): void {
-    this.tag.fill(-1);
+    if (this.tag !== NO_TAGS) this.tag.fill(-1);
+  }
+
+  /** Drops the entries that may translate `va` (see {@linkcode dropAddress}). */
+  dropAddress(superpage: boolean, va: number): void {
+    if (this.tag !== NO_TAGS) dropAddress(this.tag, this.flags, superpage, va);
   }
 
   /** Entries holding `old` hold `now` instead (copy-on-write gave a page a private copy). */
   replace(old: P, now: P): void {
+    if (this.tag === NO_TAGS) return;
     for (let i = 0; i < L2_TLB_SIZE; i++) if (this.page[i] === old) this.page[i] = now;
   }
 }
@@ -321,9 +354,9 @@ export class SoftTlb {
     dropAddress(this.wTag, this.wFlags, superpage, va, this.#wWasm);
     dropAddress(this.wcTag, this.wcFlags, superpage, va);
     dropAddress(this.fTag, this.fFlags, superpage, va);
-    dropAddress(this.load2.tag, this.load2.flags, superpage, va);
-    dropAddress(this.store2.tag, this.store2.flags, superpage, va);
-    dropAddress(this.fetch2.tag, this.fetch2.flags, superpage, va);
+    this.load2.dropAddress(superpage, va);
+    this.store2.dropAddress(superpage, va);
+    this.fetch2.dropAddress(superpage, va);
   }
 
   /** Records the superpage an entry with `flags` for the virtual page `tag` lies in. */

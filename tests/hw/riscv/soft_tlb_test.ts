@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { TlbFlushCause } from "../../../lib/hw/riscv/hart_stats.ts";
+import { BackingTlb, TlbEntry } from "../../../lib/hw/riscv/soft_tlb.ts";
 import { enterS, type Rig, rig } from "./hart_rig_test.ts";
 
 const V = 1n, R = 2n, W = 4n, X = 8n, U = 16n, A = 64n, D = 128n;
@@ -312,4 +313,25 @@ patch:
 `);
   r.runToDone();
   assert.deepEqual([r.x("s2"), r.x("s3")], [1n, 2n]);
+});
+
+Deno.test("soft TLB: a second level allocates its arrays on its first fill, never sharing them", () => {
+  const a = new BackingTlb<string>("empty");
+  const b = new BackingTlb<string>("empty");
+  assert.equal(a.allocated, false);
+  assert.equal(a.find(0x4000, 0), -1);
+  a.flush();
+  a.dropAddress(true, 0x4000);
+  a.replace("x", "y");
+  assert.equal(a.allocated, false);
+  a.fill(0x4000, 0x8000_4000, "page", TlbEntry.Supervisor);
+  assert.ok(a.allocated);
+  const hit = a.find(0x4000, 0);
+  assert.ok(hit >= 0);
+  assert.equal(a.page[hit], "page");
+  assert.equal(a.pa[hit], 0x8000_4000);
+  // The other TLB still misses everywhere: the empty arrays it starts with were not written.
+  assert.equal(b.find(0x4000, 0), -1);
+  assert.equal(b.allocated, false);
+  assert.equal(new BackingTlb<string>("empty").find(0x4000, 0), -1);
 });
