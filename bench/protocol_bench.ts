@@ -19,14 +19,25 @@ import { RawClient } from "../tests/protocol/tcp_client.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 
+/** Copies the directory `from` into `to`, subdirectories included (examples/guests/fp/...). */
+function copyTree(from: string, to: string): void {
+  Deno.mkdirSync(to, { recursive: true });
+  for (const e of Deno.readDirSync(from)) {
+    if (e.isDirectory) copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
+    else if (e.isFile) Deno.copyFileSync(`${from}/${e.name}`, `${to}/${e.name}`);
+  }
+}
+
+/** The servers' filesystem roots, removed when the bench process ends. */
+const roots: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const r of roots) Deno.removeSync(r, { recursive: true });
+});
+
 function makeServer() {
   const fsRoot = Deno.makeTempDirSync({ prefix: "axvisor-bench-" });
-  for (const sub of ["guests", "configs"]) {
-    Deno.mkdirSync(`${fsRoot}/${sub}`, { recursive: true });
-    for (const e of Deno.readDirSync(`${EXAMPLES}${sub}`)) {
-      Deno.copyFileSync(`${EXAMPLES}${sub}/${e.name}`, `${fsRoot}/${sub}/${e.name}`);
-    }
-  }
+  roots.push(fsRoot);
+  for (const sub of ["guests", "configs"]) copyTree(`${EXAMPLES}${sub}`, `${fsRoot}/${sub}`);
   const fs = new HostFileSystem(fsRoot);
   const hypervisor = new Hypervisor({ board: loadBoard("qemu-virt"), fs, clock: "warp" });
   const shell = new Shell({ hypervisor, fs });
