@@ -19,15 +19,6 @@ import { RawClient } from "../tests/protocol/tcp_client.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 
-/** Copies the directory `from` into `to`, subdirectories included (examples/guests/fp/...). */
-function copyTree(from: string, to: string): void {
-  Deno.mkdirSync(to, { recursive: true });
-  for (const e of Deno.readDirSync(from)) {
-    if (e.isDirectory) copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
-    else if (e.isFile) Deno.copyFileSync(`${from}/${e.name}`, `${to}/${e.name}`);
-  }
-}
-
 /** The servers' filesystem roots, removed when the bench process ends. */
 const roots: string[] = [];
 globalThis.addEventListener("unload", () => {
@@ -37,7 +28,11 @@ globalThis.addEventListener("unload", () => {
 function makeServer() {
   const fsRoot = Deno.makeTempDirSync({ prefix: "axvisor-bench-" });
   roots.push(fsRoot);
-  for (const sub of ["guests", "configs"]) copyTree(`${EXAMPLES}${sub}`, `${fsRoot}/${sub}`);
+  // The examples with their subdirectories (guests/fp/), by the hypervisor's own bounded copy.
+  const host = new HostFileSystem("/");
+  for (const sub of ["guests", "configs"]) {
+    host.copy(`${EXAMPLES}${sub}`, `${fsRoot}/${sub}`, { recursive: true });
+  }
   const fs = new HostFileSystem(fsRoot);
   const hypervisor = new Hypervisor({ board: loadBoard("qemu-virt"), fs, clock: "warp" });
   const shell = new Shell({ hypervisor, fs });

@@ -213,7 +213,7 @@ export class FramePool {
     const list = this.#freedAreas.get(n);
     while (list !== undefined && list.length !== 0) {
       const first = list.pop()!;
-      let whole = first + n <= this.#top;
+      let whole = true;
       for (let f = first; whole && f < first + n; f++) whole = this.#used[f] === 0;
       if (whole) return first;
     }

@@ -397,8 +397,7 @@ export class Hypervisor {
     } catch (e) {
       this.#host.freeOwner(vm.owner);
       this.#builder.releaseVm(vm);
-      for (const v of vm.vcpus) v.hart.dispose();
-      for (const r of vm.regions) if (r.mapType === MapType.Alloc) r.memory?.clear();
+      this.#freeGuest(vm);
       if (e instanceof ImageError || e instanceof VmCreateError) throw e;
       throw new VmCreateError(`${file}: ${(e as Error).message}`);
     }
@@ -863,6 +862,15 @@ export class Hypervisor {
   }
 
   /**
+   * Gives a VM's host frames back at once (its RAM pages and its harts' areas, which would
+   * otherwise wait for the collector): for a VM that is gone and never runs again.
+   */
+  #freeGuest(vm: Vm): void {
+    for (const v of vm.vcpus) v.hart.dispose();
+    for (const r of vm.regions) if (r.mapType === MapType.Alloc) r.memory?.clear();
+  }
+
+  /**
    * Deletes a VM: refuses a non-Stopped VM without `force`; stops it, removes it from the list,
    * drops its vCPU tasks, releases memory, IVC channels, timers and console subscribers. Without
    * `keepData`, removes the files the seed names under `/guest/vms/<name>/`.
@@ -890,7 +898,6 @@ export class Hypervisor {
     }
     this.#vms.remove(id);
     for (const v of vm.vcpus) this.#removeTask(v);
-    for (const v of vm.vcpus) v.hart.dispose(); // its area goes back to the frame pool now
     for (const t of this.#bootTimers.get(vm) ?? []) this.clock.cancel(t.handle);
     this.#bootTimers.delete(vm);
     this.#ivc.releaseVm(id);
@@ -899,7 +906,7 @@ export class Hypervisor {
     this.#builder.releaseVm(vm);
     vm.console.unsubscribeAll();
     vm.console.onInput = undefined;
-    for (const r of vm.regions) if (r.mapType === MapType.Alloc) r.memory?.clear();
+    this.#freeGuest(vm);
     const removedFiles: string[] = [];
     if (!keepData) {
       for (const f of VM_DATA_FILES) {
